@@ -1,0 +1,1 @@
+"""pygls language server for mpac-bridge."""

@@ -1,0 +1,1 @@
+"""Textual dashboard for mpac-bridge."""

@@ -1,0 +1,1 @@
+"""MPAC v0.1.15 protocol library: pure, total parsing, no I/O."""

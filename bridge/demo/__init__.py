@@ -1,0 +1,1 @@
+"""The README demo: simulated agents on a scratch repository."""

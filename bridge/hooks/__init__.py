@@ -1,0 +1,1 @@
+"""Guards for agents: Claude Code hooks and the git pre-commit guard."""

@@ -1,0 +1,1 @@
+"""The MCP tool server for coding agents."""

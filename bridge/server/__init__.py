@@ -1,0 +1,1 @@
+"""The sidecar: the MPAC coordinator served over WebSocket."""

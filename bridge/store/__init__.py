@@ -1,0 +1,1 @@
+"""Durable coordinator state: append-only journal and SQLite snapshots."""

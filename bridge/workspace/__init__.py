@@ -1,0 +1,1 @@
+"""The git workspace: repository detection, state refs from disk, safe paths, the local sidecar."""
