@@ -1,0 +1,118 @@
+"""The MPAC envelope, timestamps and a fast envelope builder."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.protocol.payloads import Watermark
+
+PROTOCOL = "MPAC"
+PROTOCOL_VERSION = "0.1.15"
+ACCEPTED_VERSIONS: frozenset[str] = frozenset({"0.1.13", "0.1.14", "0.1.15"})
+
+_TS = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+class Sender(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+    principal_id: str = Field(min_length=1)
+    principal_type: str = Field(min_length=1)
+    sender_instance_id: str = Field(min_length=1)
+
+
+class Envelope(BaseModel):
+    """The envelope without its payload (the payload is validated by its own model)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    protocol: str
+    version: str
+    message_type: str
+    message_id: str = Field(min_length=1)
+    session_id: str = Field(min_length=1)
+    sender: Sender
+    ts: str
+    watermark: Watermark | None = None
+    in_reply_to: str | None = None
+    trace_id: str | None = None
+    policy_ref: str | None = None
+    signature: str | None = None
+    coordinator_epoch: int | None = Field(default=None, ge=1)
+    extensions: dict[str, Any] | None = None
+
+
+def format_ts(now: float) -> str:
+    """RFC 3339 UTC with microseconds and a ``Z`` suffix."""
+    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: Any) -> float | None:
+    """Seconds since the epoch for an RFC 3339 timestamp, or None when it is not one."""
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    m = _TS.match(text)
+    if m is None:
+        return None
+    try:
+        iso = text.replace("z", "Z").replace("t", "T")
+        if iso.endswith("Z"):
+            iso = iso[:-1] + "+00:00"
+        frac = m.group(7)
+        if frac and len(frac) > 7:  # fromisoformat takes at most 6 fractional digits
+            iso = iso.replace(frac, frac[:7])
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return None
+
+
+def lamport_of(watermark: Any) -> int | None:
+    """The Lamport value a watermark carries: `value` for lamport_clock, else `lamport_value`."""
+    if not isinstance(watermark, dict):
+        return None
+    value = watermark.get("value") if watermark.get("kind") == "lamport_clock" else watermark.get("lamport_value")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def build_envelope(
+    message_type: str,
+    payload: dict[str, Any] | BaseModel,
+    *,
+    session_id: str,
+    sender: dict[str, Any],
+    now: float,
+    message_id: str,
+    lamport: int,
+    coordinator_epoch: int | None = None,
+    in_reply_to: str | None = None,
+    extensions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A complete JSON-ready envelope. Keys whose value is None are left out."""
+    if isinstance(payload, BaseModel):
+        body = payload.model_dump(mode="json", exclude_none=True)
+    else:
+        body = {k: v for k, v in payload.items() if v is not None}
+    env: dict[str, Any] = {
+        "protocol": PROTOCOL,
+        "version": PROTOCOL_VERSION,
+        "message_type": str(message_type),
+        "message_id": message_id,
+        "session_id": session_id,
+        "sender": sender,
+        "ts": format_ts(now),
+        "payload": body,
+        "watermark": {"kind": "lamport_clock", "value": lamport},
+    }
+    if coordinator_epoch is not None:
+        env["coordinator_epoch"] = coordinator_epoch
+    if in_reply_to is not None:
+        env["in_reply_to"] = in_reply_to
+    if extensions:
+        env["extensions"] = extensions
+    return env

@@ -1,0 +1,199 @@
+"""Total parsing: any input becomes a typed message or a typed failure, never an exception."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from bridge.protocol.codes import ErrorCode
+from bridge.protocol.enums import MessageType
+from bridge.protocol.envelope import ACCEPTED_VERSIONS, PROTOCOL, Envelope, lamport_of, parse_ts
+from bridge.protocol.payloads import PAYLOAD_MODELS
+
+MAX_FRAME_BYTES = 1 << 20  # 1 MiB: a larger frame is refused before decoding
+MAX_DEPTH = 64
+_TYPES = {t.value: t for t in MessageType}
+
+
+@dataclass(frozen=True, slots=True)
+class ParseFailure:
+    code: ErrorCode
+    description: str
+    refers_to: str | None = None
+    message_type: str | None = None
+    sender_id: str | None = None
+    session_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessage:
+    envelope: Envelope
+    payload: BaseModel
+    raw: dict[str, Any]
+
+    @property
+    def message_type(self) -> MessageType:
+        return _TYPES[self.envelope.message_type]
+
+    @property
+    def message_id(self) -> str:
+        return self.envelope.message_id
+
+    @property
+    def sender_id(self) -> str:
+        return self.envelope.sender.principal_id
+
+    @property
+    def sender_instance_id(self) -> str:
+        return self.envelope.sender.sender_instance_id
+
+    @property
+    def session_id(self) -> str:
+        return self.envelope.session_id
+
+    @property
+    def lamport(self) -> int | None:
+        return lamport_of(self.raw.get("watermark"))
+
+
+def _describe(exc: ValidationError, prefix: str) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        where = f"{prefix}.{loc}" if loc else prefix
+        parts.append(f"{where}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
+
+
+def _decode(raw: Any) -> dict[str, Any] | ParseFailure:
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        if len(raw) > MAX_FRAME_BYTES:
+            return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            return ParseFailure(ErrorCode.MALFORMED_MESSAGE, "frame is not valid UTF-8")
+    if not isinstance(raw, str):
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"expected a JSON object, got {type(raw).__name__}")
+    if len(raw) > MAX_FRAME_BYTES:
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
+    if raw.count("[") + raw.count("{") > MAX_DEPTH and _bracket_depth(raw) > MAX_DEPTH:
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"JSON nested deeper than {MAX_DEPTH} levels")
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"not valid JSON: {str(exc)[:120]}")
+    if not isinstance(value, dict):
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _bracket_depth(text: str) -> int:
+    depth = best = 0
+    in_str = esc = False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in "]}":
+            depth -= 1
+    return best
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def parse_payload(message_type: str, payload: Any) -> BaseModel | ParseFailure:
+    """Validate one payload against its message type's model."""
+    mtype = _TYPES.get(message_type) if isinstance(message_type, str) else None
+    if mtype is None:
+        return ParseFailure(ErrorCode.UNKNOWN_MESSAGE_TYPE, f"unknown message_type {message_type!r}")
+    if not isinstance(payload, dict):
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, "payload: expected an object")
+    try:
+        return PAYLOAD_MODELS[mtype].model_validate(payload)
+    except ValidationError as exc:
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, _describe(exc, "payload"))
+
+
+def parse_message(raw: Any) -> ParsedMessage | ParseFailure:
+    """Parse one frame. Never raises."""
+    try:
+        return _parse(raw)
+    except Exception as exc:
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"unparseable message ({type(exc).__name__})")
+
+
+def _parse(raw: Any) -> ParsedMessage | ParseFailure:
+    data = _decode(raw)
+    if isinstance(data, ParseFailure):
+        return data
+    if isinstance(raw, dict) and _too_deep(raw):
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"JSON nested deeper than {MAX_DEPTH} levels")
+    mid = _str_or_none(data.get("message_id"))
+    mtype_raw = _str_or_none(data.get("message_type"))
+    sender = data.get("sender")
+    sender_id = _str_or_none(sender.get("principal_id")) if isinstance(sender, dict) else None
+    sid = _str_or_none(data.get("session_id"))
+
+    def fail(code: ErrorCode, text: str) -> ParseFailure:
+        return ParseFailure(code, text, mid, mtype_raw, sender_id, sid)
+
+    if data.get("protocol") != PROTOCOL:
+        return fail(ErrorCode.MALFORMED_MESSAGE, "protocol: must be \"MPAC\"")
+    version = data.get("version")
+    if not isinstance(version, str):
+        return fail(ErrorCode.MALFORMED_MESSAGE, "version: required string")
+    if version not in ACCEPTED_VERSIONS:
+        accepted = ", ".join(sorted(ACCEPTED_VERSIONS))
+        return fail(ErrorCode.VERSION_MISMATCH, f"version {version!r} is not supported (accepted: {accepted})")
+    for name in ("message_type", "message_id", "session_id", "sender", "ts", "payload"):
+        if name not in data:
+            return fail(ErrorCode.MALFORMED_MESSAGE, f"{name}: field required")
+    if mtype_raw is None:
+        return fail(ErrorCode.MALFORMED_MESSAGE, "message_type: expected a string")
+    mtype = _TYPES.get(mtype_raw)
+    if mtype is None:
+        return fail(ErrorCode.UNKNOWN_MESSAGE_TYPE, f"unknown message_type {mtype_raw!r}")
+    try:
+        env = Envelope.model_validate({k: v for k, v in data.items() if k != "payload"})
+    except ValidationError as exc:
+        return fail(ErrorCode.MALFORMED_MESSAGE, _describe(exc, "envelope"))
+    if parse_ts(env.ts) is None:
+        return fail(ErrorCode.MALFORMED_MESSAGE, f"ts: {env.ts[:40]!r} is not an RFC 3339 timestamp")
+    payload = data["payload"]
+    if not isinstance(payload, dict):
+        return fail(ErrorCode.MALFORMED_MESSAGE, "payload: expected an object")
+    try:
+        model = PAYLOAD_MODELS[mtype].model_validate(payload)
+    except ValidationError as exc:
+        return fail(ErrorCode.MALFORMED_MESSAGE, _describe(exc, "payload"))
+    return ParsedMessage(env, model, data)

@@ -1,0 +1,171 @@
+"""Scope normalization, overlap, containment and dependency candidates (spec §15.2).
+
+A scope is normalized once, when its intent is registered; every comparison works on the
+normalized form, so `./a.py`, `a.py` and `a.py/` are the same file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.protocol.globs import globs_intersect, is_glob
+from bridge.protocol.registry import ResourceRegistry
+
+PATH_KINDS = frozenset({"file_set", "resource_path"})
+KNOWN_KINDS = frozenset({"file_set", "resource_path", "entity_set", "task_set"})
+
+
+def normalize_path(path: str) -> str:
+    """Strip leading `./`, drop `.` segments, collapse `//`, strip a trailing `/` (not `..`)."""
+    if not path:
+        return path
+    absolute = path.startswith("/")
+    segs = [s for s in path.split("/") if s not in ("", ".")]
+    out = "/".join(segs)
+    if absolute:
+        return "/" + out
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class NormScope:
+    kind: str
+    paths: frozenset[str] = frozenset()
+    globs: tuple[str, ...] = ()
+    entities: frozenset[str] = frozenset()
+    tasks: frozenset[str] = frozenset()
+    uris: frozenset[str] = frozenset()
+    opaque: bool = False
+    impact: frozenset[str] = frozenset()
+    affects_symbols: frozenset[str] = frozenset()
+    depends_on_symbols: frozenset[str] = frozenset()
+
+    def files(self) -> list[str]:
+        """The file paths and patterns, for display."""
+        return sorted(self.paths) + list(self.globs)
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap:
+    """Why two scopes overlap. `race_locked` is true only for shared `file_set` resources."""
+
+    basis: str  # "file_set", "resource_path", "entity_set", "task_set", "canonical_uri", "opaque", "dependency"
+    shared: tuple[str, ...] = field(default=())
+    race_locked: bool = False
+
+
+def _strs(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | None = None) -> NormScope:
+    """The normalized form of a scope given as a dict or a `Scope` model."""
+    if not isinstance(scope, dict):
+        scope = scope.model_dump(mode="json", exclude_none=True)
+    kind = scope.get("kind") if isinstance(scope.get("kind"), str) else "custom"
+    paths: set[str] = set()
+    globs: list[str] = []
+    entities = frozenset(_strs(scope.get("entities"))) if kind == "entity_set" else frozenset()
+    tasks = frozenset(_strs(scope.get("task_ids"))) if kind == "task_set" else frozenset()
+    if kind == "file_set":
+        for r in _strs(scope.get("resources")):
+            n = normalize_path(r)
+            if n:
+                paths.add(n)
+    elif kind == "resource_path" and isinstance(scope.get("pattern"), str):
+        n = normalize_path(scope["pattern"])
+        if is_glob(n):
+            globs.append(n)
+        elif n:
+            paths.add(n)
+    uris = set(_strs(scope.get("canonical_uris")))
+    if registry is not None:
+        uris |= registry.resolve(kind, paths, globs, entities)
+    ext = scope.get("extensions") if isinstance(scope.get("extensions"), dict) else {}
+    impact = frozenset(normalize_path(p) for p in _strs(ext.get("impact")) if p)
+    return NormScope(
+        kind=kind,
+        paths=frozenset(paths),
+        globs=tuple(globs),
+        entities=entities,
+        tasks=tasks,
+        uris=frozenset(uris),
+        opaque=kind not in KNOWN_KINDS,
+        impact=impact,
+        affects_symbols=frozenset(_strs(ext.get("affects_symbols"))),
+        depends_on_symbols=frozenset(_strs(ext.get("depends_on_symbols"))),
+    )
+
+
+def _path_overlap(a: NormScope, b: NormScope) -> tuple[str, ...]:
+    shared: list[str] = []
+    for g in a.globs:
+        shared.extend(p for p in b.paths if globs_intersect(g, p))
+        shared.extend(h for h in b.globs if globs_intersect(g, h))
+    for g in b.globs:
+        shared.extend(p for p in a.paths if globs_intersect(g, p))
+    return tuple(sorted(set(shared)))
+
+
+def overlap(a: NormScope, b: NormScope) -> Overlap | None:
+    """How two normalized scopes overlap, or None. Symmetric in its answer's truth and basis."""
+    direct = a.paths & b.paths
+    if direct:
+        return Overlap("file_set", tuple(sorted(direct)), race_locked=True)
+    if a.uris and b.uris:
+        common = a.uris & b.uris
+        return Overlap("canonical_uri", tuple(sorted(common))) if common else None
+    if a.opaque or b.opaque:
+        return Overlap("opaque")
+    if (a.globs or b.globs) and (a.paths or a.globs) and (b.paths or b.globs):
+        shared = _path_overlap(a, b)
+        if shared:
+            return Overlap("resource_path", shared)
+    if a.entities and b.entities:
+        common = a.entities & b.entities
+        if common:
+            return Overlap("entity_set", tuple(sorted(common)))
+    if a.tasks and b.tasks:
+        common = a.tasks & b.tasks
+        if common:
+            return Overlap("task_set", tuple(sorted(common)))
+    return None
+
+
+def contains(container: NormScope, test: NormScope) -> bool:
+    """True when every resource of `test` lies inside `container` (opaque scopes: conservatively yes)."""
+    if container.opaque or test.opaque:
+        return True
+    if test.uris and container.uris and test.uris <= container.uris:
+        return True
+    for p in test.paths:
+        if p not in container.paths and not any(globs_intersect(g, p) for g in container.globs):
+            return False
+    for g in test.globs:
+        if g not in container.globs and not any(c == "**" or globs_intersect(c, g) for c in container.globs):
+            return False
+    if not test.entities <= container.entities or not test.tasks <= container.tasks:
+        return False
+    return bool(test.paths or test.globs or test.entities or test.tasks)
+
+
+def _tail(symbol: str) -> str:
+    return symbol.rsplit(".", 1)[-1]
+
+
+def _symbols_clash(editing: NormScope, using: NormScope) -> bool:
+    if not editing.affects_symbols or not using.depends_on_symbols:
+        return True  # no symbol information on one side: file-level fallback
+    tails = {_tail(s) for s in editing.affects_symbols} | set(editing.affects_symbols)
+    return any(s in tails or _tail(s) in tails for s in using.depends_on_symbols)
+
+
+def dependency_overlap(a: NormScope, b: NormScope) -> Overlap | None:
+    """An advisory dependency_breakage candidate: one side's `impact` names the other's files."""
+    hits: set[str] = set()
+    if a.impact & b.paths and _symbols_clash(b, a):
+        hits |= a.impact & b.paths
+    if b.impact & a.paths and _symbols_clash(a, b):
+        hits |= b.impact & a.paths
+    return Overlap("dependency", tuple(sorted(hits))) if hits else None
