@@ -1,0 +1,58 @@
+"""Coordinator policy: every knob with the spec's default."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CoordinatorConfig:
+    security_profile: str = "open"  # open | authenticated
+    compliance_profile: str = "governance"  # core | governance
+    execution_model: str = "post_commit"  # post_commit | pre_commit
+    state_ref_format: str = "sha256"
+    heartbeat_interval_sec: float = 30.0
+    unavailability_timeout_sec: float = 90.0
+    default_intent_ttl_sec: float = 300.0
+    deferral_ttl_sec: float = 60.0
+    intent_expiry_grace_sec: float = 30.0
+    resolution_timeout_sec: float = 300.0
+    frozen_phase2_sec: float = 60.0
+    frozen_phase3_sec: float = 240.0
+    backoff_initial_sec: float = 30.0
+    backoff_max_sec: float = 300.0
+    replay_window_sec: float = 300.0
+    require_arbiter: bool = False
+    # principal_id (or "*") -> roles that principal may be granted; empty means "grant what is asked".
+    role_policy: dict[str, list[str]] = field(default_factory=dict)
+    resource_registry: list[dict[str, Any]] = field(default_factory=list)
+    # Bounded memory: how many ended intents / operations / ids are remembered for reference checks.
+    history_limit: int = 100_000
+
+    def coordinator_id(self, session_id: str) -> str:
+        return f"service:coordinator-{session_id}"
+
+    def governance_policy(self) -> dict[str, Any]:
+        return {
+            "require_arbiter": self.require_arbiter,
+            "resolution_timeout_sec": self.resolution_timeout_sec,
+            "intent_expiry_grace_sec": self.intent_expiry_grace_sec,
+        }
+
+    def liveness_policy(self) -> dict[str, Any]:
+        return {
+            "heartbeat_interval_sec": self.heartbeat_interval_sec,
+            "unavailability_timeout_sec": self.unavailability_timeout_sec,
+            "orphaned_intent_action": "suspend",
+            "orphaned_proposal_action": "abandon",
+            "intent_claim_grace_sec": 0,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CoordinatorConfig:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)

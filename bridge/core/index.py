@@ -1,0 +1,152 @@
+"""ScopeIndex: find the live intents whose scopes may overlap a scope, without scanning them all.
+
+- exact normalized paths, entities, task ids and canonical URIs: hash maps to intent ids;
+- globs: bucketed by their literal directory prefix; a path only meets the globs stored under one
+  of its ancestor directories, and a glob only meets paths stored under its prefix's subtree;
+- opaque scopes (query, custom, unknown kinds) are conservatively overlapping with everything.
+Candidates are then confirmed with `bridge.protocol.scope.overlap`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from bridge.protocol.globs import literal_prefix
+from bridge.protocol.scope import NormScope, Overlap, dependency_overlap, overlap
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(len(parts))]  # "", "a", "a/b" for "a/b/c"
+
+
+class ScopeIndex:
+    def __init__(self) -> None:
+        self.scopes: dict[str, NormScope] = {}
+        self._paths: dict[str, set[str]] = defaultdict(set)
+        self._under: dict[str, set[str]] = defaultdict(set)  # dir -> paths below it (for globs)
+        self._globs: dict[str, set[str]] = defaultdict(set)  # literal prefix -> intent ids with globs
+        self._entities: dict[str, set[str]] = defaultdict(set)
+        self._tasks: dict[str, set[str]] = defaultdict(set)
+        self._uris: dict[str, set[str]] = defaultdict(set)
+        self._impact: dict[str, set[str]] = defaultdict(set)  # file -> intents whose impact names it
+        self._opaque: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self.scopes)
+
+    def __contains__(self, intent_id: str) -> bool:
+        return intent_id in self.scopes
+
+    def add(self, intent_id: str, scope: NormScope) -> None:
+        if intent_id in self.scopes:
+            self.remove(intent_id)
+        self.scopes[intent_id] = scope
+        for p in scope.paths:
+            self._paths[p].add(intent_id)
+            for d in _ancestors(p):
+                self._under[d].add(p)
+        for g in scope.globs:
+            self._globs[literal_prefix(g)].add(intent_id)
+        for e in scope.entities:
+            self._entities[e].add(intent_id)
+        for t in scope.tasks:
+            self._tasks[t].add(intent_id)
+        for u in scope.uris:
+            self._uris[u].add(intent_id)
+        for f in scope.impact:
+            self._impact[f].add(intent_id)
+        if scope.opaque:
+            self._opaque.add(intent_id)
+
+    @staticmethod
+    def _drop(table: dict[str, set[str]], key: str, intent_id: str) -> bool:
+        bucket = table.get(key)
+        if bucket is None:
+            return False
+        bucket.discard(intent_id)
+        if not bucket:
+            del table[key]
+            return True
+        return False
+
+    def remove(self, intent_id: str) -> None:
+        scope = self.scopes.pop(intent_id, None)
+        if scope is None:
+            return
+        for p in scope.paths:
+            if self._drop(self._paths, p, intent_id):
+                for d in _ancestors(p):
+                    self._drop(self._under, d, p)
+        for g in scope.globs:
+            self._drop(self._globs, literal_prefix(g), intent_id)
+        for e in scope.entities:
+            self._drop(self._entities, e, intent_id)
+        for t in scope.tasks:
+            self._drop(self._tasks, t, intent_id)
+        for u in scope.uris:
+            self._drop(self._uris, u, intent_id)
+        for f in scope.impact:
+            self._drop(self._impact, f, intent_id)
+        self._opaque.discard(intent_id)
+
+    def candidates(self, scope: NormScope) -> set[str]:
+        """Intent ids that may overlap `scope` (a superset of the true answer, never a full scan
+        unless `scope` itself is opaque or a glob rooted at the top)."""
+        if scope.opaque:
+            return set(self.scopes)
+        out: set[str] = set(self._opaque)
+        for p in scope.paths:
+            out |= self._paths.get(p, set())
+            for d in _ancestors(p):
+                out |= self._globs.get(d, set())
+        for g in scope.globs:
+            prefix = literal_prefix(g)
+            for path in self._under.get(prefix, set()) if prefix else self._paths.keys():
+                out |= self._paths[path]
+            for d in (*_ancestors(prefix), prefix) if prefix else ("",):
+                out |= self._globs.get(d, set())
+            if prefix:  # globs stored deeper than this prefix
+                for key in [k for k in self._globs if k.startswith(prefix + "/")]:
+                    out |= self._globs[key]
+            else:
+                for ids in self._globs.values():
+                    out |= ids
+        for e in scope.entities:
+            out |= self._entities.get(e, set())
+        for t in scope.tasks:
+            out |= self._tasks.get(t, set())
+        for u in scope.uris:
+            out |= self._uris.get(u, set())
+        return out
+
+    def overlapping(self, scope: NormScope, exclude: str | None = None) -> list[tuple[str, Overlap]]:
+        """Confirmed overlaps, in intent-id order (deterministic)."""
+        hits = []
+        for iid in sorted(self.candidates(scope)):
+            if iid == exclude:
+                continue
+            ov = overlap(scope, self.scopes[iid])
+            if ov is not None:
+                hits.append((iid, ov))
+        return hits
+
+    def impacted(self, scope: NormScope, exclude: str | None = None) -> list[tuple[str, Overlap]]:
+        """dependency_breakage candidates: intents whose impact names our files, or whose files our
+        impact names."""
+        cands: set[str] = set()
+        for p in scope.paths:
+            cands |= self._impact.get(p, set())
+        for f in scope.impact:
+            cands |= self._paths.get(f, set())
+        hits = []
+        for iid in sorted(cands):
+            if iid == exclude:
+                continue
+            other = self.scopes[iid]
+            if overlap(scope, other) is not None:
+                continue
+            dep = dependency_overlap(scope, other)
+            if dep is not None:
+                hits.append((iid, dep))
+        return hits

@@ -1,0 +1,477 @@
+"""Intent layer: announce (race lock, supersede, backoff), update, withdraw, TTL expiry, deferrals,
+suspension and claims."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from bridge.core.base import EXT, CoreBase
+from bridge.core.outbound import To
+from bridge.core.records import Deferral, Intent
+from bridge.protocol.codes import ErrorCode
+from bridge.protocol.enums import IntentState, OpState
+from bridge.protocol.envelope import format_ts
+from bridge.protocol.parse import ParsedMessage
+from bridge.protocol.payloads import (
+    IntentAnnounce,
+    IntentClaim,
+    IntentDeferred,
+    IntentUpdate,
+    IntentWithdraw,
+)
+from bridge.protocol.scope import NormScope
+from bridge.protocol.states import INTENT_TABLE, IntentEvent, OpEvent, next_state
+
+
+class IntentLayer(CoreBase):
+    # --- checks shared by announce and update ------------------------------------------------
+
+    def holders_blocking(self, pid: str, norm: NormScope, exclude: str | None = None) -> list[dict[str, Any]]:
+        """ACTIVE intents of other principals sharing file_set resources (the v0.1.15 race lock)."""
+        out = []
+        for iid, ov in self.index.overlapping(norm, exclude=exclude):
+            other = self.intents[iid]
+            if ov.race_locked and other.principal_id != pid and other.state == IntentState.ACTIVE:
+                out.append(
+                    {
+                        "intent_id": iid,
+                        "principal_id": other.principal_id,
+                        "objective": other.objective,
+                        "files": list(ov.shared),
+                        "expires_at": format_ts(other.expires_at),
+                    }
+                )
+        return out
+
+    def refuse_stale(self, msg: ParsedMessage, holders: list[dict[str, Any]]) -> None:
+        first = holders[0]
+        files = ", ".join(first["files"][:5])
+        self.error(
+            ErrorCode.STALE_INTENT,
+            f"{files} already claimed by intent {first['intent_id']} of {first['principal_id']} "
+            f"({first['objective']!r}); defer, or wait until it ends",
+            msg.message_id,
+            msg.sender_id,
+            {EXT: {"holders": holders}},
+        )
+
+    def backoff_left(self, pid: str, norm: NormScope) -> float:
+        left = 0.0
+        for res in norm.files() + sorted(norm.entities) + sorted(norm.tasks):
+            entry = self.backoff.get(f"{pid}|{res}")
+            if entry and entry[0] > self.now:
+                left = max(left, entry[0] - self.now)
+        return left
+
+    def record_backoff(self, pid: str, norm: NormScope) -> None:
+        """After a conflict-driven rejection: 30 s, doubling per repeat, capped at 300 s (§15.3.1)."""
+        for res in norm.files() + sorted(norm.entities) + sorted(norm.tasks):
+            key = f"{pid}|{res}"
+            prev = self.backoff.get(key)
+            interval = self.config.backoff_initial_sec
+            if prev and prev[0] + prev[1] > self.now:  # a repeat soon after the last window
+                interval = min(prev[1] * 2, self.config.backoff_max_sec)
+            self.backoff[key] = [self.now + interval, interval]
+
+    # --- INTENT_ANNOUNCE ---------------------------------------------------------------------
+
+    def on_announce(self, msg: ParsedMessage) -> bool:
+        p: IntentAnnounce = msg.payload  # type: ignore[assignment]
+        pid = msg.sender_id
+        owner = self.id_taken("intent", p.intent_id)
+        if owner is not None:
+            self.error(
+                ErrorCode.INVALID_REFERENCE,
+                f"intent_id {p.intent_id!r} was already used in this session; choose a new id",
+                msg.message_id,
+                pid,
+            )
+            return False
+        scope = p.scope.dump()
+        norm = self.norm(scope)
+        frozen = self.frozen_check(norm, msg)  # conflict layer: SCOPE_FROZEN on full containment
+        if frozen is False:
+            return False
+        left = self.backoff_left(pid, norm)
+        if left > 0:
+            self.error(
+                ErrorCode.INTENT_BACKOFF,
+                f"this scope was rejected by a resolution; retry in {int(left + 0.999)} s",
+                msg.message_id,
+                pid,
+                {"retry_after_sec": round(left, 3)},
+            )
+            return False
+        holders = self.holders_blocking(pid, norm)
+        if holders:
+            self.refuse_stale(msg, holders)
+            return False
+        # Same principal: explicit supersede, then the auto-supersede path for shared files (A4).
+        replaced: list[Intent] = []
+        sup = p.supersedes_intent_id
+        if sup and sup in self.intents and self.intents[sup].principal_id == pid:
+            replaced.append(self.intents[sup])
+        for iid, ov in self.index.overlapping(norm):
+            other = self.intents[iid]
+            same_owner = other.principal_id == pid and ov.race_locked
+            if same_owner and other.state == IntentState.ACTIVE and other not in replaced:
+                replaced.append(other)
+        ttl = p.ttl_sec if p.ttl_sec is not None else self.config.default_intent_ttl_sec
+        intent = Intent(
+            intent_id=p.intent_id,
+            principal_id=pid,
+            objective=p.objective,
+            scope=scope,
+            state=IntentState.ACTIVE,
+            received_at=self.now,
+            expires_at=self.now + ttl,
+            ttl_sec=ttl,
+            priority=p.priority or "normal",
+            assumptions=list(p.assumptions or []),
+            parent_intent_id=p.parent_intent_id,
+            announce=msg.raw,
+            last_message_id=msg.message_id,
+        )
+        self.take_id("intent", p.intent_id, pid)
+        self.relay(msg.raw)
+        for old in replaced:
+            if old.state == IntentState.ACTIVE:
+                self.end_intent(old, IntentEvent.SUPERSEDE, f"superseded_by:{p.intent_id}")
+        self.register_intent(intent, norm)
+        self.resolve_deferrals_of(pid, "principal_announced")
+        self.detect_conflicts(intent, norm, msg)
+        return True
+
+    def register_intent(self, intent: Intent, norm: NormScope) -> None:
+        self.intents[intent.intent_id] = intent
+        self._norms[intent.intent_id] = norm
+        self.index.add(intent.intent_id, norm)
+        self.by_principal.setdefault(intent.principal_id, set()).add(intent.intent_id)
+        self.push(self.expiry_heap, intent.expires_at, intent.intent_id)
+
+    # --- INTENT_UPDATE / INTENT_WITHDRAW -----------------------------------------------------
+
+    def own_active_intent(self, msg: ParsedMessage, intent_id: str, verb: str) -> Intent | None:
+        intent = self.intents.get(intent_id)
+        if intent is None:
+            state = self.intent_state(intent_id)
+            why = f"intent {intent_id!r} is {state}" if state else f"no intent {intent_id!r} in this session"
+            self.error(ErrorCode.INVALID_REFERENCE, f"cannot {verb}: {why}", msg.message_id, msg.sender_id)
+            return None
+        if intent.principal_id != msg.sender_id:
+            self.error(
+                ErrorCode.AUTHORIZATION_FAILED,
+                f"cannot {verb}: intent {intent_id!r} belongs to {intent.principal_id}",
+                msg.message_id,
+                msg.sender_id,
+            )
+            return None
+        if intent.state != IntentState.ACTIVE:
+            self.error(
+                ErrorCode.INVALID_REFERENCE,
+                f"cannot {verb}: intent {intent_id!r} is {intent.state}",
+                msg.message_id,
+                msg.sender_id,
+            )
+            return None
+        return intent
+
+    def on_update(self, msg: ParsedMessage) -> bool:
+        p: IntentUpdate = msg.payload  # type: ignore[assignment]
+        intent = self.own_active_intent(msg, p.intent_id, "update")
+        if intent is None:
+            return False
+        norm = None
+        if p.scope is not None:
+            scope = p.scope.dump()
+            norm = self.norm(scope)
+            holders = self.holders_blocking(msg.sender_id, norm, exclude=intent.intent_id)
+            if holders:  # A3: the race lock applies to an updated scope too
+                self.refuse_stale(msg, holders)
+                return False
+            intent.scope = scope
+            self._norms[intent.intent_id] = norm
+            self.index.add(intent.intent_id, norm)
+        if p.objective is not None:
+            intent.objective = p.objective
+        if p.assumptions is not None:
+            intent.assumptions = list(p.assumptions)
+        if p.ttl_sec is not None:
+            intent.ttl_sec = p.ttl_sec
+            intent.expires_at = self.now + p.ttl_sec
+            self.push(self.expiry_heap, intent.expires_at, intent.intent_id)
+        intent.update = msg.raw
+        intent.last_message_id = msg.message_id
+        self.relay(msg.raw)
+        if norm is not None:
+            self.detect_conflicts(intent, norm, msg)
+        return True
+
+    def on_withdraw(self, msg: ParsedMessage) -> bool:
+        p: IntentWithdraw = msg.payload  # type: ignore[assignment]
+        intent = self.own_active_intent(msg, p.intent_id, "withdraw")
+        if intent is None:
+            return False
+        self.relay(msg.raw)
+        self.end_intent(intent, IntentEvent.WITHDRAW, p.reason or "withdrawn", notify=False)
+        return True
+
+    # --- transitions and cascades ------------------------------------------------------------
+
+    def state_notice(self, intent: Intent, reason: str) -> None:
+        """Tell everyone about a transition no participant message announced (expiry, suspension)."""
+        ext = {EXT: {"state": intent.state, "reason": reason, "principal_id": intent.principal_id}}
+        if intent.state in (IntentState.ACTIVE, IntentState.SUSPENDED):
+            self.emit("INTENT_UPDATE", {"intent_id": intent.intent_id, "extensions": ext}, To.ALL)
+        else:
+            self.emit("INTENT_WITHDRAW", {"intent_id": intent.intent_id, "reason": reason, "extensions": ext}, To.ALL)
+
+    def end_intent(self, intent: Intent, event: IntentEvent, reason: str, notify: bool = True) -> bool:
+        new = next_state(INTENT_TABLE, IntentState(intent.state), event)
+        if new is None:
+            return False
+        iid = intent.intent_id
+        intent.state = new
+        self.intents.pop(iid, None)
+        self._norms.pop(iid, None)
+        self.index.remove(iid)
+        owned = self.by_principal.get(intent.principal_id)
+        if owned is not None:
+            owned.discard(iid)
+            if not owned:
+                del self.by_principal[intent.principal_id]
+        self.ended.put(iid, [intent.principal_id, str(new)])
+        self.claims.pop(iid, None)
+        if notify:
+            self.state_notice(intent, reason)
+        # Expiry cascade (§15.7): proposals wait out the grace period, frozen ones end now.
+        for op_id in sorted(self.ops_by_intent.get(iid, set())):
+            op = self.ops.get(op_id)
+            if op is None:
+                continue
+            if op.state == OpState.FROZEN:
+                self.end_op(op, OpEvent.INTENT_TERMINATED, "intent_terminated")
+            elif op.state == OpState.PROPOSED:
+                self.push(self.grace_heap, self.now + self.config.intent_expiry_grace_sec, op_id)
+        self.observed_intent_ended(iid)
+        self.intent_ended_for_conflicts(iid)
+        self.note({"event": "intent_ended", "intent_id": iid, "state": str(new), "reason": reason})
+        return True
+
+    def suspend_intent(self, intent: Intent, reason: str) -> None:
+        event = IntentEvent.GOODBYE_TRANSFER if reason == "owner_left" else IntentEvent.OWNER_UNAVAILABLE
+        new = next_state(INTENT_TABLE, IntentState(intent.state), event)
+        if new is None:
+            return
+        intent.state = new
+        for op_id in sorted(self.ops_by_intent.get(intent.intent_id, set())):
+            op = self.ops.get(op_id)
+            if op is not None and op.state == OpState.PROPOSED:
+                self.transition_op(op, OpEvent.INTENT_SUSPENDED)
+        self.state_notice(intent, reason)
+
+    def owner_returned(self, pid: str) -> None:
+        """I8: the owner is back: SUSPENDED -> ACTIVE, FROZEN -> PROPOSED, pending claims withdrawn."""
+        for iid in sorted(self.by_principal.get(pid, set())):
+            intent = self.intents[iid]
+            if intent.state != IntentState.SUSPENDED:
+                continue
+            claim = self.claims.pop(iid, None)
+            if claim is not None:
+                self.emit(
+                    "INTENT_CLAIM_STATUS",
+                    {
+                        "claim_id": claim.claim_id,
+                        "original_intent_id": iid,
+                        "decision": "withdrawn",
+                        "reason": "original_owner_rejoined",
+                    },
+                    To.ALL,
+                    in_reply_to=claim.message_id,
+                )
+            intent.state = next_state(INTENT_TABLE, IntentState.SUSPENDED, IntentEvent.OWNER_RETURNED)  # type: ignore[assignment]
+            for op_id in sorted(self.ops_by_intent.get(iid, set())):
+                op = self.ops.get(op_id)
+                if op is not None and op.state == OpState.FROZEN:
+                    self.transition_op(op, OpEvent.INTENT_RESTORED)
+            self.state_notice(intent, "owner_returned")
+
+    def expire_intents(self) -> None:
+        while self.expiry_heap and self.expiry_heap[0][0] <= self.now:
+            when, iid = heapq.heappop(self.expiry_heap)
+            intent = self.intents.get(iid)
+            if intent is None or intent.expires_at != when:
+                continue  # ended, or its TTL was reset (a newer entry exists)
+            self.end_intent(intent, IntentEvent.TTL_EXPIRED, "ttl_expired")
+
+    # --- INTENT_DEFERRED ---------------------------------------------------------------------
+
+    def on_deferred(self, msg: ParsedMessage) -> bool:
+        p: IntentDeferred = msg.payload  # type: ignore[assignment]
+        pid = msg.sender_id
+        if p.is_resolution:
+            self.error(
+                ErrorCode.AUTHORIZATION_FAILED,
+                "only the coordinator sends the resolution form of INTENT_DEFERRED",
+                msg.message_id,
+                pid,
+            )
+            return False
+        existing = self.deferrals.get(p.deferral_id)
+        if (existing is not None and existing.principal_id != pid) or (
+            existing is None and self.id_taken("deferral", p.deferral_id)
+        ):
+            self.error(ErrorCode.INVALID_REFERENCE, f"deferral_id {p.deferral_id!r} is already used", msg.message_id, pid)
+            return False
+        if existing is not None:  # idempotent retry of the same deferral
+            self.drop_deferral(existing)
+        ttl = p.ttl_sec if p.ttl_sec is not None else self.config.deferral_ttl_sec
+        scope = p.scope.dump() if p.scope is not None else {}
+        observed = list(p.observed_intent_ids or [])
+        if not observed and scope:
+            observed = [iid for iid, _ov in self.index.overlapping(self.norm(scope)) if self.intents[iid].principal_id != pid]
+        d = Deferral(
+            deferral_id=p.deferral_id,
+            principal_id=pid,
+            scope=scope,
+            observed_intent_ids=observed,
+            observed_principals=list(p.observed_principals or sorted({self.intents[i].principal_id for i in observed if i in self.intents})),
+            received_at=self.now,
+            expires_at=self.now + ttl,
+            reason=p.reason or "yielded",
+            message_id=msg.message_id,
+        )
+        self.take_id("deferral", d.deferral_id, pid)
+        self.deferrals[d.deferral_id] = d
+        for iid in observed:
+            self.deferrals_by_intent.setdefault(iid, set()).add(d.deferral_id)
+            if iid in self.intents and pid not in self.intents[iid].deferred_by:
+                self.intents[iid].deferred_by.append(pid)
+        self.push(self.deferral_heap, d.expires_at, d.deferral_id)
+        payload = dict(msg.raw["payload"])
+        payload.update({"principal_id": pid, "expires_at": format_ts(d.expires_at), "observed_intent_ids": observed})
+        self.emit("INTENT_DEFERRED", payload, To.ALL, in_reply_to=msg.message_id)
+        if observed and all(i not in self.intents for i in observed):  # already over at arrival
+            self.resolve_deferral(d, "resolved", "observed_intents_terminated")
+        return True
+
+    def drop_deferral(self, d: Deferral) -> None:
+        self.deferrals.pop(d.deferral_id, None)
+        for iid in d.observed_intent_ids:
+            ids = self.deferrals_by_intent.get(iid)
+            if ids is not None:
+                ids.discard(d.deferral_id)
+                if not ids:
+                    del self.deferrals_by_intent[iid]
+            intent = self.intents.get(iid)
+            if intent is not None and d.principal_id in intent.deferred_by:
+                intent.deferred_by.remove(d.principal_id)
+
+    def resolve_deferral(self, d: Deferral, status: str, reason: str) -> None:
+        self.drop_deferral(d)
+        self.emit(
+            "INTENT_DEFERRED",
+            {"deferral_id": d.deferral_id, "principal_id": d.principal_id, "status": status, "reason": reason},
+            To.ALL,
+            in_reply_to=d.message_id,
+        )
+
+    def resolve_deferrals_of(self, pid: str, reason: str) -> None:
+        for d in [d for d in self.deferrals.values() if d.principal_id == pid]:
+            self.resolve_deferral(d, "resolved", reason)
+
+    def observed_intent_ended(self, iid: str) -> None:
+        for did in sorted(self.deferrals_by_intent.get(iid, set())):
+            d = self.deferrals.get(did)
+            if d is not None and all(i not in self.intents for i in d.observed_intent_ids):
+                self.resolve_deferral(d, "resolved", "observed_intents_terminated")
+
+    def expire_deferrals(self) -> None:
+        while self.deferral_heap and self.deferral_heap[0][0] <= self.now:
+            when, did = heapq.heappop(self.deferral_heap)
+            d = self.deferrals.get(did)
+            if d is not None and d.expires_at == when:
+                self.resolve_deferral(d, "expired", "ttl")
+
+    # --- INTENT_CLAIM (takeover of a suspended intent) ---------------------------------------
+
+    def on_claim(self, msg: ParsedMessage) -> bool:
+        p: IntentClaim = msg.payload  # type: ignore[assignment]
+        pid = msg.sender_id
+        original = self.intents.get(p.original_intent_id)
+        if original is None or original.state != IntentState.SUSPENDED:
+            state = self.intent_state(p.original_intent_id)
+            why = f"is {state}" if state else "does not exist"
+            self.error(
+                ErrorCode.INVALID_REFERENCE,
+                f"intent {p.original_intent_id!r} {why}; only SUSPENDED intents can be claimed",
+                msg.message_id,
+                pid,
+            )
+            return False
+        if p.original_intent_id in self.claims:
+            self.error(ErrorCode.CLAIM_CONFLICT, f"intent {p.original_intent_id!r} is already being claimed", msg.message_id, pid)
+            return False
+        if self.id_taken("intent", p.new_intent_id):
+            self.error(ErrorCode.INVALID_REFERENCE, f"intent_id {p.new_intent_id!r} is already used", msg.message_id, pid)
+            return False
+        scope = p.scope.dump()
+        norm = self.norm(scope)
+        from bridge.protocol.scope import contains
+
+        if not contains(self._norms[original.intent_id], norm):
+            self.error(
+                ErrorCode.MALFORMED_MESSAGE,
+                "a claim's scope must equal or narrow the original intent's scope",
+                msg.message_id,
+                pid,
+            )
+            return False
+        # Auto-approval by the coordinator (approved_by = coordinator); see docs/protocol.md.
+        original_state_ops = sorted(self.ops_by_intent.get(original.intent_id, set()))
+        self.end_intent(original, IntentEvent.CLAIM_APPROVED, f"claimed_by:{pid}", notify=False)
+        for op_id in original_state_ops:  # frozen proposals of the original are re-homed as rejected
+            op = self.ops.get(op_id)
+            if op is not None:
+                self.end_op(op, OpEvent.INTENT_TERMINATED, "intent_transferred")
+        new = Intent(
+            intent_id=p.new_intent_id,
+            principal_id=pid,
+            objective=p.objective,
+            scope=scope,
+            state=IntentState.ACTIVE,
+            received_at=self.now,
+            expires_at=self.now + original.ttl_sec,
+            ttl_sec=original.ttl_sec,
+            priority=original.priority,
+            parent_intent_id=original.intent_id,
+            last_message_id=msg.message_id,
+        )
+        new.announce = self.envelope(
+            "INTENT_ANNOUNCE",
+            {
+                "intent_id": new.intent_id,
+                "objective": new.objective,
+                "scope": scope,
+                "ttl_sec": new.ttl_sec,
+                "extensions": {EXT: {"principal_id": pid, "claimed_from": original.intent_id}},
+            },
+        )
+        self.take_id("intent", new.intent_id, pid)
+        self.register_intent(new, norm)
+        self.claims.pop(original.intent_id, None)
+        self.emit(
+            "INTENT_CLAIM_STATUS",
+            {
+                "claim_id": p.claim_id,
+                "original_intent_id": original.intent_id,
+                "new_intent_id": new.intent_id,
+                "decision": "approved",
+                "approved_by": self.coordinator_id,
+                "extensions": {EXT: {"claimer": pid, "objective": new.objective, "scope": scope}},
+            },
+            To.ALL,
+            in_reply_to=msg.message_id,
+        )
+        return True

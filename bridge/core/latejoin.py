@@ -1,0 +1,72 @@
+"""Late joiners: the live state, replayed as ordinary messages and as a compact extension.
+
+Right after SESSION_INFO a joiner receives, addressed to it alone: the HELLO of every other
+participant, the stored INTENT_ANNOUNCE (and latest INTENT_UPDATE) of every live intent, the last
+commit of every target, and the CONFLICT_REPORT of every open conflict. A reference client
+understands these as if it had been there. Our client reads the same state from
+`SESSION_INFO.payload.extensions["mpac-bridge"]["state"]` instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.core.base import EXT, CoreBase
+from bridge.core.outbound import To
+from bridge.protocol.enums import IntentState
+from bridge.protocol.envelope import format_ts
+
+
+class LateJoin(CoreBase):
+    def compact_state(self) -> dict[str, Any]:
+        intents = []
+        for intent in sorted(self.intents.values(), key=lambda i: i.received_at):
+            pub = intent.public()
+            pub["expires_at"] = format_ts(intent.expires_at)
+            pub["received_at"] = format_ts(intent.received_at)
+            intents.append(pub)
+        return {
+            "participants": [p.public() for p in self.participants.values()],
+            "intents": intents,
+            "conflicts": [c.public() for c in self.conflicts.values()],
+            "targets": {t: {"state_ref": v.state_ref, "op_id": v.op_id, "principal_id": v.principal_id} for t, v in self.targets.items()},
+            "deferrals": [d.public() for d in self.deferrals.values()],
+            "lamport_clock": self.clock.value,
+            "coordinator_epoch": self.epoch,
+        }
+
+    def replay_live_state(self, pid: str) -> None:
+        to = To.only(pid)
+        for other in self.participants.values():
+            if other.principal_id == pid:
+                continue
+            hello = {
+                "protocol": "MPAC",
+                "version": "0.1.15",
+                "message_type": "HELLO",
+                "message_id": f"{self.coordinator_id}:replay:hello:{other.principal_id}",
+                "session_id": self.session_id,
+                "sender": {
+                    "principal_id": other.principal_id,
+                    "principal_type": other.principal_type,
+                    "sender_instance_id": other.instance_id,
+                },
+                "ts": format_ts(other.joined_at),
+                "payload": {"display_name": other.display_name, "roles": other.roles, "capabilities": other.capabilities},
+                "extensions": {EXT: {"replay": True, "status": other.status, "is_available": other.is_available}},
+            }
+            self.relay(hello, to)
+        for intent in sorted(self.intents.values(), key=lambda i: i.received_at):
+            if intent.announce is not None:
+                self.relay(intent.announce, to)
+            if intent.update is not None:
+                self.relay(intent.update, to)
+            if intent.state == IntentState.SUSPENDED:
+                ext = {EXT: {"state": intent.state, "reason": "replay", "principal_id": intent.principal_id}}
+                self.emit("INTENT_UPDATE", {"intent_id": intent.intent_id, "extensions": ext}, to)
+        for target in self.targets.values():
+            if target.commit is not None:
+                self.relay(target.commit, to)
+        for conflict in self.conflicts.values():
+            if conflict.report is not None:
+                self.relay(conflict.report, to)

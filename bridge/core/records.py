@@ -1,0 +1,175 @@
+"""The coordinator's records. Each one round-trips through plain JSON for snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Self
+
+
+class JsonRecord:
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}  # type: ignore[call-overload]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        names = {f.name for f in fields(cls) if not f.name.startswith("_")}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class Participant(JsonRecord):
+    principal_id: str
+    principal_type: str
+    display_name: str
+    roles: list[str]
+    capabilities: list[str]
+    instance_id: str
+    joined_at: float
+    last_seen: float
+    status: str = "idle"
+    is_available: bool = True
+    connected: bool = True  # False after GOODBYE
+    backend: dict[str, Any] | None = None
+    last_message_id: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "principal_id": self.principal_id,
+            "principal_type": self.principal_type,
+            "display_name": self.display_name,
+            "roles": list(self.roles),
+            "status": self.status,
+            "is_available": self.is_available,
+            "connected": self.connected,
+            "last_seen": self.last_seen,
+        }
+
+
+@dataclass
+class Intent(JsonRecord):
+    intent_id: str
+    principal_id: str
+    objective: str
+    scope: dict[str, Any]
+    state: str
+    received_at: float
+    expires_at: float
+    ttl_sec: float
+    priority: str = "normal"
+    assumptions: list[str] = field(default_factory=list)
+    parent_intent_id: str | None = None
+    announce: dict[str, Any] | None = None  # the accepted INTENT_ANNOUNCE envelope (late-join replay)
+    update: dict[str, Any] | None = None  # the latest accepted INTENT_UPDATE envelope
+    last_message_id: str | None = None
+    deferred_by: list[str] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "intent_id": self.intent_id,
+            "principal_id": self.principal_id,
+            "objective": self.objective,
+            "scope": self.scope,
+            "state": self.state,
+            "priority": self.priority,
+            "received_at": self.received_at,
+            "expires_at": self.expires_at,
+            "deferred_by": list(self.deferred_by),
+        }
+
+
+@dataclass
+class Operation(JsonRecord):
+    op_id: str
+    principal_id: str
+    target: str
+    op_kind: str
+    state: str
+    intent_id: str | None = None
+    state_ref_before: str | None = None
+    state_ref_after: str | None = None
+    batch_id: str | None = None
+    authorized: bool = False
+    created_at: float = 0.0
+    message_id: str | None = None
+
+
+@dataclass
+class Target(JsonRecord):
+    """The last committed state of one target."""
+
+    target: str
+    state_ref: str | None
+    op_id: str
+    principal_id: str
+    committed_at: float
+    commit: dict[str, Any] | None = None  # the accepted commit envelope (late-join replay)
+
+
+@dataclass
+class Conflict(JsonRecord):
+    conflict_id: str
+    category: str
+    severity: str
+    state: str
+    related_intents: list[str]
+    related_ops: list[str]
+    principals: list[str]
+    created_at: float
+    description: str = ""
+    basis: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] | None = None
+    escalated_to: str | None = None
+    escalated_at: float | None = None
+    resolution_id: str | None = None
+    resolved_by: str | None = None
+    acks: dict[str, str] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "conflict_id": self.conflict_id,
+            "category": self.category,
+            "severity": self.severity,
+            "state": self.state,
+            "related_intents": list(self.related_intents),
+            "related_ops": list(self.related_ops),
+            "principals": list(self.principals),
+            "created_at": self.created_at,
+            "description": self.description,
+            "escalated_to": self.escalated_to,
+        }
+
+
+@dataclass
+class Deferral(JsonRecord):
+    deferral_id: str
+    principal_id: str
+    scope: dict[str, Any]
+    observed_intent_ids: list[str]
+    observed_principals: list[str]
+    received_at: float
+    expires_at: float
+    reason: str = "yielded"
+    message_id: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "deferral_id": self.deferral_id,
+            "principal_id": self.principal_id,
+            "scope": self.scope,
+            "observed_intent_ids": list(self.observed_intent_ids),
+            "observed_principals": list(self.observed_principals),
+            "expires_at": self.expires_at,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class Claim(JsonRecord):
+    claim_id: str
+    claimer: str
+    original_intent_id: str
+    new_intent_id: str
+    objective: str
+    scope: dict[str, Any]
+    received_at: float
+    message_id: str | None = None
