@@ -1,4 +1,4 @@
-"""Envelope and payload parsing: round trips and every malformed variant (digest 11.4–11.6)."""
+"""Envelope and payload parsing: round trips and every malformed variant (digest 11.4-11.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scope normalization and overlap (spec §15.2; digest 4; checklist 11.8 items 113–116)."""
+"""Scope normalization and overlap (spec §15.2; digest 4; checklist 11.8 items 113-116)."""
 
 from __future__ import annotations
 
