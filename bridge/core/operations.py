@@ -233,10 +233,12 @@ class OperationLayer(CoreBase):
     def on_batch(self, msg: ParsedMessage) -> bool:
         p: OpBatchCommit = msg.payload  # type: ignore[assignment]
         pid = msg.sender_id
+        pre = self.config.execution_model == "pre_commit"
         if self.id_taken("batch", p.batch_id):
+            if pre:
+                return self.complete_batch(msg, p)
             self.error(ErrorCode.INVALID_REFERENCE, f"batch_id {p.batch_id!r} was already used", msg.message_id, pid)
             return False
-        pre = self.config.execution_model == "pre_commit"
         good: list[Any] = []
         failed: list[dict[str, Any]] = []
         pending_refs: dict[str, str | None] = {}
@@ -288,6 +290,27 @@ class OperationLayer(CoreBase):
             self.relay(self.public_commit(msg.raw))
             for f in failed:  # best_effort: every failed entry is reported, never dropped silently
                 self.emit("OP_REJECT", {"op_id": f["op_id"], "reason": f["description"], "extensions": {EXT: f}}, To.ALL, in_reply_to=msg.message_id)
+        return True
+
+    def complete_batch(self, msg: ParsedMessage, p: OpBatchCommit) -> bool:
+        """pre_commit completion (O15): every entry must be an authorized proposal of this batch."""
+        pid = msg.sender_id
+        pending = []
+        try:
+            for entry in p.operations:
+                op = self.ops.get(entry.op_id)
+                if op is None or op.batch_id != p.batch_id or op.principal_id != pid:
+                    raise Refusal(ErrorCode.INVALID_REFERENCE, f"{entry.op_id!r} is not a pending entry of batch {p.batch_id!r}")
+                if op.state != OpState.PROPOSED or not op.authorized:
+                    raise Refusal(ErrorCode.AUTHORIZATION_FAILED, f"{entry.op_id!r} is {op.state} and not authorized")
+                self.check_ref(op.target, entry.state_ref_before)
+                pending.append((op, entry))
+        except Refusal as r:
+            return self.refuse(msg, r)
+        for op, entry in pending:
+            op.state_ref_before, op.state_ref_after = entry.state_ref_before, entry.state_ref_after
+            self.apply_commit(op, self.public_commit(msg.raw))
+        self.relay(self.public_commit(msg.raw))
         return True
 
     def on_reject(self, msg: ParsedMessage) -> bool:

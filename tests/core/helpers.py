@@ -14,15 +14,17 @@ _ids = itertools.count(1)
 
 def msg(mtype: str, sender: str, payload: dict[str, Any], *, session: str = "s1", now: float = T0, lamport: int = 1, mid: str | None = None) -> dict[str, Any]:
     ptype = sender.split(":", 1)[0] if ":" in sender else "agent"
-    return build_envelope(
+    env = build_envelope(
         mtype,
-        payload,
+        {},
         session_id=session,
         sender={"principal_id": sender, "principal_type": ptype if ptype in ("human", "agent", "service") else "agent", "sender_instance_id": f"{sender}#1"},
         now=now,
         message_id=mid or f"m-{next(_ids)}",
         lamport=lamport,
     )
+    env["payload"] = payload  # verbatim: explicit nulls are part of some tests
+    return env
 
 
 def fs(*paths: str) -> dict[str, Any]:
