@@ -52,6 +52,7 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
         audit: AuditSink | None = None,
     ) -> None:
         self._init_state(config or CoordinatorConfig(), session_id, now, state_ref_lookup, credential_verifier, audit)
+        self._unparsed = 0  # replies outside the causal order (not part of the state)
         self.handlers: dict[MessageType, Callable[[ParsedMessage], bool]] = {
             M.HEARTBEAT: self._heartbeat,
             M.GOODBYE: self._goodbye,
@@ -95,6 +96,7 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
         """Process one inbound frame at time `now`. Never raises on input."""
         self.now = max(self.now, now)
         result = HandleResult()
+        before = self.clock.value
         try:
             parsed = parse_message(raw)
             if isinstance(parsed, ParseFailure):
@@ -107,6 +109,8 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
             self.error(ErrorCode.MALFORMED_MESSAGE, f"internal error while handling the message ({type(exc).__name__})", None, bound_principal)
             result.accepted = False
         result.outbound, result.reply_to_socket = self._collect()
+        # Anything that touched the state advanced the Lamport clock; journal exactly those calls.
+        result.changed = self.clock.value != before
         return result
 
     def _refuse_unparsed(self, f: ParseFailure, bound: str | None) -> None:
@@ -117,7 +121,7 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
             "protocol": "MPAC",
             "version": "0.1.15",
             "message_type": "PROTOCOL_ERROR",
-            "message_id": f"{self.coordinator_id}:e{self.epoch}:{lamport}:err{self.counters['messages_out']}",
+            "message_id": f"{self.coordinator_id}:e{self.epoch}:{lamport}:err{self._unparsed}",
             "session_id": self.session_id,
             "sender": self.sender(),
             "ts": format_ts(self.now),
@@ -127,7 +131,7 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
         }
         if f.refers_to:
             env["in_reply_to"] = f.refers_to
-        self.counters["messages_out"] += 1
+        self._unparsed += 1
         if bound is not None:
             self._out.append(Outbound(env, To.only(bound)))
         else:
@@ -159,7 +163,6 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
         self.counters["messages_in"] += 1
         self.clock.receive(msg.lamport)  # Lamport receive rule (§12.7 rule 3)
         self.frontier.record(pid, msg.sender_instance_id, self.now, msg.lamport)
-        result.changed = True
         if mtype == M.HELLO:
             admitted = self.on_hello(msg, bound)
             result.accepted = admitted is not None

@@ -1,0 +1,137 @@
+"""Operation layer (digest 11.9): commits, stale refs, batches, pre_commit, reject, supersede."""
+
+from __future__ import annotations
+
+from bridge.core import CoordinatorConfig
+
+from .helpers import Session, errors, types
+
+PATIENT = CoordinatorConfig(unavailability_timeout_sec=100_000)
+
+
+def commit(op_id: str, before: str | None, after: str | None, target: str = "a.py", intent: str = "i1") -> dict:
+    return {"op_id": op_id, "intent_id": intent, "target": target, "op_kind": "replace",
+            "state_ref_before": before, "state_ref_after": after}
+
+
+def ready(config: CoordinatorConfig = PATIENT, **kw) -> Session:
+    s = Session(config, **kw)
+    s.join("agent:a")
+    s.join("agent:b")
+    s.join("human:lead", ["reviewer", "arbiter"])
+    s.announce("agent:a", "i1", "a.py", "b.py")
+    return s
+
+
+def test_commit_is_relayed_and_becomes_the_targets_ref_11_9_138() -> None:
+    s = ready()
+    r = s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1"))
+    assert types(r) == ["OP_COMMIT"] and r.outbound[0].to.is_all
+    assert s.coord.targets["a.py"].state_ref == "sha256:1"
+    assert s.coord.targets["a.py"].principal_id == "agent:a"
+
+
+def test_stale_state_ref_is_refused_with_the_current_ref() -> None:
+    s = ready()
+    s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1"))
+    r = s.send("agent:a", "OP_COMMIT", commit("o2", "sha256:0", "sha256:2"))
+    assert errors(r) == ["STALE_STATE_REF"]
+    ext = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]
+    assert ext == {"target": "a.py", "current_state_ref": "sha256:1"}
+    assert s.coord.targets["a.py"].state_ref == "sha256:1"
+
+
+def test_first_commit_is_checked_against_the_injected_lookup() -> None:
+    disk = {"a.py": "sha256:disk"}
+    s = ready(state_ref_lookup=disk.get)
+    assert errors(s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:guess", "sha256:1"))) == ["STALE_STATE_REF"]
+    assert errors(s.send("agent:a", "OP_COMMIT", commit("o2", None, "sha256:1"))) == ["STALE_STATE_REF"]
+    assert s.send("agent:a", "OP_COMMIT", commit("o3", "sha256:disk", "sha256:1")).accepted
+
+
+def test_commit_needs_a_live_own_intent_covering_the_target() -> None:
+    s = ready()
+    assert errors(s.send("agent:a", "OP_COMMIT", commit("o1", None, "x", intent="nope"))) == ["INVALID_REFERENCE"]
+    assert errors(s.send("agent:b", "OP_COMMIT", commit("o2", None, "x"))) == ["AUTHORIZATION_FAILED"]
+    assert errors(s.send("agent:a", "OP_COMMIT", commit("o3", None, "x", target="c.py"))) == ["AUTHORIZATION_FAILED"]
+    no_intent = commit("o4", None, "x")
+    del no_intent["intent_id"]
+    assert errors(s.send("agent:a", "OP_COMMIT", no_intent)) == ["MALFORMED_MESSAGE"]
+    s.send("agent:a", "INTENT_WITHDRAW", {"intent_id": "i1"})
+    r = s.send("agent:a", "OP_COMMIT", commit("o5", None, "x"))
+    assert errors(r) == ["INVALID_REFERENCE"] and "WITHDRAWN" in r.outbound[0].message["payload"]["description"]
+
+
+def test_reused_op_id_is_refused() -> None:
+    s = ready()
+    s.send("agent:a", "OP_COMMIT", commit("o1", None, "sha256:1"))
+    assert errors(s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:1", "sha256:2"))) == ["INVALID_REFERENCE"]
+
+
+def test_file_changes_are_stripped_before_relay_d7() -> None:
+    s = ready()
+    payload = dict(commit("o1", None, "sha256:1"), file_changes={"a.py": {"content": "secret"}})
+    r = s.send("agent:a", "OP_COMMIT", payload)
+    assert "file_changes" not in r.outbound[0].message["payload"]
+
+
+def test_batch_all_or_nothing_registers_nothing_on_failure_11_9_140() -> None:
+    s = ready()
+    ops = [commit("o1", None, "sha256:1"), commit("o2", None, "sha256:2", target="c.py")]
+    for o in ops:
+        o.pop("intent_id")
+    r = s.send("agent:a", "OP_BATCH_COMMIT", {"batch_id": "b1", "atomicity": "all_or_nothing", "intent_id": "i1", "operations": ops})
+    assert types(r) == ["OP_REJECT"]
+    rejected = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["rejected_ops"]
+    assert [x["op_id"] for x in rejected] == ["o2"]
+    assert "a.py" not in s.coord.targets
+
+
+def test_batch_best_effort_reports_every_failure_and_chains_refs() -> None:
+    s = ready()
+    ops = [commit("o1", None, "sha256:1"), commit("o2", "sha256:1", "sha256:2"), commit("o3", None, "x", target="c.py")]
+    r = s.send("agent:a", "OP_BATCH_COMMIT", {"batch_id": "b1", "atomicity": "best_effort", "intent_id": "i1", "operations": ops})
+    assert types(r) == ["OP_BATCH_COMMIT", "OP_REJECT"]
+    assert s.coord.targets["a.py"].state_ref == "sha256:2"
+    assert errors(s.send("agent:a", "OP_BATCH_COMMIT", {"batch_id": "b1", "atomicity": "best_effort", "operations": ops})) == ["INVALID_REFERENCE"]
+
+
+def test_pre_commit_initial_then_completion_11_9_134() -> None:
+    s = ready(CoordinatorConfig(execution_model="pre_commit", unavailability_timeout_sec=100_000))
+    r = s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", None))
+    assert types(r) == ["COORDINATOR_STATUS"]
+    status = r.outbound[0].message
+    assert status["payload"]["event"] == "authorization" and status["payload"]["authorized_op_id"] == "o1"
+    assert s.coord.ops["o1"].state == "PROPOSED"
+    r = s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1"))
+    assert types(r) == ["OP_COMMIT"] and s.coord.targets["a.py"].state_ref == "sha256:1"
+
+
+def test_pre_commit_batch_11_9_146() -> None:
+    s = ready(CoordinatorConfig(execution_model="pre_commit", unavailability_timeout_sec=100_000))
+    ops = [commit("o1", None, None), commit("o2", None, None, target="b.py")]
+    r = s.send("agent:a", "OP_BATCH_COMMIT", {"batch_id": "b1", "atomicity": "all_or_nothing", "operations": ops})
+    assert types(r) == ["COORDINATOR_STATUS", "COORDINATOR_STATUS"]
+    done = [commit("o1", None, "sha256:1"), commit("o2", None, "sha256:2", target="b.py")]
+    r = s.send("agent:a", "OP_BATCH_COMMIT", {"batch_id": "b1", "atomicity": "all_or_nothing", "operations": done})
+    assert types(r) == ["OP_BATCH_COMMIT"] and s.coord.targets["b.py"].state_ref == "sha256:2"
+
+
+def test_op_reject_needs_a_reviewer_11_9_137() -> None:
+    s = ready()
+    s.send("agent:a", "OP_PROPOSE", {"op_id": "p1", "intent_id": "i1", "target": "a.py", "op_kind": "replace"})
+    assert errors(s.send("agent:b", "OP_REJECT", {"op_id": "p1", "reason": "no"})) == ["AUTHORIZATION_FAILED"]
+    r = s.send("human:lead", "OP_REJECT", {"op_id": "p1", "reason": "policy_violation"})
+    assert r.accepted and "p1" not in s.coord.ops
+    assert errors(s.send("human:lead", "OP_REJECT", {"op_id": "p1", "reason": "again"})) == ["INVALID_REFERENCE"]
+
+
+def test_supersede_needs_a_committed_op_on_the_same_target_11_9_135() -> None:
+    s = ready()
+    s.send("agent:a", "OP_COMMIT", commit("o1", None, "sha256:1"))
+    bad = {"op_id": "o2", "supersedes_op_id": "o1", "target": "b.py", "intent_id": "i1"}
+    assert errors(s.send("agent:a", "OP_SUPERSEDE", bad)) == ["MALFORMED_MESSAGE"]
+    r = s.send("agent:a", "OP_SUPERSEDE", dict(bad, target="a.py", state_ref_after="sha256:9"))
+    assert r.accepted and s.coord.committed["o1"]["state"] == "SUPERSEDED"
+    assert s.coord.targets["a.py"].state_ref == "sha256:9"
+    assert errors(s.send("agent:a", "OP_SUPERSEDE", dict(bad, op_id="o3", target="a.py"))) == ["INVALID_REFERENCE"]
