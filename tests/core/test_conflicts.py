@@ -16,7 +16,7 @@ def conflicted() -> tuple[Session, str]:
         s.join(pid, roles)
     s.send("agent:a", "INTENT_ANNOUNCE", {"intent_id": "i1", "objective": "x", "scope": ENT})
     r = s.send("agent:b", "INTENT_ANNOUNCE", {"intent_id": "i2", "objective": "y", "scope": ENT})
-    report = [o.message for o in r.outbound if o.message["message_type"] == "CONFLICT_REPORT"][0]
+    report = next(o.message for o in r.outbound if o.message["message_type"] == "CONFLICT_REPORT")
     return s, report["payload"]["conflict_id"]
 
 
@@ -50,7 +50,7 @@ def test_ack_escalate_resolve_with_authority() -> None:
     r = s.send("human:lead", "RESOLUTION", {"conflict_id": cid, "decision": "human_override", "rationale": "a wins",
                                              "outcome": {"accepted": ["i1"], "rejected": ["i2"]}})
     assert r.accepted
-    relayed = [o.message for o in r.outbound if o.message["message_type"] == "RESOLUTION"][0]
+    relayed = next(o.message for o in r.outbound if o.message["message_type"] == "RESOLUTION")
     assert relayed["payload"]["resolution_id"]  # assigned when the client omitted it (D3)
     assert s.coord.intent_state("i2") == "WITHDRAWN"
     assert s.coord.ended_conflicts[cid] == "CLOSED"
@@ -63,7 +63,7 @@ def test_rejecting_a_committed_op_requires_rollback() -> None:
         s.join(pid, roles)
     s.announce("agent:a", "i1", "src/a.py")
     r = s.send("agent:b", "INTENT_ANNOUNCE", {"intent_id": "i2", "objective": "y", "scope": {"kind": "resource_path", "pattern": "src/*"}})
-    cid = [o.message for o in r.outbound if o.message["message_type"] == "CONFLICT_REPORT"][0]["payload"]["conflict_id"]
+    cid = next(o.message for o in r.outbound if o.message["message_type"] == "CONFLICT_REPORT")["payload"]["conflict_id"]
     s.send("agent:a", "OP_COMMIT", {"op_id": "o1", "intent_id": "i1", "target": "src/a.py", "op_kind": "replace",
                                      "state_ref_before": None, "state_ref_after": "sha256:1"})
     res = {"conflict_id": cid, "decision": "rejected", "rationale": "no", "outcome": {"rejected": ["o1"]}}

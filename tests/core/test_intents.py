@@ -165,7 +165,7 @@ def test_backoff_after_resolution_rejection() -> None:
     s.join("human:lead", ["arbiter"])
     s.send("agent:a", "INTENT_ANNOUNCE", {"intent_id": "i1", "objective": "x", "scope": {"kind": "entity_set", "entities": ["api"]}})
     r = s.send("agent:b", "INTENT_ANNOUNCE", {"intent_id": "i2", "objective": "y", "scope": {"kind": "entity_set", "entities": ["api"]}})
-    cid = [o.message for o in r.outbound if o.message["message_type"] == "CONFLICT_REPORT"][0]["payload"]["conflict_id"]
+    cid = next(o.message for o in r.outbound if o.message["message_type"] == "CONFLICT_REPORT")["payload"]["conflict_id"]
     r = s.send("human:lead", "RESOLUTION", {"conflict_id": cid, "decision": "rejected", "rationale": "a first",
                                              "outcome": {"accepted": ["i1"], "rejected": ["i2"]}})
     assert r.accepted and s.coord.intent_state("i2") == "WITHDRAWN"
