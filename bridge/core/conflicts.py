@@ -30,11 +30,15 @@ CATEGORY_BY_BASIS = {
 class ConflictLayer(CoreBase):
     # --- detection ---------------------------------------------------------------------------
 
-    def detect_conflicts(self, intent: Intent, norm: NormScope, msg: ParsedMessage) -> None:
+    def detect_conflicts(self, intent: Intent, norm: NormScope, msg: ParsedMessage, hits: list | None = None) -> None:
         """Overlaps the race lock did not refuse become CONFLICT_REPORTs (one per pair)."""
         already = {i for cid in self.conflicts_by_intent.get(intent.intent_id, set()) for i in self.conflicts[cid].related_intents}
         found: list[tuple[str, Overlap]] = []
-        for iid, ov in self.index.overlapping(norm, exclude=intent.intent_id):
+        if hits is None:
+            hits = self.index.overlapping(norm, exclude=intent.intent_id)
+        for iid, ov in hits:
+            if iid == intent.intent_id:
+                continue
             if self.intents[iid].principal_id != intent.principal_id:
                 found.append((iid, ov))
         for iid, ov in self.index.impacted(norm, exclude=intent.intent_id):

@@ -20,11 +20,17 @@ def _ancestors(path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(len(parts))]  # "", "a", "a/b" for "a/b/c"
 
 
+def _dirs(path: str) -> list[str]:
+    """The ancestors plus the path itself (a `**` suffix can match zero segments)."""
+    return [*_ancestors(path), path]
+
+
 class ScopeIndex:
     def __init__(self) -> None:
         self.scopes: dict[str, NormScope] = {}
         self._paths: dict[str, set[str]] = defaultdict(set)
         self._under: dict[str, set[str]] = defaultdict(set)  # dir -> paths below it (for globs)
+        self._track_under = False  # built on the first glob query, then maintained
         self._globs: dict[str, set[str]] = defaultdict(set)  # literal prefix -> intent ids with globs
         self._entities: dict[str, set[str]] = defaultdict(set)
         self._tasks: dict[str, set[str]] = defaultdict(set)
@@ -44,8 +50,9 @@ class ScopeIndex:
         self.scopes[intent_id] = scope
         for p in scope.paths:
             self._paths[p].add(intent_id)
-            for d in _ancestors(p):
-                self._under[d].add(p)
+            if self._track_under:
+                for d in _dirs(p):
+                    self._under[d].add(p)
         for g in scope.globs:
             self._globs[literal_prefix(g)].add(intent_id)
         for e in scope.entities:
@@ -75,8 +82,8 @@ class ScopeIndex:
         if scope is None:
             return
         for p in scope.paths:
-            if self._drop(self._paths, p, intent_id):
-                for d in _ancestors(p):
+            if self._drop(self._paths, p, intent_id) and self._track_under:
+                for d in _dirs(p):
                     self._drop(self._under, d, p)
         for g in scope.globs:
             self._drop(self._globs, literal_prefix(g), intent_id)
@@ -98,8 +105,14 @@ class ScopeIndex:
         out: set[str] = set(self._opaque)
         for p in scope.paths:
             out |= self._paths.get(p, set())
-            for d in _ancestors(p):
-                out |= self._globs.get(d, set())
+            if self._globs:
+                for d in _ancestors(p):
+                    out |= self._globs.get(d, set())
+        if scope.globs and not self._track_under:
+            self._track_under = True
+            for path in self._paths:
+                for d in _dirs(path):
+                    self._under[d].add(path)
         for g in scope.globs:
             prefix = literal_prefix(g)
             for path in self._under.get(prefix, set()) if prefix else self._paths.keys():
@@ -135,6 +148,8 @@ class ScopeIndex:
         """dependency_breakage candidates: intents whose impact names our files, or whose files our
         impact names."""
         cands: set[str] = set()
+        if not self._impact and not scope.impact:
+            return []
         for p in scope.paths:
             cands |= self._impact.get(p, set())
         for f in scope.impact:

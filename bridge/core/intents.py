@@ -27,10 +27,10 @@ from bridge.protocol.states import INTENT_TABLE, IntentEvent, OpEvent, next_stat
 class IntentLayer(CoreBase):
     # --- checks shared by announce and update ------------------------------------------------
 
-    def holders_blocking(self, pid: str, norm: NormScope, exclude: str | None = None) -> list[dict[str, Any]]:
+    def holders_blocking(self, pid: str, norm: NormScope, exclude: str | None = None, hits: list | None = None) -> list[dict[str, Any]]:
         """ACTIVE intents of other principals sharing file_set resources (the v0.1.15 race lock)."""
         out = []
-        for iid, ov in self.index.overlapping(norm, exclude=exclude):
+        for iid, ov in self.index.overlapping(norm, exclude=exclude) if hits is None else hits:
             other = self.intents[iid]
             if ov.race_locked and other.principal_id != pid and other.state == IntentState.ACTIVE:
                 out.append(
@@ -88,7 +88,7 @@ class IntentLayer(CoreBase):
                 pid,
             )
             return False
-        scope = p.scope.dump()
+        scope = msg.raw["payload"]["scope"]  # validated above; kept exactly as the sender wrote it
         norm = self.norm(scope)
         frozen = self.frozen_check(norm, msg)  # conflict layer: SCOPE_FROZEN on full containment
         if frozen is False:
@@ -103,7 +103,8 @@ class IntentLayer(CoreBase):
                 {"retry_after_sec": round(left, 3)},
             )
             return False
-        holders = self.holders_blocking(pid, norm)
+        hits = self.index.overlapping(norm)  # one index query serves every check below
+        holders = self.holders_blocking(pid, norm, hits=hits)
         if holders:
             self.refuse_stale(msg, holders)
             return False
@@ -112,7 +113,7 @@ class IntentLayer(CoreBase):
         sup = p.supersedes_intent_id
         if sup and sup in self.intents and self.intents[sup].principal_id == pid:
             replaced.append(self.intents[sup])
-        for iid, ov in self.index.overlapping(norm):
+        for iid, ov in hits:
             other = self.intents[iid]
             same_owner = other.principal_id == pid and ov.race_locked
             if same_owner and other.state == IntentState.ACTIVE and other not in replaced:
@@ -140,7 +141,7 @@ class IntentLayer(CoreBase):
                 self.end_intent(old, IntentEvent.SUPERSEDE, f"superseded_by:{p.intent_id}")
         self.register_intent(intent, norm)
         self.resolve_deferrals_of(pid, "principal_announced")
-        self.detect_conflicts(intent, norm, msg)
+        self.detect_conflicts(intent, norm, msg, [(i, ov) for i, ov in hits if i in self.intents])
         return True
 
     def register_intent(self, intent: Intent, norm: NormScope) -> None:
@@ -344,6 +345,7 @@ class IntentLayer(CoreBase):
         )
         self.take_id("deferral", d.deferral_id, pid)
         self.deferrals[d.deferral_id] = d
+        self.deferrals_by_principal.setdefault(pid, set()).add(d.deferral_id)
         for iid in observed:
             self.deferrals_by_intent.setdefault(iid, set()).add(d.deferral_id)
             if iid in self.intents and pid not in self.intents[iid].deferred_by:
@@ -358,6 +360,11 @@ class IntentLayer(CoreBase):
 
     def drop_deferral(self, d: Deferral) -> None:
         self.deferrals.pop(d.deferral_id, None)
+        mine = self.deferrals_by_principal.get(d.principal_id)
+        if mine is not None:
+            mine.discard(d.deferral_id)
+            if not mine:
+                del self.deferrals_by_principal[d.principal_id]
         for iid in d.observed_intent_ids:
             ids = self.deferrals_by_intent.get(iid)
             if ids is not None:
@@ -378,8 +385,8 @@ class IntentLayer(CoreBase):
         )
 
     def resolve_deferrals_of(self, pid: str, reason: str) -> None:
-        for d in [d for d in self.deferrals.values() if d.principal_id == pid]:
-            self.resolve_deferral(d, "resolved", reason)
+        for did in sorted(self.deferrals_by_principal.get(pid, ())):
+            self.resolve_deferral(self.deferrals[did], "resolved", reason)
 
     def observed_intent_ended(self, iid: str) -> None:
         for did in sorted(self.deferrals_by_intent.get(iid, set())):

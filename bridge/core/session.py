@@ -163,7 +163,8 @@ class SessionLayer(CoreBase):
         if not part.is_available or not part.connected:
             part.is_available, part.connected = True, True
             self.owner_returned(pid)
-        self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, pid)
+            self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, pid)
+        # Otherwise the pending liveness entry is pushed forward when it comes due (no heap growth).
 
     def check_liveness(self) -> None:
         while self.liveness_heap and self.liveness_heap[0][0] <= self.now:
@@ -171,8 +172,10 @@ class SessionLayer(CoreBase):
             part = self.participants.get(pid)
             if part is None or not part.is_available or part.status == "offline":
                 continue
-            if part.last_seen + self.config.unavailability_timeout_sec > self.now:
-                continue  # a newer entry is in the heap
+            due = part.last_seen + self.config.unavailability_timeout_sec
+            if due > self.now:
+                self.push(self.liveness_heap, due, pid)  # seen since: look again at the new deadline
+                continue
             part.is_available = False
             suspended = []
             for iid in sorted(self.by_principal.get(pid, set())):

@@ -113,6 +113,7 @@ class SnapshotMixin(CoreBase):
         for raw in ext["deferrals"]:
             d = Deferral.from_json(raw)
             self.deferrals[d.deferral_id] = d
+            self.deferrals_by_principal.setdefault(d.principal_id, set()).add(d.deferral_id)
             for iid in d.observed_intent_ids:
                 self.deferrals_by_intent.setdefault(iid, set()).add(d.deferral_id)
         self.claims = {c["original_intent_id"]: Claim.from_json(c) for c in ext["claims"]}

@@ -59,13 +59,7 @@ def parse_ts(text: Any) -> float | None:
     if m is None:
         return None
     try:
-        iso = text.replace("z", "Z").replace("t", "T")
-        if iso.endswith("Z"):
-            iso = iso[:-1] + "+00:00"
-        frac = m.group(7)
-        if frac and len(frac) > 7:  # fromisoformat takes at most 6 fractional digits
-            iso = iso.replace(frac, frac[:7])
-        return datetime.fromisoformat(iso).timestamp()
+        return datetime.fromisoformat(text.upper()).timestamp()  # 3.11+: "Z" and any fraction length
     except ValueError:
         return None
 

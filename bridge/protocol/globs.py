@@ -12,7 +12,7 @@ WILD = frozenset("*?")
 
 
 def is_glob(text: str) -> bool:
-    return any(ch in WILD for ch in text)
+    return "*" in text or "?" in text
 
 
 def literal_prefix(pattern: str) -> str:

@@ -68,8 +68,9 @@ def _describe(exc: ValidationError, prefix: str) -> str:
     return "; ".join(parts)
 
 
-def _too_deep(value: Any) -> bool:
-    stack = [(value, 0)]
+def too_deep(value: Any) -> bool:
+    """True when a decoded value nests deeper than MAX_DEPTH (for callers holding objects, not text)."""
+    stack = [(value, 0)]  # iterative: never a RecursionError
     while stack:
         item, depth = stack.pop()
         if depth > MAX_DEPTH:
@@ -156,8 +157,6 @@ def _parse(raw: Any) -> ParsedMessage | ParseFailure:
     data = _decode(raw)
     if isinstance(data, ParseFailure):
         return data
-    if isinstance(raw, dict) and _too_deep(raw):
-        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"JSON nested deeper than {MAX_DEPTH} levels")
     mid = _str_or_none(data.get("message_id"))
     mtype_raw = _str_or_none(data.get("message_type"))
     sender = data.get("sender")

@@ -20,6 +20,8 @@ def normalize_path(path: str) -> str:
     """Strip leading `./`, drop `.` segments, collapse `//`, strip a trailing `/` (not `..`)."""
     if not path:
         return path
+    if "//" not in path and "./" not in path and not path.endswith(("/", "/.")) and path != ".":
+        return path  # already normal
     absolute = path.startswith("/")
     segs = [s for s in path.split("/") if s not in ("", ".")]
     out = "/".join(segs)
@@ -28,8 +30,10 @@ def normalize_path(path: str) -> str:
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=True)
 class NormScope:
+    """A normalized scope. Treat as immutable (not frozen only because frozen init is slow)."""
+
     kind: str
     paths: frozenset[str] = frozenset()
     globs: tuple[str, ...] = ()
@@ -64,6 +68,10 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
     if not isinstance(scope, dict):
         scope = scope.model_dump(mode="json", exclude_none=True)
     kind = scope.get("kind") if isinstance(scope.get("kind"), str) else "custom"
+    if kind == "file_set" and registry is None and len(scope) == 2:  # fast path: a plain file list
+        res = scope.get("resources")
+        if isinstance(res, list) and all(isinstance(r, str) and "*" not in r and "?" not in r for r in res):
+            return NormScope(kind, frozenset(n for n in map(normalize_path, res) if n))
     paths: set[str] = set()
     globs: list[str] = []
     entities = frozenset(_strs(scope.get("entities"))) if kind == "entity_set" else frozenset()
@@ -71,7 +79,9 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
     if kind == "file_set":
         for r in _strs(scope.get("resources")):
             n = normalize_path(r)
-            if n:
+            if n and is_glob(n):  # a wildcard in a file list is read as a pattern (docs/protocol.md)
+                globs.append(n)
+            elif n:
                 paths.add(n)
     elif kind == "resource_path" and isinstance(scope.get("pattern"), str):
         n = normalize_path(scope["pattern"])
