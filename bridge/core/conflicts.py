@@ -47,9 +47,9 @@ class ConflictLayer(CoreBase):
         for iid, ov in found:
             if iid not in already:
                 already.add(iid)
-                self.raise_conflict(self.intents[iid], intent, ov)
+                self.raise_conflict(self.intents[iid], intent, ov, msg.message_id)
 
-    def raise_conflict(self, first: Intent, second: Intent, ov: Overlap) -> Conflict:
+    def raise_conflict(self, first: Intent, second: Intent, ov: Overlap, cause: str | None = None) -> Conflict:
         category, severity = CATEGORY_BY_BASIS.get(ov.basis, ("scope_overlap", "medium"))
         cid = self.new_id("conflict")
         shared = ", ".join(ov.shared[:5]) or "their scopes"
@@ -86,7 +86,7 @@ class ConflictLayer(CoreBase):
             "intent_b": second.intent_id,
             "extensions": {EXT: {"shared": list(ov.shared), "basis": ov.basis}},
         }
-        conflict.report = self.emit("CONFLICT_REPORT", payload, To.ALL)
+        conflict.report = self.emit("CONFLICT_REPORT", payload, To.ALL, in_reply_to=cause)
         self.store_conflict(conflict)
         return conflict
 

@@ -135,13 +135,15 @@ class IntentLayer(CoreBase):
             last_message_id=msg.message_id,
         )
         self.take_id("intent", p.intent_id, pid)
-        self.relay(msg.raw)
         for old in replaced:
             if old.state == IntentState.ACTIVE:
                 self.end_intent(old, IntentEvent.SUPERSEDE, f"superseded_by:{p.intent_id}")
         self.register_intent(intent, norm)
-        self.resolve_deferrals_of(pid, "principal_announced")
+        # Spec order (§15.3): conflicts, then deferral cleanup, then the relay. The sender's ack is
+        # therefore its last message, and its view already holds the conflicts when the ack lands.
         self.detect_conflicts(intent, norm, msg, [(i, ov) for i, ov in hits if i in self.intents])
+        self.resolve_deferrals_of(pid, "principal_announced")
+        self.relay(msg.raw)
         return True
 
     def register_intent(self, intent: Intent, norm: NormScope) -> None:
@@ -204,9 +206,9 @@ class IntentLayer(CoreBase):
             self.push(self.expiry_heap, intent.expires_at, intent.intent_id)
         intent.update = msg.raw
         intent.last_message_id = msg.message_id
-        self.relay(msg.raw)
         if norm is not None:
             self.detect_conflicts(intent, norm, msg)
+        self.relay(msg.raw)
         return True
 
     def on_withdraw(self, msg: ParsedMessage) -> bool:

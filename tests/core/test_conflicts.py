@@ -35,7 +35,7 @@ def test_glob_overlap_is_a_conflict_not_a_refusal() -> None:
     s.join("agent:b")
     s.announce("agent:a", "i1", "src/a.py")
     r = s.send("agent:b", "INTENT_ANNOUNCE", {"intent_id": "i2", "objective": "y", "scope": {"kind": "resource_path", "pattern": "src/**"}})
-    assert types(r) == ["INTENT_ANNOUNCE", "CONFLICT_REPORT"]
+    assert types(r) == ["CONFLICT_REPORT", "INTENT_ANNOUNCE"]  # spec order: the ack comes last
 
 
 def test_ack_escalate_resolve_with_authority() -> None:
