@@ -1,1 +1,1 @@
-"""The sidecar: the MPAC coordinator served over WebSocket."""
+"""The sidecar: the coordinator on a WebSocket server, with admission, binding, limits and TLS."""

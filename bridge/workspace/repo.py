@@ -1,53 +1,81 @@
-"""Repository detection: the work tree, the git common dir (shared by all worktrees) and the
-session id derived from it."""
+"""Repository detection: the work tree, its git dir, the git common dir shared by every worktree of
+the repository, and the session id derived from that common dir."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
 
 class NotARepository(Exception):
-    """The path is not inside a git work tree."""
+    """The path is not inside a git work tree; the message says what to do."""
 
 
 @dataclass(frozen=True)
 class Repo:
-    root: Path  # the work tree of this checkout
-    common_dir: Path  # the git common dir: the same for every worktree of the repository
+    """One checkout of a git repository. Worktrees of one repository share `common_dir`, hence the
+    same `data_dir` (runtime file, journal, log) and the same `session_id`."""
 
-    @property
-    def session_id(self) -> str:
-        digest = hashlib.sha256(str(self.common_dir).encode()).hexdigest()[:12]
-        name = "".join(c if c.isalnum() or c in "-_" else "-" for c in self.common_dir.parent.name)[:24]
-        return f"{name or 'repo'}-{digest}"
+    root: Path  # top level of this work tree (realpath)
+    git_dir: Path  # this worktree's git dir
+    common_dir: Path  # the git common dir
 
     @property
     def data_dir(self) -> Path:
-        """Where the sidecar keeps its runtime file, journal and log."""
+        """Where the sidecar keeps its runtime file, journal, locks and log (created by callers)."""
         return self.common_dir / "mpac"
+
+    @property
+    def session_id(self) -> str:
+        """`<repo name>-<12 hex of sha256(realpath of common dir)>`, characters [A-Za-z0-9._-]."""
+        digest = hashlib.sha256(os.fsencode(str(self.common_dir))).hexdigest()[:12]
+        return f"{repo_name(self.common_dir)}-{digest}"
+
+
+def repo_name(common_dir: Path) -> str:
+    """A readable name: the directory holding `.git`, or a bare `name.git` without its suffix."""
+    name = common_dir.parent.name if common_dir.name == ".git" else common_dir.name.removesuffix(".git")
+    name = _UNSAFE.sub("-", name).strip("-.")[:40]
+    return name or "repo"
 
 
 def _git(cwd: Path, *args: str) -> str:
-    out = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, env={**os.environ, "LC_ALL": "C"}
-    )
+    try:
+        out = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "LC_ALL": "C"},
+        )
+    except FileNotFoundError:
+        raise NotARepository("git is not installed or not on PATH; install git and retry") from None
     if out.returncode != 0:
-        raise NotARepository(out.stderr.strip() or f"git {' '.join(args)} failed")
+        reason = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"git {' '.join(args)} failed"
+        raise NotARepository(
+            f"{cwd} is not inside a git work tree ({reason}); run this from your repository, "
+            "pass --workspace PATH, or create one with `git init`"
+        )
     return out.stdout.strip()
 
 
 def find_repo(path: str | os.PathLike[str] = ".") -> Repo:
-    """The repository containing `path`. Raises NotARepository with git's reason."""
-    start = Path(path).resolve()
+    """The repository containing `path` (a file or directory, any depth, any worktree)."""
+    start = Path(os.path.realpath(path))
     if start.is_file():
         start = start.parent
-    if not start.exists():
-        raise NotARepository(f"{start} does not exist")
-    root = Path(_git(start, "rev-parse", "--show-toplevel")).resolve()
-    common = _git(start, "rev-parse", "--git-common-dir")
-    common_dir = (start / common).resolve() if not os.path.isabs(common) else Path(common).resolve()
-    return Repo(root=root, common_dir=common_dir)
+    if not start.is_dir():
+        raise NotARepository(f"{start} does not exist; pass the path of a directory inside a git repository")
+    out = _git(start, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-dir", "--git-common-dir")
+    lines = out.splitlines()
+    if len(lines) != 3 or not lines[0]:
+        raise NotARepository(f"{start} is not inside a git work tree; run this from a checkout, not a bare repository")
+    root, git_dir, common = (Path(os.path.realpath(line)) for line in lines)
+    return Repo(root=root, git_dir=git_dir, common_dir=common)

@@ -1,0 +1,353 @@
+"""SessionClient: an async MPAC participant.
+
+It joins with HELLO, keeps heartbeats going, matches every reply to its request by id (the relay of
+its own message, `in_reply_to`, or `refers_to`), keeps a local view, lets adapters subscribe to
+what arrives, and reconnects with backoff, rejoining as the same principal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import ssl
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from bridge.client.view import SessionView
+from bridge.protocol.envelope import build_envelope, lamport_of
+from bridge.protocol.lamport import LamportClock
+
+log = logging.getLogger("mpac.client")
+FAILURES = ("PROTOCOL_ERROR", "OP_REJECT")
+
+
+class JoinRefused(Exception):
+    """The coordinator refused this participant (bad token, unreachable, wrong session...)."""
+
+    def __init__(self, code: str, description: str) -> None:
+        super().__init__(f"{code}: {description}")
+        self.code, self.description = code, description
+
+
+@dataclass
+class Reply:
+    """The coordinator's answer to one request."""
+
+    ok: bool
+    message: dict[str, Any] | None = None
+    error_code: str | None = None
+    description: str = ""
+    request_id: str = ""
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return (self.message or {}).get("payload", {})
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        ext = self.payload.get("extensions") or {}
+        return ext.get("mpac-bridge", ext) if isinstance(ext, dict) else {}
+
+
+@dataclass
+class _Waiter:
+    predicate: Callable[[dict[str, Any]], bool]
+    future: asyncio.Future[dict[str, Any]]
+
+
+@dataclass
+class SessionClient:
+    url: str
+    principal_id: str
+    session_id: str | None = None
+    display_name: str | None = None
+    roles: list[str] = field(default_factory=lambda: ["contributor"])
+    token: str | None = None
+    principal_type: str | None = None
+    capabilities: list[str] = field(default_factory=lambda: ["intent.broadcast", "op.commit", "conflict.ack"])
+    reconnect: bool = True
+    ssl_context: ssl.SSLContext | None = None
+
+    def __post_init__(self) -> None:
+        if self.session_id is None:
+            path = urllib.parse.urlsplit(self.url).path
+            self.session_id = path.split("/session/", 1)[1].strip("/") if "/session/" in path else None
+        self.principal_type = self.principal_type or (self.principal_id.split(":", 1)[0] if ":" in self.principal_id else "agent")
+        if self.principal_type not in ("human", "agent", "service"):
+            self.principal_type = "agent"
+        self.instance_id = f"{self.principal_id}#{uuid.uuid4().hex[:12]}"
+        self.clock = LamportClock()
+        self.view = SessionView()
+        self.ws: ClientConnection | None = None
+        self.connected = asyncio.Event()
+        self.state = "disconnected"  # disconnected | connecting | connected | reconnecting | closed
+        self.session_info: dict[str, Any] | None = None
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._waiters: list[_Waiter] = []
+        self._subscribers: list[asyncio.Queue[dict[str, Any]]] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._closing = False
+        self._counter = 0
+
+    # --- connection --------------------------------------------------------------------------
+
+    async def connect(self, timeout: float = 10.0) -> dict[str, Any]:
+        """Join the session; returns SESSION_INFO. Raises JoinRefused with the coordinator's reason."""
+        self.state = "connecting"
+        info = await asyncio.wait_for(self._join(), timeout)
+        self._tasks.append(asyncio.get_running_loop().create_task(self._heartbeats()))
+        return info
+
+    async def _open(self) -> ClientConnection:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        try:
+            return await connect(self.url, additional_headers=headers, ssl=self.ssl_context if self.url.startswith("wss") else None,
+                                 max_size=8 * 1024 * 1024, open_timeout=10)
+        except InvalidStatus as exc:
+            body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
+            raise JoinRefused("HTTP_" + str(exc.response.status_code), body or "the sidecar refused the connection") from None
+        except OSError as exc:
+            raise JoinRefused("UNREACHABLE", f"cannot reach {self.url}: {exc.strerror or exc}") from None
+
+    async def _join(self) -> dict[str, Any]:
+        ws = await self._open()
+        hello: dict[str, Any] = {"display_name": self.display_name or self.principal_id, "roles": self.roles, "capabilities": self.capabilities}
+        if self.token:
+            hello["credential"] = {"type": "bearer_token", "value": self.token}
+        env = self._envelope("HELLO", hello)
+        await ws.send(json.dumps(env))
+        while True:
+            try:
+                raw = await ws.recv()
+            except ConnectionClosed as exc:
+                raise JoinRefused("CLOSED", exc.rcvd.reason if exc.rcvd else "connection closed during HELLO") from None
+            msg = json.loads(raw)
+            if msg.get("message_type") == "SESSION_INFO" and msg.get("in_reply_to") == env["message_id"]:
+                break
+            if msg.get("message_type") == "PROTOCOL_ERROR":
+                p = msg.get("payload", {})
+                with contextlib.suppress(Exception):
+                    await ws.close()
+                raise JoinRefused(p.get("error_code", "PROTOCOL_ERROR"), p.get("description", ""))
+        self.ws = ws
+        self.session_info = msg
+        self.clock.receive(lamport_of(msg.get("watermark")))
+        self.view = SessionView()
+        self.view.load_session_info(msg)
+        self.session_id = msg["payload"].get("session_id", self.session_id)
+        self.state = "connected"
+        self.connected.set()
+        self._tasks.append(asyncio.get_running_loop().create_task(self._reader(ws)))
+        self._publish(msg)
+        return msg
+
+    async def _reader(self, ws: ClientConnection) -> None:
+        try:
+            async for raw in ws:
+                try:
+                    msg = json.loads(raw)
+                except ValueError:
+                    continue
+                if isinstance(msg, dict):
+                    self._dispatch(msg)
+        except ConnectionClosed:
+            pass
+        finally:
+            if self.ws is ws:
+                self._lost()
+
+    def _lost(self) -> None:
+        self.connected.clear()
+        self.ws = None
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(ConnectionError("the connection to the coordinator was lost"))
+        self._pending.clear()
+        if self._closing or not self.reconnect:
+            self.state = "closed" if self._closing else "disconnected"
+            self._publish({"message_type": "_CONNECTION", "payload": {"state": self.state}})
+            return
+        self.state = "reconnecting"
+        self._publish({"message_type": "_CONNECTION", "payload": {"state": "reconnecting"}})
+        self._tasks.append(asyncio.get_running_loop().create_task(self._reconnect()))
+
+    async def _reconnect(self) -> None:
+        delay = 0.1
+        while not self._closing:
+            try:
+                await self._join()
+                self._publish({"message_type": "_CONNECTION", "payload": {"state": "connected", "rejoined": True}})
+                return
+            except (TimeoutError, JoinRefused, OSError, ValueError) as exc:
+                log.info("reconnect to %s failed (%s); retrying in %.1f s", self.url, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)  # grows, never resets while failing
+
+    async def _heartbeats(self) -> None:
+        while not self._closing:
+            interval = float(((self.view.policies.get("liveness_policy") or {}).get("heartbeat_interval_sec")) or 30.0)
+            await asyncio.sleep(max(1.0, interval / 2))  # the protocol's own schedule, not a test wait
+            if self.ws is not None:
+                with contextlib.suppress(Exception):
+                    await self.send("HEARTBEAT", {"status": "working" if self.view.intents_of(self.principal_id) else "idle"})
+
+    # --- messages ----------------------------------------------------------------------------
+
+    def _envelope(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self._counter += 1
+        env = build_envelope(
+            mtype, {}, session_id=self.session_id or "", now=time.time(), lamport=self.clock.tick(),
+            sender={"principal_id": self.principal_id, "principal_type": self.principal_type, "sender_instance_id": self.instance_id},
+            message_id=f"{self.instance_id}:{self._counter}",
+        )
+        env["payload"] = payload
+        return env
+
+    def _dispatch(self, msg: dict[str, Any]) -> None:
+        self.clock.receive(lamport_of(msg.get("watermark")))
+        self.view.apply(msg, time.time())
+        p = msg.get("payload") or {}
+        for key in (msg.get("message_id"), msg.get("in_reply_to"), p.get("refers_to") if isinstance(p, dict) else None):
+            fut = self._pending.get(key) if isinstance(key, str) else None
+            if fut is not None and not fut.done():
+                fut.set_result(msg)
+                del self._pending[key]
+                break
+        self._publish(msg)
+
+    def _publish(self, msg: dict[str, Any]) -> None:
+        for q in list(self._subscribers):
+            with contextlib.suppress(asyncio.QueueFull):
+                q.put_nowait(msg)
+        for w in list(self._waiters):
+            if not w.future.done():
+                try:
+                    hit = w.predicate(msg)
+                except Exception:
+                    hit = False
+                if hit:
+                    w.future.set_result(msg)
+        self._waiters = [w for w in self._waiters if not w.future.done()]
+
+    async def send(self, mtype: str, payload: dict[str, Any]) -> str:
+        """Send without waiting for an answer; returns the message id."""
+        if self.ws is None:
+            raise ConnectionError("not connected to the coordinator")
+        env = self._envelope(mtype, payload)
+        await self.ws.send(json.dumps(env))
+        return env["message_id"]
+
+    async def request(self, mtype: str, payload: dict[str, Any], timeout: float = 10.0) -> Reply:
+        """Send and wait for the coordinator's answer to this very message."""
+        if self.ws is None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.connected.wait(), timeout)
+        if self.ws is None:
+            return Reply(False, error_code="NOT_CONNECTED", description=f"not connected to the coordinator at {self.url}")
+        env = self._envelope(mtype, payload)
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[env["message_id"]] = fut
+        try:
+            await self.ws.send(json.dumps(env))
+            msg = await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            self._pending.pop(env["message_id"], None)
+            return Reply(False, error_code="TIMEOUT", description=f"no answer from the coordinator within {timeout:.0f} s", request_id=env["message_id"])
+        except (ConnectionError, ConnectionClosed) as exc:
+            self._pending.pop(env["message_id"], None)
+            return Reply(False, error_code="CONNECTION_LOST", description=str(exc), request_id=env["message_id"])
+        if msg.get("message_type") in FAILURES:
+            p = msg.get("payload", {})
+            code = p.get("error_code") or ("OP_REJECT" if msg["message_type"] == "OP_REJECT" else "ERROR")
+            return Reply(False, msg, code, p.get("description") or p.get("reason", ""), env["message_id"])
+        return Reply(True, msg, request_id=env["message_id"])
+
+    # --- subscriptions -----------------------------------------------------------------------
+
+    def subscribe(self, maxsize: int = 10_000) -> asyncio.Queue[dict[str, Any]]:
+        q: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=maxsize)
+        self._subscribers.append(q)
+        return q
+
+    def unsubscribe(self, q: asyncio.Queue[dict[str, Any]]) -> None:
+        with contextlib.suppress(ValueError):
+            self._subscribers.remove(q)
+
+    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any]:
+        """The next inbound message for which `predicate` is true (asyncio.TimeoutError otherwise)."""
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters.append(_Waiter(predicate, fut))
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            self._waiters = [w for w in self._waiters if w.future is not fut]
+
+    async def wait_until(self, condition: Callable[[SessionView], bool], timeout: float) -> bool:
+        """Wait until the view satisfies `condition` (checked now and after every message)."""
+        if condition(self.view):
+            return True
+        try:
+            await self.wait_for(lambda _m: condition(self.view), timeout)
+            return True
+        except TimeoutError:
+            return condition(self.view)
+
+    # --- convenience requests ----------------------------------------------------------------
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+    async def announce(self, objective: str, files: list[str] | None = None, *, scope: dict[str, Any] | None = None,
+                       intent_id: str | None = None, ttl_sec: float | None = None, **extra: Any) -> Reply:
+        payload = {"intent_id": intent_id or self.new_id("intent"), "objective": objective,
+                   "scope": scope or {"kind": "file_set", "resources": list(files or [])}, **extra}
+        if ttl_sec is not None:
+            payload["ttl_sec"] = ttl_sec
+        return await self.request("INTENT_ANNOUNCE", payload)
+
+    async def withdraw(self, intent_id: str, reason: str | None = None) -> Reply:
+        return await self.request("INTENT_WITHDRAW", {"intent_id": intent_id, **({"reason": reason} if reason else {})})
+
+    async def commit(self, intent_id: str, target: str, before: str | None, after: str | None, *, op_id: str | None = None,
+                     op_kind: str = "replace", summary: str | None = None) -> Reply:
+        payload = {"op_id": op_id or self.new_id("op"), "intent_id": intent_id, "target": target, "op_kind": op_kind,
+                   "state_ref_before": before, "state_ref_after": after}
+        if summary:
+            payload["summary"] = summary
+        return await self.request("OP_COMMIT", payload)
+
+    async def close(self, disposition: str = "withdraw", reason: str = "user_exit") -> None:
+        """GOODBYE with the intent disposition, then close. Idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                await self.request("GOODBYE", {"reason": reason, "intent_disposition": disposition}, timeout=3)
+        ws, self.ws = self.ws, None
+        for t in self._tasks:
+            t.cancel()
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await ws.close()
+        self.state = "closed"
+
+    async def abort(self) -> None:
+        """Drop the connection without GOODBYE (what a crash looks like to the coordinator)."""
+        self._closing = True
+        ws, self.ws = self.ws, None
+        for t in self._tasks:
+            t.cancel()
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                await ws.close()
+        self.state = "closed"

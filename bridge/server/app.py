@@ -1,0 +1,256 @@
+"""The sidecar's WebSocket server: admission, binding, limits, routing to session hosts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+import ipaddress
+import json
+import logging
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from bridge.core import CoordinatorConfig, Verdict
+from bridge.protocol.envelope import build_envelope
+from bridge.server.config import SESSION_ID, ServerConfig
+from bridge.server.conn import Conn
+from bridge.server.host import SessionHost
+from bridge.server.tokens import TokenTable
+from bridge.store.base import Store
+
+log = logging.getLogger("mpac.sidecar")
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Sidecar:
+    def __init__(
+        self,
+        cfg: ServerConfig,
+        coord_config: CoordinatorConfig,
+        store: Store,
+        tokens: TokenTable | None = None,
+        lookup: Callable[[str], str | None] | None = None,
+    ) -> None:
+        if cfg.security_profile == "open" and not cfg.allow_open_network and not _is_loopback(cfg.host):
+            raise ValueError(
+                f"the open profile has no authentication, so it only binds loopback; {cfg.host} is not "
+                "loopback. Use --security-profile authenticated with a token table, or --allow-open-network."
+            )
+        if cfg.security_profile == "authenticated" and tokens is None:
+            raise ValueError("the authenticated profile needs a token table (--token-table FILE or MPAC_TOKEN_TABLE)")
+        self.cfg = cfg
+        self.coord_config = coord_config
+        self.store = store
+        self.tokens = tokens
+        self.lookup = lookup
+        self.hosts: dict[str, SessionHost] = {}
+        self.server: Server | None = None
+        self.stopping = asyncio.Event()
+        self.idle_since = time.monotonic()
+        for sid in store.sessions():  # restore every session the store knows
+            if cfg.multi_session or sid == cfg.session_id:
+                self._host(sid)
+        if not cfg.multi_session:
+            self._host(cfg.session_id)
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def _verifier(self, credential: dict[str, Any] | None, session_id: str, header_token: str | None) -> Verdict:
+        if self.tokens is None:
+            return Verdict(True)
+        token = None
+        if credential and credential.get("type") in ("bearer_token", "api_key"):
+            token = credential.get("value")
+        return self.tokens.verdict(token or header_token, session_id)
+
+    def _host(self, session_id: str) -> SessionHost:
+        host = self.hosts.get(session_id)
+        if host is None:
+            host = SessionHost(
+                session_id,
+                self.coord_config,
+                self.store,
+                lookup=self.lookup,
+                verifier=self._verifier,
+                snapshot_every=self.cfg.snapshot_every,
+            )
+            self.hosts[session_id] = host
+            with contextlib.suppress(RuntimeError):
+                host.start()
+        return host
+
+    def connections(self) -> int:
+        return sum(len(h.conns) for h in self.hosts.values())
+
+    # --- HTTP upgrade checks -----------------------------------------------------------------
+
+    def _session_of(self, path: str) -> str | None:
+        path = path.split("?", 1)[0].rstrip("/") or "/"
+        if path.startswith("/session/"):
+            sid = path[len("/session/") :]
+            if not SESSION_ID.match(sid):
+                return None
+            if self.cfg.multi_session or sid == self.cfg.session_id:
+                return sid
+            return None
+        if path == "/" and not self.cfg.multi_session:
+            return self.cfg.session_id
+        return None
+
+    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        origin = request.headers.get("Origin")
+        if origin is not None and origin not in self.cfg.allow_origins:
+            log.warning("refused a browser connection from origin %s", origin)
+            return connection.respond(http.HTTPStatus.FORBIDDEN, f"origin {origin} is not allowed (see --allow-origin)\n")
+        if self._session_of(request.path) is None:
+            hint = "/session/<id>" if self.cfg.multi_session else f"/ or /session/{self.cfg.session_id}"
+            return connection.respond(http.HTTPStatus.NOT_FOUND, f"no session at {request.path}; use {hint}\n")
+        hosts_full = self.hosts.get(self._session_of(request.path) or "")
+        if hosts_full is not None and len(hosts_full.conns) >= self.cfg.max_connections:
+            return connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "this session has reached its connection limit\n")
+        return None
+
+    # --- the connection handler --------------------------------------------------------------
+
+    def _transport_error(self, session_id: str, code: str, text: str, refers_to: str | None) -> dict[str, Any]:
+        return build_envelope(
+            "PROTOCOL_ERROR",
+            {"error_code": code, "description": text, "refers_to": refers_to},
+            session_id=session_id,
+            sender={"principal_id": "service:sidecar", "principal_type": "service", "sender_instance_id": "sidecar"},
+            now=time.time(),
+            message_id=f"sidecar-{time.monotonic_ns()}",
+            lamport=0,
+        )
+
+    async def handler(self, ws: ServerConnection) -> None:
+        session_id = self._session_of(ws.request.path) if ws.request else None
+        if session_id is None:
+            await ws.close(1008, "no such session")
+            return
+        conn = Conn(ws, self.cfg.send_queue, self.cfg.rate_per_sec, self.cfg.rate_burst, time.monotonic())
+        auth = ws.request.headers.get("Authorization", "") if ws.request else ""
+        if auth.lower().startswith("bearer "):
+            conn.header_token = auth[7:].strip()
+        host: SessionHost | None = self.hosts.get(session_id)
+        try:
+            async for raw in ws:
+                if conn.closing:
+                    break
+                if not conn.allow(time.monotonic()):
+                    conn.send(self._transport_error(session_id, "MALFORMED_MESSAGE", "rate limit exceeded; slow down", None))
+                    conn.close(1008, "rate limit exceeded")
+                    break
+                if conn.principal is None:
+                    admitted = await self._admit(conn, session_id, raw)
+                    if admitted is False:
+                        break
+                    if isinstance(admitted, SessionHost):
+                        host = admitted
+                    continue
+                assert host is not None
+                host.handle(conn, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            if host is not None:
+                host.disconnected(conn)
+            await asyncio.sleep(0)
+            conn.stop()
+            if self.connections() == 0:
+                self.idle_since = time.monotonic()
+
+    async def _admit(self, conn: Conn, session_id: str, raw: str | bytes) -> SessionHost | bool:
+        """Before admission a connection may only send HELLO. Returns the host once admitted, True
+        to keep waiting for a HELLO, False when the connection was closed."""
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            data = None
+        mtype = data.get("message_type") if isinstance(data, dict) else None
+        mid = data.get("message_id") if isinstance(data, dict) and isinstance(data.get("message_id"), str) else None
+        if data is None:
+            conn.send(self._transport_error(session_id, "MALFORMED_MESSAGE", "not a JSON object; send an MPAC HELLO", None))
+            return True
+        if mtype != "HELLO":
+            conn.send(self._transport_error(session_id, "INVALID_REFERENCE", "this connection is not admitted: send HELLO first", mid))
+            return True
+        host = self.hosts.get(session_id)
+        if host is None:  # multi-session: create only for a principal whose token allows it
+            cred = (data.get("payload") or {}).get("credential") if isinstance(data.get("payload"), dict) else None
+            verdict = self._verifier(cred if isinstance(cred, dict) else None, session_id, conn.header_token)
+            if not verdict.accepted:
+                conn.send(self._transport_error(session_id, "CREDENTIAL_REJECTED", verdict.reason, mid))
+                await conn.flush_and_close(1008, "credential rejected")
+                return False
+            host = self._host(session_id)
+        result = host.handle(conn, raw)
+        if result.admitted is None:
+            await conn.flush_and_close(1008, "HELLO refused")
+            return False
+        return host
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if self.cfg.tls_cert is None:
+            return None
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(self.cfg.tls_cert, self.cfg.tls_key)
+        return ctx
+
+    async def start(self) -> int:
+        self.server = await serve(
+            self.handler,
+            self.cfg.host,
+            self.cfg.port,
+            process_request=self.process_request,
+            max_size=self.cfg.max_frame,
+            ssl=self.ssl_context(),
+            ping_interval=20,
+            ping_timeout=20,
+        )
+        port = self.server.sockets[0].getsockname()[1]
+        return int(port)
+
+    async def idle_watch(self) -> None:
+        if self.cfg.idle_timeout <= 0:
+            return
+        while not self.stopping.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=min(5.0, self.cfg.idle_timeout))
+            if self.connections() == 0 and time.monotonic() - self.idle_since >= self.cfg.idle_timeout:
+                log.info("no participants for %.0f s: exiting (idle timeout)", self.cfg.idle_timeout)
+                self.stopping.set()
+
+    async def shutdown(self) -> None:
+        for host in self.hosts.values():
+            host.snapshot()
+            await host.stop()
+        if self.server is not None:
+            self.server.close(close_connections=True)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.server.wait_closed(), 5)
+        self.store.close()
+
+
+__all__ = ["Headers", "Sidecar"]

@@ -1,0 +1,192 @@
+"""SessionHost: one coordinator, its journal, its connections and its timers.
+
+Every call into the core whose result changed the state is journaled (with any disk lookups it
+made) before a single byte of its output is sent. A restart replays the journal after the latest
+snapshot through the same calls, so what clients were told is exactly what is restored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
+from bridge.core.auth import Verdict
+from bridge.server.conn import Conn
+from bridge.store.base import Store
+
+log = logging.getLogger("mpac.sidecar")
+Lookup = Callable[[str], "str | None"]
+
+
+class RecordingLookup:
+    """Wraps the disk lookup: records answers while live, replays recorded answers on recovery."""
+
+    def __init__(self, lookup: Lookup | None) -> None:
+        self.lookup = lookup
+        self.recorded: dict[str, str | None] = {}
+        self.replay: dict[str, str | None] | None = None
+
+    def __call__(self, target: str) -> str | None:
+        if self.replay is not None:
+            return self.replay.get(target)
+        value = self.lookup(target) if self.lookup else None
+        self.recorded[target] = value
+        return value
+
+
+class SessionHost:
+    def __init__(
+        self,
+        session_id: str,
+        config: CoordinatorConfig,
+        store: Store,
+        *,
+        lookup: Lookup | None = None,
+        verifier: Callable[[dict[str, Any] | None, str, str | None], Verdict] | None = None,
+        snapshot_every: int = 500,
+    ) -> None:
+        self.session_id = session_id
+        self.store = store
+        self.lookup = RecordingLookup(lookup)
+        self._verifier = verifier
+        self._header_token: str | None = None
+        self._verdicts: list[Verdict] = []
+        self._replay_verdict: Verdict | None = None
+        self.conns: dict[str, Conn] = {}  # principal -> its admitted connection
+        self.snapshot_every = snapshot_every
+        self.since_snapshot = 0
+        self.wake = asyncio.Event()
+        self.timer: asyncio.Task[None] | None = None
+        self.coord = self._load(config)
+        self.last_activity = time.monotonic()
+
+    # --- construction and recovery -----------------------------------------------------------
+
+    def _verify(self, credential: dict[str, Any] | None, session_id: str) -> Verdict:
+        if self._replay_verdict is not None:  # recovery: the verdict the journal recorded
+            return self._replay_verdict
+        verdict = Verdict(True) if self._verifier is None else self._verifier(credential, session_id, self._header_token)
+        self._verdicts.append(verdict)
+        return verdict
+
+    def _load(self, config: CoordinatorConfig) -> Coordinator:
+        now = time.time()
+        snap, entries = self.store.load(self.session_id)
+        if snap is None and not entries:
+            coord = Coordinator(config, self.session_id, now, self.lookup, self._verify)
+            self.store.snapshot(self.session_id, 0, coord.snapshot(now))
+            return coord
+        if snap is not None:
+            coord = Coordinator.restore(snap, config, state_ref_lookup=self.lookup, credential_verifier=self._verify)
+        else:
+            coord = Coordinator(config, self.session_id, entries[0].now, self.lookup, self._verify)
+        for e in entries:
+            extra = json.loads(e.bound) if e.bound else {}
+            self.lookup.replay = extra.get("lookups", {})
+            v = extra.get("verdict")
+            self._replay_verdict = Verdict(v["accepted"], v["reason"], tuple(v["roles"]) if v["roles"] else None, v["principal_id"]) if v else Verdict(True)
+            if e.kind == "handle":
+                coord.handle(e.raw, e.now, bound_principal=extra.get("bound"))
+            elif e.kind == "tick":
+                coord.tick(e.now)
+            elif e.kind == "close":
+                coord.close(e.now, extra.get("reason", "manual"))
+            elif e.kind == "recover":
+                coord.recover(e.now)
+        self._replay_verdict = None
+        self.lookup.replay = None
+        coord.recover(now)
+        self.store.append(self.session_id, "recover", now)
+        self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), coord.snapshot(now))
+        log.info("session %s recovered: epoch %d, %d intents, %d journal entries replayed", self.session_id, coord.epoch, len(coord.intents), len(entries))
+        return coord
+
+    # --- inbound -----------------------------------------------------------------------------
+
+    def handle(self, conn: Conn, raw: str | bytes) -> HandleResult:
+        now = time.time()
+        self.last_activity = time.monotonic()
+        self.lookup.recorded = {}
+        self._header_token = conn.header_token
+        self._verdicts = []
+        result = self.coord.handle(raw, now, bound_principal=conn.principal)
+        if result.changed:
+            text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "replace")
+            extra: dict[str, Any] = {"bound": conn.principal}
+            if self.lookup.recorded:
+                extra["lookups"] = self.lookup.recorded
+            if self._verdicts:
+                v = self._verdicts[-1]
+                extra["verdict"] = {"accepted": v.accepted, "reason": v.reason, "roles": list(v.roles) if v.roles else None, "principal_id": v.principal_id}
+            self.store.append(self.session_id, "handle", now, text, json.dumps(extra))
+            self._maybe_snapshot(now)
+        if result.admitted:
+            old = self.conns.get(result.admitted)
+            if old is not None and old is not conn:
+                old.close(4000, "replaced by a newer connection of the same principal")
+            conn.principal = result.admitted
+            self.conns[result.admitted] = conn
+        for msg in result.reply_to_socket:
+            conn.send(msg)
+        self.route(result.outbound)
+        self.wake.set()
+        return result
+
+    def route(self, outbound: list[Outbound]) -> None:
+        for out in outbound:
+            text = json.dumps(out.message, separators=(",", ":"))
+            if out.to.is_all:
+                for c in list(self.conns.values()):
+                    c.send(text)
+            else:
+                for pid in out.to.principals or ():
+                    c = self.conns.get(pid)
+                    if c is not None:
+                        c.send(text)
+
+    def disconnected(self, conn: Conn) -> None:
+        if conn.principal and self.conns.get(conn.principal) is conn:
+            del self.conns[conn.principal]
+        self.last_activity = time.monotonic()
+
+    # --- timers and snapshots ----------------------------------------------------------------
+
+    def _maybe_snapshot(self, now: float) -> None:
+        self.since_snapshot += 1
+        if self.since_snapshot >= self.snapshot_every:
+            self.snapshot(now)
+
+    def snapshot(self, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), self.coord.snapshot(now))
+        self.since_snapshot = 0
+
+    def start(self) -> None:
+        self.timer = asyncio.get_running_loop().create_task(self._timers())
+
+    async def _timers(self) -> None:
+        while True:
+            deadline = self.coord.next_deadline()
+            delay = 3600.0 if deadline is None else max(0.0, deadline - time.time())
+            self.wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=delay)
+            now = time.time()
+            if deadline is not None and now >= deadline:
+                result = self.coord.tick(now)
+                if result.changed:
+                    self.store.append(self.session_id, "tick", now)
+                    self._maybe_snapshot(now)
+                self.route(result.outbound)
+
+    async def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.timer

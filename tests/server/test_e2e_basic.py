@@ -1,0 +1,124 @@
+"""End to end against a real sidecar process: admission, binding, broadcast, errors, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from bridge.client import JoinRefused, SessionClient
+from tests.core.helpers import msg
+from tests.support.sidecar import sidecar
+
+pytestmark = pytest.mark.e2e
+SID = "e2e"
+
+
+async def recv_json(ws, timeout: float = 10.0) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def test_broadcast_reaches_every_client_and_acks_match(tmp_path: Path) -> None:
+    async with sidecar("--session-id", SID, data_dir=tmp_path) as sc:
+        clients = [SessionClient(sc.url, f"agent:c{n}", session_id=SID) for n in range(8)]
+        for c in clients:
+            await c.connect()
+        queues = [c.subscribe() for c in clients[1:]]
+        reply = await clients[0].announce("edit a", ["a.py"], intent_id="i-a")
+        assert reply.ok and reply.message["message_id"] == reply.request_id
+        for q in queues:
+            while True:
+                m = await asyncio.wait_for(q.get(), 10)
+                if m.get("message_type") == "INTENT_ANNOUNCE":
+                    assert m["payload"]["intent_id"] == "i-a"
+                    break
+        blocked = await clients[1].announce("edit a too", ["./a.py"])
+        assert not blocked.ok and blocked.error_code == "STALE_INTENT"
+        assert blocked.extensions["holders"][0]["principal_id"] == "agent:c0"
+        for c in clients:
+            await c.close()
+
+
+async def test_impersonation_is_refused_and_not_applied(tmp_path: Path) -> None:
+    async with sidecar("--session-id", SID, data_dir=tmp_path) as sc:
+        victim = SessionClient(sc.url, "agent:victim", session_id=SID)
+        await victim.connect()
+        async with connect(sc.url) as ws:
+            await ws.send(json.dumps(msg("HELLO", "agent:evil", {"display_name": "e", "roles": ["contributor"]}, session=SID)))
+            assert (await recv_json(ws))["message_type"] == "SESSION_INFO"
+            forged = msg("INTENT_ANNOUNCE", "agent:victim", {"intent_id": "forged", "objective": "x", "scope": {"kind": "file_set", "resources": ["z"]}}, session=SID)
+            await ws.send(json.dumps(forged))
+            while True:
+                m = await recv_json(ws)
+                if m["message_type"] == "PROTOCOL_ERROR":
+                    break
+            assert m["payload"]["error_code"] == "AUTHORIZATION_FAILED"
+        assert "forged" not in victim.view.intents
+        await victim.close()
+
+
+async def test_unadmitted_socket_gets_only_its_errors_and_garbage_keeps_it_usable(tmp_path: Path) -> None:
+    async with sidecar("--session-id", SID, data_dir=tmp_path) as sc:
+        async with connect(sc.url) as ws:
+            await ws.send("{not json")
+            assert (await recv_json(ws))["payload"]["error_code"] == "MALFORMED_MESSAGE"
+            await ws.send(json.dumps(msg("INTENT_ANNOUNCE", "agent:x", {"intent_id": "i", "objective": "o", "scope": {"kind": "file_set", "resources": ["a"]}}, session=SID)))
+            assert (await recv_json(ws))["payload"]["error_code"] == "INVALID_REFERENCE"
+            await ws.send(json.dumps(msg("HELLO", "agent:x", {"display_name": "x"}, session=SID)))
+            assert (await recv_json(ws))["message_type"] == "SESSION_INFO"
+            await ws.send("[1,2,3]")
+            assert (await recv_json(ws))["payload"]["error_code"] == "MALFORMED_MESSAGE"
+            await ws.send(json.dumps(msg("HEARTBEAT", "agent:x", {"status": "idle"}, session=SID)))
+
+
+async def test_unknown_path_and_evil_origin_are_refused(tmp_path: Path) -> None:
+    async with sidecar("--session-id", SID, data_dir=tmp_path) as sc:
+        with pytest.raises(InvalidStatus) as exc:
+            async with connect(sc.url + "/session/other"):
+                pass
+        assert exc.value.response.status_code == 404
+        with pytest.raises(InvalidStatus) as exc:
+            async with connect(sc.url, additional_headers={"Origin": "https://evil.example"}):
+                pass
+        assert exc.value.response.status_code == 403
+        async with connect(sc.session_url(SID)) as ws:
+            await ws.send(json.dumps(msg("HELLO", "agent:x", {"display_name": "x"}, session=SID)))
+            assert (await recv_json(ws))["message_type"] == "SESSION_INFO"
+
+
+async def test_oversized_frame_closes_with_a_reason(tmp_path: Path) -> None:
+    async with sidecar("--session-id", SID, "--max-frame", "65536", data_dir=tmp_path) as sc:
+        async with connect(sc.url, max_size=None) as ws:
+            await ws.send("x" * 100_000)
+            with pytest.raises(ConnectionClosed) as exc:
+                await recv_json(ws)
+            assert exc.value.rcvd is not None and exc.value.rcvd.code == 1009
+
+
+async def test_open_profile_refuses_non_loopback(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        ".venv/bin/mpac-bridge", "sidecar", "--host", "0.0.0.0", "--data-dir", str(tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert b"only binds loopback" in err
+
+
+async def test_rejoin_after_client_restart_keeps_intents(tmp_path: Path) -> None:
+    async with sidecar("--session-id", SID, data_dir=tmp_path) as sc:
+        a = SessionClient(sc.url, "agent:a", session_id=SID)
+        await a.connect()
+        assert (await a.announce("keep", ["k.py"], intent_id="keep")).ok
+        await a.abort()
+        b = SessionClient(sc.url, "agent:a", session_id=SID)
+        info = await b.connect()
+        assert info["payload"]["extensions"]["mpac-bridge"]["rejoined"] is True
+        assert b.view.intents["keep"]["state"] == "ACTIVE"
+        await b.close()
+        with pytest.raises(JoinRefused):
+            await SessionClient(sc.url + "/session/nope", "agent:z").connect()
