@@ -1,20 +1,30 @@
-"""The workspace: repository detection, files and state refs on disk, and the per-repository
-sidecar runtime file."""
+"""The workspace: git repository detection, safe paths, state refs and compare-and-swap writes on
+disk, the per-repository sidecar runtime file and `ensure_sidecar()`."""
 
-from bridge.workspace.files import (
+from bridge.workspace.ensure import SidecarStartError, ensure_sidecar
+from bridge.workspace.paths import PathRefused, resolve_in_repo
+from bridge.workspace.repo import NotARepository, Repo, find_repo
+from bridge.workspace.runtime import (
+    RuntimeInfo,
+    is_alive,
+    live_runtime,
+    log_path,
+    read_runtime,
+    remove_runtime_if_owned,
+    runtime_path,
+    write_runtime,
+)
+from bridge.workspace.state import (
     ABSENT_STATE_REF,
     FileState,
-    PathRefused,
     StaleWrite,
+    file_lock,
+    make_state_ref_lookup,
     read_file_state,
-    resolve_in_repo,
     state_ref_of,
     state_ref_of_bytes,
     write_if_matches,
-    write_lock,
 )
-from bridge.workspace.repo import NotARepository, Repo, find_repo
-from bridge.workspace.runtime import RuntimeInfo, ensure_sidecar, live_runtime, read_runtime
 
 __all__ = [
     "ABSENT_STATE_REF",
@@ -23,15 +33,22 @@ __all__ = [
     "PathRefused",
     "Repo",
     "RuntimeInfo",
+    "SidecarStartError",
     "StaleWrite",
     "ensure_sidecar",
+    "file_lock",
     "find_repo",
+    "is_alive",
     "live_runtime",
+    "log_path",
+    "make_state_ref_lookup",
     "read_file_state",
     "read_runtime",
+    "remove_runtime_if_owned",
     "resolve_in_repo",
+    "runtime_path",
     "state_ref_of",
     "state_ref_of_bytes",
     "write_if_matches",
-    "write_lock",
+    "write_runtime",
 ]

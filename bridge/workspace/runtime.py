@@ -1,36 +1,50 @@
-"""The runtime file `<common dir>/mpac/sidecar.json` and `ensure_sidecar()`: one sidecar per
-repository, started detached under a file lock."""
+"""The runtime file `<git common dir>/mpac/sidecar.json`: which sidecar serves this repository.
+
+The sidecar writes it once it listens and removes it at clean exit; everybody else reads it.
+"""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import subprocess
-import sys
-import time
-import urllib.parse
-from dataclasses import asdict, dataclass
+import socket
+import tempfile
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from bridge.workspace.repo import Repo
 
-START_TIMEOUT = 15.0
-
 
 @dataclass
 class RuntimeInfo:
     pid: int
+    host: str
     port: int
-    url: str
+    url: str  # ws://host:port (what clients connect to)
     session_id: str
-    started_at: float
+    started_at: float  # Unix seconds
     version: str
-    workspace: str
+    workspace: str  # the work tree the sidecar was started for
+    data_dir: str
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> RuntimeInfo | None:
+        """None unless `data` holds every field with a plausible type."""
+        if not isinstance(data, dict):
+            return None
+        kinds = {"pid": int, "port": int, "started_at": (int, float)}
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            value = data.get(f.name)
+            want = kinds.get(f.name, str)
+            if isinstance(value, bool) or not isinstance(value, want):
+                return None
+            values[f.name] = float(value) if f.name == "started_at" else value
+        return cls(**values)
 
 
 def runtime_path(repo: Repo) -> Path:
@@ -42,21 +56,31 @@ def log_path(repo: Repo) -> Path:
 
 
 def write_runtime(path: Path, info: RuntimeInfo) -> None:
+    """Atomically (temp file in the same directory, fsync, os.replace): readers never see half."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(info.to_json(), indent=2))
-    os.replace(tmp, path)
-
-
-def read_runtime(repo: Repo) -> RuntimeInfo | None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        data = json.loads(runtime_path(repo).read_text())
-        return RuntimeInfo(**{k: data[k] for k in RuntimeInfo.__dataclass_fields__})
-    except (OSError, ValueError, KeyError, TypeError):
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(info.to_json(), fh, indent=2)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_runtime(path: Path) -> RuntimeInfo | None:
+    """The runtime info, or None when the file is missing, unreadable or corrupt."""
+    try:
+        return RuntimeInfo.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
         return None
 
 
 def pid_alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
     if pid <= 0:
         return False
     try:
@@ -65,59 +89,35 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:  # a zombie child is not alive
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split()[2] != "Z"
-    except OSError:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (OSError, IndexError):
         return True
 
 
-def port_open(url: str, timeout: float = 0.5) -> bool:
-    import socket
-
-    parts = urllib.parse.urlsplit(url)
+def port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=timeout):
+        with socket.create_connection((host, port), timeout=timeout):
             return True
-    except OSError:
+    except (OSError, ValueError, OverflowError):
         return False
 
 
+def is_alive(info: RuntimeInfo) -> bool:
+    """The pid exists and something accepts TCP connections on host:port (a reused pid alone is
+    not enough)."""
+    return pid_alive(info.pid) and port_accepts(info.host, info.port)
+
+
 def live_runtime(repo: Repo) -> RuntimeInfo | None:
-    """The runtime info when its sidecar is alive and listening; None for a stale or missing file."""
-    info = read_runtime(repo)
-    if info is None or not pid_alive(info.pid) or not port_open(info.url):
-        return None
-    return info
+    """The repository's runtime info when its sidecar is alive; None otherwise."""
+    info = read_runtime(runtime_path(repo))
+    return info if info is not None and is_alive(info) else None
 
 
-def ensure_sidecar(repo: Repo, *, extra_args: list[str] | None = None, timeout: float = START_TIMEOUT) -> RuntimeInfo:
-    """Return the repository's running sidecar, starting one if needed. Concurrent callers (threads
-    or processes) serialize on a lock file, so exactly one sidecar is started."""
-    info = live_runtime(repo)
-    if info is not None:
-        return info
-    repo.data_dir.mkdir(parents=True, exist_ok=True)
-    with open(repo.data_dir / "sidecar.lock", "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            info = live_runtime(repo)
-            if info is not None:
-                return info
-            runtime_path(repo).unlink(missing_ok=True)  # stale: dead pid or closed port
-            cmd = [sys.executable, "-m", "bridge", "sidecar", "--workspace", str(repo.root), "--port", "0", "--idle-timeout", "1800"]
-            cmd += extra_args or []
-            with open(log_path(repo), "ab") as log:
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, cwd=repo.root)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                info = read_runtime(repo)
-                if info is not None and info.pid == proc.pid:
-                    return info
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the sidecar exited with status {proc.returncode}; see {log_path(repo)}")
-                time.sleep(0.02)  # polling a file the child writes once; bounded by the deadline
-            proc.kill()
-            raise RuntimeError(f"the sidecar did not start within {timeout:.0f} s; see {log_path(repo)}")
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+def remove_runtime_if_owned(path: Path, pid: int) -> None:
+    """Remove the runtime file only if it still names `pid` (a successor may have replaced it)."""
+    info = read_runtime(path)
+    if info is not None and info.pid == pid:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,174 @@
+"""State refs from disk (`sha256:` + full hex digest of the bytes) and the compare-and-swap write
+that never overwrites a change its caller did not see."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bridge.workspace.paths import PathRefused, full_path, resolve_in_repo
+from bridge.workspace.repo import Repo
+
+ABSENT_STATE_REF = "sha256:absent"  # the state ref of a file that does not exist
+DEFAULT_MAX_BYTES = 256_000
+
+
+def state_ref_of_bytes(data: bytes) -> str:
+    """`sha256:` followed by the full 64-character hex digest of `data`."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _read(full: Path, rel: str) -> bytes | None:
+    try:
+        return full.read_bytes()
+    except FileNotFoundError:
+        return None
+    except (IsADirectoryError, NotADirectoryError):
+        raise PathRefused("not_a_file", f"{rel} is a directory, not a file") from None
+
+
+def state_ref_of(repo: Repo, rel_path: str) -> str:
+    """The state ref of a resolved repo-relative path as it is on disk now; ABSENT_STATE_REF when
+    the file does not exist."""
+    data = _read(full_path(repo, rel_path), rel_path)
+    return ABSENT_STATE_REF if data is None else state_ref_of_bytes(data)
+
+
+@dataclass
+class FileState:
+    path: str  # repo-relative POSIX path
+    state_ref: str
+    size: int
+    exists: bool
+    is_text: bool  # decodes as UTF-8 (an absent file counts as empty text)
+    content: str | None  # None when binary or not requested
+    truncated: bool = False  # content holds only the first max_bytes
+
+
+def read_file_state(
+    repo: Repo, rel_path: str, *, include_content: bool = True, max_bytes: int = DEFAULT_MAX_BYTES
+) -> FileState:
+    """Check `rel_path` with resolve_in_repo and describe the file on disk. The state ref always
+    covers the whole file, even when the content is truncated."""
+    rel = resolve_in_repo(repo, rel_path)
+    data = _read(full_path(repo, rel), rel)
+    if data is None:
+        return FileState(rel, ABSENT_STATE_REF, 0, False, True, "" if include_content else None)
+    try:
+        text: str | None = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    truncated = False
+    content = None
+    if include_content and text is not None:
+        if len(data) > max_bytes:
+            truncated = True
+            content = data[:max_bytes].decode("utf-8", errors="ignore")
+        else:
+            content = text
+    return FileState(rel, state_ref_of_bytes(data), len(data), True, text is not None, content, truncated)
+
+
+class StaleWrite(Exception):
+    """The file on disk no longer has the state ref the caller expected; nothing was written."""
+
+    def __init__(self, path: str, expected_state_ref: str, current_state_ref: str) -> None:
+        super().__init__(
+            f"{path} changed on disk: expected {expected_state_ref}, found {current_state_ref}; "
+            "re-read the file and apply your change again"
+        )
+        self.path = path
+        self.expected_state_ref = expected_state_ref
+        self.current_state_ref = current_state_ref
+
+
+def lock_path(repo: Repo, rel_path: str) -> Path:
+    return repo.data_dir / "locks" / (hashlib.sha256(rel_path.encode()).hexdigest()[:32] + ".lock")
+
+
+@contextmanager
+def file_lock(repo: Repo, rel_path: str) -> Iterator[None]:
+    """Exclusive lock on one repo-relative path, shared by every process that writes through the
+    bridge (threads too: each call opens its own lock file description). Not re-entrant: inside it
+    call `write_if_matches(..., locked=True)`."""
+    path = lock_path(repo, rel_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def atomic_write(full: Path, data: bytes) -> None:
+    """Temp file in the same directory, fsync, os.replace; keeps the old file's mode."""
+    full.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(full.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=f".{full.name}.", suffix=".mpac-tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, full)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dfd = os.open(full.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def write_if_matches(
+    repo: Repo, rel_path: str, expected_state_ref: str, content: bytes | str, *, locked: bool = False
+) -> str:
+    """Compare-and-swap: write `content` only if the file's current state ref equals
+    `expected_state_ref` (ABSENT_STATE_REF to create a new file). Returns the new state ref; raises
+    StaleWrite (nothing written) or PathRefused. `locked=True` when the caller already holds
+    `file_lock(repo, rel_path)`."""
+    rel = resolve_in_repo(repo, rel_path)
+    data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    if locked:
+        return _swap(repo, rel, expected_state_ref, data)
+    with file_lock(repo, rel):
+        return _swap(repo, rel, expected_state_ref, data)
+
+
+def _swap(repo: Repo, rel: str, expected: str, data: bytes) -> str:
+    current = state_ref_of(repo, rel)
+    if current != expected:
+        raise StaleWrite(rel, expected, current)
+    atomic_write(full_path(repo, rel), data)
+    return state_ref_of_bytes(data)
+
+
+def make_state_ref_lookup(repo: Repo) -> Callable[[str], str | None]:
+    """For the coordinator's first-commit check: target -> its state ref on disk, ABSENT_STATE_REF
+    for a missing file, None when the target is not a file the bridge may read (unknown)."""
+
+    def lookup(target: str) -> str | None:
+        try:
+            return state_ref_of(repo, resolve_in_repo(repo, target))
+        except (PathRefused, OSError):
+            return None
+
+    return lookup
