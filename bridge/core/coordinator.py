@@ -139,8 +139,10 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
 
     def _pipeline(self, msg: ParsedMessage, bound: str | None, result: HandleResult) -> None:
         pid = msg.sender_id
-        reply_to = bound if bound is not None else (pid if pid in self.participants else None)
         mtype = msg.message_type
+        # A HELLO is answered on its own connection: its sender is not (yet) bound to it, and an
+        # error must never be routed to another connection of the principal it names.
+        reply_to = bound if bound is not None else (pid if pid in self.participants and mtype != M.HELLO else None)
         if msg.session_id != self.session_id:
             self._refuse_unparsed(
                 ParseFailure(ErrorCode.INVALID_REFERENCE, f"unknown session {msg.session_id!r}; this is {self.session_id!r}", msg.message_id),

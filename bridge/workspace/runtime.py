@@ -12,21 +12,29 @@ import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bridge.workspace.repo import Repo
 
 
 @dataclass
 class RuntimeInfo:
+    """What the sidecar publishes. Field order keeps the first draft's positional form working;
+    `host` defaults to the url's host."""
+
     pid: int
-    host: str
     port: int
     url: str  # ws://host:port (what clients connect to)
     session_id: str
     started_at: float  # Unix seconds
     version: str
     workspace: str  # the work tree the sidecar was started for
-    data_dir: str
+    host: str = ""
+    data_dir: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.host:
+            self.host = urlsplit(self.url).hostname or "127.0.0.1"
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -39,7 +47,7 @@ class RuntimeInfo:
         kinds = {"pid": int, "port": int, "started_at": (int, float)}
         values: dict[str, Any] = {}
         for f in fields(cls):
-            value = data.get(f.name)
+            value = data.get(f.name, "" if f.name in ("host", "data_dir") else None)
             want = kinds.get(f.name, str)
             if isinstance(value, bool) or not isinstance(value, want):
                 return None
@@ -71,8 +79,11 @@ def write_runtime(path: Path, info: RuntimeInfo) -> None:
         raise
 
 
-def read_runtime(path: Path) -> RuntimeInfo | None:
-    """The runtime info, or None when the file is missing, unreadable or corrupt."""
+def read_runtime(path: Path | Repo) -> RuntimeInfo | None:
+    """The runtime info, or None when the file is missing, unreadable or corrupt. Accepts the
+    runtime file's path or (draft form) the Repo."""
+    if isinstance(path, Repo):
+        path = runtime_path(path)
     try:
         return RuntimeInfo.from_json(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):

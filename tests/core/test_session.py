@@ -162,3 +162,11 @@ def test_rejoin_keeps_the_principal() -> None:
     r = s.join("agent:a")
     assert r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["rejoined"] is True
     assert s.coord.intent_state("i1") == "ACTIVE"
+
+
+def test_refused_hello_is_answered_on_its_socket_not_to_the_named_principal() -> None:
+    s = Session(CoordinatorConfig(security_profile="authenticated"), credential_verifier=lambda c, sid: Verdict(True))
+    s.join("agent:a")
+    r = s.coord.handle(msg("HELLO", "agent:a", {"display_name": "thief"}, now=s.now - 10_000), s.now)
+    assert errors(r) == ["REPLAY_DETECTED"]
+    assert r.outbound == [] and len(r.reply_to_socket) == 1
