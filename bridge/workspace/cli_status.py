@@ -1,0 +1,172 @@
+"""`mpac-bridge status`: the repository's sidecar and, when it is alive, who is working on what."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bridge.workspace.repo import NotARepository, Repo, find_repo
+from bridge.workspace.runtime import RuntimeInfo, is_alive, log_path, read_runtime, runtime_path
+
+HELP = "Show the repository's sidecar, its participants, intents and open conflicts."
+EXT = "mpac-bridge"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Show the sidecar (the local MPAC coordinator) serving a git repository: its pid, URL, "
+        "session, uptime, version and log file, and, when it is running, the participants, the "
+        "active and suspended intents (owner, objective, files, time left) and the open conflicts. "
+        "Worktrees of one repository share one sidecar."
+    )
+    parser.add_argument("--workspace", default=".", metavar="PATH", help="a path inside the repository (default: the current directory)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text (for scripts)")
+    parser.add_argument("--timeout", type=float, default=5.0, metavar="SEC", help="how long to wait for the sidecar's answer (default 5)")
+    parser.add_argument("--token", default=os.environ.get("MPAC_COORDINATOR_TOKEN"), help="bearer token if the sidecar requires one (default: $MPAC_COORDINATOR_TOKEN)")
+
+
+def fetch_state(info: RuntimeInfo, *, timeout: float = 5.0, token: str | None = None) -> dict[str, Any]:
+    """Join as an observer, read the compact state from SESSION_INFO, say GOODBYE. Raises
+    OSError/RuntimeError with a readable message on failure."""
+    from websockets.sync.client import connect
+
+    from bridge.protocol.envelope import build_envelope
+
+    pid = os.getpid()
+    sender = {"principal_id": f"service:status-{pid}", "principal_type": "service", "sender_instance_id": f"status-{pid}-{time.time_ns()}"}
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+
+    def envelope(mtype: str, payload: dict[str, Any], n: int) -> str:
+        return json.dumps(build_envelope(mtype, payload, session_id=info.session_id, sender=sender, now=time.time(), message_id=f"{sender['sender_instance_id']}:{n}", lamport=n))
+
+    hello: dict[str, Any] = {"display_name": "mpac-bridge status", "roles": ["observer"], "capabilities": []}
+    if token:
+        hello["credential"] = {"type": "bearer_token", "value": token}
+    deadline = time.monotonic() + timeout
+    with connect(info.url, open_timeout=timeout, close_timeout=1, additional_headers=headers, max_size=None) as ws:
+        ws.send(envelope("HELLO", hello, 1))
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError("the sidecar did not answer HELLO in time")
+            msg = json.loads(ws.recv(timeout=left))
+            mtype = msg.get("message_type")
+            if mtype == "PROTOCOL_ERROR":
+                payload = msg.get("payload") or {}
+                raise RuntimeError(f"the sidecar refused us: {payload.get('error_code')}: {payload.get('description')}")
+            if mtype == "SESSION_INFO":
+                break
+        state = ((msg.get("payload") or {}).get("extensions") or {}).get(EXT, {}).get("state")
+        ws.send(envelope("GOODBYE", {"reason": "user_exit", "intent_disposition": "withdraw"}, 2))
+    if not isinstance(state, dict):
+        raise RuntimeError("the sidecar's SESSION_INFO carries no mpac-bridge state")
+    state["participants"] = [p for p in state.get("participants", []) if p.get("principal_id") != sender["principal_id"]]
+    return state
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+
+
+def _files(scope: Any) -> str:
+    if not isinstance(scope, dict):
+        return "?"
+    for key in ("resources", "entities", "task_ids", "canonical_uris"):
+        if isinstance(scope.get(key), list):
+            return ", ".join(str(x) for x in scope[key]) or "(none)"
+    if isinstance(scope.get("pattern"), str):
+        return scope["pattern"]
+    return str(scope.get("kind", "?"))
+
+
+def _expires_in(value: Any, now: float) -> str:
+    from bridge.protocol.envelope import parse_ts
+
+    when = value if isinstance(value, (int, float)) else parse_ts(value)
+    if when is None:
+        return "?"
+    return "expired" if when <= now else f"in {_ago(when - now)}"
+
+
+def format_text(repo: Repo, info: RuntimeInfo | None, alive: bool, state: dict[str, Any] | None, error: str | None, now: float) -> str:
+    if info is None or not alive:
+        lines = []
+        if info is not None:
+            lines.append(f"stale runtime file {runtime_path(repo)} (pid {info.pid} is gone or not listening)")
+        lines.append(
+            f"no sidecar running for {repo.root}; it starts automatically when an agent connects, "
+            f"or run `mpac-bridge sidecar --workspace {repo.root}`"
+        )
+        return "\n".join(lines)
+    lines = [
+        f"sidecar   pid {info.pid}, {info.url}",
+        f"session   {info.session_id}",
+        f"uptime    {_ago(now - info.started_at)}  (version {info.version})",
+        f"workspace {info.workspace}",
+        f"log       {log_path(repo)}",
+    ]
+    if error is not None:
+        lines.append(f"could not read the session state: {error}")
+        return "\n".join(lines)
+    assert state is not None
+    parts = state.get("participants", [])
+    lines.append(f"\nparticipants ({len(parts)})")
+    for p in parts:
+        flag = "" if p.get("is_available", True) else "  [unavailable]"
+        lines.append(f"  {p.get('principal_id')}  {p.get('display_name', '')}  roles={','.join(p.get('roles', []))}  {p.get('status', '')}{flag}")
+    intents = [i for i in state.get("intents", []) if i.get("state") in ("ACTIVE", "SUSPENDED", "ANNOUNCED")]
+    lines.append(f"\nintents ({len(intents)})")
+    for i in intents:
+        lines.append(f"  {i.get('intent_id')}  [{i.get('state')}]  {i.get('principal_id')}: {i.get('objective', '')}")
+        lines.append(f"      files: {_files(i.get('scope'))}   expires {_expires_in(i.get('expires_at'), now)}")
+    conflicts = [c for c in state.get("conflicts", []) if c.get("state") not in ("CLOSED", "DISMISSED", "RESOLVED")]
+    lines.append(f"\nopen conflicts ({len(conflicts)})")
+    for c in conflicts:
+        lines.append(f"  {c.get('conflict_id')}  {c.get('category')} ({c.get('severity')}, {c.get('state')})  between {', '.join(c.get('principals', []))}")
+        if c.get("description"):
+            lines.append(f"      {c['description']}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        repo = find_repo(Path(args.workspace))
+    except NotARepository as exc:
+        print(f"mpac-bridge status: {exc}", file=sys.stderr)
+        return 2
+    info = read_runtime(runtime_path(repo))
+    alive = info is not None and is_alive(info)
+    state: dict[str, Any] | None = None
+    error: str | None = None
+    if info is not None and alive:
+        try:
+            state = fetch_state(info, timeout=args.timeout, token=args.token)
+        except Exception as exc:  # network, protocol or timeout: report, do not crash
+            error = f"{type(exc).__name__}: {exc}"
+    now = time.time()
+    if args.json:
+        out = {
+            "repository": str(repo.root),
+            "session_id": repo.session_id,
+            "running": alive,
+            "runtime": info.to_json() if info is not None else None,
+            "runtime_file": str(runtime_path(repo)),
+            "log": str(log_path(repo)),
+            "uptime_sec": (now - info.started_at) if info is not None and alive else None,
+            "state": state,
+            "error": error,
+        }
+        print(json.dumps(out, indent=2))
+    else:
+        print(format_text(repo, info, alive, state, error, now))
+    return 1 if error is not None else 0
