@@ -35,13 +35,24 @@ def log_tail(path: Path, lines: int = 20) -> str:
     return "\n".join(tail) if tail else "(log is empty)"
 
 
+DEFAULT_IDLE_TIMEOUT = 900.0  # an auto-started sidecar exits after 15 idle minutes
+
+
 def sidecar_command(repo: Repo, extra_args: Sequence[str] = ()) -> list[str]:
-    return [sys.executable, "-m", "bridge", "sidecar", "--workspace", str(repo.root), "--port", "0", *extra_args]
+    """The real sidecar for `repo` on an ephemeral port; adds `--idle-timeout` unless given."""
+    extra = list(extra_args)
+    if not any(a == "--idle-timeout" or a.startswith("--idle-timeout=") for a in extra):
+        extra += ["--idle-timeout", f"{DEFAULT_IDLE_TIMEOUT:g}"]
+    return [sys.executable, "-m", "bridge", "sidecar", "--workspace", str(repo.root), "--port", "0", *extra]
 
 
-def ensure_sidecar(repo: Repo, *, timeout: float = 15.0, extra_args: Sequence[str] = ()) -> RuntimeInfo:
+def ensure_sidecar(
+    repo: Repo, *, timeout: float = 15.0, extra_args: Sequence[str] = (), command: Sequence[str] | None = None
+) -> RuntimeInfo:
     """The repository's live sidecar, starting a detached one if there is none. Raises
-    SidecarStartError when it does not come up within `timeout` seconds."""
+    SidecarStartError when it does not come up within `timeout` seconds. `command` replaces the
+    launcher (default: `sidecar_command(repo, extra_args)`); it must honour the runtime-file
+    contract (write it once listening, with its own pid)."""
     repo.data_dir.mkdir(parents=True, exist_ok=True)
     with open(repo.data_dir / "sidecar.lock", "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -51,16 +62,16 @@ def ensure_sidecar(repo: Repo, *, timeout: float = 15.0, extra_args: Sequence[st
             if info is not None and is_alive(info):
                 return info
             path.unlink(missing_ok=True)  # missing, corrupt, dead pid, or nothing listening
-            return _start(repo, timeout, extra_args)
+            return _start(repo, timeout, list(command) if command else sidecar_command(repo, extra_args))
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _start(repo: Repo, timeout: float, extra_args: Sequence[str]) -> RuntimeInfo:
+def _start(repo: Repo, timeout: float, argv: list[str]) -> RuntimeInfo:
     log = log_path(repo)
     with open(log, "ab") as err:
         proc = subprocess.Popen(
-            sidecar_command(repo, extra_args),
+            argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=err,
