@@ -282,14 +282,20 @@ class SessionClient:
         with contextlib.suppress(ValueError):
             self._subscribers.remove(q)
 
-    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any]:
-        """The next inbound message for which `predicate` is true (asyncio.TimeoutError otherwise)."""
+    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float) -> asyncio.Task[dict[str, Any]]:
+        """The next inbound message for which `predicate` is true (asyncio.TimeoutError otherwise).
+        The watch starts at the call, not at the await, so `w = c.wait_for(...); await act(); await w`
+        never misses an answer that arrives during `act()`."""
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters.append(_Waiter(predicate, fut))
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        finally:
-            self._waiters = [w for w in self._waiters if w.future is not fut]
+
+        async def wait() -> dict[str, Any]:
+            try:
+                return await asyncio.wait_for(fut, timeout)
+            finally:
+                self._waiters = [w for w in self._waiters if w.future is not fut]
+
+        return asyncio.ensure_future(wait())
 
     async def wait_until(self, condition: Callable[[SessionView], bool], timeout: float) -> bool:
         """Wait until the view satisfies `condition` (checked now and after every message)."""

@@ -201,7 +201,7 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
     def tick(self, now: float) -> TickResult:
         """Run every timer due at `now`: TTLs, deferrals, grace periods, liveness, status."""
         self.now = max(self.now, now)
-        before = self.clock.value
+        before = (self.clock.value, self._timer_signature())
         try:
             self.expire_intents()
             self.expire_deferrals()
@@ -213,7 +213,12 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
         except Exception as exc:
             self.note({"event": "internal_error", "error": repr(exc)})
         out, _ = self._collect()
-        return TickResult(out, changed=self.clock.value != before)
+        # Timer housekeeping (stale heap entries, re-armed liveness checks) changes the state too.
+        return TickResult(out, changed=(self.clock.value, self._timer_signature()) != before)
+
+    def _timer_signature(self) -> tuple:
+        heaps = (self.expiry_heap, self.grace_heap, self.deferral_heap, self.liveness_heap)
+        return (*(len(h) for h in heaps), *(h[0] if h else None for h in heaps), self.next_status_at)
 
     def next_deadline(self) -> float | None:
         heads = [h[0][0] for h in (self.expiry_heap, self.grace_heap, self.deferral_heap, self.liveness_heap) if h]

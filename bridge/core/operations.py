@@ -86,32 +86,40 @@ class OperationLayer(CoreBase):
                 f"target {target!r} is outside the scope of intent {intent_id!r}; update the intent first",
             )
 
-    def current_ref(self, target: str) -> tuple[bool, str | None]:
-        """(known, ref): the last committed ref, else the injected lookup (disk), else unknown."""
-        t = self.targets.get(target)
-        if t is not None:
-            return True, t.state_ref
-        if self.state_ref_lookup is not None:
-            try:
-                ref = self.state_ref_lookup(target)
-            except Exception:
-                ref = None
-            if ref is not None:
-                return True, ref
-        return False, None
+    def disk_ref(self, target: str) -> str | None:
+        """What the injected lookup says the target is now (None when unknown or not injected)."""
+        if self.state_ref_lookup is None:
+            return None
+        try:
+            return self.state_ref_lookup(target)
+        except Exception:
+            return None
 
-    def check_ref(self, target: str, before: str | None, pending: dict[str, str | None] | None = None) -> None:
-        if pending is not None and target in pending:
-            known, current = True, pending[target]
-        else:
-            known, current = self.current_ref(target)
-        if known and current is not None and before != current:
-            raise Refusal(
-                ErrorCode.STALE_STATE_REF,
-                f"{target} changed: state_ref_before {before!r} does not match the current {current!r}; "
-                "re-read the file and retry",
-                {EXT: {"target": target, "current_state_ref": current}},
-            )
+    def check_ref(self, target: str, before: str | None, pending: dict[str, str | None] | None = None, after: str | None = None) -> None:
+        """Optimistic concurrency: `before` must be the last committed ref, and the file on disk (when
+        the lookup can see it) must be either `before` or, if the write already landed, `after`."""
+        if pending is not None and target in pending:  # an earlier entry of the same batch
+            current = pending[target]
+            if current is not None and before != current:
+                raise self.stale(target, before, current)
+            return
+        last = self.targets.get(target)
+        disk = self.disk_ref(target)
+        # A file changed outside coordination (a human's editor) is current as the disk shows it.
+        if last is not None and last.state_ref is not None and before != last.state_ref and disk != before:
+            raise self.stale(target, before, disk or last.state_ref, on_disk=disk is not None)
+        if disk is not None and disk != before and disk != after:
+            raise self.stale(target, before, disk, on_disk=True)
+
+    @staticmethod
+    def stale(target: str, before: str | None, current: str, on_disk: bool = False) -> Refusal:
+        where = "on disk" if on_disk else "since your read"
+        return Refusal(
+            ErrorCode.STALE_STATE_REF,
+            f"{target} changed {where}: state_ref_before {before!r} does not match the current {current!r}; "
+            "re-read the file and retry",
+            {EXT: {"target": target, "current_state_ref": current}},
+        )
 
     def check_new_op_id(self, op_id: str) -> None:
         if self.id_taken("op", op_id) is not None or op_id in self.ops:
@@ -218,7 +226,7 @@ class OperationLayer(CoreBase):
             self.check_intent(pid, p.intent_id, target)
             self.check_frozen_target(target)
             if self.config.execution_model != "pre_commit":
-                self.check_ref(target, p.state_ref_before)
+                self.check_ref(target, p.state_ref_before, after=p.state_ref_after)
         except Refusal as r:
             return self.refuse(msg, r)
         if self.config.execution_model == "pre_commit":  # O3: an initial request, not applied
@@ -255,7 +263,7 @@ class OperationLayer(CoreBase):
                 self.check_intent(pid, intent_id, target)
                 self.check_frozen_target(target)
                 if not pre:
-                    self.check_ref(target, entry.state_ref_before, pending_refs)
+                    self.check_ref(target, entry.state_ref_before, pending_refs, after=entry.state_ref_after)
                     pending_refs[target] = entry.state_ref_after
                 seen.add(entry.op_id)
                 good.append(entry)

@@ -135,3 +135,10 @@ def test_supersede_needs_a_committed_op_on_the_same_target_11_9_135() -> None:
     assert r.accepted and s.coord.committed["o1"]["state"] == "SUPERSEDED"
     assert s.coord.targets["a.py"].state_ref == "sha256:9"
     assert errors(s.send("agent:a", "OP_SUPERSEDE", dict(bad, op_id="o3", target="a.py"))) == ["INVALID_REFERENCE"]
+
+
+def test_first_commit_after_the_write_landed_on_disk_is_accepted() -> None:
+    disk = {"a.py": "sha256:after"}
+    s = ready(state_ref_lookup=disk.get)
+    assert s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:before", "sha256:after")).accepted
+    assert errors(s.send("agent:a", "OP_COMMIT", commit("o2", "sha256:before", "sha256:x"))) == ["STALE_STATE_REF"]

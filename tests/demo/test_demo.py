@@ -1,0 +1,29 @@
+"""`mpac-bridge demo` runs end to end: real sidecar, real files, exit 0."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_demo_passes_and_tells_the_story() -> None:
+    out = subprocess.run([sys.executable, "-m", "bridge", "demo", "--no-color"], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    text = out.stdout
+    for line in (
+        "blocked: STALE_INTENT",
+        "INTENT_DEFERRED resolved",
+        "refused on disk: the file changed",
+        "refused: STALE_STATE_REF",
+        "refused: AUTHORIZATION_FAILED",
+        "RESOLUTION accepted",
+        "INTENT_BACKOFF",
+        "carol-pricing is SUSPENDED",
+        "INTENT_CLAIM_STATUS approved",
+        "demo passed",
+    ):
+        assert line in text, line
