@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,10 +102,10 @@ async def test_oversized_frame_closes_with_a_reason(tmp_path: Path) -> None:
 
 async def test_open_profile_refuses_non_loopback(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        ".venv/bin/mpac-bridge", "sidecar", "--host", "0.0.0.0", "--data-dir", str(tmp_path),
+        sys.executable, "-m", "bridge", "sidecar", "--host", "0.0.0.0", "--data-dir", str(tmp_path),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    _out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2
     assert b"only binds loopback" in err
 

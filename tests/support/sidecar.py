@@ -45,7 +45,7 @@ class RunningSidecar:
                 self.proc.send_signal(signal.SIGTERM)
         try:
             return await asyncio.wait_for(self.proc.wait(), 15)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.kill9()
             return -9
 
