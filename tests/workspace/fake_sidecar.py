@@ -1,7 +1,8 @@
 """A stand-in sidecar for ensure_sidecar tests, honouring the same contract as the real one:
 bind, write the runtime file atomically, remove it at clean exit (SIGTERM).
 
-usage: fake_sidecar.py --workspace PATH [--mode ok|fail|hang|other-pid]
+usage: fake_sidecar.py --workspace PATH [--mode ok|fail|hang|other-pid|stubborn]
+(stubborn ignores SIGTERM)
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def main() -> int:
         remove_runtime_if_owned(path, os.getpid())
         sys.exit(0)
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN if args.mode == "stubborn" else stop)
     pid = os.getpid() if args.mode != "other-pid" else 1
     info = RuntimeInfo(
         pid=pid, host="127.0.0.1", port=port, url=f"ws://127.0.0.1:{port}", session_id=repo.session_id,
