@@ -106,7 +106,7 @@ class OperationLayer(CoreBase):
         last = self.targets.get(target)
         disk = self.disk_ref(target)
         # A file changed outside coordination (a human's editor) is current as the disk shows it.
-        if last is not None and last.state_ref is not None and before != last.state_ref and disk != before:
+        if last is not None and last.state_ref is not None and before != last.state_ref and (disk is None or disk != before):
             raise self.stale(target, before, disk or last.state_ref, on_disk=disk is not None)
         if disk is not None and disk != before and disk != after:
             raise self.stale(target, before, disk, on_disk=True)

@@ -142,3 +142,18 @@ def test_first_commit_after_the_write_landed_on_disk_is_accepted() -> None:
     s = ready(state_ref_lookup=disk.get)
     assert s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:before", "sha256:after")).accepted
     assert errors(s.send("agent:a", "OP_COMMIT", commit("o2", "sha256:before", "sha256:x"))) == ["STALE_STATE_REF"]
+
+
+def test_null_before_is_stale_once_the_target_has_a_ref() -> None:
+    s = ready()
+    s.send("agent:a", "OP_COMMIT", commit("o1", None, "sha256:1"))
+    assert errors(s.send("agent:a", "OP_COMMIT", commit("o2", None, "sha256:2"))) == ["STALE_STATE_REF"]
+
+
+def test_out_of_band_disk_change_becomes_current() -> None:
+    disk = {"a.py": "sha256:0"}
+    s = ready(state_ref_lookup=disk.get)
+    assert s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1")).accepted
+    disk["a.py"] = "sha256:human"  # someone saved the file outside coordination
+    assert errors(s.send("agent:a", "OP_COMMIT", commit("o2", "sha256:1", "sha256:2"))) == ["STALE_STATE_REF"]
+    assert s.send("agent:a", "OP_COMMIT", commit("o3", "sha256:human", "sha256:3")).accepted

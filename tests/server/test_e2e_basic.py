@@ -63,7 +63,7 @@ async def test_impersonation_is_refused_and_not_applied(tmp_path: Path) -> None:
 
 
 async def test_unadmitted_socket_gets_only_its_errors_and_garbage_keeps_it_usable(tmp_path: Path) -> None:
-    async with sidecar("--session-id", SID, data_dir=tmp_path) as sc:
+    async with sidecar("--session-id", SID, data_dir=tmp_path) as sc:  # noqa: SIM117 - the inner one needs sc
         async with connect(sc.url) as ws:
             await ws.send("{not json")
             assert (await recv_json(ws))["payload"]["error_code"] == "MALFORMED_MESSAGE"
@@ -92,7 +92,7 @@ async def test_unknown_path_and_evil_origin_are_refused(tmp_path: Path) -> None:
 
 
 async def test_oversized_frame_closes_with_a_reason(tmp_path: Path) -> None:
-    async with sidecar("--session-id", SID, "--max-frame", "65536", data_dir=tmp_path) as sc:
+    async with sidecar("--session-id", SID, "--max-frame", "65536", data_dir=tmp_path) as sc:  # noqa: SIM117
         async with connect(sc.url, max_size=None) as ws:
             await ws.send("x" * 100_000)
             with pytest.raises(ConnectionClosed) as exc:
