@@ -30,8 +30,10 @@ def _read(full: Path, rel: str) -> bytes | None:
         return full.read_bytes()
     except FileNotFoundError:
         return None
-    except (IsADirectoryError, NotADirectoryError):
+    except IsADirectoryError:
         raise PathRefused("not_a_file", f"{rel} is a directory, not a file") from None
+    except NotADirectoryError:
+        raise PathRefused("not_a_file", f"a parent of {rel} is a file, so {rel} cannot exist") from None
 
 
 def state_ref_of(repo: Repo, rel_path: str) -> str:

@@ -199,3 +199,10 @@ def test_state_ref_lookup(repo: Repo) -> None:
     assert lookup(".env") is None
     assert lookup("../outside") is None
     assert lookup("") is None
+
+
+def test_path_under_a_file_refused(repo: Repo) -> None:
+    with pytest.raises(PathRefused) as err:
+        write_if_matches(repo, "README.md/child.txt", ABSENT_STATE_REF, "x")
+    assert err.value.reason == "not_a_file"
+    assert (repo.root / "README.md").read_text() == "hello\n"
