@@ -75,9 +75,7 @@ async def _main(args: argparse.Namespace) -> int:
     session_id = args.session_id
     data_dir = args.data_dir
     if args.workspace is not None:
-        from bridge.workspace import find_repo
-        from bridge.workspace.files import PathRefused, resolve_in_repo, state_ref_of
-        from bridge.workspace.repo import NotARepository
+        from bridge.workspace import NotARepository, find_repo, make_state_ref_lookup
 
         try:
             repo = find_repo(args.workspace)
@@ -85,13 +83,7 @@ async def _main(args: argparse.Namespace) -> int:
             raise ValueError(f"{args.workspace} is not a git repository ({exc})") from None
         session_id = session_id or repo.session_id
         data_dir = data_dir or repo.data_dir
-
-        def lookup(target: str) -> str | None:
-            try:
-                full, _ = resolve_in_repo(repo, target, allow_ignored=True)
-            except PathRefused:
-                return None
-            return state_ref_of(full)
+        lookup = make_state_ref_lookup(repo)
 
     session_id = session_id or "default"
     if not SESSION_ID.match(session_id):
@@ -127,7 +119,11 @@ async def _main(args: argparse.Namespace) -> int:
     if repo is not None:
         from bridge.workspace.runtime import RuntimeInfo, runtime_path, write_runtime
 
-        write_runtime(runtime_path(repo), RuntimeInfo(os.getpid(), port, url, session_id, time.time(), __version__, str(repo.root)))
+        write_runtime(
+            runtime_path(repo),
+            RuntimeInfo(pid=os.getpid(), port=port, url=url, session_id=session_id, started_at=time.time(), version=__version__,
+                        workspace=str(repo.root), host=cfg.host, data_dir=str(data_dir)),
+        )
     where = "/session/<id>" if cfg.multi_session else f"session {session_id}"
     print(f"mpac-bridge sidecar ready {url} ({where}, profile {profile}, data {data_dir})", flush=True)
     loop = asyncio.get_running_loop()
@@ -138,10 +134,8 @@ async def _main(args: argparse.Namespace) -> int:
     idle.cancel()
     await sidecar.shutdown()
     if repo is not None:
-        from bridge.workspace.runtime import read_runtime, runtime_path
+        from bridge.workspace import remove_runtime_if_owned, runtime_path
 
-        info = read_runtime(repo)
-        if info is not None and info.pid == os.getpid():
-            runtime_path(repo).unlink(missing_ok=True)
+        remove_runtime_if_owned(runtime_path(repo), os.getpid())
     print("mpac-bridge sidecar stopped", flush=True)
     return 0
