@@ -87,6 +87,9 @@ class CoreBase:
         self.grace_heap: list[tuple[float, str]] = []
         self.deferral_heap: list[tuple[float, str]] = []
         self.liveness_heap: list[tuple[float, str]] = []
+        self.conflict_heap: list[tuple[float, str]] = []
+        self.claim_heap: list[tuple[float, str]] = []
+        self.frozen: set[str] = set()  # conflict ids whose scope is frozen
         self._out: list[Outbound] = []
         self._socket: list[dict[str, Any]] = []
 

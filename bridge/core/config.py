@@ -18,6 +18,8 @@ class CoordinatorConfig:
     deferral_ttl_sec: float = 60.0
     intent_expiry_grace_sec: float = 30.0
     resolution_timeout_sec: float = 300.0
+    claim_grace_sec: float = 30.0  # core profile: a claim is approved after this unless the owner returns
+    session_ttl_sec: float = 0.0  # 0 = the session never times out
     frozen_phase2_sec: float = 60.0
     frozen_phase3_sec: float = 240.0
     backoff_initial_sec: float = 30.0
@@ -46,7 +48,7 @@ class CoordinatorConfig:
             "unavailability_timeout_sec": self.unavailability_timeout_sec,
             "orphaned_intent_action": "suspend",
             "orphaned_proposal_action": "abandon",
-            "intent_claim_grace_sec": 0,
+            "intent_claim_grace_sec": self.claim_grace_sec,
         }
 
     def to_json(self) -> dict[str, Any]:

@@ -88,6 +88,7 @@ class ConflictLayer(CoreBase):
         }
         conflict.report = self.emit("CONFLICT_REPORT", payload, To.ALL, in_reply_to=cause)
         self.store_conflict(conflict)
+        self.arm_resolution_timer(conflict)
         return conflict
 
     def store_conflict(self, conflict: Conflict) -> None:
@@ -96,14 +97,6 @@ class ConflictLayer(CoreBase):
         for iid in conflict.related_intents:
             self.conflicts_by_intent.setdefault(iid, set()).add(conflict.conflict_id)
         self.note({"event": "conflict", "conflict_id": conflict.conflict_id, "category": conflict.category})
-
-    # --- frozen scope (phases are issue 3; nothing is frozen until then) -----------------------
-
-    def frozen_check(self, norm: NormScope, msg: ParsedMessage) -> bool | None:
-        return None
-
-    def check_frozen_target(self, target: str) -> None:
-        return None
 
     # --- bookkeeping hooks called by the intent and operation layers -------------------------
 
@@ -152,6 +145,7 @@ class ConflictLayer(CoreBase):
             new = next_state(CONFLICT_TABLE, new, ConflictEvent.CLOSE)  # C12: automatic
         c.state = new  # type: ignore[assignment]
         self.conflicts.pop(c.conflict_id, None)
+        self.frozen.discard(c.conflict_id)
         for iid in c.related_intents:
             ids = self.conflicts_by_intent.get(iid)
             if ids is not None:
@@ -199,6 +193,7 @@ class ConflictLayer(CoreBase):
             report=msg.raw,
         )
         self.store_conflict(c)
+        self.arm_resolution_timer(c)
         self.relay(msg.raw)
         return True
 
@@ -243,6 +238,8 @@ class ConflictLayer(CoreBase):
             self.error(ErrorCode.INVALID_REFERENCE, f"conflict {c.conflict_id!r} is {c.state}", msg.message_id, pid)
             return False
         c.state, c.escalated_to, c.escalated_at = new, p.escalate_to, self.now
+        if c.frozen_at is None:
+            self.arm_resolution_timer(c)  # the escalation target gets a fresh timeout
         self.relay(msg.raw)
         return True
 

@@ -13,6 +13,7 @@ from bridge.core.auth import CredentialVerifier
 from bridge.core.base import AuditSink, StateRefLookup
 from bridge.core.config import CoordinatorConfig
 from bridge.core.conflicts import ConflictLayer
+from bridge.core.governance import GovernanceLayer
 from bridge.core.intents import IntentLayer
 from bridge.core.latejoin import LateJoin
 from bridge.core.operations import OperationLayer
@@ -41,7 +42,7 @@ WRITE_TYPES = frozenset(
 )
 
 
-class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, LateJoin, SnapshotMixin):
+class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, GovernanceLayer, LateJoin, SnapshotMixin):
     def __init__(
         self,
         config: CoordinatorConfig | None = None,
@@ -207,6 +208,8 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
             self.expire_deferrals()
             self.reject_after_grace()
             self.check_liveness()
+            self.run_conflict_timers()
+            self.approve_due_claims()
             if self.now >= self.next_status_at and not self.closed:
                 self.coordinator_status("heartbeat")
                 self.next_status_at = self.now + self.config.heartbeat_interval_sec
@@ -217,11 +220,12 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Late
         return TickResult(out, changed=(self.clock.value, self._timer_signature()) != before)
 
     def _timer_signature(self) -> tuple:
-        heaps = (self.expiry_heap, self.grace_heap, self.deferral_heap, self.liveness_heap)
+        heaps = (self.expiry_heap, self.grace_heap, self.deferral_heap, self.liveness_heap, self.conflict_heap, self.claim_heap)
         return (*(len(h) for h in heaps), *(h[0] if h else None for h in heaps), self.next_status_at)
 
     def next_deadline(self) -> float | None:
-        heads = [h[0][0] for h in (self.expiry_heap, self.grace_heap, self.deferral_heap, self.liveness_heap) if h]
+        heaps = (self.expiry_heap, self.grace_heap, self.deferral_heap, self.liveness_heap, self.conflict_heap, self.claim_heap)
+        heads = [h[0][0] for h in heaps if h]
         if not self.closed:
             heads.append(self.next_status_at)
         return min(heads) if heads else None

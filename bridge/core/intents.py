@@ -8,7 +8,7 @@ from typing import Any
 
 from bridge.core.base import EXT, CoreBase
 from bridge.core.outbound import To
-from bridge.core.records import Deferral, Intent
+from bridge.core.records import Claim, Deferral, Intent
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.enums import IntentState, OpState
 from bridge.protocol.envelope import format_ts
@@ -20,7 +20,7 @@ from bridge.protocol.payloads import (
     IntentUpdate,
     IntentWithdraw,
 )
-from bridge.protocol.scope import NormScope
+from bridge.protocol.scope import NormScope, contains
 from bridge.protocol.states import INTENT_TABLE, IntentEvent, OpEvent, next_state
 
 
@@ -268,6 +268,7 @@ class IntentLayer(CoreBase):
         if new is None:
             return
         intent.state = new
+        intent.suspended_reason = reason
         for op_id in sorted(self.ops_by_intent.get(intent.intent_id, set())):
             op = self.ops.get(op_id)
             if op is not None and op.state == OpState.PROPOSED:
@@ -408,79 +409,113 @@ class IntentLayer(CoreBase):
     def on_claim(self, msg: ParsedMessage) -> bool:
         p: IntentClaim = msg.payload  # type: ignore[assignment]
         pid = msg.sender_id
+        ext = (msg.raw["payload"].get("extensions") or {}).get(EXT) or {}
+        if isinstance(ext, dict) and ext.get("decision") in ("approved", "rejected"):
+            return self.on_claim_decision(msg, p.claim_id, ext)
         original = self.intents.get(p.original_intent_id)
         if original is None or original.state != IntentState.SUSPENDED:
             state = self.intent_state(p.original_intent_id)
             why = f"is {state}" if state else "does not exist"
-            self.error(
-                ErrorCode.INVALID_REFERENCE,
-                f"intent {p.original_intent_id!r} {why}; only SUSPENDED intents can be claimed",
-                msg.message_id,
-                pid,
-            )
+            self.error(ErrorCode.INVALID_REFERENCE, f"intent {p.original_intent_id!r} {why}; only SUSPENDED intents can be claimed", msg.message_id, pid)
             return False
         if p.original_intent_id in self.claims:
             self.error(ErrorCode.CLAIM_CONFLICT, f"intent {p.original_intent_id!r} is already being claimed", msg.message_id, pid)
             return False
-        if self.id_taken("intent", p.new_intent_id):
-            self.error(ErrorCode.INVALID_REFERENCE, f"intent_id {p.new_intent_id!r} is already used", msg.message_id, pid)
+        if self.id_taken("intent", p.new_intent_id) or self.id_taken("claim", p.claim_id):
+            self.error(ErrorCode.INVALID_REFERENCE, f"intent_id {p.new_intent_id!r} or claim_id {p.claim_id!r} is already used", msg.message_id, pid)
             return False
-        scope = p.scope.dump()
-        norm = self.norm(scope)
-        from bridge.protocol.scope import contains
+        scope = msg.raw["payload"]["scope"]
+        if not contains(self._norms[original.intent_id], self.norm(scope)):
+            self.error(ErrorCode.MALFORMED_MESSAGE, "a claim's scope must equal or narrow the original intent's scope", msg.message_id, pid)
+            return False
+        claim = Claim(p.claim_id, pid, original.intent_id, p.new_intent_id, p.objective, scope, self.now, msg.message_id)
+        self.take_id("claim", p.claim_id, pid)
+        if self.config.compliance_profile == "core":  # A8: approval by no objection
+            transferred = original.suspended_reason == "owner_left"
+            claim.approve_at = self.now if transferred else self.now + self.config.claim_grace_sec
+        if claim.approve_at is not None and claim.approve_at <= self.now:
+            self.approve_claim(claim, self.coordinator_id, msg.message_id)
+            return True
+        self.claims[original.intent_id] = claim
+        if claim.approve_at is not None:
+            self.push(self.claim_heap, claim.approve_at, original.intent_id)
+        self.relay(msg.raw)  # pending: everyone (owners and arbiters in particular) sees the claim
+        return True
 
-        if not contains(self._norms[original.intent_id], norm):
-            self.error(
-                ErrorCode.MALFORMED_MESSAGE,
-                "a claim's scope must equal or narrow the original intent's scope",
-                msg.message_id,
-                pid,
-            )
+    def on_claim_decision(self, msg: ParsedMessage, claim_id: str, ext: dict[str, Any]) -> bool:
+        """A8: an owner or arbiter approves or rejects a pending claim by repeating its claim_id with
+        `extensions["mpac-bridge"].decision`."""
+        pid = msg.sender_id
+        claim = next((c for c in self.claims.values() if c.claim_id == claim_id), None)
+        if claim is None:
+            self.error(ErrorCode.INVALID_REFERENCE, f"no pending claim {claim_id!r}", msg.message_id, pid)
             return False
-        # Auto-approval by the coordinator (approved_by = coordinator); see docs/protocol.md.
-        original_state_ops = sorted(self.ops_by_intent.get(original.intent_id, set()))
-        self.end_intent(original, IntentEvent.CLAIM_APPROVED, f"claimed_by:{pid}", notify=False)
-        for op_id in original_state_ops:  # frozen proposals of the original are re-homed as rejected
+        if not (self.roles_of(pid) & {"owner", "arbiter"}):
+            self.error(ErrorCode.AUTHORIZATION_FAILED, "only an owner or an arbiter may approve or reject a claim", msg.message_id, pid)
+            return False
+        if ext["decision"] == "approved":
+            self.approve_claim(claim, pid, msg.message_id)
+            return True
+        self.claims.pop(claim.original_intent_id, None)
+        self.emit(
+            "INTENT_CLAIM_STATUS",
+            {"claim_id": claim.claim_id, "original_intent_id": claim.original_intent_id, "decision": "rejected",
+             "reason": str(ext.get("reason") or f"rejected by {pid}")},
+            To.ALL,
+            in_reply_to=msg.message_id,
+        )
+        return True
+
+    def approve_due_claims(self) -> None:
+        while self.claim_heap and self.claim_heap[0][0] <= self.now:
+            when, original_id = heapq.heappop(self.claim_heap)
+            claim = self.claims.get(original_id)
+            if claim is not None and claim.approve_at == when:
+                self.approve_claim(claim, self.coordinator_id, claim.message_id or "")
+
+    def approve_claim(self, claim: Claim, approver: str, in_reply_to: str) -> None:
+        self.claims.pop(claim.original_intent_id, None)
+        original = self.intents.get(claim.original_intent_id)
+        if original is None or original.state != IntentState.SUSPENDED:
+            self.emit(
+                "INTENT_CLAIM_STATUS",
+                {"claim_id": claim.claim_id, "original_intent_id": claim.original_intent_id, "decision": "rejected",
+                 "reason": "intent_no_longer_suspended"},
+                To.ALL,
+                in_reply_to=in_reply_to,
+            )
+            return
+        frozen_ops = sorted(self.ops_by_intent.get(original.intent_id, set()))
+        self.end_intent(original, IntentEvent.CLAIM_APPROVED, f"claimed_by:{claim.claimer}", notify=False)
+        for op_id in frozen_ops:
             op = self.ops.get(op_id)
             if op is not None:
                 self.end_op(op, OpEvent.INTENT_TERMINATED, "intent_transferred")
         new = Intent(
-            intent_id=p.new_intent_id,
-            principal_id=pid,
-            objective=p.objective,
-            scope=scope,
+            intent_id=claim.new_intent_id,
+            principal_id=claim.claimer,
+            objective=claim.objective,
+            scope=claim.scope,
             state=IntentState.ACTIVE,
             received_at=self.now,
             expires_at=self.now + original.ttl_sec,
             ttl_sec=original.ttl_sec,
             priority=original.priority,
             parent_intent_id=original.intent_id,
-            last_message_id=msg.message_id,
+            last_message_id=claim.message_id,
         )
         new.announce = self.envelope(
             "INTENT_ANNOUNCE",
-            {
-                "intent_id": new.intent_id,
-                "objective": new.objective,
-                "scope": scope,
-                "ttl_sec": new.ttl_sec,
-                "extensions": {EXT: {"principal_id": pid, "claimed_from": original.intent_id}},
-            },
+            {"intent_id": new.intent_id, "objective": new.objective, "scope": claim.scope, "ttl_sec": new.ttl_sec,
+             "extensions": {EXT: {"principal_id": claim.claimer, "claimed_from": original.intent_id}}},
         )
-        self.take_id("intent", new.intent_id, pid)
-        self.register_intent(new, norm)
-        self.claims.pop(original.intent_id, None)
+        self.take_id("intent", new.intent_id, claim.claimer)
+        self.register_intent(new, self.norm(claim.scope))
         self.emit(
             "INTENT_CLAIM_STATUS",
-            {
-                "claim_id": p.claim_id,
-                "original_intent_id": original.intent_id,
-                "new_intent_id": new.intent_id,
-                "decision": "approved",
-                "approved_by": self.coordinator_id,
-                "extensions": {EXT: {"claimer": pid, "objective": new.objective, "scope": scope}},
-            },
+            {"claim_id": claim.claim_id, "original_intent_id": original.intent_id, "new_intent_id": new.intent_id,
+             "decision": "approved", "approved_by": approver,
+             "extensions": {EXT: {"claimer": claim.claimer, "objective": new.objective, "scope": claim.scope}}},
             To.ALL,
-            in_reply_to=msg.message_id,
+            in_reply_to=in_reply_to,
         )
-        return True

@@ -185,7 +185,7 @@ class OperationLayer(CoreBase):
         try:
             self.check_new_op_id(p.op_id)
             self.check_intent(pid, p.intent_id, p.target)
-            self.check_frozen_target(normalize_path(p.target))
+            self.check_frozen_target(normalize_path(p.target), p.intent_id)
         except Refusal as r:
             return self.refuse(msg, r)
         op = self.new_op(pid, p, OpState.PROPOSED, msg.message_id)
@@ -224,7 +224,7 @@ class OperationLayer(CoreBase):
                 return True
             self.check_new_op_id(p.op_id)
             self.check_intent(pid, p.intent_id, target)
-            self.check_frozen_target(target)
+            self.check_frozen_target(target, p.intent_id)
             if self.config.execution_model != "pre_commit":
                 self.check_ref(target, p.state_ref_before, after=p.state_ref_after)
         except Refusal as r:
@@ -261,7 +261,7 @@ class OperationLayer(CoreBase):
                     raise Refusal(ErrorCode.MALFORMED_MESSAGE, "every entry must share the batch's intent_id")
                 self.check_new_op_id(entry.op_id)
                 self.check_intent(pid, intent_id, target)
-                self.check_frozen_target(target)
+                self.check_frozen_target(target, intent_id)
                 if not pre:
                     self.check_ref(target, entry.state_ref_before, pending_refs, after=entry.state_ref_after)
                     pending_refs[target] = entry.state_ref_after

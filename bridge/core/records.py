@@ -62,6 +62,7 @@ class Intent(JsonRecord):
     update: dict[str, Any] | None = None  # the latest accepted INTENT_UPDATE envelope
     last_message_id: str | None = None
     deferred_by: list[str] = field(default_factory=list)
+    suspended_reason: str | None = None  # owner_left (GOODBYE transfer) or owner_unavailable
 
     def public(self) -> dict[str, Any]:
         return {
@@ -123,6 +124,10 @@ class Conflict(JsonRecord):
     resolution_id: str | None = None
     resolved_by: str | None = None
     acks: dict[str, str] = field(default_factory=dict)
+    due_at: float | None = None  # next governance deadline (resolution timeout or frozen phase)
+    frozen_at: float | None = None
+    phase: int = 0  # 0 = not frozen; 1, 2 = frozen phases (phase 3 ends the conflict)
+    partial_winner: str | None = None  # phase 2: the one higher-priority intent allowed to proceed
 
     def public(self) -> dict[str, Any]:
         return {
@@ -136,6 +141,9 @@ class Conflict(JsonRecord):
             "created_at": self.created_at,
             "description": self.description,
             "escalated_to": self.escalated_to,
+            "frozen": self.frozen_at is not None,
+            "phase": self.phase,
+            "due_at": self.due_at,
         }
 
 
@@ -173,3 +181,4 @@ class Claim(JsonRecord):
     scope: dict[str, Any]
     received_at: float
     message_id: str | None = None
+    approve_at: float | None = None  # core profile: automatic approval time; None = wait for approval

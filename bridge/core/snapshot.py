@@ -63,6 +63,8 @@ class SnapshotMixin(CoreBase):
                     "grace": self.grace_heap,
                     "deferral": self.deferral_heap,
                     "liveness": self.liveness_heap,
+                    "conflict": self.conflict_heap,
+                    "claim": self.claim_heap,
                 },
             },
         }
@@ -103,6 +105,8 @@ class SnapshotMixin(CoreBase):
         for raw in snap["conflicts"]:
             c = Conflict.from_json(raw)
             self.conflicts[c.conflict_id] = c
+            if c.frozen_at is not None:
+                self.frozen.add(c.conflict_id)
             for iid in c.related_intents:
                 self.conflicts_by_intent.setdefault(iid, set()).add(c.conflict_id)
         limit = cfg.history_limit
@@ -122,8 +126,10 @@ class SnapshotMixin(CoreBase):
         self.counters = dict(ext["counters"])
         self.next_status_at = ext["next_status_at"]
         timers = ext["timers"]
-        for name, attr in (("expiry", "expiry_heap"), ("grace", "grace_heap"), ("deferral", "deferral_heap"), ("liveness", "liveness_heap")):
-            heap = [(float(w), str(k)) for w, k in timers[name]]
+        names = ("expiry", "grace", "deferral", "liveness", "conflict", "claim")
+        for name in names:
+            heap = [(float(w), str(k)) for w, k in timers.get(name, [])]
+            attr = f"{name}_heap"
             heapq.heapify(heap)
             setattr(self, attr, heap)
         return self

@@ -136,11 +136,18 @@ async def _story(n: Narrator, repo: Repo, alice: SessionClient, bob: SessionClie
     suspended = await alice.wait_until(lambda v: v.intents.get("carol-pricing", {}).get("state") == "SUSPENDED", WAIT)
     n.expect(suspended, "carol's intent was not suspended")
     n.say("agent:alice", "sees carol go silent", "PARTICIPANT_UNAVAILABLE; carol-pricing is SUSPENDED")
-    r = await alice.request("INTENT_CLAIM", {"claim_id": "alice-claims", "original_intent_id": "carol-pricing",
-                                            "original_principal_id": "agent:carol", "new_intent_id": "alice-pricing",
-                                            "objective": "Finish tax rates per country", "scope": {"kind": "file_set", "resources": ["shop/pricing.py"]}})
-    n.expect(r.ok and r.payload.get("decision") == "approved", f"claim failed: {r.description}")
-    n.say("agent:alice", "takes the task over", "INTENT_CLAIM_STATUS approved; carol-pricing TRANSFERRED, alice-pricing ACTIVE")
+    claim = {"claim_id": "alice-claims", "original_intent_id": "carol-pricing", "original_principal_id": "agent:carol",
+             "new_intent_id": "alice-pricing", "objective": "Finish tax rates per country",
+             "scope": {"kind": "file_set", "resources": ["shop/pricing.py"]}}
+    r = await alice.request("INTENT_CLAIM", claim)
+    n.expect(r.ok and r.message["message_type"] == "INTENT_CLAIM", f"claim failed: {r.description}")
+    n.say("agent:alice", "claims carol's task", "INTENT_CLAIM pending: the governance profile needs an owner or arbiter")
+    approved = alice.wait_for(lambda m: m.get("message_type") == "INTENT_CLAIM_STATUS" and m["payload"].get("claim_id") == "alice-claims", WAIT)
+    r = await lead.request("INTENT_CLAIM", {**claim, "extensions": {"mpac-bridge": {"decision": "approved"}}})
+    n.expect(r.ok, f"approval failed: {r.description}")
+    status = (await approved)["payload"]
+    n.expect(status["decision"] == "approved", f"claim not approved: {status}")
+    n.say("human:lead", "approves the takeover", "INTENT_CLAIM_STATUS approved; carol-pricing TRANSFERRED, alice-pricing ACTIVE")
     await edit(n, repo, alice, "alice-pricing", "shop/pricing.py", lambda t: t + "\n\nRATES = {\"FR\": 0.2, \"DE\": 0.19}\n", commits)
 
     n.chapter("Done")

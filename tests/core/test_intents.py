@@ -144,7 +144,9 @@ def test_deferral_resolved_at_arrival_when_observed_already_ended_11_8_124() -> 
 
 
 def test_claim_takeover_of_suspended_intent_11_7_99_103_107() -> None:
-    s = two()
+    s = Session(CoordinatorConfig(compliance_profile="core", unavailability_timeout_sec=100_000))
+    s.join("agent:a")
+    s.join("agent:b")
     s.announce("agent:a", "i1", "a.py")
     claim = {"claim_id": "c1", "original_intent_id": "i1", "original_principal_id": "agent:a",
              "new_intent_id": "i2", "objective": "finish", "scope": fs("a.py")}

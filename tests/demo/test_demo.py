@@ -23,6 +23,7 @@ def test_demo_passes_and_tells_the_story() -> None:
         "RESOLUTION accepted",
         "INTENT_BACKOFF",
         "carol-pricing is SUSPENDED",
+        "INTENT_CLAIM pending",
         "INTENT_CLAIM_STATUS approved",
         "demo passed",
     ):
