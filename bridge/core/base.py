@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from bridge.core.audit import AuditChain
 from bridge.core.auth import CredentialVerifier
 from bridge.core.config import CoordinatorConfig
 from bridge.core.index import ScopeIndex
@@ -59,6 +60,7 @@ class CoreBase:
         self.state_ref_lookup = state_ref_lookup
         self.credential_verifier = credential_verifier
         self.audit = audit
+        self.audit_chain = AuditChain(audit)
         self.registry = ResourceRegistry(config.resource_registry)
         self.participants: dict[str, Participant] = {}
         self.intents: dict[str, Intent] = {}  # live: ACTIVE and SUSPENDED
@@ -123,6 +125,8 @@ class CoreBase:
     def emit(self, mtype: str, payload: dict[str, Any], to: To, *, in_reply_to: str | None = None) -> dict[str, Any]:
         env = self.envelope(mtype, payload, in_reply_to=in_reply_to)
         self._out.append(Outbound(env, to))
+        if self.audit_chain.sink is not None:
+            self.audit_chain.append({"at": self.now, "kind": "out", "to": list(to.principals) if to.principals else "all", "message": env})
         return env
 
     def relay(self, raw: dict[str, Any], to: To | None = None) -> None:
@@ -145,8 +149,12 @@ class CoreBase:
             self.emit("PROTOCOL_ERROR", payload, To.only(to), in_reply_to=refers_to)
 
     def note(self, record: dict[str, Any]) -> None:
-        if self.audit is not None:
-            self.audit({"at": self.now, "session_id": self.session_id, **record})
+        """A coordinator decision, for the audit trail."""
+        if self.audit_chain.sink is not None:
+            self.audit_chain.append({"at": self.now, "kind": "decision", **record})
+
+    def count(self, key: str) -> None:
+        self.counters[key] = self.counters.get(key, 0) + 1
 
     def new_id(self, kind: str) -> str:
         self.counters[kind] = self.counters.get(kind, 0) + 1

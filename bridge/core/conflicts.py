@@ -92,6 +92,7 @@ class ConflictLayer(CoreBase):
         return conflict
 
     def store_conflict(self, conflict: Conflict) -> None:
+        self.count("conflicts")
         self.take_id("conflict", conflict.conflict_id, conflict.principals[0] if conflict.principals else "")
         self.conflicts[conflict.conflict_id] = conflict
         for iid in conflict.related_intents:
@@ -153,6 +154,7 @@ class ConflictLayer(CoreBase):
                 if not ids:
                     del self.conflicts_by_intent[iid]
         self.ended_conflicts.put(c.conflict_id, str(c.state))
+        self.count(f"conflicts_{c.state}")
         self.note({"event": "conflict_closed", "conflict_id": c.conflict_id, "state": str(c.state)})
 
     # --- participant messages ----------------------------------------------------------------

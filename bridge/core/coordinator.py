@@ -167,6 +167,9 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         self.clock.receive(msg.lamport)  # Lamport receive rule (§12.7 rule 3)
         self.frontier.record(pid, msg.sender_instance_id, self.now, msg.lamport)
         if mtype == M.HELLO:
+            if self.audit_chain.sink is not None:
+                public = dict(msg.raw, payload={k: v for k, v in msg.raw["payload"].items() if k != "credential"})
+                self.audit_chain.append({"at": self.now, "kind": "in", "message": public})
             admitted = self.on_hello(msg, bound)
             result.accepted = admitted is not None
             result.admitted = admitted
@@ -183,6 +186,8 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         if mtype != M.GOODBYE:
             self.touch(pid, msg.message_id)
         handler = self.handlers.get(mtype)
+        if self.audit_chain.sink is not None:
+            self.audit_chain.append({"at": self.now, "kind": "in", "message": msg.raw})
         result.accepted = bool(handler(msg)) if handler is not None else False
 
     def _replay_ok(self, msg: ParsedMessage, reply_to: str | None) -> bool:
@@ -210,6 +215,9 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
             self.check_liveness()
             self.run_conflict_timers()
             self.approve_due_claims()
+            ttl = self.config.session_ttl_sec
+            if ttl > 0 and not self.closed and self.now >= self.created_at + ttl:
+                self.close_session("timeout")
             if self.now >= self.next_status_at and not self.closed:
                 self.coordinator_status("heartbeat")
                 self.next_status_at = self.now + self.config.heartbeat_interval_sec
@@ -228,6 +236,8 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         heads = [h[0][0] for h in heaps if h]
         if not self.closed:
             heads.append(self.next_status_at)
+            if self.config.session_ttl_sec > 0:
+                heads.append(self.created_at + self.config.session_ttl_sec)
         return min(heads) if heads else None
 
     def close(self, now: float, reason: str = "manual") -> list[Outbound]:

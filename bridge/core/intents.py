@@ -147,6 +147,7 @@ class IntentLayer(CoreBase):
         return True
 
     def register_intent(self, intent: Intent, norm: NormScope) -> None:
+        self.count("intents")
         self.intents[intent.intent_id] = intent
         self._norms[intent.intent_id] = norm
         self.index.add(intent.intent_id, norm)
@@ -245,6 +246,7 @@ class IntentLayer(CoreBase):
             if not owned:
                 del self.by_principal[intent.principal_id]
         self.ended.put(iid, [intent.principal_id, str(new)])
+        self.count(f"intents_{new}")
         self.claims.pop(iid, None)
         if notify:
             self.state_notice(intent, reason)

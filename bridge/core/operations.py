@@ -40,6 +40,7 @@ class OperationLayer(CoreBase):
     def end_op(self, op: Operation, event: OpEvent, reason: str, announce: bool = True) -> None:
         if not self.transition_op(op, event):
             return
+        self.count(f"ops_{op.state}")
         self.ops.pop(op.op_id, None)
         if op.intent_id:
             ids = self.ops_by_intent.get(op.intent_id)
@@ -146,6 +147,7 @@ class OperationLayer(CoreBase):
             message_id=message_id,
         )
         self.take_id("op", op.op_id, pid)
+        self.count("ops")
         if state in (OpState.PROPOSED, OpState.FROZEN):
             self.ops[op.op_id] = op
             if op.intent_id:
@@ -154,6 +156,7 @@ class OperationLayer(CoreBase):
 
     def apply_commit(self, op: Operation, envelope: dict[str, Any]) -> None:
         op.state = OpState.COMMITTED
+        self.count("ops_COMMITTED")
         self.ops.pop(op.op_id, None)
         if op.intent_id and op.intent_id in self.ops_by_intent:
             self.ops_by_intent[op.intent_id].discard(op.op_id)

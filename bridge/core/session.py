@@ -210,18 +210,32 @@ class SessionLayer(CoreBase):
         }
         self.emit("COORDINATOR_STATUS", payload, To.ALL)
 
+    def session_summary(self) -> dict[str, Any]:
+        """Digest 10.6. `completed_intents` counts SUPERSEDED and TRANSFERRED intents and those
+        withdrawn by their owner after committing (A21); `resolved_conflicts` counts CLOSED ones."""
+        c = self.counters
+        return {
+            "total_intents": c.get("intents", 0),
+            "completed_intents": c.get("intents_SUPERSEDED", 0) + c.get("intents_TRANSFERRED", 0),
+            "expired_intents": c.get("intents_EXPIRED", 0),
+            "withdrawn_intents": c.get("intents_WITHDRAWN", 0),
+            "total_operations": c.get("ops", 0),
+            "committed_operations": c.get("ops_COMMITTED", 0),
+            "rejected_operations": c.get("ops_REJECTED", 0),
+            "abandoned_operations": c.get("ops_ABANDONED", 0),
+            "total_conflicts": c.get("conflicts", 0),
+            "resolved_conflicts": c.get("conflicts_CLOSED", 0),
+            "total_participants": len(self.participants),
+            "duration_sec": round(self.now - self.created_at, 3),
+        }
+
     def close_session(self, reason: str = "manual", disposition: str = "withdraw_all") -> None:
         if self.closed:
             return
         if disposition == "withdraw_all":
             for intent in sorted(self.intents.values(), key=lambda i: i.intent_id):
                 self.end_intent(intent, IntentEvent.SESSION_CLOSE_WITHDRAW, "session_closed", notify=False)
-        summary = {
-            "participants": len(self.participants),
-            "messages_in": self.counters["messages_in"],
-            "open_conflicts": len(self.conflicts),
-            "targets_committed": len(self.targets),
-        }
+        summary = self.session_summary()
         self.closed = True
         self.emit(
             "SESSION_CLOSE",

@@ -58,6 +58,7 @@ class SnapshotMixin(CoreBase):
                 "used_ids": list(self.used_ids.items()),
                 "counters": dict(self.counters),
                 "next_status_at": self.next_status_at,
+                "audit": self.audit_chain.state(),
                 "timers": {
                     "expiry": self.expiry_heap,
                     "grace": self.grace_heap,
@@ -125,6 +126,8 @@ class SnapshotMixin(CoreBase):
         self.used_ids = _bounded(ext["used_ids"], limit * 4)
         self.counters = dict(ext["counters"])
         self.next_status_at = ext["next_status_at"]
+        chain = ext.get("audit") or {}
+        self.audit_chain.seq, self.audit_chain.head = chain.get("seq", 0), chain.get("head", self.audit_chain.head)
         timers = ext["timers"]
         names = ("expiry", "grace", "deferral", "liveness", "conflict", "claim")
         for name in names:

@@ -25,6 +25,7 @@ from bridge.server.conn import Conn
 from bridge.server.host import SessionHost
 from bridge.server.tokens import TokenTable
 from bridge.store.base import Store
+from bridge.store.transcript import TranscriptWriter
 
 log = logging.getLogger("mpac.sidecar")
 
@@ -55,6 +56,7 @@ class Sidecar:
         if cfg.security_profile == "authenticated" and tokens is None:
             raise ValueError("the authenticated profile needs a token table (--token-table FILE or MPAC_TOKEN_TABLE)")
         self.cfg = cfg
+        self.data_dir = cfg.data_dir
         self.coord_config = coord_config
         self.store = store
         self.tokens = tokens
@@ -89,6 +91,7 @@ class Sidecar:
                 lookup=self.lookup,
                 verifier=self._verifier,
                 snapshot_every=self.cfg.snapshot_every,
+                transcript=TranscriptWriter(self.data_dir / "transcripts" / f"{session_id}.jsonl") if self.data_dir else None,
             )
             self.hosts[session_id] = host
             with contextlib.suppress(RuntimeError):

@@ -50,6 +50,7 @@ class SessionHost:
         lookup: Lookup | None = None,
         verifier: Callable[[dict[str, Any] | None, str, str | None], Verdict] | None = None,
         snapshot_every: int = 500,
+        transcript: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.session_id = session_id
         self.store = store
@@ -60,6 +61,7 @@ class SessionHost:
         self._replay_verdict: Verdict | None = None
         self.conns: dict[str, Conn] = {}  # principal -> its admitted connection
         self.snapshot_every = snapshot_every
+        self.transcript = transcript
         self.since_snapshot = 0
         self.wake = asyncio.Event()
         self.timer: asyncio.Task[None] | None = None
@@ -79,13 +81,15 @@ class SessionHost:
         now = time.time()
         snap, entries = self.store.load(self.session_id)
         if snap is None and not entries:
-            coord = Coordinator(config, self.session_id, now, self.lookup, self._verify)
+            coord = Coordinator(config, self.session_id, now, self.lookup, self._verify, self.transcript)
             self.store.snapshot(self.session_id, 0, coord.snapshot(now))
             return coord
         if snap is not None:
-            coord = Coordinator.restore(snap, config, state_ref_lookup=self.lookup, credential_verifier=self._verify)
+            coord = Coordinator.restore(snap, config, state_ref_lookup=self.lookup, credential_verifier=self._verify, audit=self.transcript)
         else:
-            coord = Coordinator(config, self.session_id, entries[0].now, self.lookup, self._verify)
+            coord = Coordinator(config, self.session_id, entries[0].now, self.lookup, self._verify, self.transcript)
+        # The journaled calls already wrote their audit records: replay keeps the chain, not the lines.
+        coord.audit_chain.sink = (lambda _r: None) if self.transcript is not None else None
         for e in entries:
             extra = json.loads(e.bound) if e.bound else {}
             self.lookup.replay = extra.get("lookups", {})
@@ -100,6 +104,7 @@ class SessionHost:
             elif e.kind == "recover":
                 coord.recover(e.now)
         self._replay_verdict = None
+        coord.audit_chain.sink = self.transcript
         self.lookup.replay = None
         coord.recover(now)
         self.store.append(self.session_id, "recover", now)

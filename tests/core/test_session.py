@@ -170,3 +170,17 @@ def test_refused_hello_is_answered_on_its_socket_not_to_the_named_principal() ->
     r = s.coord.handle(msg("HELLO", "agent:a", {"display_name": "thief"}, now=s.now - 10_000), s.now)
     assert errors(r) == ["REPLAY_DETECTED"]
     assert r.outbound == [] and len(r.reply_to_socket) == 1
+
+
+def test_session_ttl_closes_with_the_summary() -> None:
+    s = Session(CoordinatorConfig(session_ttl_sec=100, unavailability_timeout_sec=10_000))
+    s.join("agent:a")
+    s.announce("agent:a", "i1", "a.py")
+    s.send("agent:a", "OP_COMMIT", {"op_id": "o1", "intent_id": "i1", "target": "a.py", "op_kind": "replace",
+                                     "state_ref_before": None, "state_ref_after": "sha256:1"})
+    t = s.advance(101)
+    close = next(o.message["payload"] for o in t.outbound if o.message["message_type"] == "SESSION_CLOSE")
+    assert close["reason"] == "timeout"
+    summary = close["summary"]
+    assert summary["total_intents"] == 1 and summary["withdrawn_intents"] == 1
+    assert summary["committed_operations"] == 1 and summary["total_participants"] == 1

@@ -46,3 +46,23 @@ async def test_kill9_then_restart_restores_every_acknowledged_intent_and_commit(
         await b.close()
     finally:
         await sc2.stop()
+
+
+async def test_transcript_survives_a_restart_and_verifies(tmp_path: Path) -> None:
+    from bridge.store.transcript import verify_file
+
+    sc = await start_sidecar("--session-id", SID, data_dir=tmp_path)
+    a = SessionClient(sc.url, "agent:a", session_id=SID)
+    await a.connect()
+    assert (await a.announce("one", ["x.py"])).ok
+    await sc.kill9()
+    sc2 = await start_sidecar("--session-id", SID, "--port", str(sc.port), data_dir=tmp_path)
+    try:
+        await asyncio.wait_for(a.connected.wait(), 30)
+        assert (await a.announce("two", ["y.py"])).ok
+        await a.close()
+    finally:
+        await sc2.stop()
+    result = verify_file(tmp_path / "transcripts" / f"{SID}.jsonl")
+    assert result.ok, result
+    assert result.records > 5

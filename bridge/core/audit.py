@@ -1,0 +1,74 @@
+"""A tamper-evident audit trail: JSON Lines where each record carries the hash of the previous one.
+
+The chain is pure: records go to a sink (a callable), never into an ever-growing list. Editing,
+inserting or deleting any byte of any record breaks every hash after it, and `verify_lines` says
+where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+GENESIS = "0" * 64
+Sink = Callable[[dict[str, Any]], None]
+
+
+def canonical(record: dict[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def record_hash(prev: str, body: dict[str, Any]) -> str:
+    return hashlib.sha256((prev + canonical(body)).encode("utf-8")).hexdigest()
+
+
+class AuditChain:
+    def __init__(self, sink: Sink | None, seq: int = 0, head: str = GENESIS) -> None:
+        self.sink = sink
+        self.seq = seq
+        self.head = head
+
+    def append(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.seq += 1
+        record = {"seq": self.seq, "prev": self.head, **body}
+        record["hash"] = record_hash(self.head, {k: v for k, v in record.items() if k != "hash"})
+        self.head = record["hash"]
+        if self.sink is not None:
+            self.sink(record)
+        return record
+
+    def state(self) -> dict[str, Any]:
+        return {"seq": self.seq, "head": self.head}
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    records: int
+    bad_line: int | None = None  # 1-based line number of the first broken record
+    reason: str = ""
+
+
+def verify_lines(lines: Iterable[str | bytes]) -> Verification:
+    """Check every record's hash and its link to the previous one."""
+    prev, expected_seq, count = None, None, 0
+    for n, line in enumerate(lines, 1):
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+            claimed = record.pop("hash")
+        except (ValueError, KeyError, AttributeError):
+            return Verification(False, count, n, "not a JSON record with a hash")
+        if prev is not None and record.get("prev") != prev:
+            return Verification(False, count, n, "does not link to the previous record (a record was removed or reordered)")
+        if expected_seq is not None and record.get("seq") != expected_seq:
+            return Verification(False, count, n, f"sequence {record.get('seq')} where {expected_seq} was expected")
+        if record_hash(record.get("prev", ""), record) != claimed:
+            return Verification(False, count, n, "content does not match its hash (the record was altered)")
+        prev, expected_seq, count = claimed, record.get("seq", 0) + 1, count + 1
+    return Verification(True, count)

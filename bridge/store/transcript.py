@@ -1,0 +1,53 @@
+"""The audit transcript on disk: one JSON record per line, appended and flushed as it happens."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bridge.core.audit import Verification, verify_lines
+
+
+class TranscriptWriter:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session's life
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        self._fh.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+def verify_file(path: Path) -> Verification:
+    with open(path, "rb") as fh:
+        return verify_lines(fh)
+
+
+def export_transcript(path: Path, session_id: str, snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The §9.6.3 export: messages in causal (Lamport) order, tie-broken by sender."""
+    messages = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            if rec.get("kind") in ("in", "out"):
+                messages.append(rec["message"])
+
+    def order(m: dict[str, Any]) -> tuple:
+        wm = m.get("watermark") or {}
+        lam = wm.get("value") if wm.get("kind") == "lamport_clock" else wm.get("lamport_value")
+        sender = m.get("sender") or {}
+        return (lam if isinstance(lam, int) else 0, sender.get("principal_id", ""), sender.get("sender_instance_id", ""))
+
+    messages.sort(key=order)
+    return {
+        "session_id": session_id,
+        "protocol_version": "0.1.15",
+        "participants": (snapshot or {}).get("participants", []),
+        "messages": messages,
+        "final_snapshot": snapshot,
+    }

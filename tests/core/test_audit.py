@@ -1,0 +1,62 @@
+"""The audit trail: hash-chained JSON Lines; one altered byte is detected (issue 3 acceptance)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bridge.core import Coordinator, CoordinatorConfig
+from bridge.core.audit import verify_lines
+from bridge.store.transcript import TranscriptWriter, export_transcript, verify_file
+
+from .helpers import T0, fs, msg
+
+
+def run_session(path: Path) -> Coordinator:
+    writer = TranscriptWriter(path)
+    coord = Coordinator(CoordinatorConfig(), "s1", T0, audit=writer)
+    coord.handle(msg("HELLO", "agent:a", {"display_name": "a", "credential": {"type": "bearer_token", "value": "secret"}}), T0)
+    coord.handle(msg("HELLO", "agent:b", {"display_name": "b"}), T0)
+    coord.handle(msg("INTENT_ANNOUNCE", "agent:a", {"intent_id": "i1", "objective": "o", "scope": fs("a.py")}), T0)
+    coord.handle(msg("INTENT_ANNOUNCE", "agent:b", {"intent_id": "i2", "objective": "o", "scope": fs("a.py")}), T0)
+    writer.close()
+    return coord
+
+
+def test_transcript_verifies_and_keeps_no_secrets(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    coord = run_session(path)
+    result = verify_file(path)
+    assert result.ok and result.records >= 6
+    text = path.read_text()
+    assert "secret" not in text
+    kinds = [json.loads(line)["kind"] for line in text.splitlines()]
+    assert {"in", "out", "decision"} <= set(kinds)
+    export = export_transcript(path, "s1", coord.snapshot())
+    lamports = [m["watermark"]["value"] for m in export["messages"] if m.get("watermark")]
+    assert lamports == sorted(lamports)
+
+
+def test_one_altered_byte_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    run_session(path)
+    lines = path.read_bytes().splitlines()
+    target = 3
+    altered = bytearray(lines[target])
+    pos = altered.index(b"agent:")
+    altered[pos] = ord("b")  # one byte
+    lines[target] = bytes(altered)
+    result = verify_lines(lines)
+    assert not result.ok and result.bad_line == target + 1
+    dropped = lines[:2] + lines[3:]
+    assert verify_lines(dropped).bad_line == 3
+
+
+def test_restored_coordinator_continues_the_chain(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    coord = run_session(path)
+    writer = TranscriptWriter(path)
+    twin = Coordinator.restore(json.loads(json.dumps(coord.snapshot())), audit=writer)
+    twin.handle(msg("INTENT_WITHDRAW", "agent:a", {"intent_id": "i1"}), T0 + 1)
+    writer.close()
+    assert verify_file(path).ok
