@@ -128,6 +128,11 @@ class SessionLayer(CoreBase):
         p: Heartbeat = msg.payload  # type: ignore[assignment]
         part = self.participants[msg.sender_id]
         part.status = p.status
+        if p.backend_health is not None:  # accepted and relayed; a status probe can plug in later
+            part.backend = {**(part.backend or {}), "health": p.backend_health.dump()}
+            others = [q for q in self.participants if q != msg.sender_id]
+            if others:
+                self.relay(msg.raw, To.only(*others))
         # last_seen / return from unavailability are handled for every message in `touch`.
 
     def on_goodbye(self, msg: ParsedMessage) -> None:
@@ -194,9 +199,20 @@ class SessionLayer(CoreBase):
                     f"its {len(suspended)} active intent(s) are suspended and can be taken over",
                     "extensions": {EXT: {"principal_id": pid, "suspended_intents": suspended}},
                 },
-                To.ALL,
+                self.who_needs_unavailability(pid, suspended),
             )
             self.note({"event": "unavailable", "principal_id": pid, "suspended": suspended})
+
+    def who_needs_unavailability(self, pid: str, suspended: list[str]) -> To:
+        """Owners, arbiters and observers (they can act or watch), plus every principal whose live
+        intents overlap the suspended ones (they may want to take over)."""
+        need = {q for q, part in self.participants.items() if q != pid and set(part.roles) & {"owner", "arbiter", "observer"}}
+        for iid in suspended:
+            norm = self._norms.get(iid)
+            if norm is not None:
+                need |= {self.intents[o].principal_id for o, _ov in self.index.overlapping(norm, exclude=iid)}
+        need.discard(pid)
+        return To.only(*sorted(need))
 
     def coordinator_status(self, event: str = "heartbeat", **extra: Any) -> None:
         payload = {

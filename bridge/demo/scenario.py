@@ -135,7 +135,7 @@ async def _story(n: Narrator, repo: Repo, alice: SessionClient, bob: SessionClie
     n.say("agent:carol", "crashes (connection dropped, no GOODBYE)")
     suspended = await alice.wait_until(lambda v: v.intents.get("carol-pricing", {}).get("state") == "SUSPENDED", WAIT)
     n.expect(suspended, "carol's intent was not suspended")
-    n.say("agent:alice", "sees carol go silent", "PARTICIPANT_UNAVAILABLE; carol-pricing is SUSPENDED")
+    n.say("agent:alice", "sees carol go silent", "carol-pricing is SUSPENDED (the arbiter got PARTICIPANT_UNAVAILABLE)")
     claim = {"claim_id": "alice-claims", "original_intent_id": "carol-pricing", "original_principal_id": "agent:carol",
              "new_intent_id": "alice-pricing", "objective": "Finish tax rates per country",
              "scope": {"kind": "file_set", "resources": ["shop/pricing.py"]}}

@@ -122,8 +122,11 @@ def test_unavailable_participant_is_suspended_and_restored_on_return_11_7_96() -
     s.announce("agent:a", "i1", "a.py")
     s.now += 60
     s.send("agent:b", "HEARTBEAT", {"status": "idle"})
+    s.join("human:dash", ["observer"])
     t = s.advance(31)
     assert "PARTICIPANT_UNAVAILABLE" in errors(t)
+    notice = next(o for o in t.outbound if o.message["payload"].get("error_code") == "PARTICIPANT_UNAVAILABLE")
+    assert notice.to.principals == ("human:dash",)  # b holds nothing near a.py, so only the observer
     assert s.coord.intent_state("i1") == "SUSPENDED"
     r = s.send("agent:a", "HEARTBEAT", {"status": "working"})
     assert s.coord.intent_state("i1") == "ACTIVE"
