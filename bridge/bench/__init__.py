@@ -1,1 +1,1 @@
-"""Benchmarks behind `mpac-bridge bench`."""
+"""Benchmarks behind `mpac-bridge bench`: core, wire, startup (and mcp when available)."""

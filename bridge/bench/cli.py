@@ -1,0 +1,101 @@
+"""`mpac-bridge bench`: measure the coordinator, the wire, the MCP server and start-up times."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from typing import Any
+
+HELP = "Measure the coordinator, the wire, the MCP server and start-up times."
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Reproducible measurements on this machine. Each figure is the median of --repeat runs and the "
+        "report names the machine. Progress goes to stderr; the table (or --json) to stdout."
+    )
+    p.add_argument("what", nargs="?", default="all", choices=["core", "wire", "mcp", "startup", "all"], help="which benchmark (default all)")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--quick", action="store_true", help="small settings (seconds, for CI)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported (default 3)")
+    p.add_argument("--sizes", default=None, help="core: active-intent counts, e.g. 10,1000,10000")
+    p.add_argument("--clients", default=None, help="wire: client counts, e.g. 2,10,50")
+    p.add_argument("--duration", type=float, default=None, help="wire: seconds of closed-loop throughput (default 30)")
+
+
+def _ints(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split(",")) if text else default
+
+
+def run(args: argparse.Namespace) -> int:
+    from bridge.bench import core, startup, wire
+    from bridge.bench.machine import machine
+
+    quick = args.quick
+
+    def progress(text: str) -> None:
+        print(f"… {text}", file=sys.stderr, flush=True)
+
+    report: dict[str, Any] = {"machine": machine(), "quick": quick}
+    what = args.what
+    if what in ("core", "all"):
+        sizes = _ints(args.sizes, (10, 1000) if quick else (10, 1000, 10000))
+        report["core"] = core.run(sizes, repeat=1 if quick else args.repeat, count=300 if quick else 2000, progress=progress)
+    if what in ("wire", "all"):
+        clients = _ints(args.clients, (2, 10) if quick else (2, 10, 50))
+        duration = args.duration or (3.0 if quick else 30.0)
+        report["wire"] = wire.run(clients, samples=50 if quick else 300, duration=duration, rss_msgs=5_000 if quick else 100_000, progress=progress)
+    if what in ("startup", "all"):
+        progress("startup: sidecar process to SESSION_INFO")
+        report["startup"] = startup.run(repeat=2 if quick else 5)
+    if what in ("mcp", "all"):
+        if importlib.util.find_spec("bridge.mcp.bench") is None:
+            report["mcp"] = {"skipped": "bridge.mcp.bench is not available in this build"}
+        else:
+            progress("mcp: tool latencies through a real stdio session")
+            from bridge.mcp import bench as mcp_bench  # type: ignore[attr-defined]
+
+            report["mcp"] = mcp_bench.run()
+    if args.json:
+        print(json.dumps(report, indent=2, default=float))
+    else:
+        print_tables(report)
+    return 0
+
+
+def print_tables(report: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    m = report["machine"]
+    con.print(f"[bold]mpac-bridge bench[/]  {m['cores']} cores, Python {m['python']}, {m['platform']}")
+    if "core" in report:
+        t = Table(title="core: in-process coordinator (median)")
+        for col in ("message", "active", "withdrawn", "µs/msg", "msgs/s"):
+            t.add_column(col, justify="right" if col != "message" else "left")
+        for r in report["core"]:
+            t.add_row(r["kind"], str(r["active"]), str(r["withdrawn"]), f"{r['us_per_msg']:.1f}", f"{r['msgs_per_sec']:,.0f}")
+        con.print(t)
+    if "wire" in report:
+        w = report["wire"]
+        t = Table(title="wire: overlapping announce → other party's notification")
+        for col in ("clients", "p50 ms", "p99 ms", "max ms"):
+            t.add_column(col, justify="right")
+        for r in w["latency"]:
+            t.add_row(str(r["clients"]), f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}", f"{r['max_ms']:.2f}")
+        con.print(t)
+        tp = w["throughput"]
+        con.print(f"throughput (10 clients, closed loop): {tp['msgs_per_sec']:,.0f} msg/s; first 5 s {tp['first_5s_per_sec']:,.0f}/s, "
+                  f"last 5 s {tp['last_5s_per_sec']:,.0f}/s")
+        mem = w["memory"]
+        con.print(f"memory: RSS {mem['rss_before_kb']} KiB → {mem['rss_after_kb']} KiB over {mem['messages']:,} messages "
+                  f"({mem['rss_bytes_per_msg']:.1f} B/msg)")
+    if "startup" in report:
+        s = report["startup"]
+        con.print(f"startup: sidecar process → SESSION_INFO {s['sidecar_to_session_info_ms']:.0f} ms"
+                  + (f"; MCP initialize {s['mcp_initialize_ms']:.0f} ms" if "mcp_initialize_ms" in s else ""))
+    if "mcp" in report:
+        con.print(f"mcp: {json.dumps(report['mcp'])[:400]}")

@@ -1,0 +1,32 @@
+"""`mpac-bridge bench` runs and reports machine-readable figures (shape only: speed is not tested)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def bench(*args: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bridge", "bench", *args, "--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "…" in out.stderr  # progress is shown on stderr
+    return json.loads(out.stdout)
+
+
+def test_bench_core_quick_json() -> None:
+    report = bench("core", "--quick", "--sizes", "10,100")
+    assert report["machine"]["cores"] >= 1
+    kinds = {r["kind"] for r in report["core"]}
+    assert {"announce_disjoint", "announce_race_locked", "commit", "heartbeat", "withdraw"} <= kinds
+    assert all(r["us_per_msg"] > 0 and r["runs"] for r in report["core"])
+
+
+@pytest.mark.e2e
+def test_bench_wire_quick_json() -> None:
+    report = bench("wire", "--quick", "--clients", "2", "--duration", "1")
+    wire = report["wire"]
+    assert wire["latency"][0]["clients"] == 2 and wire["latency"][0]["p99_ms"] > 0
+    assert wire["throughput"]["messages"] > 0 and wire["memory"]["rss_after_kb"] > 0
