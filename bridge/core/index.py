@@ -106,7 +106,7 @@ class ScopeIndex:
         for p in scope.paths:
             out |= self._paths.get(p, set())
             if self._globs:
-                for d in _ancestors(p):
+                for d in _dirs(p):  # a glob stored under the path itself may match it ("a/**" vs "a")
                     out |= self._globs.get(d, set())
         if scope.globs and not self._track_under:
             self._track_under = True

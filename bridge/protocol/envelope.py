@@ -20,7 +20,7 @@ _TS = re.compile(
 
 
 class Sender(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
     principal_id: str = Field(min_length=1)
     principal_type: str = Field(min_length=1)
     sender_instance_id: str = Field(min_length=1)
@@ -29,7 +29,7 @@ class Sender(BaseModel):
 class Envelope(BaseModel):
     """The envelope without its payload (the payload is validated by its own model)."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True, defer_build=True)
     protocol: str
     version: str
     message_type: str

@@ -17,7 +17,7 @@ NonEmpty = Field(min_length=1)
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True, frozen=False, populate_by_name=True)
+    model_config = ConfigDict(extra="allow", strict=True, frozen=False, populate_by_name=True, defer_build=True)
 
     def dump(self) -> dict[str, Any]:
         """The JSON-ready form: fields that were set (explicit nulls kept) plus unknown extras."""
