@@ -1,0 +1,99 @@
+"""ToolContext: the repository this server coordinates, and its lazily connected participant."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bridge.client import SessionClient
+from bridge.workspace import Repo, ensure_sidecar, find_repo
+
+log = logging.getLogger("mpac.mcp")
+
+
+class ToolFailure(Exception):
+    """A tool cannot run; the message says what to do."""
+
+
+def principal_from_env(client_name: str | None = None) -> str:
+    if os.environ.get("MPAC_PRINCIPAL_ID"):
+        return os.environ["MPAC_PRINCIPAL_ID"]
+    name = os.environ.get("MPAC_AGENT_NAME") or client_name or f"mcp-{getpass.getuser()}"
+    name = "".join(c if c.isalnum() or c in "-_.@" else "-" for c in name)
+    return f"agent:{name}"
+
+
+@dataclass
+class ToolContext:
+    repo: Repo | None
+    principal_id: str
+    roles: list[str] = field(default_factory=lambda: ["contributor"])
+    url: str | None = None  # remote mode
+    token: str | None = None
+    session_id: str | None = None
+    client: SessionClient | None = None
+    goodbye: str = "withdraw"
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @classmethod
+    def from_env(cls, workspace: Path | None = None) -> ToolContext:
+        roles = [r.strip() for r in os.environ.get("MPAC_AGENT_ROLES", "contributor").split(",") if r.strip()]
+        url = os.environ.get("MPAC_COORDINATOR_URL")
+        repo = None
+        try:
+            repo = find_repo(workspace or Path.cwd())
+        except Exception as exc:
+            if url is None:
+                log.warning("no repository at %s: %s", workspace or Path.cwd(), exc)
+        return cls(
+            repo=repo,
+            principal_id=principal_from_env(),
+            roles=roles,
+            url=url,
+            token=os.environ.get("MPAC_COORDINATOR_TOKEN"),
+            session_id=os.environ.get("MPAC_SESSION_ID"),
+            goodbye=os.environ.get("MPAC_GOODBYE_DISPOSITION", "withdraw"),
+        )
+
+    def check_repo(self, repo_path: str | None) -> Repo:
+        """The repository; a `repo_path` naming another repository is refused (one server, one repo)."""
+        if self.repo is None:
+            raise ToolFailure("this MCP server is not inside a git repository; start it from your project (or pass --workspace)")
+        if repo_path:
+            try:
+                other = find_repo(repo_path)
+            except Exception as exc:
+                raise ToolFailure(f"{repo_path} is not a git repository ({exc})") from None
+            if other.common_dir != self.repo.common_dir:
+                raise ToolFailure(f"this server coordinates {self.repo.root}; {repo_path} is another repository. "
+                                  "Configure a separate MCP server for it.")
+        return self.repo
+
+    async def connected(self) -> SessionClient:
+        """The joined client, connecting (and starting the repo's sidecar) on first use."""
+        async with self._lock:
+            if self.client is not None and self.client.state != "closed":
+                if self.client.ws is None:
+                    await asyncio.wait_for(self.client.connected.wait(), 10)
+                return self.client
+            url, session_id = self.url, self.session_id
+            if url is None:
+                if self.repo is None:
+                    raise ToolFailure("no repository and no MPAC_COORDINATOR_URL: nothing to coordinate")
+                info = await asyncio.to_thread(ensure_sidecar, self.repo)
+                url, session_id = info.url, info.session_id
+            client = SessionClient(url, self.principal_id, session_id=session_id, roles=self.roles, token=self.token)
+            try:
+                await client.connect()
+            except Exception as exc:
+                raise ToolFailure(f"cannot join the coordinator at {url}: {exc}") from None
+            self.client = client
+            return client
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.close(disposition=self.goodbye)

@@ -1,0 +1,134 @@
+"""Typed results of the MCP tools. Every result has a `status`; its values are listed per model."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Holder(BaseModel):
+    principal_id: str
+    intent_id: str
+    objective: str
+    files: list[str]
+    expires_at: str | None = None
+
+
+class IntentInfo(BaseModel):
+    intent_id: str
+    principal_id: str
+    objective: str
+    files: list[str] = Field(description="file paths or patterns of the intent's scope")
+    state: str = Field(description="ACTIVE or SUSPENDED (a suspended intent can be taken over)")
+    expires_in_sec: float | None = None
+    deferred_by: list[str] = Field(default_factory=list)
+
+
+class ConflictInfo(BaseModel):
+    conflict_id: str
+    category: str
+    severity: str
+    state: str
+    principals: list[str]
+    related_intents: list[str]
+    description: str
+
+
+class ParticipantInfo(BaseModel):
+    principal_id: str
+    display_name: str
+    roles: list[str]
+    status: str
+    available: bool
+
+
+class WhoResult(BaseModel):
+    status: Literal["ok", "error"] = Field(description="ok, or error (see message)")
+    session_id: str = ""
+    you: str = ""
+    participants: list[ParticipantInfo] = Field(default_factory=list)
+    intents: list[IntentInfo] = Field(default_factory=list)
+    conflicts: list[ConflictInfo] = Field(default_factory=list)
+    message: str = ""
+
+
+class BeginResult(BaseModel):
+    status: Literal["ok", "blocked", "error"] = Field(
+        description="ok: the intent is registered; blocked: another agent holds these files (see holders); error: see message"
+    )
+    intent_id: str | None = None
+    files: list[str] = Field(default_factory=list)
+    conflicts: list[ConflictInfo] = Field(default_factory=list, description="advisory overlaps the coordinator reported")
+    holders: list[Holder] = Field(default_factory=list, description="who holds the files when blocked")
+    next_step: str = ""
+    message: str = ""
+
+
+class Overlap(BaseModel):
+    principal_id: str
+    intent_id: str
+    objective: str
+    shared: list[str]
+    kind: str = Field(description="file (exact file: begin_task would be blocked) or pattern/entity (advisory)")
+
+
+class OverlapResult(BaseModel):
+    status: Literal["ok", "error"]
+    has_overlap: bool = False
+    overlaps: list[Overlap] = Field(default_factory=list)
+    message: str = ""
+
+
+class FileStateResult(BaseModel):
+    status: Literal["ok", "refused", "error"] = Field(description="refused: the path may not be read (outside the repo, .git, ignored)")
+    path: str = ""
+    exists: bool = False
+    state_ref: str = Field("", description="sha256:<hex> of the file's bytes; pass it to submit_change as state_ref_before")
+    size: int = 0
+    content: str | None = None
+    truncated: bool = False
+    last_commit_by: str | None = None
+    held_by: list[Holder] = Field(default_factory=list)
+    message: str = ""
+
+
+class SubmitResult(BaseModel):
+    status: Literal["success", "stale", "rejected", "error"] = Field(
+        description="success: committed and written; stale: the file changed since you read it (re-read and retry); "
+        "rejected: the coordinator refused (see message); error: nothing was done"
+    )
+    op_id: str | None = None
+    target: str = ""
+    state_ref_after: str | None = None
+    current_state_ref: str | None = None
+    written: bool = False
+    message: str = ""
+
+
+class SimpleResult(BaseModel):
+    status: Literal["ok", "rejected", "error"] = Field(description="ok, rejected (the coordinator refused; see message), error")
+    message: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ClaimResult(BaseModel):
+    status: Literal["approved", "pending", "rejected", "error"] = Field(
+        description="approved: the task is yours (new_intent_id); pending: an owner or arbiter must approve; rejected/error: see message"
+    )
+    new_intent_id: str | None = None
+    message: str = ""
+
+
+class TaskList(BaseModel):
+    status: Literal["ok", "error"]
+    tasks: list[IntentInfo] = Field(default_factory=list)
+    message: str = ""
+
+
+class WaitResult(BaseModel):
+    status: Literal["free", "timeout", "error"] = Field(description="free: nobody else holds the files now; timeout: still held")
+    files: list[str] = Field(default_factory=list)
+    holders: list[Holder] = Field(default_factory=list)
+    waited_sec: float = 0.0
+    message: str = ""

@@ -1,0 +1,288 @@
+"""The tools, as plain async functions of a ToolContext. The MCP layer (server.py) only registers
+them; tests call them directly against a real sidecar."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bridge.client import SessionClient
+from bridge.mcp.context import ToolContext
+from bridge.mcp.models import (
+    BeginResult,
+    ClaimResult,
+    ConflictInfo,
+    FileStateResult,
+    Holder,
+    IntentInfo,
+    Overlap,
+    OverlapResult,
+    ParticipantInfo,
+    SimpleResult,
+    SubmitResult,
+    TaskList,
+    WaitResult,
+    WhoResult,
+)
+from bridge.protocol.scope import normalize_path
+from bridge.workspace import (
+    PathRefused,
+    StaleWrite,
+    file_lock,
+    read_file_state,
+    resolve_in_repo,
+    state_ref_of_bytes,
+    write_if_matches,
+)
+from bridge.workspace.state import state_ref_of
+
+
+def _files_of(scope: dict[str, Any]) -> list[str]:
+    if scope.get("kind") == "file_set":
+        return list(scope.get("resources") or [])
+    if scope.get("kind") == "resource_path":
+        return [str(scope.get("pattern", ""))]
+    return [f"{scope.get('kind')}:{','.join(scope.get('entities') or scope.get('task_ids') or [])}"]
+
+
+def _intent(i: dict[str, Any]) -> IntentInfo:
+    exp = i.get("expires_at")
+    return IntentInfo(intent_id=i["intent_id"], principal_id=i["principal_id"], objective=i.get("objective", ""),
+                      files=_files_of(i.get("scope") or {}), state=i.get("state", "ACTIVE"),
+                      expires_in_sec=round(exp - time.time(), 1) if isinstance(exp, (int, float)) else None,
+                      deferred_by=list(i.get("deferred_by") or []))
+
+
+def _conflict(c: dict[str, Any]) -> ConflictInfo:
+    return ConflictInfo(conflict_id=c["conflict_id"], category=c.get("category") or "", severity=c.get("severity") or "",
+                        state=c.get("state", "OPEN"), principals=list(c.get("principals") or []),
+                        related_intents=list(c.get("related_intents") or []), description=c.get("description", ""))
+
+
+def _holder(i: dict[str, Any], shared: list[str] | None = None) -> Holder:
+    return Holder(principal_id=i["principal_id"], intent_id=i["intent_id"], objective=i.get("objective", ""),
+                  files=shared or _files_of(i.get("scope") or {}))
+
+
+def _rel(ctx: ToolContext, path: str) -> str:
+    """A repo-relative path, refusing anything outside the repository, in .git, or ignored."""
+    repo = ctx.check_repo(None)
+    return resolve_in_repo(repo, path)
+
+
+def _holders(client: SessionClient, files: list[str]) -> list[Holder]:
+    out = []
+    for intent, ov in client.view.overlapping(files, exclude_principal=client.principal_id):
+        if ov.race_locked and intent.get("state") == "ACTIVE":
+            out.append(_holder(intent, list(ov.shared)))
+    return out
+
+
+async def who_is_working(ctx: ToolContext, repo_path: str | None = None) -> WhoResult:
+    ctx.check_repo(repo_path) if ctx.url is None else None
+    client = await ctx.connected()
+    v = client.view
+    parts = [ParticipantInfo(principal_id=p["principal_id"], display_name=p.get("display_name", p["principal_id"]),
+                             roles=list(p.get("roles") or []), status=p.get("status", ""),
+                             available=bool(p.get("is_available", True) and p.get("connected", True)))
+             for p in sorted(v.participants.values(), key=lambda p: p["principal_id"])]
+    return WhoResult(status="ok", session_id=v.session_id, you=client.principal_id, participants=parts,
+                     intents=[_intent(i) for i in v.live_intents()], conflicts=[_conflict(c) for c in v.conflicts.values()])
+
+
+async def begin_task(ctx: ToolContext, objective: str, files: list[str], repo_path: str | None = None,
+                     ttl_sec: float | None = None, symbols: list[str] | None = None) -> BeginResult:
+    ctx.check_repo(repo_path) if ctx.url is None else None
+    if not files:
+        return BeginResult(status="error", message="list the files you will edit (at least one)")
+    rels = [_rel(ctx, f) if ctx.url is None else normalize_path(f) for f in files]
+    client = await ctx.connected()
+    scope: dict[str, Any] = {"kind": "file_set", "resources": rels}
+    if symbols:
+        scope["extensions"] = {"affects_symbols": list(symbols)}
+    intent_id = client.new_id("intent")
+    reply = await client.announce(objective, scope=scope, intent_id=intent_id, ttl_sec=ttl_sec or 1800)
+    if reply.ok:
+        conflicts = [_conflict(c) for c in client.view.conflicts_of(intent_id)]
+        step = "Edit the files, then call submit_change for each; call yield_task when done."
+        if conflicts:
+            step = "Registered, with advisory overlaps: coordinate with the other principals (ack_conflict) before large edits. " + step
+        return BeginResult(status="ok", intent_id=intent_id, files=rels, conflicts=conflicts, next_step=step)
+    if reply.error_code == "STALE_INTENT":
+        holders = [Holder(**{k: h.get(k) for k in ("principal_id", "intent_id", "objective", "files", "expires_at")})
+                   for h in reply.extensions.get("holders", [])]
+        return BeginResult(status="blocked", files=rels, holders=holders, message=reply.description,
+                           next_step="Do not edit these files. Either call defer_task and work on something else, or call "
+                                     "wait_for_files to wait until they are free, then begin_task again.")
+    return BeginResult(status="error", files=rels, message=f"{reply.error_code}: {reply.description}",
+                       next_step="Fix the request as the message says, or call who_is_working to see the session.")
+
+
+async def check_overlap(ctx: ToolContext, files: list[str], repo_path: str | None = None) -> OverlapResult:
+    ctx.check_repo(repo_path) if ctx.url is None else None
+    rels = [_rel(ctx, f) if ctx.url is None else normalize_path(f) for f in files]
+    client = await ctx.connected()
+    overlaps = [Overlap(principal_id=i["principal_id"], intent_id=i["intent_id"], objective=i.get("objective", ""),
+                        shared=list(ov.shared), kind="file" if ov.race_locked else ov.basis)
+                for i, ov in client.view.overlapping(rels, exclude_principal=client.principal_id)]
+    return OverlapResult(status="ok", has_overlap=bool(overlaps), overlaps=overlaps)
+
+
+async def get_file_state(ctx: ToolContext, path: str, repo_path: str | None = None, include_content: bool = True) -> FileStateResult:
+    repo = ctx.check_repo(repo_path)
+    try:
+        state = read_file_state(repo, path, include_content=include_content)
+    except PathRefused as exc:
+        return FileStateResult(status="refused", path=path, message=str(exc))
+    client = await ctx.connected()
+    held = _holders(client, [state.path])
+    last = (client.view.targets.get(state.path) or {}).get("principal_id")
+    return FileStateResult(status="ok", path=state.path, exists=state.exists, state_ref=state.state_ref, size=state.size,
+                           content=state.content, truncated=state.truncated, last_commit_by=last, held_by=held,
+                           message="" if state.is_text else "binary file: content not shown")
+
+
+async def submit_change(ctx: ToolContext, intent_id: str, target: str, state_ref_before: str,
+                        content: str | None = None, repo_path: str | None = None) -> SubmitResult:
+    repo = ctx.check_repo(repo_path)
+    try:
+        rel = resolve_in_repo(repo, target)
+    except PathRefused as exc:
+        return SubmitResult(status="error", target=target, message=str(exc))
+    client = await ctx.connected()
+    with file_lock(repo, rel):  # held across check → commit → write against our own writers
+        on_disk = state_ref_of(repo, rel)
+        if content is None:  # the agent already edited the file: record what is on disk now
+            after = on_disk
+        else:
+            if on_disk != state_ref_before:
+                return SubmitResult(status="stale", target=rel, current_state_ref=on_disk,
+                                    message="the file changed since you read it; call get_file_state and redo your change")
+            after = state_ref_of_bytes(content.encode("utf-8"))
+        reply = await client.commit(intent_id, rel, state_ref_before, after)
+        if not reply.ok:
+            if reply.error_code == "STALE_STATE_REF":
+                return SubmitResult(status="stale", target=rel, current_state_ref=reply.extensions.get("current_state_ref"),
+                                    message=reply.description)
+            return SubmitResult(status="rejected", target=rel, message=f"{reply.error_code}: {reply.description}")
+        op_id = reply.payload.get("op_id")
+        if content is not None:
+            try:
+                write_if_matches(repo, rel, state_ref_before, content, locked=True)
+            except StaleWrite as exc:  # only a writer that ignores the lock (an editor) can get here
+                return SubmitResult(status="error", op_id=op_id, target=rel, current_state_ref=exc.current_state_ref,
+                                    message="the commit was recorded but the file changed on disk before the write; "
+                                            "re-read it and submit again")
+    return SubmitResult(status="success", op_id=op_id, target=rel, state_ref_after=after, written=content is not None,
+                        message="committed" + (" and written to disk" if content is not None else " (file already edited)"))
+
+
+async def _simple(client: SessionClient, mtype: str, payload: dict[str, Any]) -> SimpleResult:
+    reply = await client.request(mtype, payload)
+    if reply.ok:
+        return SimpleResult(status="ok", message=f"{mtype} accepted", details={"message_id": reply.request_id})
+    status = "error" if reply.error_code in ("TIMEOUT", "NOT_CONNECTED", "CONNECTION_LOST") else "rejected"
+    return SimpleResult(status=status, message=f"{reply.error_code}: {reply.description}")
+
+
+async def yield_task(ctx: ToolContext, intent_id: str, reason: str | None = None) -> SimpleResult:
+    client = await ctx.connected()
+    return await _simple(client, "INTENT_WITHDRAW", {"intent_id": intent_id, **({"reason": reason} if reason else {})})
+
+
+async def update_task(ctx: ToolContext, intent_id: str, objective: str | None = None, files: list[str] | None = None,
+                      ttl_sec: float | None = None) -> SimpleResult:
+    client = await ctx.connected()
+    payload: dict[str, Any] = {"intent_id": intent_id}
+    if objective:
+        payload["objective"] = objective
+    if files:
+        payload["scope"] = {"kind": "file_set", "resources": [_rel(ctx, f) if ctx.url is None else f for f in files]}
+    if ttl_sec:
+        payload["ttl_sec"] = ttl_sec
+    return await _simple(client, "INTENT_UPDATE", payload)
+
+
+async def defer_task(ctx: ToolContext, files: list[str], reason: str | None = None, observed_intent_ids: list[str] | None = None) -> SimpleResult:
+    client = await ctx.connected()
+    rels = [_rel(ctx, f) if ctx.url is None else f for f in files]
+    observed = observed_intent_ids or [h.intent_id for h in _holders(client, rels)]
+    return await _simple(client, "INTENT_DEFERRED", {"deferral_id": client.new_id("defer"), "scope": {"kind": "file_set", "resources": rels},
+                                                     "reason": reason or "yielded_to_active_editor", "observed_intent_ids": observed})
+
+
+async def list_my_tasks(ctx: ToolContext) -> TaskList:
+    client = await ctx.connected()
+    return TaskList(status="ok", tasks=[_intent(i) for i in client.view.intents_of(client.principal_id)])
+
+
+async def wait_for_files(ctx: ToolContext, files: list[str], timeout_sec: float = 60.0) -> WaitResult:
+    client = await ctx.connected()
+    rels = [_rel(ctx, f) if ctx.url is None else f for f in files]
+    start = time.monotonic()
+    free = await client.wait_until(lambda _v: not _holders(client, rels), max(0.0, min(timeout_sec, 3600)))
+    waited = round(time.monotonic() - start, 3)
+    if free:
+        return WaitResult(status="free", files=rels, waited_sec=waited, message="the files are free: call begin_task now")
+    return WaitResult(status="timeout", files=rels, holders=_holders(client, rels), waited_sec=waited,
+                      message="still held; call defer_task and work on something else, or wait again")
+
+
+async def ack_conflict(ctx: ToolContext, conflict_id: str, ack_type: str = "seen") -> SimpleResult:
+    client = await ctx.connected()
+    return await _simple(client, "CONFLICT_ACK", {"conflict_id": conflict_id, "ack_type": ack_type})
+
+
+async def escalate_conflict(ctx: ToolContext, conflict_id: str, reason: str, escalate_to: str | None = None,
+                            context: str | None = None) -> SimpleResult:
+    client = await ctx.connected()
+    target = escalate_to
+    if target is None:
+        arbiters = [p for p, q in sorted(client.view.participants.items()) if {"arbiter", "owner"} & set(q.get("roles") or [])
+                    and q.get("connected", True)]
+        if not arbiters:
+            return SimpleResult(status="error", message="no owner or arbiter is in the session; name one with escalate_to")
+        target = arbiters[0]
+    payload = {"conflict_id": conflict_id, "escalate_to": target, "reason": reason, **({"context": context} if context else {})}
+    return await _simple(client, "CONFLICT_ESCALATE", payload)
+
+
+async def resolve_conflict(ctx: ToolContext, conflict_id: str, decision: str, rationale: str = "",
+                           outcome: dict[str, Any] | None = None) -> SimpleResult:
+    client = await ctx.connected()
+    payload: dict[str, Any] = {"conflict_id": conflict_id, "decision": decision, "rationale": rationale or decision}
+    if outcome:
+        payload["outcome"] = outcome
+    return await _simple(client, "RESOLUTION", payload)
+
+
+async def take_over_task(ctx: ToolContext, original_intent_id: str, new_objective: str | None = None,
+                         files: list[str] | None = None, original_principal_id: str | None = None,
+                         justification: str | None = None) -> ClaimResult:
+    client = await ctx.connected()
+    original = client.view.intents.get(original_intent_id)
+    if original is None:
+        return ClaimResult(status="error", message=f"no live intent {original_intent_id!r}; call who_is_working")
+    if original.get("state") != "SUSPENDED":
+        return ClaimResult(status="rejected", message=f"{original_intent_id} is {original.get('state')}: only suspended tasks can be taken over")
+    new_id = client.new_id("intent")
+    scope = {"kind": "file_set", "resources": files} if files else original.get("scope") or {}
+    claim = {"claim_id": client.new_id("claim"), "original_intent_id": original_intent_id,
+             "original_principal_id": original_principal_id or original["principal_id"], "new_intent_id": new_id,
+             "objective": new_objective or original.get("objective", ""), "scope": scope,
+             **({"justification": justification} if justification else {})}
+    status_watch = client.wait_for(lambda m: m.get("message_type") == "INTENT_CLAIM_STATUS" and m["payload"].get("claim_id") == claim["claim_id"], 10)
+    reply = await client.request("INTENT_CLAIM", claim)
+    if not reply.ok:
+        status_watch.cancel()
+        return ClaimResult(status="rejected", message=f"{reply.error_code}: {reply.description}")
+    if reply.message and reply.message.get("message_type") == "INTENT_CLAIM":
+        status_watch.cancel()
+        return ClaimResult(status="pending", new_intent_id=new_id, message="waiting for an owner or arbiter to approve the takeover")
+    decision = reply.payload.get("decision")
+    if decision == "approved":
+        status_watch.cancel()
+        return ClaimResult(status="approved", new_intent_id=new_id, message=f"{original_intent_id} is yours as {new_id}")
+    status_watch.cancel()
+    return ClaimResult(status="rejected", message=str(reply.payload.get("reason", decision)))
+
