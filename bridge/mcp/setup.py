@@ -1,0 +1,83 @@
+"""`mpac-bridge setup`: print or write the MCP client configuration, with absolute paths."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+HELP = "Print or write MCP client configuration for Claude Code, Cursor or VS Code."
+TARGETS = {
+    "claude": ".mcp.json",  # Claude Code project-scoped servers
+    "cursor": ".cursor/mcp.json",
+    "vscode": ".vscode/mcp.json",
+}
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Show the MCP server entry for your client, using the absolute path of this installation. With --write, "
+        "merge it into the project's config file (other servers are kept)."
+    )
+    p.add_argument("client", choices=sorted(TARGETS), help="claude (.mcp.json), cursor (.cursor/mcp.json) or vscode (.vscode/mcp.json)")
+    p.add_argument("--workspace", type=Path, default=Path("."), help="project root (default: the current directory)")
+    p.add_argument("--name", default=None, help="agent name for MPAC_AGENT_NAME (default: the client's name)")
+    p.add_argument("--write", action="store_true", help="write the file instead of printing")
+
+
+def executable() -> str:
+    """The absolute path of the installed `mpac-bridge` (the venv's, when run from one)."""
+    here = Path(sys.executable).with_name("mpac-bridge")
+    if here.exists():
+        return str(here.resolve())
+    found = shutil.which("mpac-bridge")
+    return str(Path(found).resolve()) if found else str(Path(sys.argv[0]).resolve())
+
+
+def server_entry(client: str, workspace: Path, name: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "command": executable(),
+        "args": ["mcp", "--workspace", str(workspace.resolve())],
+        "env": {"MPAC_AGENT_NAME": name or client},
+    }
+    if client == "vscode":
+        entry["type"] = "stdio"
+    return entry
+
+
+def merged(path: Path, client: str, entry: dict[str, Any]) -> dict[str, Any]:
+    key = "servers" if client == "vscode" else "mcpServers"
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text() or "{}")
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} is not valid JSON ({exc.msg}); fix or remove it first") from None
+    data.setdefault(key, {})["mpac-bridge"] = entry
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
+    workspace = args.workspace.resolve()
+    entry = server_entry(args.client, workspace, args.name)
+    path = workspace / TARGETS[args.client]
+    try:
+        data = merged(path, args.client, entry)
+    except ValueError as exc:
+        print(f"mpac-bridge setup: {exc}", file=sys.stderr)
+        return 2
+    text = json.dumps(data, indent=2) + "\n"
+    if not args.write:
+        print(f"# {path} (run again with --write to save it)")
+        print(text, end="")
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    print(f"wrote {path}: server 'mpac-bridge' → {entry['command']} {' '.join(entry['args'])}")
+    return 0

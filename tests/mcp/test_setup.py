@@ -1,0 +1,44 @@
+"""`mpac-bridge setup`: a config that merges, points at a real executable, and starts a server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def setup(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bridge", "setup", *args], capture_output=True, text=True, timeout=60)
+
+
+async def test_setup_writes_a_working_config_and_keeps_other_servers(repo_path: Path) -> None:
+    cfg = repo_path / ".mcp.json"
+    cfg.write_text(json.dumps({"mcpServers": {"other": {"command": "x"}}}))
+    out = setup("claude", "--workspace", str(repo_path), "--write")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(cfg.read_text())
+    assert data["mcpServers"]["other"] == {"command": "x"}
+    entry = data["mcpServers"]["mpac-bridge"]
+    assert Path(entry["command"]).is_absolute() and Path(entry["command"]).exists()
+    params = StdioServerParameters(command=entry["command"], args=entry["args"], env={**entry["env"], "PATH": "/usr/bin:/bin"})
+    async with Client(params) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+    assert "begin_task" in names
+
+
+def test_setup_prints_by_default_and_refuses_broken_json(repo_path: Path) -> None:
+    out = setup("cursor", "--workspace", str(repo_path))
+    assert out.returncode == 0 and '"mpac-bridge"' in out.stdout and not (repo_path / ".cursor").exists()
+    (repo_path / ".vscode").mkdir()
+    (repo_path / ".vscode" / "mcp.json").write_text("{broken")
+    out = setup("vscode", "--workspace", str(repo_path), "--write")
+    assert out.returncode == 2 and "not valid JSON" in out.stderr
