@@ -4,39 +4,57 @@ Envelope and payload models, total parsing, error codes, Lamport clocks, the sta
 intents, operations and conflicts, and scope normalization and overlap.
 """
 
-from bridge.protocol.codes import SPEC_ERROR_CODES, ErrorCode
-from bridge.protocol.enums import (
-    COORDINATOR_ONLY_TYPES,
-    TERMINAL_CONFLICT_STATES,
-    TERMINAL_INTENT_STATES,
-    TERMINAL_OP_STATES,
-    ConflictState,
-    IntentState,
-    MessageType,
-    OpState,
-)
-from bridge.protocol.envelope import (
-    ACCEPTED_VERSIONS,
-    PROTOCOL_VERSION,
-    Envelope,
-    Sender,
-    build_envelope,
-    format_ts,
-    lamport_of,
-    parse_ts,
-)
-from bridge.protocol.lamport import LamportClock, SenderFrontier
-from bridge.protocol.parse import ParsedMessage, ParseFailure, parse_message, parse_payload
-from bridge.protocol.payloads import PAYLOAD_MODELS
-from bridge.protocol.scope import (
-    NormScope,
-    Overlap,
-    contains,
-    dependency_overlap,
-    normalize_path,
-    normalize_scope,
-    overlap,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Exports load on first use, so `import bridge.protocol.scope` (used by light tools such as the
+# editor hooks) does not pay for pydantic.
+_EXPORTS = {
+    "ACCEPTED_VERSIONS": "bridge.protocol.envelope",
+    "COORDINATOR_ONLY_TYPES": "bridge.protocol.enums",
+    "ConflictState": "bridge.protocol.enums",
+    "Envelope": "bridge.protocol.envelope",
+    "ErrorCode": "bridge.protocol.codes",
+    "IntentState": "bridge.protocol.enums",
+    "LamportClock": "bridge.protocol.lamport",
+    "MessageType": "bridge.protocol.enums",
+    "NormScope": "bridge.protocol.scope",
+    "OpState": "bridge.protocol.enums",
+    "Overlap": "bridge.protocol.scope",
+    "PAYLOAD_MODELS": "bridge.protocol.payloads",
+    "PROTOCOL_VERSION": "bridge.protocol.envelope",
+    "ParseFailure": "bridge.protocol.parse",
+    "ParsedMessage": "bridge.protocol.parse",
+    "SPEC_ERROR_CODES": "bridge.protocol.codes",
+    "Sender": "bridge.protocol.envelope",
+    "SenderFrontier": "bridge.protocol.lamport",
+    "TERMINAL_CONFLICT_STATES": "bridge.protocol.enums",
+    "TERMINAL_INTENT_STATES": "bridge.protocol.enums",
+    "TERMINAL_OP_STATES": "bridge.protocol.enums",
+    "build_envelope": "bridge.protocol.envelope",
+    "contains": "bridge.protocol.scope",
+    "dependency_overlap": "bridge.protocol.scope",
+    "format_ts": "bridge.protocol.envelope",
+    "lamport_of": "bridge.protocol.envelope",
+    "normalize_path": "bridge.protocol.scope",
+    "normalize_scope": "bridge.protocol.scope",
+    "overlap": "bridge.protocol.scope",
+    "parse_message": "bridge.protocol.parse",
+    "parse_payload": "bridge.protocol.parse",
+    "parse_ts": "bridge.protocol.envelope",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bridge.protocol' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACCEPTED_VERSIONS",

@@ -99,7 +99,7 @@ class Sidecar:
         return host
 
     def connections(self) -> int:
-        return sum(len(h.conns) for h in self.hosts.values())
+        return sum(h.connection_count() for h in self.hosts.values())
 
     # --- HTTP upgrade checks -----------------------------------------------------------------
 
@@ -125,7 +125,7 @@ class Sidecar:
             hint = "/session/<id>" if self.cfg.multi_session else f"/ or /session/{self.cfg.session_id}"
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"no session at {request.path}; use {hint}\n")
         hosts_full = self.hosts.get(self._session_of(request.path) or "")
-        if hosts_full is not None and len(hosts_full.conns) >= self.cfg.max_connections:
+        if hosts_full is not None and hosts_full.connection_count() >= self.cfg.max_connections:
             return connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "this session has reached its connection limit\n")
         return None
 

@@ -59,7 +59,9 @@ class SessionHost:
         self._header_token: str | None = None
         self._verdicts: list[Verdict] = []
         self._replay_verdict: Verdict | None = None
-        self.conns: dict[str, Conn] = {}  # principal -> its admitted connection
+        # principal -> its admitted connections (one per process instance: an agent's MCP server and
+        # its editor hooks may be connected at the same time)
+        self.conns: dict[str, list[Conn]] = {}
         self.snapshot_every = snapshot_every
         self.transcript = transcript
         self.since_snapshot = 0
@@ -132,11 +134,8 @@ class SessionHost:
             self.store.append(self.session_id, "handle", now, text, json.dumps(extra))
             self._maybe_snapshot(now)
         if result.admitted:
-            old = self.conns.get(result.admitted)
-            if old is not None and old is not conn:
-                old.close(4000, "replaced by a newer connection of the same principal")
             conn.principal = result.admitted
-            self.conns[result.admitted] = conn
+            self.conns.setdefault(result.admitted, []).append(conn)
         for msg in result.reply_to_socket:
             conn.send(msg)
         self.route(result.outbound)
@@ -146,18 +145,20 @@ class SessionHost:
     def route(self, outbound: list[Outbound]) -> None:
         for out in outbound:
             text = json.dumps(out.message, separators=(",", ":"))
-            if out.to.is_all:
-                for c in list(self.conns.values()):
+            targets = self.conns if out.to.is_all else {p: self.conns.get(p, []) for p in out.to.principals or ()}
+            for conns in list(targets.values()):
+                for c in list(conns):
                     c.send(text)
-            else:
-                for pid in out.to.principals or ():
-                    c = self.conns.get(pid)
-                    if c is not None:
-                        c.send(text)
+
+    def connection_count(self) -> int:
+        return sum(len(v) for v in self.conns.values())
 
     def disconnected(self, conn: Conn) -> None:
-        if conn.principal and self.conns.get(conn.principal) is conn:
-            del self.conns[conn.principal]
+        conns = self.conns.get(conn.principal or "")
+        if conns is not None and conn in conns:
+            conns.remove(conn)
+            if not conns:
+                del self.conns[conn.principal or ""]
         self.last_activity = time.monotonic()
 
     # --- timers and snapshots ----------------------------------------------------------------
