@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.client import SessionClient
+from bridge.identity import agent_principal
 from bridge.workspace import Repo, ensure_sidecar, find_repo
 
 log = logging.getLogger("mpac.mcp")
@@ -20,11 +20,7 @@ class ToolFailure(Exception):
 
 
 def principal_from_env(client_name: str | None = None) -> str:
-    if os.environ.get("MPAC_PRINCIPAL_ID"):
-        return os.environ["MPAC_PRINCIPAL_ID"]
-    name = os.environ.get("MPAC_AGENT_NAME") or client_name or f"mcp-{getpass.getuser()}"
-    name = "".join(c if c.isalnum() or c in "-_.@" else "-" for c in name)
-    return f"agent:{name}"
+    return agent_principal(client_name)
 
 
 @dataclass

@@ -27,6 +27,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workspace", type=Path, default=Path("."), help="project root (default: the current directory)")
     p.add_argument("--name", default=None, help="agent name for MPAC_AGENT_NAME (default: the client's name)")
     p.add_argument("--write", action="store_true", help="write the file instead of printing")
+    p.add_argument("--hooks", action="store_true", help="claude only: also add the PreToolUse/PostToolUse guards to .claude/settings.json")
+    p.add_argument("--auto-begin", action="store_true", help="with --hooks: claim free files automatically before an edit")
 
 
 def executable() -> str:
@@ -75,9 +77,32 @@ def run(args: argparse.Namespace) -> int:
         print(f"# {path} (run again with --write to save it)")
         print(text, end="")
         return 0
+    _write(path, text)
+    print(f"wrote {path}: server 'mpac-bridge' → {entry['command']} {' '.join(entry['args'])}")
+    if args.hooks:
+        if args.client != "claude":
+            print("mpac-bridge setup: --hooks is for Claude Code only", file=sys.stderr)
+            return 2
+        return _write_hooks(workspace, args.auto_begin)
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
-    print(f"wrote {path}: server 'mpac-bridge' → {entry['command']} {' '.join(entry['args'])}")
+
+
+def _write_hooks(workspace: Path, auto_begin: bool) -> int:
+    from bridge.hooks.settings import claude_hook_entries, merge_hooks
+
+    path = workspace / ".claude" / "settings.json"
+    try:
+        data = json.loads(path.read_text() or "{}") if path.exists() else {}
+    except json.JSONDecodeError as exc:
+        print(f"mpac-bridge setup: {path} is not valid JSON ({exc.msg}); fix or remove it first", file=sys.stderr)
+        return 2
+    _write(path, json.dumps(merge_hooks(data, claude_hook_entries(executable(), auto_begin)), indent=2) + "\n")
+    print(f"wrote {path}: PreToolUse and PostToolUse hooks for Edit|Write|MultiEdit|NotebookEdit")
     return 0

@@ -1,0 +1,138 @@
+"""Claude Code hooks: PreToolUse refuses edits of files another principal holds; PostToolUse records
+the edit as an OP_COMMIT with the state refs before and after."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bridge.hooks.light import QuickClient
+from bridge.identity import agent_principal
+from bridge.workspace import PathRefused, Repo, find_repo, live_runtime, resolve_in_repo
+from bridge.workspace.state import state_ref_of
+
+EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
+
+
+def note(text: str) -> None:
+    print(f"mpac-bridge hook: {text}", file=sys.stderr)
+
+
+def deny(reason: str) -> dict[str, Any]:
+    return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": reason}}
+
+
+def target_of(event: dict[str, Any]) -> tuple[Repo, str] | None:
+    """(repo, repo-relative path) of the file the tool will touch, or None when not ours to judge."""
+    if event.get("tool_name") not in EDIT_TOOLS:
+        return None
+    tool_input = event.get("tool_input") or {}
+    path = tool_input.get("file_path") or tool_input.get("notebook_path")
+    if not isinstance(path, str) or not path:
+        return None
+    cwd = event.get("cwd") or os.getcwd()
+    full = path if os.path.isabs(path) else os.path.join(cwd, path)
+    try:
+        repo = find_repo(Path(full).parent if Path(full).parent.exists() else cwd)
+        return repo, resolve_in_repo(repo, full, allow_ignored=True)
+    except (PathRefused, Exception):
+        return None
+
+
+def saved_path(repo: Repo, rel: str, principal: str) -> Path:
+    key = hashlib.sha256(f"{principal}\0{rel}".encode()).hexdigest()[:24]
+    return repo.data_dir / "hooks" / f"{key}.json"
+
+
+def join(repo: Repo, principal: str) -> QuickClient | None:
+    info = live_runtime(repo)
+    if info is None:
+        note("no sidecar is running for this repository; allowing (start one with `mpac-bridge sidecar --workspace .`)")
+        return None
+    client = QuickClient(info.url, info.session_id, principal, token=os.environ.get("MPAC_COORDINATOR_TOKEN"))
+    try:
+        client.join()
+    except Exception as exc:
+        note(f"cannot reach the sidecar at {info.url} ({exc}); allowing")
+        client.close()
+        return None
+    return client
+
+
+def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: float = 900) -> dict[str, Any] | None:
+    """The hook's answer (None = no objection: Claude Code's normal permission flow continues)."""
+    found = target_of(event)
+    if found is None:
+        return None
+    repo, rel = found
+    me = agent_principal()
+    if os.environ.get("MPAC_BYPASS") == "1":
+        client = join(repo, me)
+        if client is not None:  # recorded in the coordinator's audit trail as a bypass
+            client.send("HEARTBEAT", {"status": "working", "summary": f"bypass: {event.get('tool_name')} {rel}",
+                                      "extensions": {"mpac-bridge": {"bypass": {"tool": event.get("tool_name"), "file": rel}}}})
+            client.close()
+        note(f"MPAC_BYPASS=1: allowing {event.get('tool_name')} on {rel} without coordination (audited)")
+        return None
+    client = join(repo, me)
+    if client is None:
+        return None
+    try:
+        holders = client.holders(rel, me)
+        if holders:
+            h = holders[0]
+            return deny(
+                f"{rel} is being edited by {h['principal_id']} (intent {h['intent_id']}: {h.get('objective', '')!r}). "
+                "Do not edit it now. Call begin_task for other files, wait_for_files to wait until it is free, "
+                "or defer_task to hand it over explicitly."
+            )
+        own = client.own_intent(rel, me)
+        if own is None and auto_begin:
+            reply = client.request("INTENT_ANNOUNCE", {"intent_id": f"auto-{uuid.uuid4().hex[:12]}", "objective": f"{event.get('tool_name')} {rel} (auto)",
+                                                       "scope": {"kind": "file_set", "resources": [rel]}, "ttl_sec": ttl_sec})
+            if reply.get("message_type") == "PROTOCOL_ERROR":
+                return deny(f"could not claim {rel}: {reply['payload'].get('description')}")
+            own = reply.get("payload")
+        record = {"path": rel, "before": state_ref_of(repo, rel), "intent_id": (own or {}).get("intent_id"), "principal": me}
+        path = saved_path(repo, rel, me)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record))
+        return None
+    finally:
+        client.close()
+
+
+def post_tool_use(event: dict[str, Any]) -> None:
+    found = target_of(event)
+    if found is None:
+        return
+    repo, rel = found
+    me = agent_principal()
+    path = saved_path(repo, rel, me)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return  # the pre-tool hook did not see this edit
+    path.unlink(missing_ok=True)
+    after = state_ref_of(repo, rel)
+    if after == record.get("before"):
+        return
+    client = join(repo, me)
+    if client is None:
+        return
+    try:
+        own = client.own_intent(rel, me)
+        if own is None:
+            note(f"{rel} changed but {me} holds no intent covering it; call begin_task first next time")
+            return
+        reply = client.request("OP_COMMIT", {"op_id": f"op-{uuid.uuid4().hex[:12]}", "intent_id": own["intent_id"], "target": rel,
+                                             "op_kind": "replace", "state_ref_before": record["before"], "state_ref_after": after})
+        if reply.get("message_type") == "PROTOCOL_ERROR":
+            note(f"the coordinator refused to record the edit of {rel}: {reply['payload'].get('description')}")
+    finally:
+        client.close()

@@ -1,0 +1,37 @@
+"""`mpac-bridge hook <name>`: Claude Code hook commands. They read the hook's JSON from stdin."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+HELP = "Claude Code hook commands (PreToolUse / PostToolUse guards)."
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "claude-pretooluse denies Edit/Write/MultiEdit/NotebookEdit on a file another principal holds; "
+        "claude-posttooluse records the edit as a commit. Both allow when no sidecar runs. MPAC_BYPASS=1 allows "
+        "(and is audited). The agent's identity comes from MPAC_PRINCIPAL_ID / MPAC_AGENT_NAME, as for `mpac-bridge mcp`."
+    )
+    p.add_argument("name", choices=["claude-pretooluse", "claude-posttooluse"], help="which hook")
+    p.add_argument("--auto-begin", action="store_true", help="pretooluse: claim a free file for the agent (short TTL) before allowing")
+    p.add_argument("--ttl", type=float, default=900.0, help="TTL of an --auto-begin intent in seconds (default 900)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        event = json.loads(sys.stdin.read() or "{}")
+    except ValueError:
+        print("mpac-bridge hook: stdin is not JSON; allowing", file=sys.stderr)
+        return 0
+    from bridge.hooks import claude
+
+    if args.name == "claude-pretooluse":
+        answer = claude.pre_tool_use(event, auto_begin=args.auto_begin, ttl_sec=args.ttl)
+        if answer is not None:
+            print(json.dumps(answer))
+        return 0
+    claude.post_tool_use(event)
+    return 0

@@ -1,0 +1,91 @@
+"""A small synchronous participant for short-lived commands (hooks, the git guard): connect, HELLO,
+read the compact state from SESSION_INFO, maybe send one request, leave. It avoids asyncio and
+pydantic so that a hook answers quickly."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from websockets.sync.client import connect
+
+from bridge.protocol.scope import normalize_scope, overlap
+
+
+def _ts() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class QuickClient:
+    def __init__(self, url: str, session_id: str, principal_id: str, *, token: str | None = None, timeout: float = 2.0) -> None:
+        self.url, self.session_id, self.principal_id, self.token, self.timeout = url, session_id, principal_id, token, timeout
+        ptype = principal_id.split(":", 1)[0] if ":" in principal_id else "agent"
+        self.sender = {"principal_id": principal_id, "principal_type": ptype if ptype in ("human", "agent", "service") else "agent",
+                       "sender_instance_id": f"{principal_id}#hook-{uuid.uuid4().hex[:8]}"}
+        self.lamport = 0
+        self.ws: Any = None
+        self.state: dict[str, Any] = {}
+
+    def _envelope(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
+        self.lamport += 1
+        return {"protocol": "MPAC", "version": "0.1.15", "message_type": mtype, "message_id": f"{self.sender['sender_instance_id']}:{self.lamport}",
+                "session_id": self.session_id, "sender": self.sender, "ts": _ts(), "payload": payload,
+                "watermark": {"kind": "lamport_clock", "value": self.lamport}}
+
+    def join(self, roles: list[str] | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        self.ws = connect(self.url, open_timeout=self.timeout, additional_headers=headers, max_size=None)
+        hello: dict[str, Any] = {"display_name": self.principal_id, "roles": roles or ["contributor"], "capabilities": []}
+        if self.token:
+            hello["credential"] = {"type": "bearer_token", "value": self.token}
+        reply = self.request("HELLO", hello)
+        if reply.get("message_type") != "SESSION_INFO":
+            raise ConnectionError(f"the coordinator refused: {reply.get('payload', {}).get('description', reply)}")
+        self.state = ((reply["payload"].get("extensions") or {}).get("mpac-bridge") or {}).get("state") or {}
+        return reply
+
+    def request(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Send, then read until the answer to this message (its relay, in_reply_to or refers_to)."""
+        env = self._envelope(mtype, payload)
+        self.ws.send(json.dumps(env))
+        deadline = time.monotonic() + self.timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no answer to {mtype} within {self.timeout} s")
+            msg = json.loads(self.ws.recv(timeout=left))
+            p = msg.get("payload") or {}
+            if env["message_id"] in (msg.get("message_id"), msg.get("in_reply_to"), p.get("refers_to")):
+                return msg
+
+    def send(self, mtype: str, payload: dict[str, Any]) -> None:
+        self.ws.send(json.dumps(self._envelope(mtype, payload)))
+
+    def holders(self, rel: str, me: str) -> list[dict[str, Any]]:
+        """Live ACTIVE intents of other principals whose scope covers the file."""
+        probe = normalize_scope({"kind": "file_set", "resources": [rel]})
+        out = []
+        for intent in self.state.get("intents", []):
+            if intent.get("principal_id") == me or intent.get("state") != "ACTIVE":
+                continue
+            ov = overlap(probe, normalize_scope(intent.get("scope") or {}))
+            if ov is not None and ov.basis in ("file_set", "resource_path", "canonical_uri"):
+                out.append(intent)
+        return out
+
+    def own_intent(self, rel: str, me: str) -> dict[str, Any] | None:
+        probe = normalize_scope({"kind": "file_set", "resources": [rel]})
+        for intent in self.state.get("intents", []):
+            mine = intent.get("principal_id") == me and intent.get("state") == "ACTIVE"
+            if mine and overlap(probe, normalize_scope(intent.get("scope") or {})) is not None:
+                return intent
+        return None
+
+    def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(Exception):
+                self.ws.close()

@@ -1,0 +1,24 @@
+"""Claude Code settings entries for the hooks (merged by `mpac-bridge setup claude --hooks`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MATCHER = "Edit|Write|MultiEdit|NotebookEdit"
+
+
+def claude_hook_entries(exe: str, auto_begin: bool = False) -> dict[str, Any]:
+    pre = f"{exe} hook claude-pretooluse" + (" --auto-begin" if auto_begin else "")
+    return {
+        "PreToolUse": [{"matcher": MATCHER, "hooks": [{"type": "command", "command": pre, "timeout": 10}]}],
+        "PostToolUse": [{"matcher": MATCHER, "hooks": [{"type": "command", "command": f"{exe} hook claude-posttooluse", "timeout": 10}]}],
+    }
+
+
+def merge_hooks(settings: dict[str, Any], entries: dict[str, Any]) -> dict[str, Any]:
+    """Add our entries; replace earlier mpac-bridge entries; keep everyone else's."""
+    hooks = settings.setdefault("hooks", {})
+    for event, new in entries.items():
+        kept = [e for e in hooks.get(event, []) if not any(" hook claude-" in h.get("command", "") for h in e.get("hooks", []))]
+        hooks[event] = kept + new
+    return settings

@@ -1,0 +1,90 @@
+"""Claude Code hooks against a real sidecar (subprocesses, exactly as Claude Code runs them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from bridge.client import SessionClient
+from bridge.store.transcript import verify_file
+from bridge.workspace import find_repo, state_ref_of_bytes
+
+
+def hook(name: str, event: dict[str, Any], *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bridge", "hook", name, *extra], input=json.dumps(event), capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "MPAC_AGENT_NAME": "claude", **(env or {})})
+
+
+def edit(repo: Path, rel: str, tool: str = "Edit") -> dict[str, Any]:
+    return {"session_id": "s", "cwd": str(repo), "hook_event_name": "PreToolUse", "tool_name": tool,
+            "tool_input": {"file_path": str(repo / rel), "old_string": "x", "new_string": "y"}}
+
+
+async def test_deny_names_the_holder_and_allows_free_and_own_files(repo_path: Path, holder: SessionClient) -> None:
+    assert (await holder.announce("refactor a", ["a.py"], intent_id="holder-a")).ok
+    out = hook("claude-pretooluse", edit(repo_path, "a.py"))
+    decision = json.loads(out.stdout)["hookSpecificOutput"]
+    assert decision["permissionDecision"] == "deny"
+    assert "agent:holder" in decision["permissionDecisionReason"] and "refactor a" in decision["permissionDecisionReason"]
+    assert "wait_for_files" in decision["permissionDecisionReason"]
+    free = hook("claude-pretooluse", edit(repo_path, "b.py"))
+    assert free.returncode == 0 and free.stdout.strip() == ""
+    mine = SessionClient(holder.url, "agent:claude", session_id=holder.session_id)
+    await mine.connect()
+    await mine.announce("edit c", ["c.py"])
+    own = hook("claude-pretooluse", edit(repo_path, "c.py", "Write"))
+    assert own.stdout.strip() == ""
+    other_tool = hook("claude-pretooluse", {**edit(repo_path, "a.py"), "tool_name": "Read"})
+    assert other_tool.stdout.strip() == ""
+    await mine.close()
+
+
+async def test_auto_begin_then_post_tool_commit_is_seen_by_others(repo_path: Path, holder: SessionClient) -> None:
+    watch = holder.wait_for(lambda m: m.get("message_type") == "OP_COMMIT", 30)
+    out = hook("claude-pretooluse", edit(repo_path, "b.py"), "--auto-begin")
+    assert out.returncode == 0 and out.stdout.strip() == ""
+    ok = await holder.wait_until(lambda v: any(i["principal_id"] == "agent:claude" for i in v.intents.values()), 10)
+    assert ok
+    before = state_ref_of_bytes(b"b = 1\n")
+    (repo_path / "b.py").write_text("b = 2\n")  # what the Edit tool does
+    post = hook("claude-posttooluse", {**edit(repo_path, "b.py"), "hook_event_name": "PostToolUse"})
+    assert post.returncode == 0, post.stderr
+    commit = (await watch)["payload"]
+    assert commit["target"] == "b.py"
+    assert commit["state_ref_before"] == before and commit["state_ref_after"] == state_ref_of_bytes(b"b = 2\n")
+
+
+def test_no_sidecar_allows_with_a_reason(repo_path: Path) -> None:
+    out = hook("claude-pretooluse", edit(repo_path, "a.py"))
+    assert out.returncode == 0 and out.stdout.strip() == ""
+    assert "no sidecar" in out.stderr
+
+
+async def test_bypass_is_allowed_and_audited(repo_path: Path, holder: SessionClient) -> None:
+    await holder.announce("refactor a", ["a.py"])
+    out = hook("claude-pretooluse", edit(repo_path, "a.py"), env={"MPAC_BYPASS": "1"})
+    assert out.stdout.strip() == "" and "MPAC_BYPASS=1" in out.stderr
+    transcript = find_repo(repo_path).data_dir / "transcripts"
+    files = list(transcript.glob("*.jsonl"))
+    ok = await holder.wait_until(lambda _v: '"bypass"' in files[0].read_text(), 10)
+    assert ok and verify_file(files[0]).ok
+
+
+def test_setup_claude_hooks_merges_settings(repo_path: Path) -> None:
+    settings = repo_path / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text(json.dumps({"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "mine"}]}]}, "model": "x"}))
+    for _ in range(2):  # idempotent
+        out = subprocess.run([sys.executable, "-m", "bridge", "setup", "claude", "--workspace", str(repo_path), "--write", "--hooks"],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+    data = json.loads(settings.read_text())
+    pre = data["hooks"]["PreToolUse"]
+    assert pre[0]["matcher"] == "Bash" and len(pre) == 2 and data["model"] == "x"
+    command = pre[1]["hooks"][0]["command"]
+    assert command.endswith("hook claude-pretooluse") and Path(command.split()[0]).is_absolute()
+    assert data["hooks"]["PostToolUse"][0]["matcher"] == "Edit|Write|MultiEdit|NotebookEdit"
