@@ -38,7 +38,8 @@ class QuickClient:
 
     def join(self, roles: list[str] | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
-        self.ws = connect(self.url, open_timeout=self.timeout, additional_headers=headers, max_size=None)
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(connect(self.url, open_timeout=self.timeout, additional_headers=headers, max_size=None))
         hello: dict[str, Any] = {"display_name": self.principal_id, "roles": roles or ["contributor"], "capabilities": []}
         if self.token:
             hello["credential"] = {"type": "bearer_token", "value": self.token}
@@ -88,4 +89,4 @@ class QuickClient:
     def close(self) -> None:
         if self.ws is not None:
             with contextlib.suppress(Exception):
-                self.ws.close()
+                self._stack.close()
