@@ -1,0 +1,109 @@
+"""What the dashboard remembers beyond the client's view: per-intent and per-conflict history,
+operations with their state refs, last-seen times and heartbeat statuses. Pure, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bridge.client import SessionView
+from tui.model import LogEntry, describe, duration, escape, hms, intent_files, short, when
+
+OP_TYPES = ("OP_PROPOSE", "OP_COMMIT", "OP_REJECT", "OP_SUPERSEDE")
+
+
+@dataclass
+class History:
+    limit: int = 50
+    by_id: dict[str, list[LogEntry]] = field(default_factory=dict)
+    ops: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seen: dict[str, float] = field(default_factory=dict)
+    status: dict[str, str] = field(default_factory=dict)
+
+    def record(self, msg: dict[str, Any], now: float) -> LogEntry:
+        entry = describe(msg, now)
+        p = msg.get("payload") if isinstance(msg.get("payload"), dict) else {}
+        if entry.sender and msg.get("message_type") != "_CONNECTION":
+            self.seen[entry.sender] = max(self.seen.get(entry.sender, 0.0), entry.ts)
+        if msg.get("message_type") == "HEARTBEAT" and isinstance(p.get("status"), str):
+            self.status[entry.sender] = p["status"]
+        ids = {p.get(k) for k in ("intent_id", "original_intent_id", "new_intent_id", "conflict_id", "op_id")}
+        ids.update(p.get("related_intents") or [])
+        ids.update(p.get("observed_intent_ids") or [])
+        ids.update(x for x in (p.get("intent_a"), p.get("intent_b")) if x)
+        ids.update(p.get("related_ops") or [])
+        for i in ids:
+            if isinstance(i, str):
+                hist = self.by_id.setdefault(i, [])
+                hist.append(entry)
+                del hist[: -self.limit]
+        if msg.get("message_type") in OP_TYPES and isinstance(p.get("op_id"), str):
+            op = self.ops.setdefault(p["op_id"], {"op_id": p["op_id"]})
+            op["state"] = {"OP_COMMIT": "COMMITTED", "OP_REJECT": "REJECTED", "OP_PROPOSE": "PROPOSED",
+                           "OP_SUPERSEDE": "SUPERSEDED"}[msg["message_type"]]
+            for k in ("intent_id", "target", "state_ref_before", "state_ref_after", "op_kind"):
+                if p.get(k) is not None:
+                    op[k] = p[k]
+            op.setdefault("principal_id", entry.sender)
+        return entry
+
+    def ops_of(self, intent_id: str) -> list[dict[str, Any]]:
+        return [o for o in self.ops.values() if o.get("intent_id") == intent_id]
+
+
+def _history_lines(entries: list[LogEntry]) -> list[str]:
+    return [f"  {hms(e.ts)} {escape(short(e.sender) or '-')} {e.mtype} {escape(e.text)}" for e in entries] or ["  (none seen)"]
+
+
+def _op_lines(ops: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for o in ops:
+        out.append(f"  {escape(o['op_id'])} {o.get('state', '?')} {escape(str(o.get('target', '')))}")
+        out.append(f"    {escape(str(o.get('state_ref_before')))} → {escape(str(o.get('state_ref_after')))}")
+    return out or ["  (none)"]
+
+
+def intent_detail(view: SessionView, h: History, intent_id: str, now: float) -> tuple[str, str]:
+    i = view.intents.get(intent_id)
+    if i is None:
+        return f"Intent {intent_id}", "This intent is no longer live."
+    expires = when(i.get("expires_at"))
+    lines = [
+        f"[b]Owner[/]      {escape(str(i.get('principal_id')))}",
+        f"[b]State[/]      {i.get('state')}   [b]Priority[/] {i.get('priority', 'normal')}",
+        f"[b]Expires in[/] {duration(None if expires is None else expires - now)}",
+        f"[b]Deferred by[/] {escape(', '.join(i.get('deferred_by') or []) or '-')}",
+        "[b]Objective[/]", f"  {escape(str(i.get('objective', '')))}",
+        "[b]Scope[/]", f"  kind: {escape(str((i.get('scope') or {}).get('kind')))}",
+        *[f"  {escape(f)}" for f in intent_files(i)],
+        "[b]Conflicts[/]", *([f"  {escape(c['conflict_id'])} {c.get('category')} {c.get('state')}" for c in view.conflicts_of(intent_id)] or ["  (none)"]),
+        "[b]Operations[/]", *_op_lines(h.ops_of(intent_id)),
+        "[b]History[/]", *_history_lines(h.by_id.get(intent_id, [])),
+    ]
+    return f"Intent {intent_id}", "\n".join(lines)
+
+
+def conflict_detail(view: SessionView, h: History, conflict_id: str, now: float) -> tuple[str, str]:
+    c = view.conflicts.get(conflict_id)
+    if c is None:
+        return f"Conflict {conflict_id}", "This conflict is resolved or closed."
+    created = when(c.get("created_at"))
+    intents = []
+    for iid in c.get("related_intents") or []:
+        i = view.intents.get(iid)
+        desc = f"{short(str(i.get('principal_id')))}: {i.get('objective')} [{', '.join(intent_files(i))}]" if i else "(no longer live)"
+        intents.append(f"  {escape(iid)} {escape(desc)}")
+    ops = [h.ops.get(o, {"op_id": o}) for o in c.get("related_ops") or []]
+    for iid in c.get("related_intents") or []:
+        ops.extend(o for o in h.ops_of(iid) if o not in ops)
+    lines = [
+        f"[b]Category[/] {c.get('category')}   [b]Severity[/] {c.get('severity')}   [b]State[/] {c.get('state')}",
+        f"[b]Parties[/]  {escape(', '.join(c.get('principals') or []))}",
+        f"[b]Age[/]      {duration(None if created is None else now - created)}"
+        + (f"   [b]Escalated to[/] {escape(str(c.get('escalated_to')))}" if c.get("escalated_to") else ""),
+        "[b]Description[/]", f"  {escape(str(c.get('description') or '-'))}",
+        "[b]Intents[/]", *(intents or ["  (none)"]),
+        "[b]Operations[/]", *_op_lines(ops),
+        "[b]History[/]", *_history_lines(h.by_id.get(conflict_id, [])),
+    ]
+    return f"Conflict {conflict_id}", "\n".join(lines)

@@ -1,0 +1,18 @@
+"""The Conflicts table: category, severity, state, parties, age, time to resolution timeout."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bridge.client import SessionView
+from tui.model import CONFLICT_COLUMNS, conflict_row
+from tui.widgets.synctable import SyncTable
+
+
+class ConflictTable(SyncTable):
+    COLUMNS = CONFLICT_COLUMNS
+
+    def refresh_from(self, view: SessionView, now: float, keys: Iterable[str] | None) -> None:
+        ids = list(view.conflicts) if keys is None else list(keys)
+        rows = {c: conflict_row(view.conflicts[c], now, view) for c in ids if c in view.conflicts}
+        self.sync_keys(None if keys is None else ids, rows)

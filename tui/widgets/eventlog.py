@@ -1,0 +1,39 @@
+"""The live event log, filterable by participant, message type and text."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from textual.widgets import RichLog
+
+from tui.model import LogEntry, LogFilter, escape, hms, short
+
+TYPE_STYLE = {"PROTOCOL_ERROR": "red", "CONFLICT_REPORT": "bold red", "RESOLUTION": "green", "OP_COMMIT": "cyan",
+              "INTENT_ANNOUNCE": "yellow", "_CONNECTION": "magenta"}
+
+
+def line(e: LogEntry, utc_hms: str) -> str:
+    style = TYPE_STYLE.get(e.mtype, "bold")
+    return f"[dim]{utc_hms}[/] {escape(short(e.sender) or '-'):<10} [{style}]{e.mtype}[/] {escape(e.text)}"
+
+
+class EventLog(RichLog):
+    """Keeps the last `limit` entries; a new entry is appended (one write), a filter change redraws."""
+
+    def __init__(self, limit: int = 2000, **kwargs: object) -> None:
+        super().__init__(markup=True, wrap=False, max_lines=limit, **kwargs)  # type: ignore[arg-type]
+        self.entries: deque[LogEntry] = deque(maxlen=limit)
+        self.filter = LogFilter()
+
+    def add(self, e: LogEntry) -> None:
+        self.entries.append(e)
+        if self.filter.matches(e):
+            self.write(line(e, hms(e.ts)))
+
+    def set_filter(self, f: LogFilter) -> None:
+        self.filter = f
+        self.clear()
+        for e in self.entries:
+            if f.matches(e):
+                self.write(line(e, hms(e.ts)))
+
