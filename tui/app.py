@@ -93,10 +93,19 @@ class Dashboard(App[int]):
         self.answers: list[ActionAnswered] = []
         self.applied = 0
         self._files_pending = False
+        self._closing_down = False
+        self._waiters: list[tuple[Callable[[Dashboard], bool], asyncio.Future[bool]]] = []
         if theme:
             self.theme = theme
 
     # --- state -----------------------------------------------------------------------------------
+
+    def w(self, kind: type[Any]) -> Any:
+        """A widget of the main screen (modals may be on top, so never the active screen)."""
+        return self.screen_stack[0].query_one(kind)
+
+    def live_screen(self) -> bool:
+        return bool(self.screen_stack) and self.screen_stack[0].is_attached and not self._closing_down
 
     @property
     def view(self) -> SessionView:
@@ -120,11 +129,11 @@ class Dashboard(App[int]):
 
     def on_mount(self) -> None:
         for e in self.initial_events:
-            self.query_one(EventLog).add(self.history.record(e, self.clock()))
+            self.w(EventLog).add(self.history.record(e, self.clock()))
         self.redraw_all()
         if self.initial_files is not None:
-            self.query_one(FileTree).set_files(self.initial_files)
-            self.query_one(FileTree).annotate(self.view)
+            self.w(FileTree).set_files(self.initial_files)
+            self.w(FileTree).annotate(self.view)
         elif self.repo_root is not None:
             self.watch_files()
         if self.client is not None:
@@ -135,22 +144,50 @@ class Dashboard(App[int]):
     def redraw_all(self) -> None:
         """Reconcile every table with the view (mount and reconnect only; messages touch rows)."""
         now, v = self.clock(), self.view
-        self.query_one(IntentTable).refresh_from(v, now, None)
-        self.query_one(ConflictTable).refresh_from(v, now, None)
-        self.query_one(ParticipantTable).refresh_from(v, now, None, self.history.seen, self.history.status)
-        self.query_one(FileTree).annotate(v)
+        self.w(IntentTable).refresh_from(v, now, None)
+        self.w(ConflictTable).refresh_from(v, now, None)
+        self.w(ParticipantTable).refresh_from(v, now, None, self.history.seen, self.history.status)
+        self.w(FileTree).annotate(v)
         self.show_header()
 
     def show_header(self) -> None:
-        self.query_one(SessionHeader).show(self.view, self.me, self.conn_state)
-        self.query_one(ConnectionBanner).show_state(self.conn_state, self.url)
+        self.w(SessionHeader).show(self.view, self.me, self.conn_state)
+        self.w(ConnectionBanner).show_state(self.conn_state, self.url)
 
     def tick(self) -> None:
         """Countdowns and ages move on; only cells whose text changed are redrawn."""
+        if not self.live_screen():
+            return
         now, v = self.clock(), self.view
-        self.query_one(IntentTable).tick(v, now)
-        self.query_one(ConflictTable).refresh_from(v, now, list(v.conflicts))
-        self.query_one(ParticipantTable).refresh_from(v, now, list(v.participants), self.history.seen, self.history.status)
+        self.w(IntentTable).tick(v, now)
+        self.w(ConflictTable).refresh_from(v, now, list(v.conflicts))
+        self.w(ParticipantTable).refresh_from(v, now, list(v.participants), self.history.seen, self.history.status)
+
+    async def settle(self, condition: Callable[[Dashboard], bool], timeout: float = 15.0) -> bool:
+        """Wait until `condition(app)` holds, checked after every applied message, connection
+        change and action answer (for tests and scripts; never a fixed sleep)."""
+        if condition(self):
+            return True
+        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        entry = (condition, fut)
+        self._waiters.append(entry)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        except TimeoutError:
+            return condition(self)
+        finally:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(entry)
+
+    def _wake(self) -> None:
+        for condition, fut in list(self._waiters):
+            if not fut.done():
+                try:
+                    hit = condition(self)
+                except Exception:
+                    hit = False
+                if hit:
+                    fut.set_result(True)
 
     # --- live session ----------------------------------------------------------------------------
 
@@ -179,6 +216,8 @@ class Dashboard(App[int]):
 
     @on(SessionEvent)
     def on_session_event(self, event: SessionEvent) -> None:
+        if not self.live_screen():
+            return
         self.apply_message(event.msg)
 
     def apply_message(self, msg: dict[str, Any]) -> None:
@@ -186,11 +225,11 @@ class Dashboard(App[int]):
         now, v = self.clock(), self.view
         entry = self.history.record(msg, now)
         if msg.get("message_type") != "SESSION_INFO" or msg.get("payload"):
-            self.query_one(EventLog).add(entry)
+            self.w(EventLog).add(entry)
         aff = affected(msg, v)
-        self.query_one(IntentTable).refresh_from(v, now, aff.intents)
-        self.query_one(ConflictTable).refresh_from(v, now, aff.conflicts)
-        self.query_one(ParticipantTable).refresh_from(v, now, aff.participants, self.history.seen, self.history.status)
+        self.w(IntentTable).refresh_from(v, now, aff.intents)
+        self.w(ConflictTable).refresh_from(v, now, aff.conflicts)
+        self.w(ParticipantTable).refresh_from(v, now, aff.participants, self.history.seen, self.history.status)
         if aff.intents is None or aff.intents or aff.conflicts:
             self.schedule_files()
         if aff.header:
@@ -198,6 +237,7 @@ class Dashboard(App[int]):
         if msg.get("message_type") == "SESSION_INFO":
             self.refresh_bindings()
         self.applied += 1
+        self._wake()
 
     def schedule_files(self) -> None:
         """Re-annotate the tree at most every 0.2 s (a burst of messages costs one pass)."""
@@ -207,15 +247,20 @@ class Dashboard(App[int]):
 
     def _annotate_files(self) -> None:
         self._files_pending = False
-        self.query_one(FileTree).annotate(self.view)
+        if not self.live_screen():
+            return
+        self.w(FileTree).annotate(self.view)
 
     @on(ConnectionChanged)
     def on_connection_changed(self, event: ConnectionChanged) -> None:
+        if not self.live_screen():
+            return
         was, self.conn_state = self.conn_state, event.state
         self.show_header()
         if event.state == "connected" and was != "connected":
             self.redraw_all()  # reconcile with the state the coordinator sent on rejoin
         self.refresh_bindings()
+        self._wake()
 
     @work(exclusive=True, group="files")
     async def watch_files(self) -> None:
@@ -231,17 +276,19 @@ class Dashboard(App[int]):
 
     @on(FilesChanged)
     def on_files_changed(self, event: FilesChanged) -> None:
-        tree = self.query_one(FileTree)
+        if not self.live_screen():
+            return
+        tree = self.w(FileTree)
         tree.set_files(event.files)
         tree.annotate(self.view)
 
     # --- selection -------------------------------------------------------------------------------
 
     def active_tab(self) -> str:
-        return self.query_one(TabbedContent).active or "intents"
+        return self.w(TabbedContent).active or "intents"
 
     def selected(self, table_type: type[SyncTable]) -> str | None:
-        return self.query_one(table_type).selected_key()
+        return self.w(table_type).selected_key()
 
     def selected_conflict(self) -> dict[str, Any] | None:
         cid = self.selected(ConflictTable)
@@ -276,10 +323,10 @@ class Dashboard(App[int]):
     # --- actions ---------------------------------------------------------------------------------
 
     def action_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.w(TabbedContent).active = tab
         table = {"intents": IntentTable, "conflicts": ConflictTable, "participants": ParticipantTable}.get(tab)
         with contextlib.suppress(Exception):
-            (self.query_one(table) if table else self.query_one(FileTree if tab == "files" else EventLog)).focus()
+            (self.w(table) if table else self.w(FileTree if tab == "files" else EventLog)).focus()
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
@@ -348,7 +395,7 @@ class Dashboard(App[int]):
         self.send("release", "INTENT_WITHDRAW", {"intent_id": target, "reason": "released from the dashboard"})
 
     def action_filter(self) -> None:
-        log = self.query_one(EventLog)
+        log = self.w(EventLog)
 
         def apply(text: str | None) -> None:
             if text is not None:
@@ -367,7 +414,7 @@ class Dashboard(App[int]):
         def find(text: str | None) -> None:
             if not text or table_type is None:
                 return
-            table = self.query_one(table_type)
+            table = self.w(table_type)
             keys = list(table.rows_by_key)
             start = table.cursor_row + 1 if table.row_count else 0
             order = keys[start:] + keys[:start] if len(keys) == table.row_count else keys
@@ -409,8 +456,10 @@ class Dashboard(App[int]):
     def on_answer(self, event: ActionAnswered) -> None:
         self.answers.append(event)
         self.notify(event.text, severity="information" if event.ok else "error", timeout=8)
+        self._wake()
 
     async def action_quit(self) -> None:
+        self._closing_down = True
         if self.client is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.client.close(), 5)
