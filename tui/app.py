@@ -68,7 +68,7 @@ class Dashboard(App[int]):
         Binding("r", "resolve", "Resolve"),
         Binding("c", "claim", "Claim"),
         Binding("x", "release", "Release"),
-        Binding("f", "filter", "Filter log"),
+        Binding("f", "filter", "Filter"),
         Binding("slash", "search", "Search"),
         Binding("t", "toggle_theme", "Theme"),
     ]
@@ -250,6 +250,7 @@ class Dashboard(App[int]):
         if not self.live_screen():
             return
         self.w(FileTree).annotate(self.view)
+        self._wake()
 
     @on(ConnectionChanged)
     def on_connection_changed(self, event: ConnectionChanged) -> None:

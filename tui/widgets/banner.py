@@ -11,4 +11,4 @@ class ConnectionBanner(Static):
         self.set_class(down, "down")
         if down:
             what = "reconnecting to" if state == "reconnecting" else "disconnected from"
-            self.update(f"⚠ {what} the coordinator at {url} — showing the last known state")
+            self.update(f"⚠ {what} {url or 'the coordinator'} · last known state shown")
