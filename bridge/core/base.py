@@ -75,7 +75,8 @@ class CoreBase:
         self.ended_conflicts: Bounded = Bounded(config.history_limit)  # conflict_id -> state
         self.deferrals: dict[str, Deferral] = {}
         self.deferrals_by_intent: dict[str, set[str]] = {}
-        self.deferrals_by_principal: dict[str, set[str]] = {}
+        self.deferrals_by_principal: dict[str, set[str]] = {}  # deferring principal -> ids
+        self.deferrals_by_watched: dict[str, set[str]] = {}  # watched principal -> ids
         self.claims: dict[str, Claim] = {}  # original_intent_id -> pending claim
         self.backoff: dict[str, list[float]] = {}  # "principal|resource" -> [until, interval]
         self.used_ids: Bounded = Bounded(config.history_limit * 4)  # "kind:id" -> owner

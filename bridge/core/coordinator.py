@@ -164,8 +164,9 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         if self.config.security_profile != "open" and not self._replay_ok(msg, reply_to):
             return
         self.counters["messages_in"] += 1
-        self.clock.receive(msg.lamport)  # Lamport receive rule (§12.7 rule 3)
-        self.frontier.record(pid, msg.sender_instance_id, self.now, msg.lamport)
+        lamport = msg.lamport
+        self.clock.receive(lamport)  # Lamport receive rule (§12.7 rule 3)
+        self.frontier.record(pid, msg.sender_instance_id, self.now, lamport)
         if mtype == M.HELLO:
             if self.audit_chain.sink is not None:
                 public = dict(msg.raw, payload={k: v for k, v in msg.raw["payload"].items() if k != "credential"})

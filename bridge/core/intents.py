@@ -58,6 +58,8 @@ class IntentLayer(CoreBase):
 
     def backoff_left(self, pid: str, norm: NormScope) -> float:
         left = 0.0
+        if not self.backoff:  # the common case: nobody is backing off
+            return left
         for res in norm.files() + sorted(norm.entities) + sorted(norm.tasks):
             entry = self.backoff.get(f"{pid}|{res}")
             if entry and entry[0] > self.now:
@@ -111,6 +113,15 @@ class IntentLayer(CoreBase):
         # Same principal: explicit supersede, then the auto-supersede path for shared files (A4).
         replaced: list[Intent] = []
         sup = p.supersedes_intent_id
+        sup_owner = self.id_taken("intent", sup) if sup else None
+        if sup_owner is not None and sup_owner != pid:
+            self.error(
+                ErrorCode.AUTHORIZATION_FAILED,
+                f"supersedes_intent_id {sup!r} belongs to {sup_owner}; only your own intents can be superseded",
+                msg.message_id,
+                pid,
+            )
+            return False
         if sup and sup in self.intents and self.intents[sup].principal_id == pid:
             replaced.append(self.intents[sup])
         for iid, ov in hits:
@@ -190,8 +201,15 @@ class IntentLayer(CoreBase):
         if p.scope is not None:
             scope = p.scope.dump()
             norm = self.norm(scope)
-            holders = self.holders_blocking(msg.sender_id, norm, exclude=intent.intent_id)
-            if holders:  # A3: the race lock applies to an updated scope too
+            # A3: the race lock applies to the files the update adds; files the intent already
+            # held stay held (another principal may share them only through a suspension).
+            held = self._norms[intent.intent_id].paths
+            holders = []
+            for h in self.holders_blocking(msg.sender_id, norm, exclude=intent.intent_id):
+                added = [f for f in h["files"] if f not in held]
+                if added:
+                    holders.append(dict(h, files=added))
+            if holders:
                 self.refuse_stale(msg, holders)
                 return False
             intent.scope = scope
@@ -259,7 +277,7 @@ class IntentLayer(CoreBase):
                 self.end_op(op, OpEvent.INTENT_TERMINATED, "intent_terminated")
             elif op.state == OpState.PROPOSED:
                 self.push(self.grace_heap, self.now + self.config.intent_expiry_grace_sec, op_id)
-        self.observed_intent_ended(iid)
+        self.observed_intent_ended(iid, intent.principal_id)
         self.intent_ended_for_conflicts(iid)
         self.note({"event": "intent_ended", "intent_id": iid, "state": str(new), "reason": reason})
         return True
@@ -334,9 +352,12 @@ class IntentLayer(CoreBase):
             self.drop_deferral(existing)
         ttl = p.ttl_sec if p.ttl_sec is not None else self.config.deferral_ttl_sec
         scope = p.scope.dump() if p.scope is not None else {}
-        observed = list(p.observed_intent_ids or [])
-        if not observed and scope:
+        given = list(p.observed_intent_ids or [])
+        observed = [i for i in given if self.intent_state(i) is not None or i not in self.participants]
+        if not given and scope:
             observed = [iid for iid, _ov in self.index.overlapping(self.norm(scope)) if self.intents[iid].principal_id != pid]
+        # Condition 3 of §15.5.1: an ending intent of a watched principal resolves the deferral.
+        watch = sorted(set(p.observed_principals or []) | {i for i in given if i not in observed})
         d = Deferral(
             deferral_id=p.deferral_id,
             principal_id=pid,
@@ -347,6 +368,7 @@ class IntentLayer(CoreBase):
             expires_at=self.now + ttl,
             reason=p.reason or "yielded",
             message_id=msg.message_id,
+            watch_principals=watch,
         )
         self.take_id("deferral", d.deferral_id, pid)
         self.deferrals[d.deferral_id] = d
@@ -355,13 +377,21 @@ class IntentLayer(CoreBase):
             self.deferrals_by_intent.setdefault(iid, set()).add(d.deferral_id)
             if iid in self.intents and pid not in self.intents[iid].deferred_by:
                 self.intents[iid].deferred_by.append(pid)
+        for who in watch:
+            self.deferrals_by_watched.setdefault(who, set()).add(d.deferral_id)
         self.push(self.deferral_heap, d.expires_at, d.deferral_id)
         payload = dict(msg.raw["payload"])
-        payload.update({"principal_id": pid, "expires_at": format_ts(d.expires_at), "observed_intent_ids": observed})
+        payload.update({"principal_id": pid, "expires_at": format_ts(d.expires_at), "observed_intent_ids": given or observed})
         self.emit("INTENT_DEFERRED", payload, To.ALL, in_reply_to=msg.message_id)
-        if observed and all(i not in self.intents for i in observed):  # already over at arrival
+        if self.observed_all_ended(d):  # already over at arrival (§15.5.1 b)
             self.resolve_deferral(d, "resolved", "observed_intents_terminated")
         return True
+
+    def observed_all_ended(self, d: Deferral) -> bool:
+        """Condition 1: every observed intent the coordinator knows of is terminal (unknown ids,
+        such as principal ids in the wrong field, are not intents and do not count)."""
+        known = [i for i in d.observed_intent_ids if self.intent_state(i) is not None]
+        return bool(known) and all(i not in self.intents for i in known)
 
     def drop_deferral(self, d: Deferral) -> None:
         self.deferrals.pop(d.deferral_id, None)
@@ -379,6 +409,12 @@ class IntentLayer(CoreBase):
             intent = self.intents.get(iid)
             if intent is not None and d.principal_id in intent.deferred_by:
                 intent.deferred_by.remove(d.principal_id)
+        for who in d.watch_principals:
+            ids = self.deferrals_by_watched.get(who)
+            if ids is not None:
+                ids.discard(d.deferral_id)
+                if not ids:
+                    del self.deferrals_by_watched[who]
 
     def resolve_deferral(self, d: Deferral, status: str, reason: str) -> None:
         self.drop_deferral(d)
@@ -393,10 +429,15 @@ class IntentLayer(CoreBase):
         for did in sorted(self.deferrals_by_principal.get(pid, ())):
             self.resolve_deferral(self.deferrals[did], "resolved", reason)
 
-    def observed_intent_ended(self, iid: str) -> None:
-        for did in sorted(self.deferrals_by_intent.get(iid, set())):
+    def observed_intent_ended(self, iid: str, owner: str | None = None) -> None:
+        """An intent ended: resolve deferrals whose observed intents are all over (condition 1) and
+        those watching its owner (condition 3). Both lookups are index hits, never scans."""
+        due = {did for did in self.deferrals_by_intent.get(iid, ()) if self.observed_all_ended(self.deferrals[did])}
+        if owner is not None:
+            due |= self.deferrals_by_watched.get(owner, set())
+        for did in sorted(due):
             d = self.deferrals.get(did)
-            if d is not None and all(i not in self.intents for i in d.observed_intent_ids):
+            if d is not None:
                 self.resolve_deferral(d, "resolved", "observed_intents_terminated")
 
     def expire_deferrals(self) -> None:

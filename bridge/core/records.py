@@ -158,6 +158,9 @@ class Deferral(JsonRecord):
     expires_at: float
     reason: str = "yielded"
     message_id: str | None = None
+    # Principals whose intent ending resolves the deferral (§15.5.1 condition 3): the sender's
+    # `observed_principals`, plus `observed_intent_ids` entries that name no intent (conflated fields).
+    watch_principals: list[str] = field(default_factory=list)
 
     def public(self) -> dict[str, Any]:
         return {

@@ -121,6 +121,8 @@ class SnapshotMixin(CoreBase):
             self.deferrals_by_principal.setdefault(d.principal_id, set()).add(d.deferral_id)
             for iid in d.observed_intent_ids:
                 self.deferrals_by_intent.setdefault(iid, set()).add(d.deferral_id)
+            for who in d.watch_principals:
+                self.deferrals_by_watched.setdefault(who, set()).add(d.deferral_id)
         self.claims = {c["original_intent_id"]: Claim.from_json(c) for c in ext["claims"]}
         self.backoff = {k: list(v) for k, v in ext["backoff"].items()}
         self.used_ids = _bounded(ext["used_ids"], limit * 4)
