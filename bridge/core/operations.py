@@ -220,7 +220,8 @@ class OperationLayer(CoreBase):
                 if not pending.authorized:
                     raise Refusal(ErrorCode.AUTHORIZATION_FAILED, f"operation {p.op_id!r} has not been authorized yet")
                 self.check_intent(pid, pending.intent_id, target)
-                self.check_ref(target, p.state_ref_before)
+                # The completion follows the write: the disk may already show state_ref_after.
+                self.check_ref(target, p.state_ref_before, after=p.state_ref_after)
                 pending.state_ref_before, pending.state_ref_after = p.state_ref_before, p.state_ref_after
                 self.apply_commit(pending, self.public_commit(msg.raw))
                 self.relay(self.public_commit(msg.raw))
@@ -307,6 +308,7 @@ class OperationLayer(CoreBase):
         """pre_commit completion (O15): every entry must be an authorized proposal of this batch."""
         pid = msg.sender_id
         pending = []
+        refs: dict[str, str | None] = {}  # entries of one batch chain their refs
         try:
             for entry in p.operations:
                 op = self.ops.get(entry.op_id)
@@ -314,7 +316,8 @@ class OperationLayer(CoreBase):
                     raise Refusal(ErrorCode.INVALID_REFERENCE, f"{entry.op_id!r} is not a pending entry of batch {p.batch_id!r}")
                 if op.state != OpState.PROPOSED or not op.authorized:
                     raise Refusal(ErrorCode.AUTHORIZATION_FAILED, f"{entry.op_id!r} is {op.state} and not authorized")
-                self.check_ref(op.target, entry.state_ref_before)
+                self.check_ref(op.target, entry.state_ref_before, refs, after=entry.state_ref_after)
+                refs[op.target] = entry.state_ref_after
                 pending.append((op, entry))
         except Refusal as r:
             return self.refuse(msg, r)

@@ -334,3 +334,23 @@ def test_op_ids_cannot_be_reused_across_kinds_of_message() -> None:
     assert errors(r) == [ErrorCode.INVALID_REFERENCE]
     s.announce("agent:b", "i2", "b.py")
     assert errors(commit(s, "agent:b", "o1", "i2", "b.py", None, "sha256:1")) == [ErrorCode.INVALID_REFERENCE]
+
+
+def test_pre_commit_completion_after_the_write_landed_is_accepted_11_9_134() -> None:
+    disk = {"a.py": "sha256:0", "b.py": "sha256:0"}
+    s = Session(CoordinatorConfig(execution_model="pre_commit"), state_ref_lookup=disk.get)
+    s.join("agent:a")
+    s.announce("agent:a", "i1", "a.py", "b.py")
+    r = s.send("agent:a", "OP_PROPOSE", {"op_id": "o1", "intent_id": "i1", "target": "a.py", "op_kind": "replace"})
+    assert types(r) == ["OP_PROPOSE", "COORDINATOR_STATUS"]
+    disk["a.py"] = "sha256:1"  # authorized, then written
+    assert types(commit(s, "agent:a", "o1", "i1", "a.py", "sha256:0", "sha256:1")) == ["OP_COMMIT"]
+    assert s.coord.targets["a.py"].state_ref == "sha256:1"
+    batch = {"batch_id": "b1", "intent_id": "i1", "atomicity": "all_or_nothing", "operations": [
+        {"op_id": "e1", "target": "b.py", "op_kind": "replace", "state_ref_before": "sha256:0", "state_ref_after": "sha256:2"}]}
+    assert types(s.send("agent:a", "OP_BATCH_COMMIT", batch)) == ["COORDINATOR_STATUS"]
+    disk["b.py"] = "sha256:2"
+    assert types(s.send("agent:a", "OP_BATCH_COMMIT", batch)) == ["OP_BATCH_COMMIT"]
+    disk["a.py"] = "sha256:9"  # changed outside coordination after the proposal
+    s.send("agent:a", "OP_PROPOSE", {"op_id": "o2", "intent_id": "i1", "target": "a.py", "op_kind": "replace"})
+    assert errors(commit(s, "agent:a", "o2", "i1", "a.py", "sha256:1", "sha256:3")) == [ErrorCode.STALE_STATE_REF]
