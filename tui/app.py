@@ -227,10 +227,12 @@ class Dashboard(App[int]):
         if msg.get("message_type") != "SESSION_INFO" or msg.get("payload"):
             self.w(EventLog).add(entry)
         aff = affected(msg, v)
-        self.w(IntentTable).refresh_from(v, now, aff.intents)
+        if aff.intents is not None and msg.get("message_type") == "RESOLUTION":
+            aff.intents |= set(self.w(ConflictTable).related.pop(str((msg.get("payload") or {}).get("conflict_id")), []))
+        self.w(IntentTable).refresh_from(v, now, aff.intents, aff.owners)
         self.w(ConflictTable).refresh_from(v, now, aff.conflicts)
         self.w(ParticipantTable).refresh_from(v, now, aff.participants, self.history.seen, self.history.status)
-        if aff.intents is None or aff.intents or aff.conflicts:
+        if aff.intents is None or aff.intents or aff.conflicts or aff.owners:
             self.schedule_files()
         if aff.header:
             self.show_header()

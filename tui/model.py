@@ -145,6 +145,7 @@ class Affected:
     intents: set[str] | None = field(default_factory=set)
     conflicts: set[str] | None = field(default_factory=set)
     header: bool = True
+    owners: set[str] = field(default_factory=set)  # every intent of these principals is touched
 
     @classmethod
     def everything(cls) -> Affected:
@@ -160,7 +161,13 @@ def affected(msg: dict[str, Any], view: SessionView) -> Affected:
         return Affected.everything()
     out = Affected(participants={sender} if isinstance(sender, str) else set())
     intents: set[str] = set()
-    all_intents = t in ("GOODBYE", "RESOLUTION")  # a goodbye or an outcome may withdraw several
+    all_intents = False
+    if t == "GOODBYE" and isinstance(sender, str):
+        out.owners.add(sender)  # a goodbye may withdraw or transfer all of its intents
+    if t == "RESOLUTION":  # an outcome names the intents it accepts, rejects or merges
+        outcome = p.get("outcome") if isinstance(p.get("outcome"), dict) else {}
+        for key in ("accepted", "rejected", "merged"):
+            intents.update(i for i in outcome.get(key) or [] if isinstance(i, str))
     for key in ("intent_id", "original_intent_id", "new_intent_id"):
         if isinstance(p.get(key), str):
             intents.add(p[key])
@@ -179,7 +186,7 @@ def affected(msg: dict[str, Any], view: SessionView) -> Affected:
         ext = ext.get("mpac-bridge") if isinstance(ext.get("mpac-bridge"), dict) else {}
         if isinstance(ext.get("principal_id"), str):
             out.participants = {ext["principal_id"]}
-            all_intents = True  # unavailability suspends that principal's intents
+            out.owners.add(ext["principal_id"])  # unavailability suspends that principal's intents
     out.intents = None if all_intents else intents
     return out
 

@@ -52,7 +52,11 @@ def test_affected_names_only_the_touched_rows() -> None:
     a = affected(ack, view)
     assert a.conflicts == {"conflict-0001"} and a.intents == {"intent-auth-b", "intent-auth-c"}
     assert affected({"message_type": "SESSION_INFO", "payload": {}}, view).intents is None
-    assert affected(envelope("GOODBYE", "agent:bob", {"reason": "x"}, T0, 101), view).intents is None
+    bye = affected(envelope("GOODBYE", "agent:bob", {"reason": "x"}, T0, 101), view)
+    assert bye.owners == {"agent:bob"} and bye.intents == set()  # the table expands owners to their rows
+    res = affected(envelope("RESOLUTION", "human:lead", {"conflict_id": "conflict-0001", "decision": "approved",
+                                                          "outcome": {"rejected": ["intent-auth-b"]}}, T0, 102), view)
+    assert res.conflicts == {"conflict-0001"} and "intent-auth-b" in res.intents
 
 
 def test_file_annotations_and_conflict_highlight() -> None:
