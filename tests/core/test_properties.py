@@ -39,9 +39,13 @@ def payloads() -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
             st.sampled_from(IDS), SCOPES, st.sampled_from([5, 50, 500]))),
         st.tuples(st.just("INTENT_UPDATE"), st.builds(lambda i, s: {"intent_id": i, "scope": s}, st.sampled_from(IDS), SCOPES)),
         st.tuples(st.just("INTENT_WITHDRAW"), st.sampled_from(IDS).map(lambda i: {"intent_id": i})),
+        st.tuples(st.just("INTENT_ANNOUNCE"), st.builds(
+            lambda i, s, sup: {"intent_id": i, "objective": "o", "scope": s, "supersedes_intent_id": sup},
+            st.sampled_from(IDS), SCOPES, st.sampled_from(IDS))),
         st.tuples(st.just("INTENT_DEFERRED"), st.builds(
-            lambda d, s, o: {"deferral_id": d, "scope": s, "observed_intent_ids": o},
-            st.sampled_from(["d1", "d2"]), SCOPES, st.lists(st.sampled_from(IDS), max_size=2))),
+            lambda d, s, o, w: {"deferral_id": d, "scope": s, "observed_intent_ids": o, "observed_principals": w},
+            st.sampled_from(["d1", "d2"]), SCOPES, st.lists(st.sampled_from(IDS + PRINCIPALS), max_size=2),
+            st.lists(st.sampled_from(PRINCIPALS), max_size=1))),
         st.tuples(st.just("INTENT_CLAIM"), st.builds(
             lambda o, n, s: {"claim_id": f"c-{o}-{n}", "original_intent_id": o, "original_principal_id": "agent:a",
                              "new_intent_id": n, "objective": "take", "scope": s},
@@ -52,6 +56,18 @@ def payloads() -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
         st.tuples(st.just("OP_COMMIT"), st.builds(
             lambda o, i, t, b, a: {"op_id": o, "intent_id": i, "target": t, "op_kind": "replace", "state_ref_before": b, "state_ref_after": a},
             st.sampled_from(OPS), st.sampled_from(IDS), st.sampled_from(FILES), REF, REF)),
+        st.tuples(st.just("OP_BATCH_COMMIT"), st.builds(
+            lambda b, i, a, entries: {"batch_id": b, "intent_id": i, "atomicity": a, "operations": [
+                {"op_id": o, "target": t, "op_kind": "replace", "state_ref_before": rb, "state_ref_after": ra}
+                for o, t, rb, ra in entries]},
+            st.sampled_from(["b1", "b2"]), st.sampled_from(IDS), st.sampled_from(["all_or_nothing", "best_effort"]),
+            st.lists(st.tuples(st.sampled_from(OPS), st.sampled_from(FILES), REF, REF), min_size=1, max_size=3))),
+        st.tuples(st.just("OP_SUPERSEDE"), st.builds(
+            lambda o, old, i, t, a: {"op_id": o, "supersedes_op_id": old, "intent_id": i, "target": t, "op_kind": "replace",
+                                     "state_ref_after": a},
+            st.sampled_from(OPS), st.sampled_from(OPS), st.sampled_from(IDS), st.sampled_from(FILES), REF)),
+        st.tuples(st.just("CONFLICT_ESCALATE"), st.builds(
+            lambda n: {"conflict_id": f"conflict-s1-e1-{n}", "escalate_to": "human:c", "reason": "stuck"}, st.integers(1, 3))),
         st.tuples(st.just("OP_REJECT"), st.sampled_from(OPS).map(lambda o: {"op_id": o, "reason": "no"})),
         st.tuples(st.just("CONFLICT_ACK"), st.builds(lambda n, a: {"conflict_id": f"conflict-s1-e1-{n}", "ack_type": a},
                                                      st.integers(1, 3), st.sampled_from(["seen", "accepted", "disputed"]))),
@@ -122,7 +138,7 @@ def test_random_sequences_never_raise_and_stay_legal(seq: list) -> None:
     legal(coord)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(steps, steps)
 def test_snapshot_restore_gives_the_same_future(first: list, second: list) -> None:
     a = Coordinator(CONFIG, "s1", T0)
@@ -134,7 +150,7 @@ def test_snapshot_restore_gives_the_same_future(first: list, second: list) -> No
     assert json.dumps(a.snapshot(), sort_keys=True) == json.dumps(b.snapshot(), sort_keys=True)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(steps)
 def test_replaying_the_changed_calls_reproduces_the_state(seq: list) -> None:
     journal: list = []
