@@ -26,6 +26,7 @@ from bridge.protocol.envelope import format_ts, parse_ts
 from bridge.protocol.parse import ParsedMessage, ParseFailure, parse_message
 
 M = MessageType
+OBSERVER_ONLY = frozenset({"observer"})
 WRITE_TYPES = frozenset(
     {
         M.INTENT_ANNOUNCE,
@@ -139,14 +140,17 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
             self._socket.append(env)
 
     def _pipeline(self, msg: ParsedMessage, bound: str | None, result: HandleResult) -> None:
-        pid = msg.sender_id
+        env = msg.envelope
+        sender = env.sender
+        pid = sender.principal_id
         mtype = msg.message_type
+        mid = env.message_id
         # A HELLO is answered on its own connection: its sender is not (yet) bound to it, and an
         # error must never be routed to another connection of the principal it names.
         reply_to = bound if bound is not None else (pid if pid in self.participants and mtype != M.HELLO else None)
-        if msg.session_id != self.session_id:
+        if env.session_id != self.session_id:
             self._refuse_unparsed(
-                ParseFailure(ErrorCode.INVALID_REFERENCE, f"unknown session {msg.session_id!r}; this is {self.session_id!r}", msg.message_id),
+                ParseFailure(ErrorCode.INVALID_REFERENCE, f"unknown session {env.session_id!r}; this is {self.session_id!r}", mid),
                 bound,
             )
             return
@@ -154,19 +158,19 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
             self.error(
                 ErrorCode.AUTHORIZATION_FAILED,
                 f"this connection is admitted as {bound}; it cannot send as {pid}",
-                msg.message_id,
+                mid,
                 bound,
             )
             return
         if self.closed and mtype != M.GOODBYE:
-            self.error(ErrorCode.SESSION_CLOSED, "the session is closed; only GOODBYE is accepted", msg.message_id, reply_to)
+            self.error(ErrorCode.SESSION_CLOSED, "the session is closed; only GOODBYE is accepted", mid, reply_to)
             return
         if self.config.security_profile != "open" and not self._replay_ok(msg, reply_to):
             return
         self.counters["messages_in"] += 1
         lamport = msg.lamport
         self.clock.receive(lamport)  # Lamport receive rule (§12.7 rule 3)
-        self.frontier.record(pid, msg.sender_instance_id, self.now, lamport)
+        self.frontier.record(pid, sender.sender_instance_id, self.now, lamport)
         if mtype == M.HELLO:
             if self.audit_chain.sink is not None:
                 public = dict(msg.raw, payload={k: v for k, v in msg.raw["payload"].items() if k != "credential"})
@@ -176,16 +180,16 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
             result.admitted = admitted
             return
         if pid not in self.participants:  # HELLO-first gate (§14.1)
-            self.error(ErrorCode.INVALID_REFERENCE, f"{pid} has not joined this session: send HELLO first", msg.message_id, reply_to)
+            self.error(ErrorCode.INVALID_REFERENCE, f"{pid} has not joined this session: send HELLO first", mid, reply_to)
             return
         if mtype in COORDINATOR_ONLY_TYPES:
-            self.error(ErrorCode.AUTHORIZATION_FAILED, f"only the coordinator sends {mtype}", msg.message_id, pid)
+            self.error(ErrorCode.AUTHORIZATION_FAILED, f"only the coordinator sends {mtype}", mid, pid)
             return
-        if mtype in WRITE_TYPES and set(self.participants[pid].roles) <= {"observer"}:
-            self.error(ErrorCode.AUTHORIZATION_FAILED, f"observers cannot send {mtype}; ask for the contributor role", msg.message_id, pid)
+        if mtype in WRITE_TYPES and set(self.participants[pid].roles) <= OBSERVER_ONLY:
+            self.error(ErrorCode.AUTHORIZATION_FAILED, f"observers cannot send {mtype}; ask for the contributor role", mid, pid)
             return
         if mtype != M.GOODBYE:
-            self.touch(pid, msg.message_id)
+            self.touch(pid, mid)
         handler = self.handlers.get(mtype)
         if self.audit_chain.sink is not None:
             self.audit_chain.append({"at": self.now, "kind": "in", "message": msg.raw})

@@ -426,7 +426,9 @@ class IntentLayer(CoreBase):
         )
 
     def resolve_deferrals_of(self, pid: str, reason: str) -> None:
-        for did in sorted(self.deferrals_by_principal.get(pid, ())):
+        if pid not in self.deferrals_by_principal:
+            return
+        for did in sorted(self.deferrals_by_principal[pid]):
             self.resolve_deferral(self.deferrals[did], "resolved", reason)
 
     def observed_intent_ended(self, iid: str, owner: str | None = None) -> None:
