@@ -1,0 +1,21 @@
+"""What the server remembers about one file the person has open or has touched."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Tracked:
+    """One file: open in the editor, or touched (opened, edited or saved) earlier in this session."""
+
+    uri: str
+    rel: str  # repository-relative POSIX path
+    open: bool = False
+    version: int | None = None
+    baseline_op: str | None = None  # op_id of the last known commit to the file when the buffer was loaded
+    buffer_ref: str | None = None  # "sha256:<hex>" of the buffer text
+    disk_change: dict[str, Any] | None = None  # {"holders": [principal ids], "state_ref": ...} when it changed on disk while held
+    uncoordinated: list[str] = field(default_factory=list)  # holders when the person saved while others held it
+    last_edit: float | None = None  # loop time of the last edit (autoAnnounce idle timer)
