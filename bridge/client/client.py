@@ -187,7 +187,9 @@ class SessionClient:
                 await self._join()
                 self._publish({"message_type": "_CONNECTION", "payload": {"state": "connected", "rejoined": True}})
                 return
-            except (TimeoutError, JoinRefused, OSError, ValueError) as exc:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any handshake failure: keep trying, with backoff
                 log.info("reconnect to %s failed (%s); retrying in %.1f s", self.url, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)  # grows, never resets while failing
