@@ -189,7 +189,7 @@ class SessionClient:
                 return
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - any handshake failure: keep trying, with backoff
+            except Exception as exc:  # any handshake failure: keep trying, with backoff
                 log.info("reconnect to %s failed (%s); retrying in %.1f s", self.url, exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)  # grows, never resets while failing
