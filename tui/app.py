@@ -77,8 +77,9 @@ class Dashboard(App[int]):
                  me: str = "", url: str = "", clock: Callable[[], float] = time.time,
                  state: str | None = None, repo_root: Path | None = None, files: list[str] | None = None,
                  tick_interval: float | None = 1.0, events: list[dict[str, Any]] | None = None,
-                 theme: str | None = None) -> None:
+                 theme: str | None = None, ensure: Callable[[], str] | None = None) -> None:
         super().__init__()
+        self.ensure = ensure  # workspace mode: restarts the repo's sidecar if needed, returns its url
         self.client = client
         self.fixed_view = view or SessionView()
         self.me = me or (client.principal_id if client else "human:you")
@@ -262,8 +263,28 @@ class Dashboard(App[int]):
         self.show_header()
         if event.state == "connected" and was != "connected":
             self.redraw_all()  # reconcile with the state the coordinator sent on rejoin
+        if event.state == "reconnecting" and self.ensure is not None:
+            self.follow_sidecar()
         self.refresh_bindings()
         self._wake()
+
+    @work(exclusive=True, group="ensure")
+    async def follow_sidecar(self) -> None:
+        """While reconnecting in workspace mode, make sure the repository has a sidecar (starting
+        one if it died) and point the client at its current url (a new one has a new port)."""
+        assert self.ensure is not None and self.client is not None
+        delay = 1.0
+        while self.conn_state == "reconnecting" and not self._closing_down:
+            try:
+                url = await asyncio.to_thread(self.ensure)
+            except Exception as exc:  # the sidecar cannot start: say so, keep trying
+                self.notify(f"the repository's sidecar is not available: {exc}", severity="warning", timeout=5)
+                url = None
+            if url and url != self.client.url:
+                self.client.url = self.url = url
+                self.show_header()
+            await asyncio.sleep(delay)  # retry schedule while the coordinator is away
+            delay = min(delay * 2, 10.0)
 
     @work(exclusive=True, group="files")
     async def watch_files(self) -> None:
@@ -284,6 +305,7 @@ class Dashboard(App[int]):
         tree = self.w(FileTree)
         tree.set_files(event.files)
         tree.annotate(self.view)
+        self._wake()
 
     # --- selection -------------------------------------------------------------------------------
 

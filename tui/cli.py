@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.app import Dashboard
 
     repo_root: Path | None = None
+    ensure = None
     if args.url:
         url, session_id = args.url, args.session_id
         if args.workspace is not None:
@@ -64,8 +65,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"mpac-bridge dashboard: the sidecar did not start: {exc}", file=sys.stderr)
             return 1
         url, session_id, repo_root = info.url, info.session_id, repo.root
+
+        def ensure() -> str:
+            return ensure_sidecar(repo).url
     principal = f"human:{args.name or default_name(repo_root)}"
     client = SessionClient(url, principal, session_id=session_id, display_name=principal.split(":", 1)[1],
                            roles=["arbiter"] if args.arbiter else ["observer"], token=args.token)
-    app = Dashboard(client, repo_root=repo_root, theme="textual-light" if args.light else None)
+    app = Dashboard(client, repo_root=repo_root, theme="textual-light" if args.light else None, ensure=ensure)
     return int(app.run() or 0)

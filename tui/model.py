@@ -103,8 +103,10 @@ def intent_row(intent: dict[str, Any], now: float) -> Row:
 def participant_row(p: dict[str, Any], now: float, seen: float | None = None, status: str | None = None) -> Row:
     last = max(filter(None, (when(p.get("last_seen")), seen)), default=None)
     connected = p.get("connected", True)
+    pid = str(p.get("principal_id", ""))
+    name = str(p.get("display_name") or "")
     return (
-        str(p.get("display_name") or short(str(p.get("principal_id", "")))),
+        short(pid) if name in ("", pid) else name,
         str(p.get("principal_type") or str(p.get("principal_id", "")).split(":", 1)[0]),
         ", ".join(p.get("roles") or []) or "-",
         (status or str(p.get("status", ""))) if connected else "offline",

@@ -6,7 +6,7 @@ from collections import deque
 
 from textual.widgets import RichLog
 
-from tui.model import LogEntry, LogFilter, escape, hms, short
+from tui.model import LogEntry, LogFilter, clip, escape, hms, short
 
 TYPE_STYLE = {"PROTOCOL_ERROR": "red", "CONFLICT_REPORT": "bold red", "RESOLUTION": "green", "OP_COMMIT": "cyan",
               "INTENT_ANNOUNCE": "yellow", "_CONNECTION": "magenta"}
@@ -14,7 +14,9 @@ TYPE_STYLE = {"PROTOCOL_ERROR": "red", "CONFLICT_REPORT": "bold red", "RESOLUTIO
 
 def line(e: LogEntry, utc_hms: str) -> str:
     style = TYPE_STYLE.get(e.mtype, "bold")
-    return f"[dim]{utc_hms}[/] {escape(short(e.sender) or '-'):<10} [{style}]{e.mtype}[/] {escape(e.text)}"
+    who = short(e.sender) or "-"
+    who = "coordinator" if who.startswith("coordinator") else clip(who, 12)
+    return f"[dim]{utc_hms}[/] {escape(who):<11} [{style}]{e.mtype}[/] {escape(e.text)}"
 
 
 class EventLog(RichLog):
