@@ -88,6 +88,7 @@ class SessionLayer(CoreBase):
             part = known
             part.display_name, part.roles, part.capabilities = p.display_name, roles, list(p.capabilities)
             part.instance_id, part.last_seen, part.connected = msg.sender_instance_id, self.now, True
+            part.is_available = True  # back (after GOODBYE or silence); its intents follow below
         part.status = "idle"
         part.last_message_id = msg.message_id
         self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, pid)

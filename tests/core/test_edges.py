@@ -354,3 +354,22 @@ def test_pre_commit_completion_after_the_write_landed_is_accepted_11_9_134() -> 
     disk["a.py"] = "sha256:9"  # changed outside coordination after the proposal
     s.send("agent:a", "OP_PROPOSE", {"op_id": "o2", "intent_id": "i1", "target": "a.py", "op_kind": "replace"})
     assert errors(commit(s, "agent:a", "o2", "i1", "a.py", "sha256:1", "sha256:3")) == [ErrorCode.STALE_STATE_REF]
+
+
+def test_rejoin_after_silence_or_goodbye_is_available_again_s2() -> None:
+    s = two(CoordinatorConfig(unavailability_timeout_sec=90))
+    s.announce("agent:a", "i1", "a.py")
+    s.advance(91)
+    assert not s.coord.participants["agent:a"].is_available
+    r = s.join("agent:a")
+    state = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["state"]
+    assert {p["principal_id"]: p["is_available"] for p in state["participants"]}["agent:a"] is True
+    assert s.coord.participants["agent:a"].is_available and s.coord.intent_state("i1") == "ACTIVE"
+    restored = [o.message for o in r.outbound if o.message["message_type"] == "INTENT_UPDATE" and o.to.is_all]
+    assert restored[-1]["payload"]["extensions"]["mpac-bridge"]["state"] == "ACTIVE"
+    s.advance(91)  # liveness is watched again after the rejoin
+    assert not s.coord.participants["agent:a"].is_available and s.coord.intent_state("i1") == "SUSPENDED"
+    s.send("agent:b", "GOODBYE", {"reason": "user_exit"})
+    s.join("agent:b")
+    part = s.coord.participants["agent:b"]
+    assert part.is_available and part.connected and part.status == "idle"
