@@ -85,14 +85,25 @@ async def test_conflict_resolved_from_keyboard(sidecar: RunningSidecar) -> None:
             await pilot.press("enter")  # the detail modal
             await pilot.pause()
             assert "Harden login" in str(app.screen.query_one("#detail-body").render())
-            await pilot.press("escape", "r")  # resolve: pick a decision, then a rationale
+            await pilot.press("escape", "a")  # acknowledge
+            assert await app.settle(lambda a: len(a.answers) == 1 and table.rows_by_key[cid][2] == "ACKED", WAIT)
+            assert app.answers[0].ok, app.answers[0].text
+            await pilot.press("e")  # escalate: the only arbiter is offered, then a reason
             await pilot.pause()
-            await pilot.press("down", "enter")
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press(*"needs a human", "enter")
+            assert await app.settle(lambda a: len(a.answers) == 2 and table.rows_by_key[cid][2] == "ESCALATED", WAIT)
+            assert app.answers[1].ok, app.answers[1].text
+            await pilot.press("r")  # resolve: pick a decision, then a rationale
+            await pilot.pause()
+            await pilot.press("enter")
             await pilot.pause()
             await pilot.press(*"carol first", "enter")
-            assert await app.settle(lambda a: bool(a.answers), WAIT)
-            assert app.answers[-1].ok, app.answers[-1].text
+            assert await app.settle(lambda a: len(a.answers) == 3, WAIT)
+            assert app.answers[2].ok, app.answers[2].text
             assert await app.settle(lambda a: table.row_count == 0, WAIT)
+            assert "decision=approved" in app.history.by_id[cid][-1].text
             assert await carol.wait_until(lambda v: cid not in v.conflicts, WAIT)
     finally:
         for c in (carol, dave):
