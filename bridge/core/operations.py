@@ -4,6 +4,7 @@ optimistic concurrency on state refs for both execution models."""
 from __future__ import annotations
 
 import heapq
+from types import SimpleNamespace
 from typing import Any
 
 from bridge.core.base import EXT, CoreBase
@@ -288,10 +289,14 @@ class OperationLayer(CoreBase):
         self.take_id("batch", p.batch_id, pid)
         for entry in good:
             entry_intent = entry.intent_id or p.intent_id
-            holder = type("E", (), {})()
-            for name in ("op_id", "target", "op_kind", "state_ref_before", "state_ref_after"):
-                setattr(holder, name, getattr(entry, name))
-            holder.intent_id = entry_intent
+            holder = SimpleNamespace(
+                op_id=entry.op_id,
+                target=entry.target,
+                op_kind=entry.op_kind,
+                state_ref_before=entry.state_ref_before,
+                state_ref_after=entry.state_ref_after,
+                intent_id=entry_intent,
+            )
             if pre:
                 op = self.new_op(pid, holder, OpState.PROPOSED, msg.message_id, p.batch_id)
                 self.authorize(op, msg.message_id, p.batch_id)
@@ -362,10 +367,14 @@ class OperationLayer(CoreBase):
         except Refusal as r:
             return self.refuse(msg, r)
         old["state"] = OpState.SUPERSEDED
-        holder = type("E", (), {})()
-        holder.op_id, holder.target, holder.op_kind = p.op_id, target, p.op_kind or old["op_kind"]
-        holder.intent_id = p.intent_id or old.get("intent_id")
-        holder.state_ref_before, holder.state_ref_after = old["state_ref_after"], p.state_ref_after
+        holder = SimpleNamespace(
+            op_id=p.op_id,
+            target=target,
+            op_kind=p.op_kind or old["op_kind"],
+            intent_id=p.intent_id or old.get("intent_id"),
+            state_ref_before=old["state_ref_after"],
+            state_ref_after=p.state_ref_after,
+        )
         op = self.new_op(pid, holder, OpState.COMMITTED, msg.message_id)
         self.committed.put(op.op_id, op.to_json())
         cur = self.targets.get(target)
