@@ -199,8 +199,15 @@ class SessionClient:
             interval = float(((self.view.policies.get("liveness_policy") or {}).get("heartbeat_interval_sec")) or 30.0)
             await asyncio.sleep(max(1.0, interval / 2))  # the protocol's own schedule, not a test wait
             if self.ws is not None:
-                with contextlib.suppress(Exception):
-                    await self.send("HEARTBEAT", {"status": "working" if self.view.intents_of(self.principal_id) else "idle"})
+                try:
+                    busy = bool(self.view.intents_of(self.principal_id))
+                    await self.send("HEARTBEAT", {"status": "working" if busy else "idle"})
+                except (ConnectionError, ConnectionClosed):
+                    pass  # the reader notices the loss and reconnects
+                except Exception:  # a view bug must never stop heartbeats silently
+                    log.exception("heartbeat failed")
+                    with contextlib.suppress(Exception):
+                        await self.send("HEARTBEAT", {"status": "working"})
 
     # --- messages ----------------------------------------------------------------------------
 

@@ -45,7 +45,8 @@ class SessionView:
         self.intents = {}
         for i in state.get("intents", []):
             i = dict(i)
-            i["expires_at"] = parse_ts(i.get("expires_at")) or i.get("expires_at")
+            i["expires_at"] = parse_ts(i.get("expires_at")) or 0.0
+            i["received_at"] = parse_ts(i.get("received_at")) or 0.0  # floats, like live announces
             self.intents[i["intent_id"]] = i
         self.conflicts = {c["conflict_id"]: dict(c) for c in state.get("conflicts", [])}
         self.targets = {t: dict(v) for t, v in state.get("targets", {}).items()}
