@@ -18,4 +18,5 @@ class Tracked:
     buffer_ref: str | None = None  # "sha256:<hex>" of the buffer text
     disk_change: dict[str, Any] | None = None  # {"holders": [principal ids], "state_ref": ...} when it changed on disk while held
     uncoordinated: list[str] = field(default_factory=list)  # holders when the person saved while others held it
-    last_edit: float | None = None  # loop time of the last edit (autoAnnounce idle timer)
+    touched: bool = False  # edited or saved: keeps its diagnostics after the buffer closes
+    baseline_known: bool = False  # baseline_op was read from a joined session

@@ -1,0 +1,95 @@
+"""The LSP handlers: thin wrappers that hand each request or notification to MpacServer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from lsprotocol import types
+
+from lsp.actions import ACK, CLAIM, RELEASE, SHOW_WHO
+from lsp.server import CommandFailed, MpacServer
+
+log = logging.getLogger("mpac.lsp")
+
+
+def build_server(env: Mapping[str, str] | None = None) -> MpacServer:
+    """A fresh server with every feature registered."""
+    server = MpacServer(env)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: MpacServer, params: types.InitializeParams) -> None:
+        ls.init_options = params.initialization_options
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: MpacServer, params: types.InitializedParams) -> None:
+        ls.start_session()
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: MpacServer, params: Any) -> None:
+        await ls.stop_session()
+
+    @server.feature(types.EXIT)
+    def exit_(ls: MpacServer, params: Any) -> None:
+        ls.exiting = True
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: MpacServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.opened(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: MpacServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.changed(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: MpacServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.saved(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: MpacServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.closed(params.text_document.uri)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def watched(ls: MpacServer, params: types.DidChangeWatchedFilesParams) -> None:
+        await ls.on_client_file_events(list(params.changes))
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Empty]))
+    def code_action(ls: MpacServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return ls.code_actions(params.text_document.uri, list(params.context.diagnostics))
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: MpacServer, params: types.HoverParams) -> types.Hover | None:
+        return ls.hover(params.text_document.uri, params.position)
+
+    async def guarded(ls: MpacServer, work: Any) -> dict[str, Any]:
+        try:
+            result = await work
+        except CommandFailed as exc:
+            ls.show(types.MessageType.Error, f"mpac-bridge: {exc}")
+            return {"ok": False, "message": str(exc)}
+        if result.get("message") and not result.get("shown"):
+            log.info("%s", result["message"])
+        return result
+
+    @server.command(CLAIM)
+    async def claim(ls: MpacServer, uri: str) -> dict[str, Any]:
+        return await guarded(ls, ls.claim(uri))
+
+    @server.command(RELEASE)
+    async def release(ls: MpacServer, uri: str) -> dict[str, Any]:
+        return await guarded(ls, ls.release(uri))
+
+    @server.command(ACK)
+    async def acknowledge(ls: MpacServer, conflict_id: str) -> dict[str, Any]:
+        return await guarded(ls, ls.acknowledge(conflict_id))
+
+    @server.command(SHOW_WHO)
+    async def show_who(ls: MpacServer, uri: str) -> dict[str, Any]:
+        async def run() -> dict[str, Any]:
+            return ls.show_who(uri)
+
+        return await guarded(ls, run())
+
+    return server

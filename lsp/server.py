@@ -1,0 +1,513 @@
+"""MpacServer: the language server's state and behaviour (joining, diagnostics, watching, commands).
+
+The LSP handlers in `lsp.features` are thin: they call the methods here. Everything runs on the
+one asyncio loop pygls starts; background work goes through `run_task`, which keeps a reference
+to each task and logs its exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Coroutine, Mapping
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from bridge import __version__
+from bridge.client import JoinRefused, SessionClient
+from bridge.workspace import (
+    NotARepository,
+    PathRefused,
+    Repo,
+    SidecarStartError,
+    ensure_sidecar,
+    find_repo,
+    resolve_in_repo,
+    state_ref_of,
+    state_ref_of_bytes,
+)
+from lsp.actions import code_actions, hover_markdown, who_text
+from lsp.debounce import Coalescer
+from lsp.diagnostics import FIRST_LINE, compute, holders, my_intents
+from lsp.settings import Settings
+from lsp.store import DiagnosticStore
+from lsp.tracked import Tracked
+from lsp.watch import relevant, watch_tree
+
+log = logging.getLogger("mpac.lsp")
+IGNORED_TYPES = ("HEARTBEAT",)
+
+
+class MpacServer(LanguageServer):
+    """One editor's participant in the repository's MPAC session."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        super().__init__("mpac-bridge", __version__)
+        self.env: Mapping[str, str] = env if env is not None else os.environ
+        self.settings = Settings()
+        self.init_options: Any = None
+        self.repo: Repo | None = None
+        self.root: Path | None = None
+        self.client: SessionClient | None = None
+        self.files: dict[str, Tracked] = {}  # by uri
+        self.store = DiagnosticStore()
+        self.coalescer = Coalescer(0.05)
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.stopping: asyncio.Event | None = None
+        self.watch_mode = "off"  # what is in use: "server", "client" or "off"
+        self.auto_intents: dict[str, str] = {}  # rel -> intent id announced by autoAnnounce
+        self._announcing: set[str] = set()
+        self._idle: dict[str, asyncio.TimerHandle] = {}
+        self._rels: dict[str, str | None] = {}
+        self._conn_state = "disconnected"
+        self.exiting = False  # after shutdown/exit nothing more is sent to the editor
+
+    @property
+    def me(self) -> str:
+        return self.settings.principal_id
+
+    # --- background tasks --------------------------------------------------------------------
+
+    def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Start `coro` in the background, keep a reference, log its failure (never lose it)."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self.tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self.tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                exc = t.exception()
+                log.error("background task %s failed: %s: %s", name, type(exc).__name__, exc, exc_info=exc)
+
+        task.add_done_callback(done)
+        return task
+
+    # --- start and stop ----------------------------------------------------------------------
+
+    def start_session(self) -> None:
+        """After `initialized`: read settings, find the workspace, join, start watching."""
+        self.stopping = asyncio.Event()
+        self.settings, warnings = Settings.load(self.init_options, self.env)
+        for w in warnings:
+            log.warning(w)
+        self.coalescer = Coalescer(self.settings.debounce_ms / 1000.0)
+        root = self.workspace.root_path or next((to_fs_path(f.uri) for f in self.workspace.folders.values()), None)
+        self.root = Path(root) if root else None
+        if self.root is not None:
+            try:
+                self.repo = find_repo(self.root)
+                self.root = self.repo.root
+            except NotARepository as exc:
+                log.warning("%s", exc)
+        self.run_task(self.join_and_follow(), "join")
+        self.start_watching()
+
+    def start_watching(self) -> None:
+        mode = self.settings.watch
+        caps = self.client_capabilities.workspace
+        dynamic = bool(caps and caps.did_change_watched_files and caps.did_change_watched_files.dynamic_registration)
+        if mode == "auto":
+            mode = "client" if dynamic else "server"
+        if mode == "client" and dynamic:
+            self.watch_mode = "client"
+            self.run_task(self._register_client_watch(), "register-watch")
+        elif mode in ("server", "client") and self.root is not None:
+            self.watch_mode = "server"
+            assert self.stopping is not None
+            self.run_task(watch_tree(self.root, self.on_disk_change, self.stopping, is_repo=self.repo is not None), "watch")
+        else:
+            self.watch_mode = "off"
+        log.info("file watching: %s", self.watch_mode)
+
+    async def _register_client_watch(self) -> None:
+        watcher = types.FileSystemWatcher(glob_pattern="**/*")
+        reg = types.Registration(id="mpac-bridge-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                                 register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[watcher]))
+        await self.client_register_capability_async(types.RegistrationParams(registrations=[reg]))
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Log server errors on stderr; show them in the editor only while it is listening (a
+        failed write must not trigger another write)."""
+        log.error("server error (%s): %s", getattr(source, "__name__", source), error)
+        if not self.exiting and getattr(source, "__name__", "") not in ("JsonRpcInternalError", "FeatureRequestError"):
+            self.show(types.MessageType.Error, f"mpac-bridge internal error: {error}")
+
+    async def stop_session(self) -> None:
+        self.exiting = True
+        if self.stopping is not None:
+            self.stopping.set()
+        for h in self._idle.values():
+            h.cancel()
+        if self.client is not None:
+            await self.client.close()
+        for t in list(self.tasks):
+            t.cancel()
+
+    async def join_and_follow(self) -> None:
+        """Join the session (retrying while the coordinator is unreachable), then follow it."""
+        delay, told = 1.0, False
+        while self.stopping is not None and not self.stopping.is_set():
+            try:
+                client = await self._join()
+                break
+            except (JoinRefused, SidecarStartError, TimeoutError, OSError) as exc:
+                retry = not isinstance(exc, JoinRefused) or exc.code in ("UNREACHABLE", "CLOSED") or exc.code.startswith("HTTP_5")
+                msg = f"mpac-bridge: cannot join the coordination session: {exc}"
+                log.warning("%s%s", msg, f"; retrying in {delay:g} s" if retry else "")
+                if not told:
+                    self.show(types.MessageType.Error, msg)
+                    told = True
+                if not retry:
+                    return
+                await asyncio.sleep(delay)  # reconnect backoff
+                delay = min(delay * 2, 30.0)
+            except ValueError as exc:  # nothing to join (no repository, no coordinator URL)
+                log.error("%s", exc)
+                self.show(types.MessageType.Error, f"mpac-bridge: {exc}")
+                return
+        else:
+            return
+        self.client = client
+        self._conn_state = "connected"
+        log.info("joined session %s as %s", client.session_id, self.me)
+        for t in self.files.values():
+            self._load_baseline(t)
+        self.mark_all()
+        await self.follow(client)
+
+    async def _join(self) -> SessionClient:
+        url, session_id = self.settings.coordinator_url, self.settings.session_id
+        if url is None:
+            if self.repo is None:
+                raise ValueError("the workspace is not inside a git repository and no coordinatorUrl "
+                                 "(or MPAC_COORDINATOR_URL) is set: nothing to coordinate")
+            info = await asyncio.to_thread(ensure_sidecar, self.repo)
+            url, session_id = info.url, info.session_id
+        client = SessionClient(url, self.me, session_id=session_id, display_name=self.settings.user,
+                               roles=["contributor"], token=self.settings.token)
+        await client.connect()
+        return client
+
+    async def follow(self, client: SessionClient) -> None:
+        """Every message that can change what a file shows marks every tracked file for refresh."""
+        queue = client.subscribe()
+        try:
+            while True:
+                msg = await queue.get()
+                mtype = msg.get("message_type")
+                if mtype == "_CONNECTION":
+                    self._connection(str((msg.get("payload") or {}).get("state")))
+                if mtype not in IGNORED_TYPES:
+                    self.mark_all()
+        finally:
+            client.unsubscribe(queue)
+
+    def _connection(self, state: str) -> None:
+        if state == self._conn_state:
+            return
+        self._conn_state = state
+        if state == "reconnecting":
+            log.warning("lost the coordinator; reconnecting (diagnostics may be out of date)")
+        elif state == "connected":
+            log.info("reconnected to the coordinator")
+
+    # --- files and diagnostics ---------------------------------------------------------------
+
+    def rel_of(self, uri: str) -> str | None:
+        """The repository-relative path of a file uri, or None (not a file, outside, ignored, .git)."""
+        if uri in self._rels:
+            return self._rels[uri]
+        path = to_fs_path(uri)
+        rel: str | None = None
+        if path is not None and self.repo is not None:
+            try:
+                rel = resolve_in_repo(self.repo, path)
+            except PathRefused:
+                rel = None
+        elif path is not None and self.root is not None:
+            full = Path(os.path.realpath(path))
+            if full.is_relative_to(self.root) and ".git" not in full.relative_to(self.root).parts:
+                rel = full.relative_to(self.root).as_posix()
+        self._rels[uri] = rel
+        return rel
+
+    def _load_baseline(self, t: Tracked) -> None:
+        if self.client is not None and t.open and not t.baseline_known:
+            t.baseline_op = (self.client.view.targets.get(t.rel) or {}).get("op_id")
+            t.baseline_known = True
+
+    def _buffer(self, uri: str) -> tuple[int | None, str | None]:
+        try:
+            doc = self.workspace.get_text_document(uri)
+        except Exception:
+            return None, None
+        return doc.version, state_ref_of_bytes(doc.source.encode("utf-8"))
+
+    def opened(self, uri: str) -> None:
+        rel = self.rel_of(uri)
+        if rel is None:
+            return
+        t = self.files.get(uri) or Tracked(uri=uri, rel=rel)
+        self.files[uri] = t
+        t.open, t.disk_change, t.baseline_known = True, None, False
+        t.version, t.buffer_ref = self._buffer(uri)
+        self._load_baseline(t)
+        self.mark(uri)
+
+    def changed(self, uri: str) -> None:
+        t = self.files.get(uri)
+        if t is None:
+            return
+        t.version, t.buffer_ref = self._buffer(uri)
+        t.touched = True
+        t.last_edit = asyncio.get_running_loop().time()
+        if t.disk_change and t.disk_change.get("state_ref") == t.buffer_ref:
+            t.disk_change = None
+        if self.settings.auto_announce:
+            self._auto_announce(t.rel)
+        self.mark(uri)
+
+    def saved(self, uri: str) -> None:
+        t = self.files.get(uri)
+        if t is None:
+            return
+        t.version, t.buffer_ref = self._buffer(uri)
+        t.touched, t.disk_change = True, None
+        if self.client is not None:
+            view = self.client.view
+            held = holders(view, self.me, t.rel)
+            if held and not my_intents(view, self.me, t.rel):
+                t.uncoordinated = [i["principal_id"] for i in held]
+                log.warning("uncoordinated edit: you saved %s while %s hold it", t.rel, ", ".join(t.uncoordinated))
+            t.baseline_op = (view.targets.get(t.rel) or {}).get("op_id")  # the disk now holds the person's choice
+        self.mark(uri)
+
+    def closed(self, uri: str) -> None:
+        t = self.files.get(uri)
+        if t is None:
+            return
+        t.open, t.version, t.disk_change = False, None, None
+        if not t.touched:
+            del self.files[uri]
+        self.mark(uri)
+
+    async def on_disk_change(self, paths: list[str]) -> None:
+        """Files changed on disk: a tracked file under someone else's intent is republished (and,
+        when the disk no longer matches the buffer, flagged)."""
+        by_rel = {t.rel: t for t in self.files.values()}
+        for path in paths:
+            rel = self.rel_of(from_fs_path(path) or "")
+            t = by_rel.get(rel) if rel else None
+            if t is None or self.client is None:
+                continue
+            held = holders(self.client.view, self.me, t.rel)
+            if not held:
+                continue
+            disk = await asyncio.to_thread(self._disk_ref, t.rel)
+            if t.open and disk != t.buffer_ref:
+                t.disk_change = {"holders": [i["principal_id"] for i in held], "state_ref": disk}
+            log.info("%s changed on disk while held by %s", t.rel, ", ".join(i["principal_id"] for i in held))
+            self.mark(t.uri)
+
+    async def on_client_file_events(self, events: list[types.FileEvent]) -> None:
+        paths = {p for e in events if (p := to_fs_path(e.uri))}
+        if self.root is not None:
+            await self.on_disk_change(await relevant(self.root, paths, self.repo is not None))
+
+    def _disk_ref(self, rel: str) -> str:
+        if self.repo is not None:
+            return state_ref_of(self.repo, rel)
+        assert self.root is not None
+        try:
+            return state_ref_of_bytes((self.root / rel).read_bytes())
+        except OSError:
+            return "absent"
+
+    def mark(self, uri: str) -> None:
+        """Schedule a refresh of `uri` (coalesced per uri within the debounce window)."""
+        loop = asyncio.get_running_loop()
+        if self.coalescer.mark(uri, loop.time()):
+            loop.call_later(self.coalescer.delay, self._flush)
+
+    def mark_all(self) -> None:
+        for uri in list(self.files):
+            self.mark(uri)
+
+    def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        for uri in self.coalescer.pop_due(loop.time() + 0.002):
+            try:
+                self.refresh(uri)
+            except Exception:
+                log.exception("could not refresh diagnostics for %s", uri)
+        if (due := self.coalescer.next_due()) is not None:
+            loop.call_at(due, self._flush)
+
+    def refresh(self, uri: str) -> None:
+        """Recompute every source for `uri` and publish when the result changed."""
+        t = self.files.get(uri)
+        if t is None:
+            self.store.clear(uri)
+        elif self.client is not None:
+            for source, diags in compute(self.client.view, self.me, t).items():
+                self.store.set(source, uri, diags)
+            if t.uncoordinated and not holders(self.client.view, self.me, t.rel):
+                t.uncoordinated = []  # the cause ended
+        if self.store.pending(uri):
+            self.publish(uri)
+
+    def publish(self, uri: str) -> None:
+        if self.exiting:
+            return
+        t = self.files.get(uri)
+        diags = self.store.merged(uri)
+        version = t.version if t is not None and t.open else None
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=version))
+        self.store.published(uri, diags)
+        if t is None and not diags:
+            self.store.forget(uri)
+
+    # --- autoAnnounce ------------------------------------------------------------------------
+
+    def _auto_announce(self, rel: str) -> None:
+        if self.client is None:
+            return
+        if rel in self.auto_intents or rel in self._announcing:
+            self._reset_idle(rel)
+            return
+        if my_intents(self.client.view, self.me, rel):
+            return  # already covered by a claim of mine
+        self._announcing.add(rel)
+        self.run_task(self._announce(rel), f"auto-announce {rel}")
+
+    async def _announce(self, rel: str) -> None:
+        assert self.client is not None
+        try:
+            reply = await self.client.announce(f"editing {rel} (from the editor)", [rel])
+            if reply.ok:
+                self.auto_intents[rel] = reply.payload.get("intent_id", "")
+                log.info("announced intent %s on %s", self.auto_intents[rel], rel)
+                self._reset_idle(rel)
+            else:
+                log.warning("could not announce an intent on %s: %s %s", rel, reply.error_code, reply.description)
+        finally:
+            self._announcing.discard(rel)
+
+    def _reset_idle(self, rel: str) -> None:
+        if (old := self._idle.pop(rel, None)) is not None:
+            old.cancel()
+        loop = asyncio.get_running_loop()
+        self._idle[rel] = loop.call_later(self.settings.auto_announce_idle_sec,
+                                          lambda: self.run_task(self._auto_withdraw(rel), f"auto-withdraw {rel}"))
+
+    async def _auto_withdraw(self, rel: str) -> None:
+        self._idle.pop(rel, None)
+        iid = self.auto_intents.pop(rel, None)
+        if iid and self.client is not None and iid in self.client.view.intents:
+            reply = await self.client.withdraw(iid, reason="idle")
+            log.info("withdrew idle intent %s on %s: %s", iid, rel, "ok" if reply.ok else reply.description)
+
+    # --- requests: code actions, hover, commands ---------------------------------------------
+
+    def tracked_or_new(self, uri: str) -> Tracked | None:
+        if uri in self.files:
+            return self.files[uri]
+        rel = self.rel_of(uri)
+        return Tracked(uri=uri, rel=rel) if rel is not None else None
+
+    def code_actions(self, uri: str, diagnostics: list[types.Diagnostic]) -> list[types.CodeAction]:
+        t = self.tracked_or_new(uri)
+        if t is None or self.client is None:
+            return []
+        return code_actions(self.client.view, self.me, t, diagnostics)
+
+    def hover(self, uri: str, position: types.Position) -> types.Hover | None:
+        t = self.tracked_or_new(uri)
+        if t is None or self.client is None or position.line != FIRST_LINE.start.line:
+            return None
+        md = hover_markdown(self.client.view, self.me, t.rel)
+        if md is None:
+            return None
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=md), range=FIRST_LINE)
+
+    def show(self, kind: types.MessageType, text: str) -> None:
+        if self.exiting:
+            return
+        try:
+            self.window_show_message(types.ShowMessageParams(type=kind, message=text))
+        except Exception:
+            log.debug("could not show a message", exc_info=True)
+
+    def _need(self, uri: str | None = None) -> tuple[SessionClient, Tracked | None]:
+        if self.client is None:
+            raise CommandFailed("not joined to a coordination session yet")
+        t = self.tracked_or_new(uri) if uri is not None else None
+        if uri is not None and t is None:
+            raise CommandFailed(f"{uri} is not a file of this repository (outside it, ignored or inside .git)")
+        return self.client, t
+
+    async def claim(self, uri: str) -> dict[str, Any]:
+        client, t = self._need(uri)
+        assert t is not None
+        view = client.view
+        if mine := my_intents(view, self.me, t.rel):
+            return {"ok": True, "intent_id": mine[0]["intent_id"], "message": f"you already hold {t.rel}"}
+        suspended = [i for i in holders(view, self.me, t.rel) if i.get("state") == "SUSPENDED"]
+        scope = {"kind": "file_set", "resources": [t.rel]}
+        if suspended:
+            original = suspended[0]
+            new_id = client.new_id("intent")
+            claim = {"claim_id": client.new_id("claim"), "original_intent_id": original["intent_id"],
+                     "original_principal_id": original["principal_id"], "new_intent_id": new_id,
+                     "objective": f"take over {t.rel} (from the editor)", "scope": scope,
+                     "justification": f"{original['principal_id']} is unavailable"}
+            reply = await client.request("INTENT_CLAIM", claim)
+            if not reply.ok:
+                raise CommandFailed(f"the takeover was refused: {reply.error_code}: {reply.description}")
+            return {"ok": True, "intent_id": new_id, "message": f"claim for {t.rel} sent (takeover of {original['intent_id']})"}
+        reply = await client.announce(f"editing {t.rel} (claimed from the editor)", [t.rel])
+        if not reply.ok:
+            raise CommandFailed(f"the claim was refused: {reply.error_code}: {reply.description}")
+        iid = reply.payload.get("intent_id", "")
+        self.mark_all()
+        return {"ok": True, "intent_id": iid, "message": f"you now hold {t.rel} (intent {iid})"}
+
+    async def release(self, uri: str) -> dict[str, Any]:
+        client, t = self._need(uri)
+        assert t is not None
+        mine = my_intents(client.view, self.me, t.rel)
+        if not mine:
+            return {"ok": True, "released": [], "message": f"you hold no intent on {t.rel}"}
+        released = []
+        for intent in mine:
+            reply = await client.withdraw(intent["intent_id"], reason="released from the editor")
+            if not reply.ok:
+                raise CommandFailed(f"could not release {intent['intent_id']}: {reply.error_code}: {reply.description}")
+            released.append(intent["intent_id"])
+            self.auto_intents = {r: i for r, i in self.auto_intents.items() if i != intent["intent_id"]}
+        return {"ok": True, "released": released, "message": f"released {', '.join(released)}"}
+
+    async def acknowledge(self, conflict_id: str) -> dict[str, Any]:
+        client, _ = self._need()
+        if conflict_id not in client.view.conflicts:
+            raise CommandFailed(f"no open conflict {conflict_id}")
+        reply = await client.request("CONFLICT_ACK", {"conflict_id": conflict_id, "ack_type": "seen"})
+        if not reply.ok:
+            raise CommandFailed(f"the acknowledgement was refused: {reply.error_code}: {reply.description}")
+        return {"ok": True, "message": f"acknowledged {conflict_id}"}
+
+    def show_who(self, uri: str) -> dict[str, Any]:
+        client, t = self._need(uri)
+        assert t is not None
+        text = who_text(client.view, self.me, t.rel)
+        self.show(types.MessageType.Info, text)
+        return {"ok": True, "message": text}
+
+
+class CommandFailed(Exception):
+    """A command the coordinator refused or that cannot run now; shown to the person."""
