@@ -213,8 +213,26 @@ class MpacServer(LanguageServer):
         self._conn_state = state
         if state == "reconnecting":
             log.warning("lost the coordinator; reconnecting (diagnostics may be out of date)")
+            if self.repo is not None and self.settings.coordinator_url is None:
+                self.run_task(self._follow_sidecar(), "follow-sidecar")
         elif state == "connected":
             log.info("reconnected to the coordinator")
+
+    async def _follow_sidecar(self) -> None:
+        """While reconnecting to the repository's sidecar, make sure one runs (starting it if it
+        died) and point the client at its current url (a restarted sidecar has a new port)."""
+        assert self.repo is not None
+        delay = 0.5
+        while self._conn_state == "reconnecting" and self.client is not None and not self.exiting:
+            try:
+                info = await asyncio.to_thread(ensure_sidecar, self.repo)
+                if info.url != self.client.url:
+                    log.info("the repository's sidecar is now at %s", info.url)
+                    self.client.url = info.url
+            except SidecarStartError as exc:
+                log.warning("the repository's sidecar is not available: %s", exc)
+            await asyncio.sleep(delay)  # retry schedule while the coordinator is away
+            delay = min(delay * 2, 10.0)
 
     # --- files and diagnostics ---------------------------------------------------------------
 

@@ -150,3 +150,32 @@ async def test_joins_the_repository_sidecar_found_from_the_root(repo: Path) -> N
     finally:
         await ed.stop()
         subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo), "--force"], capture_output=True, timeout=60)
+
+
+async def test_follows_a_restarted_repository_sidecar(repo: Path) -> None:
+    import os
+    import signal
+
+    ed = Editor(repo)
+    await ed.start({"watch": "off"})
+    r = find_repo(repo)
+    try:
+        assert await ed.joined()
+        first = read_runtime(runtime_path(r))
+        assert first is not None
+        ed.open("src/app.py")
+        os.kill(first.pid, signal.SIGKILL)  # the sidecar crashes
+        assert await ed.until(lambda: any("sidecar is now at" in m.message for m in ed.client.log_messages), 60)
+        info = read_runtime(runtime_path(r))
+        assert info is not None and info.pid != first.pid
+        agent = SessionClient(info.url, "agent:dan", session_id=info.session_id)
+        await agent.connect()
+        try:
+            assert await agent.wait_until(lambda v: ME in v.participants and v.participants[ME].get("connected", True), WAIT)
+            assert (await agent.announce("After the crash", ["src/app.py"])).ok
+            assert await ed.until(lambda: ed.codes("src/app.py") == ["intent"])
+        finally:
+            await agent.close()
+    finally:
+        await ed.stop()
+        subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo), "--force"], capture_output=True, timeout=60)
