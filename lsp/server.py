@@ -400,6 +400,8 @@ class MpacServer(LanguageServer):
             return
         if my_intents(self.client.view, self.me, rel):
             return  # already covered by a claim of mine
+        if holders(self.client.view, self.me, rel):
+            return  # held by someone else: the Warning says so; an announce would only be refused or conflict
         self._announcing.add(rel)
         self.run_task(self._announce(rel), f"auto-announce {rel}")
 
