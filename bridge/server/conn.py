@@ -12,6 +12,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 log = logging.getLogger("mpac.sidecar")
+MAX_BACKLOG = 8 * 1024 * 1024  # unsent bytes per connection before a slow client is cut off
 
 
 class Conn:
@@ -39,6 +40,12 @@ class Conn:
         if self.closing:
             return
         text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
+        transport = getattr(self.ws, "transport", None)
+        backlog = transport.get_write_buffer_size() if transport is not None else 0
+        if backlog > MAX_BACKLOG:  # bytes the kernel would not take: the client is not reading
+            log.warning("closing %s: %d bytes unsent (slow consumer)", self.principal or "connection", backlog)
+            self.close(1008, "send queue full: this client reads too slowly")
+            return
         try:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
