@@ -1,10 +1,14 @@
 """ScopeIndex: find the live intents whose scopes may overlap a scope, without scanning them all.
 
-- exact normalized paths, entities, task ids and canonical URIs: hash maps to intent ids;
-- globs: bucketed by their literal directory prefix; a path only meets the globs stored under one
-  of its ancestor directories, and a glob only meets paths stored under its prefix's subtree;
+- literal identifiers (normalized paths, entities, task ids; one table, so cross-kind equal names
+  are found too) and canonical URIs: hash maps to intent ids;
+- globs: bucketed by their literal directory prefix; an identifier only meets the globs stored
+  under one of its ancestor directories (or itself), and a glob only meets identifiers and globs
+  stored under its prefix's subtree (`_under` / `_glob_dirs`, maps from a directory to what lies
+  below it) or globs stored at an ancestor of its prefix;
 - opaque scopes (query, custom, unknown kinds) are conservatively overlapping with everything.
-Candidates are then confirmed with `bridge.protocol.scope.overlap`.
+Candidates are then confirmed with `bridge.protocol.scope.overlap`, so the answer equals a
+pairwise scan (property-tested).
 """
 
 from __future__ import annotations
@@ -28,12 +32,12 @@ def _dirs(path: str) -> list[str]:
 class ScopeIndex:
     def __init__(self) -> None:
         self.scopes: dict[str, NormScope] = {}
-        self._paths: dict[str, set[str]] = defaultdict(set)
-        self._under: dict[str, set[str]] = defaultdict(set)  # dir -> paths below it (for globs)
+        self._paths: dict[str, set[str]] = defaultdict(set)  # file_set path -> intent ids
+        self._ids: dict[str, set[str]] = defaultdict(set)  # path, entity or task id -> intent ids
+        self._under: dict[str, set[str]] = defaultdict(set)  # dir -> identifiers below it (for globs)
         self._track_under = False  # built on the first glob query, then maintained
         self._globs: dict[str, set[str]] = defaultdict(set)  # literal prefix -> intent ids with globs
-        self._entities: dict[str, set[str]] = defaultdict(set)
-        self._tasks: dict[str, set[str]] = defaultdict(set)
+        self._glob_dirs: dict[str, set[str]] = defaultdict(set)  # dir -> glob prefixes at or below it
         self._uris: dict[str, set[str]] = defaultdict(set)
         self._impact: dict[str, set[str]] = defaultdict(set)  # file -> intents whose impact names it
         self._opaque: set[str] = set()
@@ -50,15 +54,18 @@ class ScopeIndex:
         self.scopes[intent_id] = scope
         for p in scope.paths:
             self._paths[p].add(intent_id)
-            if self._track_under:
-                for d in _dirs(p):
-                    self._under[d].add(p)
+        for x in scope.idents:
+            bucket = self._ids[x]
+            if not bucket and self._track_under:
+                for d in _dirs(x):
+                    self._under[d].add(x)
+            bucket.add(intent_id)
         for g in scope.globs:
-            self._globs[literal_prefix(g)].add(intent_id)
-        for e in scope.entities:
-            self._entities[e].add(intent_id)
-        for t in scope.tasks:
-            self._tasks[t].add(intent_id)
+            prefix = literal_prefix(g)
+            if prefix not in self._globs:
+                for d in _dirs(prefix):
+                    self._glob_dirs[d].add(prefix)
+            self._globs[prefix].add(intent_id)
         for u in scope.uris:
             self._uris[u].add(intent_id)
         for f in scope.impact:
@@ -82,15 +89,16 @@ class ScopeIndex:
         if scope is None:
             return
         for p in scope.paths:
-            if self._drop(self._paths, p, intent_id) and self._track_under:
-                for d in _dirs(p):
-                    self._drop(self._under, d, p)
+            self._drop(self._paths, p, intent_id)
+        for x in scope.idents:
+            if self._drop(self._ids, x, intent_id) and self._track_under:
+                for d in _dirs(x):
+                    self._drop(self._under, d, x)
         for g in scope.globs:
-            self._drop(self._globs, literal_prefix(g), intent_id)
-        for e in scope.entities:
-            self._drop(self._entities, e, intent_id)
-        for t in scope.tasks:
-            self._drop(self._tasks, t, intent_id)
+            prefix = literal_prefix(g)
+            if self._drop(self._globs, prefix, intent_id):
+                for d in _dirs(prefix):
+                    self._drop(self._glob_dirs, d, prefix)
         for u in scope.uris:
             self._drop(self._uris, u, intent_id)
         for f in scope.impact:
@@ -103,32 +111,24 @@ class ScopeIndex:
         if scope.opaque:
             return set(self.scopes)
         out: set[str] = set(self._opaque)
-        for p in scope.paths:
-            out |= self._paths.get(p, set())
+        for x in scope.idents:
+            out |= self._ids.get(x, set())
             if self._globs:
-                for d in _dirs(p):  # a glob stored under the path itself may match it ("a/**" vs "a")
+                for d in _dirs(x):  # a glob stored under the identifier itself may match it ("a/**" vs "a")
                     out |= self._globs.get(d, set())
         if scope.globs and not self._track_under:
             self._track_under = True
-            for path in self._paths:
-                for d in _dirs(path):
-                    self._under[d].add(path)
+            for ident in self._ids:
+                for d in _dirs(ident):
+                    self._under[d].add(ident)
         for g in scope.globs:
             prefix = literal_prefix(g)
-            for path in self._under.get(prefix, set()) if prefix else self._paths.keys():
-                out |= self._paths[path]
-            for d in (*_ancestors(prefix), prefix) if prefix else ("",):
+            for ident in self._under.get(prefix, set()):
+                out |= self._ids[ident]
+            for d in _ancestors(prefix):  # globs stored at an ancestor of our prefix
                 out |= self._globs.get(d, set())
-            if prefix:  # globs stored deeper than this prefix
-                for key in [k for k in self._globs if k.startswith(prefix + "/")]:
-                    out |= self._globs[key]
-            else:
-                for ids in self._globs.values():
-                    out |= ids
-        for e in scope.entities:
-            out |= self._entities.get(e, set())
-        for t in scope.tasks:
-            out |= self._tasks.get(t, set())
+            for p in self._glob_dirs.get(prefix, set()):  # globs stored at or below our prefix
+                out |= self._globs[p]
         for u in scope.uris:
             out |= self._uris.get(u, set())
         return out

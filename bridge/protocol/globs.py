@@ -1,11 +1,14 @@
 """`resource_path` globs: `*` and `?` inside one segment, `**` across any number of segments.
 
-Both questions the coordinator asks are decided exactly: does a glob match a path, and can any
-path match two globs at once (the intersection of the two languages is not empty).
+Three questions are decided exactly: does a glob match a path, can any path match two globs at
+once (the intersection of the two languages is not empty), and, soundly, is every path of one glob
+also matched by another (`glob_covers`, used for containment). A segment that is exactly `**`
+matches zero or more whole segments; `**` inside a longer segment (`a**b`) acts like `*`.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 WILD = frozenset("*?")
@@ -76,6 +79,83 @@ def globs_intersect(a: str, b: str) -> bool:
     return go(0, 0)
 
 
+@lru_cache(maxsize=65536)
+def _seg_regex(seg: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in seg), re.DOTALL)
+
+
+@lru_cache(maxsize=65536)
+def glob_match(pattern: str, path: str) -> bool:
+    """True when `path` matches `pattern`; every character of `path` is literal (even `*`)."""
+    if not is_glob(pattern):
+        return pattern == path
+    sp, sx = pattern.split("/"), path.split("/")
+    memo: dict[tuple[int, int], bool] = {}
+
+    def go(i: int, j: int) -> bool:
+        key = (i, j)
+        if key not in memo:
+            if i == len(sp):
+                res = j == len(sx)
+            elif sp[i] == "**":
+                res = go(i + 1, j) or (j < len(sx) and go(i, j + 1))
+            else:
+                res = j < len(sx) and _seg_regex(sp[i]).fullmatch(sx[j]) is not None and go(i + 1, j + 1)
+            memo[key] = res
+        return memo[key]
+
+    return go(0, 0)
+
+
 def glob_matches(pattern: str, path: str) -> bool:
-    """True when `path` (no wildcards) matches `pattern`."""
-    return globs_intersect(pattern, path)
+    """Older name of `glob_match`."""
+    return glob_match(pattern, path)
+
+
+@lru_cache(maxsize=65536)
+def _seg_covers(outer: str, inner: str) -> bool:
+    """Does segment pattern `outer` match every string that segment pattern `inner` matches?
+    Syntactic check (sound): `inner`'s wildcards may only be absorbed by wildcards of `outer`."""
+    memo: dict[tuple[int, int], bool] = {}
+
+    def go(i: int, j: int) -> bool:
+        key = (i, j)
+        if key not in memo:
+            if i == len(outer):
+                res = j == len(inner)
+            elif outer[i] == "*":
+                res = go(i + 1, j) or (j < len(inner) and go(i, j + 1))
+            elif j == len(inner) or inner[j] == "*":
+                res = False
+            elif outer[i] == "?":
+                res = go(i + 1, j + 1)
+            else:
+                res = outer[i] == inner[j] and go(i + 1, j + 1)
+            memo[key] = res
+        return memo[key]
+
+    return go(0, 0)
+
+
+@lru_cache(maxsize=65536)
+def glob_covers(outer: str, inner: str) -> bool:
+    """True only if every path matching `inner` also matches `outer` (sound, not complete:
+    a False answer may be conservative for unusual pattern pairs)."""
+    so, si = outer.split("/"), inner.split("/")
+    memo: dict[tuple[int, int], bool] = {}
+
+    def go(i: int, j: int) -> bool:
+        key = (i, j)
+        if key not in memo:
+            if i == len(so):
+                res = j == len(si)
+            elif so[i] == "**":
+                res = go(i + 1, j) or (j < len(si) and go(i, j + 1))
+            elif j == len(si) or si[j] == "**":
+                res = False
+            else:
+                res = _seg_covers(so[i], si[j]) and go(i + 1, j + 1)
+            memo[key] = res
+        return memo[key]
+
+    return go(0, 0)

@@ -1,16 +1,19 @@
-"""Scope normalization, overlap, containment and dependency candidates (spec §15.2).
+"""Scope normalization, overlap, containment and dependency candidates (spec §15.2, digest 4).
 
 A scope is normalized once, when its intent is registered; every comparison works on the
-normalized form, so `./a.py`, `a.py` and `a.py/` are the same file.
+normalized form, so `./a.py`, `a.py` and `a.py/` are the same file. The rules and their reasons
+are in docs/protocol.md, "Scopes and overlap".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bridge.protocol.globs import globs_intersect, is_glob
-from bridge.protocol.registry import ResourceRegistry
+from bridge.protocol.globs import glob_covers, glob_match, globs_intersect, is_glob
+
+if TYPE_CHECKING:
+    from bridge.protocol.registry import ResourceRegistry
 
 PATH_KINDS = frozenset({"file_set", "resource_path"})
 KNOWN_KINDS = frozenset({"file_set", "resource_path", "entity_set", "task_set"})
@@ -49,12 +52,24 @@ class NormScope:
         """The file paths and patterns, for display."""
         return sorted(self.paths) + list(self.globs)
 
+    @property
+    def patterns(self) -> tuple[str, ...]:
+        """The globs (`resource_path` patterns and wildcard `file_set` entries)."""
+        return self.globs
+
+    @property
+    def idents(self) -> frozenset[str]:
+        """Every literal identifier the scope names (paths, entities, task ids)."""
+        return self.paths | self.entities | self.tasks
+
 
 @dataclass(frozen=True, slots=True)
 class Overlap:
     """Why two scopes overlap. `race_locked` is true only for shared `file_set` resources."""
 
-    basis: str  # "file_set", "resource_path", "entity_set", "task_set", "canonical_uri", "opaque", "dependency"
+    # "file_set", "resource_path", "entity_set", "task_set", "canonical_uri", "opaque", "cross_kind",
+    # or "dependency" (from `dependency_overlap`)
+    basis: str
     shared: tuple[str, ...] = field(default=())
     race_locked: bool = False
 
@@ -64,9 +79,15 @@ def _strs(value: Any) -> list[str]:
 
 
 def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | None = None) -> NormScope:
-    """The normalized form of a scope given as a dict or a `Scope` model."""
+    """The normalized form of a scope given as a dict or a `Scope` model (a NormScope is returned
+    as is). Anything else, or a scope without a string `kind`, is an opaque `custom` scope."""
+    if isinstance(scope, NormScope):
+        return scope
     if not isinstance(scope, dict):
-        scope = scope.model_dump(mode="json", exclude_none=True)
+        dump = getattr(scope, "model_dump", None)
+        scope = dump(mode="json", exclude_none=True) if callable(dump) else {}
+        if not isinstance(scope, dict):
+            scope = {}
     kind = scope.get("kind") if isinstance(scope.get("kind"), str) else "custom"
     if kind == "file_set" and registry is None and len(scope) == 2:  # fast path: a plain file list
         res = scope.get("resources")
@@ -84,14 +105,10 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
             elif n:
                 paths.add(n)
     elif kind == "resource_path" and isinstance(scope.get("pattern"), str):
-        n = normalize_path(scope["pattern"])
-        if is_glob(n):
-            globs.append(n)
-        elif n:
-            paths.add(n)
+        globs.append(pattern_of(scope["pattern"]))  # a literal path names its subtree
     uris = set(_strs(scope.get("canonical_uris")))
     if registry is not None:
-        uris |= registry.resolve(kind, paths, globs, entities)
+        uris |= registry.resolve(kind, paths, globs, entities | tasks)
     ext = scope.get("extensions") if isinstance(scope.get("extensions"), dict) else {}
     impact = frozenset(normalize_path(p) for p in _strs(ext.get("impact")) if p)
     return NormScope(
@@ -108,18 +125,42 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
     )
 
 
+def pattern_of(value: str) -> str:
+    """The glob a `resource_path` pattern stands for: itself, or `value/**` for a literal path."""
+    n = normalize_path(value)
+    if is_glob(n):
+        return n
+    return f"{n}/**" if n else "**"
+
+
 def _path_overlap(a: NormScope, b: NormScope) -> tuple[str, ...]:
     shared: list[str] = []
     for g in a.globs:
-        shared.extend(p for p in b.paths if globs_intersect(g, p))
+        shared.extend(p for p in b.paths if glob_match(g, p))
         shared.extend(h for h in b.globs if globs_intersect(g, h))
     for g in b.globs:
-        shared.extend(p for p in a.paths if globs_intersect(g, p))
+        shared.extend(p for p in a.paths if glob_match(g, p))
     return tuple(sorted(set(shared)))
 
 
+def _cross_kind(a: NormScope, b: NormScope) -> tuple[str, ...]:
+    """Identifiers named by both scopes across kinds: an entity or task id equal to the other's
+    path, entity or task id, or matched by the other's glob (same-kind pairs are handled before)."""
+    shared = set((a.entities & (b.paths | b.tasks)) | (a.tasks & (b.paths | b.entities)))
+    shared |= (b.entities & a.paths) | (b.tasks & a.paths)
+    for g in a.globs:
+        shared.update(x for x in b.entities | b.tasks if glob_match(g, x))
+    for g in b.globs:
+        shared.update(x for x in a.entities | a.tasks if glob_match(g, x))
+    return tuple(sorted(shared))
+
+
 def overlap(a: NormScope, b: NormScope) -> Overlap | None:
-    """How two normalized scopes overlap, or None. Symmetric in its answer's truth and basis."""
+    """How two normalized scopes overlap, or None. Symmetric: same truth, basis and shared list.
+
+    Order: shared `file_set` files (race-locked) > canonical URIs when both sides have them >
+    opaque kinds > globs vs paths/globs > same entities > same task ids > cross-kind identifiers.
+    """
     direct = a.paths & b.paths
     if direct:
         return Overlap("file_set", tuple(sorted(direct)), race_locked=True)
@@ -128,32 +169,36 @@ def overlap(a: NormScope, b: NormScope) -> Overlap | None:
         return Overlap("canonical_uri", tuple(sorted(common))) if common else None
     if a.opaque or b.opaque:
         return Overlap("opaque")
-    if (a.globs or b.globs) and (a.paths or a.globs) and (b.paths or b.globs):
+    if (a.globs and (b.paths or b.globs)) or (b.globs and a.paths):
         shared = _path_overlap(a, b)
         if shared:
             return Overlap("resource_path", shared)
-    if a.entities and b.entities:
-        common = a.entities & b.entities
-        if common:
-            return Overlap("entity_set", tuple(sorted(common)))
-    if a.tasks and b.tasks:
-        common = a.tasks & b.tasks
-        if common:
-            return Overlap("task_set", tuple(sorted(common)))
+    common = a.entities & b.entities
+    if common:
+        return Overlap("entity_set", tuple(sorted(common)))
+    common = a.tasks & b.tasks
+    if common:
+        return Overlap("task_set", tuple(sorted(common)))
+    if a.entities or a.tasks or b.entities or b.tasks:
+        shared = _cross_kind(a, b)
+        if shared:
+            return Overlap("cross_kind", shared)
     return None
 
 
 def contains(container: NormScope, test: NormScope) -> bool:
-    """True when every resource of `test` lies inside `container` (opaque scopes: conservatively yes)."""
+    """True when every resource of `test` lies inside `container` (opaque scopes: conservatively
+    yes). Glob-in-glob is decided by `glob_covers`, which is sound: it never claims a wider glob
+    is inside a narrower one."""
     if container.opaque or test.opaque:
         return True
     if test.uris and container.uris and test.uris <= container.uris:
         return True
     for p in test.paths:
-        if p not in container.paths and not any(globs_intersect(g, p) for g in container.globs):
+        if p not in container.paths and not any(glob_match(g, p) for g in container.globs):
             return False
     for g in test.globs:
-        if g not in container.globs and not any(c == "**" or globs_intersect(c, g) for c in container.globs):
+        if g not in container.globs and not any(glob_covers(c, g) for c in container.globs):
             return False
     if not test.entities <= container.entities or not test.tasks <= container.tasks:
         return False
