@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from bridge.protocol.globs import literal_prefix
-from bridge.protocol.scope import NormScope, Overlap, dependency_overlap, overlap
+from bridge.protocol.scope import DependencyOverlap, NormScope, Overlap, dependency_overlap, overlap
 
 
 def _ancestors(path: str) -> list[str]:
@@ -144,7 +144,7 @@ class ScopeIndex:
                 hits.append((iid, ov))
         return hits
 
-    def impacted(self, scope: NormScope, exclude: str | None = None) -> list[tuple[str, Overlap]]:
+    def impacted(self, scope: NormScope, exclude: str | None = None) -> list[tuple[str, DependencyOverlap]]:
         """dependency_breakage candidates: intents whose impact names our files, or whose files our
         impact names."""
         cands: set[str] = set()

@@ -209,18 +209,38 @@ def _tail(symbol: str) -> str:
     return symbol.rsplit(".", 1)[-1]
 
 
-def _symbols_clash(editing: NormScope, using: NormScope) -> bool:
+@dataclass(frozen=True, slots=True)
+class DependencyOverlap(Overlap):
+    """A dependency_breakage candidate (basis "dependency"): `shared` are the impacted files,
+    `symbols` the used symbols that match changed ones (empty for the file-level fallback)."""
+
+    symbols: tuple[str, ...] = ()
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return self.shared
+
+
+def _symbol_clashes(editing: NormScope, using: NormScope) -> tuple[bool, set[str]]:
+    """(clash?, matching used symbols). No symbol information on one side: a file-level clash."""
     if not editing.affects_symbols or not using.depends_on_symbols:
-        return True  # no symbol information on one side: file-level fallback
+        return True, set()
     tails = {_tail(s) for s in editing.affects_symbols} | set(editing.affects_symbols)
-    return any(s in tails or _tail(s) in tails for s in using.depends_on_symbols)
+    found = {s for s in using.depends_on_symbols if s in tails or _tail(s) in tails}
+    return bool(found), found
 
 
-def dependency_overlap(a: NormScope, b: NormScope) -> Overlap | None:
+def dependency_overlap(a: NormScope, b: NormScope) -> DependencyOverlap | None:
     """An advisory dependency_breakage candidate: one side's `impact` names the other's files."""
     hits: set[str] = set()
-    if a.impact & b.paths and _symbols_clash(b, a):
-        hits |= a.impact & b.paths
-    if b.impact & a.paths and _symbols_clash(a, b):
-        hits |= b.impact & a.paths
-    return Overlap("dependency", tuple(sorted(hits))) if hits else None
+    symbols: set[str] = set()
+    for using, editing in ((a, b), (b, a)):
+        files = using.impact & editing.paths
+        if files:
+            clash, found = _symbol_clashes(editing, using)
+            if clash:
+                hits |= files
+                symbols |= found
+    if not hits:
+        return None
+    return DependencyOverlap("dependency", tuple(sorted(hits)), symbols=tuple(sorted(symbols)))

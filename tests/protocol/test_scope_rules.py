@@ -228,10 +228,11 @@ def test_dependency_candidates() -> None:
     other = fs("app.py", extensions={"impact": ["lib/util.py"], "depends_on_symbols": ["dump"]})
     no_symbols = fs("app.py", extensions={"impact": ["lib/util.py"]})
     dep = dependency_overlap(editing, user)
-    assert dep is not None and dep.basis == "dependency" and dep.shared == ("lib/util.py",)
+    assert dep is not None and dep.basis == "dependency" and dep.shared == dep.files == ("lib/util.py",)
+    assert dep.symbols == ("parse",) and not dep.race_locked
     assert dependency_overlap(user, editing) == dep
     assert dependency_overlap(editing, other) is None  # symbols given on both sides and disjoint
-    assert dependency_overlap(editing, no_symbols) is not None  # file-level fallback
+    assert dependency_overlap(editing, no_symbols).symbols == ()  # type: ignore[union-attr]  # file-level fallback
     assert dependency_overlap(editing, fs("app.py")) is None
     bad = fs("app.py", extensions={"impact": "lib/util.py"})
     assert bad.impact == frozenset()
