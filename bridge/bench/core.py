@@ -64,9 +64,9 @@ def case(kind: str, active: int, count: int, withdrawn: int = 0) -> dict[str, An
     if kind == "announce_disjoint":
         frames = [announce(AGENTS[n % 8], f"n{n}", files(f"fresh/{n}.py"), base + n) for n in range(count)]
         cleanup = [env("INTENT_WITHDRAW", AGENTS[n % 8], {"intent_id": f"n{n}"}, 2 * base + n) for n in range(count)]
-    elif kind == "announce_overlapping":  # glob over a held file: accepted with a CONFLICT_REPORT
-        coord.handle(announce(other, "held", files("hot/x0.py"), base - 1), T0)
-        frames = [announce(pid, f"n{n}", {"kind": "resource_path", "pattern": f"hot/x{n % 1}*"}, base + n) for n in range(count)]
+    elif kind == "announce_overlapping":  # a file under another principal's glob: accepted, with a CONFLICT_REPORT
+        coord.handle(announce(other, "held", {"kind": "resource_path", "pattern": "hot/**"}, base - 1), T0)
+        frames = [announce(pid, f"n{n}", files(f"hot/{n}.py"), base + n) for n in range(count)]
         cleanup = [env("INTENT_WITHDRAW", pid, {"intent_id": f"n{n}"}, 2 * base + n) for n in range(count)]
     elif kind == "announce_race_locked":  # refused with STALE_INTENT
         coord.handle(announce(other, "held", files("hot/locked.py"), base - 1), T0)

@@ -79,7 +79,7 @@ class CoreBase:
         self.deferrals_by_watched: dict[str, set[str]] = {}  # watched principal -> ids
         self.claims: dict[str, Claim] = {}  # original_intent_id -> pending claim
         self.backoff: dict[str, list[float]] = {}  # "principal|resource" -> [until, interval]
-        self.used_ids: Bounded = Bounded(config.history_limit * 4)  # "kind:id" -> owner
+        self.used_ids: Bounded = Bounded(config.history_limit * 2)  # "kind:id" -> owner
         self.recent_ids: Bounded = Bounded(50_000)  # replay window: message_id -> ts
         self.counters: dict[str, int] = {"conflict": 0, "resolution": 0, "messages_in": 0, "messages_out": 0}
         self.next_status_at = now + config.heartbeat_interval_sec

@@ -30,7 +30,7 @@ class CoordinatorConfig:
     role_policy: dict[str, list[str]] = field(default_factory=dict)
     resource_registry: list[dict[str, Any]] = field(default_factory=list)
     # Bounded memory: how many ended intents / operations / ids are remembered for reference checks.
-    history_limit: int = 100_000
+    history_limit: int = 10_000
 
     def coordinator_id(self, session_id: str) -> str:
         return f"service:coordinator-{session_id}"

@@ -264,6 +264,9 @@ class IntentLayer(CoreBase):
             if not owned:
                 del self.by_principal[intent.principal_id]
         self.ended.put(iid, [intent.principal_id, str(new)])
+        if len(self.expiry_heap) > 2 * len(self.intents) + 1024:  # drop entries of ended intents
+            self.expiry_heap = [(i.expires_at, k) for k, i in self.intents.items()]
+            heapq.heapify(self.expiry_heap)
         self.count(f"intents_{new}")
         self.claims.pop(iid, None)
         if notify:

@@ -125,7 +125,7 @@ class SnapshotMixin(CoreBase):
                 self.deferrals_by_watched.setdefault(who, set()).add(d.deferral_id)
         self.claims = {c["original_intent_id"]: Claim.from_json(c) for c in ext["claims"]}
         self.backoff = {k: list(v) for k, v in ext["backoff"].items()}
-        self.used_ids = _bounded(ext["used_ids"], limit * 4)
+        self.used_ids = _bounded(ext["used_ids"], limit * 2)
         self.counters = dict(ext["counters"])
         self.next_status_at = ext["next_status_at"]
         chain = ext.get("audit") or {}

@@ -49,7 +49,7 @@ class SessionHost:
         *,
         lookup: Lookup | None = None,
         verifier: Callable[[dict[str, Any] | None, str, str | None], Verdict] | None = None,
-        snapshot_every: int = 500,
+        snapshot_every: int = 5000,
         transcript: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.session_id = session_id
