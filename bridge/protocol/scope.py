@@ -60,6 +60,8 @@ class NormScope:
     @property
     def idents(self) -> frozenset[str]:
         """Every literal identifier the scope names (paths, entities, task ids)."""
+        if not self.entities and not self.tasks:
+            return self.paths  # the common case, no new set
         return self.paths | self.entities | self.tasks
 
 
