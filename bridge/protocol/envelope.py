@@ -46,9 +46,18 @@ class Envelope(BaseModel):
     extensions: dict[str, Any] | None = None
 
 
+_last_second: list[Any] = [None, ""]  # (whole second, "YYYY-MM-DDTHH:MM:SS"): one entry is enough
+
+
 def format_ts(now: float) -> str:
     """RFC 3339 UTC with microseconds and a ``Z`` suffix."""
-    return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    micros = round(now * 1_000_000)
+    second, frac = divmod(micros, 1_000_000)
+    cached = _last_second
+    if cached[0] != second:
+        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        cached[0], cached[1] = second, prefix  # two plain stores; a stale pair is never read
+    return f"{cached[1]}.{frac:06d}Z"
 
 
 def parse_ts(text: Any) -> float | None:

@@ -6,6 +6,8 @@ from typing import Any
 
 
 class LamportClock:
+    """One Lamport counter (digest 5.2): `tick` before a send, `receive` on every accepted message."""
+
     __slots__ = ("value",)
 
     def __init__(self, value: int = 0) -> None:
@@ -26,8 +28,15 @@ class LamportClock:
         self.value = max(self.value, remote)
 
 
+def _lamport_or_none(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
 class SenderFrontier:
-    """(principal_id, sender_instance_id) -> (last ts, last Lamport value)."""
+    """(principal_id, sender_instance_id) -> (last ts, last Lamport value).
+
+    Keys are ``"principal_id|sender_instance_id"``, as in a snapshot's ``anti_replay.sender_frontier``.
+    """
 
     __slots__ = ("_seen",)
 
@@ -39,26 +48,55 @@ class SenderFrontier:
         return f"{principal_id}|{instance_id}"
 
     def check(self, principal_id: str, instance_id: str, lamport: int | None) -> bool:
-        """True when `lamport` is strictly above the last value seen from this incarnation."""
+        """True when `lamport` is strictly above the last value seen from this incarnation (rule 6).
+
+        A message without a Lamport value, or the first one of an incarnation, always passes."""
         last = self._seen.get(self.key(principal_id, instance_id))
         if last is None or lamport is None or last[1] is None:
             return True
         return lamport > last[1]
 
     def record(self, principal_id: str, instance_id: str, ts: float, lamport: int | None) -> None:
-        self._seen[self.key(principal_id, instance_id)] = (ts, lamport)
+        """Remember the latest message of an incarnation. A missing Lamport value keeps the last one."""
+        k = self.key(principal_id, instance_id)
+        if lamport is None:
+            prev = self._seen.get(k)
+            lamport = prev[1] if prev is not None else None
+        self._seen[k] = (ts, lamport)
+
+    def last(self, principal_id: str, instance_id: str) -> tuple[float, int | None] | None:
+        """(last ts, last Lamport value) of an incarnation, or None when it was never seen."""
+        return self._seen.get(self.key(principal_id, instance_id))
 
     def forget_principal(self, principal_id: str) -> None:
         prefix = f"{principal_id}|"
         for k in [k for k in self._seen if k.startswith(prefix)]:
             del self._seen[k]
 
+    def __len__(self) -> int:
+        return len(self._seen)
+
     def to_json(self) -> dict[str, Any]:
-        return {k: {"last_ts": ts, "last_lamport": lam} for k, (ts, lam) in self._seen.items()}
+        """The snapshot shape: ``{key: {"last_ts": RFC 3339 string, "last_lamport": int | null}}``."""
+        from bridge.protocol.envelope import format_ts  # lazily: this module stays free of pydantic
+
+        return {k: {"last_ts": format_ts(ts), "last_lamport": lam} for k, (ts, lam) in self._seen.items()}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SenderFrontier:
+    def from_json(cls, data: Any) -> SenderFrontier:
+        """Inverse of `to_json`. Also takes numeric `last_ts` (older snapshots); bad entries are skipped."""
+        from bridge.protocol.envelope import parse_ts
+
         out = cls()
-        for k, v in (data or {}).items():
-            out._seen[k] = (float(v.get("last_ts", 0.0)), v.get("last_lamport"))
+        if not isinstance(data, dict):
+            return out
+        for k, v in data.items():
+            if not isinstance(k, str) or "|" not in k or not isinstance(v, dict):
+                continue
+            raw_ts = v.get("last_ts")
+            if type(raw_ts) in (int, float):
+                ts: float | None = float(raw_ts)
+            else:
+                ts = parse_ts(raw_ts)
+            out._seen[k] = (ts if ts is not None and ts == ts else 0.0, _lamport_or_none(v.get("last_lamport")))
         return out

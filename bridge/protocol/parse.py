@@ -69,17 +69,28 @@ def _describe(exc: ValidationError, prefix: str) -> str:
 
 
 def too_deep(value: Any) -> bool:
-    """True when a decoded value nests deeper than MAX_DEPTH (for callers holding objects, not text)."""
-    stack = [(value, 0)]  # iterative: never a RecursionError
+    """True when a decoded value has more than MAX_DEPTH levels of nested objects and arrays."""
+    if type(value) is not dict and type(value) is not list:
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]  # iterative: never a RecursionError
+    pop, push = stack.pop, stack.append
     while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
+        item, level = pop()
+        if level > MAX_DEPTH:
             return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+        below = level + 1
+        for child in item.values() if type(item) is dict else item:
+            if type(child) is dict or type(child) is list:
+                push((child, below))
     return False
+
+
+class _NonStandardJSON(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonStandardJSON(f"{name} is not a JSON value")
 
 
 def _decode(raw: Any) -> dict[str, Any] | ParseFailure:
@@ -96,36 +107,24 @@ def _decode(raw: Any) -> dict[str, Any] | ParseFailure:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"expected a JSON object, got {type(raw).__name__}")
     if len(raw) > MAX_FRAME_BYTES:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
-    if raw.count("[") + raw.count("{") > MAX_DEPTH and _bracket_depth(raw) > MAX_DEPTH:
-        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
+        # NaN and Infinity are not JSON: refused here so they are never stored or relayed.
+        value = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"JSON nested deeper than {MAX_DEPTH} levels")
+    except ValueError as exc:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"not valid JSON: {str(exc)[:120]}")
     if not isinstance(value, dict):
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"expected a JSON object, got {type(value).__name__}")
+    # Only a frame with many brackets can be deep; the walk runs on the decoded value (C-speed decode).
+    if raw.count("[") + raw.count("{") > MAX_DEPTH and too_deep(value):
+        mid = value.get("message_id")
+        return ParseFailure(
+            ErrorCode.MALFORMED_MESSAGE,
+            f"JSON nested deeper than {MAX_DEPTH} levels",
+            mid if isinstance(mid, str) else None,
+        )
     return value
-
-
-def _bracket_depth(text: str) -> int:
-    depth = best = 0
-    in_str = esc = False
-    for ch in text:
-        if in_str:
-            if esc:
-                esc = False
-            elif ch == "\\":
-                esc = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            best = max(best, depth)
-        elif ch in "]}":
-            depth -= 1
-    return best
 
 
 def _str_or_none(value: Any) -> str | None:

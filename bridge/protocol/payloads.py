@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from bridge.protocol.enums import MessageType
 
 NonEmpty = Field(min_length=1)
+# A JSON number (int kept as int on a round trip); NaN and infinities are refused.
+Number = int | float
 
 
 class Model(BaseModel):
@@ -28,8 +30,20 @@ class Model(BaseModel):
 
 
 class Watermark(Model):
+    """`value` is required; for `lamport_clock` it is a non-negative integer (as the schema says).
+    Other kinds carry `lamport_value` as their Lamport fallback when the sender has one."""
+
     kind: str = Field(min_length=1)
-    value: Any = None
+    value: Any
+    lamport_value: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _lamport_value(self) -> Watermark:
+        if self.kind == "lamport_clock":
+            v = self.value
+            if type(v) is not int or v < 0:
+                raise ValueError("a lamport_clock watermark needs a non-negative integer 'value'")
+        return self
 
 
 class Scope(Model):
@@ -131,7 +145,7 @@ class SessionInfo(Model):
     granted_roles: list[str]
     governance_policy: dict[str, Any] | None = None
     liveness_policy: dict[str, Any] | None = None
-    participant_count: int | None = None
+    participant_count: int | None = Field(default=None, ge=0)
     identity_verified: bool | None = None
     identity_method: str | None = None
     identity_issuer: str | None = None
@@ -154,7 +168,7 @@ class Goodbye(Model):
 
 class SessionClose(Model):
     reason: str
-    final_lamport_clock: int
+    final_lamport_clock: int = Field(ge=0)
     summary: dict[str, Any] | None = None
     active_intents_disposition: Literal["withdraw_all", "expire_all"] | None = None
     transcript_ref: str | None = None
@@ -164,16 +178,30 @@ class CoordinatorStatus(Model):
     event: Literal["heartbeat", "recovered", "handover", "assumed", "authorization", "backend_alert"]
     coordinator_id: str
     session_health: str
-    active_participants: int | None = None
-    open_conflicts: int | None = None
-    snapshot_lamport_clock: int | None = None
+    active_participants: int | None = Field(default=None, ge=0)
+    open_conflicts: int | None = Field(default=None, ge=0)
+    snapshot_lamport_clock: int | None = Field(default=None, ge=0)
     successor_coordinator_id: str | None = None
-    next_coordinator_epoch: int | None = None
+    next_coordinator_epoch: int | None = Field(default=None, ge=1)
     authorized_op_id: str | None = None
     authorized_batch_id: str | None = None
     authorized_by: str | None = None
     affected_principal: str | None = None
     backend_detail: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _event_fields(self) -> CoordinatorStatus:
+        for name in _STATUS_NEEDS.get(self.event, ()):
+            if getattr(self, name) is None:
+                raise ValueError(f"COORDINATOR_STATUS event {self.event!r} requires {name!r}")
+        return self
+
+
+_STATUS_NEEDS: dict[str, tuple[str, ...]] = {
+    "handover": ("successor_coordinator_id", "next_coordinator_epoch"),
+    "authorization": ("authorized_op_id", "authorized_by"),
+    "backend_alert": ("affected_principal", "backend_detail"),
+}
 
 
 # --- intent layer ---------------------------------------------------------------------------
@@ -185,7 +213,7 @@ class IntentAnnounce(Model):
     scope: Scope
     assumptions: list[str] | None = None
     priority: Literal["low", "normal", "high", "critical"] | None = None
-    ttl_sec: float | None = Field(default=None, gt=0)
+    ttl_sec: Number | None = Field(default=None, gt=0, allow_inf_nan=False)
     parent_intent_id: str | None = None
     supersedes_intent_id: str | None = None
 
@@ -195,7 +223,7 @@ class IntentUpdate(Model):
     objective: str | None = None
     scope: Scope | None = None
     assumptions: list[str] | None = None
-    ttl_sec: float | None = Field(default=None, ge=0)
+    ttl_sec: Number | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class IntentWithdraw(Model):
@@ -212,7 +240,7 @@ class IntentDeferred(Model):
     reason: str | None = None
     observed_intent_ids: list[str] | None = None
     observed_principals: list[str] | None = None
-    ttl_sec: float | None = Field(default=None, gt=0)
+    ttl_sec: Number | None = Field(default=None, gt=0, allow_inf_nan=False)
     expires_at: str | None = None
     status: Literal["resolved", "expired"] | None = None
 
@@ -245,7 +273,15 @@ class IntentClaimStatus(Model):
     decision: Literal["approved", "rejected", "withdrawn"]
     new_intent_id: str | None = None
     reason: str | None = None
-    approved_by: str | None = None
+    approved_by: str | None = None  # required by governance sessions; Core auto-approval may omit it
+
+    @model_validator(mode="after")
+    def _decision_fields(self) -> IntentClaimStatus:
+        if self.decision == "approved" and self.new_intent_id is None:
+            raise ValueError("an approved INTENT_CLAIM_STATUS requires 'new_intent_id'")
+        if self.decision != "approved" and self.reason is None:
+            raise ValueError(f"a {self.decision} INTENT_CLAIM_STATUS requires 'reason'")
+        return self
 
 
 # --- operation layer ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ class IntentEvent(StrEnum):
     TTL_EXPIRED = "ttl_expired"
     SUPERSEDE = "supersede"
     OWNER_UNAVAILABLE = "owner_unavailable"
+    BACKEND_SUSPEND = "backend_suspend"
     GOODBYE_TRANSFER = "goodbye_transfer"
     GOODBYE_WITHDRAW = "goodbye_withdraw"
     OWNER_RETURNED = "owner_returned"
@@ -62,7 +63,8 @@ INTENT_TABLE: dict[tuple[I | None, IntentEvent], I] = {
     (I.ACTIVE, IntentEvent.WITHDRAW): I.WITHDRAWN,  # I3
     (I.ACTIVE, IntentEvent.TTL_EXPIRED): I.EXPIRED,  # I4
     (I.ACTIVE, IntentEvent.SUPERSEDE): I.SUPERSEDED,  # I5, I14 (auto-supersede, A4)
-    (I.ACTIVE, IntentEvent.OWNER_UNAVAILABLE): I.SUSPENDED,  # I6, I12
+    (I.ACTIVE, IntentEvent.OWNER_UNAVAILABLE): I.SUSPENDED,  # I6
+    (I.ACTIVE, IntentEvent.BACKEND_SUSPEND): I.SUSPENDED,  # I12 (text): suspend_and_claim
     (I.ACTIVE, IntentEvent.GOODBYE_TRANSFER): I.SUSPENDED,  # I7
     (I.SUSPENDED, IntentEvent.OWNER_RETURNED): I.ACTIVE,  # I8
     (I.SUSPENDED, IntentEvent.CLAIM_APPROVED): I.TRANSFERRED,  # I9
@@ -134,3 +136,8 @@ def next_state(table: dict[tuple[S | None, E], S], current: S | None, event: E) 
 def legal_states(table: dict) -> frozenset:
     """Every state a table can produce (for property tests)."""
     return frozenset(table.values())
+
+
+def events_from(table: dict[tuple[S | None, E], S], current: S | None) -> frozenset[E]:
+    """The events a table accepts in state `current` (empty for terminal states)."""
+    return frozenset(event for (state, event) in table if state == current)
