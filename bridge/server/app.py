@@ -39,6 +39,16 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _message_id(raw: str | bytes) -> str | None:
+    """The message_id of a frame when it can be read cheaply (for refers_to), else None."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    mid = data.get("message_id") if isinstance(data, dict) else None
+    return mid if isinstance(mid, str) else None
+
+
 class Sidecar:
     def __init__(
         self,
@@ -62,6 +72,7 @@ class Sidecar:
         self.tokens = tokens
         self.lookup = lookup
         self.hosts: dict[str, SessionHost] = {}
+        self.pending: set[Conn] = set()  # every open connection, admitted or not
         self.server: Server | None = None
         self.stopping = asyncio.Event()
         self.idle_since = time.monotonic()
@@ -79,7 +90,8 @@ class Sidecar:
         token = None
         if credential and credential.get("type") in ("bearer_token", "api_key"):
             token = credential.get("value")
-        return self.tokens.verdict(token or header_token, session_id)
+        # The Authorization header wins over the HELLO credential: it is what the connection proved.
+        return self.tokens.verdict(header_token or (token if isinstance(token, str) else None), session_id)
 
     def _host(self, session_id: str) -> SessionHost:
         host = self.hosts.get(session_id)
@@ -148,6 +160,7 @@ class Sidecar:
             await ws.close(1008, "no such session")
             return
         conn = Conn(ws, self.cfg.send_queue, self.cfg.rate_per_sec, self.cfg.rate_burst, time.monotonic())
+        self.pending.add(conn)
         auth = ws.request.headers.get("Authorization", "") if ws.request else ""
         if auth.lower().startswith("bearer "):
             conn.header_token = auth[7:].strip()
@@ -157,9 +170,18 @@ class Sidecar:
                 if conn.closing:
                     break
                 if not conn.allow(time.monotonic()):
-                    conn.send(self._transport_error(session_id, "MALFORMED_MESSAGE", "rate limit exceeded; slow down", None))
-                    conn.close(1008, "rate limit exceeded")
-                    break
+                    conn.strikes += 1
+                    limit = self.cfg.rate_per_sec
+                    conn.send(self._transport_error(
+                        session_id, "MALFORMED_MESSAGE",
+                        f"rate limit exceeded ({limit:g} messages/s per connection): this message was dropped; slow down",
+                        _message_id(raw)))
+                    if conn.strikes > max(8.0, self.cfg.rate_burst):
+                        log.warning("closing %s: rate limit exceeded repeatedly", conn.principal or "connection")
+                        conn.close(1008, "rate limit exceeded repeatedly")
+                        break
+                    continue
+                conn.strikes = 0
                 if conn.principal is None:
                     admitted = await self._admit(conn, session_id, raw)
                     if admitted is False:
@@ -172,6 +194,7 @@ class Sidecar:
         except ConnectionClosed:
             pass
         finally:
+            self.pending.discard(conn)
             if host is not None:
                 host.disconnected(conn)
             await asyncio.sleep(0)
@@ -197,6 +220,7 @@ class Sidecar:
             conn.send(self._transport_error(session_id, "INVALID_REFERENCE", "this connection is not admitted: send HELLO first", mid))
             return True
         host = self.hosts.get(session_id)
+        created = host is None
         if host is None:  # multi-session: create only for a principal whose token allows it
             cred = (data.get("payload") or {}).get("credential") if isinstance(data.get("payload"), dict) else None
             verdict = self._verifier(cred if isinstance(cred, dict) else None, session_id, conn.header_token)
@@ -207,6 +231,10 @@ class Sidecar:
             host = self._host(session_id)
         result = host.handle(conn, raw)
         if result.admitted is None:
+            if created and host.connection_count() == 0 and not result.changed:
+                # Nobody was admitted: the session is not created (nothing of it was journaled).
+                self.hosts.pop(session_id, None)
+                await host.stop()
             await conn.flush_and_close(1008, "HELLO refused")
             return False
         return host
@@ -246,9 +274,17 @@ class Sidecar:
                 self.stopping.set()
 
     async def shutdown(self) -> None:
+        """Clean stop: no new connections, final snapshots, every socket closed with a reason.
+        Sessions stay resumable: no SESSION_CLOSE is sent (see docs/protocol.md, Sidecar decisions)."""
+        if self.server is not None:
+            self.server.close(close_connections=False)
         for host in self.hosts.values():
             host.snapshot()
             await host.stop()
+        closing = [c.ws.close(1001, "sidecar shutting down") for c in list(self.pending)]
+        if closing:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), 5)
         if self.server is not None:
             self.server.close(close_connections=True)
             with contextlib.suppress(Exception):

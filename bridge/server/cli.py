@@ -36,11 +36,18 @@ def configure(p: argparse.ArgumentParser) -> None:
     s.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN", help="browser Origin to accept (repeatable); others are refused")
     s.add_argument("--allow-open-network", action="store_true", help="let the open profile bind a non-loopback address (no authentication!)")
     lim = p.add_argument_group("limits")
-    lim.add_argument("--max-frame", type=int, default=4 * 1024 * 1024, help="largest accepted frame in bytes (default 4 MiB)")
-    lim.add_argument("--rate", type=float, default=200.0, help="messages per second per connection (default 200, bursts of 2x)")
-    lim.add_argument("--max-connections", type=int, default=256, help="connections per session (default 256)")
-    lim.add_argument("--send-queue", type=int, default=1024, help="queued outbound messages before a slow client is cut off (default 1024)")
-    lim.add_argument("--idle-timeout", type=float, default=0.0, help="exit after this many seconds with no participants (0 = never)")
+    lim.add_argument("--max-frame-bytes", "--max-frame", dest="max_frame", type=int, default=4 * 1024 * 1024, metavar="N",
+                     help="largest accepted frame in bytes; a bigger one closes the connection with code 1009 (default 4 MiB)")
+    lim.add_argument("--max-msgs-per-sec", "--rate", dest="rate", type=float, default=200.0, metavar="N",
+                     help="messages per second per connection, bursts of twice that; excess gets a PROTOCOL_ERROR, "
+                          "and a client that keeps going is disconnected (default 200)")
+    lim.add_argument("--max-connections-per-session", "--max-connections", dest="max_connections", type=int, default=256, metavar="N",
+                     help="connections per session; more are refused with HTTP 503 (default 256)")
+    lim.add_argument("--send-queue-limit", "--send-queue", dest="send_queue", type=int, default=1024, metavar="N",
+                     help="outbound messages queued per connection before a slow client is cut off (default 1024)")
+    lim.add_argument("--idle-timeout", type=float, default=None, metavar="SEC",
+                     help="exit after this many seconds with no connected participant; 0 = never "
+                          "(default 1800 with --workspace, else 0)")
     pol = p.add_argument_group("coordinator policy")
     pol.add_argument("--heartbeat-interval", type=float, default=30.0, help="seconds between COORDINATOR_STATUS heartbeats (default 30)")
     pol.add_argument("--unavailability-timeout", type=float, default=90.0, help="silence before a participant's intents are suspended (default 90)")
@@ -48,11 +55,38 @@ def configure(p: argparse.ArgumentParser) -> None:
     pol.add_argument("--intent-ttl", type=float, default=300.0, help="TTL of intents that give none (default 300)")
     pol.add_argument("--execution-model", choices=["post_commit", "pre_commit"], default="post_commit", help="default post_commit")
     pol.add_argument("--compliance-profile", choices=["core", "governance"], default="governance", help="default governance")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="default INFO")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                   help="log verbosity (default INFO); with --workspace the log is <git common dir>/mpac/sidecar.log")
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _setup_logging(level: str, log_file: Path | None) -> None:
+    """stderr always; with a workspace also a rotating `sidecar.log` (unless stderr already is that file,
+    which is how `ensure_sidecar` starts us: then the rotating handler alone writes it)."""
+    from logging.handlers import RotatingFileHandler
+
+    root = logging.getLogger()
+    root.setLevel(level)
+    fmt = logging.Formatter(FORMAT)
+    stderr_is_log = False
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            st, lf = os.fstat(2), os.stat(log_file)
+            stderr_is_log = (st.st_dev, st.st_ino) == (lf.st_dev, lf.st_ino)
+        except OSError:
+            pass
+        fh = RotatingFileHandler(log_file, maxBytes=1 << 20, backupCount=3, encoding="utf-8")
+        fh.setFormatter(fmt)
+        root.addHandler(fh)
+    if not stderr_is_log:
+        sh = logging.StreamHandler(sys.stderr)
+        sh.setFormatter(fmt)
+        root.addHandler(sh)
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return asyncio.run(_main(args))
     except KeyboardInterrupt:
@@ -65,10 +99,9 @@ def run(args: argparse.Namespace) -> int:
 async def _main(args: argparse.Namespace) -> int:
     from bridge import __version__
     from bridge.core import CoordinatorConfig
-    from bridge.server.app import Sidecar
     from bridge.server.config import SESSION_ID, ServerConfig
+    from bridge.server.embed import serve_sidecar
     from bridge.server.tokens import TokenTable, TokenTableError
-    from bridge.store import SqliteStore
 
     repo = None
     lookup = None
@@ -84,6 +117,8 @@ async def _main(args: argparse.Namespace) -> int:
         session_id = session_id or repo.session_id
         data_dir = data_dir or repo.data_dir
         lookup = make_state_ref_lookup(repo)
+    _setup_logging(args.log_level, repo.data_dir / "sidecar.log" if repo is not None else None)
+    idle_timeout = args.idle_timeout if args.idle_timeout is not None else (1800.0 if repo is not None else 0.0)
 
     session_id = session_id or "default"
     if not SESSION_ID.match(session_id):
@@ -95,7 +130,7 @@ async def _main(args: argparse.Namespace) -> int:
         raise ValueError(str(exc)) from None
     profile = args.security_profile or ("authenticated" if tokens else "open")
     if args.tls and (args.cert is None or args.key is None):
-        raise ValueError("--tls needs --cert and --key")
+        raise ValueError("--tls needs --cert FILE (certificate chain, PEM) and --key FILE (private key, PEM)")
     if (args.cert or args.key) and not args.tls:
         raise ValueError("--cert/--key are given without --tls")
     cfg = ServerConfig(
@@ -103,7 +138,7 @@ async def _main(args: argparse.Namespace) -> int:
         security_profile=profile, data_dir=data_dir, workspace=repo.root if repo else None,
         tls_cert=args.cert if args.tls else None, tls_key=args.key if args.tls else None,
         allow_origins=args.allow_origin, allow_open_network=args.allow_open_network,
-        idle_timeout=args.idle_timeout, max_frame=args.max_frame, rate_per_sec=args.rate,
+        idle_timeout=idle_timeout, max_frame=args.max_frame, rate_per_sec=args.rate,
         rate_burst=args.rate * 2, max_connections=args.max_connections, send_queue=args.send_queue,
     )
     coord_cfg = CoordinatorConfig(
@@ -111,11 +146,8 @@ async def _main(args: argparse.Namespace) -> int:
         heartbeat_interval_sec=args.heartbeat_interval, unavailability_timeout_sec=args.unavailability_timeout,
         resolution_timeout_sec=args.resolution_timeout, default_intent_ttl_sec=args.intent_ttl,
     )
-    store = SqliteStore(data_dir / "journal.sqlite3")
-    sidecar = Sidecar(cfg, coord_cfg, store, tokens, lookup)
-    port = await sidecar.start()
-    scheme = "wss" if cfg.tls_cert else "ws"
-    url = f"{scheme}://{'127.0.0.1' if cfg.host in ('0.0.0.0', '') else cfg.host}:{port}"
+    running = await serve_sidecar(cfg, coord_cfg, tokens=tokens, lookup=lookup)
+    port, url = running.port, running.url
     if repo is not None:
         from bridge.workspace.runtime import RuntimeInfo, runtime_path, write_runtime
 
@@ -124,15 +156,14 @@ async def _main(args: argparse.Namespace) -> int:
             RuntimeInfo(pid=os.getpid(), port=port, url=url, session_id=session_id, started_at=time.time(), version=__version__,
                         workspace=str(repo.root), host=cfg.host, data_dir=str(data_dir)),
         )
-    where = "/session/<id>" if cfg.multi_session else f"session {session_id}"
-    print(f"mpac-bridge sidecar ready {url} ({where}, profile {profile}, data {data_dir})", flush=True)
+    where = "*" if cfg.multi_session else session_id
+    print(f"mpac-bridge sidecar ready {url} session={where} pid={os.getpid()} profile={profile} data={data_dir}", flush=True)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, sidecar.stopping.set)
-    idle = asyncio.create_task(sidecar.idle_watch())
-    await sidecar.stopping.wait()
-    idle.cancel()
-    await sidecar.shutdown()
+        loop.add_signal_handler(sig, running.sidecar.stopping.set)
+    await running.wait_stopping()
+    logging.getLogger("mpac.sidecar").info("stopping: final snapshot, closing connections")
+    await running.stop()
     if repo is not None:
         from bridge.workspace import remove_runtime_if_owned, runtime_path
 

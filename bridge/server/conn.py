@@ -25,6 +25,7 @@ class Conn:
         self.rate, self.burst = rate, burst
         self.tokens, self.stamp = burst, now
         self.closing = False
+        self.strikes = 0  # consecutive messages dropped by the rate limit
         self.writer = asyncio.get_running_loop().create_task(self._write())
 
     def allow(self, now: float) -> bool:
@@ -44,13 +45,13 @@ class Conn:
         backlog = transport.get_write_buffer_size() if transport is not None else 0
         if backlog > MAX_BACKLOG:  # bytes the kernel would not take: the client is not reading
             log.warning("closing %s: %d bytes unsent (slow consumer)", self.principal or "connection", backlog)
-            self.close(1008, "send queue full: this client reads too slowly")
+            self.close(1008, "send queue overflow: this client reads too slowly")
             return
         try:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
             log.warning("closing %s: send queue full (slow consumer)", self.principal or "connection")
-            self.close(1008, "send queue full: this client reads too slowly")
+            self.close(1008, "send queue overflow: this client reads too slowly")
 
     def close(self, code: int, reason: str) -> None:
         if self.closing:

@@ -59,12 +59,15 @@ class SessionHost:
         self._header_token: str | None = None
         self._verdicts: list[Verdict] = []
         self._replay_verdict: Verdict | None = None
+        self._initial: dict[str, Any] | None = None
         # principal -> its admitted connections (one per process instance: an agent's MCP server and
         # its editor hooks may be connected at the same time)
         self.conns: dict[str, list[Conn]] = {}
         self.snapshot_every = snapshot_every
         self.transcript = transcript
         self.since_snapshot = 0
+        self.snapshot_at = time.monotonic()
+        self.ticked_at = 0.0
         self.wake = asyncio.Event()
         self.timer: asyncio.Task[None] | None = None
         self.coord = self._load(config)
@@ -84,7 +87,8 @@ class SessionHost:
         snap, entries = self.store.load(self.session_id)
         if snap is None and not entries:
             coord = Coordinator(config, self.session_id, now, self.lookup, self._verify, self.transcript)
-            self.store.snapshot(self.session_id, 0, coord.snapshot(now))
+            # Written with the first journal entry: a session nobody was admitted to leaves no trace.
+            self._initial = coord.snapshot(now)
             return coord
         if snap is not None:
             coord = Coordinator.restore(snap, config, state_ref_lookup=self.lookup, credential_verifier=self._verify, audit=self.transcript)
@@ -131,6 +135,7 @@ class SessionHost:
             if self._verdicts:
                 v = self._verdicts[-1]
                 extra["verdict"] = {"accepted": v.accepted, "reason": v.reason, "roles": list(v.roles) if v.roles else None, "principal_id": v.principal_id}
+            self._persist_initial()
             self.store.append(self.session_id, "handle", now, text, json.dumps(extra))
             self._maybe_snapshot(now)
         if result.admitted:
@@ -163,6 +168,11 @@ class SessionHost:
 
     # --- timers and snapshots ----------------------------------------------------------------
 
+    def _persist_initial(self) -> None:
+        if self._initial is not None:
+            self.store.snapshot(self.session_id, 0, self._initial)
+            self._initial = None
+
     def _maybe_snapshot(self, now: float) -> None:
         self.since_snapshot += 1
         if self.since_snapshot >= self.snapshot_every:
@@ -170,26 +180,35 @@ class SessionHost:
 
     def snapshot(self, now: float | None = None) -> None:
         now = time.time() if now is None else now
+        self._initial = None
         self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), self.coord.snapshot(now))
         self.since_snapshot = 0
+        self.snapshot_at = time.monotonic()
 
     def start(self) -> None:
         self.timer = asyncio.get_running_loop().create_task(self._timers())
 
     async def _timers(self) -> None:
+        """Tick when the core's next deadline arrives, and at least once a second; snapshot at
+        least once per heartbeat interval while the state changes."""
+        every = max(1.0, float(self.coord.config.heartbeat_interval_sec))
         while True:
             deadline = self.coord.next_deadline()
-            delay = 3600.0 if deadline is None else max(0.0, deadline - time.time())
+            delay = 1.0 if deadline is None else min(1.0, max(0.0, deadline - time.time()))
             self.wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)
             now = time.time()
-            if deadline is not None and now >= deadline:
+            if (deadline is not None and now >= deadline) or now - self.ticked_at >= 1.0:
+                self.ticked_at = now
                 result = self.coord.tick(now)
                 if result.changed:
+                    self._persist_initial()
                     self.store.append(self.session_id, "tick", now)
                     self._maybe_snapshot(now)
                 self.route(result.outbound)
+            if self.since_snapshot and time.monotonic() - self.snapshot_at >= every:
+                self.snapshot(now)
 
     async def stop(self) -> None:
         if self.timer is not None:
