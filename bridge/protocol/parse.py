@@ -93,6 +93,9 @@ def _refuse_constant(name: str) -> Any:
     raise _NonStandardJSON(f"{name} is not a JSON value")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # built once: json.loads(**kw) builds one per call
+
+
 def _decode(raw: Any) -> dict[str, Any] | ParseFailure:
     if isinstance(raw, dict):
         return raw
@@ -109,7 +112,7 @@ def _decode(raw: Any) -> dict[str, Any] | ParseFailure:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
     try:
         # NaN and Infinity are not JSON: refused here so they are never stored or relayed.
-        value = json.loads(raw, parse_constant=_refuse_constant)
+        value = _DECODER.decode(raw)
     except RecursionError:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"JSON nested deeper than {MAX_DEPTH} levels")
     except ValueError as exc:
