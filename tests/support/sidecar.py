@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-READY = re.compile(r"mpac-bridge sidecar ready (wss?://\S+)")
+READY = re.compile(r"mpac-bridge sidecar ready (wss?://\S+)(?: session=(\S+))?(?: pid=(\d+))?")
 
 
 @dataclass
@@ -22,6 +22,13 @@ class RunningSidecar:
     url: str
     args: list[str]
     stderr_path: Path
+    ready_line: str = ""
+
+    @property
+    def session_id(self) -> str | None:
+        """The session of a single-session sidecar ("*" for --multi-session), from its readiness line."""
+        m = READY.search(self.ready_line)
+        return m.group(2) if m else None
 
     @property
     def pid(self) -> int:
@@ -74,7 +81,8 @@ async def start_sidecar(*args: str, data_dir: Path, env: dict[str, str] | None =
             line = await asyncio.wait_for(proc.stdout.readline(), timeout)
             if not line:
                 raise RuntimeError(f"sidecar exited ({await proc.wait()}): {stderr_path.read_text()[-2000:]}")
-            m = READY.search(line.decode())
+            text = line.decode(errors="replace").strip()
+            m = READY.search(text)
             if m:
                 break
     except BaseException:
@@ -82,7 +90,7 @@ async def start_sidecar(*args: str, data_dir: Path, env: dict[str, str] | None =
             proc.kill()
         raise
     asyncio.get_running_loop().create_task(_drain(proc))
-    return RunningSidecar(proc, m.group(1), argv, stderr_path)
+    return RunningSidecar(proc, m.group(1), argv, stderr_path, text)
 
 
 async def _drain(proc: asyncio.subprocess.Process) -> None:

@@ -1,0 +1,173 @@
+"""The sidecar served in-process with `serve_sidecar`: paths, session creation, connection limit,
+replay protection, token precedence, clean shutdown and resume."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from bridge.client import SessionClient
+from bridge.core import CoordinatorConfig
+from bridge.server.config import ServerConfig
+from bridge.server.embed import RunningServer, serve_sidecar
+from bridge.server.tokens import TokenTable
+from bridge.store import SqliteStore
+from tests.core.helpers import msg
+
+TOKENS = TokenTable.parse({
+    "alice-token-123": {"allowed_sessions": ["alpha"], "roles": ["contributor"]},
+    "bob-token-4567": {"allowed_sessions": ["beta"], "roles": ["contributor"]},
+})
+
+
+async def recv_json(ws, timeout: float = 10.0) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def until(ws, mtype: str) -> dict:
+    while True:
+        m = await recv_json(ws)
+        if m["message_type"] == mtype:
+            return m
+
+
+def hello(principal: str, session: str, token: str | None = None) -> str:
+    payload: dict = {"display_name": principal, "roles": ["contributor"]}
+    if token:
+        payload["credential"] = {"type": "bearer_token", "value": token}
+    return json.dumps(msg("HELLO", principal, payload, session=session, now=time.time()))
+
+
+@pytest.fixture
+async def hosted(tmp_path: Path) -> AsyncIterator[RunningServer]:
+    cfg = ServerConfig(multi_session=True, security_profile="authenticated", data_dir=tmp_path, max_connections=2)
+    running = await serve_sidecar(cfg, CoordinatorConfig(security_profile="authenticated"), tokens=TOKENS)
+    yield running
+    await running.stop()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/session/", "/session/a%20b", "/session/..", "/session/a/b", "/session/" + "a" * 129, "/other", "/session/-x"],
+)
+async def test_multi_session_paths_are_validated(hosted: RunningServer, path: str) -> None:
+    with pytest.raises(InvalidStatus) as exc:
+        async with connect(hosted.url + path):
+            pass
+    assert exc.value.response.status_code == 404
+    assert b"/session/<id>" in exc.value.response.body
+    assert hosted.sidecar.hosts == {}
+
+
+async def test_a_session_is_created_only_by_an_admitted_hello(hosted: RunningServer, tmp_path: Path) -> None:
+    async with connect(hosted.session_url("alpha")) as ws:
+        assert hosted.sidecar.hosts == {}  # connecting creates nothing
+        await ws.send(hello("agent:bob", "alpha", "bob-token-4567"))
+        assert (await recv_json(ws))["payload"]["error_code"] == "CREDENTIAL_REJECTED"
+    async with connect(hosted.session_url("alpha")) as ws:
+        await ws.send(hello("agent:x", "alpha", None))
+        assert (await recv_json(ws))["payload"]["error_code"] == "CREDENTIAL_REJECTED"
+    async with connect(hosted.session_url("alpha")) as ws:  # a valid token, but the core refuses the HELLO
+        bad = msg("HELLO", "agent:alice", {"roles": "not-a-list", "credential": {"type": "bearer_token", "value": "alice-token-123"}},
+                  session="alpha", now=time.time())
+        await ws.send(json.dumps(bad))
+        assert (await recv_json(ws))["message_type"] == "PROTOCOL_ERROR"
+        with pytest.raises(ConnectionClosed):
+            await recv_json(ws)
+    assert hosted.sidecar.hosts == {}
+    assert hosted.sidecar.store.sessions() == []
+    async with connect(hosted.session_url("alpha")) as ws:
+        await ws.send(hello("agent:alice", "alpha", "alice-token-123"))
+        info = await until(ws, "SESSION_INFO")
+        assert info["payload"]["granted_roles"] == ["contributor"]
+        assert list(hosted.sidecar.hosts) == ["alpha"]
+
+
+async def test_the_authorization_header_wins_over_the_hello_credential(hosted: RunningServer) -> None:
+    bad_header = {"Authorization": "Bearer bob-token-4567"}
+    async with connect(hosted.session_url("alpha"), additional_headers=bad_header) as ws:
+        await ws.send(hello("agent:alice", "alpha", "alice-token-123"))
+        assert (await recv_json(ws))["payload"]["error_code"] == "CREDENTIAL_REJECTED"
+        with pytest.raises(ConnectionClosed):
+            await recv_json(ws)
+    good_header = {"Authorization": "Bearer alice-token-123"}
+    async with connect(hosted.session_url("alpha"), additional_headers=good_header) as ws:
+        await ws.send(hello("agent:alice", "alpha", "not-a-real-token"))
+        assert (await until(ws, "SESSION_INFO"))["message_type"] == "SESSION_INFO"
+
+
+async def test_replayed_message_id_and_old_ts_are_refused(hosted: RunningServer) -> None:
+    async with connect(hosted.session_url("alpha")) as ws:
+        await ws.send(hello("agent:alice", "alpha", "alice-token-123"))
+        await until(ws, "SESSION_INFO")
+        beat = msg("HEARTBEAT", "agent:alice", {"status": "idle"}, session="alpha", now=time.time(), mid="beat-1")
+        await ws.send(json.dumps(beat))
+        await ws.send(json.dumps(beat))
+        err = await until(ws, "PROTOCOL_ERROR")
+        assert err["payload"]["error_code"] == "REPLAY_DETECTED" and err["payload"]["refers_to"] == "beat-1"
+        old = msg("HEARTBEAT", "agent:alice", {"status": "idle"}, session="alpha", now=time.time() - 3600, mid="beat-old")
+        await ws.send(json.dumps(old))
+        err = await until(ws, "PROTOCOL_ERROR")
+        assert err["payload"]["error_code"] == "REPLAY_DETECTED" and err["payload"]["refers_to"] == "beat-old"
+
+
+async def test_connections_per_session_are_limited(hosted: RunningServer) -> None:
+    async with connect(hosted.session_url("alpha")) as one, connect(hosted.session_url("alpha")) as two:
+        for n, ws in enumerate((one, two)):
+            await ws.send(hello(f"agent:a{n}", "alpha", "alice-token-123"))
+            await until(ws, "SESSION_INFO")
+        with pytest.raises(InvalidStatus) as exc:
+            async with connect(hosted.session_url("alpha")):
+                pass
+        assert exc.value.response.status_code == 503
+        assert b"connection limit" in exc.value.response.body
+        async with connect(hosted.session_url("beta")) as other:  # another session is not affected
+            await other.send(hello("agent:bob", "beta", "bob-token-4567"))
+            await until(other, "SESSION_INFO")
+
+
+async def test_clean_stop_closes_with_a_reason_and_the_session_resumes(tmp_path: Path) -> None:
+    cfg = ServerConfig(session_id="local", data_dir=tmp_path)
+    running = await serve_sidecar(cfg)
+    client = SessionClient(running.url, "agent:a", session_id="local")
+    await client.connect()
+    epoch = client.session_info["coordinator_epoch"]
+    assert (await client.announce("keep me", ["k.py"], intent_id="keep")).ok
+    await client.abort()
+    async with connect(running.url) as raw:
+        await raw.send(hello("agent:raw", "local"))
+        await until(raw, "SESSION_INFO")
+        await running.stop()
+        with pytest.raises(ConnectionClosed) as exc:
+            while True:
+                m = await recv_json(raw)
+                assert m["message_type"] != "SESSION_CLOSE"  # the session stays resumable
+        assert exc.value.rcvd is not None
+        assert (exc.value.rcvd.code, exc.value.rcvd.reason) == (1001, "sidecar shutting down")
+    store = SqliteStore(tmp_path / "journal.sqlite3")
+    snap, rows = store.load("local")
+    store.close()
+    assert snap is not None and rows == []  # the final snapshot covers everything
+    again = await serve_sidecar(cfg)
+    try:
+        b = SessionClient(again.url, "agent:b", session_id="local")
+        await b.connect()
+        assert b.session_info["coordinator_epoch"] == epoch + 1
+        assert await b.wait_until(lambda v: "keep" in v.intents, 10)
+        await b.close()
+    finally:
+        await again.stop()
+
+
+async def test_open_profile_refuses_a_public_address(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="only binds loopback"):
+        await serve_sidecar(ServerConfig(host="0.0.0.0", data_dir=tmp_path))
+    running = await serve_sidecar(ServerConfig(host="127.0.0.1", data_dir=tmp_path / "ok"))
+    await running.stop()
