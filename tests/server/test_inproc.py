@@ -171,3 +171,17 @@ async def test_open_profile_refuses_a_public_address(tmp_path: Path) -> None:
         await serve_sidecar(ServerConfig(host="0.0.0.0", data_dir=tmp_path))
     running = await serve_sidecar(ServerConfig(host="127.0.0.1", data_dir=tmp_path / "ok"))
     await running.stop()
+
+
+async def test_listed_origin_is_accepted_and_others_refused(tmp_path: Path) -> None:
+    running = await serve_sidecar(ServerConfig(session_id="o", data_dir=tmp_path, allow_origins=["https://ok.example"]))
+    try:
+        async with connect(running.url, additional_headers={"Origin": "https://ok.example"}) as ws:
+            await ws.send(hello("agent:o", "o"))
+            await until(ws, "SESSION_INFO")
+        with pytest.raises(InvalidStatus) as exc:
+            async with connect(running.url, additional_headers={"Origin": "https://ok.example.evil"}):
+                pass
+        assert exc.value.response.status_code == 403 and b"--allow-origin" in exc.value.response.body
+    finally:
+        await running.stop()
