@@ -14,14 +14,16 @@ import logging
 import ssl
 import time
 import urllib.parse
-import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from bridge.client import ids
+from bridge.client.actions import Actions
+from bridge.client.backoff import Backoff
 from bridge.client.view import SessionView
 from bridge.protocol.envelope import build_envelope, lamport_of
 from bridge.protocol.lamport import LamportClock
@@ -49,8 +51,19 @@ class Reply:
     request_id: str = ""
 
     @property
+    def code(self) -> str | None:
+        """The error code of a refusal (alias of `error_code`)."""
+        return self.error_code
+
+    @property
     def payload(self) -> dict[str, Any]:
         return (self.message or {}).get("payload", {})
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """Our extension fields of the answer: STALE_INTENT `holders`, STALE_STATE_REF
+        `current_state_ref`... (alias of `extensions`)."""
+        return self.extensions
 
     @property
     def extensions(self) -> dict[str, Any]:
@@ -65,7 +78,10 @@ class _Waiter:
 
 
 @dataclass
-class SessionClient:
+class SessionClient(Actions):
+    """One participant connection. `async with SessionClient(url, "agent:x") as c:` joins and
+    leaves with GOODBYE; `connect()` / `close()` do the same by hand."""
+
     url: str
     principal_id: str
     session_id: str | None = None
@@ -76,6 +92,7 @@ class SessionClient:
     capabilities: list[str] = field(default_factory=lambda: ["intent.broadcast", "op.commit", "conflict.ack"])
     reconnect: bool = True
     ssl_context: ssl.SSLContext | None = None
+    heartbeat_status_fn: Callable[[], str] | None = None  # HEARTBEAT status; default idle/working by intents
 
     def __post_init__(self) -> None:
         if self.session_id is None:
@@ -84,7 +101,7 @@ class SessionClient:
         self.principal_type = self.principal_type or (self.principal_id.split(":", 1)[0] if ":" in self.principal_id else "agent")
         if self.principal_type not in ("human", "agent", "service"):
             self.principal_type = "agent"
-        self.instance_id = f"{self.principal_id}#{uuid.uuid4().hex[:12]}"
+        self.instance_id = ids.instance_id(self.principal_id)
         self.clock = LamportClock()
         self.view = SessionView()
         self.ws: ClientConnection | None = None
@@ -97,12 +114,62 @@ class SessionClient:
         self._tasks: list[asyncio.Task[Any]] = []
         self._closing = False
         self._counter = 0
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.backoff = Backoff()
+        self.coordinator_available = True
+        self._status_timer: asyncio.TimerHandle | None = None
+
+    async def __aenter__(self) -> SessionClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _set_state(self, state: str, **extra: Any) -> None:
+        """Record a connection state and tell subscribers (`_CONNECTION` notice)."""
+        self.state = state
+        self.view.connection = state
+        self._publish({"message_type": "_CONNECTION", "payload": {"state": state, **extra}})
+
+    def _liveness(self) -> tuple[float, float]:
+        """(heartbeat_interval_sec, unavailability_timeout_sec) of the session."""
+        pol = self.view.policies.get("liveness_policy") or {}
+        interval = pol.get("heartbeat_interval_sec") if isinstance(pol, dict) else None
+        unavail = pol.get("unavailability_timeout_sec") if isinstance(pol, dict) else None
+        hb = float(interval) if isinstance(interval, int | float) and interval > 0 else 30.0
+        un = float(unavail) if isinstance(unavail, int | float) and unavail > 0 else 3 * hb
+        return hb, un
+
+    def _arm_coordinator_watch(self) -> None:
+        """Digest 7.1: the coordinator is unavailable after 2 x heartbeat interval without a
+        COORDINATOR_STATUS. A timer, re-armed by every status, not a polling loop."""
+        if self._status_timer is not None:
+            self._status_timer.cancel()
+        if self._closing or self.ws is None:
+            self._status_timer = None
+            return
+        hb, _ = self._liveness()
+        self._status_timer = asyncio.get_running_loop().call_later(2 * hb, self._coordinator_silent)
+
+    def _coordinator_silent(self) -> None:
+        self._status_timer = None
+        if self.coordinator_available and not self._closing:
+            self.coordinator_available = self.view.coordinator_available = False
+            log.warning("no COORDINATOR_STATUS from %s for 2 heartbeat intervals: coordinator unavailable", self.url)
+            self._publish({"message_type": "_COORDINATOR", "payload": {"available": False}})
+
+    def _coordinator_heard(self) -> None:
+        if not self.coordinator_available:
+            self.coordinator_available = self.view.coordinator_available = True
+            self._publish({"message_type": "_COORDINATOR", "payload": {"available": True}})
+        self._arm_coordinator_watch()
 
     # --- connection --------------------------------------------------------------------------
 
     async def connect(self, timeout: float = 10.0) -> dict[str, Any]:
         """Join the session; returns SESSION_INFO. Raises JoinRefused with the coordinator's reason."""
-        self.state = "connecting"
+        self._set_state("connecting")
         info = await asyncio.wait_for(self._join(), timeout)
         self._tasks.append(asyncio.get_running_loop().create_task(self._heartbeats()))
         return info
@@ -143,9 +210,12 @@ class SessionClient:
         self.clock.receive(lamport_of(msg.get("watermark")))
         self.view = SessionView()
         self.view.load_session_info(msg)
+        self.view.connection = "connected"
         self.session_id = msg["payload"].get("session_id", self.session_id)
         self.state = "connected"
+        self.backoff.up(time.monotonic())
         self.connected.set()
+        self._coordinator_heard()  # SESSION_INFO is proof of life; start the silence timer
         self._tasks.append(asyncio.get_running_loop().create_task(self._reader(ws)))
         self._publish(msg)
         return msg
@@ -168,40 +238,50 @@ class SessionClient:
     def _lost(self) -> None:
         self.connected.clear()
         self.ws = None
+        self.backoff.down(time.monotonic())
+        if self._status_timer is not None:
+            self._status_timer.cancel()
+            self._status_timer = None
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(ConnectionError("the connection to the coordinator was lost"))
         self._pending.clear()
         if self._closing or not self.reconnect:
-            self.state = "closed" if self._closing else "disconnected"
-            self._publish({"message_type": "_CONNECTION", "payload": {"state": self.state}})
+            self._set_state("closed" if self._closing else "disconnected")
             return
-        self.state = "reconnecting"
-        self._publish({"message_type": "_CONNECTION", "payload": {"state": "reconnecting"}})
+        self._set_state("reconnecting")
         self._tasks.append(asyncio.get_running_loop().create_task(self._reconnect()))
 
     async def _reconnect(self) -> None:
-        delay = 0.1
+        """Rejoin with the same sender_instance_id and a continuing Lamport clock (digest 5.2).
+        Delays come from `self.backoff`: they grow while failing or flapping and reset only
+        after a connection stayed up for a while, so this is never a hot loop."""
         while not self._closing:
+            delay = self.backoff.next_delay()
+            await asyncio.sleep(delay)  # backoff between attempts, not a test wait
+            if self._closing:
+                return
             try:
                 await self._join()
-                self._publish({"message_type": "_CONNECTION", "payload": {"state": "connected", "rejoined": True}})
+                self._set_state("connected", rejoined=True)
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any handshake failure: keep trying, with backoff
-                log.info("reconnect to %s failed (%s); retrying in %.1f s", self.url, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)  # grows, never resets while failing
+                log.info("reconnect to %s failed (%s); attempt %d", self.url, exc, self.backoff.attempt)
 
     async def _heartbeats(self) -> None:
         while not self._closing:
-            interval = float(((self.view.policies.get("liveness_policy") or {}).get("heartbeat_interval_sec")) or 30.0)
-            await asyncio.sleep(max(1.0, interval / 2))  # the protocol's own schedule, not a test wait
+            hb, unavail = self._liveness()
+            # twice per interval, and well inside the unavailability timeout (short test policies too)
+            await asyncio.sleep(max(0.02, min(hb / 2, unavail / 3)))  # the protocol's schedule, not a test wait
             if self.ws is not None:
                 try:
-                    busy = bool(self.view.intents_of(self.principal_id))
-                    await self.send("HEARTBEAT", {"status": "working" if busy else "idle"})
+                    if self.heartbeat_status_fn is not None:
+                        status = self.heartbeat_status_fn()
+                    else:
+                        status = "working" if self.view.intents_of(self.principal_id) else "idle"
+                    await self.send("HEARTBEAT", {"status": status})
                 except (ConnectionError, ConnectionClosed):
                     pass  # the reader notices the loss and reconnects
                 except Exception:  # a view bug must never stop heartbeats silently
@@ -222,8 +302,12 @@ class SessionClient:
         return env
 
     def _dispatch(self, msg: dict[str, Any]) -> None:
+        if not self.view.apply(msg, time.time()):
+            log.warning("ignored a message from stale coordinator epoch %s", msg.get("coordinator_epoch"))
+            return  # digest 10.4: never applied, never an answer to a request
         self.clock.receive(lamport_of(msg.get("watermark")))
-        self.view.apply(msg, time.time())
+        if msg.get("message_type") == "COORDINATOR_STATUS":
+            self._coordinator_heard()
         p = msg.get("payload") or {}
         for key in (msg.get("message_id"), msg.get("in_reply_to"), p.get("refers_to") if isinstance(p, dict) else None):
             fut = self._pending.get(key) if isinstance(key, str) else None
@@ -234,6 +318,11 @@ class SessionClient:
         self._publish(msg)
 
     def _publish(self, msg: dict[str, Any]) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(msg)
+            except Exception:  # a subscriber bug must not break the client
+                log.exception("event listener failed")
         for q in list(self._subscribers):
             with contextlib.suppress(asyncio.QueueFull):
                 q.put_nowait(msg)
@@ -291,6 +380,26 @@ class SessionClient:
         with contextlib.suppress(ValueError):
             self._subscribers.remove(q)
 
+    def on_event(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """Call `callback(msg)` synchronously for every inbound message and every `_CONNECTION` /
+        `_COORDINATOR` notice, after the view has been updated. Returns the unsubscribe function."""
+        self._listeners.append(callback)
+
+        def off() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(callback)
+
+        return off
+
+    async def events(self) -> AsyncIterator[dict[str, Any]]:
+        """`async for msg in c.events():` every message and notice from now on."""
+        q = self.subscribe()
+        try:
+            while True:
+                yield await q.get()
+        finally:
+            self.unsubscribe(q)
+
     def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float) -> asyncio.Task[dict[str, Any]]:
         """The next inbound message for which `predicate` is true (asyncio.TimeoutError otherwise).
         The watch starts at the call, not at the await, so `w = c.wait_for(...); await act(); await w`
@@ -319,26 +428,26 @@ class SessionClient:
     # --- convenience requests ----------------------------------------------------------------
 
     def new_id(self, prefix: str) -> str:
-        return f"{prefix}-{uuid.uuid4().hex[:12]}"
+        return ids.new_id(prefix)
 
     async def announce(self, objective: str, files: list[str] | None = None, *, scope: dict[str, Any] | None = None,
-                       intent_id: str | None = None, ttl_sec: float | None = None, **extra: Any) -> Reply:
+                       intent_id: str | None = None, ttl_sec: float | None = None, timeout: float = 10.0, **extra: Any) -> Reply:
         payload = {"intent_id": intent_id or self.new_id("intent"), "objective": objective,
                    "scope": scope or {"kind": "file_set", "resources": list(files or [])}, **extra}
         if ttl_sec is not None:
             payload["ttl_sec"] = ttl_sec
-        return await self.request("INTENT_ANNOUNCE", payload)
+        return await self.request("INTENT_ANNOUNCE", payload, timeout)
 
-    async def withdraw(self, intent_id: str, reason: str | None = None) -> Reply:
-        return await self.request("INTENT_WITHDRAW", {"intent_id": intent_id, **({"reason": reason} if reason else {})})
+    async def withdraw(self, intent_id: str, reason: str | None = None, timeout: float = 10.0) -> Reply:
+        return await self.request("INTENT_WITHDRAW", {"intent_id": intent_id, **({"reason": reason} if reason else {})}, timeout)
 
     async def commit(self, intent_id: str, target: str, before: str | None, after: str | None, *, op_id: str | None = None,
-                     op_kind: str = "replace", summary: str | None = None) -> Reply:
+                     op_kind: str = "replace", summary: str | None = None, timeout: float = 10.0) -> Reply:
         payload = {"op_id": op_id or self.new_id("op"), "intent_id": intent_id, "target": target, "op_kind": op_kind,
                    "state_ref_before": before, "state_ref_after": after}
         if summary:
             payload["summary"] = summary
-        return await self.request("OP_COMMIT", payload)
+        return await self.request("OP_COMMIT", payload, timeout)
 
     async def close(self, disposition: str = "withdraw", reason: str = "user_exit") -> None:
         """GOODBYE with the intent disposition, then close. Idempotent."""
@@ -348,21 +457,23 @@ class SessionClient:
         if self.ws is not None:
             with contextlib.suppress(Exception):
                 await self.request("GOODBYE", {"reason": reason, "intent_disposition": disposition}, timeout=3)
-        ws, self.ws = self.ws, None
-        for t in self._tasks:
-            t.cancel()
-        if ws is not None:
-            with contextlib.suppress(Exception):
-                await ws.close()
-        self.state = "closed"
+        await self._shutdown()
 
     async def abort(self) -> None:
         """Drop the connection without GOODBYE (what a crash looks like to the coordinator)."""
         self._closing = True
+        await self._shutdown()
+
+    async def _shutdown(self) -> None:
         ws, self.ws = self.ws, None
+        if self._status_timer is not None:
+            self._status_timer.cancel()
+            self._status_timer = None
         for t in self._tasks:
             t.cancel()
         if ws is not None:
             with contextlib.suppress(Exception):
                 await ws.close()
-        self.state = "closed"
+        self.connected.clear()
+        if self.state != "closed":
+            self._set_state("closed")

@@ -30,6 +30,9 @@ class SessionView:
     policies: dict[str, Any] = field(default_factory=dict)
     granted_roles: list[str] = field(default_factory=list)
     epoch: int = 0
+    coordinator: dict[str, Any] = field(default_factory=dict)  # payload of the last COORDINATOR_STATUS
+    connection: str = "disconnected"  # set by the client: connecting | connected | reconnecting | closed
+    coordinator_available: bool = True  # false after 2 x heartbeat interval without COORDINATOR_STATUS
 
     def load_session_info(self, info: dict[str, Any]) -> None:
         p = info["payload"]
@@ -52,10 +55,24 @@ class SessionView:
         self.targets = {t: dict(v) for t, v in state.get("targets", {}).items()}
         self.deferrals = {d["deferral_id"]: dict(d) for d in state.get("deferrals", [])}
 
-    def apply(self, m: dict[str, Any], now: float | None = None) -> None:
-        """Fold one inbound message into the view (unknown shapes are ignored, never raised)."""
+    def accepts(self, m: dict[str, Any]) -> bool:
+        """Digest 10.4: a coordinator-authored message from a lower `coordinator_epoch` than the
+        one we joined (or have since seen) is stale and must be rejected. Relayed participant
+        messages carry no epoch and are always accepted."""
+        epoch = m.get("coordinator_epoch") if isinstance(m, dict) else None
+        return not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch < self.epoch)
+
+    def apply(self, m: dict[str, Any], now: float | None = None) -> bool:
+        """Fold one inbound message into the view (unknown shapes are ignored, never raised).
+        Returns False when the message was rejected as coming from a stale coordinator epoch."""
+        if not isinstance(m, dict) or not self.accepts(m):
+            return False
+        epoch = m.get("coordinator_epoch")
+        if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch > self.epoch:
+            self.epoch = epoch
         with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
             self._apply(m, now)
+        return True
 
     def _apply(self, m: dict[str, Any], now: float | None) -> None:
         t = m.get("message_type")
@@ -143,6 +160,8 @@ class SessionView:
                 c.update(state="ESCALATED", escalated_to=p.get("escalate_to"))
         elif t == "RESOLUTION":
             self.conflicts.pop(p.get("conflict_id"), None)
+        elif t == "COORDINATOR_STATUS":
+            self.coordinator = dict(p)
         elif t == "PROTOCOL_ERROR" and p.get("error_code") == "PARTICIPANT_UNAVAILABLE":
             pid = ext.get("principal_id")
             if pid in self.participants:
