@@ -73,29 +73,190 @@ COORDINATOR_ONLY_TYPES = frozenset(
     }
 )
 
-PRINCIPAL_TYPES = ("human", "agent", "service")
-ROLES = ("observer", "contributor", "reviewer", "owner", "arbiter")
-HEARTBEAT_STATUSES = ("idle", "working", "blocked", "awaiting_review", "offline")
-INTENT_DISPOSITIONS = ("withdraw", "transfer", "expire")
-PRIORITIES = ("low", "normal", "high", "critical")
-ATOMICITY = ("all_or_nothing", "best_effort")
-ACK_TYPES = ("seen", "accepted", "disputed")
-DECISIONS = ("approved", "rejected", "dismissed", "human_override", "policy_override", "merged")
-SEVERITIES = ("info", "low", "medium", "high", "critical")
-CATEGORIES = (
-    "scope_overlap",
-    "concurrent_write",
-    "semantic_goal_conflict",
-    "assumption_contradiction",
-    "policy_violation",
-    "authority_conflict",
-    "dependency_breakage",
-    "resource_contention",
-)
-BASIS_KINDS = ("rule", "heuristic", "model_inference", "semantic_match", "human_report")
-COORDINATOR_EVENTS = ("heartbeat", "recovered", "handover", "assumed", "authorization", "backend_alert")
-CLAIM_DECISIONS = ("approved", "rejected", "withdrawn")
-DEFERRAL_STATUSES = ("resolved", "expired")
-EXECUTION_MODELS = ("pre_commit", "post_commit")
-SECURITY_PROFILES = ("open", "authenticated", "verified")
-COMPLIANCE_PROFILES = ("core", "governance", "semantic")
+
+# --- other closed enumerations (digest Appendix A) --------------------------------------------
+# The payload models validate these with Literal types; tests keep the two in step.
+
+
+class PrincipalType(StrEnum):
+    HUMAN = "human"
+    AGENT = "agent"
+    SERVICE = "service"
+
+
+class Role(StrEnum):
+    """The spec's roles; implementations may define more, so roles are never a closed set on input."""
+
+    OBSERVER = "observer"
+    CONTRIBUTOR = "contributor"
+    REVIEWER = "reviewer"
+    OWNER = "owner"
+    ARBITER = "arbiter"
+
+
+class HeartbeatStatus(StrEnum):
+    IDLE = "idle"
+    WORKING = "working"
+    BLOCKED = "blocked"
+    AWAITING_REVIEW = "awaiting_review"
+    OFFLINE = "offline"
+
+
+class IntentDisposition(StrEnum):
+    WITHDRAW = "withdraw"
+    TRANSFER = "transfer"
+    EXPIRE = "expire"
+
+
+class CloseDisposition(StrEnum):
+    WITHDRAW_ALL = "withdraw_all"
+    EXPIRE_ALL = "expire_all"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Atomicity(StrEnum):
+    ALL_OR_NOTHING = "all_or_nothing"
+    BEST_EFFORT = "best_effort"
+
+
+class AckType(StrEnum):
+    SEEN = "seen"
+    ACCEPTED = "accepted"
+    DISPUTED = "disputed"
+
+
+class Decision(StrEnum):
+    """RESOLUTION `decision`."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DISMISSED = "dismissed"
+    HUMAN_OVERRIDE = "human_override"
+    POLICY_OVERRIDE = "policy_override"
+    MERGED = "merged"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class ConflictCategory(StrEnum):
+    """Well-known categories; the field itself stays an open string (A2)."""
+
+    SCOPE_OVERLAP = "scope_overlap"
+    CONCURRENT_WRITE = "concurrent_write"
+    SEMANTIC_GOAL_CONFLICT = "semantic_goal_conflict"
+    ASSUMPTION_CONTRADICTION = "assumption_contradiction"
+    POLICY_VIOLATION = "policy_violation"
+    AUTHORITY_CONFLICT = "authority_conflict"
+    DEPENDENCY_BREAKAGE = "dependency_breakage"
+    RESOURCE_CONTENTION = "resource_contention"
+
+
+class BasisKind(StrEnum):
+    RULE = "rule"
+    HEURISTIC = "heuristic"
+    MODEL_INFERENCE = "model_inference"
+    SEMANTIC_MATCH = "semantic_match"
+    HUMAN_REPORT = "human_report"
+
+
+class CoordinatorEvent(StrEnum):
+    HEARTBEAT = "heartbeat"
+    RECOVERED = "recovered"
+    HANDOVER = "handover"
+    ASSUMED = "assumed"
+    AUTHORIZATION = "authorization"
+    BACKEND_ALERT = "backend_alert"
+
+
+class SessionHealth(StrEnum):
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    RECOVERING = "recovering"
+
+
+class ClaimDecision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class DeferralStatus(StrEnum):
+    RESOLVED = "resolved"
+    EXPIRED = "expired"
+
+
+class ProviderStatus(StrEnum):
+    OPERATIONAL = "operational"
+    DEGRADED = "degraded"
+    DOWN = "down"
+    UNKNOWN = "unknown"
+
+
+class ExecutionModel(StrEnum):
+    PRE_COMMIT = "pre_commit"
+    POST_COMMIT = "post_commit"
+
+
+class SecurityProfile(StrEnum):
+    OPEN = "open"
+    AUTHENTICATED = "authenticated"
+    VERIFIED = "verified"
+
+
+class ComplianceProfile(StrEnum):
+    CORE = "core"
+    GOVERNANCE = "governance"
+    SEMANTIC = "semantic"
+
+
+class WatermarkKind(StrEnum):
+    LAMPORT_CLOCK = "lamport_clock"
+    VECTOR_CLOCK = "vector_clock"
+    CAUSAL_FRONTIER = "causal_frontier"
+    OPAQUE = "opaque"
+
+
+class ScopeKind(StrEnum):
+    """Well-known scope kinds; any non-empty string is accepted on input."""
+
+    FILE_SET = "file_set"
+    RESOURCE_PATH = "resource_path"
+    TASK_SET = "task_set"
+    QUERY = "query"
+    ENTITY_SET = "entity_set"
+    CUSTOM = "custom"
+
+
+def _values(enum: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(m.value for m in enum)
+
+
+PRINCIPAL_TYPES = _values(PrincipalType)
+ROLES = _values(Role)
+HEARTBEAT_STATUSES = _values(HeartbeatStatus)
+INTENT_DISPOSITIONS = _values(IntentDisposition)
+PRIORITIES = _values(Priority)
+ATOMICITY = _values(Atomicity)
+ACK_TYPES = _values(AckType)
+DECISIONS = _values(Decision)
+SEVERITIES = _values(Severity)
+CATEGORIES = _values(ConflictCategory)
+BASIS_KINDS = _values(BasisKind)
+COORDINATOR_EVENTS = _values(CoordinatorEvent)
+CLAIM_DECISIONS = _values(ClaimDecision)
+DEFERRAL_STATUSES = _values(DeferralStatus)
+EXECUTION_MODELS = _values(ExecutionModel)
+SECURITY_PROFILES = _values(SecurityProfile)
+COMPLIANCE_PROFILES = _values(ComplianceProfile)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import typing
 from typing import Any
 
 import pytest
@@ -15,8 +16,10 @@ from bridge.protocol import (
     MessageType,
     ParsedMessage,
     ParseFailure,
+    enums,
     parse_message,
     parse_payload,
+    payloads,
 )
 from bridge.protocol.envelope import build_envelope
 from bridge.protocol.parse import MAX_DEPTH, MAX_FRAME_BYTES
@@ -324,3 +327,45 @@ def test_build_envelope_strips_none_and_dumps_models() -> None:
     assert "extensions" not in plain and "in_reply_to" not in plain
     assert json.loads(json.dumps(plain)) == plain
     assert ok(plain).message_id == "m"
+
+
+def _literal_values(model: type, field: str) -> set[str]:
+    annotation = model.model_fields[field].annotation
+    values: set[str] = set()
+    for arg in typing.get_args(annotation):  # Literal[...] or Literal[...] | None
+        if isinstance(arg, str):
+            values.add(arg)
+        else:
+            values.update(a for a in typing.get_args(arg) if isinstance(a, str))
+    return values
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "enum"),
+    [
+        (payloads.Heartbeat, "status", enums.HeartbeatStatus),
+        (payloads.Goodbye, "intent_disposition", enums.IntentDisposition),
+        (payloads.SessionClose, "active_intents_disposition", enums.CloseDisposition),
+        (payloads.CoordinatorStatus, "event", enums.CoordinatorEvent),
+        (payloads.IntentAnnounce, "priority", enums.Priority),
+        (payloads.IntentDeferred, "status", enums.DeferralStatus),
+        (payloads.IntentClaimStatus, "decision", enums.ClaimDecision),
+        (payloads.OpBatchCommit, "atomicity", enums.Atomicity),
+        (payloads.ConflictReport, "severity", enums.Severity),
+        (payloads.ConflictAck, "ack_type", enums.AckType),
+        (payloads.Resolution, "decision", enums.Decision),
+        (payloads.BackendHealth, "provider_status", enums.ProviderStatus),
+    ],
+)
+def test_validated_enums_match_appendix_a(model: type, field: str, enum: type) -> None:
+    assert _literal_values(model, field) == {m.value for m in enum}
+
+
+def test_open_enumerations_accept_unknown_values_a2() -> None:
+    report = dict(VALID["CONFLICT_REPORT"], category="license_clash", basis={"kind": "linter"})
+    assert not isinstance(parse_payload("CONFLICT_REPORT", report), ParseFailure)
+    hello = {"display_name": "x", "roles": ["maintainer"], "capabilities": ["x.custom"]}
+    assert not isinstance(parse_payload("HELLO", hello), ParseFailure)
+    ok(envelope("HEARTBEAT", sender={"principal_id": "bot:1", "principal_type": "bot", "sender_instance_id": "1"}))
+    close = dict(VALID["SESSION_CLOSE"], reason="maintenance_window")
+    assert not isinstance(parse_payload("SESSION_CLOSE", close), ParseFailure)
