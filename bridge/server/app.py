@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import http
 import ipaddress
 import json
@@ -136,9 +138,14 @@ class Sidecar:
         if self._session_of(request.path) is None:
             hint = "/session/<id>" if self.cfg.multi_session else f"/ or /session/{self.cfg.session_id}"
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"no session at {request.path}; use {hint}\n")
-        hosts_full = self.hosts.get(self._session_of(request.path) or "")
-        if hosts_full is not None and hosts_full.connection_count() >= self.cfg.max_connections:
-            return connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "this session has reached its connection limit\n")
+        sid = self._session_of(request.path)
+        open_conns = sum(1 for c in self.pending if c.session_id == sid)  # admitted or still joining
+        if open_conns >= self.cfg.max_connections:
+            log.warning("refused a connection to session %s: %d connections open", sid, open_conns)
+            return connection.respond(
+                http.HTTPStatus.SERVICE_UNAVAILABLE,
+                f"session {sid} has reached its connection limit ({self.cfg.max_connections}); try again later\n",
+            )
         return None
 
     # --- the connection handler --------------------------------------------------------------
@@ -160,7 +167,9 @@ class Sidecar:
             await ws.close(1008, "no such session")
             return
         conn = Conn(ws, self.cfg.send_queue, self.cfg.rate_per_sec, self.cfg.rate_burst, time.monotonic())
+        conn.session_id = session_id
         self.pending.add(conn)
+        deadline = asyncio.get_running_loop().call_later(self.cfg.hello_timeout, self._hello_overdue, conn)
         auth = ws.request.headers.get("Authorization", "") if ws.request else ""
         if auth.lower().startswith("bearer "):
             conn.header_token = auth[7:].strip()
@@ -194,6 +203,7 @@ class Sidecar:
         except ConnectionClosed:
             pass
         finally:
+            deadline.cancel()
             self.pending.discard(conn)
             if host is not None:
                 host.disconnected(conn)
@@ -201,6 +211,16 @@ class Sidecar:
             conn.stop()
             if self.connections() == 0:
                 self.idle_since = time.monotonic()
+
+    def _hello_overdue(self, conn: Conn) -> None:
+        if conn.principal is None:
+            conn.close(1008, f"no admitted HELLO within {self.cfg.hello_timeout:g} s")
+
+    def _token_of(self, conn: Conn, data: dict[str, Any]) -> str | None:
+        payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
+        cred = payload.get("credential") if isinstance(payload, dict) else None
+        value = cred.get("value") if isinstance(cred, dict) else None
+        return conn.header_token or (value if isinstance(value, str) else None)
 
     async def _admit(self, conn: Conn, session_id: str, raw: str | bytes) -> SessionHost | bool:
         """Before admission a connection may only send HELLO. Returns the host once admitted, True
@@ -229,7 +249,23 @@ class Sidecar:
                 await conn.flush_and_close(1008, "credential rejected")
                 return False
             host = self._host(session_id)
+        sender = data.get("sender") if isinstance(data.get("sender"), dict) else {}
+        pid = sender.get("principal_id") if isinstance(sender, dict) else None
+        owner_key = None
+        if self.tokens is not None and isinstance(pid, str):
+            # A token without a fixed principal_id binds to the first principal admitted with it:
+            # another token cannot take over (or listen in as) a principal that is already known.
+            grant = self.tokens.find(self._token_of(conn, data))
+            if grant is not None and grant.principal_id is None:
+                owner_key = hashlib.sha256(grant.token.encode()).hexdigest()
+                known = host.owners.get(pid)
+                if known is not None and not hmac.compare_digest(known, owner_key):
+                    conn.send(self._transport_error(session_id, "CREDENTIAL_REJECTED", f"{pid} joined with another token", mid))
+                    await conn.flush_and_close(1008, "credential rejected")
+                    return False
         result = host.handle(conn, raw)
+        if result.admitted is not None and owner_key is not None:
+            host.owners.setdefault(result.admitted, owner_key)
         if result.admitted is None:
             if created and host.connection_count() == 0 and not result.changed:
                 # Nobody was admitted: the session is not created (nothing of it was journaled).

@@ -63,6 +63,7 @@ class SessionHost:
         # principal -> its admitted connections (one per process instance: an agent's MCP server and
         # its editor hooks may be connected at the same time)
         self.conns: dict[str, list[Conn]] = {}
+        self.owners: dict[str, str] = {}  # principal -> sha256 of the token it was first admitted with
         self.snapshot_every = snapshot_every
         self.transcript = transcript
         self.since_snapshot = 0

@@ -24,6 +24,7 @@ from tests.core.helpers import msg
 TOKENS = TokenTable.parse({
     "alice-token-123": {"allowed_sessions": ["alpha"], "roles": ["contributor"]},
     "bob-token-4567": {"allowed_sessions": ["beta"], "roles": ["contributor"]},
+    "carol-token-999": {"allowed_sessions": ["alpha"], "roles": ["contributor"]},
 })
 
 
@@ -183,5 +184,31 @@ async def test_listed_origin_is_accepted_and_others_refused(tmp_path: Path) -> N
             async with connect(running.url, additional_headers={"Origin": "https://ok.example.evil"}):
                 pass
         assert exc.value.response.status_code == 403 and b"--allow-origin" in exc.value.response.body
+    finally:
+        await running.stop()
+
+
+async def test_another_token_cannot_take_over_a_known_principal(hosted: RunningServer) -> None:
+    async with connect(hosted.session_url("alpha")) as alice:
+        await alice.send(hello("agent:alice", "alpha", "alice-token-123"))
+        await until(alice, "SESSION_INFO")
+        async with connect(hosted.session_url("alpha")) as thief:
+            await thief.send(hello("agent:alice", "alpha", "carol-token-999"))
+            err = await recv_json(thief)
+            assert err["payload"]["error_code"] == "CREDENTIAL_REJECTED"
+            with pytest.raises(ConnectionClosed):
+                await recv_json(thief)
+        async with connect(hosted.session_url("alpha")) as carol:  # carol's token works for carol
+            await carol.send(hello("agent:carol", "alpha", "carol-token-999"))
+            await until(carol, "SESSION_INFO")
+
+
+async def test_a_connection_without_hello_is_closed_with_a_reason(tmp_path: Path) -> None:
+    running = await serve_sidecar(ServerConfig(session_id="h", data_dir=tmp_path, hello_timeout=0.5))
+    try:
+        async with connect(running.url) as ws:
+            with pytest.raises(ConnectionClosed) as exc:
+                await asyncio.wait_for(ws.recv(), 30)
+            assert exc.value.rcvd is not None and "no admitted HELLO" in exc.value.rcvd.reason
     finally:
         await running.stop()
