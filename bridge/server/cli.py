@@ -64,8 +64,6 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def _setup_logging(level: str, log_file: Path | None) -> None:
     """stderr always; with a workspace also a rotating `sidecar.log` (unless stderr already is that file,
     which is how `ensure_sidecar` starts us: then the rotating handler alone writes it)."""
-    from logging.handlers import RotatingFileHandler
-
     root = logging.getLogger()
     root.setLevel(level)
     fmt = logging.Formatter(FORMAT)
@@ -77,6 +75,8 @@ def _setup_logging(level: str, log_file: Path | None) -> None:
             stderr_is_log = (st.st_dev, st.st_ino) == (lf.st_dev, lf.st_ino)
         except OSError:
             pass
+        from logging.handlers import RotatingFileHandler  # only in workspace mode (start-up time)
+
         fh = RotatingFileHandler(log_file, maxBytes=1 << 20, backupCount=3, encoding="utf-8")
         fh.setFormatter(fmt)
         root.addHandler(fh)
