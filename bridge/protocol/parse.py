@@ -93,6 +93,16 @@ def _refuse_constant(name: str) -> Any:
     raise _NonStandardJSON(f"{name} is not a JSON value")
 
 
+def _message_id_of(text: str) -> str | None:
+    """The message_id of a frame that is JSON apart from NaN/Infinity (error path only)."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    mid = value.get("message_id") if isinstance(value, dict) else None
+    return mid if isinstance(mid, str) else None
+
+
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # built once: json.loads(**kw) builds one per call
 
 
@@ -115,6 +125,8 @@ def _decode(raw: Any) -> dict[str, Any] | ParseFailure:
         value = _DECODER.decode(raw)
     except RecursionError:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"JSON nested deeper than {MAX_DEPTH} levels")
+    except _NonStandardJSON as exc:
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"not valid JSON: {exc}", _message_id_of(raw))
     except ValueError as exc:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"not valid JSON: {str(exc)[:120]}")
     if not isinstance(value, dict):

@@ -16,6 +16,11 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=30,
 )
+finite_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=30,
+)
 FIELDS = ["protocol", "version", "message_type", "message_id", "session_id", "sender", "ts", "payload", "watermark"]
 
 
@@ -41,12 +46,20 @@ def test_mutated_envelopes_give_a_result(mtype: str, field: str, value: object) 
     assert isinstance(result, (ParsedMessage, ParseFailure))
     if isinstance(result, ParseFailure):
         assert result.code.value.isupper()
+        # refers_to is whatever message_id could be read as a string (11.4, PROTOCOL_ERROR addressing)
+        mid = env["message_id"]
+        assert result.refers_to == (mid if isinstance(mid, str) else None)
 
 
 @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(sorted(VALID)), st.text(max_size=12), json_values)
+@given(st.sampled_from(sorted(VALID)), st.text(max_size=12), finite_json_values)
 def test_mutated_payload_fields_give_a_result(mtype: str, key: str, value: object) -> None:
     payload = dict(VALID[mtype])
     target = key if not payload or len(key) % 2 else sorted(payload)[len(key) % len(payload)]
     payload[target] = value
-    assert isinstance(parse_message(envelope(mtype, payload)), (ParsedMessage, ParseFailure))
+    result = parse_message(envelope(mtype, payload))
+    assert isinstance(result, (ParsedMessage, ParseFailure))
+    if isinstance(result, ParsedMessage):  # whatever was accepted dumps back to what was sent
+        assert result.payload.dump() == payload
+    else:
+        assert result.refers_to == "m-1" and result.description.startswith("payload")

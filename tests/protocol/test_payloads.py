@@ -255,7 +255,8 @@ def test_numbers_are_not_coerced_and_ints_stay_ints() -> None:
 def test_nan_and_infinity_are_not_json() -> None:
     text = json.dumps(envelope("INTENT_ANNOUNCE")).replace('"ttl_sec": 120', '"ttl_sec": Infinity')
     assert "Infinity" in text
-    assert failure(text).code == ErrorCode.MALFORMED_MESSAGE
+    f = failure(text)
+    assert f.code == ErrorCode.MALFORMED_MESSAGE and f.refers_to == "m-1"
     text = json.dumps(envelope("HEARTBEAT", x_extra=1)).replace('"x_extra": 1', '"x_extra": NaN')
     assert failure(text).code == ErrorCode.MALFORMED_MESSAGE
 
