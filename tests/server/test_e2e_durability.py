@@ -66,3 +66,54 @@ async def test_transcript_survives_a_restart_and_verifies(tmp_path: Path) -> Non
     result = verify_file(tmp_path / "transcripts" / f"{SID}.jsonl")
     assert result.ok, result
     assert result.records > 5
+
+
+async def test_kill9_while_requests_are_in_flight_loses_no_acknowledged_intent(tmp_path: Path) -> None:
+    import json
+    import time
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.core.helpers import msg
+
+    sc = await start_sidecar("--session-id", SID, "--max-msgs-per-sec", "100000", data_dir=tmp_path)
+    acked: list[str] = []
+    enough = asyncio.Event()
+    async with connect(sc.url) as ws:
+        await ws.send(json.dumps(msg("HELLO", "agent:w", {"display_name": "w"}, session=SID, now=time.time())))
+
+        async def read() -> None:
+            try:
+                async for raw in ws:
+                    m = json.loads(raw)
+                    if m["message_type"] == "INTENT_ANNOUNCE" and m["sender"]["principal_id"] == "agent:w":
+                        acked.append(m["payload"]["intent_id"])
+                        if len(acked) >= 30:
+                            enough.set()
+            except ConnectionClosed:
+                pass
+
+        reader = asyncio.get_running_loop().create_task(read())
+        try:
+            for n in range(5000):  # keeps sending until the kill; never waits for a reply
+                scope = {"kind": "file_set", "resources": [f"f{n}.py"]}
+                payload = {"intent_id": f"w{n}", "objective": f"task {n}", "scope": scope}
+                await ws.send(json.dumps(msg("INTENT_ANNOUNCE", "agent:w", payload, session=SID, now=time.time(), lamport=n + 2, mid=f"w-{n}")))
+                if enough.is_set():
+                    await sc.kill9()
+                    break
+                await asyncio.sleep(0)  # let the reader run
+        except ConnectionClosed:
+            pass
+        await asyncio.wait_for(reader, 30)
+    assert len(acked) >= 30
+    sc2 = await start_sidecar("--session-id", SID, "--port", str(sc.port), data_dir=tmp_path)
+    try:
+        check = SessionClient(sc2.url, "agent:check", session_id=SID)
+        await check.connect()
+        assert check.session_info["coordinator_epoch"] == 2
+        assert await check.wait_until(lambda v: set(acked) <= set(v.intents), 30)
+        await check.close()
+    finally:
+        await sc2.stop()
