@@ -141,7 +141,9 @@ class SessionHost:
             self._maybe_snapshot(now)
         if result.admitted:
             conn.principal = result.admitted
-            self.conns.setdefault(result.admitted, []).append(conn)
+            mine = self.conns.setdefault(result.admitted, [])
+            if conn not in mine:  # a second HELLO on the same socket must not double its deliveries
+                mine.append(conn)
         for msg in result.reply_to_socket:
             conn.send(msg)
         self.route(result.outbound)

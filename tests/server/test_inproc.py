@@ -212,3 +212,25 @@ async def test_a_connection_without_hello_is_closed_with_a_reason(tmp_path: Path
             assert exc.value.rcvd is not None and "no admitted HELLO" in exc.value.rcvd.reason
     finally:
         await running.stop()
+
+
+async def test_a_second_hello_on_one_socket_does_not_double_deliveries(tmp_path: Path) -> None:
+    running = await serve_sidecar(ServerConfig(session_id="d", data_dir=tmp_path))
+    try:
+        async with connect(running.url) as ws:
+            for _ in range(2):
+                await ws.send(hello("agent:twice", "d"))
+                await until(ws, "SESSION_INFO")
+            other = SessionClient(running.url, "agent:other", session_id="d")
+            await other.connect()
+            assert (await other.announce("one", ["one.py"], intent_id="one")).ok
+            assert (await other.announce("two", ["two.py"], intent_id="two")).ok
+            seen = []
+            while "two" not in seen:
+                m = await recv_json(ws)
+                if m["message_type"] == "INTENT_ANNOUNCE":
+                    seen.append(m["payload"]["intent_id"])
+            assert seen == ["one", "two"]
+            await other.close()
+    finally:
+        await running.stop()
