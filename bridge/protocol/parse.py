@@ -58,6 +58,12 @@ class ParsedMessage:
     def lamport(self) -> int | None:
         return lamport_of(self.raw.get("watermark"))
 
+    def dump(self) -> dict[str, Any]:
+        """The message rebuilt from its models (unknown fields included), JSON-ready."""
+        out = self.envelope.model_dump(mode="json", exclude_unset=True)
+        out["payload"] = self.payload.model_dump(mode="json", exclude_unset=True)
+        return out
+
 
 def _describe(exc: ValidationError, prefix: str) -> str:
     parts = []

@@ -179,3 +179,41 @@ def test_parse_payload_for_tools() -> None:
     assert not isinstance(parse_payload("HEARTBEAT", {"status": "idle"}), ParseFailure)
     assert parse_payload("NOPE", {}).code == ErrorCode.UNKNOWN_MESSAGE_TYPE  # type: ignore[union-attr]
     assert parse_payload("HEARTBEAT", "x").code == ErrorCode.MALFORMED_MESSAGE  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("mtype", ALL_TYPES)
+def test_whole_message_round_trip_keeps_unknown_fields_at_every_level_11_4_53(mtype: str) -> None:
+    env = envelope(mtype, trace_id="t-1", extensions={"vendor.example": {"a": 1}})
+    env["sender"] = dict(env["sender"], extensions={"client": "ref"})
+    env["watermark"] = dict(env["watermark"], extensions={"w": True})
+    env["vendor_top"] = [1, {"x": None}]
+    payload = copy.deepcopy(env["payload"])
+    payload["extensions"] = {"vendor.example": {"note": "kept"}}
+    if isinstance(payload.get("scope"), dict):
+        payload["scope"]["vendor_scope"] = "kept"
+    env["payload"] = payload
+    first = parse_message(json.dumps(env))
+    assert isinstance(first, ParsedMessage)
+    assert first.dump() == env
+    second = parse_message(json.dumps(first.dump()))
+    assert isinstance(second, ParsedMessage) and second.dump() == env
+
+
+def test_reference_extras_and_formats_are_accepted_d7_d10_d12() -> None:
+    ok = [
+        envelope("OP_REJECT", {"op_id": "b1", "reason": "batch_validation_failed", "refers_to": "m-0",
+                               "rejected_ops": ["o1"]}),
+        envelope("PROTOCOL_ERROR", {"error_code": "STALE_INTENT", "description": "held by agent:b",
+                                    "duplicate_candidate": {"candidate": True, "confidence": "high"}}),
+        envelope("INTENT_DEFERRED", {"deferral_id": "d", "principal_id": "agent:a", "scope": {"kind": "file_set", "resources": ["a"]},
+                                     "expires_at": "2026-11-25T10:01:00+00:00", "category": "yield"}),
+        envelope("SESSION_INFO", dict(VALID["SESSION_INFO"], governance_policy={"require_acknowledgment": True})),
+        envelope("PROTOCOL_ERROR", {"error_code": "STALE_STATE_REF", "description": "stale"}),
+        envelope("HEARTBEAT", sender={"principal_id": "agent:x", "principal_type": "agent",
+                                      "sender_instance_id": "agent:x:6c1f0d2e"}),
+        envelope("HEARTBEAT", ts="2026-11-25T10:00:00.123+00:00"),
+    ]
+    for env in ok:
+        parsed = parse_message(env)
+        assert isinstance(parsed, ParsedMessage), (env, parsed)
+        assert parsed.dump() == env
