@@ -169,7 +169,9 @@ class SessionClient(Actions):
 
     async def connect(self, timeout: float = 10.0) -> dict[str, Any]:
         """Join the session; returns SESSION_INFO. Raises JoinRefused with the coordinator's reason."""
-        self._set_state("connecting")
+        # no notice for the first join: adapters read `state` after connect() and count every
+        # later `_CONNECTION` notice as a change (reconnecting / connected / closed)
+        self.state = self.view.connection = "connecting"
         info = await asyncio.wait_for(self._join(), timeout)
         self._tasks.append(asyncio.get_running_loop().create_task(self._heartbeats()))
         return info
