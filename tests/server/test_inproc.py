@@ -234,3 +234,20 @@ async def test_a_second_hello_on_one_socket_does_not_double_deliveries(tmp_path:
             await other.close()
     finally:
         await running.stop()
+
+
+async def test_idle_timeout_waits_for_the_last_participant_to_leave(tmp_path: Path) -> None:
+    cfg = ServerConfig(session_id="i", data_dir=tmp_path, idle_timeout=2.0)
+    running = await serve_sidecar(cfg, CoordinatorConfig(heartbeat_interval_sec=1.0))
+    try:
+        async with connect(running.url) as ws:
+            await ws.send(hello("agent:stay", "i"))
+            await until(ws, "SESSION_INFO")
+            beats = 0
+            while beats < 4:  # four coordinator heartbeats: well past the idle timeout
+                m = await until(ws, "COORDINATOR_STATUS")
+                beats += m["payload"].get("event") == "heartbeat"
+            assert not running.sidecar.stopping.is_set()
+        await asyncio.wait_for(running.wait_stopping(), 30)
+    finally:
+        await running.stop()
