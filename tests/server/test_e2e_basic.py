@@ -92,12 +92,13 @@ async def test_unknown_path_and_evil_origin_are_refused(tmp_path: Path) -> None:
 
 
 async def test_oversized_frame_closes_with_a_reason(tmp_path: Path) -> None:
-    async with sidecar("--session-id", SID, "--max-frame", "65536", data_dir=tmp_path) as sc:  # noqa: SIM117
+    async with sidecar("--session-id", SID, "--max-frame-bytes", "65536", data_dir=tmp_path) as sc:  # noqa: SIM117
         async with connect(sc.url, max_size=None) as ws:
             await ws.send("x" * 100_000)
             with pytest.raises(ConnectionClosed) as exc:
                 await recv_json(ws)
             assert exc.value.rcvd is not None and exc.value.rcvd.code == 1009
+            assert "exceeds limit" in exc.value.rcvd.reason
 
 
 async def test_open_profile_refuses_non_loopback(tmp_path: Path) -> None:
