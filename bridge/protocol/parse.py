@@ -99,14 +99,34 @@ def _refuse_constant(name: str) -> Any:
     raise _NonStandardJSON(f"{name} is not a JSON value")
 
 
-def _message_id_of(text: str) -> str | None:
-    """The message_id of a frame that is JSON apart from NaN/Infinity (error path only)."""
+def _lenient(text: str) -> Any:
+    """The frame decoded with NaN/Infinity allowed (error path only), or None."""
     try:
-        value = json.loads(text)
+        return json.loads(text)
     except (ValueError, RecursionError):
         return None
-    mid = value.get("message_id") if isinstance(value, dict) else None
-    return mid if isinstance(mid, str) else None
+
+
+def _readable(value: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    """(message_id, message_type, sender principal_id, session_id), each when it is a string."""
+    if not isinstance(value, dict):
+        return None, None, None, None
+    sender = value.get("sender")
+    return (
+        _str_or_none(value.get("message_id")),
+        _str_or_none(value.get("message_type")),
+        _str_or_none(sender.get("principal_id")) if isinstance(sender, dict) else None,
+        _str_or_none(value.get("session_id")),
+    )
+
+
+def _encodable(value: Any) -> bool:
+    """False when a decoded value holds a lone surrogate (legal as a JSON escape, not as UTF-8)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, RecursionError):
+        return False
+    return True
 
 
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # built once: json.loads(**kw) builds one per call
@@ -132,19 +152,19 @@ def _decode(raw: Any) -> dict[str, Any] | ParseFailure:
     except RecursionError:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"JSON nested deeper than {MAX_DEPTH} levels")
     except _NonStandardJSON as exc:
-        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"not valid JSON: {exc}", _message_id_of(raw))
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"not valid JSON: {exc}", *_readable(_lenient(raw)))
     except ValueError as exc:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"not valid JSON: {str(exc)[:120]}")
     if not isinstance(value, dict):
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"expected a JSON object, got {type(value).__name__}")
     # Only a frame with many brackets can be deep; the walk runs on the decoded value (C-speed decode).
     if raw.count("[") + raw.count("{") > MAX_DEPTH and too_deep(value):
-        mid = value.get("message_id")
-        return ParseFailure(
-            ErrorCode.MALFORMED_MESSAGE,
-            f"JSON nested deeper than {MAX_DEPTH} levels",
-            mid if isinstance(mid, str) else None,
-        )
+        text = f"JSON nested deeper than {MAX_DEPTH} levels"
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, text, *_readable(value))
+    # "\ud800" is a legal JSON escape but no UTF-8 text: it would break every later encode (relay, logs).
+    if ("\\ud" in raw or "\\uD" in raw) and not _encodable(value):
+        text = "a JSON string holds an unpaired UTF-16 surrogate escape"
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, text, *_readable(value))
     return value
 
 
@@ -177,11 +197,7 @@ def _parse(raw: Any) -> ParsedMessage | ParseFailure:
     data = _decode(raw)
     if isinstance(data, ParseFailure):
         return data
-    mid = _str_or_none(data.get("message_id"))
-    mtype_raw = _str_or_none(data.get("message_type"))
-    sender = data.get("sender")
-    sender_id = _str_or_none(sender.get("principal_id")) if isinstance(sender, dict) else None
-    sid = _str_or_none(data.get("session_id"))
+    mid, mtype_raw, sender_id, sid = _readable(data)
 
     def fail(code: ErrorCode, text: str) -> ParseFailure:
         return ParseFailure(code, text, mid, mtype_raw, sender_id, sid)

@@ -370,3 +370,18 @@ def test_open_enumerations_accept_unknown_values_a2() -> None:
     ok(envelope("HEARTBEAT", sender={"principal_id": "bot:1", "principal_type": "bot", "sender_instance_id": "1"}))
     close = dict(VALID["SESSION_CLOSE"], reason="maintenance_window")
     assert not isinstance(parse_payload("SESSION_CLOSE", close), ParseFailure)
+
+
+def test_unpaired_surrogate_escapes_are_refused_but_pairs_are_fine() -> None:
+    bad = json.dumps(envelope("HEARTBEAT", {"status": "idle", "summary": "\ud800"}))
+    assert "\\ud800" in bad
+    f = failure(bad)
+    assert f.code == ErrorCode.MALFORMED_MESSAGE and "surrogate" in f.description
+    assert (f.refers_to, f.message_type, f.sender_id, f.session_id) == ("m-1", "HEARTBEAT", "agent:a", "s1")
+    good = ok(json.dumps(envelope("HEARTBEAT", {"status": "idle", "summary": "ok \U0001f600 C:\\ud"})))
+    assert good.payload.dump()["summary"] == "ok \U0001f600 C:\\ud"
+
+
+def test_decode_failures_still_name_the_message() -> None:
+    f = failure(json.dumps(nested(MAX_DEPTH + 1)))
+    assert (f.message_type, f.sender_id, f.session_id) == ("HEARTBEAT", "agent:a", "s1")
