@@ -46,17 +46,17 @@ class Envelope(BaseModel):
     extensions: dict[str, Any] | None = None
 
 
-_last_second: list[Any] = [None, ""]  # (whole second, "YYYY-MM-DDTHH:MM:SS"): one entry is enough
+_last_second: tuple[int, str] = (-(1 << 62), "")  # (whole second, "YYYY-MM-DDTHH:MM:SS")
 
 
 def format_ts(now: float) -> str:
     """RFC 3339 UTC with microseconds and a ``Z`` suffix."""
-    micros = round(now * 1_000_000)
-    second, frac = divmod(micros, 1_000_000)
-    cached = _last_second
+    global _last_second
+    second, frac = divmod(round(now * 1_000_000), 1_000_000)
+    cached = _last_second  # one tuple, replaced whole: safe to share between threads
     if cached[0] != second:
-        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        cached[0], cached[1] = second, prefix  # two plain stores; a stale pair is never read
+        cached = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+        _last_second = cached
     return f"{cached[1]}.{frac:06d}Z"
 
 
@@ -69,7 +69,7 @@ def parse_ts(text: Any) -> float | None:
         return None
     try:
         return datetime.fromisoformat(text.upper()).timestamp()  # 3.11+: "Z" and any fraction length
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 import json
 import typing
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridge.protocol import (
     COORDINATOR_ONLY_TYPES,
@@ -21,7 +24,7 @@ from bridge.protocol import (
     parse_payload,
     payloads,
 )
-from bridge.protocol.envelope import build_envelope
+from bridge.protocol.envelope import build_envelope, format_ts, parse_ts
 from bridge.protocol.parse import MAX_DEPTH, MAX_FRAME_BYTES
 from bridge.protocol.payloads import ConflictReport, IntentAnnounce, IntentDeferred
 
@@ -385,3 +388,13 @@ def test_unpaired_surrogate_escapes_are_refused_but_pairs_are_fine() -> None:
 def test_decode_failures_still_name_the_message() -> None:
     f = failure(json.dumps(nested(MAX_DEPTH + 1)))
     assert (f.message_type, f.sender_id, f.session_id) == ("HEARTBEAT", "agent:a", "s1")
+
+
+@settings(max_examples=300)
+@given(st.floats(min_value=-2e9, max_value=4e9, allow_nan=False))
+def test_format_ts_round_trips_to_the_microsecond(now: float) -> None:
+    text = format_ts(now)
+    assert text.endswith("Z") and len(text) == 27
+    back = parse_ts(text)
+    assert back is not None and abs(back - now) <= 1e-6 + abs(now) * 1e-15
+    assert text == datetime.fromtimestamp(round(now * 1e6) / 1e6, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
