@@ -87,7 +87,6 @@ async def test_heartbeats_keep_an_idle_clients_intents_alive(tmp_path: Path) -> 
         off()
         assert suspended == []
         assert watch.view.intents["slow"]["state"] == "ACTIVE"
-        assert watch.coordinator_available and idle.coordinator_available
 
 
 async def test_silent_coordinator_is_declared_unavailable_then_available(tmp_path: Path) -> None:
