@@ -75,6 +75,7 @@ class Sidecar:
         self.lookup = lookup
         self.hosts: dict[str, SessionHost] = {}
         self.pending: set[Conn] = set()  # every open connection, admitted or not
+        self.shut = False
         self.server: Server | None = None
         self.stopping = asyncio.Event()
         self.idle_since = time.monotonic()
@@ -312,6 +313,9 @@ class Sidecar:
     async def shutdown(self) -> None:
         """Clean stop: no new connections, final snapshots, every socket closed with a reason.
         Sessions stay resumable: no SESSION_CLOSE is sent (see docs/protocol.md, Sidecar decisions)."""
+        if self.shut:
+            return
+        self.shut = True
         if self.server is not None:
             self.server.close(close_connections=False)
         for host in self.hosts.values():

@@ -172,6 +172,7 @@ async def test_open_profile_refuses_a_public_address(tmp_path: Path) -> None:
         await serve_sidecar(ServerConfig(host="0.0.0.0", data_dir=tmp_path))
     running = await serve_sidecar(ServerConfig(host="127.0.0.1", data_dir=tmp_path / "ok"))
     await running.stop()
+    await running.stop()  # stopping twice is harmless
 
 
 async def test_listed_origin_is_accepted_and_others_refused(tmp_path: Path) -> None:
