@@ -126,6 +126,11 @@ class SessionClient(Actions):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def _spawn(self, coro: Any) -> None:
+        """Start a background task, forgetting finished ones (a long flapping run stays small)."""
+        self._tasks = [t for t in self._tasks if not t.done()]
+        self._tasks.append(asyncio.get_running_loop().create_task(coro))
+
     def _set_state(self, state: str, **extra: Any) -> None:
         """Record a connection state and tell subscribers (`_CONNECTION` notice)."""
         self.state = state
@@ -173,7 +178,7 @@ class SessionClient(Actions):
         # later `_CONNECTION` notice as a change (reconnecting / connected / closed)
         self.state = self.view.connection = "connecting"
         info = await asyncio.wait_for(self._join(), timeout)
-        self._tasks.append(asyncio.get_running_loop().create_task(self._heartbeats()))
+        self._spawn(self._heartbeats())
         return info
 
     async def _open(self) -> ClientConnection:
@@ -218,7 +223,7 @@ class SessionClient(Actions):
         self.backoff.up(time.monotonic())
         self.connected.set()
         self._coordinator_heard()  # SESSION_INFO is proof of life; start the silence timer
-        self._tasks.append(asyncio.get_running_loop().create_task(self._reader(ws)))
+        self._spawn(self._reader(ws))
         self._publish(msg)
         return msg
 
@@ -252,7 +257,7 @@ class SessionClient(Actions):
             self._set_state("closed" if self._closing else "disconnected")
             return
         self._set_state("reconnecting")
-        self._tasks.append(asyncio.get_running_loop().create_task(self._reconnect()))
+        self._spawn(self._reconnect())
 
     async def _reconnect(self) -> None:
         """Rejoin with the same sender_instance_id and a continuing Lamport clock (digest 5.2).
@@ -348,6 +353,8 @@ class SessionClient(Actions):
 
     async def request(self, mtype: str, payload: dict[str, Any], timeout: float = 10.0) -> Reply:
         """Send and wait for the coordinator's answer to this very message."""
+        if self._closing and mtype != "GOODBYE":
+            return Reply(False, error_code="CLOSED", description="this client was closed")
         if self.ws is None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.connected.wait(), timeout)
@@ -393,14 +400,20 @@ class SessionClient(Actions):
 
         return off
 
-    async def events(self) -> AsyncIterator[dict[str, Any]]:
-        """`async for msg in c.events():` every message and notice from now on."""
+    def events(self) -> AsyncIterator[dict[str, Any]]:
+        """`async for msg in c.events():` every message and notice from the call on (the
+        subscription starts here, not at the first iteration, so nothing in between is missed).
+        Leaving the loop (or `aclose()`) unsubscribes."""
         q = self.subscribe()
-        try:
-            while True:
-                yield await q.get()
-        finally:
-            self.unsubscribe(q)
+
+        async def stream() -> AsyncIterator[dict[str, Any]]:
+            try:
+                while True:
+                    yield await q.get()
+            finally:
+                self.unsubscribe(q)
+
+        return stream()
 
     def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float) -> asyncio.Task[dict[str, Any]]:
         """The next inbound message for which `predicate` is true (asyncio.TimeoutError otherwise).

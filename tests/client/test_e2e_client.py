@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bridge.client import SessionClient
+from bridge.client import JoinRefused, SessionClient
 from tests.support.sidecar import sidecar, start_sidecar
 
 pytestmark = pytest.mark.e2e
@@ -153,3 +153,39 @@ async def test_reconnect_after_restart_keeps_intents_active_and_reports_states(t
         await a.close()
         await sc.stop()
     assert a.state == "closed" and states[-1] == "closed"
+    after = await a.announce("too late", ["t.py"], timeout=WAIT)  # fails at once, no wait
+    assert not after.ok and after.code == "CLOSED"
+
+
+async def test_unreachable_coordinator_is_a_typed_refusal() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port that was free a moment ago and has no listener now
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    c = SessionClient(f"ws://127.0.0.1:{port}", "agent:x", session_id=SID, reconnect=False)
+    with pytest.raises(JoinRefused) as info:
+        await c.connect(timeout=WAIT)
+    assert info.value.code == "UNREACHABLE"
+
+
+async def test_events_iterator_and_on_event_see_the_same_messages(tmp_path: Path) -> None:
+    async with sidecar("--session-id", SID, data_dir=tmp_path) as sc, client(sc.url, "agent:a") as a:
+        got: list[str] = []
+        off = a.on_event(lambda m: got.append(m.get("message_id", "")) if m.get("message_type") == "INTENT_ANNOUNCE" else None)
+        stream = a.events()
+
+        async def first_announce() -> dict[str, Any]:
+            async for m in stream:
+                if m.get("message_type") == "INTENT_ANNOUNCE":
+                    return m
+            raise AssertionError("stream ended")
+
+        reading = asyncio.ensure_future(first_announce())
+        reply = await a.announce("e", ["e.py"], intent_id="ev")
+        m = await asyncio.wait_for(reading, WAIT)
+        assert m["message_id"] == reply.request_id and got == [reply.request_id]
+        off()
+        assert (await a.withdraw("ev")).ok
+        assert got == [reply.request_id]
+        await stream.aclose()
