@@ -106,7 +106,12 @@ class Dashboard(App[int]):
         return self.screen_stack[0].query_one(kind)
 
     def live_screen(self) -> bool:
-        return bool(self.screen_stack) and self.screen_stack[0].is_attached and not self._closing_down
+        """The main screen still holds its widgets (false while the app is shutting down, when
+        timers and late messages can still fire after the widgets are gone)."""
+        if self._closing_down or not self.screen_stack:
+            return False
+        main = self.screen_stack[0]
+        return main.is_attached and bool(main.query(IntentTable))
 
     @property
     def view(self) -> SessionView:
