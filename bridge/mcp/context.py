@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +25,11 @@ def principal_from_env(client_name: str | None = None) -> str:
     return agent_principal(client_name)
 
 
+def identity_is_explicit() -> bool:
+    """True when the environment names the agent (then the MCP client's name is not used)."""
+    return bool(os.environ.get("MPAC_PRINCIPAL_ID") or os.environ.get("MPAC_AGENT_NAME"))
+
+
 @dataclass
 class ToolContext:
     repo: Repo | None
@@ -33,6 +40,8 @@ class ToolContext:
     session_id: str | None = None
     client: SessionClient | None = None
     goodbye: str = "withdraw"
+    explicit_identity: bool = True
+    on_connect: list[Callable[[SessionClient], None]] = field(default_factory=list)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
@@ -48,12 +57,20 @@ class ToolContext:
         return cls(
             repo=repo,
             principal_id=principal_from_env(),
-            roles=roles,
+            roles=roles or ["contributor"],
             url=url,
             token=os.environ.get("MPAC_COORDINATOR_TOKEN"),
             session_id=os.environ.get("MPAC_SESSION_ID"),
             goodbye=os.environ.get("MPAC_GOODBYE_DISPOSITION", "withdraw"),
+            explicit_identity=identity_is_explicit(),
         )
+
+    def adopt_client_name(self, name: str | None) -> None:
+        """Use the MCP client's name (clientInfo) as identity, unless the environment named one
+        or the participant already joined under another name."""
+        if name and not self.explicit_identity and self.client is None:
+            self.principal_id = principal_from_env(name)
+            self.explicit_identity = True  # decided once
 
     def check_repo(self, repo_path: str | None) -> Repo:
         """The repository; a `repo_path` naming another repository is refused (one server, one repo)."""
@@ -70,25 +87,50 @@ class ToolContext:
         return self.repo
 
     async def connected(self) -> SessionClient:
-        """The joined client, connecting (and starting the repo's sidecar) on first use."""
+        """The joined client, connecting (and starting the repo's sidecar) on first use. In local
+        mode a client stuck reconnecting to a sidecar that is gone follows the repository's new one."""
         async with self._lock:
-            if self.client is not None and self.client.state != "closed":
-                if self.client.ws is None:
-                    await asyncio.wait_for(self.client.connected.wait(), 10)
-                return self.client
+            client = self.client
+            if client is not None and client.state != "closed":
+                if client.ws is not None:
+                    return client
+                if self.url is None and self.repo is not None:
+                    info = await asyncio.to_thread(ensure_sidecar, self.repo)
+                    if info.url != client.url:  # the sidecar restarted on another port: join it
+                        log.info("sidecar moved to %s; rejoining there", info.url)
+                        with contextlib.suppress(Exception):
+                            await client.abort()
+                        self.client = None
+                        return await self._join(info.url, info.session_id)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(client.connected.wait(), 10)
+                if client.ws is None:
+                    raise ToolFailure(f"lost the coordinator at {client.url} and could not reconnect within 10 s; try again")
+                return client
             url, session_id = self.url, self.session_id
             if url is None:
                 if self.repo is None:
                     raise ToolFailure("no repository and no MPAC_COORDINATOR_URL: nothing to coordinate")
-                info = await asyncio.to_thread(ensure_sidecar, self.repo)
+                try:
+                    info = await asyncio.to_thread(ensure_sidecar, self.repo)
+                except Exception as exc:
+                    raise ToolFailure(f"cannot start the repository's sidecar: {exc}") from None
                 url, session_id = info.url, info.session_id
-            client = SessionClient(url, self.principal_id, session_id=session_id, roles=self.roles, token=self.token)
+            return await self._join(url, session_id)
+
+    async def _join(self, url: str, session_id: str | None) -> SessionClient:
+        client = SessionClient(url, self.principal_id, session_id=session_id, roles=self.roles, token=self.token)
+        try:
+            await client.connect()
+        except Exception as exc:
+            raise ToolFailure(f"cannot join the coordinator at {url}: {exc}") from None
+        self.client = client
+        for hook in list(self.on_connect):
             try:
-                await client.connect()
-            except Exception as exc:
-                raise ToolFailure(f"cannot join the coordinator at {url}: {exc}") from None
-            self.client = client
-            return client
+                hook(client)
+            except Exception:
+                log.exception("on_connect hook failed")
+        return client
 
     async def close(self) -> None:
         if self.client is not None:

@@ -117,6 +117,7 @@ class ClaimResult(BaseModel):
         description="approved: the task is yours (new_intent_id); pending: an owner or arbiter must approve; rejected/error: see message"
     )
     new_intent_id: str | None = None
+    claim_id: str | None = Field(None, description="the claim; an owner or arbiter approves it by this id")
     message: str = ""
 
 

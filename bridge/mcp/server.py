@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
@@ -25,6 +27,7 @@ from bridge.mcp.models import (
     WaitResult,
     WhoResult,
 )
+from bridge.mcp.notify import STATE_URI, StateNotifier
 from bridge.workspace import PathRefused
 
 INSTRUCTIONS = """\
@@ -51,6 +54,7 @@ Never edit a file another principal holds, and never bypass a "stale" or "blocke
 """
 
 T = TypeVar("T")
+log = logging.getLogger("mpac.mcp")
 
 
 async def _run(call: Awaitable[T]) -> T:
@@ -60,16 +64,45 @@ async def _run(call: Awaitable[T]) -> T:
         raise ToolError(str(exc)) from None
 
 
-def build_server(ctx: ToolContext) -> MCPServer:
+def _client_name(rctx: Any) -> str | None:
+    """The MCP client's name: from `initialize` (handshake era) or the session's client info."""
+    with contextlib.suppress(Exception):
+        if rctx.method == "initialize":
+            return str((rctx.params or {})["clientInfo"]["name"])
+    with contextlib.suppress(Exception):
+        return str(rctx.session.client_params.client_info.name)
+    return None
+
+
+def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
+    """The MCPServer for `ctx`. With `connect_early`, the participant joins in the background right
+    after the MCP client introduced itself, so the first tool call does not pay for it."""
+    background: list[asyncio.Task[Any]] = []
+
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[None]:
         try:
             yield
         finally:  # GOODBYE with the configured disposition, on the loop the client lives on
+            notifier.stop()
+            for task in background:
+                task.cancel()
             with contextlib.suppress(Exception):
                 await ctx.close()
 
     mcp = MCPServer("mpac-bridge", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan)
+    notifier = StateNotifier(mcp)
+    ctx.on_connect.append(notifier.attach)
+
+    async def introduce(rctx: Any, call_next: Any) -> Any:
+        result = await call_next(rctx)
+        if ctx.client is None and not background:
+            ctx.adopt_client_name(_client_name(rctx))
+            if connect_early:
+                background.append(asyncio.get_running_loop().create_task(_connect_quietly(ctx)))
+        return result
+
+    mcp._lowlevel_server.middleware.append(introduce)
 
     @mcp.tool()
     async def who_is_working(repo_path: str | None = Field(None, description="repository path; default: the server's repository")) -> WhoResult:
@@ -194,13 +227,18 @@ def build_server(ctx: ToolContext) -> MCPServer:
         """Claim a suspended task. approved: it is yours; pending: an owner or arbiter must approve."""
         return await _run(tools.take_over_task(ctx, original_intent_id, new_objective, files, original_principal_id, justification))
 
-    @mcp.resource("mpac://session/state", mime_type="application/json")
+    @mcp.resource(STATE_URI, mime_type="application/json")
     async def session_state() -> str:
         """The live session state (participants, intents, conflicts, committed targets)."""
         client = await ctx.connected()
         return json.dumps(client.view.summary(), default=str)
 
+    mcp.notifier = notifier  # type: ignore[attr-defined]  # for tests and the bench
     return mcp
 
 
-ToolFn = Callable[..., Awaitable[Any]]
+async def _connect_quietly(ctx: ToolContext) -> None:
+    try:
+        await ctx.connected()
+    except Exception as exc:  # the first tool call reports it properly
+        log.info("early connect failed: %s", exc)

@@ -185,14 +185,37 @@ async def _simple(client: SessionClient, mtype: str, payload: dict[str, Any]) ->
     return SimpleResult(status=status, message=f"{reply.error_code}: {reply.description}")
 
 
+def _unknown_intent(client: SessionClient, intent_id: str) -> SimpleResult | None:
+    """An error result when `intent_id` is not one of this principal's live intents."""
+    intent = client.view.intents.get(intent_id)
+    if intent is None:
+        mine = [i["intent_id"] for i in client.view.intents_of(client.principal_id)]
+        return SimpleResult(status="error", message=f"no live intent {intent_id!r}; your live intents: {mine or 'none'} "
+                                                    "(list_my_tasks)")
+    if intent.get("principal_id") != client.principal_id:
+        return SimpleResult(status="error", message=f"{intent_id} belongs to {intent.get('principal_id')}, not to you")
+    return None
+
+
+def _unknown_conflict(client: SessionClient, conflict_id: str) -> SimpleResult | None:
+    if conflict_id not in client.view.conflicts:
+        return SimpleResult(status="error", message=f"no open conflict {conflict_id!r}; open conflicts: "
+                                                    f"{sorted(client.view.conflicts) or 'none'} (who_is_working)")
+    return None
+
+
 async def yield_task(ctx: ToolContext, intent_id: str, reason: str | None = None) -> SimpleResult:
     client = await ctx.connected()
+    if (bad := _unknown_intent(client, intent_id)) is not None:
+        return bad
     return await _simple(client, "INTENT_WITHDRAW", {"intent_id": intent_id, **({"reason": reason} if reason else {})})
 
 
 async def update_task(ctx: ToolContext, intent_id: str, objective: str | None = None, files: list[str] | None = None,
                       ttl_sec: float | None = None) -> SimpleResult:
     client = await ctx.connected()
+    if (bad := _unknown_intent(client, intent_id)) is not None:
+        return bad
     payload: dict[str, Any] = {"intent_id": intent_id}
     if objective:
         payload["objective"] = objective
@@ -230,12 +253,16 @@ async def wait_for_files(ctx: ToolContext, files: list[str], timeout_sec: float 
 
 async def ack_conflict(ctx: ToolContext, conflict_id: str, ack_type: str = "seen") -> SimpleResult:
     client = await ctx.connected()
+    if (bad := _unknown_conflict(client, conflict_id)) is not None:
+        return bad
     return await _simple(client, "CONFLICT_ACK", {"conflict_id": conflict_id, "ack_type": ack_type})
 
 
 async def escalate_conflict(ctx: ToolContext, conflict_id: str, reason: str, escalate_to: str | None = None,
                             context: str | None = None) -> SimpleResult:
     client = await ctx.connected()
+    if (bad := _unknown_conflict(client, conflict_id)) is not None:
+        return bad
     target = escalate_to
     if target is None:
         arbiters = [p for p, q in sorted(client.view.participants.items()) if {"arbiter", "owner"} & set(q.get("roles") or [])
@@ -250,6 +277,8 @@ async def escalate_conflict(ctx: ToolContext, conflict_id: str, reason: str, esc
 async def resolve_conflict(ctx: ToolContext, conflict_id: str, decision: str, rationale: str = "",
                            outcome: dict[str, Any] | None = None) -> SimpleResult:
     client = await ctx.connected()
+    if (bad := _unknown_conflict(client, conflict_id)) is not None:
+        return bad
     payload: dict[str, Any] = {"conflict_id": conflict_id, "decision": decision, "rationale": rationale or decision}
     if outcome:
         payload["outcome"] = outcome
@@ -278,11 +307,11 @@ async def take_over_task(ctx: ToolContext, original_intent_id: str, new_objectiv
         return ClaimResult(status="rejected", message=f"{reply.error_code}: {reply.description}")
     if reply.message and reply.message.get("message_type") == "INTENT_CLAIM":
         status_watch.cancel()
-        return ClaimResult(status="pending", new_intent_id=new_id, message="waiting for an owner or arbiter to approve the takeover")
+        return ClaimResult(status="pending", new_intent_id=new_id, claim_id=claim["claim_id"], message="waiting for an owner or arbiter to approve the takeover")
     decision = reply.payload.get("decision")
     if decision == "approved":
         status_watch.cancel()
-        return ClaimResult(status="approved", new_intent_id=new_id, message=f"{original_intent_id} is yours as {new_id}")
+        return ClaimResult(status="approved", new_intent_id=new_id, claim_id=claim["claim_id"], message=f"{original_intent_id} is yours as {new_id}")
     status_watch.cancel()
     return ClaimResult(status="rejected", message=str(reply.payload.get("reason", decision)))
 
