@@ -25,7 +25,8 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 soak: $(STAMP)
-	$(BIN)/python -m pytest -m slow -o addopts='-q'
+	$(BIN)/python -m pytest -m slow -o addopts='-q' -s
+	MPAC_FUZZ_EXAMPLES=3000 $(BIN)/python -m pytest -o addopts='-q' -s tests/reliability/test_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/mpac-bridge bench

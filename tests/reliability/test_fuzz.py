@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from websockets.sync.client import connect
 from tests.protocol.examples import VALID, envelope
 
 SID = "fuzz"
+EXAMPLES = int(os.environ.get("MPAC_FUZZ_EXAMPLES", "300"))  # `make soak` raises it
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
@@ -75,7 +77,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     proc.wait(timeout=15)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
 @given(frame=frames)
 def test_every_frame_gets_an_answer_and_the_sidecar_survives(live: Live, frame: str) -> None:
     try:
