@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bridge.bench.cli", "Measure the coordinator, the wire, the MCP server and start-up times."),
     "hook": ("bridge.hooks.cli", "Claude Code hook commands (PreToolUse / PostToolUse guards)."),
     "guard": ("bridge.hooks.guard_cli", "Install, remove or inspect the git pre-commit guard."),
+    "transcript": ("bridge.store.cli_transcript", "Verify an audit transcript's hash chain, or export it in causal order."),
 }
 
 

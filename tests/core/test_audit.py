@@ -60,3 +60,22 @@ def test_restored_coordinator_continues_the_chain(tmp_path: Path) -> None:
     twin.handle(msg("INTENT_WITHDRAW", "agent:a", {"intent_id": "i1"}), T0 + 1)
     writer.close()
     assert verify_file(path).ok
+
+
+def test_transcript_command_verifies_exports_and_names_the_broken_line(tmp_path: Path, capsys) -> None:
+    from bridge.cli import main
+
+    path = tmp_path / "s1.jsonl"
+    run_session(path)
+    assert main(["transcript", "verify", str(path)]) == 0
+    assert "intact" in capsys.readouterr().out
+    out = tmp_path / "export.json"
+    assert main(["transcript", "export", str(path), "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["session_id"] == "s1" and len(doc["messages"]) >= 4
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b"agent:", b"agent;", 1)
+    path.write_bytes(b"".join(lines))
+    assert main(["transcript", "verify", str(path)]) == 1
+    assert "BROKEN at line 3" in capsys.readouterr().out
+    assert main(["transcript", "verify", str(tmp_path / "missing.jsonl")]) == 2
