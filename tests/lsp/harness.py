@@ -19,6 +19,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES
 
 WAIT = 20.0
+SESSION = "lsp-test"  # the session of the end-to-end fixtures (conftest.py)
+FILES = {"src/app.py": "print('app')\n", "src/util.py": "X = 1\n"}
 ME = "human:ann@editor"
 
 

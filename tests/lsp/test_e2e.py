@@ -3,43 +3,16 @@ simulated agent (SessionClient) acting in the same session."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
 
 from bridge.client import SessionClient
-from tests.lsp.harness import ME, WAIT, Editor, make_repo
-from tests.support.sidecar import RunningSidecar, start_sidecar
+from tests.lsp.harness import FILES, ME, SESSION, WAIT, Editor
+from tests.support.sidecar import RunningSidecar
 
 pytestmark = pytest.mark.e2e
-SESSION = "lsp-test"
-FILES = {"src/app.py": "print('app')\n", "src/util.py": "X = 1\n"}
-
-
-@pytest.fixture
-async def sidecar(tmp_path: Path) -> AsyncIterator[RunningSidecar]:
-    sc = await start_sidecar("--session-id", SESSION, data_dir=tmp_path / "data")
-    try:
-        yield sc
-    finally:
-        await sc.stop()
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo", FILES)
-
-
-@pytest.fixture
-async def agent(sidecar: RunningSidecar) -> AsyncIterator[SessionClient]:
-    c = SessionClient(sidecar.url, "agent:bob", session_id=SESSION, display_name="bob")
-    await c.connect()
-    try:
-        yield c
-    finally:
-        await c.close()
 
 
 async def open_editor(repo: Path, sidecar: RunningSidecar, **options: object) -> Editor:

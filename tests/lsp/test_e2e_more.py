@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,36 +12,10 @@ from lsprotocol import types
 
 from bridge.client import SessionClient
 from bridge.workspace import find_repo, read_runtime, runtime_path
-from tests.lsp.harness import ME, WAIT, Editor, make_repo
-from tests.support.sidecar import RunningSidecar, start_sidecar
+from tests.lsp.harness import ME, SESSION, WAIT, Editor
+from tests.support.sidecar import RunningSidecar
 
 pytestmark = pytest.mark.e2e
-SESSION = "lsp-more"
-FILES = {"src/app.py": "print('app')\n", "src/util.py": "X = 1\n"}
-
-
-@pytest.fixture
-async def sidecar(tmp_path: Path) -> AsyncIterator[RunningSidecar]:
-    sc = await start_sidecar("--session-id", SESSION, data_dir=tmp_path / "data")
-    try:
-        yield sc
-    finally:
-        await sc.stop()
-
-
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    return make_repo(tmp_path / "repo", FILES)
-
-
-@pytest.fixture
-async def agent(sidecar: RunningSidecar) -> AsyncIterator[SessionClient]:
-    c = SessionClient(sidecar.url, "agent:bob", session_id=SESSION, display_name="bob")
-    await c.connect()
-    try:
-        yield c
-    finally:
-        await c.close()
 
 
 async def editor(repo: Path, sidecar: RunningSidecar, caps: str = "neovim", **options: object) -> Editor:
