@@ -9,6 +9,7 @@ matches zero or more whole segments; `**` inside a longer segment (`a**b`) acts 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 WILD = frozenset("*?")
@@ -28,9 +29,9 @@ def literal_prefix(pattern: str) -> str:
     return "/".join(out)
 
 
-@lru_cache(maxsize=65536)
-def _seg_meet(a: str, b: str) -> bool:
-    """Can one segment string match both segment patterns `a` and `b`?"""
+def _languages_meet(a: Sequence[str], b: Sequence[str], star: str, meet: Callable[[str, str], bool]) -> bool:
+    """Can one word match both patterns `a` and `b`? `star` stands for any run of items and `meet`
+    decides whether two other items can match the same item (memoised search over both positions)."""
     memo: dict[tuple[int, int], bool] = {}
 
     def go(i: int, j: int) -> bool:
@@ -39,11 +40,11 @@ def _seg_meet(a: str, b: str) -> bool:
             return memo[key]
         if i == len(a) and j == len(b):
             res = True
-        elif i < len(a) and a[i] == "*":
+        elif i < len(a) and a[i] == star:
             res = go(i + 1, j) or (j < len(b) and go(i, j + 1))
-        elif j < len(b) and b[j] == "*":
+        elif j < len(b) and b[j] == star:
             res = go(i, j + 1) or (i < len(a) and go(i + 1, j))
-        elif i < len(a) and j < len(b) and (a[i] == b[j] or a[i] == "?" or b[j] == "?"):
+        elif i < len(a) and j < len(b) and meet(a[i], b[j]):
             res = go(i + 1, j + 1)
         else:
             res = False
@@ -51,32 +52,22 @@ def _seg_meet(a: str, b: str) -> bool:
         return res
 
     return go(0, 0)
+
+
+def _char_meet(x: str, y: str) -> bool:
+    return x == y or x == "?" or y == "?"
+
+
+@lru_cache(maxsize=65536)
+def _seg_meet(a: str, b: str) -> bool:
+    """Can one segment string match both segment patterns `a` and `b`?"""
+    return _languages_meet(a, b, "*", _char_meet)
 
 
 @lru_cache(maxsize=65536)
 def globs_intersect(a: str, b: str) -> bool:
     """True when some path matches both patterns (a plain path is a pattern without wildcards)."""
-    sa, sb = tuple(a.split("/")), tuple(b.split("/"))
-    memo: dict[tuple[int, int], bool] = {}
-
-    def go(i: int, j: int) -> bool:
-        key = (i, j)
-        if key in memo:
-            return memo[key]
-        if i == len(sa) and j == len(sb):
-            res = True
-        elif i < len(sa) and sa[i] == "**":
-            res = go(i + 1, j) or (j < len(sb) and go(i, j + 1))
-        elif j < len(sb) and sb[j] == "**":
-            res = go(i, j + 1) or (i < len(sa) and go(i + 1, j))
-        elif i < len(sa) and j < len(sb) and _seg_meet(sa[i], sb[j]):
-            res = go(i + 1, j + 1)
-        else:
-            res = False
-        memo[key] = res
-        return res
-
-    return go(0, 0)
+    return _languages_meet(a.split("/"), b.split("/"), "**", _seg_meet)
 
 
 @lru_cache(maxsize=65536)
