@@ -1,0 +1,80 @@
+"""Resource-updated notifications for `mpac://session/state`, driven by the client's events.
+
+Two delivery paths, because MCP clients of both eras exist:
+- 2026-07-28 clients open `subscriptions/listen`; we publish a ResourceUpdated on the server's bus.
+- earlier clients send `resources/subscribe`; we remember their session and send
+  `notifications/resources/updated` to it.
+Bursts of coordinator messages are coalesced into one notification."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import mcp_types as types
+from mcp.server.mcpserver import MCPServer
+from mcp.shared.subscriptions import ResourceUpdated
+
+from bridge.client import SessionClient
+
+log = logging.getLogger("mpac.mcp")
+STATE_URI = "mpac://session/state"
+QUIET = {"HEARTBEAT", "COORDINATOR_STATUS"}  # liveness chatter does not change what the resource shows
+
+
+class StateNotifier:
+    """Forwards view changes of the connected client as resource-updated notifications."""
+
+    def __init__(self, server: MCPServer) -> None:
+        self.server = server
+        self.sessions: dict[int, Any] = {}  # legacy subscribers, by id(session)
+        self.sent = 0
+        self._task: asyncio.Task[None] | None = None
+        low = server._lowlevel_server  # the documented seam for extra request handlers
+        low.add_request_handler("resources/subscribe", types.SubscribeRequestParams, self._subscribe)
+        low.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, self._unsubscribe)
+
+    async def _subscribe(self, ctx: Any, params: types.SubscribeRequestParams) -> dict[str, Any]:
+        if str(params.uri) == STATE_URI:
+            self.sessions[id(ctx.session)] = ctx.session
+        return {}
+
+    async def _unsubscribe(self, ctx: Any, params: types.UnsubscribeRequestParams) -> dict[str, Any]:
+        if str(params.uri) == STATE_URI:
+            self.sessions.pop(id(ctx.session), None)
+        return {}
+
+    def attach(self, client: SessionClient) -> None:
+        """Start forwarding this client's events (called when the participant joins)."""
+        if self._task is not None:
+            self._task.cancel()
+        self._task = asyncio.get_running_loop().create_task(self._forward(client))
+
+    async def _forward(self, client: SessionClient) -> None:
+        q = client.subscribe()
+        try:
+            while True:
+                changed = (await q.get()).get("message_type") not in QUIET
+                while not q.empty():  # coalesce a burst into one notification
+                    quiet = q.get_nowait().get("message_type") in QUIET  # always drain, even once changed
+                    changed = changed or not quiet
+                if changed:
+                    await self.notify()
+        finally:
+            client.unsubscribe(q)
+
+    async def notify(self) -> None:
+        self.sent += 1
+        with contextlib.suppress(Exception):
+            await self.server._subscriptions.publish(ResourceUpdated(uri=STATE_URI))
+        for key, session in list(self.sessions.items()):
+            try:
+                await session.send_resource_updated(STATE_URI)
+            except Exception:  # the MCP client went away
+                self.sessions.pop(key, None)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
