@@ -98,4 +98,13 @@ def print_tables(report: dict[str, Any]) -> None:
         con.print(f"startup: sidecar process → SESSION_INFO {s['sidecar_to_session_info_ms']:.0f} ms"
                   + (f"; MCP initialize {s['mcp_initialize_ms']:.0f} ms" if "mcp_initialize_ms" in s else ""))
     if "mcp" in report:
-        con.print(f"mcp: {json.dumps(report['mcp'])[:400]}")
+        mc = report["mcp"]
+        if "skipped" in mc:
+            con.print(f"mcp: skipped ({mc['skipped']})")
+            return
+        t = Table(title=f"mcp: warm tool calls through a real stdio session (initialize {mc['initialize_ms']:.0f} ms)")
+        for col in ("tool", "p50 ms", "p99 ms", "calls"):
+            t.add_column(col, justify="left" if col == "tool" else "right")
+        for name, r in mc["tools"].items():
+            t.add_row(name, f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", str(r["calls"]))
+        con.print(t)
