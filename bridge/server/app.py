@@ -294,6 +294,7 @@ class Sidecar:
             process_request=self.process_request,
             max_size=self.cfg.max_frame,
             ssl=self.ssl_context(),
+            compression="deflate" if self.cfg.compress else None,
             ping_interval=20,
             ping_timeout=20,
         )

@@ -45,6 +45,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                      help="connections per session; more are refused with HTTP 503 (default 256)")
     lim.add_argument("--send-queue-limit", "--send-queue", dest="send_queue", type=int, default=1024, metavar="N",
                      help="outbound messages queued per connection before a slow client is cut off (default 1024)")
+    lim.add_argument("--compress", action="store_true",
+                     help="offer permessage-deflate to clients; off by default: frames are small and each broadcast would "
+                          "be compressed once per client, which costs more CPU than it saves except on slow links")
     lim.add_argument("--idle-timeout", type=float, default=None, metavar="SEC",
                      help="exit after this many seconds with no connected participant; 0 = never "
                           "(default 1800 with --workspace, else 0)")
@@ -140,6 +143,7 @@ async def _main(args: argparse.Namespace) -> int:
         allow_origins=args.allow_origin, allow_open_network=args.allow_open_network,
         idle_timeout=idle_timeout, max_frame=args.max_frame, rate_per_sec=args.rate,
         rate_burst=args.rate * 2, max_connections=args.max_connections, send_queue=args.send_queue,
+        compress=args.compress,
     )
     coord_cfg = CoordinatorConfig(
         security_profile=profile, compliance_profile=args.compliance_profile, execution_model=args.execution_model,

@@ -28,6 +28,7 @@ class ServerConfig:
     rate_burst: float = 400.0
     max_connections: int = 256
     send_queue: int = 1024
+    compress: bool = False  # permessage-deflate (costs CPU per client per broadcast)
     hello_timeout: float = 30.0  # a connection with no admitted HELLO by then is closed
     snapshot_every: int = 5000  # journal entries between snapshots (replay after a crash stays well under a second)
     runtime_file: Path | None = None

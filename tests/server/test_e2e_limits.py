@@ -77,3 +77,12 @@ async def test_rate_limit_is_reported(tmp_path: Path) -> None:
                 seen.append(json.loads(await asyncio.wait_for(ws.recv(), 30)))
         assert any("rate limit" in m["payload"].get("description", "") for m in seen)
         assert exc.value.rcvd is not None and "rate limit" in exc.value.rcvd.reason
+
+
+async def test_compression_is_off_unless_asked_for(tmp_path: Path) -> None:
+    """Frames are small and broadcast to every client: deflating each one per client costs CPU (and
+    mixes attacker text with secrets under TLS), so the sidecar declines it by default."""
+    async with sidecar("--session-id", SID, data_dir=tmp_path / "a") as sc, connect(sc.url) as ws:
+        assert ws.response is not None and "Sec-WebSocket-Extensions" not in ws.response.headers
+    async with sidecar("--session-id", SID, "--compress", data_dir=tmp_path / "b") as sc, connect(sc.url) as ws:
+        assert ws.response is not None and "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
