@@ -61,13 +61,19 @@ def _scratch() -> Path:
     return root
 
 
+def _discard(repo: Path) -> None:
+    """Stop the scratch repository's sidecar (the MCP server starts one as soon as it is
+    initialized), then delete the repository."""
+    subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo)], capture_output=True, timeout=60)
+    shutil.rmtree(repo, ignore_errors=True)
+
+
 def run(calls: int = 30) -> dict[str, Any]:
     repo = _scratch()
     try:
         return asyncio.run(_measure(repo, calls))
     finally:
-        subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo)], capture_output=True, timeout=60)
-        shutil.rmtree(repo, ignore_errors=True)
+        _discard(repo)
 
 
 def initialize_ms() -> float:
@@ -84,4 +90,4 @@ def initialize_ms() -> float:
 
         return statistics.median(asyncio.run(once()) for _ in range(3))
     finally:
-        shutil.rmtree(repo, ignore_errors=True)
+        _discard(repo)
