@@ -197,10 +197,10 @@ def _parse(raw: Any) -> ParsedMessage | ParseFailure:
     data = _decode(raw)
     if isinstance(data, ParseFailure):
         return data
-    mid, mtype_raw, sender_id, sid = _readable(data)
+    mtype_raw = _str_or_none(data.get("message_type"))
 
-    def fail(code: ErrorCode, text: str) -> ParseFailure:
-        return ParseFailure(code, text, mid, mtype_raw, sender_id, sid)
+    def fail(code: ErrorCode, text: str) -> ParseFailure:  # what could be read is only gathered on failure
+        return ParseFailure(code, text, *_readable(data))
 
     if data.get("protocol") != PROTOCOL:
         return fail(ErrorCode.MALFORMED_MESSAGE, "protocol: must be \"MPAC\"")
