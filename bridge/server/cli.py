@@ -56,6 +56,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     pol.add_argument("--unavailability-timeout", type=float, default=90.0, help="silence before a participant's intents are suspended (default 90)")
     pol.add_argument("--resolution-timeout", type=float, default=300.0, help="seconds before an unresolved conflict escalates (default 300)")
     pol.add_argument("--intent-ttl", type=float, default=300.0, help="TTL of intents that give none (default 300)")
+    pol.add_argument("--history-limit", type=int, default=10_000, metavar="N",
+                     help="ended intents, committed operations and closed conflicts remembered per session (for late "
+                          "joiners, references and id reuse checks); memory grows with history up to this cap (default 10000)")
     pol.add_argument("--execution-model", choices=["post_commit", "pre_commit"], default="post_commit", help="default post_commit")
     pol.add_argument("--compliance-profile", choices=["core", "governance"], default="governance", help="default governance")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -123,6 +126,8 @@ async def _main(args: argparse.Namespace) -> int:
     _setup_logging(args.log_level, repo.data_dir / "sidecar.log" if repo is not None else None)
     idle_timeout = args.idle_timeout if args.idle_timeout is not None else (1800.0 if repo is not None else 0.0)
 
+    if args.history_limit < 100:
+        raise ValueError(f"--history-limit {args.history_limit} is too small: at least 100 ended objects must be remembered")
     session_id = session_id or "default"
     if not SESSION_ID.match(session_id):
         raise ValueError(f"invalid session id {session_id!r}")
@@ -149,6 +154,7 @@ async def _main(args: argparse.Namespace) -> int:
         security_profile=profile, compliance_profile=args.compliance_profile, execution_model=args.execution_model,
         heartbeat_interval_sec=args.heartbeat_interval, unavailability_timeout_sec=args.unavailability_timeout,
         resolution_timeout_sec=args.resolution_timeout, default_intent_ttl_sec=args.intent_ttl,
+        history_limit=args.history_limit,
     )
     running = await serve_sidecar(cfg, coord_cfg, tokens=tokens, lookup=lookup)
     port, url = running.port, running.url

@@ -27,7 +27,7 @@ FLAGS = [
     "--tls", "--cert", "--key", "--data-dir", "--idle-timeout", "--log-level", "--allow-open-network",
     "--allow-origin", "--max-frame-bytes", "--max-msgs-per-sec", "--max-connections-per-session",
     "--send-queue-limit", "--heartbeat-interval", "--unavailability-timeout", "--resolution-timeout",
-    "--execution-model", "--compliance-profile",
+    "--execution-model", "--compliance-profile", "--compress", "--history-limit",
 ]
 
 
@@ -40,6 +40,21 @@ def test_help_explains_every_flag() -> None:
     assert out.returncode == 0
     for flag in FLAGS:
         assert flag in out.stdout, flag
+    import argparse
+
+    from bridge.server.cli import configure
+
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    for action in parser._actions:  # every flag the parser knows, including ones added later
+        if action.option_strings and action.dest != "help":
+            assert action.help and len(action.help) > 15, action.option_strings
+            assert action.option_strings[0] in out.stdout, action.option_strings
+
+
+def test_history_limit_too_small_is_refused(tmp_path: Path) -> None:
+    out = sidecar_cli("--history-limit", "5", "--data-dir", str(tmp_path))
+    assert out.returncode == 2 and "--history-limit 5 is too small" in out.stderr
 
 
 def test_tls_without_a_certificate_says_what_to_pass(tmp_path: Path) -> None:
