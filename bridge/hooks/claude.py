@@ -64,13 +64,14 @@ def join(repo: Repo, principal: str) -> QuickClient | None:
     return client
 
 
-def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: float = 900) -> dict[str, Any] | None:
+def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: float = 900,
+                 default_name: str | None = None) -> dict[str, Any] | None:
     """The hook's answer (None = no objection: Claude Code's normal permission flow continues)."""
     found = target_of(event)
     if found is None:
         return None
     repo, rel = found
-    me = agent_principal()
+    me = agent_principal(default_name)
     if os.environ.get("MPAC_BYPASS") == "1":
         client = join(repo, me)
         if client is not None:  # recorded in the coordinator's audit trail as a bypass
@@ -107,12 +108,12 @@ def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: fl
         client.close()
 
 
-def post_tool_use(event: dict[str, Any]) -> None:
+def post_tool_use(event: dict[str, Any], *, default_name: str | None = None) -> None:
     found = target_of(event)
     if found is None:
         return
     repo, rel = found
-    me = agent_principal()
+    me = agent_principal(default_name)
     path = saved_path(repo, rel, me)
     try:
         record = json.loads(path.read_text())

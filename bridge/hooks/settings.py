@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 MATCHER = "Edit|Write|MultiEdit|NotebookEdit"
 
 
-def claude_hook_entries(exe: str, auto_begin: bool = False) -> dict[str, Any]:
-    pre = f"{exe} hook claude-pretooluse" + (" --auto-begin" if auto_begin else "")
+def claude_hook_entries(exe: str, auto_begin: bool = False, name: str | None = None) -> dict[str, Any]:
+    """`name` is the agent name the MCP server falls back to, so a hook acts as the same principal
+    when MPAC_AGENT_NAME is not set in the environment."""
+    tail = f" --default-name {shlex.quote(name)}" if name else ""
+    pre = f"{exe} hook claude-pretooluse" + (" --auto-begin" if auto_begin else "") + tail
     return {
         "PreToolUse": [{"matcher": MATCHER, "hooks": [{"type": "command", "command": pre, "timeout": 10}]}],
-        "PostToolUse": [{"matcher": MATCHER, "hooks": [{"type": "command", "command": f"{exe} hook claude-posttooluse", "timeout": 10}]}],
+        "PostToolUse": [{"matcher": MATCHER, "hooks": [{"type": "command", "command": f"{exe} hook claude-posttooluse{tail}", "timeout": 10}]}],
     }
 
 

@@ -41,10 +41,13 @@ def executable() -> str:
 
 
 def server_entry(client: str, workspace: Path, name: str | None) -> dict[str, Any]:
+    # Claude Code expands ${VAR:-default} in .mcp.json, so `MPAC_AGENT_NAME=reviewer claude` names a
+    # second agent; the hooks get the same default (--default-name), so both sides agree.
+    agent = name or client
     entry: dict[str, Any] = {
         "command": executable(),
         "args": ["mcp", "--workspace", str(workspace.resolve())],
-        "env": {"MPAC_AGENT_NAME": name or client},
+        "env": {"MPAC_AGENT_NAME": f"${{MPAC_AGENT_NAME:-{agent}}}" if client == "claude" else agent},
     }
     if client == "vscode":
         entry["type"] = "stdio"
@@ -83,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         if args.client != "claude":
             print("mpac-bridge setup: --hooks is for Claude Code only", file=sys.stderr)
             return 2
-        return _write_hooks(workspace, args.auto_begin)
+        return _write_hooks(workspace, args.auto_begin, args.name or args.client)
     return 0
 
 
@@ -94,7 +97,7 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _write_hooks(workspace: Path, auto_begin: bool) -> int:
+def _write_hooks(workspace: Path, auto_begin: bool, name: str) -> int:
     from bridge.hooks.settings import claude_hook_entries, merge_hooks
 
     path = workspace / ".claude" / "settings.json"
@@ -103,6 +106,6 @@ def _write_hooks(workspace: Path, auto_begin: bool) -> int:
     except json.JSONDecodeError as exc:
         print(f"mpac-bridge setup: {path} is not valid JSON ({exc.msg}); fix or remove it first", file=sys.stderr)
         return 2
-    _write(path, json.dumps(merge_hooks(data, claude_hook_entries(executable(), auto_begin)), indent=2) + "\n")
+    _write(path, json.dumps(merge_hooks(data, claude_hook_entries(executable(), auto_begin, name)), indent=2) + "\n")
     print(f"wrote {path}: PreToolUse and PostToolUse hooks for Edit|Write|MultiEdit|NotebookEdit")
     return 0

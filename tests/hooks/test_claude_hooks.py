@@ -86,5 +86,24 @@ def test_setup_claude_hooks_merges_settings(repo_path: Path) -> None:
     pre = data["hooks"]["PreToolUse"]
     assert pre[0]["matcher"] == "Bash" and len(pre) == 2 and data["model"] == "x"
     command = pre[1]["hooks"][0]["command"]
-    assert command.endswith("hook claude-pretooluse") and Path(command.split()[0]).is_absolute()
+    assert command.endswith("hook claude-pretooluse --default-name claude") and Path(command.split()[0]).is_absolute()
     assert data["hooks"]["PostToolUse"][0]["matcher"] == "Edit|Write|MultiEdit|NotebookEdit"
+
+
+async def test_default_name_makes_the_hook_the_same_principal_as_the_mcp_server(repo_path: Path, holder: SessionClient) -> None:
+    """`setup claude --hooks` writes `${MPAC_AGENT_NAME:-claude}` into .mcp.json and `--default-name claude`
+    into the hooks: with MPAC_AGENT_NAME unset, both are agent:claude; a shell's MPAC_AGENT_NAME wins for both."""
+    mine = SessionClient(holder.url, "agent:claude", session_id=holder.session_id)
+    await mine.connect()
+    try:
+        assert (await mine.announce("edit c", ["c.py"])).ok
+        unset = {k: v for k, v in os.environ.items() if k not in ("MPAC_AGENT_NAME", "MPAC_PRINCIPAL_ID")}
+        run = [sys.executable, "-m", "bridge", "hook", "claude-pretooluse"]
+        own = subprocess.run([*run, "--default-name", "claude"], input=json.dumps(edit(repo_path, "c.py")), capture_output=True,
+                             text=True, timeout=60, env=unset)
+        assert own.returncode == 0 and own.stdout.strip() == "", own.stdout  # its own file: allowed
+        other = subprocess.run([*run, "--default-name", "claude"], input=json.dumps(edit(repo_path, "c.py")), capture_output=True,
+                               text=True, timeout=60, env={**unset, "MPAC_AGENT_NAME": "reviewer"})
+        assert json.loads(other.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"  # another agent
+    finally:
+        await mine.close()

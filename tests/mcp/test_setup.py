@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +31,9 @@ async def test_setup_writes_a_working_config_and_keeps_other_servers(repo_path: 
     assert data["mcpServers"]["other"] == {"command": "x"}
     entry = data["mcpServers"]["mpac-bridge"]
     assert Path(entry["command"]).is_absolute() and Path(entry["command"]).exists()
-    params = StdioServerParameters(command=entry["command"], args=entry["args"], env={**entry["env"], "PATH": "/usr/bin:/bin"})
+    assert entry["env"]["MPAC_AGENT_NAME"] == "${MPAC_AGENT_NAME:-claude}"  # Claude Code expands it; a shell value wins
+    env = {k: re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m[1]) or m[2], v) for k, v in entry["env"].items()}
+    params = StdioServerParameters(command=entry["command"], args=entry["args"], env={**env, "PATH": "/usr/bin:/bin"})
     async with Client(params) as client:
         names = {t.name for t in (await client.list_tools()).tools}
     assert "begin_task" in names
