@@ -11,23 +11,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from bridge.protocol.globs import glob_match, globs_intersect, is_glob
-
-
-def _norm(path: str) -> str:
-    from bridge.protocol.scope import normalize_path  # scope imports this module only for typing
-
-    return normalize_path(path)
-
-
-def pattern_of(value: str) -> str:
-    """The glob a `resource_path` value stands for (see `bridge.protocol.scope.pattern_of`)."""
-    from bridge.protocol.scope import pattern_of as scope_pattern_of
-
-    return scope_pattern_of(value)
+from bridge.protocol.scope import normalize_path, pattern_of
 
 
 class ResourceRegistry:
-    def __init__(self, mappings: Iterable[dict[str, Any]] | dict[str, Any] = ()) -> None:
+    def __init__(self, mappings: Iterable[dict[str, Any]] | dict[str, Any] | None = ()) -> None:
+        """From the mapping list or the whole `resource_registry` object `{"mappings": [...]}`;
+        anything malformed yields fewer mappings, never an error."""
         self._exact: dict[tuple[str, str], set[str]] = {}
         self._files: dict[str, set[str]] = {}  # normalized file_set alias -> uris
         self._globs: list[tuple[str, str]] = []  # (resource_path alias glob, uri)
@@ -46,7 +36,7 @@ class ResourceRegistry:
                 if not isinstance(kind, str) or not isinstance(value, str):
                     continue
                 if kind == "file_set":
-                    n = _norm(value)
+                    n = normalize_path(value)
                     if is_glob(n):  # a wildcard in a file alias is a pattern, as in scopes
                         self._globs.append((n, uri))
                     elif n:
@@ -56,12 +46,6 @@ class ResourceRegistry:
                 else:
                     self._exact.setdefault((kind, value), set()).add(uri)
 
-    @classmethod
-    def from_dict(cls, d: Any) -> ResourceRegistry:
-        """From session metadata `{"mappings": [...]}`; anything malformed yields fewer mappings."""
-        mappings = d.get("mappings") if isinstance(d, dict) else None
-        return cls(mappings if isinstance(mappings, list) else [])
-
     def __bool__(self) -> bool:
         return bool(self._exact or self._files or self._globs)
 
@@ -69,7 +53,7 @@ class ResourceRegistry:
         """Canonical URIs of one scope entry. `file_set` values are paths (a wildcard makes them a
         glob), `resource_path` values are globs; other kinds match aliases exactly."""
         if kind in ("file_set", "resource_path"):
-            n = _norm(value)
+            n = normalize_path(value)
             if kind == "resource_path" or is_glob(n):
                 return self._for_glob(pattern_of(n) if kind == "resource_path" else n)
             return self._for_path(n)

@@ -53,11 +53,6 @@ class NormScope:
         return sorted(self.paths) + list(self.globs)
 
     @property
-    def patterns(self) -> tuple[str, ...]:
-        """The globs (`resource_path` patterns and wildcard `file_set` entries)."""
-        return self.globs
-
-    @property
     def idents(self) -> frozenset[str]:
         """Every literal identifier the scope names (paths, entities, task ids)."""
         if not self.entities and not self.tasks:

@@ -141,7 +141,7 @@ def test_resource_path_globs_and_file_sets() -> None:
 
 def test_literal_resource_path_names_its_subtree() -> None:
     assert pattern_of("src/auth/") == "src/auth/**" and pattern_of("./") == "**"
-    assert rp("src/auth").patterns == ("src/auth/**",)
+    assert rp("src/auth").globs == ("src/auth/**",)
     assert overlap(rp("src/auth"), fs("src/auth/login.py")) is not None
     assert overlap(rp("src/auth"), fs("src/auth")) is not None
     assert overlap(rp("src/auth"), fs("src/authz.py")) is None
@@ -175,7 +175,7 @@ REGISTRY = {
 
 
 def test_registry_aliases_resolve_to_canonical_uris() -> None:
-    reg = ResourceRegistry.from_dict(REGISTRY)
+    reg = ResourceRegistry(REGISTRY)
     auth = frozenset({"resource://p/src/routes/auth.ts"})
     assert reg.uris_for("file_set", "src/routes/auth.ts") == auth  # alias value normalized
     assert reg.uris_for("file_set", "src/routes//auth.js") == auth  # via the resource_path glob
@@ -185,12 +185,12 @@ def test_registry_aliases_resolve_to_canonical_uris() -> None:
     assert reg.uris_for("task_set", "T-42") == frozenset({"resource://p/tasks/42"})
     assert reg.uris_for("entity_set", "API.auth.routes") == frozenset()
     assert reg.uris_for("file_set", "x") == frozenset()  # malformed mappings are skipped
-    assert not ResourceRegistry.from_dict({"mappings": "nope"}) and not ResourceRegistry.from_dict(None)
+    assert not ResourceRegistry({"mappings": "nope"}) and not ResourceRegistry(None)
     assert ResourceRegistry(REGISTRY["mappings"]).uris_for("task_set", "T-42")  # list form too
 
 
 def test_registry_connects_kinds_without_explicit_uris() -> None:
-    reg = ResourceRegistry.from_dict(REGISTRY)
+    reg = ResourceRegistry(REGISTRY)
     f = normalize_scope({"kind": "file_set", "resources": ["src/routes/auth.ts"]}, reg)
     e = normalize_scope({"kind": "entity_set", "entities": ["api.auth.routes"]}, reg)
     ov = overlap(f, e)
