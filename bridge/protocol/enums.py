@@ -237,26 +237,3 @@ class ScopeKind(StrEnum):
     QUERY = "query"
     ENTITY_SET = "entity_set"
     CUSTOM = "custom"
-
-
-def _values(enum: type[StrEnum]) -> tuple[str, ...]:
-    return tuple(m.value for m in enum)
-
-
-PRINCIPAL_TYPES = _values(PrincipalType)
-ROLES = _values(Role)
-HEARTBEAT_STATUSES = _values(HeartbeatStatus)
-INTENT_DISPOSITIONS = _values(IntentDisposition)
-PRIORITIES = _values(Priority)
-ATOMICITY = _values(Atomicity)
-ACK_TYPES = _values(AckType)
-DECISIONS = _values(Decision)
-SEVERITIES = _values(Severity)
-CATEGORIES = _values(ConflictCategory)
-BASIS_KINDS = _values(BasisKind)
-COORDINATOR_EVENTS = _values(CoordinatorEvent)
-CLAIM_DECISIONS = _values(ClaimDecision)
-DEFERRAL_STATUSES = _values(DeferralStatus)
-EXECUTION_MODELS = _values(ExecutionModel)
-SECURITY_PROFILES = _values(SecurityProfile)
-COMPLIANCE_PROFILES = _values(ComplianceProfile)
