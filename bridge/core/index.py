@@ -32,7 +32,6 @@ def _dirs(path: str) -> list[str]:
 class ScopeIndex:
     def __init__(self) -> None:
         self.scopes: dict[str, NormScope] = {}
-        self._paths: dict[str, set[str]] = defaultdict(set)  # file_set path -> intent ids
         self._ids: dict[str, set[str]] = defaultdict(set)  # path, entity or task id -> intent ids
         self._under: dict[str, set[str]] = defaultdict(set)  # dir -> identifiers below it (for globs)
         self._track_under = False  # built on the first glob query, then maintained
@@ -52,8 +51,6 @@ class ScopeIndex:
         if intent_id in self.scopes:
             self.remove(intent_id)
         self.scopes[intent_id] = scope
-        for p in scope.paths:
-            self._paths[p].add(intent_id)
         for x in scope.idents:
             bucket = self._ids[x]
             if not bucket and self._track_under:
@@ -88,8 +85,6 @@ class ScopeIndex:
         scope = self.scopes.pop(intent_id, None)
         if scope is None:
             return
-        for p in scope.paths:
-            self._drop(self._paths, p, intent_id)
         for x in scope.idents:
             if self._drop(self._ids, x, intent_id) and self._track_under:
                 for d in _dirs(x):
@@ -153,7 +148,7 @@ class ScopeIndex:
         for p in scope.paths:
             cands |= self._impact.get(p, set())
         for f in scope.impact:
-            cands |= self._paths.get(f, set())
+            cands |= self._ids.get(f, set())  # confirmed below: only paths count
         hits = []
         for iid in sorted(cands):
             if iid == exclude:
