@@ -51,19 +51,8 @@ class Reply:
     request_id: str = ""
 
     @property
-    def code(self) -> str | None:
-        """The error code of a refusal (alias of `error_code`)."""
-        return self.error_code
-
-    @property
     def payload(self) -> dict[str, Any]:
         return (self.message or {}).get("payload", {})
-
-    @property
-    def details(self) -> dict[str, Any]:
-        """Our extension fields of the answer: STALE_INTENT `holders`, STALE_STATE_REF
-        `current_state_ref`... (alias of `extensions`)."""
-        return self.extensions
 
     @property
     def extensions(self) -> dict[str, Any]:

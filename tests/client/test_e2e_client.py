@@ -49,7 +49,7 @@ async def test_concurrent_requests_never_take_each_others_answers(tmp_path: Path
             assert ra.message is not None and ra.message["payload"]["intent_id"] == f"fa{round_}"
             assert not rb.ok and rb.code == "STALE_INTENT"
             assert rb.message is not None and rb.message["payload"]["refers_to"] == rb.request_id
-            assert [x["intent_id"] for x in rb.details["holders"]] == ["held"]
+            assert [x["intent_id"] for x in rb.extensions["holders"]] == ["held"]
 
 
 async def test_requests_time_out_and_wait_for_times_out(tmp_path: Path) -> None:
