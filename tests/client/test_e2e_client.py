@@ -47,7 +47,7 @@ async def test_concurrent_requests_never_take_each_others_answers(tmp_path: Path
             )
             assert ra.ok, ra
             assert ra.message is not None and ra.message["payload"]["intent_id"] == f"fa{round_}"
-            assert not rb.ok and rb.code == "STALE_INTENT"
+            assert not rb.ok and rb.error_code == "STALE_INTENT"
             assert rb.message is not None and rb.message["payload"]["refers_to"] == rb.request_id
             assert [x["intent_id"] for x in rb.extensions["holders"]] == ["held"]
 
@@ -57,7 +57,7 @@ async def test_requests_time_out_and_wait_for_times_out(tmp_path: Path) -> None:
         os.kill(sc.pid, signal.SIGSTOP)  # the coordinator stops answering; the socket stays open
         try:
             reply = await a.announce("x", ["x.py"], intent_id="t1", timeout=0.5)
-            assert not reply.ok and reply.code == "TIMEOUT" and reply.request_id
+            assert not reply.ok and reply.error_code == "TIMEOUT" and reply.request_id
             with pytest.raises(TimeoutError):
                 await a.wait_for(lambda m: m.get("message_type") == "NEVER", 0.3)
             assert not await a.wait_until(lambda v: "nothing" in v.intents, 0.3)
@@ -124,7 +124,7 @@ async def test_claim_resolves_on_its_claim_status_not_on_the_relay(tmp_path: Pat
         assert reply.payload["decision"] == "approved" and reply.payload["new_intent_id"] == "taken"
         assert await new.wait_until(lambda v: "orig" not in v.intents and "taken" in v.intents, WAIT)
         again = await new.claim("orig", "agent:old", "twice", ["h.py"])
-        assert not again.ok and again.code == "INVALID_REFERENCE"
+        assert not again.ok and again.error_code == "INVALID_REFERENCE"
 
 
 async def test_reconnect_after_restart_keeps_intents_active_and_reports_states(tmp_path: Path) -> None:
@@ -154,7 +154,7 @@ async def test_reconnect_after_restart_keeps_intents_active_and_reports_states(t
         await sc.stop()
     assert a.state == "closed" and states[-1] == "closed"
     after = await a.announce("too late", ["t.py"], timeout=WAIT)  # fails at once, no wait
-    assert not after.ok and after.code == "CLOSED"
+    assert not after.ok and after.error_code == "CLOSED"
 
 
 async def test_unreachable_coordinator_is_a_typed_refusal() -> None:
