@@ -136,7 +136,3 @@ class Actions:
         if p.get("decision") == "approved":
             return Reply(True, msg, request_id=first.request_id)
         return Reply(False, msg, "CLAIM_" + str(p.get("decision", "rejected")).upper(), str(p.get("reason", "")), first.request_id)
-
-    async def goodbye(self, disposition: str = "withdraw", reason: str = "user_exit") -> None:
-        """Leave the session (GOODBYE) and close the connection."""
-        await self.close(disposition=disposition, reason=reason)  # type: ignore[attr-defined]

@@ -189,3 +189,20 @@ async def test_events_iterator_and_on_event_see_the_same_messages(tmp_path: Path
         assert (await a.withdraw("ev")).ok
         assert got == [reply.request_id]
         await stream.aclose()
+
+
+async def test_batch_commit_report_conflict_and_propose_helpers(tmp_path: Path) -> None:
+    async with sidecar("--session-id", SID, data_dir=tmp_path) as sc, client(sc.url, "agent:a") as a, client(sc.url, "agent:b") as b:
+        assert (await a.announce("two files", ["p.py", "q.py"], intent_id="ab")).ok
+        batch = await a.batch_commit([{"target": "p.py", "state_ref_before": None, "state_ref_after": "sha256:p1"},
+                                      {"target": "q.py", "state_ref_before": None, "state_ref_after": "sha256:q1"}], intent_id="ab")
+        assert batch.ok, batch.description
+        assert await b.wait_until(lambda v: {"p.py", "q.py"} <= set(v.targets), WAIT)
+        stale = await a.batch_commit([{"target": "p.py", "state_ref_before": None, "state_ref_after": "sha256:p2"}], intent_id="ab")
+        assert not stale.ok and stale.error_code == "OP_REJECT" and stale.description == "batch_validation_failed"
+        assert (await b.announce("other", ["r.py"], intent_id="bb")).ok
+        report = await b.report_conflict(["ab", "bb"], "these two tasks contradict each other", category="semantic_goal_conflict")
+        assert report.ok, report.description
+        assert await a.wait_until(lambda v: any(c.get("category") == "semantic_goal_conflict" for c in v.conflicts.values()), WAIT)
+        proposed = await a.propose("p.py", intent_id="ab", op_id="prop-1")  # relayed in a post_commit session
+        assert proposed.ok and proposed.message is not None and proposed.message["payload"]["op_id"] == "prop-1"
