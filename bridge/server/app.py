@@ -41,14 +41,32 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _message_id(raw: str | bytes) -> str | None:
-    """The message_id of a frame when it can be read cheaply (for refers_to), else None."""
+def _frame(raw: str | bytes) -> dict[str, Any] | None:
+    """A frame decoded as a JSON object, or None (before admission and on error paths only: an
+    admitted connection's frames are parsed by the coordinator core)."""
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
-    mid = data.get("message_id") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else None
+
+
+def _message_id(data: dict[str, Any] | None) -> str | None:
+    mid = data.get("message_id") if data is not None else None
     return mid if isinstance(mid, str) else None
+
+
+def _credential(data: dict[str, Any]) -> dict[str, Any] | None:
+    payload = data.get("payload")
+    cred = payload.get("credential") if isinstance(payload, dict) else None
+    return cred if isinstance(cred, dict) else None
+
+
+def _presented_token(credential: dict[str, Any] | None, header_token: str | None) -> str | None:
+    """The token a connection presents. The Authorization header wins over the HELLO credential:
+    it is what the connection proved."""
+    token = credential.get("value") if credential and credential.get("type") in ("bearer_token", "api_key") else None
+    return header_token or (token if isinstance(token, str) else None)
 
 
 class Sidecar:
@@ -90,11 +108,7 @@ class Sidecar:
     def _verifier(self, credential: dict[str, Any] | None, session_id: str, header_token: str | None) -> Verdict:
         if self.tokens is None:
             return Verdict(True)
-        token = None
-        if credential and credential.get("type") in ("bearer_token", "api_key"):
-            token = credential.get("value")
-        # The Authorization header wins over the HELLO credential: it is what the connection proved.
-        return self.tokens.verdict(header_token or (token if isinstance(token, str) else None), session_id)
+        return self.tokens.verdict(_presented_token(credential, header_token), session_id)
 
     def _host(self, session_id: str) -> SessionHost:
         host = self.hosts.get(session_id)
@@ -185,7 +199,7 @@ class Sidecar:
                     conn.send(self._transport_error(
                         session_id, "MALFORMED_MESSAGE",
                         f"rate limit exceeded ({limit:g} messages/s per connection): this message was dropped; slow down",
-                        _message_id(raw)))
+                        _message_id(_frame(raw))))
                     if conn.strikes > max(8.0, self.cfg.rate_burst):
                         log.warning("closing %s: rate limit exceeded repeatedly", conn.principal or "connection")
                         conn.close(1008, "rate limit exceeded repeatedly")
@@ -217,34 +231,21 @@ class Sidecar:
         if conn.principal is None:
             conn.close(1008, f"no admitted HELLO within {self.cfg.hello_timeout:g} s")
 
-    def _token_of(self, conn: Conn, data: dict[str, Any]) -> str | None:
-        payload = data.get("payload") if isinstance(data.get("payload"), dict) else {}
-        cred = payload.get("credential") if isinstance(payload, dict) else None
-        value = cred.get("value") if isinstance(cred, dict) else None
-        return conn.header_token or (value if isinstance(value, str) else None)
-
     async def _admit(self, conn: Conn, session_id: str, raw: str | bytes) -> SessionHost | bool:
         """Before admission a connection may only send HELLO. Returns the host once admitted, True
         to keep waiting for a HELLO, False when the connection was closed."""
-        try:
-            data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            data = None
-        if not isinstance(data, dict):
-            data = None
-        mtype = data.get("message_type") if isinstance(data, dict) else None
-        mid = data.get("message_id") if isinstance(data, dict) and isinstance(data.get("message_id"), str) else None
+        data = _frame(raw)
+        mid = _message_id(data)
         if data is None:
             conn.send(self._transport_error(session_id, "MALFORMED_MESSAGE", "not a JSON object; send an MPAC HELLO", None))
             return True
-        if mtype != "HELLO":
+        if data.get("message_type") != "HELLO":
             conn.send(self._transport_error(session_id, "INVALID_REFERENCE", "this connection is not admitted: send HELLO first", mid))
             return True
         host = self.hosts.get(session_id)
         created = host is None
         if host is None:  # multi-session: create only for a principal whose token allows it
-            cred = (data.get("payload") or {}).get("credential") if isinstance(data.get("payload"), dict) else None
-            verdict = self._verifier(cred if isinstance(cred, dict) else None, session_id, conn.header_token)
+            verdict = self._verifier(_credential(data), session_id, conn.header_token)
             if not verdict.accepted:
                 conn.send(self._transport_error(session_id, "CREDENTIAL_REJECTED", verdict.reason, mid))
                 await conn.flush_and_close(1008, "credential rejected")
@@ -256,7 +257,7 @@ class Sidecar:
         if self.tokens is not None and isinstance(pid, str):
             # A token without a fixed principal_id binds to the first principal admitted with it:
             # another token cannot take over (or listen in as) a principal that is already known.
-            grant = self.tokens.find(self._token_of(conn, data))
+            grant = self.tokens.find(_presented_token(_credential(data), conn.header_token))
             if grant is not None and grant.principal_id is None:
                 owner_key = hashlib.sha256(grant.token.encode()).hexdigest()
                 known = host.owners.get(pid)
