@@ -4,6 +4,7 @@ them; tests call them directly against a real sidecar."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bridge.client import SessionClient
@@ -177,45 +178,35 @@ async def submit_change(ctx: ToolContext, intent_id: str, target: str, state_ref
                         message="committed" + (" and written to disk" if content is not None else " (file already edited)"))
 
 
-async def _simple(client: SessionClient, mtype: str, payload: dict[str, Any]) -> SimpleResult:
+async def _simple(client: SessionClient, mtype: str, payload: dict[str, Any],
+                  hint: Callable[[], str] | None = None) -> SimpleResult:
+    """Send and report the coordinator's answer. On a refusal, `hint` adds what the agent can use
+    instead (the coordinator decides; the hint only reads the view)."""
     reply = await client.request(mtype, payload)
     if reply.ok:
         return SimpleResult(status="ok", message=f"{mtype} accepted", details={"message_id": reply.request_id})
     status = "error" if reply.error_code in ("TIMEOUT", "NOT_CONNECTED", "CONNECTION_LOST") else "rejected"
-    return SimpleResult(status=status, message=f"{reply.error_code}: {reply.description}")
+    extra = f"; {hint()}" if hint is not None and status == "rejected" else ""
+    return SimpleResult(status=status, message=f"{reply.error_code}: {reply.description}{extra}")
 
 
-def _unknown_intent(client: SessionClient, intent_id: str) -> SimpleResult | None:
-    """An error result when `intent_id` is not one of this principal's live intents."""
-    intent = client.view.intents.get(intent_id)
-    if intent is None:
-        mine = [i["intent_id"] for i in client.view.intents_of(client.principal_id)]
-        return SimpleResult(status="error", message=f"no live intent {intent_id!r}; your live intents: {mine or 'none'} "
-                                                    "(list_my_tasks)")
-    if intent.get("principal_id") != client.principal_id:
-        return SimpleResult(status="error", message=f"{intent_id} belongs to {intent.get('principal_id')}, not to you")
-    return None
+def _my_intents(client: SessionClient) -> Callable[[], str]:
+    return lambda: f"your live intents: {[i['intent_id'] for i in client.view.intents_of(client.principal_id)] or 'none'} (list_my_tasks)"
 
 
-def _unknown_conflict(client: SessionClient, conflict_id: str) -> SimpleResult | None:
-    if conflict_id not in client.view.conflicts:
-        return SimpleResult(status="error", message=f"no open conflict {conflict_id!r}; open conflicts: "
-                                                    f"{sorted(client.view.conflicts) or 'none'} (who_is_working)")
-    return None
+def _open_conflicts(client: SessionClient) -> Callable[[], str]:
+    return lambda: f"open conflicts: {sorted(client.view.conflicts) or 'none'} (who_is_working)"
 
 
 async def yield_task(ctx: ToolContext, intent_id: str, reason: str | None = None) -> SimpleResult:
     client = await ctx.connected()
-    if (bad := _unknown_intent(client, intent_id)) is not None:
-        return bad
-    return await _simple(client, "INTENT_WITHDRAW", {"intent_id": intent_id, **({"reason": reason} if reason else {})})
+    payload = {"intent_id": intent_id, **({"reason": reason} if reason else {})}
+    return await _simple(client, "INTENT_WITHDRAW", payload, _my_intents(client))
 
 
 async def update_task(ctx: ToolContext, intent_id: str, objective: str | None = None, files: list[str] | None = None,
                       ttl_sec: float | None = None) -> SimpleResult:
     client = await ctx.connected()
-    if (bad := _unknown_intent(client, intent_id)) is not None:
-        return bad
     payload: dict[str, Any] = {"intent_id": intent_id}
     if objective:
         payload["objective"] = objective
@@ -223,7 +214,7 @@ async def update_task(ctx: ToolContext, intent_id: str, objective: str | None = 
         payload["scope"] = {"kind": "file_set", "resources": [_rel(ctx, f) if ctx.url is None else f for f in files]}
     if ttl_sec:
         payload["ttl_sec"] = ttl_sec
-    return await _simple(client, "INTENT_UPDATE", payload)
+    return await _simple(client, "INTENT_UPDATE", payload, _my_intents(client))
 
 
 async def defer_task(ctx: ToolContext, files: list[str], reason: str | None = None, observed_intent_ids: list[str] | None = None) -> SimpleResult:
@@ -253,16 +244,12 @@ async def wait_for_files(ctx: ToolContext, files: list[str], timeout_sec: float 
 
 async def ack_conflict(ctx: ToolContext, conflict_id: str, ack_type: str = "seen") -> SimpleResult:
     client = await ctx.connected()
-    if (bad := _unknown_conflict(client, conflict_id)) is not None:
-        return bad
-    return await _simple(client, "CONFLICT_ACK", {"conflict_id": conflict_id, "ack_type": ack_type})
+    return await _simple(client, "CONFLICT_ACK", {"conflict_id": conflict_id, "ack_type": ack_type}, _open_conflicts(client))
 
 
 async def escalate_conflict(ctx: ToolContext, conflict_id: str, reason: str, escalate_to: str | None = None,
                             context: str | None = None) -> SimpleResult:
     client = await ctx.connected()
-    if (bad := _unknown_conflict(client, conflict_id)) is not None:
-        return bad
     target = escalate_to
     if target is None:
         arbiters = [p for p, q in sorted(client.view.participants.items()) if {"arbiter", "owner"} & set(q.get("roles") or [])
@@ -271,18 +258,16 @@ async def escalate_conflict(ctx: ToolContext, conflict_id: str, reason: str, esc
             return SimpleResult(status="error", message="no owner or arbiter is in the session; name one with escalate_to")
         target = arbiters[0]
     payload = {"conflict_id": conflict_id, "escalate_to": target, "reason": reason, **({"context": context} if context else {})}
-    return await _simple(client, "CONFLICT_ESCALATE", payload)
+    return await _simple(client, "CONFLICT_ESCALATE", payload, _open_conflicts(client))
 
 
 async def resolve_conflict(ctx: ToolContext, conflict_id: str, decision: str, rationale: str = "",
                            outcome: dict[str, Any] | None = None) -> SimpleResult:
     client = await ctx.connected()
-    if (bad := _unknown_conflict(client, conflict_id)) is not None:
-        return bad
     payload: dict[str, Any] = {"conflict_id": conflict_id, "decision": decision, "rationale": rationale or decision}
     if outcome:
         payload["outcome"] = outcome
-    return await _simple(client, "RESOLUTION", payload)
+    return await _simple(client, "RESOLUTION", payload, _open_conflicts(client))
 
 
 async def take_over_task(ctx: ToolContext, original_intent_id: str, new_objective: str | None = None,

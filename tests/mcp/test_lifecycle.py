@@ -78,13 +78,13 @@ async def test_id_taking_tools_check_existence(ctx: ToolContext, other: SessionC
     assert theirs.ok
     await ctx.connected()
     assert await ctx.client.wait_until(lambda v: "theirs" in v.intents, 10)  # type: ignore[union-attr]
-    missing = await tools.yield_task(ctx, "nope")
-    assert missing.status == "error" and "no live intent" in missing.message
+    missing = await tools.yield_task(ctx, "nope")  # the coordinator refuses; the tool adds what exists
+    assert missing.status == "rejected" and "INVALID_REFERENCE" in missing.message and "your live intents" in missing.message
     foreign = await tools.update_task(ctx, "theirs", objective="mine now")
-    assert foreign.status == "error" and "agent:other" in foreign.message
+    assert foreign.status == "rejected" and "AUTHORIZATION_FAILED" in foreign.message
     for result in (await tools.ack_conflict(ctx, "c-nope"), await tools.escalate_conflict(ctx, "c-nope", "x", "human:a"),
                    await tools.resolve_conflict(ctx, "c-nope", "dismissed")):
-        assert result.status == "error" and "no open conflict" in result.message
+        assert result.status == "rejected" and "open conflicts: none" in result.message, result.message
 
 
 async def test_restarted_server_gets_its_intents_back(repo_path: Path) -> None:

@@ -49,7 +49,7 @@ async def test_submit_writes_to_disk_and_refuses_stale(ctx: ToolContext, repo_pa
     done = await tools.yield_task(ctx, begun.intent_id or "")
     assert done.status == "ok"
     again = await tools.yield_task(ctx, begun.intent_id or "")
-    assert again.status == "error" and "no live intent" in again.message  # refused before the wire
+    assert again.status == "rejected" and "your live intents: none" in again.message
 
 
 async def test_paths_are_refused(ctx: ToolContext) -> None:
