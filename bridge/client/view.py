@@ -55,20 +55,18 @@ class SessionView:
         self.targets = {t: dict(v) for t, v in state.get("targets", {}).items()}
         self.deferrals = {d["deferral_id"]: dict(d) for d in state.get("deferrals", [])}
 
-    def accepts(self, m: dict[str, Any]) -> bool:
-        """Digest 10.4: a coordinator-authored message from a lower `coordinator_epoch` than the
-        one we joined (or have since seen) is stale and must be rejected. Relayed participant
-        messages carry no epoch and are always accepted."""
-        epoch = m.get("coordinator_epoch") if isinstance(m, dict) else None
-        return not (isinstance(epoch, int) and not isinstance(epoch, bool) and epoch < self.epoch)
-
     def apply(self, m: dict[str, Any], now: float | None = None) -> bool:
         """Fold one inbound message into the view (unknown shapes are ignored, never raised).
-        Returns False when the message was rejected as coming from a stale coordinator epoch."""
-        if not isinstance(m, dict) or not self.accepts(m):
+
+        Digest 10.4: a coordinator-authored message from a lower `coordinator_epoch` than the one
+        we joined (or have since seen) is stale: it is not applied and False is returned. Relayed
+        participant messages carry no epoch and are always applied."""
+        if not isinstance(m, dict):
             return False
         epoch = m.get("coordinator_epoch")
-        if isinstance(epoch, int) and not isinstance(epoch, bool) and epoch > self.epoch:
+        if isinstance(epoch, int) and not isinstance(epoch, bool):
+            if epoch < self.epoch:
+                return False
             self.epoch = epoch
         with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
             self._apply(m, now)
