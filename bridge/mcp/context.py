@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bridge.client import SessionClient
 from bridge.identity import agent_principal
-from bridge.workspace import Repo, ensure_sidecar, find_repo
+from bridge.workspace import Repo, RuntimeInfo, ensure_sidecar, find_repo
 
 log = logging.getLogger("mpac.mcp")
 
@@ -95,7 +95,7 @@ class ToolContext:
                 if client.ws is not None:
                     return client
                 if self.url is None and self.repo is not None:
-                    info = await asyncio.to_thread(ensure_sidecar, self.repo)
+                    info = await self._ensure_sidecar(self.repo)
                     if info.url != client.url:  # the sidecar restarted on another port: join it
                         log.info("sidecar moved to %s; rejoining there", info.url)
                         with contextlib.suppress(Exception):
@@ -111,12 +111,17 @@ class ToolContext:
             if url is None:
                 if self.repo is None:
                     raise ToolFailure("no repository and no MPAC_COORDINATOR_URL: nothing to coordinate")
-                try:
-                    info = await asyncio.to_thread(ensure_sidecar, self.repo)
-                except Exception as exc:
-                    raise ToolFailure(f"cannot start the repository's sidecar: {exc}") from None
+                info = await self._ensure_sidecar(self.repo)
                 url, session_id = info.url, info.session_id
             return await self._join(url, session_id)
+
+    @staticmethod
+    async def _ensure_sidecar(repo: Repo) -> RuntimeInfo:
+        """The repository's running sidecar, started if needed (in a thread: it may wait for it)."""
+        try:
+            return await asyncio.to_thread(ensure_sidecar, repo)
+        except Exception as exc:
+            raise ToolFailure(f"cannot start the repository's sidecar: {exc}") from None
 
     async def _join(self, url: str, session_id: str | None) -> SessionClient:
         client = SessionClient(url, self.principal_id, session_id=session_id, roles=self.roles, token=self.token)
