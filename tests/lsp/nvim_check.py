@@ -58,6 +58,9 @@ class Nvim:
         raise TimeoutError(f"no matching line from nvim within {timeout} s: {self.lines()[-5:]}")
 
     def quit(self) -> list[str]:
+        """Ask Neovim to log its final diagnostics and exit; the log lines (idempotent)."""
+        if self.proc.poll() is not None:
+            return self.lines()
         Path(str(self.out) + ".quit").touch()
         try:
             self.proc.wait(15)
@@ -103,6 +106,9 @@ async def measure(rounds: int, workdir: Path) -> dict[str, object]:
             final_after = len(nvim.lines())
             assert (await agent.announce("Left in place", ["src/app.py"], intent_id="i-final")).ok
             await nvim.wait_line(lambda s: "Left in place" in s, final_after)
+            # Neovim records its final diagnostics while the agent still holds the intent: the
+            # agent's GOODBYE withdraws it, and the editor would then (rightly) show nothing.
+            lines = nvim.quit()
         finally:
             await agent.close()
     finally:
