@@ -12,7 +12,7 @@ from bridge.core.auth import CredentialVerifier
 from bridge.core.config import CoordinatorConfig
 from bridge.core.index import ScopeIndex
 from bridge.core.outbound import Outbound, To
-from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant, Target
+from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.envelope import build_envelope
 from bridge.protocol.lamport import LamportClock, SenderFrontier
@@ -69,7 +69,7 @@ class CoreBase:
         self.ops: dict[str, Operation] = {}  # PROPOSED and FROZEN
         self.ops_by_intent: dict[str, set[str]] = {}
         self.committed: Bounded = Bounded(config.history_limit)  # op_id -> Operation json
-        self.targets: dict[str, Target] = {}
+        self.targets: Bounded = Bounded(config.file_limit)  # target -> Target, least recently committed first
         self.conflicts: dict[str, Conflict] = {}  # not yet terminal
         self.conflicts_by_intent: dict[str, set[str]] = {}
         self.ended_conflicts: Bounded = Bounded(config.history_limit)  # conflict_id -> state

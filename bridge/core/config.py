@@ -31,6 +31,9 @@ class CoordinatorConfig:
     resource_registry: list[dict[str, Any]] = field(default_factory=list)
     # Bounded memory: how many ended intents / operations / ids are remembered for reference checks.
     history_limit: int = 10_000
+    # Files whose last commit is remembered (stale-write checks, late joiners); the least recently
+    # committed file is forgotten past this, and its next commit is then checked against the disk only.
+    file_limit: int = 50_000
 
     def coordinator_id(self, session_id: str) -> str:
         return f"service:coordinator-{session_id}"

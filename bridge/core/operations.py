@@ -169,7 +169,7 @@ class OperationLayer(CoreBase):
             if old is not None:
                 old["state"] = OpState.SUPERSEDED  # O18: implicit supersession
         self.committed.put(op.op_id, op.to_json())
-        self.targets[op.target] = Target(op.target, op.state_ref_after, op.op_id, op.principal_id, self.now, envelope)
+        self.targets.put(op.target, Target(op.target, op.state_ref_after, op.op_id, op.principal_id, self.now, envelope))
         self.op_committed_for_conflicts(op)
 
     @staticmethod
@@ -379,6 +379,6 @@ class OperationLayer(CoreBase):
         self.committed.put(op.op_id, op.to_json())
         cur = self.targets.get(target)
         if cur is not None and cur.op_id == old["op_id"] and p.state_ref_after is not None:
-            self.targets[target] = Target(target, p.state_ref_after, op.op_id, pid, self.now, msg.raw)
+            self.targets.put(target, Target(target, p.state_ref_after, op.op_id, pid, self.now, msg.raw))
         self.relay(msg.raw)
         return True

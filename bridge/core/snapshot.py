@@ -113,7 +113,7 @@ class SnapshotMixin(CoreBase):
         limit = cfg.history_limit
         self.ended = _bounded(ext["ended_intents"], limit)
         self.committed = _bounded(ext["committed_ops"], limit)
-        self.targets = {t["target"]: Target.from_json(t) for t in ext["targets"]}
+        self.targets = _bounded([[t["target"], Target.from_json(t)] for t in ext["targets"]], cfg.file_limit)
         self.ended_conflicts = _bounded(ext["ended_conflicts"], limit)
         for raw in ext["deferrals"]:
             d = Deferral.from_json(raw)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bridge.core import CoordinatorConfig
+import json
+
+from bridge.core import Coordinator, CoordinatorConfig
 
 from .helpers import Session, errors, types
 
@@ -157,3 +159,30 @@ def test_out_of_band_disk_change_becomes_current() -> None:
     disk["a.py"] = "sha256:human"  # someone saved the file outside coordination
     assert errors(s.send("agent:a", "OP_COMMIT", commit("o2", "sha256:1", "sha256:2"))) == ["STALE_STATE_REF"]
     assert s.send("agent:a", "OP_COMMIT", commit("o3", "sha256:human", "sha256:3")).accepted
+
+
+def test_the_last_commit_of_at_most_file_limit_files_is_remembered() -> None:
+    s = Session(CoordinatorConfig(unavailability_timeout_sec=100_000, file_limit=3))
+    s.join("agent:a")
+    s.announce("agent:a", "i1", "a.py", "b.py", "c.py", "d.py")
+    for n, target in enumerate(["a.py", "b.py", "c.py", "a.py", "d.py"]):  # a.py again: now the most recent
+        assert s.send("agent:a", "OP_COMMIT", commit(f"o{n}", None if n != 3 else "sha256:0", f"sha256:{n}", target=target)).accepted
+    assert list(s.coord.targets) == ["c.py", "a.py", "d.py"]  # b.py, least recently committed, is forgotten
+    # A forgotten file's next commit has nothing to be checked against here (no disk lookup injected)...
+    assert s.send("agent:a", "OP_COMMIT", commit("o5", "sha256:old", "sha256:5", target="b.py")).accepted
+    # ...while a remembered one still refuses a stale write.
+    assert errors(s.send("agent:a", "OP_COMMIT", commit("o6", "sha256:old", "sha256:6", target="d.py"))) == ["STALE_STATE_REF"]
+    twin = Coordinator.restore(json.loads(json.dumps(s.coord.snapshot())))
+    assert list(twin.targets) == ["a.py", "d.py", "b.py"] and twin.targets.limit == 3
+
+
+def test_a_forgotten_file_is_still_checked_against_the_disk() -> None:
+    disk = {"a.py": "sha256:0"}
+    s = Session(CoordinatorConfig(unavailability_timeout_sec=100_000, file_limit=1), state_ref_lookup=disk.get)
+    s.join("agent:a")
+    s.announce("agent:a", "i1", "a.py", "b.py")
+    assert s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1")).accepted
+    disk["a.py"] = "sha256:1"
+    assert s.send("agent:a", "OP_COMMIT", commit("o2", None, "sha256:b", target="b.py")).accepted
+    assert "a.py" not in s.coord.targets
+    assert errors(s.send("agent:a", "OP_COMMIT", commit("o3", "sha256:0", "sha256:2"))) == ["STALE_STATE_REF"]

@@ -27,7 +27,7 @@ FLAGS = [
     "--tls", "--cert", "--key", "--data-dir", "--idle-timeout", "--log-level", "--allow-open-network",
     "--allow-origin", "--max-frame-bytes", "--max-msgs-per-sec", "--max-connections-per-session",
     "--send-queue-limit", "--heartbeat-interval", "--unavailability-timeout", "--resolution-timeout",
-    "--execution-model", "--compliance-profile", "--compress", "--history-limit",
+    "--execution-model", "--compliance-profile", "--compress", "--history-limit", "--file-limit",
 ]
 
 
@@ -52,9 +52,10 @@ def test_help_explains_every_flag() -> None:
             assert action.option_strings[0] in out.stdout, action.option_strings
 
 
-def test_history_limit_too_small_is_refused(tmp_path: Path) -> None:
-    out = sidecar_cli("--history-limit", "5", "--data-dir", str(tmp_path))
-    assert out.returncode == 2 and "--history-limit 5 is too small" in out.stderr
+@pytest.mark.parametrize("flag", ["--history-limit", "--file-limit"])
+def test_a_memory_cap_too_small_is_refused(tmp_path: Path, flag: str) -> None:
+    out = sidecar_cli(flag, "5", "--data-dir", str(tmp_path))
+    assert out.returncode == 2 and f"{flag} 5 is too small" in out.stderr
 
 
 def test_tls_without_a_certificate_says_what_to_pass(tmp_path: Path) -> None:
