@@ -89,7 +89,7 @@ def print_tables(report: dict[str, Any]) -> None:
         con.print(t)
         tp = w["throughput"]
         con.print(f"throughput (10 clients, closed loop): {tp['msgs_per_sec']:,.0f} msg/s; first 5 s {tp['first_5s_per_sec']:,.0f}/s, "
-                  f"last 5 s {tp['last_5s_per_sec']:,.0f}/s")
+                  f"last 5 s {tp['last_5s_per_sec']:,.0f}/s; sidecar CPU {tp['sidecar_cpu_us_per_msg']:.0f} µs/msg")
         mem = w["memory"]
         con.print(f"memory: RSS {mem['rss_before_kb']} KiB → {mem['rss_after_kb']} KiB over {mem['messages']:,} messages "
                   f"({mem['rss_bytes_per_msg']:.1f} B/msg)")

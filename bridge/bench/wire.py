@@ -90,11 +90,12 @@ async def latency(url: str, clients: int, samples: int) -> dict[str, Any]:
 
 
 async def throughput(url: str, clients: int, duration: float, proc_rss: Callable[[], int], target_msgs: int | None = None,
-                     tag: str = "t") -> dict[str, Any]:
+                     tag: str = "t", proc_cpu: Callable[[], float] | None = None) -> dict[str, Any]:
     peers = [await join(url, f"agent:{tag}{n}") for n in range(clients)]
     stamps: list[float] = []
     stop = time.perf_counter() + duration
     rss_before = proc_rss()
+    cpu_before = proc_cpu() if proc_cpu else 0.0
 
     async def loop(peer: Peer) -> None:
         n = 0
@@ -110,6 +111,7 @@ async def throughput(url: str, clients: int, duration: float, proc_rss: Callable
     await asyncio.gather(*(loop(p) for p in peers))
     end_t = time.perf_counter()
     rss_after = proc_rss()
+    cpu_used = proc_cpu() - cpu_before if proc_cpu else 0.0
     for p in peers:
         await p.ws.close()
     total = len(stamps)
@@ -117,7 +119,9 @@ async def throughput(url: str, clients: int, duration: float, proc_rss: Callable
     last = sum(1 for s in stamps if end_t - s <= 5) / min(5, end_t - start_t)
     return {"clients": clients, "messages": total, "seconds": end_t - start_t, "msgs_per_sec": total / (end_t - start_t),
             "first_5s_per_sec": first, "last_5s_per_sec": last, "rss_before_kb": rss_before, "rss_after_kb": rss_after,
-            "rss_bytes_per_msg": (rss_after - rss_before) * 1024 / max(1, total)}
+            "rss_bytes_per_msg": (rss_after - rss_before) * 1024 / max(1, total),
+            # CPU the sidecar spent per message: steadier than msg/s on a shared machine
+            "sidecar_cpu_us_per_msg": cpu_used * 1e6 / max(1, total) if proc_cpu else None}
 
 
 async def run_async(clients: tuple[int, ...], samples: int, duration: float, rss_msgs: int, progress: Callable[[str], None] | None) -> dict[str, Any]:
@@ -131,7 +135,7 @@ async def run_async(clients: tuple[int, ...], samples: int, duration: float, rss
                 out["latency"].append(await latency(proc.url, max(2, k), samples))
             if progress:
                 progress(f"wire: closed-loop throughput, 10 clients, {duration:.0f} s")
-            out["throughput"] = await throughput(proc.url, 10, duration, proc.rss_kb)
+            out["throughput"] = await throughput(proc.url, 10, duration, proc.rss_kb, proc_cpu=proc.cpu_sec)
             if progress:
                 progress(f"wire: memory over {rss_msgs} messages")
             out["memory"] = await throughput(proc.url, 10, 3600, proc.rss_kb, target_msgs=rss_msgs, tag="m")

@@ -25,6 +25,7 @@ from bridge.protocol.envelope import build_envelope
 from bridge.server.config import SESSION_ID, ServerConfig
 from bridge.server.conn import Conn
 from bridge.server.host import SessionHost
+from bridge.server.outbox import Outbox
 from bridge.server.tokens import TokenTable
 from bridge.store.base import Store
 from bridge.store.transcript import TranscriptWriter
@@ -93,6 +94,7 @@ class Sidecar:
         self.lookup = lookup
         self.hosts: dict[str, SessionHost] = {}
         self.pending: set[Conn] = set()  # every open connection, admitted or not
+        self.outbox = Outbox()
         self.shut = False
         self.server: Server | None = None
         self.stopping = asyncio.Event()
@@ -181,7 +183,7 @@ class Sidecar:
         if session_id is None:
             await ws.close(1008, "no such session")
             return
-        conn = Conn(ws, self.cfg.send_queue, self.cfg.rate_per_sec, self.cfg.rate_burst, time.monotonic())
+        conn = Conn(ws, self.outbox, self.cfg.send_queue, self.cfg.rate_per_sec, self.cfg.rate_burst, time.monotonic())
         conn.session_id = session_id
         self.pending.add(conn)
         deadline = asyncio.get_running_loop().call_later(self.cfg.hello_timeout, self._hello_overdue, conn)
@@ -323,6 +325,7 @@ class Sidecar:
         for host in self.hosts.values():
             host.snapshot()
             await host.stop()
+        self.outbox.flush()  # what the final turns produced goes out before the close frames
         closing = [c.ws.close(1001, "sidecar shutting down") for c in list(self.pending)]
         if closing:
             with contextlib.suppress(Exception):

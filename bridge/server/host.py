@@ -1,7 +1,8 @@
 """SessionHost: one coordinator, its journal, its connections and its timers.
 
 Every call into the core whose result changed the state is journaled (with any disk lookups it
-made) before a single byte of its output is sent. A restart replays the journal after the latest
+made) before a single byte of its output is sent (the append commits; the frames leave at the end of the
+event-loop turn, through the sidecar's Outbox). A restart replays the journal after the latest
 snapshot through the same calls, so what clients were told is exactly what is restored.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
 from bridge.core.auth import Verdict
-from bridge.server.conn import Conn
+from bridge.server.conn import Conn, text_frame
 from bridge.store.base import Store
 
 log = logging.getLogger("mpac.sidecar")
@@ -153,10 +154,11 @@ class SessionHost:
     def route(self, outbound: list[Outbound]) -> None:
         for out in outbound:
             text = json.dumps(out.message, separators=(",", ":"))
+            frame = text_frame(text)  # framed once for every plain recipient
             targets = self.conns if out.to.is_all else {p: self.conns.get(p, []) for p in out.to.principals or ()}
             for conns in list(targets.values()):
                 for c in list(conns):
-                    c.send(text)
+                    c.send(text, frame)
 
     def connection_count(self) -> int:
         return sum(len(v) for v in self.conns.values())

@@ -30,3 +30,4 @@ def test_bench_wire_quick_json() -> None:
     wire = report["wire"]
     assert wire["latency"][0]["clients"] == 2 and wire["latency"][0]["p99_ms"] > 0
     assert wire["throughput"]["messages"] > 0 and wire["memory"]["rss_after_kb"] > 0
+    assert wire["throughput"]["sidecar_cpu_us_per_msg"] > 0
