@@ -44,7 +44,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     lim.add_argument("--max-connections-per-session", "--max-connections", dest="max_connections", type=int, default=256, metavar="N",
                      help="connections per session; more are refused with HTTP 503 (default 256)")
     lim.add_argument("--send-queue-limit", "--send-queue", dest="send_queue", type=int, default=1024, metavar="N",
-                     help="outbound messages queued per connection before a slow client is cut off (default 1024)")
+                     help="messages waiting for a compressed connection's writer before that slow client is cut off "
+                          "(default 1024); every connection is also cut off once 8 MiB it has not read are waiting")
     lim.add_argument("--compress", action="store_true",
                      help="offer permessage-deflate to clients; off by default: frames are small and each broadcast would "
                           "be compressed once per client, which costs more CPU than it saves except on slow links")

@@ -67,6 +67,7 @@ class SessionHost:
         self.owners: dict[str, str] = {}  # principal -> sha256 of the token it was first admitted with
         self.snapshot_every = snapshot_every
         self.transcript = transcript
+        self._flush_transcript: Callable[[], None] = getattr(transcript, "flush", None) or (lambda: None)
         self.since_snapshot = 0
         self.snapshot_at = time.monotonic()
         self.ticked_at = 0.0
@@ -115,6 +116,7 @@ class SessionHost:
         coord.audit_chain.sink = self.transcript
         self.lookup.replay = None
         coord.recover(now)
+        self._flush_transcript()
         self.store.append(self.session_id, "recover", now)
         self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), coord.snapshot(now))
         log.info("session %s recovered: epoch %d, %d intents, %d journal entries replayed", self.session_id, coord.epoch, len(coord.intents), len(entries))
@@ -129,6 +131,7 @@ class SessionHost:
         self._header_token = conn.header_token
         self._verdicts = []
         result = self.coord.handle(raw, now, bound_principal=conn.principal)
+        self._flush_transcript()
         if result.changed:
             text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "replace")
             extra: dict[str, Any] = {"bound": conn.principal}
@@ -207,6 +210,7 @@ class SessionHost:
             if (deadline is not None and now >= deadline) or now - self.ticked_at >= 1.0:
                 self.ticked_at = now
                 result = self.coord.tick(now)
+                self._flush_transcript()
                 if result.changed:
                     self._persist_initial()
                     self.store.append(self.session_id, "tick", now)

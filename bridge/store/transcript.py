@@ -1,4 +1,5 @@
-"""The audit transcript on disk: one JSON record per line, appended and flushed as it happens."""
+"""The audit transcript on disk: one JSON record per line, appended as it happens and flushed
+before the output it records is sent."""
 
 from __future__ import annotations
 
@@ -16,7 +17,11 @@ class TranscriptWriter:
         self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session's life
 
     def __call__(self, record: dict[str, Any]) -> None:
+        """Buffered: the sidecar calls flush() once per handled message, before any of its output is
+        sent (three or more records per message would otherwise cost a write each)."""
         self._fh.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
+
+    def flush(self) -> None:
         self._fh.flush()
 
     def close(self) -> None:

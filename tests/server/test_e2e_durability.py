@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,9 @@ async def test_transcript_survives_a_restart_and_verifies(tmp_path: Path) -> Non
     a = SessionClient(sc.url, "agent:a", session_id=SID)
     await a.connect()
     assert (await a.announce("one", ["x.py"])).ok
+    # the transcript is flushed before any output of a message is sent: acknowledged means recorded
+    records = [json.loads(line) for line in (tmp_path / "transcripts" / f"{SID}.jsonl").read_text().splitlines()]
+    assert any(r["kind"] == "in" and r["message"]["payload"].get("objective") == "one" for r in records)
     await sc.kill9()
     sc2 = await start_sidecar("--session-id", SID, "--port", str(sc.port), data_dir=tmp_path)
     try:
@@ -69,7 +73,6 @@ async def test_transcript_survives_a_restart_and_verifies(tmp_path: Path) -> Non
 
 
 async def test_kill9_while_requests_are_in_flight_loses_no_acknowledged_intent(tmp_path: Path) -> None:
-    import json
     import time
 
     from websockets.asyncio.client import connect
