@@ -72,6 +72,7 @@ class SessionHost:
         self.snapshot_at = time.monotonic()
         self.ticked_at = 0.0
         self.wake = asyncio.Event()
+        self.wake_at = 0.0  # wall-clock time the timer task will next wake up by itself
         self.timer: asyncio.Task[None] | None = None
         self.coord = self._load(config)
         self.last_activity = time.monotonic()
@@ -151,7 +152,9 @@ class SessionHost:
         for msg in result.reply_to_socket:
             conn.send(msg)
         self.route(result.outbound)
-        self.wake.set()
+        deadline = self.coord.next_deadline()
+        if deadline is not None and deadline < self.wake_at:  # else the timer wakes in time anyway
+            self.wake.set()
         return result
 
     def route(self, outbound: list[Outbound]) -> None:
@@ -204,6 +207,7 @@ class SessionHost:
             deadline = self.coord.next_deadline()
             delay = 1.0 if deadline is None else min(1.0, max(0.0, deadline - time.time()))
             self.wake.clear()
+            self.wake_at = time.time() + delay
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)
             now = time.time()
