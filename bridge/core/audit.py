@@ -1,6 +1,8 @@
 """A tamper-evident audit trail: JSON Lines where each record carries the hash of the previous one.
 
-The chain is pure: records go to a sink (a callable), never into an ever-growing list. Editing,
+The chain is pure: records go to a sink (a callable), never into an ever-growing list. A sink with
+a `write_line(str)` method gets each record as its JSON line instead: the canonical text that was
+hashed, with the hash as its first key (key order does not matter to `verify_lines`). Editing,
 inserting or deleting any byte of any record breaks every hash after it, and `verify_lines` says
 where.
 """
@@ -34,10 +36,15 @@ class AuditChain:
     def append(self, body: dict[str, Any]) -> dict[str, Any]:
         self.seq += 1
         record = {"seq": self.seq, "prev": self.head, **body}
-        record["hash"] = record_hash(self.head, {k: v for k, v in record.items() if k != "hash"})
-        self.head = record["hash"]
+        text = canonical(record)
+        digest = hashlib.sha256((self.head + text).encode("utf-8")).hexdigest()
+        record["hash"] = self.head = digest
         if self.sink is not None:
-            self.sink(record)
+            write_line = getattr(self.sink, "write_line", None)
+            if write_line is not None:  # the hashed text is the line: no second encoding
+                write_line(f'{{"hash":"{digest}",{text[1:]}')
+            else:
+                self.sink(record)
         return record
 
     def state(self) -> dict[str, Any]:

@@ -21,6 +21,10 @@ class TranscriptWriter:
         sent (three or more records per message would otherwise cost a write each)."""
         self._fh.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
 
+    def write_line(self, line: str) -> None:
+        """The audit chain's own line (its hashed canonical text): no second JSON encoding."""
+        self._fh.write(line + "\n")
+
     def flush(self) -> None:
         self._fh.flush()
 

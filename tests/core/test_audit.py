@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from bridge.core import Coordinator, CoordinatorConfig
-from bridge.core.audit import verify_lines
+from bridge.core.audit import AuditChain, verify_lines
 from bridge.store.transcript import TranscriptWriter, export_transcript, verify_file
 
 from .helpers import T0, fs, msg
@@ -79,3 +79,16 @@ def test_transcript_command_verifies_exports_and_names_the_broken_line(tmp_path:
     assert main(["transcript", "verify", str(path)]) == 1
     assert "BROKEN at line 3" in capsys.readouterr().out
     assert main(["transcript", "verify", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_a_line_sink_gets_the_hashed_text_and_it_verifies() -> None:
+    class Lines(list):
+        def write_line(self, line: str) -> None:
+            self.append(line)
+
+    lines = Lines()
+    chain = AuditChain(lines)
+    records = [chain.append({"at": T0, "kind": "in", "message": {"text": "naïve ✓", "n": n}}) for n in range(3)]
+    assert [json.loads(line) for line in lines] == records  # the same record, encoded once
+    assert all(line.startswith('{"hash":"') for line in lines)
+    assert verify_lines(lines).ok and verify_lines(lines).records == 3
