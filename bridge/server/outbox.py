@@ -28,8 +28,8 @@ class Outbox:
     def mark(self, conn: Flushable) -> None:
         self.dirty[conn] = None
         if not self.scheduled:
-            self.scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
+            self.scheduled = True  # only once a flush is really on its way
 
     def flush(self) -> None:
         """Write every dirty connection's frames now (also called before a close frame)."""
