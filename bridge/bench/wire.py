@@ -43,6 +43,10 @@ class Peer:
         with contextlib.suppress(Exception):
             async for raw in self.ws:
                 self.received += 1
+                # Parse only a frame that may answer a request of ours (every client gets every
+                # broadcast; parsing all of them made this process as busy as the sidecar).
+                if not any(mid in raw for mid in self.waiting):
+                    continue
                 m = json.loads(raw)
                 for key in (m.get("message_id"), (m.get("payload") or {}).get("refers_to")):
                     fut = self.waiting.pop(key, None) if key else None
