@@ -1,9 +1,9 @@
 """One WebSocket connection: outbound frames, slow-consumer limits, rate limit, principal binding.
 
 Frames are collected in `pending` and written by the sidecar's Outbox at the end of the event-loop
-turn. A connection that negotiated no extension (the default: compression
-is off unless `--compress`) gets the broadcast's shared pre-built frame written straight to its
-transport, in one write per turn. A compressed connection needs per-connection framing, so its
+turn. A connection that negotiated no extension (the default: compression is off unless
+`--compress`) gets the broadcast's shared pre-built frame written straight to its transport, in one
+write per turn. A compressed connection needs per-connection framing, so its
 messages go through a bounded queue drained by a writer task with `ws.send`.
 """
 
@@ -82,7 +82,7 @@ class Conn:
         self.outbox.mark(self)
 
     def flush(self) -> None:
-        """Hand this turn's messages on (called by the Outbox after the journal commit)."""
+        """Hand this turn's messages on (called by the Outbox at the end of the turn)."""
         pending, self.pending, self.pending_bytes = self.pending, [], 0
         if not pending:
             return

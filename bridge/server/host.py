@@ -1,8 +1,8 @@
 """SessionHost: one coordinator, its journal, its connections and its timers.
 
 Every call into the core whose result changed the state is journaled (with any disk lookups it
-made) before a single byte of its output is sent (the append commits; the frames leave at the end of the
-event-loop turn, through the sidecar's Outbox). A restart replays the journal after the latest
+made) before a single byte of its output is sent: the append commits, and the frames leave later,
+at the end of the event-loop turn, through the sidecar's Outbox. A restart replays the journal after the latest
 snapshot through the same calls, so what clients were told is exactly what is restored.
 """
 

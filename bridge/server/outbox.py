@@ -2,9 +2,9 @@
 
 A connection that was sent something in this turn is marked dirty, and one callback at the end of
 the turn hands each dirty connection its frames in a single write. Together with framing a
-broadcast once for every recipient, this took the sidecar's cost per message in the closed-loop
-benchmark from about 330 to about 220 µs of CPU (docs/performance.md). The journal is not
-involved: a change is committed by its append, before its frames are even produced.
+broadcast once for every recipient, this cut the sidecar's CPU per message in the closed-loop
+benchmark by about a quarter (docs/performance.md). The journal is not involved: a change is
+committed by its append, before its frames are even produced.
 """
 
 from __future__ import annotations
