@@ -2,8 +2,9 @@
 
 Every call into the core whose result changed the state is journaled (with any disk lookups it
 made) before a single byte of its output is sent: the append commits, and the frames leave later,
-at the end of the event-loop turn, through the sidecar's Outbox. A restart replays the journal after the latest
-snapshot through the same calls, so what clients were told is exactly what is restored.
+at the end of the event-loop turn, through the sidecar's Outbox. A restart replays the journal
+after the latest snapshot through the same calls, so what clients were told is exactly what is
+restored.
 """
 
 from __future__ import annotations
