@@ -24,17 +24,19 @@ pytestmark = pytest.mark.e2e
 SID = "limits"
 
 
-def raw_client(port: int, hello: dict) -> socket.socket:
+def raw_client(port: int, hello: dict, compress: bool = False) -> socket.socket:
     """A WebSocket client by hand that joins and then never reads: a truly slow consumer."""
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     key = base64.b64encode(os.urandom(16)).decode()
+    ext = "Sec-WebSocket-Extensions: permessage-deflate\r\n" if compress else ""
     sock.sendall((f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{ext}\r\n").encode())
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(1)
     assert b" 101 " in head.split(b"\r\n", 1)[0]
+    assert (b"permessage-deflate" in head) == compress
     data = json.dumps(hello).encode()
     mask = os.urandom(4)
     frame = bytes([0x81, 0x80 | 126]) + struct.pack("!H", len(data)) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
@@ -42,13 +44,17 @@ def raw_client(port: int, hello: dict) -> socket.socket:
     return sock
 
 
-async def test_slow_consumer_is_cut_off_and_others_are_unaffected(tmp_path: Path) -> None:
-    async with sidecar("--session-id", SID, "--send-queue", "16", "--rate", "100000", data_dir=tmp_path) as sc:
-        slow = raw_client(sc.port, msg("HELLO", "agent:slow", {"display_name": "slow"}, session=SID, now=time.time()))
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "compressed"])
+async def test_slow_consumer_is_cut_off_and_others_are_unaffected(tmp_path: Path, compress: bool) -> None:
+    """A plain connection is cut off at 8 MiB of unread frames; a compressed one (its own writer
+    task) when --send-queue-limit messages wait for that writer."""
+    flags = ("--compress",) if compress else ()
+    async with sidecar("--session-id", SID, "--send-queue", "16", "--rate", "100000", *flags, data_dir=tmp_path) as sc:
+        slow = raw_client(sc.port, msg("HELLO", "agent:slow", {"display_name": "slow"}, session=SID, now=time.time()), compress)
         fast = SessionClient(sc.url, "agent:fast", session_id=SID)
         await fast.connect()
         assert await fast.wait_until(lambda v: "agent:slow" in v.participants, 10)
-        big = "x" * 60_000
+        big = base64.b64encode(os.urandom(45_000)).decode()  # 60 kB that deflate cannot shrink much
         log = sc.stderr_path
         for n in range(2000):
             reply = await fast.announce(big, [f"f{n}.py"], intent_id=f"big{n}")
@@ -56,7 +62,7 @@ async def test_slow_consumer_is_cut_off_and_others_are_unaffected(tmp_path: Path
             await fast.withdraw(f"big{n}")
             if n % 20 == 0 and "slow consumer" in log.read_text():
                 break
-        assert "slow consumer" in log.read_text()
+        assert ("send queue full (slow consumer)" if compress else "bytes unsent (slow consumer)") in log.read_text()
         assert (await fast.announce("still fine", ["ok.py"])).ok
         await fast.close()
         slow.close()
