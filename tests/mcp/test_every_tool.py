@@ -53,6 +53,8 @@ async def test_every_tool_and_its_errors(ctx: ToolContext, other: SessionClient)
 
         assert (await call(c, "wait_for_files", {"files": ["b.py"], "timeout_sec": 1}))["status"] == "free"
         await other.announce("hold b", ["b.py"], intent_id="other-b")
+        me = await ctx.connected()  # wait_for_files reads our own view: let it see the new intent first
+        assert await me.wait_until(lambda v: "other-b" in v.intents, 10)
         waited = await call(c, "wait_for_files", {"files": ["b.py"], "timeout_sec": 0.2})
         assert waited["status"] == "timeout" and waited["holders"][0]["principal_id"] == "agent:other"
 
