@@ -1,6 +1,6 @@
 """A small synchronous participant for short-lived commands (hooks, the git guard): connect, HELLO,
-read the compact state from SESSION_INFO, maybe send one request, leave. It avoids asyncio and
-pydantic so that a hook answers quickly."""
+read the compact state from SESSION_INFO, maybe send one request, leave. It avoids asyncio, pydantic
+and (for the local ws:// sidecar) the websockets client, so that a hook answers quickly."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from websockets.sync.client import connect
-
+from bridge.hooks.wire import TextSocket, open_socket
 from bridge.protocol.scope import normalize_scope, overlap
 
 
@@ -27,7 +26,7 @@ class QuickClient:
         self.sender = {"principal_id": principal_id, "principal_type": ptype if ptype in ("human", "agent", "service") else "agent",
                        "sender_instance_id": f"{principal_id}#hook-{uuid.uuid4().hex[:8]}"}
         self.lamport = 0
-        self.ws: Any = None
+        self.ws: TextSocket | None = None
         self.state: dict[str, Any] = {}
 
     def _envelope(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -38,8 +37,7 @@ class QuickClient:
 
     def join(self, roles: list[str] | None = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
-        self._stack = contextlib.ExitStack()
-        self.ws = self._stack.enter_context(connect(self.url, open_timeout=self.timeout, additional_headers=headers, max_size=None))
+        self.ws = open_socket(self.url, self.timeout, headers)
         hello: dict[str, Any] = {"display_name": self.principal_id, "roles": roles or ["contributor"], "capabilities": []}
         if self.token:
             hello["credential"] = {"type": "bearer_token", "value": self.token}
@@ -52,6 +50,8 @@ class QuickClient:
     def request(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send, then read until the answer to this message (its relay, in_reply_to or refers_to)."""
         env = self._envelope(mtype, payload)
+        if self.ws is None:
+            raise ConnectionError("not connected: call join() first")
         self.ws.send(json.dumps(env))
         deadline = time.monotonic() + self.timeout
         while True:
@@ -64,6 +64,8 @@ class QuickClient:
                 return msg
 
     def send(self, mtype: str, payload: dict[str, Any]) -> None:
+        if self.ws is None:
+            raise ConnectionError("not connected: call join() first")
         self.ws.send(json.dumps(self._envelope(mtype, payload)))
 
     def holders(self, rel: str, me: str) -> list[dict[str, Any]]:
@@ -89,4 +91,5 @@ class QuickClient:
     def close(self) -> None:
         if self.ws is not None:
             with contextlib.suppress(Exception):
-                self._stack.close()
+                self.ws.close()
+            self.ws = None

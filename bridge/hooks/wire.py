@@ -1,0 +1,173 @@
+"""A minimal blocking WebSocket client (RFC 6455) for short-lived commands on the local sidecar.
+
+A Claude Code hook runs once per edit, so its start-up time is the user's wait. Importing the
+`websockets` client costs about 57 ms (its version module alone imports `importlib.metadata`),
+more than a third of the hook. For plain `ws://` on the local sidecar this module does the little
+such a command needs: the upgrade handshake, masked text frames out, text frames in (answering
+pings), and a clean close. It offers no extensions, so the server never compresses. `wss://` URLs
+keep using `websockets` (see `open_socket`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import socket
+import struct
+import time
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+TEXT, CLOSE, PING, PONG, CONT = 0x1, 0x8, 0x9, 0xA, 0x0
+
+
+class TextSocket(Protocol):
+    def send(self, text: str) -> None: ...
+
+    def recv(self, timeout: float) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class HandshakeError(ConnectionError):
+    pass
+
+
+def _mask(data: bytes, key: bytes) -> bytes:
+    n = len(data)
+    if not n:
+        return data
+    repeated = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "big") ^ int.from_bytes(repeated, "big")).to_bytes(n, "big")
+
+
+def encode_frame(opcode: int, payload: bytes, key: bytes | None = None) -> bytes:
+    """One final client frame, masked with `key` (random when not given)."""
+    key = key if key is not None else os.urandom(4)
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+    elif n < 1 << 16:
+        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+    return head + key + _mask(payload, key)
+
+
+class RawWebSocket:
+    def __init__(self, url: str, timeout: float, headers: dict[str, str] | None = None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "ws" or not parts.hostname:
+            raise ValueError(f"RawWebSocket handles ws:// URLs only, not {url!r}")
+        port = parts.port or 80
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.sock = socket.create_connection((parts.hostname, port), timeout=timeout)
+        self.buf = bytearray()  # deleting from the front of a bytearray is cheap in CPython
+        try:
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6 literal
+            self._handshake(f"{host}:{port}", path, headers or {}, timeout)
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def _handshake(self, host: str, path: str, headers: dict[str, str], timeout: float) -> None:
+        key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
+        deadline = time.monotonic() + timeout
+        while b"\r\n\r\n" not in self.buf:
+            if len(self.buf) > 65536:
+                raise HandshakeError("the server's handshake response is too long")
+            self._fill(deadline)
+        end = self.buf.index(b"\r\n\r\n")
+        head = bytes(self.buf[:end])
+        del self.buf[: end + 4]
+        lines = head.decode("latin-1").split("\r\n")
+        if lines[0].split(" ")[1:2] != ["101"]:
+            body = self.buf.decode("utf-8", "replace").strip()
+            raise HandshakeError(f"the server refused the WebSocket upgrade: {lines[0]}" + (f" ({body})" if body else ""))
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()  # SHA-1 is what RFC 6455 specifies here
+        if fields.get("sec-websocket-accept") != accept:
+            raise HandshakeError("the server's Sec-WebSocket-Accept does not match our key")
+
+    def _fill(self, deadline: float) -> None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("no data from the server in time")
+        self.sock.settimeout(left)
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buf.extend(chunk)
+
+    def _take(self, n: int, deadline: float) -> bytes:
+        while len(self.buf) < n:
+            self._fill(deadline)
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def _frame(self, deadline: float) -> tuple[bool, int, bytes]:
+        b0, b1 = self._take(2, deadline)
+        n = b1 & 0x7F
+        if n == 126:
+            (n,) = struct.unpack("!H", self._take(2, deadline))
+        elif n == 127:
+            (n,) = struct.unpack("!Q", self._take(8, deadline))
+        key = self._take(4, deadline) if b1 & 0x80 else None
+        payload = self._take(n, deadline)
+        return bool(b0 & 0x80), b0 & 0x0F, _mask(payload, key) if key else payload
+
+    def send(self, text: str) -> None:
+        self.sock.sendall(encode_frame(TEXT, text.encode()))
+
+    def recv(self, timeout: float) -> str:
+        """The next text message; answers pings, raises ConnectionError on a close."""
+        deadline = time.monotonic() + timeout
+        parts: list[bytes] = []
+        while True:
+            fin, opcode, payload = self._frame(deadline)
+            if opcode == PING:
+                self.sock.sendall(encode_frame(PONG, payload))
+            elif opcode == CLOSE:
+                code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+                raise ConnectionError(f"the server closed the connection ({code}: {payload[2:].decode('utf-8', 'replace')})")
+            elif opcode in (TEXT, CONT):
+                parts.append(payload)
+                if fin:
+                    return b"".join(parts).decode("utf-8")
+            # PONG and binary frames are not for us
+
+    def close(self) -> None:
+        try:
+            self.sock.sendall(encode_frame(CLOSE, struct.pack("!H", 1000)))
+        except OSError:
+            pass
+        finally:
+            self.sock.close()
+
+
+class _Websockets:
+    """The `websockets` sync client behind the same three calls (used for wss://)."""
+
+    def __init__(self, url: str, timeout: float, headers: dict[str, str] | None) -> None:
+        from websockets.sync.client import connect
+
+        self.ws: Any = connect(url, open_timeout=timeout, additional_headers=headers, max_size=None)
+
+    def send(self, text: str) -> None:
+        self.ws.send(text)
+
+    def recv(self, timeout: float) -> str:
+        return str(self.ws.recv(timeout=timeout))
+
+    def close(self) -> None:
+        self.ws.close()
+
+
+def open_socket(url: str, timeout: float, headers: dict[str, str] | None = None) -> TextSocket:
+    return RawWebSocket(url, timeout, headers) if url.startswith("ws://") else _Websockets(url, timeout, headers)

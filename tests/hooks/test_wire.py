@@ -1,0 +1,98 @@
+"""The hooks' minimal WebSocket client against an independent server implementation (the
+`websockets` library's) and against the real sidecar."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.sync.server import ServerConnection, serve
+
+from bridge.hooks.wire import HandshakeError, RawWebSocket, open_socket
+from tests.core.helpers import msg
+from tests.support.sidecar import sidecar
+
+
+@contextmanager
+def server(handler: Callable[[ServerConnection], None]) -> Iterator[str]:
+    with serve(handler, "127.0.0.1", 0, max_size=None) as srv:
+        thread = threading.Thread(target=srv.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"ws://127.0.0.1:{srv.socket.getsockname()[1]}/hook"
+        finally:
+            srv.shutdown()
+            thread.join(10)
+
+
+def test_pings_fragments_and_every_length_encoding() -> None:
+    seen: dict[str, Any] = {}
+
+    def handler(ws: ServerConnection) -> None:
+        seen["path"] = ws.request.path if ws.request else None
+        pong = ws.ping(b"are you there")
+        ws.send(["frag", "mented ✓"])  # one message in two frames
+        seen["pong"] = pong.wait(5)
+        for _ in range(3):
+            ws.send(ws.recv(timeout=5))  # echo
+
+    with server(handler) as url:
+        client = RawWebSocket(url, 5)
+        assert client.recv(5) == "fragmented ✓"  # the ping before it was answered on the way
+        for size in (5, 1_000, 70_000):  # 7-bit, 16-bit and 64-bit payload lengths
+            text = "é" * (size // 2)
+            client.send(text)
+            assert client.recv(5) == text
+        client.close()
+    assert seen == {"path": "/hook", "pong": True}
+
+
+def test_a_close_from_the_server_says_its_code_and_reason() -> None:
+    def handler(ws: ServerConnection) -> None:
+        ws.recv(timeout=5)
+        ws.close(1008, "go away")
+
+    with server(handler) as url:
+        client = open_socket(url, 5)
+        client.send("hello")
+        with pytest.raises(ConnectionError, match="1008: go away"):
+            client.recv(5)
+        client.close()
+
+
+def test_silence_is_a_timeout_not_a_hang() -> None:
+    def handler(ws: ServerConnection) -> None:
+        ws.recv(timeout=10)
+
+    with server(handler) as url:
+        client = RawWebSocket(url, 5)
+        start = time.monotonic()
+        with pytest.raises(TimeoutError):
+            client.recv(0.3)
+        assert time.monotonic() - start < 5
+        client.close()
+
+
+@pytest.mark.e2e
+async def test_real_sidecar_join_and_refused_upgrade(tmp_path: Path) -> None:
+    async with sidecar("--session-id", "wire", data_dir=tmp_path) as sc:
+        client = RawWebSocket(sc.url, 5)
+        client.send(json.dumps(msg("HELLO", "agent:hook", {"display_name": "hook"}, session="wire", now=time.time())))
+        assert json.loads(client.recv(5))["message_type"] == "SESSION_INFO"
+        client.close()
+        with pytest.raises(HandshakeError, match="404"):
+            RawWebSocket(sc.url.rstrip("/") + "/session/other", 5)
+
+
+def test_the_hook_does_not_import_the_websockets_package() -> None:
+    code = "import sys, bridge.hooks.claude, bridge.hooks.guard; print(sorted(m for m in sys.modules if m.startswith('websockets')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
