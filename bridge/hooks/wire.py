@@ -63,6 +63,7 @@ class RawWebSocket:
             raise ValueError(f"RawWebSocket handles ws:// URLs only, not {url!r}")
         port = parts.port or 80
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.timeout = timeout
         self.sock = socket.create_connection((parts.hostname, port), timeout=timeout)
         self.buf = bytearray()  # deleting from the front of a bytearray is cheap in CPython
         try:
@@ -122,8 +123,12 @@ class RawWebSocket:
         payload = self._take(n, deadline)
         return bool(b0 & 0x80), b0 & 0x0F, _mask(payload, key) if key else payload
 
+    def _write(self, frame: bytes) -> None:
+        self.sock.settimeout(self.timeout)  # reads shorten the socket's timeout; a write gets the full one
+        self.sock.sendall(frame)
+
     def send(self, text: str) -> None:
-        self.sock.sendall(encode_frame(TEXT, text.encode()))
+        self._write(encode_frame(TEXT, text.encode()))
 
     def recv(self, timeout: float) -> str:
         """The next text message; answers pings, raises ConnectionError on a close."""
@@ -132,7 +137,7 @@ class RawWebSocket:
         while True:
             fin, opcode, payload = self._frame(deadline)
             if opcode == PING:
-                self.sock.sendall(encode_frame(PONG, payload))
+                self._write(encode_frame(PONG, payload))
             elif opcode == CLOSE:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
                 raise ConnectionError(f"the server closed the connection ({code}: {payload[2:].decode('utf-8', 'replace')})")
@@ -144,7 +149,7 @@ class RawWebSocket:
 
     def close(self) -> None:
         try:
-            self.sock.sendall(encode_frame(CLOSE, struct.pack("!H", 1000)))
+            self._write(encode_frame(CLOSE, struct.pack("!H", 1000)))
         except OSError:
             pass
         finally:
