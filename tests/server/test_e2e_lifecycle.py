@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from bridge.workspace import find_repo, read_runtime, runtime_path
 from tests.core.helpers import msg
-from tests.support.sidecar import start_sidecar
+from tests.support.sidecar import reap, start_sidecar
 from tests.workspace.helpers import make_repo
 
 pytestmark = pytest.mark.e2e
@@ -112,3 +112,11 @@ async def test_token_table_from_the_environment_means_authenticated(tmp_path: Pa
             assert json.loads(await asyncio.wait_for(ws.recv(), 30))["message_type"] == "SESSION_INFO"
     finally:
         await sc.stop()
+
+
+async def test_a_sidecar_a_failed_test_left_running_is_reaped(tmp_path: Path) -> None:
+    """The suite's safety net (tests/conftest.py): no sidecar process outlives its test."""
+    sc = await start_sidecar("--session-id", "reap", data_dir=tmp_path)
+    assert reap() == 1
+    assert await asyncio.wait_for(sc.proc.wait(), 10) == -signal.SIGKILL
+    assert reap() == 0

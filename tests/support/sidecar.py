@@ -64,6 +64,22 @@ class RunningSidecar:
         return 0
 
 
+STARTED: list[RunningSidecar] = []  # every sidecar a test started, so none outlives its test
+
+
+def reap() -> int:
+    """SIGKILL every sidecar started by a test that is still running (one whose test failed before
+    stopping it); returns how many. Called after each test by tests/conftest.py."""
+    killed = 0
+    for sc in STARTED:
+        if sc.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(sc.pid, signal.SIGKILL)
+                killed += 1
+    STARTED.clear()
+    return killed
+
+
 async def start_sidecar(*args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 30.0) -> RunningSidecar:
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "bridge", "sidecar", "--data-dir", str(data_dir), *args]
@@ -90,7 +106,9 @@ async def start_sidecar(*args: str, data_dir: Path, env: dict[str, str] | None =
             proc.kill()
         raise
     asyncio.get_running_loop().create_task(_drain(proc))
-    return RunningSidecar(proc, m.group(1), argv, stderr_path, text)
+    running = RunningSidecar(proc, m.group(1), argv, stderr_path, text)
+    STARTED.append(running)
+    return running
 
 
 async def _drain(proc: asyncio.subprocess.Process) -> None:
