@@ -1,8 +1,8 @@
 """A tamper-evident audit trail: JSON Lines where each record carries the hash of the previous one.
 
-The chain is pure: records go to a sink (a callable), never into an ever-growing list. A sink with
-a `write_line(str)` method gets each record as its JSON line instead: the canonical text that was
-hashed, with the hash as its first key (key order does not matter to `verify_lines`). Editing,
+The chain is pure: each record goes to a sink (a callable), never into an ever-growing list, as its
+JSON line: the canonical text that was hashed, with the hash added as its first key (key order does
+not matter to `verify_lines`), so a record is encoded once. Editing,
 inserting or deleting any byte of any record breaks every hash after it, and `verify_lines` says
 where.
 """
@@ -16,15 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 
 GENESIS = "0" * 64
-Sink = Callable[[dict[str, Any]], None]
+Sink = Callable[[str], None]  # receives each record's JSON line (no newline)
 
 
 def canonical(record: dict[str, Any]) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _chain_hash(prev: str, text: str) -> str:
+    return hashlib.sha256((prev + text).encode("utf-8")).hexdigest()
+
+
 def record_hash(prev: str, body: dict[str, Any]) -> str:
-    return hashlib.sha256((prev + canonical(body)).encode("utf-8")).hexdigest()
+    return _chain_hash(prev, canonical(body))
 
 
 class AuditChain:
@@ -37,14 +41,9 @@ class AuditChain:
         self.seq += 1
         record = {"seq": self.seq, "prev": self.head, **body}
         text = canonical(record)
-        digest = hashlib.sha256((self.head + text).encode("utf-8")).hexdigest()
-        record["hash"] = self.head = digest
+        record["hash"] = self.head = digest = _chain_hash(record["prev"], text)
         if self.sink is not None:
-            write_line = getattr(self.sink, "write_line", None)
-            if write_line is not None:  # the hashed text is the line: no second encoding
-                write_line(f'{{"hash":"{digest}",{text[1:]}')
-            else:
-                self.sink(record)
+            self.sink(f'{{"hash":"{digest}",{text[1:]}')
         return record
 
     def state(self) -> dict[str, Any]:

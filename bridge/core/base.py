@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.core.audit import AuditChain
+from bridge.core.audit import Sink as AuditSink
 from bridge.core.auth import CredentialVerifier
 from bridge.core.config import CoordinatorConfig
 from bridge.core.index import ScopeIndex
@@ -21,7 +22,6 @@ from bridge.protocol.scope import NormScope, normalize_scope
 
 EXT = "mpac-bridge"  # our extension namespace
 StateRefLookup = Callable[[str], "str | None"]
-AuditSink = Callable[[dict[str, Any]], None]
 
 
 class Bounded(OrderedDict):
@@ -59,7 +59,6 @@ class CoreBase:
         self.frontier = SenderFrontier()
         self.state_ref_lookup = state_ref_lookup
         self.credential_verifier = credential_verifier
-        self.audit = audit
         self.audit_chain = AuditChain(audit)
         self.registry = ResourceRegistry(config.resource_registry)
         self.participants: dict[str, Participant] = {}

@@ -16,13 +16,9 @@ class TranscriptWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session's life
 
-    def __call__(self, record: dict[str, Any]) -> None:
-        """Buffered: the sidecar calls flush() once per handled message, before any of its output is
-        sent (three or more records per message would otherwise cost a write each)."""
-        self._fh.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
-
-    def write_line(self, line: str) -> None:
-        """The audit chain's own line (its hashed canonical text): no second JSON encoding."""
+    def __call__(self, line: str) -> None:
+        """The audit chain's sink. Buffered: the sidecar calls flush() once per handled message,
+        before any of its output is sent (a message has three or more records)."""
         self._fh.write(line + "\n")
 
     def flush(self) -> None:

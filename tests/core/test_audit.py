@@ -81,14 +81,12 @@ def test_transcript_command_verifies_exports_and_names_the_broken_line(tmp_path:
     assert main(["transcript", "verify", str(tmp_path / "missing.jsonl")]) == 2
 
 
-def test_a_line_sink_gets_the_hashed_text_and_it_verifies() -> None:
-    class Lines(list):
-        def write_line(self, line: str) -> None:
-            self.append(line)
-
-    lines = Lines()
-    chain = AuditChain(lines)
+def test_the_sink_gets_the_hashed_text_as_the_line_and_it_verifies() -> None:
+    lines: list[str] = []
+    chain = AuditChain(lines.append)
     records = [chain.append({"at": T0, "kind": "in", "message": {"text": "naïve ✓", "n": n}}) for n in range(3)]
     assert [json.loads(line) for line in lines] == records  # the same record, encoded once
     assert all(line.startswith('{"hash":"') for line in lines)
     assert verify_lines(lines).ok and verify_lines(lines).records == 3
+    lines[1] = lines[1].replace("naïve", "naive")
+    assert verify_lines(lines).bad_line == 2
