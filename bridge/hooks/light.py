@@ -50,23 +50,25 @@ class QuickClient:
     def request(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send, then read until the answer to this message (its relay, in_reply_to or refers_to)."""
         env = self._envelope(mtype, payload)
-        if self.ws is None:
-            raise ConnectionError("not connected: call join() first")
-        self.ws.send(json.dumps(env))
+        ws = self._socket()
+        ws.send(json.dumps(env))
         deadline = time.monotonic() + self.timeout
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"no answer to {mtype} within {self.timeout} s")
-            msg = json.loads(self.ws.recv(timeout=left))
+            msg = json.loads(ws.recv(timeout=left))
             p = msg.get("payload") or {}
             if env["message_id"] in (msg.get("message_id"), msg.get("in_reply_to"), p.get("refers_to")):
                 return msg
 
     def send(self, mtype: str, payload: dict[str, Any]) -> None:
+        self._socket().send(json.dumps(self._envelope(mtype, payload)))
+
+    def _socket(self) -> TextSocket:
         if self.ws is None:
             raise ConnectionError("not connected: call join() first")
-        self.ws.send(json.dumps(self._envelope(mtype, payload)))
+        return self.ws
 
     def holders(self, rel: str, me: str) -> list[dict[str, Any]]:
         """Live ACTIVE intents of other principals whose scope covers the file."""

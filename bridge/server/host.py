@@ -21,6 +21,7 @@ from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
 from bridge.core.auth import Verdict
 from bridge.server.conn import Conn, text_frame
 from bridge.store.base import Store
+from bridge.store.transcript import TranscriptWriter
 
 log = logging.getLogger("mpac.sidecar")
 Lookup = Callable[[str], "str | None"]
@@ -52,7 +53,7 @@ class SessionHost:
         lookup: Lookup | None = None,
         verifier: Callable[[dict[str, Any] | None, str, str | None], Verdict] | None = None,
         snapshot_every: int = 5000,
-        transcript: Callable[[dict[str, Any]], None] | None = None,
+        transcript: TranscriptWriter | None = None,
     ) -> None:
         self.session_id = session_id
         self.store = store
@@ -68,7 +69,6 @@ class SessionHost:
         self.owners: dict[str, str] = {}  # principal -> sha256 of the token it was first admitted with
         self.snapshot_every = snapshot_every
         self.transcript = transcript
-        self._flush_transcript: Callable[[], None] = getattr(transcript, "flush", None) or (lambda: None)
         self.since_snapshot = 0
         self.snapshot_at = time.monotonic()
         self.ticked_at = 0.0
@@ -123,6 +123,10 @@ class SessionHost:
         self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), coord.snapshot(now))
         log.info("session %s recovered: epoch %d, %d intents, %d journal entries replayed", self.session_id, coord.epoch, len(coord.intents), len(entries))
         return coord
+
+    def _flush_transcript(self) -> None:
+        if self.transcript is not None:
+            self.transcript.flush()
 
     # --- inbound -----------------------------------------------------------------------------
 
