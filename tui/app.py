@@ -338,6 +338,12 @@ class Dashboard(App[int]):
             return live and not roles <= {"observer"}
         return True
 
+    def refresh_bindings(self) -> None:
+        # Row and tab events can still arrive while the app shuts down, after the screen stack is
+        # empty; Textual's own refresh_bindings would then raise ScreenStackError.
+        if self.live_screen():
+            super().refresh_bindings()
+
     @on(TabbedContent.TabActivated)
     def on_tab(self) -> None:
         self.refresh_bindings()
@@ -348,7 +354,8 @@ class Dashboard(App[int]):
 
     @on(SyncTable.RowSelected)
     def on_row_selected(self) -> None:
-        self.action_details()
+        if self.live_screen():
+            self.action_details()
 
     # --- actions ---------------------------------------------------------------------------------
 
@@ -485,6 +492,8 @@ class Dashboard(App[int]):
     @on(ActionAnswered)
     def on_answer(self, event: ActionAnswered) -> None:
         self.answers.append(event)
+        if not self.live_screen():
+            return
         self.notify(event.text, severity="information" if event.ok else "error", timeout=8)
         self._wake()
 

@@ -66,3 +66,20 @@ async def test_theme_toggle() -> None:
         before = app.theme
         await pilot.press("t")
         assert app.theme != before
+
+
+async def test_late_events_after_shutdown_are_ignored() -> None:
+    """Row, tab and answer events can still be dispatched while the app shuts down, after the
+    screen stack is empty (seen in CI as ScreenStackError); they must do nothing."""
+    from tui.messages import ActionAnswered
+
+    app, _ = make()
+    async with app.run_test(size=(100, 30)):
+        assert app.live_screen()
+    assert not app.screen_stack and not app.live_screen()
+    app.on_row()
+    app.on_tab()
+    app.on_row_selected()
+    app.refresh_bindings()
+    app.on_answer(ActionAnswered("claim", True, "late answer"))
+    assert app.answers[-1].text == "late answer"  # recorded, never shown
