@@ -11,9 +11,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bridge.hooks.light import QuickClient
+from bridge.hooks.light import TOKEN_VAR, QuickClient, coordinator_of
 from bridge.identity import agent_principal
-from bridge.workspace import PathRefused, Repo, find_repo, live_runtime, resolve_in_repo
+from bridge.workspace import PathRefused, Repo, find_repo, resolve_in_repo
 from bridge.workspace.state import state_ref_of
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
@@ -50,15 +50,20 @@ def saved_path(repo: Repo, rel: str, principal: str) -> Path:
 
 
 def join(repo: Repo, principal: str) -> QuickClient | None:
-    info = live_runtime(repo)
-    if info is None:
+    try:
+        where = coordinator_of(repo)
+    except ValueError as exc:
+        note(f"{exc}; allowing")
+        return None
+    if where is None:
         note("no sidecar is running for this repository; allowing (start one with `mpac-bridge sidecar --workspace .`)")
         return None
-    client = QuickClient(info.url, info.session_id, principal, token=os.environ.get("MPAC_COORDINATOR_TOKEN"))
+    url, session_id = where
+    client = QuickClient(url, session_id, principal, token=os.environ.get(TOKEN_VAR))
     try:
         client.join()
     except Exception as exc:
-        note(f"cannot reach the sidecar at {info.url} ({exc}); allowing")
+        note(f"cannot reach the coordinator at {url} ({exc}); allowing")
         client.close()
         return None
     return client

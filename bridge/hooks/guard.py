@@ -107,9 +107,9 @@ def paths_to_check(repo: Path, hook: str, stdin: str) -> list[str]:
 
 def check(repo: Path, hook: str, warn: bool, stdin: str = "") -> int:
     """0 to let git go on, 1 to stop it (printing why)."""
-    from bridge.hooks.light import QuickClient
+    from bridge.hooks.light import TOKEN_VAR, QuickClient, coordinator_of
     from bridge.identity import human_principal
-    from bridge.workspace import find_repo, live_runtime
+    from bridge.workspace import find_repo
 
     if os.environ.get("MPAC_BYPASS") == "1":
         print("mpac-bridge guard: MPAC_BYPASS=1, not checking", file=sys.stderr)
@@ -117,17 +117,21 @@ def check(repo: Path, hook: str, warn: bool, stdin: str = "") -> int:
     paths = paths_to_check(repo, hook, stdin)
     if not paths:
         return 0
-    info = live_runtime(find_repo(repo))
-    if info is None:
+    try:
+        where = coordinator_of(find_repo(repo))
+    except ValueError as exc:
+        print(f"mpac-bridge guard: {exc}; not checking", file=sys.stderr)
+        return 0
+    if where is None:
         print("mpac-bridge guard: no sidecar is running for this repository; not checking", file=sys.stderr)
         return 0
     me = human_principal("@git")
-    client = QuickClient(info.url, info.session_id, me, token=os.environ.get("MPAC_COORDINATOR_TOKEN"))
+    client = QuickClient(*where, me, token=os.environ.get(TOKEN_VAR))
     try:
         client.join(roles=["observer"])
         held = [(p, h) for p in paths for h in client.holders(p, me)]
     except Exception as exc:
-        print(f"mpac-bridge guard: cannot reach the sidecar ({exc}); not checking", file=sys.stderr)
+        print(f"mpac-bridge guard: cannot reach the coordinator at {where[0]} ({exc}); not checking", file=sys.stderr)
         return 0
     finally:
         client.close()

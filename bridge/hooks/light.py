@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 import uuid
 from datetime import UTC, datetime
@@ -13,6 +14,29 @@ from typing import Any
 
 from bridge.hooks.wire import TextSocket, open_socket
 from bridge.protocol.scope import normalize_scope, overlap
+
+URL_VAR, SESSION_VAR, TOKEN_VAR = "MPAC_COORDINATOR_URL", "MPAC_SESSION_ID", "MPAC_COORDINATOR_TOKEN"
+
+
+def coordinator_of(repo: Any, environ: Any = None) -> tuple[str, str] | None:
+    """(url, session id) of the coordinator this repository's agents use: the remote one named by
+    MPAC_COORDINATOR_URL (as the MCP server does), else the repository's running sidecar, else None.
+
+    Raises ValueError when MPAC_COORDINATOR_URL is unusable (wrong scheme, no session id)."""
+    env = os.environ if environ is None else environ
+    url = (env.get(URL_VAR) or "").strip()
+    if url:
+        if not url.startswith(("ws://", "wss://")):
+            raise ValueError(f"{URL_VAR} must start with ws:// or wss:// (got {url!r})")
+        path = url.split("://", 1)[1].partition("/")[2].split("?", 1)[0]
+        session = (env.get(SESSION_VAR) or "").strip() or (path.split("session/", 1)[1].strip("/") if path.startswith("session/") else "")
+        if not session:
+            raise ValueError(f"{URL_VAR} has no /session/<id> path; set {SESSION_VAR} to the session's id")
+        return url, session
+    from bridge.workspace import live_runtime
+
+    info = live_runtime(repo)
+    return None if info is None else (info.url, info.session_id)
 
 
 def _ts() -> str:
