@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any, Self
+
+
+@cache
+def _public_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls) if not f.name.startswith("_"))
 
 
 class JsonRecord:
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}  # type: ignore[call-overload]
+        """The record's public fields as a shallow dict: its lists and dicts are the record's own,
+        so encode it (or copy it) before the record changes. Records hold plain JSON values only;
+        `dataclasses.asdict` deep-copied them and made a 10,000-intent snapshot take 1.5 s."""
+        return {k: getattr(self, k) for k in _public_fields(type(self))}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:

@@ -23,6 +23,8 @@ def _bounded(items: list[list[Any]], limit: int) -> Bounded:
 
 class SnapshotMixin(CoreBase):
     def snapshot(self, now: float | None = None) -> dict[str, Any]:
+        """The whole state as JSON-ready data. It shares lists and dicts with the live state, so
+        encode it before the coordinator handles anything else."""
         at = self.now if now is None else now
         return {
             "snapshot_version": SNAPSHOT_VERSION,
