@@ -12,8 +12,10 @@ HELP = "Claude Code hook commands (PreToolUse / PostToolUse guards)."
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = (
         "claude-pretooluse denies Edit/Write/MultiEdit/NotebookEdit on a file another principal holds; "
-        "claude-posttooluse records the edit as a commit. Both allow when no sidecar runs. MPAC_BYPASS=1 allows "
-        "(and is audited). The agent's identity comes from MPAC_PRINCIPAL_ID / MPAC_AGENT_NAME, as for `mpac-bridge mcp`."
+        "claude-posttooluse records the edit as a commit. They ask the coordinator named by MPAC_COORDINATOR_URL "
+        "(with MPAC_COORDINATOR_TOKEN), else the repository's sidecar, and allow (saying why on stderr) when none "
+        "can be reached. MPAC_BYPASS=1 allows (and is audited). The agent's identity comes from MPAC_PRINCIPAL_ID / "
+        "MPAC_AGENT_NAME, as for `mpac-bridge mcp`."
     )
     p.add_argument("name", choices=["claude-pretooluse", "claude-posttooluse"], help="which hook")
     p.add_argument("--auto-begin", action="store_true", help="pretooluse: claim a free file for the agent (short TTL) before allowing")

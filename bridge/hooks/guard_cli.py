@@ -11,7 +11,8 @@ HELP = "Install, remove or inspect the git pre-commit guard."
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = ("A git pre-commit hook (and with --pre-push a pre-push hook) that refuses commits touching files "
-                     "another principal is editing. Existing hooks keep running; uninstall restores them. "
+                     "another principal is editing, as the coordinator named by MPAC_COORDINATOR_URL (else the repository's "
+                     "sidecar) sees them; with none reachable it lets git go on. Existing hooks keep running; uninstall restores them. "
                      "Bypass with MPAC_BYPASS=1 or git commit --no-verify.")
     p.add_argument("action", choices=["install", "uninstall", "status", "check"], help="check is what the hook runs")
     p.add_argument("--workspace", type=Path, default=Path("."), help="repository (default: the current directory)")
