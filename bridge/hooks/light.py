@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import time
+import urllib.parse
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -28,8 +29,8 @@ def coordinator_of(repo: Any, environ: Any = None) -> tuple[str, str] | None:
     if url:
         if not url.startswith(("ws://", "wss://")):
             raise ValueError(f"{URL_VAR} must start with ws:// or wss:// (got {url!r})")
-        path = url.split("://", 1)[1].partition("/")[2].split("?", 1)[0]
-        session = (env.get(SESSION_VAR) or "").strip() or (path.split("session/", 1)[1].strip("/") if path.startswith("session/") else "")
+        path = urllib.parse.urlsplit(url).path  # the same rule as SessionClient (a proxy may add a prefix)
+        session = (env.get(SESSION_VAR) or "").strip() or (path.split("/session/", 1)[1].strip("/") if "/session/" in path else "")
         if not session:
             raise ValueError(f"{URL_VAR} has no /session/<id> path; set {SESSION_VAR} to the session's id")
         return url, session

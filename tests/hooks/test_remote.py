@@ -39,6 +39,8 @@ def test_coordinator_of_reads_the_environment(tmp_path: Path) -> None:
     url = "wss://team.example:443/session/alpha"
     assert coordinator_of(None, {"MPAC_COORDINATOR_URL": url}) == (url, "alpha")
     assert coordinator_of(None, {"MPAC_COORDINATOR_URL": "ws://h:1", "MPAC_SESSION_ID": "s1"}) == ("ws://h:1", "s1")
+    behind_proxy = "wss://team.example/mpac/session/beta"
+    assert coordinator_of(None, {"MPAC_COORDINATOR_URL": behind_proxy}) == (behind_proxy, "beta")
     with pytest.raises(ValueError, match="MPAC_SESSION_ID"):
         coordinator_of(None, {"MPAC_COORDINATOR_URL": "ws://h:1/"})
     with pytest.raises(ValueError, match="ws:// or wss://"):
