@@ -15,9 +15,14 @@ HELP = ("Open the terminal dashboard: who is editing what, conflicts to settle. 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", type=Path, default=None, help="repository to watch (default: the current directory)")
-    parser.add_argument("--url", default=None, help="remote coordinator URL (ws:// or wss://), instead of the repository's sidecar")
-    parser.add_argument("--token", default=os.environ.get("MPAC_TOKEN"), help="bearer token for a remote coordinator (default: $MPAC_TOKEN)")
-    parser.add_argument("--session-id", default=None, help="session id on a multi-session coordinator")
+    env = os.environ
+    parser.add_argument("--url", default=env.get("MPAC_COORDINATOR_URL") or None,
+                        help="remote coordinator URL (ws:// or wss://), instead of the repository's sidecar "
+                             "(default: $MPAC_COORDINATOR_URL, as for the MCP server and the hooks)")
+    parser.add_argument("--token", default=env.get("MPAC_COORDINATOR_TOKEN") or env.get("MPAC_TOKEN") or None,
+                        help="bearer token for a remote coordinator (default: $MPAC_COORDINATOR_TOKEN)")
+    parser.add_argument("--session-id", default=env.get("MPAC_SESSION_ID") or None,
+                        help="session id, when the URL has no /session/<id> (default: $MPAC_SESSION_ID)")
     parser.add_argument("--as", dest="name", default=None, help="your name; the principal is human:<name> (default: $USER or git user.name)")
     parser.add_argument("--arbiter", action="store_true", help="ask for the arbiter role (granted only if the session's policy allows it)")
     parser.add_argument("--light", action="store_true", help="start with the light theme (press t to toggle)")
