@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from bridge.client import ids
 from bridge.client.actions import Actions
 from bridge.client.backoff import Backoff
+from bridge.client.tls import ssl_context_for
 from bridge.client.view import SessionView
 from bridge.protocol.envelope import build_envelope, lamport_of
 from bridge.protocol.lamport import LamportClock
@@ -80,10 +81,14 @@ class SessionClient(Actions):
     principal_type: str | None = None
     capabilities: list[str] = field(default_factory=lambda: ["intent.broadcast", "op.commit", "conflict.ack"])
     reconnect: bool = True
-    ssl_context: ssl.SSLContext | None = None
+    ssl_context: ssl.SSLContext | None = None  # wss:// without one: verify against SSL_CERT_FILE or the system store
     heartbeat_status_fn: Callable[[], str] | None = None  # HEARTBEAT status; default idle/working by intents
 
     def __post_init__(self) -> None:
+        if self.ssl_context is None:
+            # websockets refuses wss:// with ssl=None, so every adapter (MCP server, dashboard) that
+            # passes only a url must still get a verifying context
+            self.ssl_context = ssl_context_for(self.url)
         if self.session_id is None:
             path = urllib.parse.urlsplit(self.url).path
             self.session_id = path.split("/session/", 1)[1].strip("/") if "/session/" in path else None

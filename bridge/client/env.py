@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import os
-import ssl
 from collections.abc import Mapping
 from typing import Any
 
 from bridge.client.client import SessionClient
+from bridge.client.tls import ssl_context_for
 
 URL_VAR = "MPAC_COORDINATOR_URL"
 TOKEN_VAR = "MPAC_COORDINATOR_TOKEN"
-
-
-def ssl_context_for(url: str, cafile: str | None = None, environ: Mapping[str, str] | None = None) -> ssl.SSLContext | None:
-    """A verifying TLS context for wss:// urls (None for ws://). It trusts `cafile`, else
-    `SSL_CERT_FILE`, else the system store."""
-    if not url.startswith("wss://"):
-        return None
-    env = os.environ if environ is None else environ
-    ctx = ssl.create_default_context(cafile=cafile or env.get("SSL_CERT_FILE") or None)
-    return ctx
 
 
 def client_from_env(default_url: str | None = None, *, principal_id: str, cafile: str | None = None,
