@@ -69,7 +69,7 @@ async def test_header_token_and_rejected_hello_receives_nothing(tmp_path: Path) 
         await member.close()
 
 
-async def test_tls_round_trip_and_plain_ws_refused(tmp_path: Path) -> None:
+async def test_tls_round_trip_and_plain_ws_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -83,6 +83,17 @@ async def test_tls_round_trip_and_plain_ws_refused(tmp_path: Path) -> None:
         await client.connect()
         assert (await client.announce("over tls", ["t.py"])).ok
         await client.close()
+        # only a url, as the MCP server and the dashboard pass: the CA comes from SSL_CERT_FILE
+        untrusted = SessionClient(sc.url, "agent:u", session_id="tls")
+        with pytest.raises(JoinRefused, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+            await untrusted.connect()
+        ca_path = tmp_path / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_path))
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_path))
+        by_url = SessionClient(sc.url, "agent:u", session_id="tls")
+        await by_url.connect()
+        assert (await by_url.announce("url only", ["u.py"])).ok
+        await by_url.close()
         with pytest.raises(Exception):  # noqa: B017 - any failure: plain ws must not work on a TLS port
             async with connect(sc.url.replace("wss://", "ws://"), open_timeout=5):
                 pass
