@@ -85,10 +85,6 @@ class SessionClient(Actions):
     heartbeat_status_fn: Callable[[], str] | None = None  # HEARTBEAT status; default idle/working by intents
 
     def __post_init__(self) -> None:
-        if self.ssl_context is None:
-            # websockets refuses wss:// with ssl=None, so every adapter (MCP server, dashboard) that
-            # passes only a url must still get a verifying context
-            self.ssl_context = ssl_context_for(self.url)
         if self.session_id is None:
             path = urllib.parse.urlsplit(self.url).path
             self.session_id = path.split("/session/", 1)[1].strip("/") if "/session/" in path else None
@@ -177,6 +173,13 @@ class SessionClient(Actions):
 
     async def _open(self) -> ClientConnection:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
+        if self.ssl_context is None and self.url.startswith("wss://"):
+            # websockets refuses wss:// with ssl=None; adapters that pass only a url (MCP server,
+            # dashboard, LSP) get a verifying context here
+            try:
+                self.ssl_context = ssl_context_for(self.url)
+            except (OSError, ssl.SSLError) as exc:
+                raise JoinRefused("TLS_SETUP", f"cannot load the CA certificates for {self.url} (check SSL_CERT_FILE): {exc}") from None
         try:
             return await connect(self.url, additional_headers=headers, ssl=self.ssl_context if self.url.startswith("wss") else None,
                                  max_size=8 * 1024 * 1024, open_timeout=10)

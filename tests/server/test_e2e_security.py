@@ -87,6 +87,9 @@ async def test_tls_round_trip_and_plain_ws_refused(tmp_path: Path, monkeypatch: 
         untrusted = SessionClient(sc.url, "agent:u", session_id="tls")
         with pytest.raises(JoinRefused, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
             await untrusted.connect()
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+        with pytest.raises(JoinRefused, match="check SSL_CERT_FILE"):
+            await SessionClient(sc.url, "agent:u", session_id="tls").connect()
         ca_path = tmp_path / "ca.pem"
         ca.cert_pem.write_to_path(str(ca_path))
         monkeypatch.setenv("SSL_CERT_FILE", str(ca_path))
