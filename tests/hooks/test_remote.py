@@ -5,34 +5,23 @@ from __future__ import annotations
 
 import json
 import os
-import ssl
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import trustme
 
 from bridge.client import SessionClient
 from bridge.hooks.light import coordinator_of
 from bridge.workspace import find_repo, live_runtime
 from tests.support.sidecar import sidecar
+from tests.support.tls import tls_files, token_table
 
 from .conftest import git
 from .test_claude_hooks import edit, hook
 
 pytestmark = pytest.mark.e2e
 TOKEN = "team-token-0123"
-
-
-def tls_files(tmp_path: Path) -> tuple[trustme.CA, Path, Path, Path]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert_path, key_path, ca_path = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
-    cert.private_key_pem.write_to_path(str(key_path))
-    ca.cert_pem.write_to_path(str(ca_path))
-    return ca, cert_path, key_path, ca_path
 
 
 def test_coordinator_of_reads_the_environment(tmp_path: Path) -> None:
@@ -48,20 +37,16 @@ def test_coordinator_of_reads_the_environment(tmp_path: Path) -> None:
 
 
 async def test_hook_and_guard_check_a_hosted_tls_coordinator(repo_path: Path, tmp_path: Path) -> None:
-    ca, cert_path, key_path, ca_path = tls_files(tmp_path)
-    table = tmp_path / "tokens.json"
-    table.write_text(json.dumps({TOKEN: {"allowed_sessions": ["alpha"], "roles": ["contributor"]}}))
-    async with sidecar("--multi-session", "--token-table", str(table), "--tls", "--cert", str(cert_path), "--key", str(key_path),
-                       data_dir=tmp_path / "d") as sc:
+    tls = tls_files(tmp_path)
+    table = token_table(tmp_path, {TOKEN: {"allowed_sessions": ["alpha"], "roles": ["contributor"]}})
+    async with sidecar("--multi-session", "--token-table", str(table), *tls.sidecar_args(), data_dir=tmp_path / "d") as sc:
         url = sc.session_url("alpha")
         assert url.startswith("wss://")
-        ctx = ssl.create_default_context()
-        ca.configure_trust(ctx)
-        holder = SessionClient(url, "agent:holder", token=TOKEN, ssl_context=ctx)
+        holder = SessionClient(url, "agent:holder", token=TOKEN, ssl_context=tls.client_context())
         await holder.connect()
         try:
             assert (await holder.announce("refactor a", ["a.py"], intent_id="remote-a")).ok
-            remote = {"MPAC_COORDINATOR_URL": url, "MPAC_COORDINATOR_TOKEN": TOKEN, "SSL_CERT_FILE": str(ca_path)}
+            remote = {"MPAC_COORDINATOR_URL": url, "MPAC_COORDINATOR_TOKEN": TOKEN, "SSL_CERT_FILE": str(tls.ca_pem)}
 
             out = hook("claude-pretooluse", edit(repo_path, "a.py"), env=remote)
             decision = json.loads(out.stdout)["hookSpecificOutput"]
@@ -71,7 +56,7 @@ async def test_hook_and_guard_check_a_hosted_tls_coordinator(repo_path: Path, tm
             assert free.returncode == 0 and free.stdout.strip() == ""
 
             # a certificate we do not trust: the hook says why and lets the edit through (fail open)
-            untrusted = hook("claude-pretooluse", edit(repo_path, "a.py"), env={**remote, "SSL_CERT_FILE": str(cert_path.with_name("none.pem"))})
+            untrusted = hook("claude-pretooluse", edit(repo_path, "a.py"), env={**remote, "SSL_CERT_FILE": str(tmp_path / "none.pem")})
             assert untrusted.returncode == 0 and untrusted.stdout.strip() == ""
             assert "cannot reach the coordinator at wss://" in untrusted.stderr
             wrong_token = hook("claude-pretooluse", edit(repo_path, "a.py"), env={**remote, "MPAC_COORDINATOR_TOKEN": "nope-nope-nope"})

@@ -4,45 +4,34 @@ local sidecar is started."""
 
 from __future__ import annotations
 
-import json
-import ssl
 from pathlib import Path
 
 import pytest
-import trustme
 
 from bridge.client import SessionClient
 from bridge.mcp import tools
 from bridge.mcp.context import ToolContext, ToolFailure
 from bridge.workspace import find_repo, live_runtime, state_ref_of_bytes
 from tests.support.sidecar import sidecar
+from tests.support.tls import tls_files, token_table
 
 pytestmark = pytest.mark.e2e
 TOKEN = "team-token-0123"
 
 
 async def test_tools_against_a_hosted_tls_coordinator(repo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert_path, key_path, ca_path = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
-    cert.private_key_pem.write_to_path(str(key_path))
-    ca.cert_pem.write_to_path(str(ca_path))
-    table = tmp_path / "tokens.json"
-    table.write_text(json.dumps({TOKEN: {"allowed_sessions": ["shop"], "roles": ["contributor"]}}))
-    async with sidecar("--multi-session", "--token-table", str(table), "--tls", "--cert", str(cert_path), "--key", str(key_path),
-                       data_dir=tmp_path / "d") as sc:
+    tls = tls_files(tmp_path)
+    table = token_table(tmp_path, {TOKEN: {"allowed_sessions": ["shop"], "roles": ["contributor"]}})
+    async with sidecar("--multi-session", "--token-table", str(table), *tls.sidecar_args(), data_dir=tmp_path / "d") as sc:
         url = sc.session_url("shop")
         for var in ("MPAC_SESSION_ID", "MPAC_PRINCIPAL_ID"):
             monkeypatch.delenv(var, raising=False)
         monkeypatch.setenv("MPAC_COORDINATOR_URL", url)
         monkeypatch.setenv("MPAC_COORDINATOR_TOKEN", TOKEN)
         monkeypatch.setenv("MPAC_AGENT_NAME", "remote-me")
-        monkeypatch.setenv("SSL_CERT_FILE", str(ca_path))
+        monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_pem))
         ctx = ToolContext.from_env(repo_path)
-        tls = ssl.create_default_context()
-        ca.configure_trust(tls)
-        other = SessionClient(url, "agent:teammate", token=TOKEN, ssl_context=tls)
+        other = SessionClient(url, "agent:teammate", token=TOKEN, ssl_context=tls.client_context())
         await other.connect()
         try:
             assert (await other.announce("pricing rules", ["b.py"], intent_id="mate-b")).ok

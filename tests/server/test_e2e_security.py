@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 import time
 from pathlib import Path
 
 import pytest
-import trustme
 from websockets.asyncio.client import connect
 
 from bridge.client import JoinRefused, SessionClient
 from tests.core.helpers import msg
 from tests.support.sidecar import sidecar
+from tests.support.tls import tls_files, token_table
 
 pytestmark = pytest.mark.e2e
 TABLE = {
@@ -25,9 +24,7 @@ TABLE = {
 
 
 def table_file(tmp_path: Path) -> Path:
-    path = tmp_path / "tokens.json"
-    path.write_text(json.dumps(TABLE))
-    return path
+    return token_table(tmp_path, TABLE)
 
 
 async def test_tokens_bind_sessions_and_roles(tmp_path: Path) -> None:
@@ -70,16 +67,10 @@ async def test_header_token_and_rejected_hello_receives_nothing(tmp_path: Path) 
 
 
 async def test_tls_round_trip_and_plain_ws_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert.private_key_and_cert_chain_pem.write_to_path(str(cert_path))
-    cert.private_key_pem.write_to_path(str(key_path))
-    async with sidecar("--session-id", "tls", "--tls", "--cert", str(cert_path), "--key", str(key_path), data_dir=tmp_path / "d") as sc:
+    tls = tls_files(tmp_path)
+    async with sidecar("--session-id", "tls", *tls.sidecar_args(), data_dir=tmp_path / "d") as sc:
         assert sc.url.startswith("wss://")
-        ctx = ssl.create_default_context()
-        ca.configure_trust(ctx)
-        client = SessionClient(sc.url, "agent:t", session_id="tls", ssl_context=ctx)
+        client = SessionClient(sc.url, "agent:t", session_id="tls", ssl_context=tls.client_context())
         await client.connect()
         assert (await client.announce("over tls", ["t.py"])).ok
         await client.close()
@@ -90,9 +81,7 @@ async def test_tls_round_trip_and_plain_ws_refused(tmp_path: Path, monkeypatch: 
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
         with pytest.raises(JoinRefused, match="check SSL_CERT_FILE"):
             await SessionClient(sc.url, "agent:u", session_id="tls").connect()
-        ca_path = tmp_path / "ca.pem"
-        ca.cert_pem.write_to_path(str(ca_path))
-        monkeypatch.setenv("SSL_CERT_FILE", str(ca_path))
+        monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca_pem))
         by_url = SessionClient(sc.url, "agent:u", session_id="tls")
         await by_url.connect()
         assert (await by_url.announce("url only", ["u.py"])).ok
