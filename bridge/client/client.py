@@ -13,7 +13,6 @@ import json
 import logging
 import ssl
 import time
-import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from bridge.client.tls import ssl_context_for
 from bridge.client.view import SessionView
 from bridge.protocol.envelope import build_envelope, lamport_of
 from bridge.protocol.lamport import LamportClock
+from bridge.remote import session_of_url
 
 log = logging.getLogger("mpac.client")
 FAILURES = ("PROTOCOL_ERROR", "OP_REJECT")
@@ -86,8 +86,7 @@ class SessionClient(Actions):
 
     def __post_init__(self) -> None:
         if self.session_id is None:
-            path = urllib.parse.urlsplit(self.url).path
-            self.session_id = path.split("/session/", 1)[1].strip("/") if "/session/" in path else None
+            self.session_id = session_of_url(self.url)
         self.principal_type = self.principal_type or (self.principal_id.split(":", 1)[0] if ":" in self.principal_id else "agent")
         if self.principal_type not in ("human", "agent", "service"):
             self.principal_type = "agent"

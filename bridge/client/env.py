@@ -8,9 +8,7 @@ from typing import Any
 
 from bridge.client.client import SessionClient
 from bridge.client.tls import ssl_context_for
-
-URL_VAR = "MPAC_COORDINATOR_URL"
-TOKEN_VAR = "MPAC_COORDINATOR_TOKEN"
+from bridge.remote import TOKEN_VAR, URL_VAR
 
 
 def client_from_env(default_url: str | None = None, *, principal_id: str, cafile: str | None = None,

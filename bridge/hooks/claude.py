@@ -11,8 +11,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bridge.hooks.light import TOKEN_VAR, QuickClient, coordinator_of
+from bridge.hooks.light import QuickClient, coordinator_of
 from bridge.identity import agent_principal
+from bridge.remote import TOKEN_VAR
 from bridge.workspace import PathRefused, Repo, find_repo, resolve_in_repo
 from bridge.workspace.state import state_ref_of
 

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import time
-import urllib.parse
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from bridge.hooks.wire import TextSocket, open_socket
 from bridge.protocol.scope import normalize_scope, overlap
-
-URL_VAR, SESSION_VAR, TOKEN_VAR = "MPAC_COORDINATOR_URL", "MPAC_SESSION_ID", "MPAC_COORDINATOR_TOKEN"
+from bridge.remote import remote_from_env
 
 
 def coordinator_of(repo: Any, environ: Any = None) -> tuple[str, str] | None:
@@ -24,16 +21,9 @@ def coordinator_of(repo: Any, environ: Any = None) -> tuple[str, str] | None:
     MPAC_COORDINATOR_URL (as the MCP server does), else the repository's running sidecar, else None.
 
     Raises ValueError when MPAC_COORDINATOR_URL is unusable (wrong scheme, no session id)."""
-    env = os.environ if environ is None else environ
-    url = (env.get(URL_VAR) or "").strip()
-    if url:
-        if not url.startswith(("ws://", "wss://")):
-            raise ValueError(f"{URL_VAR} must start with ws:// or wss:// (got {url!r})")
-        path = urllib.parse.urlsplit(url).path  # the same rule as SessionClient (a proxy may add a prefix)
-        session = (env.get(SESSION_VAR) or "").strip() or (path.split("/session/", 1)[1].strip("/") if "/session/" in path else "")
-        if not session:
-            raise ValueError(f"{URL_VAR} has no /session/<id> path; set {SESSION_VAR} to the session's id")
-        return url, session
+    remote = remote_from_env(environ)
+    if remote is not None:
+        return remote
     from bridge.workspace import live_runtime
 
     info = live_runtime(repo)

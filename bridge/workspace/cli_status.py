@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -10,10 +11,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bridge.remote import URL_VAR, remote_from_env
 from bridge.workspace.repo import NotARepository, Repo, find_repo
 from bridge.workspace.runtime import RuntimeInfo, is_alive, log_path, read_runtime, runtime_path
 
-HELP = "Show the repository's sidecar, its participants, intents and open conflicts."
+HELP = "Show the repository's sidecar (or the remote coordinator), its participants, intents and open conflicts."
 EXT = "mpac-bridge"
 
 
@@ -22,49 +24,55 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Show the sidecar (the local MPAC coordinator) serving a git repository: its pid, URL, "
         "session, uptime, version and log file, and, when it is running, the participants, the "
         "active and suspended intents (owner, objective, files, time left) and the open conflicts. "
-        "Worktrees of one repository share one sidecar."
+        "Worktrees of one repository share one sidecar. With MPAC_COORDINATOR_URL set (or --url), it shows that "
+        "remote coordinator's session instead, as every other tool would use it."
     )
     parser.add_argument("--workspace", default=".", metavar="PATH", help="a path inside the repository (default: the current directory)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text (for scripts)")
     parser.add_argument("--timeout", type=float, default=5.0, metavar="SEC", help="how long to wait for the sidecar's answer (default 5)")
     parser.add_argument("--token", default=os.environ.get("MPAC_COORDINATOR_TOKEN"), help="bearer token if the sidecar requires one (default: $MPAC_COORDINATOR_TOKEN)")
+    parser.add_argument("--url", default=None, help="a remote coordinator's ws:// or wss:// url (default: $MPAC_COORDINATOR_URL; "
+                        "the session comes from its /session/<id> or $MPAC_SESSION_ID)")
 
 
-def fetch_state(info: RuntimeInfo, *, timeout: float = 5.0, token: str | None = None) -> dict[str, Any]:
+def fetch_state(url: str, session_id: str, *, timeout: float = 5.0, token: str | None = None) -> dict[str, Any]:
     """Join as an observer, read the compact state from SESSION_INFO, say GOODBYE. Raises
     OSError/RuntimeError with a readable message on failure."""
     from websockets.sync.client import connect
 
     from bridge.protocol.envelope import build_envelope
 
-    pid = os.getpid()
-    sender = {"principal_id": f"service:status-{pid}", "principal_type": "service", "sender_instance_id": f"status-{pid}-{time.time_ns()}"}
+    # One principal per user, not per run: the coordinator keeps every principal that ever joined
+    # (as offline after GOODBYE), so a per-process id left one record behind for each status run.
+    user = "".join(c if c.isalnum() or c in "-_." else "-" for c in getpass.getuser())
+    sender = {"principal_id": f"service:status-{user}", "principal_type": "service",
+              "sender_instance_id": f"status-{user}-{os.getpid()}-{time.time_ns()}"}
     headers = {"Authorization": f"Bearer {token}"} if token else None
 
     def envelope(mtype: str, payload: dict[str, Any], n: int) -> str:
-        return json.dumps(build_envelope(mtype, payload, session_id=info.session_id, sender=sender, now=time.time(), message_id=f"{sender['sender_instance_id']}:{n}", lamport=n))
+        return json.dumps(build_envelope(mtype, payload, session_id=session_id, sender=sender, now=time.time(), message_id=f"{sender['sender_instance_id']}:{n}", lamport=n))
 
     hello: dict[str, Any] = {"display_name": "mpac-bridge status", "roles": ["observer"], "capabilities": []}
     if token:
         hello["credential"] = {"type": "bearer_token", "value": token}
     deadline = time.monotonic() + timeout
-    with connect(info.url, open_timeout=timeout, close_timeout=1, additional_headers=headers, max_size=None) as ws:
+    with connect(url, open_timeout=timeout, close_timeout=1, additional_headers=headers, max_size=None) as ws:
         ws.send(envelope("HELLO", hello, 1))
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise RuntimeError("the sidecar did not answer HELLO in time")
+                raise RuntimeError("the coordinator did not answer HELLO in time")
             msg = json.loads(ws.recv(timeout=left))
             mtype = msg.get("message_type")
             if mtype == "PROTOCOL_ERROR":
                 payload = msg.get("payload") or {}
-                raise RuntimeError(f"the sidecar refused us: {payload.get('error_code')}: {payload.get('description')}")
+                raise RuntimeError(f"the coordinator refused us: {payload.get('error_code')}: {payload.get('description')}")
             if mtype == "SESSION_INFO":
                 break
         state = ((msg.get("payload") or {}).get("extensions") or {}).get(EXT, {}).get("state")
         ws.send(envelope("GOODBYE", {"reason": "user_exit", "intent_disposition": "withdraw"}, 2))
     if not isinstance(state, dict):
-        raise RuntimeError("the sidecar's SESSION_INFO carries no mpac-bridge state")
+        raise RuntimeError("the coordinator's SESSION_INFO carries no mpac-bridge state")
     state["participants"] = [p for p in state.get("participants", []) if p.get("principal_id") != sender["principal_id"]]
     return state
 
@@ -115,10 +123,18 @@ def format_text(repo: Repo, info: RuntimeInfo | None, alive: bool, state: dict[s
         f"workspace {info.workspace}",
         f"log       {log_path(repo)}",
     ]
-    if error is not None:
-        lines.append(f"could not read the session state: {error}")
-        return "\n".join(lines)
-    assert state is not None
+    return "\n".join(lines + state_lines(state, error, now))
+
+
+def format_remote(url: str, session_id: str, state: dict[str, Any] | None, error: str | None, now: float) -> str:
+    lines = [f"coordinator {url} (remote: {URL_VAR})", f"session     {session_id}"]
+    return "\n".join(lines + state_lines(state, error, now))
+
+
+def state_lines(state: dict[str, Any] | None, error: str | None, now: float) -> list[str]:
+    if error is not None or state is None:
+        return [f"could not read the session state: {error}"]
+    lines: list[str] = []
     parts = state.get("participants", [])
     lines.append(f"\nparticipants ({len(parts)})")
     for p in parts:
@@ -135,10 +151,20 @@ def format_text(repo: Repo, info: RuntimeInfo | None, alive: bool, state: dict[s
         lines.append(f"  {c.get('conflict_id')}  {c.get('category')} ({c.get('severity')}, {c.get('state')})  between {', '.join(c.get('principals', []))}")
         if c.get("description"):
             lines.append(f"      {c['description']}")
-    return "\n".join(lines)
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
+    env = dict(os.environ)
+    if args.url:
+        env[URL_VAR] = args.url
+    try:
+        remote = remote_from_env(env)
+    except ValueError as exc:
+        print(f"mpac-bridge status: {exc}", file=sys.stderr)
+        return 2
+    if remote is not None:
+        return run_remote(args, *remote)
     try:
         repo = find_repo(Path(args.workspace))
     except NotARepository as exc:
@@ -150,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
     error: str | None = None
     if info is not None and alive:
         try:
-            state = fetch_state(info, timeout=args.timeout, token=args.token)
+            state = fetch_state(info.url, info.session_id, timeout=args.timeout, token=args.token)
         except Exception as exc:  # network, protocol or timeout: report, do not crash
             error = f"{type(exc).__name__}: {exc}"
     now = time.time()
@@ -169,4 +195,18 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
     else:
         print(format_text(repo, info, alive, state, error, now))
+    return 1 if error is not None else 0
+
+
+def run_remote(args: argparse.Namespace, url: str, session_id: str) -> int:
+    state: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        state = fetch_state(url, session_id, timeout=args.timeout, token=args.token)
+    except Exception as exc:  # network, TLS, refusal or timeout: report, do not crash
+        error = f"{type(exc).__name__}: {exc}"
+    if args.json:
+        print(json.dumps({"remote": True, "url": url, "session_id": session_id, "state": state, "error": error}, indent=2))
+    else:
+        print(format_remote(url, session_id, state, error, time.time()))
     return 1 if error is not None else 0
