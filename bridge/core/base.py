@@ -56,7 +56,7 @@ class CoreBase:
         self.now = now
         self.closed = False
         self.clock = LamportClock()
-        self.frontier = SenderFrontier()
+        self.frontier = SenderFrontier(config.history_limit)  # one entry per process run heard from
         self.state_ref_lookup = state_ref_lookup
         self.credential_verifier = credential_verifier
         self.audit_chain = AuditChain(audit)

@@ -90,7 +90,7 @@ class SnapshotMixin(CoreBase):
         self.clock = LamportClock(snap["lamport_clock"])
         self.closed = ext["closed"]
         anti = snap.get("anti_replay", {})
-        self.frontier = SenderFrontier.from_json(anti.get("sender_frontier", {}))
+        self.frontier = SenderFrontier.from_json(anti.get("sender_frontier", {}), cfg.history_limit)
         self.recent_ids = _bounded(anti.get("recent_message_ids", []), 50_000)
         self.participants = {p["principal_id"]: Participant.from_json(p) for p in snap["participants"]}
         for raw in snap["intents"]:

@@ -36,12 +36,15 @@ class SenderFrontier:
     """(principal_id, sender_instance_id) -> (last ts, last Lamport value).
 
     Keys are ``"principal_id|sender_instance_id"``, as in a snapshot's ``anti_replay.sender_frontier``.
+    Every process run is a new incarnation (a hook call is one), so only the `limit` most recently
+    heard ones are kept; the least recently heard is forgotten first.
     """
 
-    __slots__ = ("_seen",)
+    __slots__ = ("_seen", "limit")
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 10_000) -> None:
         self._seen: dict[str, tuple[float, int | None]] = {}
+        self.limit = max(1, limit)
 
     @staticmethod
     def key(principal_id: str, instance_id: str) -> str:
@@ -59,10 +62,12 @@ class SenderFrontier:
     def record(self, principal_id: str, instance_id: str, ts: float, lamport: int | None) -> None:
         """Remember the latest message of an incarnation. A missing Lamport value keeps the last one."""
         k = self.key(principal_id, instance_id)
+        prev = self._seen.pop(k, None)  # re-inserted last: the dict is ordered by recency
         if lamport is None:
-            prev = self._seen.get(k)
             lamport = prev[1] if prev is not None else None
         self._seen[k] = (ts, lamport)
+        if len(self._seen) > self.limit:
+            del self._seen[next(iter(self._seen))]
 
     def last(self, principal_id: str, instance_id: str) -> tuple[float, int | None] | None:
         """(last ts, last Lamport value) of an incarnation, or None when it was never seen."""
@@ -83,11 +88,11 @@ class SenderFrontier:
         return {k: {"last_ts": format_ts(ts), "last_lamport": lam} for k, (ts, lam) in self._seen.items()}
 
     @classmethod
-    def from_json(cls, data: Any) -> SenderFrontier:
+    def from_json(cls, data: Any, limit: int = 10_000) -> SenderFrontier:
         """Inverse of `to_json`. Also takes numeric `last_ts` (older snapshots); bad entries are skipped."""
         from bridge.protocol.envelope import parse_ts
 
-        out = cls()
+        out = cls(limit)
         if not isinstance(data, dict):
             return out
         for k, v in data.items():
@@ -99,4 +104,6 @@ class SenderFrontier:
             else:
                 ts = parse_ts(raw_ts)
             out._seen[k] = (ts if ts is not None and ts == ts else 0.0, _lamport_or_none(v.get("last_lamport")))
+        while len(out._seen) > out.limit:  # a snapshot from a sidecar with a larger cap
+            del out._seen[next(iter(out._seen))]
         return out

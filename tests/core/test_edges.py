@@ -373,3 +373,18 @@ def test_rejoin_after_silence_or_goodbye_is_available_again_s2() -> None:
     s.join("agent:b")
     part = s.coord.participants["agent:b"]
     assert part.is_available and part.connected and part.status == "idle"
+
+
+def test_the_sender_frontier_is_capped_by_the_history_limit() -> None:
+    """A Claude Code hook is a new process, so a new sender_instance_id, on every edit: the snapshot's
+    anti_replay.sender_frontier keeps only the most recent `history_limit` of them."""
+    s = Session(CoordinatorConfig(history_limit=100))
+    s.join("agent:a")
+    for n in range(300):
+        m = msg("HEARTBEAT", "agent:a", {"status": "working"}, now=s.now, lamport=n + 2, mid=f"hb-{n}")
+        m["sender"]["sender_instance_id"] = f"agent:a#hook-{n}"
+        assert s.coord.handle(m, s.now).changed
+    frontier = s.coord.snapshot(s.now)["anti_replay"]["sender_frontier"]
+    assert len(frontier) == 100 and "agent:a|agent:a#hook-299" in frontier and "agent:a|agent:a#hook-0" not in frontier
+    twin = Coordinator.restore(json.loads(json.dumps(s.coord.snapshot(s.now))))
+    assert twin.snapshot(s.now)["anti_replay"]["sender_frontier"] == frontier

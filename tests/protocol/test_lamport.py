@@ -91,3 +91,16 @@ def test_frontier_from_json_takes_spec_timestamps_numbers_and_skips_garbage() ->
     assert len(f) == 3
     for junk in (None, [], "x", 5):
         assert len(SenderFrontier.from_json(junk)) == 0
+
+
+def test_frontier_keeps_only_the_most_recently_heard_incarnations() -> None:
+    """Every hook call is a new incarnation; the frontier must not grow with each one."""
+    f = SenderFrontier(limit=3)
+    for n in range(5):
+        f.record("agent:a", f"hook-{n}", float(n), 1)
+    assert len(f) == 3 and f.last("agent:a", "hook-0") is None and f.last("agent:a", "hook-4") == (4.0, 1)
+    f.record("agent:a", "hook-2", 9.0, 2)  # heard again: now the most recent
+    f.record("agent:b", "mcp", 10.0, 1)
+    assert list(f.to_json()) == ["agent:a|hook-4", "agent:a|hook-2", "agent:b|mcp"]
+    again = SenderFrontier.from_json(f.to_json(), limit=2)  # restored under a smaller cap: oldest go
+    assert list(again.to_json()) == ["agent:a|hook-2", "agent:b|mcp"]
