@@ -37,43 +37,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def fetch_state(url: str, session_id: str, *, timeout: float = 5.0, token: str | None = None) -> dict[str, Any]:
     """Join as an observer, read the compact state from SESSION_INFO, say GOODBYE. Raises
-    OSError/RuntimeError with a readable message on failure."""
-    from websockets.sync.client import connect
-
-    from bridge.protocol.envelope import build_envelope
+    OSError/RuntimeError/TimeoutError with a readable message on failure."""
+    from bridge.hooks.light import QuickClient
 
     # One principal per user, not per run: the coordinator keeps every principal that ever joined
     # (as offline after GOODBYE), so a per-process id left one record behind for each status run.
-    user = "".join(c if c.isalnum() or c in "-_." else "-" for c in getpass.getuser())
-    sender = {"principal_id": f"service:status-{user}", "principal_type": "service",
-              "sender_instance_id": f"status-{user}-{os.getpid()}-{time.time_ns()}"}
-    headers = {"Authorization": f"Bearer {token}"} if token else None
-
-    def envelope(mtype: str, payload: dict[str, Any], n: int) -> str:
-        return json.dumps(build_envelope(mtype, payload, session_id=session_id, sender=sender, now=time.time(), message_id=f"{sender['sender_instance_id']}:{n}", lamport=n))
-
-    hello: dict[str, Any] = {"display_name": "mpac-bridge status", "roles": ["observer"], "capabilities": []}
-    if token:
-        hello["credential"] = {"type": "bearer_token", "value": token}
-    deadline = time.monotonic() + timeout
-    with connect(url, open_timeout=timeout, close_timeout=1, additional_headers=headers, max_size=None) as ws:
-        ws.send(envelope("HELLO", hello, 1))
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise RuntimeError("the coordinator did not answer HELLO in time")
-            msg = json.loads(ws.recv(timeout=left))
-            mtype = msg.get("message_type")
-            if mtype == "PROTOCOL_ERROR":
-                payload = msg.get("payload") or {}
-                raise RuntimeError(f"the coordinator refused us: {payload.get('error_code')}: {payload.get('description')}")
-            if mtype == "SESSION_INFO":
-                break
-        state = ((msg.get("payload") or {}).get("extensions") or {}).get(EXT, {}).get("state")
-        ws.send(envelope("GOODBYE", {"reason": "user_exit", "intent_disposition": "withdraw"}, 2))
+    me = "service:status-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in getpass.getuser())
+    client = QuickClient(url, session_id, me, token=token, timeout=timeout)
+    try:
+        reply = client.join(roles=["observer"])
+        client.send("GOODBYE", {"reason": "user_exit", "intent_disposition": "withdraw"})
+    finally:
+        client.close()
+    state = ((reply.get("payload") or {}).get("extensions") or {}).get(EXT, {}).get("state")
     if not isinstance(state, dict):
         raise RuntimeError("the coordinator's SESSION_INFO carries no mpac-bridge state")
-    state["participants"] = [p for p in state.get("participants", []) if p.get("principal_id") != sender["principal_id"]]
+    state["participants"] = [p for p in state.get("participants", []) if p.get("principal_id") != me]
     return state
 
 
