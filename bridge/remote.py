@@ -1,5 +1,6 @@
-"""Remote mode: the coordinator named by the environment, read the same way by every tool (the MCP
-server, hooks and git guard, dashboard, language server and `mpac-bridge status`)."""
+"""Remote mode: the variables that name a hosted coordinator, for every tool. The MCP server, the
+hooks, the git guard and `mpac-bridge status` read them through `remote_from_env`; the dashboard
+and the language server use them as defaults under their own flags and initialization options."""
 
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.remote import SESSION_VAR, TOKEN_VAR, URL_VAR
+
 WATCH_MODES = ("auto", "server", "client", "off")
 
 
@@ -67,9 +69,9 @@ class Settings:
                 value = None
             return value or (env.get(env_key) if env_key else None) or None
 
-        s.coordinator_url = text("coordinatorUrl", "MPAC_COORDINATOR_URL")
-        s.token = text("token", "MPAC_COORDINATOR_TOKEN")
-        s.session_id = text("sessionId", "MPAC_SESSION_ID")
+        s.coordinator_url = text("coordinatorUrl", URL_VAR)
+        s.token = text("token", TOKEN_VAR)
+        s.session_id = text("sessionId", SESSION_VAR)
         if (user := text("user")) is not None:
             s.user = _clean_name(user)
         if "autoAnnounce" in opts:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bridge.remote import SESSION_VAR, TOKEN_VAR, URL_VAR
+
 HELP = ("Open the terminal dashboard: who is editing what, conflicts to settle. Joins the repository's "
         "session (starting its sidecar if needed) or a remote coordinator with --url/--token.")
 
@@ -16,12 +18,12 @@ HELP = ("Open the terminal dashboard: who is editing what, conflicts to settle. 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", type=Path, default=None, help="repository to watch (default: the current directory)")
     env = os.environ
-    parser.add_argument("--url", default=env.get("MPAC_COORDINATOR_URL") or None,
+    parser.add_argument("--url", default=env.get(URL_VAR) or None,
                         help="remote coordinator URL (ws:// or wss://), instead of the repository's sidecar "
                              "(default: $MPAC_COORDINATOR_URL, as for the MCP server and the hooks)")
-    parser.add_argument("--token", default=env.get("MPAC_COORDINATOR_TOKEN") or env.get("MPAC_TOKEN") or None,
+    parser.add_argument("--token", default=env.get(TOKEN_VAR) or env.get("MPAC_TOKEN") or None,
                         help="bearer token for a remote coordinator (default: $MPAC_COORDINATOR_TOKEN)")
-    parser.add_argument("--session-id", default=env.get("MPAC_SESSION_ID") or None,
+    parser.add_argument("--session-id", default=env.get(SESSION_VAR) or None,
                         help="session id, when the URL has no /session/<id> (default: $MPAC_SESSION_ID)")
     parser.add_argument("--as", dest="name", default=None, help="your name; the principal is human:<name> (default: $USER or git user.name)")
     parser.add_argument("--arbiter", action="store_true", help="ask for the arbiter role (granted only if the session's policy allows it)")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bridge.client import SessionClient
 from bridge.identity import agent_principal
+from bridge.remote import TOKEN_VAR, URL_VAR, remote_from_env
 from bridge.workspace import Repo, RuntimeInfo, ensure_sidecar, find_repo
 
 log = logging.getLogger("mpac.mcp")
@@ -42,12 +43,17 @@ class ToolContext:
     goodbye: str = "withdraw"
     explicit_identity: bool = True
     on_connect: list[Callable[[SessionClient], None]] = field(default_factory=list)
+    remote_error: str | None = None  # MPAC_COORDINATOR_URL is set but unusable: every tool says why
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
     def from_env(cls, workspace: Path | None = None) -> ToolContext:
         roles = [r.strip() for r in os.environ.get("MPAC_AGENT_ROLES", "contributor").split(",") if r.strip()]
-        url = os.environ.get("MPAC_COORDINATOR_URL")
+        url, session_id, remote_error = os.environ.get(URL_VAR) or None, None, None
+        try:
+            url, session_id = remote_from_env() or (None, None)
+        except ValueError as exc:
+            remote_error = str(exc)
         repo = None
         try:
             repo = find_repo(workspace or Path.cwd())
@@ -59,8 +65,9 @@ class ToolContext:
             principal_id=principal_from_env(),
             roles=roles or ["contributor"],
             url=url,
-            token=os.environ.get("MPAC_COORDINATOR_TOKEN"),
-            session_id=os.environ.get("MPAC_SESSION_ID"),
+            token=os.environ.get(TOKEN_VAR),
+            session_id=session_id,
+            remote_error=remote_error,
             goodbye=os.environ.get("MPAC_GOODBYE_DISPOSITION", "withdraw"),
             explicit_identity=identity_is_explicit(),
         )
@@ -89,6 +96,8 @@ class ToolContext:
     async def connected(self) -> SessionClient:
         """The joined client, connecting (and starting the repo's sidecar) on first use. In local
         mode a client stuck reconnecting to a sidecar that is gone follows the repository's new one."""
+        if self.remote_error is not None:
+            raise ToolFailure(self.remote_error)
         async with self._lock:
             client = self.client
             if client is not None and client.state != "closed":

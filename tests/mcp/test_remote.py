@@ -63,3 +63,15 @@ async def test_tools_against_a_hosted_tls_coordinator(repo_path: Path, tmp_path:
                 await tools.who_is_working(refused)
         finally:
             await refused.close()
+
+
+async def test_an_unusable_coordinator_url_is_a_tool_error_that_says_why(repo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MPAC_SESSION_ID", raising=False)
+    for url, why in (("ws://127.0.0.1:9/", "MPAC_SESSION_ID"), ("https://team.example/session/shop", "ws:// or wss://")):
+        monkeypatch.setenv("MPAC_COORDINATOR_URL", url)
+        ctx = ToolContext.from_env(repo_path)
+        assert ctx.url == url  # remote mode all the same: never the local sidecar
+        with pytest.raises(ToolFailure, match=why):
+            await tools.who_is_working(ctx)
+        await ctx.close()
+    assert live_runtime(find_repo(repo_path)) is None
