@@ -19,6 +19,9 @@ class CoordinatorConfig:
     intent_expiry_grace_sec: float = 30.0
     resolution_timeout_sec: float = 300.0
     claim_grace_sec: float = 30.0  # core profile: a claim is approved after this unless the owner returns
+    # An accepted commit whose write has not been seen on disk keeps its base stale this long (at
+    # most; less when its author leaves or its intent ends). See docs/protocol.md "Writes in flight".
+    commit_landing_grace_sec: float = 30.0
     session_ttl_sec: float = 0.0  # 0 = the session never times out
     frozen_phase2_sec: float = 60.0
     frozen_phase3_sec: float = 240.0

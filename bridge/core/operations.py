@@ -7,7 +7,8 @@ import heapq
 from types import SimpleNamespace
 from typing import Any
 
-from bridge.core.base import EXT, CoreBase
+from bridge.core.base import EXT
+from bridge.core.landing import CommitLanding
 from bridge.core.outbound import To
 from bridge.core.records import Operation, Target
 from bridge.protocol.codes import ErrorCode
@@ -28,7 +29,7 @@ class Refusal(Exception):
         self.code, self.text, self.ext = code, text, ext
 
 
-class OperationLayer(CoreBase):
+class OperationLayer(CommitLanding):
     # --- state changes -----------------------------------------------------------------------
 
     def transition_op(self, op: Operation, event: OpEvent) -> bool:
@@ -89,13 +90,18 @@ class OperationLayer(CoreBase):
             )
 
     def disk_ref(self, target: str) -> str | None:
-        """What the injected lookup says the target is now (None when unknown or not injected)."""
+        """What the injected lookup says the target is now (None when unknown or not injected).
+        Read once per target and call: the check and the commit it lets through see one disk."""
         if self.state_ref_lookup is None:
             return None
+        if target in self._disk:
+            return self._disk[target]
         try:
-            return self.state_ref_lookup(target)
+            value = self.state_ref_lookup(target)
         except Exception:
-            return None
+            value = None
+        self._disk[target] = value
+        return value
 
     def check_ref(self, target: str, before: str | None, pending: dict[str, str | None] | None = None, after: str | None = None) -> None:
         """Optimistic concurrency: `before` must be the last committed ref, and the file on disk (when
@@ -107,9 +113,16 @@ class OperationLayer(CoreBase):
             return
         last = self.targets.get(target)
         disk = self.disk_ref(target)
-        # A file changed outside coordination (a human's editor) is current as the disk shows it.
-        if last is not None and last.state_ref is not None and before != last.state_ref and (disk is None or disk != before):
-            raise self.stale(target, before, disk or last.state_ref, on_disk=disk is not None)
+        if last is not None:
+            self.saw_disk(last, disk)
+        # A file changed outside coordination (a human's editor) is current as the disk shows it,
+        # unless the disk shows the base of a commit whose write is still to come (issue 13.1).
+        if last is not None and last.state_ref is not None and before != last.state_ref:
+            if disk is None or disk != before:
+                raise self.stale(target, before, disk or last.state_ref, on_disk=disk is not None)
+            pending = self.in_flight_refusal(target, before, last)
+            if pending is not None:
+                raise Refusal(ErrorCode.STALE_STATE_REF, *pending)
         if disk is not None and disk != before and disk != after:
             raise self.stale(target, before, disk, on_disk=True)
 
@@ -155,7 +168,9 @@ class OperationLayer(CoreBase):
                 self.ops_by_intent.setdefault(op.intent_id, set()).add(op.op_id)
         return op
 
-    def apply_commit(self, op: Operation, envelope: dict[str, Any]) -> None:
+    def apply_commit(self, op: Operation, envelope: dict[str, Any], base: str | None = None) -> None:
+        """Record a commit. `base` is the state the write starts from when it differs from the
+        op's own state_ref_before (the first entry of a batch chain on one target)."""
         op.state = OpState.COMMITTED
         self.count("ops_COMMITTED")
         self.ops.pop(op.op_id, None)
@@ -169,7 +184,10 @@ class OperationLayer(CoreBase):
             if old is not None:
                 old["state"] = OpState.SUPERSEDED  # O18: implicit supersession
         self.committed.put(op.op_id, op.to_json())
-        self.targets.put(op.target, Target(op.target, op.state_ref_after, op.op_id, op.principal_id, self.now, envelope))
+        disk = self.disk_ref(op.target)  # the lookup of the check that let the commit through
+        landed = disk is None or disk == op.state_ref_after
+        self.targets.put(op.target, Target(op.target, op.state_ref_after, op.op_id, op.principal_id, self.now, envelope,
+                                           base=base or op.state_ref_before, landed=landed, intent_id=op.intent_id))
         self.op_committed_for_conflicts(op)
 
     @staticmethod
@@ -287,6 +305,7 @@ class OperationLayer(CoreBase):
             )
             return False
         self.take_id("batch", p.batch_id, pid)
+        bases: dict[str, str | None] = {}  # a chain of entries on one target writes from its first base
         for entry in good:
             entry_intent = entry.intent_id or p.intent_id
             holder = SimpleNamespace(
@@ -302,7 +321,7 @@ class OperationLayer(CoreBase):
                 self.authorize(op, msg.message_id, p.batch_id)
             else:
                 op = self.new_op(pid, holder, OpState.COMMITTED, msg.message_id, p.batch_id)
-                self.apply_commit(op, self.public_commit(msg.raw))
+                self.apply_commit(op, self.public_commit(msg.raw), bases.setdefault(op.target, op.state_ref_before))
         if not pre:
             self.relay(self.public_commit(msg.raw))
             for f in failed:  # best_effort: every failed entry is reported, never dropped silently
@@ -326,9 +345,10 @@ class OperationLayer(CoreBase):
                 pending.append((op, entry))
         except Refusal as r:
             return self.refuse(msg, r)
+        bases: dict[str, str | None] = {}
         for op, entry in pending:
             op.state_ref_before, op.state_ref_after = entry.state_ref_before, entry.state_ref_after
-            self.apply_commit(op, self.public_commit(msg.raw))
+            self.apply_commit(op, self.public_commit(msg.raw), bases.setdefault(op.target, op.state_ref_before))
         self.relay(self.public_commit(msg.raw))
         return True
 

@@ -113,6 +113,11 @@ class Target(JsonRecord):
     principal_id: str
     committed_at: float
     commit: dict[str, Any] | None = None  # the accepted commit envelope (late-join replay)
+    # Writes in flight (docs/protocol.md): the commit's state_ref_before, whether its write has been
+    # seen on disk (records from older snapshots count as landed), and its intent.
+    base: str | None = None
+    landed: bool = True
+    intent_id: str | None = None
 
 
 @dataclass

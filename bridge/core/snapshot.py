@@ -48,6 +48,7 @@ class SnapshotMixin(CoreBase):
             "mpac_bridge": {
                 "config": self.config.to_json(),
                 "created_at": self.created_at,
+                "recovered_at": self.recovered_at,
                 "now": self.now,
                 "closed": self.closed,
                 "ended_intents": list(self.ended.items()),
@@ -86,6 +87,7 @@ class SnapshotMixin(CoreBase):
         cfg = config or CoordinatorConfig.from_json(ext["config"])
         self = cls(cfg, snap["session_id"], ext["created_at"], state_ref_lookup, credential_verifier, audit)
         self.now = ext["now"]
+        self.recovered_at = ext.get("recovered_at", ext["created_at"])
         self.epoch = snap["coordinator_epoch"]
         self.clock = LamportClock(snap["lamport_clock"])
         self.closed = ext["closed"]

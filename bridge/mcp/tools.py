@@ -29,7 +29,7 @@ from bridge.protocol.scope import normalize_path
 from bridge.workspace import (
     PathRefused,
     StaleWrite,
-    file_lock,
+    file_lock_async,
     read_file_state,
     resolve_in_repo,
     state_ref_of_bytes,
@@ -151,7 +151,7 @@ async def submit_change(ctx: ToolContext, intent_id: str, target: str, state_ref
     except PathRefused as exc:
         return SubmitResult(status="error", target=target, message=str(exc))
     client = await ctx.connected()
-    with file_lock(repo, rel):  # held across check → commit → write against our own writers
+    async with file_lock_async(repo, rel):  # held across check → commit → write against our own writers
         on_disk = state_ref_of(repo, rel)
         if content is None:  # the agent already edited the file: record what is on disk now
             after = on_disk

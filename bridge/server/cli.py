@@ -64,6 +64,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                      help="files whose last commit is remembered per session (stale-write checks, late joiners); past it the "
                           "least recently committed file is forgotten and its next commit is checked against the disk only "
                           "(default 50000)")
+    pol.add_argument("--commit-landing-grace", type=float, default=30.0, metavar="SEC",
+                     help="how long an accepted commit whose write is not yet on disk keeps its base stale, so a second "
+                          "commit from the same base is refused (less if its author leaves or its task ends; default 30)")
     pol.add_argument("--execution-model", choices=["post_commit", "pre_commit"], default="post_commit", help="default post_commit")
     pol.add_argument("--compliance-profile", choices=["core", "governance"], default="governance", help="default governance")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -135,6 +138,8 @@ async def _main(args: argparse.Namespace) -> int:
         raise ValueError(f"--history-limit {args.history_limit} is too small: at least 100 ended objects must be remembered")
     if args.file_limit < 100:
         raise ValueError(f"--file-limit {args.file_limit} is too small: at least 100 files must be remembered")
+    if args.commit_landing_grace < 0:
+        raise ValueError(f"--commit-landing-grace {args.commit_landing_grace} is negative; give 0 or more seconds")
     session_id = session_id or "default"
     if not SESSION_ID.match(session_id):
         raise ValueError(f"invalid session id {session_id!r}")
@@ -161,7 +166,7 @@ async def _main(args: argparse.Namespace) -> int:
         security_profile=profile, compliance_profile=args.compliance_profile, execution_model=args.execution_model,
         heartbeat_interval_sec=args.heartbeat_interval, unavailability_timeout_sec=args.unavailability_timeout,
         resolution_timeout_sec=args.resolution_timeout, default_intent_ttl_sec=args.intent_ttl,
-        history_limit=args.history_limit, file_limit=args.file_limit,
+        history_limit=args.history_limit, file_limit=args.file_limit, commit_landing_grace_sec=args.commit_landing_grace,
     )
     running = await serve_sidecar(cfg, coord_cfg, tokens=tokens, lookup=lookup)
     port, url = running.port, running.url

@@ -3,13 +3,14 @@ that never overwrites a change its caller did not see."""
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,27 @@ def file_lock(repo: Repo, rel_path: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@asynccontextmanager
+async def file_lock_async(repo: Repo, rel_path: str) -> AsyncIterator[None]:
+    """`file_lock` for coroutines: the wait happens in a worker thread, so another coroutine of the
+    same event loop that holds the lock (two agents in one process) can finish and release it. A
+    waiter that is cancelled closes its lock file once the thread returns, which drops the lock."""
+    path = lock_path(repo, rel_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+b")  # noqa: SIM115 - closed below, or by the done callback
+    waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fh.fileno(), fcntl.LOCK_EX)
+    try:
+        await asyncio.shield(waiting)
+    except BaseException:
+        waiting.add_done_callback(lambda _f: fh.close())
+        raise
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
 
 
 def atomic_write(full: Path, data: bytes) -> None:
