@@ -136,9 +136,22 @@ class OperationLayer(CommitLanding):
             {EXT: {"target": target, "current_state_ref": current}},
         )
 
-    def check_new_op_id(self, op_id: str) -> None:
+    def check_new_op_id(self, op_id: str, pid: str | None = None) -> None:
         if self.id_taken("op", op_id) is not None or op_id in self.ops:
-            raise Refusal(ErrorCode.INVALID_REFERENCE, f"op_id {op_id!r} was already used; choose a new id")
+            raise self.reused_op_id(op_id, pid)
+
+    def reused_op_id(self, op_id: str, pid: str | None) -> Refusal:
+        """A23 refusal. When its sender committed that op_id, the refusal also says so: an agent
+        that lost its connection mid-commit resends the same op_id to settle the outcome."""
+        rec = self.committed.get(op_id)
+        if pid is None or rec is None or rec.get("principal_id") != pid:
+            return Refusal(ErrorCode.INVALID_REFERENCE, f"op_id {op_id!r} was already used; choose a new id")
+        last = self.targets.get(rec["target"])
+        info = {"op_id": op_id, "state": rec["state"], "target": rec["target"], "state_ref_before": rec.get("state_ref_before"),
+                "state_ref_after": rec.get("state_ref_after"), "current": last is not None and last.op_id == op_id,
+                "current_state_ref": last.state_ref if last is not None else None}
+        return Refusal(ErrorCode.INVALID_REFERENCE, f"op_id {op_id!r} was already used: it is your commit of {rec['target']}, "
+                       f"recorded ({rec['state']})", {EXT: {"committed": info}})
 
     def refuse(self, msg: ParsedMessage, r: Refusal) -> bool:
         self.error(r.code, r.text, msg.message_id, msg.sender_id, r.ext)
@@ -205,7 +218,7 @@ class OperationLayer(CommitLanding):
         p: OpPropose = msg.payload  # type: ignore[assignment]
         pid = msg.sender_id
         try:
-            self.check_new_op_id(p.op_id)
+            self.check_new_op_id(p.op_id, pid)
             self.check_intent(pid, p.intent_id, p.target)
             self.check_frozen_target(normalize_path(p.target), p.intent_id)
         except Refusal as r:
@@ -245,7 +258,7 @@ class OperationLayer(CommitLanding):
                 self.apply_commit(pending, self.public_commit(msg.raw))
                 self.relay(self.public_commit(msg.raw))
                 return True
-            self.check_new_op_id(p.op_id)
+            self.check_new_op_id(p.op_id, pid)
             self.check_intent(pid, p.intent_id, target)
             self.check_frozen_target(target, p.intent_id)
             if self.config.execution_model != "pre_commit":
@@ -282,7 +295,7 @@ class OperationLayer(CommitLanding):
                     raise Refusal(ErrorCode.MALFORMED_MESSAGE, f"op_id {entry.op_id!r} appears twice in the batch")
                 if p.intent_id and entry.intent_id and entry.intent_id != p.intent_id:
                     raise Refusal(ErrorCode.MALFORMED_MESSAGE, "every entry must share the batch's intent_id")
-                self.check_new_op_id(entry.op_id)
+                self.check_new_op_id(entry.op_id, pid)
                 self.check_intent(pid, intent_id, target)
                 self.check_frozen_target(target, intent_id)
                 if not pre:
@@ -382,7 +395,7 @@ class OperationLayer(CommitLanding):
             self.error(ErrorCode.MALFORMED_MESSAGE, "OP_SUPERSEDE must target the same resource as the operation it replaces", msg.message_id, pid)
             return False
         try:
-            self.check_new_op_id(p.op_id)
+            self.check_new_op_id(p.op_id, pid)
             self.check_intent(pid, p.intent_id or old.get("intent_id"), target)
         except Refusal as r:
             return self.refuse(msg, r)

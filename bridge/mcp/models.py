@@ -96,13 +96,17 @@ class FileStateResult(BaseModel):
 class SubmitResult(BaseModel):
     status: Literal["success", "stale", "rejected", "error"] = Field(
         description="success: committed and written; stale: the file changed since you read it (re-read and retry); "
-        "rejected: the coordinator refused (see message); error: nothing was done"
+        "rejected: the coordinator refused (see message); error: nothing was written, and the message says "
+        "the next step (when the connection was lost and the outcome is unknown: call submit_change again with op_id)"
     )
     op_id: str | None = None
     target: str = ""
     state_ref_after: str | None = None
     current_state_ref: str | None = None
     written: bool = False
+    recovered: Literal["recorded", "resent"] | None = Field(
+        None, description="set when the connection was lost mid-commit and the outcome was settled: recorded = the "
+        "coordinator had recorded the commit (the write was finished now); resent = it had not, and was committed once by a resend")
     message: str = ""
 
 

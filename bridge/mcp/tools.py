@@ -25,6 +25,7 @@ from bridge.mcp.models import (
     WaitResult,
     WhoResult,
 )
+from bridge.mcp.settle import commit_settled
 from bridge.protocol.scope import normalize_path
 from bridge.workspace import (
     PathRefused,
@@ -144,7 +145,9 @@ async def get_file_state(ctx: ToolContext, path: str, repo_path: str | None = No
 
 
 async def submit_change(ctx: ToolContext, intent_id: str, target: str, state_ref_before: str,
-                        content: str | None = None, repo_path: str | None = None) -> SubmitResult:
+                        content: str | None = None, repo_path: str | None = None, op_id: str | None = None) -> SubmitResult:
+    """Commit, then write. A lost connection is settled by op_id (bridge/mcp/settle.py), never
+    reported as a refusal; `op_id` repeats an earlier call whose outcome was unknown."""
     repo = ctx.check_repo(repo_path)
     try:
         rel = resolve_in_repo(repo, target)
@@ -156,26 +159,55 @@ async def submit_change(ctx: ToolContext, intent_id: str, target: str, state_ref
         if content is None:  # the agent already edited the file: record what is on disk now
             after = on_disk
         else:
-            if on_disk != state_ref_before:
+            after = state_ref_of_bytes(content.encode("utf-8"))
+            if on_disk != state_ref_before and not (op_id and on_disk == after):
                 return SubmitResult(status="stale", target=rel, current_state_ref=on_disk,
                                     message="the file changed since you read it; call get_file_state and redo your change")
-            after = state_ref_of_bytes(content.encode("utf-8"))
-        reply = await client.commit(intent_id, rel, state_ref_before, after)
-        if not reply.ok:
+        op_id = op_id or client.new_id("op")
+        settled = await commit_settled(ctx, client, intent_id, rel, state_ref_before, after, op_id)
+        reply = settled.reply
+        if reply is None:
+            return SubmitResult(status="error", op_id=op_id, target=rel,
+                                message=f"the connection to the coordinator was lost while committing {op_id}, and whether it was "
+                                        f"recorded cannot be told ({settled.why}); nothing was written. Next step: call submit_change "
+                                        f"again with the same arguments and op_id={op_id!r}: it finishes this change if it was "
+                                        "recorded, or commits it now, exactly once")
+        recovered = ("recorded" if settled.recorded is not None else "resent") if settled.lost else None
+        if settled.recorded is not None:
+            problem = _not_this_change(settled.recorded, rel, state_ref_before, after)
+            if problem:
+                return SubmitResult(status="error", op_id=op_id, target=rel, recovered=recovered,
+                                    current_state_ref=settled.recorded.get("current_state_ref"), message=problem)
+        elif not reply.ok:
+            lost = "nothing was committed: the connection was lost and the retry was refused: " if settled.lost else ""
             if reply.error_code == "STALE_STATE_REF":
                 return SubmitResult(status="stale", target=rel, current_state_ref=reply.extensions.get("current_state_ref"),
-                                    message=reply.description)
-            return SubmitResult(status="rejected", target=rel, message=f"{reply.error_code}: {reply.description}")
-        op_id = reply.payload.get("op_id")
+                                    message=lost + reply.description)
+            return SubmitResult(status="rejected", target=rel, message=f"{lost}{reply.error_code}: {reply.description}")
         if content is not None:
             try:
                 write_if_matches(repo, rel, state_ref_before, content, locked=True)
             except StaleWrite as exc:  # only a writer that ignores the lock (an editor) can get here
-                return SubmitResult(status="error", op_id=op_id, target=rel, current_state_ref=exc.current_state_ref,
-                                    message="the commit was recorded but the file changed on disk before the write; "
-                                            "re-read it and submit again")
+                if exc.current_state_ref != after:  # (the same content already there is this write)
+                    return SubmitResult(status="error", op_id=op_id, target=rel, current_state_ref=exc.current_state_ref,
+                                        recovered=recovered, message="the commit was recorded but the file changed on disk "
+                                                                     "before the write; re-read it and submit again")
+    how = {"recorded": " (the connection was lost after the coordinator recorded the commit; the write was finished after reconnecting)",
+           "resent": " (the connection was lost before the coordinator recorded the commit; it was sent again and recorded once)"}
     return SubmitResult(status="success", op_id=op_id, target=rel, state_ref_after=after, written=content is not None,
-                        message="committed" + (" and written to disk" if content is not None else " (file already edited)"))
+                        recovered=recovered, message="committed" + (" and written to disk" if content is not None else " (file already edited)")
+                        + how.get(recovered or "", ""))
+
+
+def _not_this_change(rec: dict[str, Any], rel: str, before: str, after: str) -> str:
+    """Why an op_id the coordinator recorded cannot be finished as this change ('' when it can)."""
+    if (rec.get("target"), rec.get("state_ref_before"), rec.get("state_ref_after")) != (rel, before, after):
+        return (f"op_id {rec.get('op_id')!r} is your recorded commit of {rec.get('target')} from {rec.get('state_ref_before')} "
+                f"to {rec.get('state_ref_after')}, not this change; leave op_id out to submit a new change")
+    if not rec.get("current"):
+        return (f"your commit {rec.get('op_id')} was recorded, but a later commit has replaced it "
+                f"({rec.get('current_state_ref')}); nothing was written. Call get_file_state and redo your change")
+    return ""
 
 
 async def _simple(client: SessionClient, mtype: str, payload: dict[str, Any],
