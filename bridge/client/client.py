@@ -456,11 +456,14 @@ class SessionClient(Actions):
         return await self.request("INTENT_WITHDRAW", {"intent_id": intent_id, **({"reason": reason} if reason else {})}, timeout)
 
     async def commit(self, intent_id: str, target: str, before: str | None, after: str | None, *, op_id: str | None = None,
-                     op_kind: str = "replace", summary: str | None = None, timeout: float = 10.0) -> Reply:
+                     op_kind: str = "replace", summary: str | None = None, extensions: dict[str, Any] | None = None,
+                     timeout: float = 10.0) -> Reply:
         payload = {"op_id": op_id or self.new_id("op"), "intent_id": intent_id, "target": target, "op_kind": op_kind,
                    "state_ref_before": before, "state_ref_after": after}
         if summary:
             payload["summary"] = summary
+        if extensions:
+            payload["extensions"] = extensions
         return await self.request("OP_COMMIT", payload, timeout)
 
     async def close(self, disposition: str = "withdraw", reason: str = "user_exit") -> None:

@@ -14,6 +14,7 @@ from bridge.protocol.parse import ParsedMessage
 from bridge.protocol.payloads import ConflictAck, ConflictEscalate, ConflictReport, Resolution
 from bridge.protocol.scope import NormScope, Overlap
 from bridge.protocol.states import CONFLICT_TABLE, ConflictEvent, IntentEvent, OpEvent, next_state
+from bridge.protocol.worktree import label
 
 AUTHORITY_ROLES = frozenset({"owner", "arbiter"})
 CATEGORY_BY_BASIS = {
@@ -53,7 +54,14 @@ class ConflictLayer(CoreBase):
         category, severity = CATEGORY_BY_BASIS.get(ov.basis, ("scope_overlap", "medium"))
         cid = self.new_id("conflict")
         shared = ", ".join(ov.shared[:5]) or "their scopes"
-        if category == "dependency_breakage":
+        rule = f"scope.overlap.{ov.basis}.v1"
+        apart = first.worktree != second.worktree and ov.race_locked  # one path, two checkouts (issue 13.4)
+        if apart:
+            severity, rule = "medium", "scope.overlap.worktree.v1"
+            text = (f"{first.principal_id} ({label(first.worktree, first.branch)}) and {second.principal_id} "
+                    f"({label(second.worktree, second.branch)}) both intend to change {shared} in different worktrees: "
+                    "no write is lost, but the branches will conflict when they are merged")
+        elif category == "dependency_breakage":
             text = f"{second.principal_id} and {first.principal_id}: one edits {shared}, which the other's work depends on"
         else:
             text = f"{first.principal_id} and {second.principal_id} both intend to change {shared}"
@@ -67,7 +75,7 @@ class ConflictLayer(CoreBase):
             principals=[first.principal_id, second.principal_id],
             created_at=self.now,
             description=text,
-            basis={"kind": "rule", "rule_id": f"scope.overlap.{ov.basis}.v1"},
+            basis={"kind": "rule", "rule_id": rule},
         )
         payload: dict[str, Any] = {
             "conflict_id": cid,
@@ -84,7 +92,8 @@ class ConflictLayer(CoreBase):
             "principal_b": second.principal_id,
             "intent_a": first.intent_id,
             "intent_b": second.intent_id,
-            "extensions": {EXT: {"shared": list(ov.shared), "basis": ov.basis}},
+            "extensions": {EXT: {"shared": list(ov.shared), "basis": ov.basis, **({"worktrees": {
+                i.intent_id: {"id": i.worktree, "branch": i.branch} for i in (first, second)}} if apart else {})}},
         }
         conflict.report = self.emit("CONFLICT_REPORT", payload, To.ALL, in_reply_to=cause)
         self.store_conflict(conflict)

@@ -17,6 +17,7 @@ from bridge.protocol.parse import ParsedMessage
 from bridge.protocol.payloads import OpBatchCommit, OpCommit, OpPropose, OpReject, OpSupersede
 from bridge.protocol.scope import normalize_path
 from bridge.protocol.states import OP_TABLE, OpEvent, next_state
+from bridge.protocol.worktree import ref_key
 
 REVIEW_ROLES = frozenset({"reviewer", "owner", "arbiter"})
 
@@ -103,16 +104,23 @@ class OperationLayer(CommitLanding):
         self._disk[target] = value
         return value
 
-    def check_ref(self, target: str, before: str | None, pending: dict[str, str | None] | None = None, after: str | None = None) -> None:
+    def intent_worktree(self, intent_id: str | None) -> str | None:
+        intent = self.intents.get(intent_id or "")
+        return intent.worktree if intent is not None else None
+
+    def check_ref(self, target: str, before: str | None, pending: dict[str, str | None] | None = None, after: str | None = None,
+                  worktree: str | None = None) -> None:
         """Optimistic concurrency: `before` must be the last committed ref, and the file on disk (when
-        the lookup can see it) must be either `before` or, if the write already landed, `after`."""
-        if pending is not None and target in pending:  # an earlier entry of the same batch
-            current = pending[target]
+        the lookup can see it) must be either `before` or, if the write already landed, `after`.
+        Both are those of the committing intent's worktree (its own history and its own disk)."""
+        key = ref_key(target, worktree)
+        if pending is not None and key in pending:  # an earlier entry of the same batch
+            current = pending[key]
             if current is not None and before != current:
                 raise self.stale(target, before, current)
             return
-        last = self.targets.get(target)
-        disk = self.disk_ref(target)
+        last = self.targets.get(key)
+        disk = self.disk_ref(key)
         if last is not None:
             self.saw_disk(last, disk)
         # A file changed outside coordination (a human's editor) is current as the disk shows it,
@@ -146,7 +154,7 @@ class OperationLayer(CommitLanding):
         rec = self.committed.get(op_id)
         if pid is None or rec is None or rec.get("principal_id") != pid:
             return Refusal(ErrorCode.INVALID_REFERENCE, f"op_id {op_id!r} was already used; choose a new id")
-        last = self.targets.get(rec["target"])
+        last = self.targets.get(ref_key(rec["target"], rec.get("worktree")))
         info = {"op_id": op_id, "state": rec["state"], "target": rec["target"], "state_ref_before": rec.get("state_ref_before"),
                 "state_ref_after": rec.get("state_ref_after"), "current": last is not None and last.op_id == op_id,
                 "current_state_ref": last.state_ref if last is not None else None}
@@ -172,6 +180,7 @@ class OperationLayer(CommitLanding):
             batch_id=batch_id,
             created_at=self.now,
             message_id=message_id,
+            worktree=self.intent_worktree(p.intent_id),
         )
         self.take_id("op", op.op_id, pid)
         self.count("ops")
@@ -191,16 +200,17 @@ class OperationLayer(CommitLanding):
             self.ops_by_intent[op.intent_id].discard(op.op_id)
             if not self.ops_by_intent[op.intent_id]:
                 del self.ops_by_intent[op.intent_id]
-        prev = self.targets.get(op.target)
+        key = ref_key(op.target, op.worktree)
+        prev = self.targets.get(key)
         if prev is not None and prev.state_ref is not None and prev.state_ref == op.state_ref_before:
             old = self.committed.get(prev.op_id)
             if old is not None:
                 old["state"] = OpState.SUPERSEDED  # O18: implicit supersession
         self.committed.put(op.op_id, op.to_json())
-        disk = self.disk_ref(op.target)  # the lookup of the check that let the commit through
+        disk = self.disk_ref(key)  # the lookup of the check that let the commit through
         landed = disk is None or disk == op.state_ref_after
-        self.targets.put(op.target, Target(op.target, op.state_ref_after, op.op_id, op.principal_id, self.now, envelope,
-                                           base=base or op.state_ref_before, landed=landed, intent_id=op.intent_id))
+        self.targets.put(key, Target(op.target, op.state_ref_after, op.op_id, op.principal_id, self.now, envelope,
+                                     base=base or op.state_ref_before, landed=landed, intent_id=op.intent_id, worktree=op.worktree))
         self.op_committed_for_conflicts(op)
 
     @staticmethod
@@ -253,7 +263,7 @@ class OperationLayer(CommitLanding):
                     raise Refusal(ErrorCode.AUTHORIZATION_FAILED, f"operation {p.op_id!r} has not been authorized yet")
                 self.check_intent(pid, pending.intent_id, target)
                 # The completion follows the write: the disk may already show state_ref_after.
-                self.check_ref(target, p.state_ref_before, after=p.state_ref_after)
+                self.check_ref(target, p.state_ref_before, after=p.state_ref_after, worktree=pending.worktree)
                 pending.state_ref_before, pending.state_ref_after = p.state_ref_before, p.state_ref_after
                 self.apply_commit(pending, self.public_commit(msg.raw))
                 self.relay(self.public_commit(msg.raw))
@@ -262,7 +272,7 @@ class OperationLayer(CommitLanding):
             self.check_intent(pid, p.intent_id, target)
             self.check_frozen_target(target, p.intent_id)
             if self.config.execution_model != "pre_commit":
-                self.check_ref(target, p.state_ref_before, after=p.state_ref_after)
+                self.check_ref(target, p.state_ref_before, after=p.state_ref_after, worktree=self.intent_worktree(p.intent_id))
         except Refusal as r:
             return self.refuse(msg, r)
         if self.config.execution_model == "pre_commit":  # O3: an initial request, not applied
@@ -299,8 +309,9 @@ class OperationLayer(CommitLanding):
                 self.check_intent(pid, intent_id, target)
                 self.check_frozen_target(target, intent_id)
                 if not pre:
-                    self.check_ref(target, entry.state_ref_before, pending_refs, after=entry.state_ref_after)
-                    pending_refs[target] = entry.state_ref_after
+                    wid = self.intent_worktree(intent_id)
+                    self.check_ref(target, entry.state_ref_before, pending_refs, after=entry.state_ref_after, worktree=wid)
+                    pending_refs[ref_key(target, wid)] = entry.state_ref_after
                 seen.add(entry.op_id)
                 good.append(entry)
             except Refusal as r:
@@ -334,7 +345,7 @@ class OperationLayer(CommitLanding):
                 self.authorize(op, msg.message_id, p.batch_id)
             else:
                 op = self.new_op(pid, holder, OpState.COMMITTED, msg.message_id, p.batch_id)
-                self.apply_commit(op, self.public_commit(msg.raw), bases.setdefault(op.target, op.state_ref_before))
+                self.apply_commit(op, self.public_commit(msg.raw), bases.setdefault(ref_key(op.target, op.worktree), op.state_ref_before))
         if not pre:
             self.relay(self.public_commit(msg.raw))
             for f in failed:  # best_effort: every failed entry is reported, never dropped silently
@@ -353,15 +364,15 @@ class OperationLayer(CommitLanding):
                     raise Refusal(ErrorCode.INVALID_REFERENCE, f"{entry.op_id!r} is not a pending entry of batch {p.batch_id!r}")
                 if op.state != OpState.PROPOSED or not op.authorized:
                     raise Refusal(ErrorCode.AUTHORIZATION_FAILED, f"{entry.op_id!r} is {op.state} and not authorized")
-                self.check_ref(op.target, entry.state_ref_before, refs, after=entry.state_ref_after)
-                refs[op.target] = entry.state_ref_after
+                self.check_ref(op.target, entry.state_ref_before, refs, after=entry.state_ref_after, worktree=op.worktree)
+                refs[ref_key(op.target, op.worktree)] = entry.state_ref_after
                 pending.append((op, entry))
         except Refusal as r:
             return self.refuse(msg, r)
         bases: dict[str, str | None] = {}
         for op, entry in pending:
             op.state_ref_before, op.state_ref_after = entry.state_ref_before, entry.state_ref_after
-            self.apply_commit(op, self.public_commit(msg.raw), bases.setdefault(op.target, op.state_ref_before))
+            self.apply_commit(op, self.public_commit(msg.raw), bases.setdefault(ref_key(op.target, op.worktree), op.state_ref_before))
         self.relay(self.public_commit(msg.raw))
         return True
 
@@ -410,8 +421,9 @@ class OperationLayer(CommitLanding):
         )
         op = self.new_op(pid, holder, OpState.COMMITTED, msg.message_id)
         self.committed.put(op.op_id, op.to_json())
-        cur = self.targets.get(target)
+        key = ref_key(target, old.get("worktree"))
+        cur = self.targets.get(key)
         if cur is not None and cur.op_id == old["op_id"] and p.state_ref_after is not None:
-            self.targets.put(target, Target(target, p.state_ref_after, op.op_id, pid, self.now, msg.raw))
+            self.targets.put(key, Target(target, p.state_ref_after, op.op_id, pid, self.now, msg.raw, worktree=old.get("worktree")))
         self.relay(msg.raw)
         return True

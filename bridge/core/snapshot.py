@@ -10,6 +10,7 @@ from bridge.core.config import CoordinatorConfig
 from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant, Target
 from bridge.protocol.envelope import PROTOCOL_VERSION, format_ts
 from bridge.protocol.lamport import LamportClock, SenderFrontier
+from bridge.protocol.worktree import ref_key
 
 SNAPSHOT_VERSION = 1
 
@@ -117,7 +118,7 @@ class SnapshotMixin(CoreBase):
         limit = cfg.history_limit
         self.ended = _bounded(ext["ended_intents"], limit)
         self.committed = _bounded(ext["committed_ops"], limit)
-        self.targets = _bounded([[t["target"], Target.from_json(t)] for t in ext["targets"]], cfg.file_limit)
+        self.targets = _bounded([[ref_key(t["target"], t.get("worktree")), Target.from_json(t)] for t in ext["targets"]], cfg.file_limit)
         self.ended_conflicts = _bounded(ext["ended_conflicts"], limit)
         for raw in ext["deferrals"]:
             d = Deferral.from_json(raw)

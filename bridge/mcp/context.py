@@ -14,6 +14,7 @@ from bridge.client import SessionClient
 from bridge.identity import agent_principal
 from bridge.remote import TOKEN_VAR, URL_VAR, remote_from_env
 from bridge.workspace import Repo, RuntimeInfo, ensure_sidecar, find_repo
+from bridge.workspace.worktrees import worktree_extension, worktree_id
 
 log = logging.getLogger("mpac.mcp")
 
@@ -79,6 +80,15 @@ class ToolContext:
         if name and not self.explicit_identity and self.client is None:
             self.principal_id = principal_from_env(name)
             self.explicit_identity = True  # decided once
+
+    @property
+    def worktree(self) -> str | None:
+        """This server's checkout as a worktree id (None: the main worktree, or no repository)."""
+        return worktree_id(self.repo) if self.repo is not None else None
+
+    def worktree_extension(self) -> dict | None:
+        """`extensions` naming this checkout and its branch (docs/protocol.md "Worktrees")."""
+        return worktree_extension(self.repo) if self.repo is not None else None
 
     def check_repo(self, repo_path: str | None) -> Repo:
         """The repository; a `repo_path` naming another repository is refused (one server, one repo)."""

@@ -14,8 +14,10 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.protocol.worktree import split_key
 from bridge.workspace.paths import PathRefused, full_path, resolve_in_repo
 from bridge.workspace.repo import Repo
+from bridge.workspace.worktrees import checkout_for
 
 ABSENT_STATE_REF = "sha256:absent"  # the state ref of a file that does not exist
 DEFAULT_MAX_BYTES = 256_000
@@ -186,12 +188,20 @@ def _swap(repo: Repo, rel: str, expected: str, data: bytes) -> str:
 
 
 def make_state_ref_lookup(repo: Repo) -> Callable[[str], str | None]:
-    """For the coordinator's first-commit check: target -> its state ref on disk, ABSENT_STATE_REF
-    for a missing file, None when the target is not a file the bridge may read (unknown)."""
+    """For the coordinator's commit checks: target key -> its state ref on disk, ABSENT_STATE_REF
+    for a missing file, None when the target is not a file the bridge may read (unknown). The key
+    names the worktree (bridge.protocol.worktree.ref_key): a plain path is the main worktree's
+    file, whichever checkout started the sidecar; `path\0id` is linked worktree `id`'s."""
+    checkouts: dict[str | None, Repo] = {}  # found worktrees (an unknown id is looked for again)
 
-    def lookup(target: str) -> str | None:
+    def lookup(key: str) -> str | None:
+        target, wid = split_key(key)
+        where = checkouts.get(wid) or checkout_for(repo, wid)
+        if where is None:
+            return None
+        checkouts[wid] = where
         try:
-            return state_ref_of(repo, resolve_in_repo(repo, target))
+            return state_ref_of(where, resolve_in_repo(where, target))
         except (PathRefused, OSError):
             return None
 
