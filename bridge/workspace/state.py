@@ -95,7 +95,9 @@ class StaleWrite(Exception):
 
 
 def lock_path(repo: Repo, rel_path: str) -> Path:
-    return repo.data_dir / "locks" / (hashlib.sha256(rel_path.encode()).hexdigest()[:32] + ".lock")
+    """One lock per file of one checkout: worktrees share the data dir but not their files."""
+    key = f"{rel_path}\0{repo.root}" if repo.git_dir != repo.common_dir else rel_path
+    return repo.data_dir / "locks" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock")
 
 
 @contextmanager

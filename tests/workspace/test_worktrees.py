@@ -10,10 +10,12 @@ from bridge.protocol.worktree import ref_key
 from bridge.workspace import (
     ABSENT_STATE_REF,
     Repo,
+    file_lock,
     find_repo,
     make_state_ref_lookup,
     state_ref_of_bytes,
 )
+from bridge.workspace.state import lock_path
 from bridge.workspace.worktrees import (
     branch_of,
     checkout_for,
@@ -61,3 +63,11 @@ def test_the_lookup_reads_the_named_worktree_whichever_checkout_started_the_side
         assert lookup(ref_key("missing.txt", "wt2")) == ABSENT_STATE_REF
         assert lookup(ref_key("README.md", "nope")) is None
         assert lookup(ref_key("../proj/README.md", "wt2")) is None
+
+
+def test_the_same_path_in_two_worktrees_has_two_locks(two: tuple[Repo, Repo]) -> None:
+    main, side = two
+    assert lock_path(main, "README.md") != lock_path(side, "README.md")
+    assert lock_path(main, "README.md") == lock_path(find_repo(main.root), "README.md")
+    with file_lock(main, "README.md"), file_lock(side, "README.md"):  # would wait for ever if shared
+        pass
