@@ -91,8 +91,10 @@ def decide_merge(
     cache: SymbolCache | None = DEFAULT_CACHE,
 ) -> MergeDecision:
     """Decide for the agent's write of `ours` over `current`, read as `base`. `claimed` are the
-    qualified symbol names of `path` the agent's intent holds (None: the whole file). Raises
+    qualified symbol names of `path` the agent's intent holds (None or `*`: the whole file). Raises
     MergeError only when git cannot be run."""
+    if claimed is not None and "*" in set(claimed):  # `path::*`: the whole file is claimed
+        claimed = None
     refs = {"base_state_ref": _ref(base), "current_state_ref": _ref(current), "ours_state_ref": _ref(ours)}
     m = merge3(base, current, ours)
     if not m.clean:

@@ -206,7 +206,11 @@ def extract_symbols(
     language). `state_ref` is computed from the bytes when not given. Never raises on content:
     whatever cannot be parsed is a whole-file result with its reason. `cache=None` bypasses the
     cache (for measurements)."""
-    data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    try:
+        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    except UnicodeEncodeError:  # a str with lone surrogates is no file's content
+        data = content.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+        content = data
     ref = state_ref or state_ref_of_bytes(data)
     language = language_for(path)
     key = (language, ref)

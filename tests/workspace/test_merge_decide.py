@@ -113,6 +113,7 @@ def test_out_of_scope_changes() -> None:
     assert decide_merge("m.py", BASE, current, BASE + "\n\n", ["alpha"]).outcome == "merged"
     # a whole-file claim is never out of scope
     assert decide_merge("m.py", BASE, current, BASE + "print('hi')\n", None).outcome == "merged"
+    assert decide_merge("m.py", BASE, current, BASE + "print('hi')\n", ["alpha", "*"]).outcome == "merged"
 
 
 def test_symbols_unknown_means_out_of_scope_for_a_symbol_claim() -> None:

@@ -156,6 +156,11 @@ def test_whole_file_fallbacks_say_why(path: str, content: str | bytes, status: s
     assert r.state_ref == state_ref_of_bytes(data)
 
 
+def test_a_string_that_is_no_text_is_not_an_error() -> None:
+    r = extract_symbols("odd.py", "x = '\ud800'\n", cache=None)  # a lone surrogate cannot be UTF-8
+    assert r.granularity == "file" and r.status == "not_text"
+
+
 def test_language_from_file_name() -> None:
     assert language_for("a/b/c.py") == "python" and language_for("x.PYI") == "python"
     assert language_for("web/App.tsx") == "tsx" and language_for("lib.mts") == "typescript"
