@@ -17,6 +17,7 @@ from bridge.protocol.states import CONFLICT_TABLE, ConflictEvent, IntentEvent, O
 from bridge.protocol.worktree import label
 
 AUTHORITY_ROLES = frozenset({"owner", "arbiter"})
+WORKTREE_RULE = "scope.overlap.worktree.v1"  # one path claimed in two worktrees (issue 13.4)
 CATEGORY_BY_BASIS = {
     "file_set": ("scope_overlap", "high"),
     "resource_path": ("scope_overlap", "medium"),
@@ -57,7 +58,7 @@ class ConflictLayer(CoreBase):
         rule = f"scope.overlap.{ov.basis}.v1"
         apart = first.worktree != second.worktree and ov.race_locked  # one path, two checkouts (issue 13.4)
         if apart:
-            severity, rule = "medium", "scope.overlap.worktree.v1"
+            severity, rule = "medium", WORKTREE_RULE
             text = (f"{first.principal_id} ({label(first.worktree, first.branch)}) and {second.principal_id} "
                     f"({label(second.worktree, second.branch)}) both intend to change {shared} in different worktrees: "
                     "no write is lost, but the branches will conflict when they are merged")
@@ -97,7 +98,8 @@ class ConflictLayer(CoreBase):
         }
         conflict.report = self.emit("CONFLICT_REPORT", payload, To.ALL, in_reply_to=cause)
         self.store_conflict(conflict)
-        self.arm_resolution_timer(conflict)
+        if not apart:  # two worktrees: a note about a future merge, never timed out into a frozen scope
+            self.arm_resolution_timer(conflict)
         return conflict
 
     def store_conflict(self, conflict: Conflict) -> None:
@@ -113,7 +115,8 @@ class ConflictLayer(CoreBase):
     def op_committed_for_conflicts(self, op: Operation) -> None:
         for cid in sorted(self.conflicts_by_intent.get(op.intent_id or "", set())):
             c = self.conflicts.get(cid)
-            if c is not None and op.op_id not in c.related_ops:
+            # Commits in two worktrees touch two files: they never settle (or keep open) a worktree note.
+            if c is not None and op.op_id not in c.related_ops and c.basis.get("rule_id") != WORKTREE_RULE:
                 c.related_ops.append(op.op_id)
 
     def op_ended_for_conflicts(self, op_id: str) -> None:

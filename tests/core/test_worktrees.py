@@ -15,8 +15,9 @@ MAIN = worktree_ext(None, "main")
 FEATURE = worktree_ext("wt2", "feature")
 
 
-def announce(s: Session, pid: str, iid: str, where: dict, *paths: str):
-    return s.send(pid, "INTENT_ANNOUNCE", {"intent_id": iid, "objective": f"edit {paths}", "scope": fs(*paths), "extensions": where})
+def announce(s: Session, pid: str, iid: str, where: dict, *paths: str, ttl_sec: float = 300):
+    return s.send(pid, "INTENT_ANNOUNCE", {"intent_id": iid, "objective": f"edit {paths}", "scope": fs(*paths), "extensions": where,
+                                           "ttl_sec": ttl_sec})
 
 
 def commit(op_id: str, intent: str, before: str, after: str, target: str = "a.py") -> dict:
@@ -109,3 +110,25 @@ def test_a_claim_moves_the_work_to_the_claimers_worktree() -> None:
                                              "extensions": MAIN})
     assert r.accepted and s.coord.intents["taken"].worktree is None and s.coord.intents["taken"].branch == "main"
     assert s.send("agent:main", "OP_COMMIT", commit("m1", "taken", "sha256:M0", "sha256:M1")).accepted
+
+
+def test_a_worktree_overlap_never_times_out_into_a_frozen_scope() -> None:
+    """It is a note about a future merge, not a live dispute: no resolution timer, so no
+    RESOLUTION_TIMEOUT and no SCOPE_FROZEN for either side, however long both branches live."""
+    disk = {"a.py": "sha256:M0", ref_key("a.py", "wt2"): "sha256:F0"}
+    s = Session(CoordinatorConfig(unavailability_timeout_sec=100_000, resolution_timeout_sec=60), state_ref_lookup=disk.get)
+    s.join("agent:main")
+    s.join("agent:side")
+    announce(s, "agent:side", "is", FEATURE, "a.py", ttl_sec=7200)
+    announce(s, "agent:main", "im", MAIN, "a.py", ttl_sec=7200)
+    (cid,) = s.coord.conflicts
+    assert s.coord.conflicts[cid].due_at is None
+    for _ in range(12):  # an hour, heartbeats keep both alive
+        s.send("agent:main", "HEARTBEAT", {"status": "working"})
+        s.send("agent:side", "HEARTBEAT", {"status": "working"})
+        assert "RESOLUTION_TIMEOUT" not in errors(s.advance(300))
+    assert s.send("agent:side", "OP_COMMIT", commit("f1", "is", "sha256:F0", "sha256:F1")).accepted
+    assert s.send("agent:main", "OP_COMMIT", commit("m1", "im", "sha256:M0", "sha256:M1")).accepted
+    s.send("agent:side", "INTENT_WITHDRAW", {"intent_id": "is"})
+    r = s.send("agent:main", "INTENT_WITHDRAW", {"intent_id": "im"})
+    assert "RESOLUTION" in types(r) and cid not in s.coord.conflicts  # dismissed once both are done
