@@ -158,6 +158,7 @@ class SessionLayer(CoreBase):
         part.is_available = False
         part.status = "offline"
         self.note({"event": "goodbye", "principal_id": pid, "disposition": disposition})
+        self.claims_lost_decider()
 
     def touch(self, pid: str, message_id: str) -> None:
         """Any accepted message is a sign of life (§14.7.1)."""
@@ -203,6 +204,7 @@ class SessionLayer(CoreBase):
                 self.who_needs_unavailability(pid, suspended),
             )
             self.note({"event": "unavailable", "principal_id": pid, "suspended": suspended})
+            self.claims_lost_decider()
 
     def who_needs_unavailability(self, pid: str, suspended: list[str]) -> To:
         """Owners, arbiters and observers (they can act or watch), plus every principal whose live
