@@ -88,6 +88,7 @@ class SessionHost:
         self.wake = asyncio.Event()
         self.wake_at = 0.0  # wall-clock time the timer task will next wake up by itself
         self.timer: asyncio.Task[None] | None = None
+        self.stopped = False
         self.coord = self._load(config)
         self.last_activity = time.monotonic()
 
@@ -127,6 +128,8 @@ class SessionHost:
                 coord.close(e.now, extra.get("reason", "manual"))
             elif e.kind == "recover":
                 coord.recover(e.now)
+            elif e.kind == "disconnect" and e.raw is not None:
+                coord.disconnected(e.raw, e.now)
         self._replay_verdict = None
         coord.audit_chain.sink = self.transcript
         self.lookup.replay = None
@@ -164,6 +167,7 @@ class SessionHost:
             self._maybe_snapshot(now)
         if result.admitted:
             conn.principal = result.admitted
+            conn.on_lost = self.disconnected
             mine = self.conns.setdefault(result.admitted, [])
             if conn not in mine:  # a second HELLO on the same socket must not double its deliveries
                 mine.append(conn)
@@ -188,12 +192,27 @@ class SessionHost:
         return sum(len(v) for v in self.conns.values())
 
     def disconnected(self, conn: Conn) -> None:
+        """A connection closed (or was cut off). When it was its principal's last one, the core is
+        told at once, so every participant's view shows the principal as disconnected. Safe to call
+        twice for one connection."""
         conns = self.conns.get(conn.principal or "")
         if conns is not None and conn in conns:
             conns.remove(conn)
             if not conns:
                 del self.conns[conn.principal or ""]
+                if not self.stopped:  # a clean stop closes every connection; recovery marks them anyway
+                    self._connection_lost(conn.principal or "")
         self.last_activity = time.monotonic()
+
+    def _connection_lost(self, principal: str) -> None:
+        now = time.time()
+        result = self.coord.disconnected(principal, now)
+        self._flush_transcript()
+        if result.changed:
+            self._persist_initial()
+            self.store.append(self.session_id, "disconnect", now, principal)
+            self._maybe_snapshot(now)
+        self.route(result.outbound)
 
     # --- timers and snapshots ----------------------------------------------------------------
 
@@ -249,6 +268,7 @@ class SessionHost:
                 self.snapshot(now)
 
     async def stop(self) -> None:
+        self.stopped = True
         if self.timer is not None:
             self.timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
