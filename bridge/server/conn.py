@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
+from bridge.protocol.dialect import to_reference_dialect
 from bridge.server.outbox import Outbox
 
 log = logging.getLogger("mpac.sidecar")
@@ -60,8 +61,10 @@ class Conn:
         self.strikes = 0  # consecutive messages dropped by the rate limit
         self.backlog: deque[bytes] = deque()  # direct mode: whole frames waiting for the transport to drain
         self.backlog_bytes = 0
+        self.buffered = 0  # bytes the transport held at the last send()
         self.pump: asyncio.Task[None] | None = None
         self.on_lost: Callable[[Conn], None] | None = None  # told at once when the sidecar cuts the connection off
+        self.reference = False  # joined in the reference package's dialect: envelopes it can parse
         self.writer: asyncio.Task[None] | None = None if self.direct else asyncio.get_running_loop().create_task(self._write())
 
     def allow(self, now: float) -> bool:
@@ -78,7 +81,10 @@ class Conn:
         caller shares one among recipients."""
         if self.closing:
             return
-        text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
+        if isinstance(message, str):  # the broadcast path: already encoded for this connection
+            text = message
+        else:
+            text = json.dumps(to_reference_dialect(message) if self.reference else message, separators=(",", ":"))
         if self.direct:
             data = frame if frame is not None else text_frame(text)
             self.pending.append(data)
@@ -90,7 +96,8 @@ class Conn:
         else:
             self.pending.append(text)
         transport = getattr(self.ws, "transport", None)
-        backlog = self.pending_bytes + self.backlog_bytes + (transport.get_write_buffer_size() if transport is not None else 0)
+        self.buffered = transport.get_write_buffer_size() if transport is not None else 0  # read again by flush()
+        backlog = self.pending_bytes + self.backlog_bytes + self.buffered
         if backlog > MAX_BACKLOG:  # bytes the client has not taken: it is not reading
             log.warning("closing %s: %d bytes unsent (slow consumer)", self.principal or "connection", backlog)
             self.cut_off(SLOW)
@@ -109,7 +116,7 @@ class Conn:
         transport = getattr(self.ws, "transport", None)
         if transport is None or transport.is_closing() or self.ws.protocol.state is not State.OPEN:
             return  # closing or closed: the peer gets the close frame's reason instead
-        if self.backlog or transport.get_write_buffer_size() >= WRITE_HIGH:
+        if self.backlog or self.buffered >= WRITE_HIGH:  # measured by send() this turn; only flush() writes
             self.backlog.extend(pending)  # the client is behind: keep whole frames here, in order
             self.backlog_bytes += sum(len(f) for f in pending)
             if self.pump is None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
 from bridge.core.auth import Verdict
+from bridge.protocol.dialect import to_reference_dialect
 from bridge.server.conn import Conn, text_frame
 from bridge.store.base import Store
 from bridge.store.transcript import TranscriptWriter
@@ -183,10 +184,21 @@ class SessionHost:
         for out in outbound:
             text = json.dumps(out.message, separators=(",", ":"))
             frame = text_frame(text)  # framed once for every plain recipient
+            reference: tuple[str, bytes] | None = None  # encoded once, for the first reference-dialect recipient
             targets = self.conns if out.to.is_all else {p: self.conns.get(p, []) for p in out.to.principals or ()}
             for conns in list(targets.values()):
                 for c in list(conns):
-                    c.send(text, frame)
+                    if not c.reference:
+                        c.send(text, frame)
+                        continue
+                    if reference is None:
+                        converted = to_reference_dialect(out.message)
+                        if converted is out.message:
+                            reference = (text, frame)
+                        else:
+                            ref_text = json.dumps(converted, separators=(",", ":"))
+                            reference = (ref_text, text_frame(ref_text))
+                    c.send(*reference)
 
     def connection_count(self) -> int:
         return sum(len(v) for v in self.conns.values())
