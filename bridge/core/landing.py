@@ -27,8 +27,10 @@ class CommitLanding(CoreBase):
         if last.landed or last.base is None or last.state_ref is None:
             return False
         author = self.participants.get(last.principal_id)
-        if author is None or not author.is_available or not author.connected:
-            return False  # its author died or left: the write will not come
+        if author is None or not author.is_available:
+            return False  # its author left (GOODBYE) or went silent: the write will not come
+        # A dropped connection alone (or a coordinator restart) does not end it: the author may be
+        # reconnecting to finish its write (docs/protocol.md "Unknown outcomes"); the grace period bounds it.
         if last.intent_id is not None and last.intent_id not in self.intents:
             return False  # its author withdrew (or the intent ended otherwise)
         start = max(last.committed_at, self.recovered_at)  # a restart gives the author a new period

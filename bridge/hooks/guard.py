@@ -131,7 +131,7 @@ def check(repo: Path, hook: str, warn: bool, stdin: str = "") -> int:
     me = human_principal("@git")
     client = QuickClient(*where, me, token=os.environ.get(TOKEN_VAR))
     try:
-        client.join(roles=["observer"])
+        client.join(roles=["observer"], probe=True)
         wid = worktree_id(checkout)
         held = [(p, h) for p in paths for h in client.holders(p, me, wid)]
     except Exception as exc:
