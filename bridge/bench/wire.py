@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bridge.bench.launch import start
 from bridge.bench.machine import percentile
+from bridge.protocol.constants import PROTOCOL, PROTOCOL_VERSION
 from bridge.protocol.envelope import format_ts
 
 SID = "bench"
@@ -24,7 +25,7 @@ _ids = itertools.count(1)
 
 def frame(mtype: str, pid: str, payload: dict[str, Any]) -> tuple[str, str]:
     mid = f"{pid}-{next(_ids)}"
-    env = {"protocol": "MPAC", "version": "0.1.15", "message_type": mtype, "message_id": mid, "session_id": SID,
+    env = {"protocol": PROTOCOL, "version": PROTOCOL_VERSION, "message_type": mtype, "message_id": mid, "session_id": SID,
            "sender": {"principal_id": pid, "principal_type": "agent", "sender_instance_id": f"{pid}#1"},
            "ts": format_ts(time.time()), "payload": payload}
     return mid, json.dumps(env)

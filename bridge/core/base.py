@@ -15,12 +15,13 @@ from bridge.core.index import ScopeIndex
 from bridge.core.outbound import Outbound, To
 from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant
 from bridge.protocol.codes import ErrorCode
+from bridge.protocol.constants import EXT
 from bridge.protocol.envelope import build_envelope
 from bridge.protocol.lamport import LamportClock, SenderFrontier
 from bridge.protocol.registry import ResourceRegistry
 from bridge.protocol.scope import NormScope, normalize_scope
 
-EXT = "mpac-bridge"  # our extension namespace
+__all__ = ["EXT", "Bounded", "CoreBase", "StateRefLookup"]
 StateRefLookup = Callable[[str], "str | None"]
 
 

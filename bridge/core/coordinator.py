@@ -21,6 +21,7 @@ from bridge.core.outbound import HandleResult, Outbound, TickResult, To
 from bridge.core.session import SessionLayer
 from bridge.core.snapshot import SnapshotMixin
 from bridge.protocol.codes import ErrorCode
+from bridge.protocol.constants import PROTOCOL, PROTOCOL_VERSION
 from bridge.protocol.enums import COORDINATOR_ONLY_TYPES, MessageType
 from bridge.protocol.envelope import format_ts, parse_ts
 from bridge.protocol.parse import ParsedMessage, ParseFailure, parse_message
@@ -121,8 +122,8 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         payload = {"error_code": str(f.code), "description": f.description, "refers_to": f.refers_to}
         lamport = self.clock.value
         env = {
-            "protocol": "MPAC",
-            "version": "0.1.15",
+            "protocol": PROTOCOL,
+            "version": PROTOCOL_VERSION,
             "message_type": "PROTOCOL_ERROR",
             "message_id": f"{self.coordinator_id}:e{self.epoch}:{lamport}:err{self._unparsed}",
             "session_id": self.session_id,

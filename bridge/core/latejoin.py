@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.core.base import EXT, CoreBase
 from bridge.core.outbound import To
+from bridge.protocol.constants import PROTOCOL, PROTOCOL_VERSION
 from bridge.protocol.enums import IntentState
 from bridge.protocol.envelope import format_ts
 
@@ -47,8 +48,8 @@ class LateJoin(CoreBase):
             if other.principal_id == pid or other.transient:
                 continue
             hello = {
-                "protocol": "MPAC",
-                "version": "0.1.15",
+                "protocol": PROTOCOL,
+                "version": PROTOCOL_VERSION,
                 "message_type": "HELLO",
                 "message_id": f"{self.coordinator_id}:replay:hello:{other.principal_id}",
                 "session_id": self.session_id,

@@ -10,8 +10,8 @@ from bridge.core.base import EXT, CoreBase
 from bridge.core.outbound import To
 from bridge.core.records import Participant
 from bridge.protocol.codes import ErrorCode
+from bridge.protocol.constants import PROTOCOL_VERSION
 from bridge.protocol.enums import IntentState, OpState
-from bridge.protocol.envelope import PROTOCOL_VERSION
 from bridge.protocol.parse import ParsedMessage
 from bridge.protocol.payloads import Goodbye, Heartbeat, Hello
 from bridge.protocol.states import IntentEvent, OpEvent

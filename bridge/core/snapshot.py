@@ -8,7 +8,8 @@ from typing import Any
 from bridge.core.base import Bounded, CoreBase
 from bridge.core.config import CoordinatorConfig
 from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant, Target
-from bridge.protocol.envelope import PROTOCOL_VERSION, format_ts
+from bridge.protocol.constants import PROTOCOL_VERSION
+from bridge.protocol.envelope import format_ts
 from bridge.protocol.lamport import LamportClock, SenderFrontier
 from bridge.protocol.worktree import ref_key
 

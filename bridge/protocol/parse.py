@@ -9,8 +9,9 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from bridge.protocol.codes import ErrorCode
+from bridge.protocol.constants import ACCEPTED_VERSIONS, PROTOCOL
 from bridge.protocol.enums import MessageType
-from bridge.protocol.envelope import ACCEPTED_VERSIONS, PROTOCOL, Envelope, lamport_of, parse_ts
+from bridge.protocol.envelope import Envelope, lamport_of, parse_ts
 from bridge.protocol.payloads import PAYLOAD_MODELS
 
 MAX_FRAME_BYTES = 1 << 20  # 1 MiB: a larger frame is refused before decoding

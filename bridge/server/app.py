@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from bridge.core import CoordinatorConfig, Verdict
+from bridge.protocol.constants import CloseCode
 from bridge.protocol.dialect import speaks_reference_dialect
 from bridge.protocol.envelope import build_envelope
 from bridge.server.config import SESSION_ID, ServerConfig
@@ -182,7 +183,7 @@ class Sidecar:
     async def handler(self, ws: ServerConnection) -> None:
         session_id = self._session_of(ws.request.path) if ws.request else None
         if session_id is None:
-            await ws.close(1008, "no such session")
+            await ws.close(CloseCode.POLICY_VIOLATION, "no such session")
             return
         conn = Conn(ws, self.outbox, self.cfg.send_queue, self.cfg.rate_per_sec, self.cfg.rate_burst, time.monotonic())
         conn.session_id = session_id
@@ -205,7 +206,7 @@ class Sidecar:
                         _message_id(_frame(raw))))
                     if conn.strikes > max(8.0, self.cfg.rate_burst):
                         log.warning("closing %s: rate limit exceeded repeatedly", conn.principal or "connection")
-                        conn.close(1008, "rate limit exceeded repeatedly")
+                        conn.close(CloseCode.POLICY_VIOLATION, "rate limit exceeded repeatedly")
                         break
                     continue
                 conn.strikes = 0
@@ -232,7 +233,7 @@ class Sidecar:
 
     def _hello_overdue(self, conn: Conn) -> None:
         if conn.principal is None:
-            conn.close(1008, f"no admitted HELLO within {self.cfg.hello_timeout:g} s")
+            conn.close(CloseCode.POLICY_VIOLATION, f"no admitted HELLO within {self.cfg.hello_timeout:g} s")
 
     async def _admit(self, conn: Conn, session_id: str, raw: str | bytes) -> SessionHost | bool:
         """Before admission a connection may only send HELLO. Returns the host once admitted, True
@@ -251,7 +252,7 @@ class Sidecar:
             verdict = self._verifier(_credential(data), session_id, conn.header_token)
             if not verdict.accepted:
                 conn.send(self._transport_error(session_id, "CREDENTIAL_REJECTED", verdict.reason, mid))
-                await conn.flush_and_close(1008, "credential rejected")
+                await conn.flush_and_close(CloseCode.POLICY_VIOLATION, "credential rejected")
                 return False
             host = self._host(session_id)
         sender = data.get("sender") if isinstance(data.get("sender"), dict) else {}
@@ -266,7 +267,7 @@ class Sidecar:
                 known = host.owners.get(pid)
                 if known is not None and not hmac.compare_digest(known, owner_key):
                     conn.send(self._transport_error(session_id, "CREDENTIAL_REJECTED", f"{pid} joined with another token", mid))
-                    await conn.flush_and_close(1008, "credential rejected")
+                    await conn.flush_and_close(CloseCode.POLICY_VIOLATION, "credential rejected")
                     return False
         conn.reference = speaks_reference_dialect(data)  # before its SESSION_INFO is encoded
         result = host.handle(conn, raw)
@@ -277,7 +278,7 @@ class Sidecar:
                 # Nobody was admitted: the session is not created (nothing of it was journaled).
                 self.hosts.pop(session_id, None)
                 await host.stop()
-            await conn.flush_and_close(1008, "HELLO refused")
+            await conn.flush_and_close(CloseCode.POLICY_VIOLATION, "HELLO refused")
             return False
         return host
 
@@ -328,7 +329,7 @@ class Sidecar:
             host.snapshot()
             await host.stop()
         self.outbox.flush()  # what the final turns produced goes out before the close frames
-        closing = [c.ws.close(1001, "sidecar shutting down") for c in list(self.pending)]
+        closing = [c.ws.close(CloseCode.GOING_AWAY, "sidecar shutting down") for c in list(self.pending)]
         if closing:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), 5)

@@ -120,7 +120,7 @@ class SessionHost:
             extra = json.loads(e.bound) if e.bound else {}
             self.lookup.replay = extra.get("lookups", {})
             v = extra.get("verdict")
-            self._replay_verdict = Verdict(v["accepted"], v["reason"], tuple(v["roles"]) if v["roles"] else None, v["principal_id"]) if v else Verdict(True)
+            self._replay_verdict = Verdict.from_json(v) if v else Verdict(True)
             if e.kind == "handle":
                 coord.handle(e.raw, e.now, bound_principal=extra.get("bound"))
             elif e.kind == "tick":
@@ -161,8 +161,7 @@ class SessionHost:
             if self.lookup.recorded:
                 extra["lookups"] = self.lookup.recorded
             if self._verdicts:
-                v = self._verdicts[-1]
-                extra["verdict"] = {"accepted": v.accepted, "reason": v.reason, "roles": list(v.roles) if v.roles else None, "principal_id": v.principal_id}
+                extra["verdict"] = self._verdicts[-1].to_json()
             self._persist_initial()
             self.store.append(self.session_id, "handle", now, text, json.dumps(extra))
             self._maybe_snapshot(now)
