@@ -181,7 +181,7 @@ class ConflictLayer(CoreBase):
         return c
 
     def on_report(self, msg: ParsedMessage) -> bool:
-        p: ConflictReport = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(ConflictReport)
         pid = msg.sender_id
         if self.id_taken("conflict", p.conflict_id) or p.conflict_id in self.conflicts:
             self.error(ErrorCode.INVALID_REFERENCE, f"conflict_id {p.conflict_id!r} is already used", msg.message_id, pid)
@@ -212,7 +212,7 @@ class ConflictLayer(CoreBase):
         return True
 
     def on_ack(self, msg: ParsedMessage) -> bool:
-        p: ConflictAck = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(ConflictAck)
         c = self.find_conflict(msg, p.conflict_id)
         if c is None:
             return False
@@ -231,7 +231,7 @@ class ConflictLayer(CoreBase):
         return True
 
     def on_escalate(self, msg: ParsedMessage) -> bool:
-        p: ConflictEscalate = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(ConflictEscalate)
         c = self.find_conflict(msg, p.conflict_id)
         if c is None:
             return False
@@ -267,7 +267,7 @@ class ConflictLayer(CoreBase):
         return self.config.compliance_profile == "core" and pid in c.principals
 
     def on_resolution(self, msg: ParsedMessage) -> bool:
-        p: Resolution = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(Resolution)
         pid = msg.sender_id
         c = self.find_conflict(msg, p.conflict_id)
         if c is None:

@@ -82,7 +82,7 @@ class IntentLayer(CoreBase):
     # --- INTENT_ANNOUNCE ---------------------------------------------------------------------
 
     def on_announce(self, msg: ParsedMessage) -> bool:
-        p: IntentAnnounce = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(IntentAnnounce)
         pid = msg.sender_id
         owner = self.id_taken("intent", p.intent_id)
         if owner is not None:
@@ -203,7 +203,7 @@ class IntentLayer(CoreBase):
         return intent
 
     def on_update(self, msg: ParsedMessage) -> bool:
-        p: IntentUpdate = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(IntentUpdate)
         intent = self.own_active_intent(msg, p.intent_id, "update")
         if intent is None:
             return False
@@ -241,7 +241,7 @@ class IntentLayer(CoreBase):
         return True
 
     def on_withdraw(self, msg: ParsedMessage) -> bool:
-        p: IntentWithdraw = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(IntentWithdraw)
         intent = self.own_active_intent(msg, p.intent_id, "withdraw")
         if intent is None:
             return False
@@ -345,7 +345,7 @@ class IntentLayer(CoreBase):
     # --- INTENT_DEFERRED ---------------------------------------------------------------------
 
     def on_deferred(self, msg: ParsedMessage) -> bool:
-        p: IntentDeferred = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(IntentDeferred)
         pid = msg.sender_id
         if p.is_resolution:
             self.error(
@@ -465,7 +465,7 @@ class IntentLayer(CoreBase):
     # --- INTENT_CLAIM (takeover of a suspended intent) ---------------------------------------
 
     def on_claim(self, msg: ParsedMessage) -> bool:
-        p: IntentClaim = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(IntentClaim)
         pid = msg.sender_id
         ext = (msg.raw["payload"].get("extensions") or {}).get(EXT) or {}
         if isinstance(ext, dict) and ext.get("decision") in ("approved", "rejected"):

@@ -225,7 +225,7 @@ class OperationLayer(CommitLanding):
     # --- handlers ----------------------------------------------------------------------------
 
     def on_propose(self, msg: ParsedMessage) -> bool:
-        p: OpPropose = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(OpPropose)
         pid = msg.sender_id
         try:
             self.check_new_op_id(p.op_id, pid)
@@ -249,7 +249,7 @@ class OperationLayer(CommitLanding):
         self._out[-1] = type(self._out[-1])(dict(self._out[-1].message, in_reply_to=in_reply_to), To.only(op.principal_id))
 
     def on_commit(self, msg: ParsedMessage) -> bool:
-        p: OpCommit = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(OpCommit)
         pid = msg.sender_id
         target = normalize_path(p.target)
         pending = self.ops.get(p.op_id)
@@ -285,7 +285,7 @@ class OperationLayer(CommitLanding):
         return True
 
     def on_batch(self, msg: ParsedMessage) -> bool:
-        p: OpBatchCommit = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(OpBatchCommit)
         pid = msg.sender_id
         pre = self.config.execution_model == "pre_commit"
         if self.id_taken("batch", p.batch_id):
@@ -377,7 +377,7 @@ class OperationLayer(CommitLanding):
         return True
 
     def on_reject(self, msg: ParsedMessage) -> bool:
-        p: OpReject = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(OpReject)
         pid = msg.sender_id
         op = self.ops.get(p.op_id)
         if op is None:
@@ -394,7 +394,7 @@ class OperationLayer(CommitLanding):
         return True
 
     def on_supersede(self, msg: ParsedMessage) -> bool:
-        p: OpSupersede = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(OpSupersede)
         pid = msg.sender_id
         old = self.committed.get(p.supersedes_op_id)
         if old is None or old["state"] != OpState.COMMITTED:

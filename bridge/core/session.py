@@ -50,7 +50,7 @@ class SessionLayer(CoreBase):
         return granted, notes
 
     def on_hello(self, msg: ParsedMessage, bound: str | None) -> str | None:
-        p: Hello = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(Hello)
         pid = msg.sender_id
         verdict: Verdict | None = None
         if self.config.security_profile != "open":
@@ -132,7 +132,7 @@ class SessionLayer(CoreBase):
     # --- HEARTBEAT / GOODBYE -----------------------------------------------------------------
 
     def on_heartbeat(self, msg: ParsedMessage) -> None:
-        p: Heartbeat = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(Heartbeat)
         part = self.participants[msg.sender_id]
         if part.status != p.status:
             part.status = p.status
@@ -145,7 +145,7 @@ class SessionLayer(CoreBase):
         # last_seen / return from unavailability are handled for every message in `touch`.
 
     def on_goodbye(self, msg: ParsedMessage) -> None:
-        p: Goodbye = msg.payload  # type: ignore[assignment]
+        p = msg.payload_as(Goodbye)
         pid = msg.sender_id
         if self.participants[pid].transient:  # a probe leaves no trace (observers own nothing)
             del self.participants[pid]
