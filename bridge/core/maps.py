@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator, Set
+from collections.abc import Hashable, Iterator, Mapping, Set
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -71,6 +71,14 @@ class MultiIndex(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._sets)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to another MultiIndex, or to a mapping of keys to sets, with the same content."""
+        if isinstance(other, MultiIndex):
+            return self._sets == other._sets
+        if isinstance(other, Mapping):
+            return self._sets == dict(other)
+        return NotImplemented  # (defining __eq__ makes instances unhashable, as a mutable map should be)
 
     def __repr__(self) -> str:
         return f"MultiIndex({self._sets!r})"

@@ -138,7 +138,7 @@ class SessionHost:
         self._flush_transcript()
         self.store.append(self.session_id, "recover", now)
         self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), coord.snapshot(now))
-        log.info("session %s recovered: epoch %d, %d intents, %d journal entries replayed", self.session_id, coord.epoch, len(coord.intents), len(entries))
+        log.info("session %s recovered: epoch %d, %d intents, %d journal entries replayed", self.session_id, coord.epoch, len(coord.state.intents), len(entries))
         return coord
 
     def _flush_transcript(self) -> None:
