@@ -110,9 +110,18 @@ def test_expiry_cascade_rejects_proposals_after_grace_11_8_127_128_129() -> None
 def test_suspension_freezes_and_termination_rejects_frozen_11_8_130_131() -> None:
     s = two()
     s.announce("agent:a", "i1", "a.py", ttl_sec=200)
-    s.send("agent:a", "OP_PROPOSE", {"op_id": "p1", "intent_id": "i1", "target": "a.py", "op_kind": "replace"})
+    proposed = s.send("agent:a", "OP_PROPOSE", {"op_id": "p1", "intent_id": "i1", "target": "a.py", "op_kind": "replace"})
     s.send("agent:a", "GOODBYE", {"reason": "user_exit", "intent_disposition": "transfer"})
-    assert s.coord.state.ops["p1"].state == "FROZEN" or "p1" not in s.coord.state.ops
+    # 130: the intent is SUSPENDED and its proposal FROZEN, not rejected (no OP_REJECT was sent).
+    assert s.coord.intent_state("i1") == "SUSPENDED"
+    assert s.coord.state.ops["p1"].state == "FROZEN"
+    # 131: the suspended intent then terminates (its TTL): the frozen proposal is rejected, told to all.
+    t = s.advance(201)
+    assert s.coord.intent_state("i1") == "EXPIRED" and "p1" not in s.coord.state.ops
+    rejects = [o.message for o in t.outbound if o.message["message_type"] == "OP_REJECT"]
+    assert [(m["payload"]["op_id"], m["payload"]["reason"]) for m in rejects] == [("p1", "intent_terminated")]
+    assert rejects[0]["in_reply_to"] == proposed.outbound[0].message["message_id"]
+    assert s.coord.state.counters["ops_REJECTED"] == 1
 
 
 def test_deferral_lifecycle_11_8_121_122_123_125() -> None:

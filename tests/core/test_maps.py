@@ -65,3 +65,14 @@ def test_bounded_forgets_the_oldest_and_put_renews() -> None:
     b.put("b", 9)  # renewed: now the newest
     b.put("e", 4)
     assert list(b.items()) == [("d", 3), ("b", 9), ("e", 4)]
+
+
+def test_equal_to_a_mapping_of_sets_with_the_same_content() -> None:
+    a: MultiIndex[str, str] = MultiIndex()
+    b: MultiIndex[str, str] = MultiIndex()
+    assert a == b == {} and a != {"k": {"v"}}
+    a.add("k", "v")
+    assert a == {"k": {"v"}} and a != b
+    b.add("k", "v")
+    assert a == b
+    assert a != [("k", "v")]  # not a mapping: never equal
