@@ -23,6 +23,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from bridge.client import ids
 from bridge.client.actions import Actions
 from bridge.client.backoff import Backoff
+from bridge.client.reply import Reply
+from bridge.client.session import Session
 from bridge.client.tls import ssl_context_for
 from bridge.client.view import SessionView
 from bridge.protocol.envelope import build_envelope, lamport_of
@@ -39,26 +41,6 @@ class JoinRefused(Exception):
     def __init__(self, code: str, description: str) -> None:
         super().__init__(f"{code}: {description}")
         self.code, self.description = code, description
-
-
-@dataclass
-class Reply:
-    """The coordinator's answer to one request."""
-
-    ok: bool
-    message: dict[str, Any] | None = None
-    error_code: str | None = None
-    description: str = ""
-    request_id: str = ""
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        return (self.message or {}).get("payload", {})
-
-    @property
-    def extensions(self) -> dict[str, Any]:
-        ext = self.payload.get("extensions") or {}
-        return ext.get("mpac-bridge", ext) if isinstance(ext, dict) else {}
 
 
 @dataclass
@@ -114,6 +96,11 @@ class SessionClient(Actions):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    @property
+    def session(self) -> Session:
+        """The typed session as this participant sees it (a lens on the current view, never stale)."""
+        return Session(self.view, self.principal_id)
 
     def _spawn(self, coro: Any) -> None:
         """Start a background task, forgetting finished ones (a long flapping run stays small)."""
