@@ -32,6 +32,7 @@ from bridge.workspace import (
     state_ref_of,
     state_ref_of_bytes,
 )
+from bridge.workspace.worktrees import worktree_extension
 from lsp.actions import code_actions, hover_markdown, who_text
 from lsp.debounce import Coalescer
 from lsp.diagnostics import FIRST_LINE, compute, holders
@@ -432,10 +433,14 @@ class MpacServer(LanguageServer):
         self._announcing.add(rel)
         self.run_task(self._announce(rel), f"auto-announce {rel}")
 
+    def _worktree(self) -> dict[str, Any]:
+        """The payload field naming this editor's checkout (docs/protocol.md "Worktrees")."""
+        return {"extensions": worktree_extension(self.repo)} if self.repo is not None else {}
+
     async def _announce(self, rel: str) -> None:
         assert self.client is not None
         try:
-            reply = await self.client.announce(f"editing {rel} (from the editor)", [rel])
+            reply = await self.client.announce(f"editing {rel} (from the editor)", [rel], **self._worktree())
             if reply.ok:
                 self.auto_intents[rel] = reply.payload.get("intent_id", "")
                 log.info("announced intent %s on %s", self.auto_intents[rel], rel)
@@ -508,7 +513,7 @@ class MpacServer(LanguageServer):
         if suspended:
             original = suspended[0]
             took = await client.take_over(original.intent_id, objective=f"take over {t.rel} (from the editor)", files=[t.rel],
-                                          wait=False)
+                                          wait=False, **self._worktree())
             if not took.ok:
                 raise CommandFailed(f"the takeover was refused: {took.failure}")
             self.mark_all()
@@ -517,7 +522,7 @@ class MpacServer(LanguageServer):
                         "message": f"claim for {t.rel} sent (takeover of {original.intent_id}); it is yours once approved"}
             return {"ok": True, "intent_id": took.new_intent_id,
                     "message": f"you now hold {t.rel} (intent {took.new_intent_id}, taken over from {original.intent_id})"}
-        reply = await client.announce(f"editing {t.rel} (claimed from the editor)", [t.rel])
+        reply = await client.announce(f"editing {t.rel} (claimed from the editor)", [t.rel], **self._worktree())
         if not reply.ok:
             raise CommandFailed(f"the claim was refused: {reply.failure}")
         iid = reply.payload.get("intent_id", "")
