@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bridge.protocol.parse import MAX_FRAME_BYTES
+
 
 @dataclass(frozen=True)
 class CoordinatorConfig:
@@ -34,6 +36,9 @@ class CoordinatorConfig:
     # Files whose last commit is remembered (stale-write checks, late joiners); the least recently
     # committed file is forgotten past this, and its next commit is then checked against the disk only.
     file_limit: int = 50_000
+    # The largest frame accepted (UTF-8 bytes); the sidecar sets it from --max-frame-bytes and
+    # SESSION_INFO announces it, so clients refuse an oversized request before sending it.
+    max_frame_bytes: int = MAX_FRAME_BYTES
 
     def coordinator_id(self, session_id: str) -> str:
         return f"service:coordinator-{session_id}"
