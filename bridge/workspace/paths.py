@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from bridge.workspace.repo import Repo
 
@@ -94,9 +94,10 @@ def resolve_in_repo(repo: Repo, path: str, *, allow_ignored: bool = False) -> st
 
 
 def resolve_many(repo: Repo, paths: list[str], *, allow_ignored: bool = False) -> list[str]:
-    """resolve_in_repo for a list, in order, with one git process for the ignore check. The first
-    refused path raises."""
-    rels = [_resolve(repo, path) for path in paths]
+    """resolve_in_repo for a list, in order, with one git process for the ignore check (and each
+    directory resolved once). The first refused path raises."""
+    dirs: dict[str, str] = {}
+    rels = [_resolve(repo, path, dirs) for path in paths]
     if not allow_ignored:
         ignored = ignored_among(repo, rels)
         for rel in rels:
@@ -109,35 +110,63 @@ def resolve_many(repo: Repo, paths: list[str], *, allow_ignored: bool = False) -
     return rels
 
 
-def _resolve(repo: Repo, path: str) -> str:
+def _real(joined: str, dirs: dict[str, str]) -> tuple[str, int | None]:
+    """os.path.realpath(joined) and the mode of what it names (None when absent). The parent
+    directory's real path is looked up once per call of resolve_many; only the last name is
+    checked here, so a path of ten thousand files in one directory costs one lstat each."""
+    parent, name = os.path.split(joined)
+    if name in ("", ".", "..") or "/./" in parent + "/" or "/../" in parent + "/":
+        full = os.path.realpath(joined)
+    else:
+        real_parent = dirs.get(parent)
+        if real_parent is None:
+            real_parent = dirs[parent] = os.path.realpath(parent)
+        full = os.path.join(real_parent, name)
+        try:
+            mode = os.lstat(full).st_mode
+        except OSError:  # absent (a new file) or unreachable: the read or write reports it
+            return full, None
+        if not stat.S_ISLNK(mode):
+            return full, mode
+        full = os.path.realpath(full)
+    try:
+        return full, os.stat(full).st_mode
+    except OSError:
+        return full, None
+
+
+def _inside(full: str, directory: Path) -> bool:
+    d = str(directory)
+    return full == d or full.startswith(d.rstrip("/") + "/")
+
+
+def _resolve(repo: Repo, path: str, dirs: dict[str, str]) -> str:
     """Every check but the ignore rules."""
     path = check_path_text(path)
     raw = _strip_file_uri(path.strip())
     check_path_text(raw)  # a file:// URI can decode to NUL or an overlong path
-    joined = Path(raw) if os.path.isabs(raw) else repo.root / raw
-    if ".git" in PurePosixPath(raw.replace("\\", "/")).parts:
+    if ".git" in raw.replace("\\", "/").split("/"):
         raise PathRefused("inside_git_dir", f"{path} is inside git's own directory (.git); edit work-tree files only")
+    root = str(repo.root)
     try:
-        full = Path(os.path.realpath(joined))
+        full, mode = _real(raw if os.path.isabs(raw) else os.path.join(root, raw), dirs)
     except OSError as exc:  # ELOOP, ENAMETOOLONG once links are followed, ...
         raise PathRefused("invalid", f"{path} cannot be resolved: {exc.strerror or exc}") from None
-    try:
-        rel = full.relative_to(repo.root)
-    except ValueError:
+    if full == root:
+        raise PathRefused("not_a_file", f"{path} is the repository root, not a file")
+    if not _inside(full, repo.root):
         raise PathRefused(
             "outside_repository",
             f"{path} resolves to {full}, outside the repository {repo.root}; only files inside it can be read or written",
-        ) from None
-    for git_dir in (repo.git_dir, repo.common_dir):
-        if full == git_dir or full.is_relative_to(git_dir):
-            raise PathRefused("inside_git_dir", f"{path} is inside git's own directory; edit work-tree files only")
-    if ".git" in rel.parts:
+        )
+    if _inside(full, repo.git_dir) or _inside(full, repo.common_dir):
+        raise PathRefused("inside_git_dir", f"{path} is inside git's own directory; edit work-tree files only")
+    rel = full[len(root.rstrip("/")) + 1:]
+    if ".git" in rel.split("/"):
         raise PathRefused("inside_git_dir", f"{path} is inside a .git directory; edit work-tree files only")
-    if not rel.parts:
-        raise PathRefused("not_a_file", f"{path} is the repository root, not a file")
-    rel_posix = rel.as_posix()
-    check_file_type(full, rel_posix)
-    return rel_posix
+    if mode is not None:
+        check_file_type(Path(full), rel, mode)
+    return rel
 
 
 _KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
