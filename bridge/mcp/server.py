@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
@@ -16,6 +17,7 @@ from pydantic import Field
 from bridge import __version__
 from bridge.mcp import tools
 from bridge.mcp.context import ToolContext, ToolFailure
+from bridge.mcp.limits import check_arguments
 from bridge.mcp.models import (
     BeginResult,
     ClaimResult,
@@ -28,6 +30,7 @@ from bridge.mcp.models import (
     WhoResult,
 )
 from bridge.mcp.notify import STATE_URI, StateNotifier
+from bridge.protocol.parse import MAX_FRAME_BYTES
 from bridge.workspace import PathRefused
 
 INSTRUCTIONS = """\
@@ -57,11 +60,21 @@ T = TypeVar("T")
 log = logging.getLogger("mpac.mcp")
 
 
-async def _run(call: Awaitable[T]) -> T:
+_REFUSAL: contextvars.ContextVar[str | None] = contextvars.ContextVar("mpac_tool_refusal", default=None)
+
+
+async def _run(call: Coroutine[Any, Any, T]) -> T:
+    refusal = _REFUSAL.get()
+    if refusal is not None:  # the arguments failed check_limits: the tool does not run
+        call.close()
+        raise ToolError(refusal)
     try:
         return await call
     except (ToolFailure, PathRefused) as exc:
         raise ToolError(str(exc)) from None
+    except Exception as exc:  # a bug or an OS error nobody foresaw: still say what happened
+        log.exception("tool failed")
+        raise ToolError(f"the tool failed ({type(exc).__name__}: {exc}); the MCP server's log (stderr) has the details") from None
 
 
 def _client_name(rctx: Any) -> str | None:
@@ -102,7 +115,21 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
                 background.append(asyncio.get_running_loop().create_task(_connect_quietly(ctx)))
         return result
 
+    async def check_limits(rctx: Any, call_next: Any) -> Any:
+        """Check a tools/call's arguments before the tool runs (limits.check_arguments); a problem
+        is handed to `_run`, which turns it into the tool's error through the normal result path."""
+        params = rctx.params if rctx.method == "tools/call" else None
+        if not (isinstance(params, Mapping) and isinstance(params.get("arguments"), Mapping)):
+            return await call_next(rctx)
+        limit = ctx.client.frame_limit if ctx.client is not None else MAX_FRAME_BYTES
+        token = _REFUSAL.set(check_arguments(str(params.get("name")), dict(params["arguments"]), limit))
+        try:
+            return await call_next(rctx)
+        finally:
+            _REFUSAL.reset(token)
+
     mcp._lowlevel_server.middleware.append(introduce)
+    mcp._lowlevel_server.middleware.append(check_limits)
 
     @mcp.tool()
     async def who_is_working(repo_path: str | None = Field(None, description="repository path; default: the server's repository")) -> WhoResult:
