@@ -118,7 +118,9 @@ def state_lines(state: dict[str, Any] | None, error: str | None, now: float) -> 
     lines.append(f"\nparticipants ({len(parts)})")
     for p in parts:
         flag = "" if p.get("is_available", True) else "  [unavailable]"
-        lines.append(f"  {p.get('principal_id')}  {p.get('display_name', '')}  roles={','.join(p.get('roles', []))}  {p.get('status', '')}{flag}")
+        pid, name = p.get("principal_id"), p.get("display_name")
+        who = f"{pid} ({name})" if name and name != pid else f"{pid}"  # clients default the name to the id
+        lines.append(f"  {who}  roles={','.join(p.get('roles', []))}  {p.get('status', '')}{flag}")
     intents = [i for i in state.get("intents", []) if i.get("state") in ("ACTIVE", "SUSPENDED", "ANNOUNCED")]
     lines.append(f"\nintents ({len(intents)})")
     for i in intents:
