@@ -141,7 +141,7 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         objective: str = Field(description="what you are about to do, in one sentence"),
         files: list[str] = Field(description="every file you will edit, relative to the repository root"),
         repo_path: str | None = Field(None, description="repository path; default: the server's repository"),
-        ttl_sec: float | None = Field(None, description="how long the claim lasts without updates (default 1800 s)"),
+        ttl_sec: float | None = Field(None, description=f"how long the claim lasts without updates (default {tools.DEFAULT_TTL_SEC} s)"),
         symbols: list[str] | None = Field(None, description="functions or classes you will change (improves conflict detection)"),
     ) -> BeginResult:
         """Announce what you will edit before editing. Returns ok with an intent_id, or blocked with who holds the files."""

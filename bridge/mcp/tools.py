@@ -39,6 +39,8 @@ from bridge.workspace import (
 )
 from bridge.workspace.state import state_ref_of
 
+DEFAULT_TTL_SEC = 1800  # begin_task's claim lasts this long without updates unless ttl_sec says otherwise
+
 
 def _files_of(scope: dict[str, Any]) -> list[str]:
     if scope.get("kind") == "file_set":
@@ -101,7 +103,7 @@ async def begin_task(ctx: ToolContext, objective: str, files: list[str], repo_pa
         scope["extensions"] = {"affects_symbols": list(symbols)}
     intent_id = client.new_id("intent")
     mine = _own_overlapping(client, rels)  # the coordinator supersedes these (A4): say what that releases
-    reply = await client.announce(objective, scope=scope, intent_id=intent_id, ttl_sec=ttl_sec or 1800)
+    reply = await client.announce(objective, scope=scope, intent_id=intent_id, ttl_sec=ttl_sec or DEFAULT_TTL_SEC)
     if reply.ok:
         conflicts = [_conflict(c) for c in client.view.conflicts_of(intent_id)]
         step = "Edit the files, then call submit_change for each; call yield_task when done."

@@ -212,3 +212,11 @@ async def test_held_by_carries_the_expiry_a_blocked_begin_task_shows(ctx: ToolCo
     shown, told = parse_ts(state.held_by[0].expires_at), parse_ts(blocked.holders[0].expires_at)
     assert shown is not None and told is not None
     assert abs(shown - told) < 60  # the same 600 s claim, as seen by the view and by the coordinator
+
+
+async def test_the_docs_give_the_ttl_begin_task_really_uses(ctx: ToolContext) -> None:
+    concepts = (Path(__file__).resolve().parents[2] / "docs" / "concepts.md").read_text()
+    assert f"`begin_task` asks for {tools.DEFAULT_TTL_SEC} s" in " ".join(concepts.split())
+    async with Client(build_server(ctx)) as client:
+        schema = {t.name: t for t in (await client.list_tools()).tools}["begin_task"].input_schema
+    assert f"default {tools.DEFAULT_TTL_SEC} s" in schema["properties"]["ttl_sec"]["description"]
