@@ -38,7 +38,9 @@ You share this git repository with other agents and humans. mpac-bridge keeps yo
 other's work. Follow this workflow for every change:
 
 1. check   - who_is_working (the whole session) or check_overlap(files) before you plan.
-2. begin   - begin_task(objective, files) BEFORE editing. status "ok" gives you an intent_id.
+2. begin   - begin_task(objective, files) BEFORE editing, with every file of the task. status "ok"
+             gives you an intent_id. A begin_task naming a file an earlier intent of yours holds
+             replaces that intent: "released" lists its files you no longer hold (update_task to add them).
              status "blocked" means another principal holds a file: do NOT edit it. Either call
              defer_task(files) and work on something else, or call wait_for_files(files, timeout_sec)
              and then begin_task again.
