@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-HELP = "Measure the coordinator, the wire, the MCP server and start-up times."
+HELP = "Measure the coordinator, the wire, the MCP server, start-up times and symbol extraction."
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -16,13 +16,14 @@ def configure(p: argparse.ArgumentParser) -> None:
         "Reproducible measurements on this machine. Each figure is the median of --repeat runs and the "
         "report names the machine. Progress goes to stderr; the table (or --json) to stdout."
     )
-    p.add_argument("what", nargs="?", default="all", choices=["core", "wire", "mcp", "startup", "all"], help="which benchmark (default all)")
+    p.add_argument("what", nargs="?", default="all", choices=["core", "wire", "mcp", "startup", "symbols", "all"], help="which benchmark (default all)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quick", action="store_true", help="small settings (seconds, for CI)")
     p.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported (default 3)")
     p.add_argument("--sizes", default=None, help="core: active-intent counts, e.g. 10,1000,10000")
     p.add_argument("--clients", default=None, help="wire: client counts, e.g. 2,10,50")
     p.add_argument("--duration", type=float, default=None, help="wire: seconds of closed-loop throughput (default 30)")
+    p.add_argument("--lines", type=int, default=None, help="symbols: lines of each generated source (default 5000)")
 
 
 def _ints(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -50,6 +51,11 @@ def run(args: argparse.Namespace) -> int:
     if what in ("startup", "all"):
         progress("startup: sidecar process to SESSION_INFO")
         report["startup"] = startup.run(repeat=2 if quick else 5)
+    if what in ("symbols", "all"):
+        from bridge.bench import symbols
+
+        report["symbols"] = symbols.run(lines=args.lines or (1000 if quick else 5000), repeat=3 if quick else args.repeat * 2 + 1,
+                                        progress=progress)
     if what in ("mcp", "all"):
         if importlib.util.find_spec("bridge.mcp.bench") is None:
             report["mcp"] = {"skipped": "bridge.mcp.bench is not available in this build"}
@@ -97,6 +103,8 @@ def print_tables(report: dict[str, Any]) -> None:
         s = report["startup"]
         con.print(f"startup: sidecar process → SESSION_INFO {s['sidecar_to_session_info_ms']:.0f} ms"
                   + (f"; MCP initialize {s['mcp_initialize_ms']:.0f} ms" if "mcp_initialize_ms" in s else ""))
+    if "symbols" in report:
+        print_symbols(con, report["symbols"])
     if "mcp" in report:
         mc = report["mcp"]
         if "skipped" in mc:
@@ -113,3 +121,17 @@ def print_tables(report: dict[str, Any]) -> None:
             con.print(f"mcp: begin_task with {e['begin_task_files']:,} files {e['begin_task_ms']:.0f} ms; get_file_state on a "
                       f"{e['big_file_mib']} MiB file {e['get_file_state_big_ms']:.0f} ms, server peak RSS "
                       f"{e['rss_peak_before_mib'] or 0:.0f} → {e['rss_peak_after_mib'] or 0:.0f} MiB")
+
+
+def print_symbols(con: Any, sym: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    t = Table(title="symbols: extraction, cold per 1,000 lines and cached per call (median)")
+    for col in ("language", "lines", "symbols", "cold ms/1k", "cached µs", "ref given µs", "first ms"):
+        t.add_column(col, justify="left" if col == "language" else "right")
+    for r in sym["extraction"]:
+        t.add_row(r["language"], f"{r['lines']:,}", str(r["symbols"]), f"{r['cold_ms_per_1k_lines']:.2f}", f"{r['cached_us']:.1f}",
+                  f"{r['cached_ref_given_us']:.2f}", f"{r['first_call_ms']:.1f}")
+    con.print(t)
+    m = sym["merge"]
+    con.print(f"merge decision ({m['lines']:,}-line Python file, git diff + checks, no cache): {m['decide_ms']:.1f} ms")
