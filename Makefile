@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 BIN_DIR   ?= $(HOME)/.local/bin
 TOOL_VENV ?= $(HOME)/.local/share/mpac-bridge/venv
 
-.PHONY: demo test lint soak bench clean venv install uninstall
+.PHONY: demo test lint soak bench clean venv install uninstall vscode
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,5 +60,16 @@ uninstall:
 	@if [ -L $(BIN_DIR)/mpac-bridge ] && [ "$$(readlink $(BIN_DIR)/mpac-bridge)" = "$(TOOL_VENV)/bin/mpac-bridge" ]; then \
 		rm -f $(BIN_DIR)/mpac-bridge && rm -rf $(TOOL_VENV) && echo "removed $(TOOL_VENV)"; fi
 
+# The VS Code extension (lsp/vscode): node and npm only, no .venv. npm ci runs again only when the
+# lock file changed; the .vsix takes its version from pyproject.toml.
+VSCODE := lsp/vscode
+$(VSCODE)/node_modules/.installed: $(VSCODE)/package-lock.json
+	cd $(VSCODE) && npm ci --no-audit --no-fund
+	@touch $@
+
+vscode: $(VSCODE)/node_modules/.installed
+	cd $(VSCODE) && npm run -s build && npm run -s package
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VSCODE)/node_modules $(VSCODE)/dist $(VSCODE)/out $(VSCODE)/*.vsix
