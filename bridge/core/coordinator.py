@@ -97,6 +97,7 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
     def handle(self, raw: Any, now: float, bound_principal: str | None = None) -> HandleResult:
         """Process one inbound frame at time `now`. Never raises on input."""
         self.now = max(self.now, now)
+        self._disk = {}
         result = HandleResult()
         before = self.clock.value
         try:
@@ -269,6 +270,7 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         """After restore: a new epoch, and COORDINATOR_STATUS event=recovered to everyone."""
         self.now = max(self.now, now)
         self.epoch += 1
+        self.recovered_at = self.now
         for pid in [p for p, part in self.participants.items() if part.transient]:
             del self.participants[pid]  # no connection survives a restart; probes leave no trace
         for part in self.participants.values():  # everyone must show a sign of life again
