@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         Participant,
         Policies,
         as_time,
+        format_time,
     )
     from bridge.client.reply import ClaimReply, Reply
     from bridge.client.scope import scope_items, scope_paths
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "Backoff": "backoff", "JoinRefused": "client", "SessionClient": "client", "client_from_env": "env",
     "follow_sidecar": "follow", "Conflict": "records", "FileState": "records", "Holding": "records",
-    "Intent": "records", "Participant": "records", "Policies": "records", "as_time": "records", "ClaimReply": "reply",
+    "Intent": "records", "Participant": "records", "Policies": "records", "as_time": "records", "format_time": "records", "ClaimReply": "reply",
     "Reply": "reply", "scope_items": "scope", "scope_paths": "scope", "Session": "session", "duration": "text",
     "short": "text", "ssl_context_for": "tls", "SessionView": "view",
 }
@@ -56,6 +57,7 @@ __all__ = [
     "client_from_env",
     "duration",
     "follow_sidecar",
+    "format_time",
     "scope_items",
     "scope_paths",
     "short",

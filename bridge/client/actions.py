@@ -123,7 +123,7 @@ class Actions:
         """INTENT_CLAIM of a SUSPENDED intent. With `wait` (the default) it resolves on the
         INTENT_CLAIM_STATUS for this claim (ok only when approved) or on a refusal; without, a claim
         the coordinator holds for a decision comes back at once as ok and `pending`."""
-        cid, new = claim_id or ids.claim_id(), new_intent_id or ids.intent_id()
+        cid, new, owner = claim_id or ids.claim_id(), new_intent_id or ids.intent_id(), original_principal_id
         payload = _drop_none({"claim_id": cid, "original_intent_id": original_intent_id,
                               "original_principal_id": original_principal_id, "new_intent_id": new,
                               "objective": objective, "scope": _files_scope(files, scope), "justification": justification,
@@ -133,28 +133,30 @@ class Actions:
         try:
             first = await self.request("INTENT_CLAIM", payload, timeout)
             if not first.ok:
-                return ClaimReply(False, first.message, first.error_code, first.description, first.request_id, cid, new)
+                return ClaimReply(False, first.message, first.error_code, first.description, first.request_id, cid, new, "", owner)
             if first.message is not None and first.message.get("message_type") == "INTENT_CLAIM_STATUS":
                 msg = first.message
             elif not wait:
-                return ClaimReply(True, first.message, request_id=first.request_id, claim_id=cid, new_intent_id=new, decision="pending")
+                return ClaimReply(True, first.message, request_id=first.request_id, claim_id=cid, new_intent_id=new, decision="pending",
+                                  original_principal_id=owner)
             else:
                 try:
                     msg = await status
                 except TimeoutError:
                     return ClaimReply(False, first.message, "TIMEOUT", f"claim {cid} got no decision within {timeout:.0f} s",
-                                      first.request_id, cid, new, "pending")
+                                      first.request_id, cid, new, "pending", owner)
         finally:
             status.cancel()
         p = msg.get("payload") or {}
         decision = str(p.get("decision", "rejected"))
         if decision == "approved":
-            return ClaimReply(True, msg, request_id=first.request_id, claim_id=cid, new_intent_id=new, decision=decision)
-        return ClaimReply(False, msg, "CLAIM_" + decision.upper(), str(p.get("reason", "")), first.request_id, cid, new, decision)
+            return ClaimReply(True, msg, request_id=first.request_id, claim_id=cid, new_intent_id=new, decision=decision,
+                              original_principal_id=owner)
+        return ClaimReply(False, msg, "CLAIM_" + decision.upper(), str(p.get("reason", "")), first.request_id, cid, new, decision, owner)
 
     async def take_over(self, intent_id: str, *, objective: str | None = None, files: list[str] | None = None,
-                        justification: str | None = None, extensions: dict[str, Any] | None = None,
-                        wait: bool = True, timeout: float = 10.0) -> ClaimReply:
+                        justification: str | None = None, original_principal_id: str | None = None,
+                        extensions: dict[str, Any] | None = None, wait: bool = True, timeout: float = 10.0) -> ClaimReply:
         """Claim a suspended intent we can see in the view: its owner, objective and scope are
         taken from it unless given. Refused here, without a message, when the intent is not live
         (NO_SUCH_INTENT) or not suspended (NOT_SUSPENDED)."""
@@ -164,7 +166,7 @@ class Actions:
         if not original.suspended:
             return ClaimReply(False, error_code="NOT_SUSPENDED",
                               description=f"{intent_id} is {original.state}: only a suspended intent can be taken over")
-        return await self.claim(intent_id, original.principal_id, objective or original.objective, files,
+        return await self.claim(intent_id, original_principal_id or original.principal_id, objective or original.objective, files,
                                 scope=None if files else dict(original.scope),
                                 justification=justification or f"{original.principal_id} is unavailable",
                                 extensions=extensions, wait=wait, timeout=timeout)

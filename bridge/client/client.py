@@ -457,9 +457,16 @@ class SessionClient(Actions):
         return ids.new_id(prefix)
 
     async def announce(self, objective: str, files: list[str] | None = None, *, scope: dict[str, Any] | None = None,
-                       intent_id: str | None = None, ttl_sec: float | None = None, timeout: float = 10.0, **extra: Any) -> Reply:
-        payload = {"intent_id": intent_id or self.new_id("intent"), "objective": objective,
-                   "scope": scope or {"kind": "file_set", "resources": list(files or [])}, **extra}
+                       symbols: list[str] | None = None, intent_id: str | None = None, ttl_sec: float | None = None,
+                       timeout: float = 10.0, **extra: Any) -> Reply:
+        """INTENT_ANNOUNCE of a `file_set` of `files` (or of `scope`); `symbols` names the functions or
+        classes it will change (`extensions.affects_symbols` of the scope). Extra payload fields
+        given as None are left out."""
+        scope = dict(scope) if scope is not None else {"kind": "file_set", "resources": list(files or [])}
+        if symbols:
+            scope["extensions"] = {**(scope.get("extensions") or {}), "affects_symbols": list(symbols)}
+        payload = {"intent_id": intent_id or self.new_id("intent"), "objective": objective, "scope": scope,
+                   **{k: v for k, v in extra.items() if v is not None}}
         if ttl_sec is not None:
             payload["ttl_sec"] = ttl_sec
         return await self.request("INTENT_ANNOUNCE", payload, timeout)

@@ -16,7 +16,7 @@ from typing import Any
 
 from bridge.client.scope import scope_items, scope_paths
 from bridge.client.text import short
-from bridge.protocol.envelope import parse_ts
+from bridge.protocol.envelope import format_ts, parse_ts
 
 AUTHORITY = frozenset({"owner", "arbiter"})  # roles that may settle any conflict
 
@@ -30,6 +30,11 @@ def as_time(value: Any) -> float | None:
     if isinstance(value, int | float):
         return float(value)
     return parse_ts(value)
+
+
+def format_time(ts: float) -> str:
+    """A Unix time as the protocol writes it (RFC 3339, UTC, microseconds)."""
+    return format_ts(ts)
 
 
 def _str(value: Any, default: str = "") -> str:

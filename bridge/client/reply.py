@@ -50,6 +50,7 @@ class ClaimReply(Reply):
     claim_id: str = ""
     new_intent_id: str = ""
     decision: str = ""
+    original_principal_id: str = ""  # whose intent the claim takes over
 
     @property
     def pending(self) -> bool:

@@ -12,6 +12,7 @@ as dicts, normalize scopes or compute overlaps themselves.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from bridge.client.records import (
     AUTHORITY,
@@ -108,12 +109,16 @@ class Session:
         c = self.view.conflicts.get(conflict_id)
         return None if c is None else Conflict.of(c)
 
-    def files(self) -> dict[str, FileState]:
-        """The last commit seen for each file, by repository-relative path."""
-        return {path: FileState.of(path, t) for path, t in self.view.targets.items()}
+    def _targets(self, worktree: str | None) -> dict[str, dict[str, Any]]:
+        return self.view.targets if not worktree else self.view.worktree_targets.get(worktree, {})
 
-    def file(self, path: str) -> FileState | None:
-        t = self.view.targets.get(path)
+    def files(self, worktree: str | None = None) -> dict[str, FileState]:
+        """The last commit seen for each file of a worktree (None: the main one), by path."""
+        return {path: FileState.of(path, t) for path, t in self._targets(worktree).items()}
+
+    def file(self, path: str, worktree: str | None = None) -> FileState | None:
+        """The last commit seen to one file of a worktree (None: the main one)."""
+        t = self._targets(worktree).get(path)
         return None if t is None else FileState.of(path, t)
 
     # --- who holds what ----------------------------------------------------------------------
