@@ -252,10 +252,12 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         out, _ = self._collect()
         return out
 
-    def recover(self, now: float) -> list[Outbound]:
-        """After restore: a new epoch, and COORDINATOR_STATUS event=recovered to everyone."""
+    def recover(self, now: float, epoch: int | None = None) -> list[Outbound]:
+        """After restore: a new epoch, and COORDINATOR_STATUS event=recovered to everyone. The new
+        epoch is the snapshot's + 1, or `epoch` when that is larger (a fleet node serves under the
+        epoch its session lease gave it, like a handover's next_coordinator_epoch, §8.1.1.3)."""
         self.now = max(self.now, now)
-        self.epoch += 1
+        self.epoch = max(self.epoch + 1, epoch or 0)
         for part in self.participants.values():  # everyone must show a sign of life again
             self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, part.principal_id)
             part.last_seen = max(part.last_seen, self.now)

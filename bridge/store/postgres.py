@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -144,6 +144,12 @@ class PostgresStore:
         assert self.node is not None
         conn.execute(REGISTER, {"me": self.node.node_id, "name": self.node.name, "url": self.node.url})
 
+    def advertise(self, url: str) -> None:
+        """Set the url clients are redirected to for this node (known once it listens)."""
+        assert self.node is not None
+        self.node = replace(self.node, url=url)
+        self.side.run(lambda c: c.execute("UPDATE mpac_nodes SET url = %s WHERE node_id = %s", (url, self.me)))
+
     @property
     def me(self) -> str:
         if self.node is None:
@@ -178,10 +184,11 @@ class PostgresStore:
         holder, epoch, expires, alive, url = row
         return LeaseInfo(session_id, holder, int(epoch), float(expires) if expires is not None else None, bool(alive), url)
 
-    def renew(self) -> dict[str, int]:
-        """Extend every lease this node holds (called from the lease thread). Returns the leases it
-        believed it held and no longer does: session -> epoch (another node took them)."""
-        held_before = dict(self.held)
+    def renew(self, held: dict[str, int] | None = None) -> dict[str, int]:
+        """Extend every lease this node holds (called from the lease thread, with `held`, a copy
+        of `self.held` taken by the caller's thread). Returns the leases it believed it held and
+        no longer does: session -> epoch (another node took them)."""
+        held_before = dict(self.held) if held is None else held
         rows = self.side.run(lambda c: c.execute(RENEW, {"me": self.me, "ttl": self.lease_ttl}).fetchall())
         got = {sid: int(epoch) for sid, epoch in rows}
         return {sid: epoch for sid, epoch in held_before.items() if got.get(sid) != epoch}
