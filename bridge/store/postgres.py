@@ -232,6 +232,37 @@ class PostgresStore:
         now_held = f"node {info.holder_name} holds it at epoch {info.epoch}" if info and info.holder else "it was released"
         return LeaseLost(f"session {session_id}: the database refused the write, this node's lease (epoch {epoch}) was taken over ({now_held})")
 
+    # --- fleet status ------------------------------------------------------------------------
+
+    def fleet_status(self) -> dict[str, Any]:
+        """Every session (holder, epoch, lease, journal) and every node, for `fleet status`."""
+
+        def go(c: psycopg.Connection[Any]) -> dict[str, Any]:
+            sessions = c.execute(
+                "SELECT s.session_id, s.holder, s.epoch, extract(epoch FROM s.lease_expires - now()),"
+                " greatest((SELECT max(seq) FROM mpac_journal j WHERE j.session_id = s.session_id), p.seq, 0),"
+                " (SELECT count(*) FROM mpac_journal j WHERE j.session_id = s.session_id), p.seq"
+                " FROM mpac_sessions s LEFT JOIN mpac_snapshots p ON p.session_id = s.session_id ORDER BY s.session_id").fetchall()
+            nodes = c.execute(
+                f"SELECT n.node_id, n.name, n.url, n.started_at, extract(epoch FROM now() - n.last_seen), n.stopped_at IS NOT NULL,"
+                f" {_ALIVE.format(holder='n.node_id')},"
+                " (SELECT count(*) FROM mpac_sessions s WHERE s.holder = n.node_id)"
+                " FROM mpac_nodes n ORDER BY n.name, n.started_at").fetchall()
+            return {"sessions": sessions, "nodes": nodes}
+
+        raw = self.main.run(go)
+        sessions = [
+            {"session_id": sid, "holder": holder, "epoch": int(epoch), "lease_expires_in": float(exp) if exp is not None else None,
+             "journal_length": int(last), "entries_since_snapshot": int(since), "snapshot_seq": int(snap) if snap is not None else None}
+            for sid, holder, epoch, exp, last, since, snap in raw["sessions"]
+        ]
+        nodes = [
+            {"node_id": nid, "name": name, "url": url, "started_at": started.isoformat(), "last_seen_sec_ago": float(seen),
+             "state": "stopped" if stopped else ("alive" if alive else "gone"), "sessions": int(count)}
+            for nid, name, url, started, seen, stopped, alive, count in raw["nodes"]
+        ]
+        return {"store": self.where, "schema_version": SCHEMA_VERSION, "sessions": sessions, "nodes": nodes}
+
     # --- the Store interface -----------------------------------------------------------------
 
     def _next(self, session_id: str) -> int:
