@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -56,6 +57,13 @@ async def test_sessions_spread_over_every_node_and_any_node_sends_a_client_to_th
         status, headers = await handshake(proxy.port, f"/node/{other}/session/s00?x=1")
         assert status == 307
         assert headers["location"] == f"/node/{holder}/session/s00?x=1"
+        # the hooks' and `status`'s minimal client follows the redirect too (any node nginx picks)
+        for sid in sids[:3]:
+            proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bridge", "status", "--url", proxy.session_url(sid), "--json",
+                                                        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            assert proc.returncode == 0, err.decode()
+            assert f"{sid}-i" in out.decode()
         for c in first + others:
             await c.close()
 
