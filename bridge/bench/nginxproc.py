@@ -38,7 +38,7 @@ def find_nginx() -> str | None:
 
 def fleet_config(root: Path, port: int, nodes: dict[str, int]) -> str:
     """The fleet's routing: see docs/hosted.md, "Running a fleet"."""
-    fleet = "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in nodes.values())
+    fleet = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in nodes.values())
     per_node = "\n".join(f"    upstream mpac_node_{name} {{ server 127.0.0.1:{p}; }}" for name, p in nodes.items())
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers need to read the temp dir
     return f"""{user}worker_processes 1;
@@ -55,6 +55,9 @@ http {{
 
     map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
 
+    # max_fails=0: a node that refuses a connection (it died) is skipped for that request only.
+    # With the default passive health check, nginx marked every node failed while clients of a
+    # killed node reconnected in a burst ("no live upstreams", 502s for seconds).
     upstream mpac_fleet {{
 {fleet}
     }}
