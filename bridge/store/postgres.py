@@ -74,11 +74,13 @@ class LeaseInfo:
 
 # A holder counts as alive while its registered backend exists. If the database restarted after
 # the node registered, nobody's backend survives: fall back to the expiry (the node re-registers
-# within one renewal).
+# within one renewal). pg_stat_activity hides backend_start of another role's sessions (unless
+# pg_read_all_stats): then the pid alone decides, and a reused pid only means waiting for expiry.
 _ALIVE = """
     EXISTS (SELECT 1 FROM mpac_nodes n WHERE n.node_id = {holder} AND n.stopped_at IS NULL AND (
         n.backend_pid IS NULL OR n.backend_start < pg_postmaster_start_time()
-        OR EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = n.backend_pid AND a.backend_start = n.backend_start)))
+        OR EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = n.backend_pid
+                   AND (a.backend_start IS NULL OR a.backend_start = n.backend_start))))
 """
 CLAIM = f"""
 INSERT INTO mpac_sessions AS s (session_id, holder, epoch, lease_expires)

@@ -211,3 +211,27 @@ def test_malformed_store_urls_are_refused_without_echoing_them(url: str) -> None
     with pytest.raises(StoreUrlError) as exc:
         parse_store_url(url)
     assert "pss" not in str(exc.value) and "p%zzss" not in str(exc.value)
+
+
+def test_nodes_under_different_roles_judge_each_others_liveness_by_pid(pg_url: str, pg_cluster: Any) -> None:
+    """pg_stat_activity hides another role's backend_start: a live holder must still count as
+    alive (no takeover before expiry), and a dead one as dead."""
+    node("setup", pg_url).close()
+    dbname = pg_url.rsplit("/", 1)[1]
+    urls = []
+    for role in (f"ra_{dbname}", f"rb_{dbname}"):
+        pg_cluster.psql(f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role};"
+                        f" GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}", dbname)
+        urls.append(pg_cluster.url(user=role, dbname=dbname))
+    a, b = node("a", urls[0], ttl=60.0), node("b", urls[1], ttl=60.0)
+    try:
+        a.claim("s")
+        assert b.lease_info("s").alive
+        with pytest.raises(LeaseHeld):
+            b.claim("s")
+        a.side.close()
+        wait_until(lambda: not b.lease_info("s").alive)
+        assert b.claim("s") == 2
+    finally:
+        a.close()
+        b.close()
