@@ -30,7 +30,11 @@ class NginxMissing(RuntimeError):
 
 
 def find_nginx() -> str | None:
-    for candidate in (os.environ.get("MPAC_NGINX"), shutil.which("nginx"), "/usr/sbin/nginx"):
+    """$MPAC_NGINX (only it, when set), else nginx on PATH or in /usr/sbin."""
+    env = os.environ.get("MPAC_NGINX")
+    if env:
+        return env if os.access(env, os.X_OK) else None
+    for candidate in (shutil.which("nginx"), "/usr/sbin/nginx"):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None

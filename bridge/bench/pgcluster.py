@@ -25,10 +25,12 @@ class PgMissing(RuntimeError):
 
 
 def find_bindir() -> Path | None:
-    """PostgreSQL's bin directory: $MPAC_PG_BINDIR, the newest /usr/lib/postgresql/*/bin, or PATH."""
+    """PostgreSQL's bin directory: $MPAC_PG_BINDIR (only it, when set), else the newest
+    /usr/lib/postgresql/*/bin, else the one on PATH."""
     env = os.environ.get("MPAC_PG_BINDIR")
-    candidates = [Path(env)] if env else []
-    candidates += sorted((Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")), key=lambda p: _major(p), reverse=True)
+    if env:  # authoritative when set
+        return Path(env) if (Path(env) / "initdb").is_file() and (Path(env) / "pg_ctl").is_file() else None
+    candidates: list[Path] = sorted((Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")), key=lambda p: _major(p), reverse=True)
     which = shutil.which("initdb")
     if which:
         candidates.append(Path(which).parent)
