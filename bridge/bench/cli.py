@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-HELP = "Measure the coordinator, the wire, the MCP server and start-up times."
+HELP = "Measure the coordinator, the wire, the MCP server, start-up times and symbol extraction."
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -16,7 +16,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         "Reproducible measurements on this machine. Each figure is the median of --repeat runs and the "
         "report names the machine. Progress goes to stderr; the table (or --json) to stdout."
     )
-    p.add_argument("what", nargs="?", default="all", choices=["core", "wire", "mcp", "startup", "fleet", "all"],
+    p.add_argument("what", nargs="?", default="all", choices=["core", "wire", "mcp", "startup", "symbols", "fleet", "all"],
                    help="which benchmark (default all; fleet needs PostgreSQL server binaries and nginx, and is skipped by all without them)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quick", action="store_true", help="small settings (seconds, for CI)")
@@ -24,6 +24,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sizes", default=None, help="core: active-intent counts, e.g. 10,1000,10000")
     p.add_argument("--clients", default=None, help="wire: client counts, e.g. 2,10,50")
     p.add_argument("--duration", type=float, default=None, help="wire: seconds of closed-loop throughput (default 30); fleet: per run (default 15)")
+    p.add_argument("--lines", type=int, default=None, help="symbols: lines of each generated source (default 5000)")
 
 
 def _ints(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -51,6 +52,11 @@ def run(args: argparse.Namespace) -> int:
     if what in ("startup", "all"):
         progress("startup: sidecar process to SESSION_INFO")
         report["startup"] = startup.run(repeat=2 if quick else 5)
+    if what in ("symbols", "all"):
+        from bridge.bench import symbols
+
+        report["symbols"] = symbols.run(lines=args.lines or (1000 if quick else 5000), repeat=3 if quick else args.repeat * 2 + 1,
+                                        progress=progress)
     if what in ("fleet", "all"):
         report["fleet"] = _fleet(args, quick, progress, required=what == "fleet")
     if what in ("mcp", "all"):
@@ -144,6 +150,8 @@ def print_tables(report: dict[str, Any]) -> None:
         s = report["startup"]
         con.print(f"startup: sidecar process → SESSION_INFO {s['sidecar_to_session_info_ms']:.0f} ms"
                   + (f"; MCP initialize {s['mcp_initialize_ms']:.0f} ms" if "mcp_initialize_ms" in s else ""))
+    if "symbols" in report:
+        print_symbols(con, report["symbols"])
     if "fleet" in report:
         print_fleet(con, report["fleet"])
     if "mcp" in report:
@@ -157,3 +165,17 @@ def print_tables(report: dict[str, Any]) -> None:
         for name, r in mc["tools"].items():
             t.add_row(name, f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", str(r["calls"]))
         con.print(t)
+
+
+def print_symbols(con: Any, sym: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    t = Table(title="symbols: extraction, cold per 1,000 lines and cached per call (median)")
+    for col in ("language", "lines", "symbols", "cold ms/1k", "cached µs", "ref given µs", "first ms"):
+        t.add_column(col, justify="left" if col == "language" else "right")
+    for r in sym["extraction"]:
+        t.add_row(r["language"], f"{r['lines']:,}", str(r["symbols"]), f"{r['cold_ms_per_1k_lines']:.2f}", f"{r['cached_us']:.1f}",
+                  f"{r['cached_ref_given_us']:.2f}", f"{r['first_call_ms']:.1f}")
+    con.print(t)
+    m = sym["merge"]
+    con.print(f"merge decision ({m['lines']:,}-line Python file, git diff + checks, no cache): {m['decide_ms']:.1f} ms")

@@ -24,6 +24,16 @@ def test_bench_core_quick_json() -> None:
     assert all(r["us_per_msg"] > 0 and r["runs"] for r in report["core"])
 
 
+def test_bench_symbols_quick_json() -> None:
+    report = bench("symbols", "--quick")
+    rows = {r["language"]: r for r in report["symbols"]["extraction"]}
+    assert set(rows) == {"python", "typescript", "go"}
+    for r in rows.values():
+        assert r["lines"] >= 1000 and r["symbols"] > 100
+        assert r["cold_ms_per_1k_lines"] > 0 and r["cached_us"] > 0 and r["cached_ref_given_us"] > 0
+    assert report["symbols"]["merge"]["outcome"] == "merged" and report["symbols"]["merge"]["decide_ms"] > 0
+
+
 @pytest.mark.e2e
 def test_bench_wire_quick_json() -> None:
     report = bench("wire", "--quick", "--clients", "2", "--duration", "1")

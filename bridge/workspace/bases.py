@@ -1,0 +1,169 @@
+"""The bases of stale writes: content the agents read, kept by state ref so that a write based on
+an old version can be merged three ways instead of refused.
+
+Our state refs are already content addresses (`sha256:` + the SHA-256 of the raw bytes), so the
+store needs no map: `<data dir>/bases/<2 hex>/<62 hex>` holds the zlib-compressed bytes. Reads
+check the digest (a damaged entry is deleted and reported missing). The store is bounded in
+entries and bytes; the least recently used entries go first (a read or a repeated put counts as a
+use). Writers in several processes are safe: entries are written to a temporary file and renamed,
+and two writers of one ref write the same bytes. A base that is gone is not an error: the write is
+then refused as stale, as it was before merging existed. Why not git's object database:
+docs/protocol.md, "Symbol scopes (issue 19)".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import tempfile
+import zlib
+from pathlib import Path
+
+from bridge.workspace.repo import Repo
+from bridge.workspace.state import ABSENT_STATE_REF, state_ref_of_bytes
+
+_REF = re.compile(r"^sha256:([0-9a-f]{64})$")
+MAX_BYTES = 64 * 1024 * 1024  # compressed bytes on disk
+MAX_ENTRIES = 4096
+MAX_FILE_BYTES = 2_000_000  # larger files are not kept (and are not parsed for symbols either)
+PRUNE_EVERY = 32  # puts between two checks of the budget, per process
+
+
+class BaseStore:
+    def __init__(self, root: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES,
+                 max_file_bytes: int = MAX_FILE_BYTES, prune_every: int = PRUNE_EVERY) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self.max_entries = max_entries
+        self.max_file_bytes = max_file_bytes
+        self.prune_every = max(1, prune_every)
+        self._puts = 0
+
+    @classmethod
+    def for_repo(cls, repo: Repo, **kwargs: int) -> BaseStore:
+        """The repository's store, shared by every worktree and agent (`<git common dir>/mpac/bases`)."""
+        return cls(repo.data_dir / "bases", **kwargs)
+
+    def _path(self, state_ref: str) -> Path | None:
+        m = _REF.match(state_ref)
+        if m is None:
+            return None
+        hexd = m[1]
+        return self.root / hexd[:2] / hexd[2:]
+
+    def put(self, content: bytes | str) -> str:
+        """Keep `content`; returns its state ref (also when it is too large to keep)."""
+        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+        ref = state_ref_of_bytes(data)
+        if len(data) > self.max_file_bytes:
+            return ref
+        path = self._path(ref)
+        assert path is not None
+        if path.exists():
+            _touch(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".put-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(zlib.compress(data, 1))
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        self._puts += 1
+        if self._puts % self.prune_every == 1 or self.prune_every == 1:
+            self.prune()
+        return ref
+
+    def get(self, state_ref: str) -> bytes | None:
+        """The content with this state ref, or None when it is not kept. An absent file's ref
+        (`sha256:absent`) is the empty content: a file the agent created had an empty base."""
+        if state_ref == ABSENT_STATE_REF:
+            return b""
+        path = self._path(state_ref)
+        if path is None:
+            return None
+        try:
+            data = zlib.decompress(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, zlib.error):
+            path.unlink(missing_ok=True)
+            return None
+        if "sha256:" + hashlib.sha256(data).hexdigest() != state_ref:
+            path.unlink(missing_ok=True)
+            return None
+        _touch(path)
+        return data
+
+    def get_text(self, state_ref: str) -> str | None:
+        data = self.get(state_ref)
+        if data is None:
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def __contains__(self, state_ref: object) -> bool:
+        if state_ref == ABSENT_STATE_REF:
+            return True
+        path = self._path(state_ref) if isinstance(state_ref, str) else None
+        return path is not None and path.exists()
+
+    def entries(self) -> list[tuple[float, int, Path]]:
+        """(last use, size, path) of every entry, oldest first."""
+        out = []
+        if not self.root.is_dir():
+            return out
+        for sub in self.root.iterdir():
+            if len(sub.name) != 2 or not sub.is_dir():
+                continue
+            for f in sub.iterdir():
+                if f.name.startswith("."):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    st = f.stat()
+                    out.append((st.st_mtime, st.st_size, f))
+        out.sort(key=lambda e: (e[0], e[2].name))
+        return out
+
+    def usage(self) -> tuple[int, int]:
+        """(entries, bytes on disk)."""
+        found = self.entries()
+        return len(found), sum(size for _, size, _ in found)
+
+    def prune(self) -> int:
+        """Drop the least recently used entries until the store is within 90% of its budget;
+        returns how many were dropped. Only one process prunes at a time (the others skip)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".prune.lock", "a+b") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return 0
+            try:
+                found = self.entries()
+                total = sum(size for _, size, _ in found)
+                if len(found) <= self.max_entries and total <= self.max_bytes:
+                    return 0
+                keep_entries, keep_bytes = int(self.max_entries * 0.9), int(self.max_bytes * 0.9)
+                dropped = 0
+                for _, size, path in found:
+                    if len(found) - dropped <= keep_entries and total <= keep_bytes:
+                        break
+                    path.unlink(missing_ok=True)
+                    total -= size
+                    dropped += 1
+                return dropped
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _touch(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.utime(path)
