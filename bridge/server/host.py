@@ -174,7 +174,7 @@ class SessionHost:
         self._discard_transcript()
         if isinstance(exc, LeaseLost):
             self.suspended = "this coordinator node no longer serves the session"
-            log.warning("%s", exc)
+            log.warning("lease lost: %s", exc)
         else:
             if self.suspended is None:
                 self.unsure_seq = self.store.last_seq(self.session_id) + 1
