@@ -107,10 +107,10 @@ def print_fleet(con: Any, f: dict[str, Any]) -> None:
               f"({one['postgresql']['sidecar_cpu_us_per_msg']:.0f} µs node CPU/msg), SQLite sidecar {one['sqlite']['msgs_per_sec']:,.0f} msg/s "
               f"({one['sqlite']['sidecar_cpu_us_per_msg']:.0f} µs/msg)")
     t = Table(title="fleet: aggregate closed-loop throughput")
-    for col in ("nodes", "sessions", "msg/s", "node CPU µs/msg", "sessions per node"):
+    for col in ("synchronous_commit", "nodes", "sessions", "msg/s", "node CPU µs/msg", "sessions per node"):
         t.add_column(col, justify="right")
     for r in f["aggregate"]:
-        t.add_row(str(r["nodes"]), f"{r['sessions']} x {r['clients_per_session']}", f"{r['msgs_per_sec']:,.0f}",
+        t.add_row(r.get("synchronous_commit", "on"), str(r["nodes"]), f"{r['sessions']} x {r['clients_per_session']}", f"{r['msgs_per_sec']:,.0f}",
                   f"{r['node_cpu_us_per_msg']:.0f}", " ".join(f"{k}:{v}" for k, v in r["sessions_per_node"].items()))
     con.print(t)
     fo = f["failover"]

@@ -8,7 +8,8 @@ and synchronous_commit on) and nginx (for the failover runs). Four figures:
 - one session on one PostgreSQL node in the closed loop of `bench wire` (10 clients), next to the
   same loop on a SQLite sidecar;
 - aggregate throughput of many sessions on 3 nodes against 1 node (clients reach the holders
-  through redirects, no proxy in the path);
+  through redirects, no proxy in the path), with synchronous_commit on (bound by the disk's WAL
+  flushes, which nodes wait for in parallel) and off (bound by the machine's cores);
 - failover (kill -9 -> first client served again): the chaos run's p50 and max.
 """
 
@@ -140,9 +141,13 @@ async def run_async(quick: bool, duration: float, say: Say) -> dict[str, Any]:
             out["one_session"] = await one_session(db("one"), root, duration)
             sessions = 6 if quick else 12
             out["aggregate"] = []
-            for nodes in (1, 3):
-                say(f"fleet: {sessions} sessions x 3 clients on {nodes} node(s), {duration:.0f} s")
-                out["aggregate"].append(await aggregate(db(f"agg{nodes}"), root, nodes, sessions, 3, duration))
+            for commit in ("on", "off"):  # bound by the disk's flushes, then by the 2 cores
+                for nodes in (1, 3):
+                    say(f"fleet: {sessions} sessions x 3 clients on {nodes} node(s), synchronous_commit {commit}, {duration:.0f} s")
+                    url = db(f"agg{nodes}_{commit}")
+                    cluster.psql(f"ALTER DATABASE agg{nodes}_{commit} SET synchronous_commit = {commit}")
+                    run = await aggregate(url, root, nodes, sessions, 3, duration)
+                    out["aggregate"].append(run | {"synchronous_commit": commit})
             say("fleet: failover, kill -9 behind nginx")
             out["failover"] = await failover(db("chaos"), root, quick, say)
         return out

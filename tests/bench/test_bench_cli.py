@@ -50,5 +50,5 @@ def test_bench_fleet_quick_json() -> None:
     fleet = report["fleet"]
     assert fleet["append"]["postgresql"]["us_per_append"] > 0 and fleet["append"]["sqlite"]["us_per_append"] > 0
     assert fleet["one_session"]["postgresql"]["msgs_per_sec"] > 0
-    assert [r["nodes"] for r in fleet["aggregate"]] == [1, 3]
+    assert [(r["synchronous_commit"], r["nodes"]) for r in fleet["aggregate"]] == [("on", 1), ("on", 3), ("off", 1), ("off", 3)]
     assert fleet["failover"]["ok"] and fleet["failover"]["max_ms"] > 0
