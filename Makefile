@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint soak bench clean venv
+.PHONY: demo test lint soak bench clean venv vscode
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,5 +31,16 @@ soak: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/mpac-bridge bench
 
+# The VS Code extension (lsp/vscode): node and npm only, no .venv. npm ci runs again only when the
+# lock file changed; the .vsix takes its version from pyproject.toml.
+VSCODE := lsp/vscode
+$(VSCODE)/node_modules/.installed: $(VSCODE)/package-lock.json
+	cd $(VSCODE) && npm ci --no-audit --no-fund
+	@touch $@
+
+vscode: $(VSCODE)/node_modules/.installed
+	cd $(VSCODE) && npm run -s build && npm run -s package
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VSCODE)/node_modules $(VSCODE)/dist $(VSCODE)/out $(VSCODE)/*.vsix

@@ -78,6 +78,10 @@ class SessionView:
         sender = (m.get("sender") or {}).get("principal_id", "")
         ext = _ext(p)
         if t == "HELLO":
+            # A live HELLO is a participant arriving; a late-join replay carries the coordinator's
+            # record of its presence in the envelope's extensions (in the payload's for a
+            # reference-dialect recipient, see docs/protocol.md).
+            presence = {**_ext(m), **ext}
             old = self.participants.get(sender, {})
             self.participants[sender] = {
                 **old,
@@ -85,9 +89,9 @@ class SessionView:
                 "principal_type": m["sender"].get("principal_type"),
                 "display_name": p.get("display_name", sender),
                 "roles": p.get("roles", []),
-                "status": ext.get("status", "idle"),
-                "is_available": ext.get("is_available", True),
-                "connected": True,
+                "status": presence.get("status", "idle"),
+                "is_available": presence.get("is_available", True),
+                "connected": presence.get("connected", True),
             }
         elif t == "GOODBYE":
             if sender in self.participants:
@@ -160,6 +164,10 @@ class SessionView:
             self.conflicts.pop(p.get("conflict_id"), None)
         elif t == "COORDINATOR_STATUS":
             self.coordinator = dict(p)
+            presence = ext.get("presence")
+            if isinstance(presence, dict) and presence.get("principal_id") in self.participants:
+                self.participants[presence["principal_id"]].update(
+                    {k: presence[k] for k in ("connected", "is_available", "status") if k in presence})
         elif t == "PROTOCOL_ERROR" and p.get("error_code") == "PARTICIPANT_UNAVAILABLE":
             pid = ext.get("principal_id")
             if pid in self.participants:

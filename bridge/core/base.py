@@ -185,4 +185,4 @@ class CoreBase:
         return len(self.conflicts)
 
     def available_count(self) -> int:
-        return sum(1 for p in self.participants.values() if p.is_available and p.connected)
+        return sum(1 for p in self.participants.values() if p.is_available and p.connected and not p.transient)

@@ -252,15 +252,31 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         out, _ = self._collect()
         return out
 
+    def disconnected(self, principal_id: str, now: float) -> TickResult:
+        """The transport lost the last connection of `principal_id` (no GOODBYE): its presence
+        changes at once (COORDINATOR_STATUS with `extensions["mpac-bridge"].presence`)."""
+        self.now = max(self.now, now)
+        try:
+            changed = self.connection_lost(principal_id)
+        except Exception as exc:
+            self._out, self._socket = [], []
+            self.note({"event": "internal_error", "error": repr(exc)})
+            changed = False
+        out, _ = self._collect()
+        return TickResult(out, changed=changed)
+
     def recover(self, now: float, epoch: int | None = None) -> list[Outbound]:
         """After restore: a new epoch, and COORDINATOR_STATUS event=recovered to everyone. The new
         epoch is the snapshot's + 1, or `epoch` when that is larger (a fleet node serves under the
         epoch its session lease gave it, like a handover's next_coordinator_epoch, §8.1.1.3)."""
         self.now = max(self.now, now)
         self.epoch = max(self.epoch + 1, epoch or 0)
+        for pid in [p for p, part in self.participants.items() if part.transient]:
+            del self.participants[pid]  # no connection survives a restart; probes leave no trace
         for part in self.participants.values():  # everyone must show a sign of life again
             self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, part.principal_id)
             part.last_seen = max(part.last_seen, self.now)
+            part.connected = False  # until it rejoins: no connection survives a restart
         self.coordinator_status("recovered")
         out, _ = self._collect()
         return out

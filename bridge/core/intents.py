@@ -478,9 +478,8 @@ class IntentLayer(CoreBase):
             return False
         claim = Claim(p.claim_id, pid, original.intent_id, p.new_intent_id, p.objective, scope, self.now, msg.message_id)
         self.take_id("claim", p.claim_id, pid)
-        if self.config.compliance_profile == "core":  # A8: approval by no objection
-            transferred = original.suspended_reason == "owner_left"
-            claim.approve_at = self.now if transferred else self.now + self.config.claim_grace_sec
+        if not self.waits_for_decider(pid):  # A8: approval by no objection
+            claim.approve_at = self.auto_approval_at(claim, original)
         if claim.approve_at is not None and claim.approve_at <= self.now:
             self.approve_claim(claim, self.coordinator_id, msg.message_id)
             return True
@@ -489,6 +488,36 @@ class IntentLayer(CoreBase):
             self.push(self.claim_heap, claim.approve_at, original.intent_id)
         self.relay(msg.raw)  # pending: everyone (owners and arbiters in particular) sees the claim
         return True
+
+    def waits_for_decider(self, claimer: str) -> bool:
+        """Whether a claim waits for an owner or arbiter to decide (A8): always in `governance`,
+        never in `auto`, and in `arbiter_or_auto` while an owner or arbiter other than the claimer is
+        connected and available. Otherwise it is approved by no objection."""
+        mode = self.config.claim_approval_mode
+        if mode != "arbiter_or_auto":
+            return mode == "governance"
+        return any(
+            pid != claimer and part.connected and part.is_available and not {"owner", "arbiter"}.isdisjoint(part.roles)
+            for pid, part in self.participants.items()
+        )
+
+    def auto_approval_at(self, claim: Claim, original: Intent) -> float:
+        """Core rules: a handed-over intent (GOODBYE transfer) at once, a silent owner's after the grace."""
+        if original.suspended_reason == "owner_left":
+            return claim.received_at
+        return claim.received_at + self.config.claim_grace_sec
+
+    def claims_lost_decider(self) -> None:
+        """An owner or arbiter left (GOODBYE, silence, lost connection): claims that were waiting for
+        a human with none left fall back to the core rules (`arbiter_or_auto`)."""
+        if not self.claims or self.config.claim_approval_mode != "arbiter_or_auto":
+            return
+        for original_id, claim in sorted(self.claims.items()):
+            original = self.intents.get(original_id)
+            if claim.approve_at is None and original is not None and not self.waits_for_decider(claim.claimer):
+                claim.approve_at = max(self.now, self.auto_approval_at(claim, original))
+                self.push(self.claim_heap, claim.approve_at, original_id)
+        self.approve_due_claims()
 
     def on_claim_decision(self, msg: ParsedMessage, claim_id: str, ext: dict[str, Any]) -> bool:
         """A8: an owner or arbiter approves or rejects a pending claim by repeating its claim_id with

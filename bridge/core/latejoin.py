@@ -26,7 +26,7 @@ class LateJoin(CoreBase):
             pub["received_at"] = format_ts(intent.received_at)
             intents.append(pub)
         return {
-            "participants": [p.public() for p in self.participants.values()],
+            "participants": [p.public() for p in self.participants.values() if not p.transient],
             "intents": intents,
             "conflicts": [c.public() for c in self.conflicts.values()],
             "targets": {t: {"state_ref": v.state_ref, "op_id": v.op_id, "principal_id": v.principal_id} for t, v in self.targets.items()},
@@ -38,7 +38,7 @@ class LateJoin(CoreBase):
     def replay_live_state(self, pid: str) -> None:
         to = To.only(pid)
         for other in self.participants.values():
-            if other.principal_id == pid:
+            if other.principal_id == pid or other.transient:
                 continue
             hello = {
                 "protocol": "MPAC",
@@ -55,7 +55,8 @@ class LateJoin(CoreBase):
                 },
                 "ts": format_ts(other.joined_at),
                 "payload": {"display_name": other.display_name, "roles": other.roles, "capabilities": other.capabilities},
-                "extensions": {EXT: {"replay": True, "status": other.status, "is_available": other.is_available}},
+                "extensions": {EXT: {"replay": True, "status": other.status, "is_available": other.is_available,
+                                     "connected": other.connected}},
             }
             self.relay(hello, to)
         for intent in sorted(self.intents.values(), key=lambda i: i.received_at):

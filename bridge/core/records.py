@@ -37,7 +37,8 @@ class Participant(JsonRecord):
     last_seen: float
     status: str = "idle"
     is_available: bool = True
-    connected: bool = True  # False after GOODBYE
+    connected: bool = True  # False after GOODBYE or once its last connection is gone
+    transient: bool = False  # a one-shot observer probe (status, git guard): never shown, forgotten on leaving
     backend: dict[str, Any] | None = None
     last_message_id: str | None = None
 

@@ -129,7 +129,7 @@ def check(repo: Path, hook: str, warn: bool, stdin: str = "") -> int:
     me = human_principal("@git")
     client = QuickClient(*where, me, token=os.environ.get(TOKEN_VAR))
     try:
-        client.join(roles=["observer"])
+        client.join(roles=["observer"], probe=True)
         held = [(p, h) for p in paths for h in client.holders(p, me)]
     except Exception as exc:
         print(f"mpac-bridge guard: cannot reach the coordinator at {where[0]} ({exc}); not checking", file=sys.stderr)

@@ -50,10 +50,15 @@ class QuickClient:
                 "session_id": self.session_id, "sender": self.sender, "ts": _ts(), "payload": payload,
                 "watermark": {"kind": "lamport_clock", "value": self.lamport}}
 
-    def join(self, roles: list[str] | None = None) -> dict[str, Any]:
+    def join(self, roles: list[str] | None = None, *, probe: bool = False) -> dict[str, Any]:
+        """HELLO, and the compact state from SESSION_INFO. `probe`: a one-shot observer that only
+        reads (status, the git guard): the coordinator shows it to nobody and forgets it when it
+        leaves (`extensions["mpac-bridge"].transient`, docs/protocol.md)."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
         self.ws = open_socket(self.url, self.timeout, headers)
         hello: dict[str, Any] = {"display_name": self.principal_id, "roles": roles or ["contributor"], "capabilities": []}
+        if probe:
+            hello["extensions"] = {"mpac-bridge": {"transient": True}}
         if self.token:
             hello["credential"] = {"type": "bearer_token", "value": self.token}
         reply = self.request("HELLO", hello)

@@ -114,7 +114,7 @@ class SimpleResult(BaseModel):
 
 class ClaimResult(BaseModel):
     status: Literal["approved", "pending", "rejected", "error"] = Field(
-        description="approved: the task is yours (new_intent_id); pending: an owner or arbiter must approve; rejected/error: see message"
+        description="approved: the task is yours (new_intent_id); pending: an owner or arbiter decides, or the grace for the owner's return runs (see message); rejected/error: see message"
     )
     new_intent_id: str | None = None
     claim_id: str | None = Field(None, description="the claim; an owner or arbiter approves it by this id")

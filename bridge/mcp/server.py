@@ -224,7 +224,7 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         original_principal_id: str | None = Field(None, description="its owner (default: looked up)"),
         justification: str | None = Field(None, description="why you take it over"),
     ) -> ClaimResult:
-        """Claim a suspended task. approved: it is yours; pending: an owner or arbiter must approve."""
+        """Claim a suspended task. approved: it is yours; pending: an owner or arbiter decides, or the crashed owner has a grace period to return (see message)."""
         return await _run(tools.take_over_task(ctx, original_intent_id, new_objective, files, original_principal_id, justification))
 
     @mcp.resource(STATE_URI, mime_type="application/json")

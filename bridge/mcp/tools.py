@@ -292,7 +292,8 @@ async def take_over_task(ctx: ToolContext, original_intent_id: str, new_objectiv
         return ClaimResult(status="rejected", message=f"{reply.error_code}: {reply.description}")
     if reply.message and reply.message.get("message_type") == "INTENT_CLAIM":
         status_watch.cancel()
-        return ClaimResult(status="pending", new_intent_id=new_id, claim_id=claim["claim_id"], message="waiting for an owner or arbiter to approve the takeover")
+        return ClaimResult(status="pending", new_intent_id=new_id, claim_id=claim["claim_id"],
+                           message=_pending_claim(client, claim["original_principal_id"], new_id))
     decision = reply.payload.get("decision")
     if decision == "approved":
         status_watch.cancel()
@@ -300,3 +301,17 @@ async def take_over_task(ctx: ToolContext, original_intent_id: str, new_objectiv
     status_watch.cancel()
     return ClaimResult(status="rejected", message=str(reply.payload.get("reason", decision)))
 
+
+
+def _pending_claim(client: Any, owner: str, new_id: str) -> str:
+    """Why a claim is pending: a human decides, or the grace for the owner's return (A8)."""
+    liveness = client.view.policies.get("liveness_policy") or {}
+    mode = liveness.get("intent_claim_approval", "governance")
+    deciders = [p for p, q in sorted(client.view.participants.items()) if p != client.principal_id
+                and {"owner", "arbiter"} & set(q.get("roles") or []) and q.get("connected", True) and q.get("is_available", True)]
+    if mode == "auto" or (mode == "arbiter_or_auto" and not deciders):
+        grace = liveness.get("intent_claim_grace_period_sec", 30)
+        return (f"approved automatically about {grace:g} s after the claim unless {owner} comes back first; "
+                f"list_my_tasks shows {new_id} once it is yours")
+    who = ", ".join(deciders) or "an owner or arbiter"
+    return f"waiting for {who} to approve the takeover; list_my_tasks shows {new_id} once it is yours"

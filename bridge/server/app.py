@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from bridge.core import CoordinatorConfig, Verdict
+from bridge.protocol.dialect import speaks_reference_dialect
 from bridge.server.config import SESSION_ID, ServerConfig
 from bridge.server.conn import Conn
 from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error
@@ -346,6 +347,7 @@ class Sidecar:
                     conn.send(transport_error(session_id, "CREDENTIAL_REJECTED", f"{pid} joined with another token", mid))
                     await conn.flush_and_close(1008, "credential rejected")
                     return False
+        conn.reference = speaks_reference_dialect(data)  # before its SESSION_INFO is encoded
         result = host.handle(conn, raw)
         if result.admitted is not None and owner_key is not None:
             host.owners.setdefault(result.admitted, owner_key)

@@ -80,7 +80,16 @@ def configure(p: argparse.ArgumentParser) -> None:
                           "least recently committed file is forgotten and its next commit is checked against the disk only "
                           "(default 50000)")
     pol.add_argument("--execution-model", choices=["post_commit", "pre_commit"], default="post_commit", help="default post_commit")
-    pol.add_argument("--compliance-profile", choices=["core", "governance"], default="governance", help="default governance")
+    pol.add_argument("--compliance-profile", choices=["core", "governance"], default=None,
+                     help="default governance, with claims approved by the core rules while no owner or arbiter is "
+                          "connected; naming governance here makes an owner or arbiter decide every claim")
+    pol.add_argument("--claim-approval", choices=["auto", "governance", "arbiter_or_auto"], default=None,
+                     help="who approves a takeover (INTENT_CLAIM): auto = nobody objects (a handed-over task at once, a "
+                          "crashed agent's after --claim-grace unless it returns); governance = an owner or arbiter; "
+                          "arbiter_or_auto = an owner or arbiter when one is connected, else auto (default: auto with "
+                          "--compliance-profile core, governance with --compliance-profile governance, else arbiter_or_auto)")
+    pol.add_argument("--claim-grace", type=float, default=30.0, metavar="SEC",
+                     help="seconds a claim on a crashed agent's task waits for its owner to return before automatic approval (default 30)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    help="log verbosity (default INFO); with --workspace the log is <git common dir>/mpac/sidecar.log")
 
@@ -150,6 +159,8 @@ async def _main(args: argparse.Namespace) -> int:
         raise ValueError(f"--history-limit {args.history_limit} is too small: at least 100 ended objects must be remembered")
     if args.file_limit < 100:
         raise ValueError(f"--file-limit {args.file_limit} is too small: at least 100 files must be remembered")
+    if args.claim_grace < 0:
+        raise ValueError(f"--claim-grace {args.claim_grace:g} must be 0 or more seconds")
     session_id = session_id or "default"
     if not SESSION_ID.match(session_id):
         raise ValueError(f"invalid session id {session_id!r}")
@@ -174,8 +185,10 @@ async def _main(args: argparse.Namespace) -> int:
         store_url=args.store or os.environ.get("MPAC_STORE_URL") or None, node_name=args.node_name, node_url=args.node_url,
         lease_ttl=args.lease_ttl, lease_renew=args.lease_renew, release_idle=args.release_idle,
     )
+    claim_approval = args.claim_approval or ("governance" if args.compliance_profile == "governance" else "")
     coord_cfg = CoordinatorConfig(
-        security_profile=profile, compliance_profile=args.compliance_profile, execution_model=args.execution_model,
+        security_profile=profile, compliance_profile=args.compliance_profile or "governance", execution_model=args.execution_model,
+        claim_approval=claim_approval, claim_grace_sec=args.claim_grace,
         heartbeat_interval_sec=args.heartbeat_interval, unavailability_timeout_sec=args.unavailability_timeout,
         resolution_timeout_sec=args.resolution_timeout, default_intent_ttl_sec=args.intent_ttl,
         history_limit=args.history_limit, file_limit=args.file_limit,

@@ -9,7 +9,7 @@ restored.
 When the store cannot take an entry, the call is undone: its output is never sent, its audit
 records are discarded, and the session is suspended (every message is answered with
 COORDINATOR_UNAVAILABLE, timers stop) until the sidecar sees the store answer again and calls
-`resume()`, which reloads the session from the store. When the store says another node holds the
+`resume()`, which reloads the session from the store and has every client rejoin. When the store says another node holds the
 session (LeaseLost), the sidecar drops the session instead.
 """
 
@@ -25,6 +25,7 @@ from typing import Any
 
 from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
 from bridge.core.auth import Verdict
+from bridge.protocol.dialect import to_reference_dialect
 from bridge.server.conn import Conn, text_frame
 from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error
 from bridge.store.base import LeaseLost, Store, StoreError
@@ -79,8 +80,6 @@ class SessionHost:
         self.store = store
         self.on_store_error = on_store_error
         self.suspended: str | None = None  # why changes are refused (the store failed), else None
-        self.unsure_seq: int | None = None  # the entry whose commit was cut off by a store failure
-        self.loaded_seq = 0  # the last journal entry replayed by the latest load
         # The coordinator epoch to serve under: a fleet's lease epoch (None without leases).
         self.lease_epoch = store.claim(session_id)
         self.lookup = RecordingLookup(lookup)
@@ -102,6 +101,7 @@ class SessionHost:
         self.wake = asyncio.Event()
         self.wake_at = 0.0  # wall-clock time the timer task will next wake up by itself
         self.timer: asyncio.Task[None] | None = None
+        self.stopped = False
         self.coord, _ = self._load(config)
         self.last_activity = time.monotonic()
 
@@ -119,7 +119,6 @@ class SessionHost:
         COORDINATOR_STATUS for whoever is connected."""
         now = time.time()
         snap, entries = self.store.load(self.session_id)
-        self.loaded_seq = entries[-1].seq if entries else self.store.last_seq(self.session_id)
         if snap is None and not entries:
             coord = Coordinator(config, self.session_id, now, self.lookup, self._verify, self.transcript)
             # Written with the first journal entry: a session nobody was admitted to leaves no trace.
@@ -144,6 +143,8 @@ class SessionHost:
                 coord.close(e.now, extra.get("reason", "manual"))
             elif e.kind == "recover":
                 coord.recover(e.now, extra.get("epoch"))
+            elif e.kind == "disconnect" and e.raw is not None:
+                coord.disconnected(e.raw, e.now)
         self._replay_verdict = None
         coord.audit_chain.sink = self.transcript
         self.lookup.replay = None
@@ -177,7 +178,6 @@ class SessionHost:
             log.warning("lease lost: %s", exc)
         else:
             if self.suspended is None:
-                self.unsure_seq = self.store.last_seq(self.session_id) + 1
                 log.error("session %s: the store failed (%s); refusing changes until it answers again", self.session_id, exc)
             self.suspended = "the coordinator cannot record changes right now: its store is unavailable"
         if self.on_store_error is not None:
@@ -191,31 +191,29 @@ class SessionHost:
             mid = None
         text = f"{self.suspended}; this message was not applied; retry in a few seconds"
         if cut_off:
-            text += " (its write was cut off: if it reached the store, the coordinator applies it on recovery and asks clients to reconnect)"
+            text += " (its write was cut off: if it reached the store after all, it is in the state clients see when they rejoin)"
         conn.send(transport_error(self.session_id, COORDINATOR_UNAVAILABLE, text, mid if isinstance(mid, str) else None, {"retry_after_sec": 1}))
 
-    def resume(self) -> list[Outbound] | None:
-        """After a store outage: reload the session from the store under a new epoch. Returns the
-        recovery's messages for the connected clients, or None while the store still fails (the
-        session stays suspended; LeaseLost is passed to on_store_error)."""
+    def resume(self) -> bool:
+        """After a store outage: reload the session from the store under a new epoch. False while
+        the store still fails (the session stays suspended; LeaseLost goes to on_store_error)."""
         try:
             self.lease_epoch = self.store.claim(self.session_id)
-            coord, out = self._load(self.coord.config)
+            coord, _out = self._load(self.coord.config)
         except StoreError as exc:
             if isinstance(exc, LeaseLost) or type(exc).__name__ == "LeaseHeld":
                 self._store_failed(LeaseLost(str(exc)))
-            return None
-        applied = self.unsure_seq is not None and self.loaded_seq >= self.unsure_seq
-        self.coord, self.suspended, self.unsure_seq = coord, None, None
+            return False
+        self.coord, self.suspended = coord, None
         self.since_snapshot = 0
         log.info("session %s: the store answers again; serving at epoch %d", self.session_id, coord.epoch)
-        if applied:  # a write we reported as failed did commit: make every client resync
-            for conn in [c for conns in self.conns.values() for c in conns]:
-                conn.close(1012, "coordinator recovered from a store outage; reconnect to resync")
-            return []
-        self.route(out)
+        # Every client rejoins: the reloaded coordinator counts nobody as connected (no connection
+        # survives a recovery), and a write whose answer was cut off may have committed after all;
+        # SESSION_INFO gives each client the exact state.
+        for conn in [c for conns in self.conns.values() for c in conns]:
+            conn.close(1012, "coordinator recovered from a store outage; reconnect")
         self.wake.set()
-        return out
+        return True
 
     # --- inbound -----------------------------------------------------------------------------
 
@@ -251,6 +249,7 @@ class SessionHost:
             self._flush_transcript()
         if result.admitted:
             conn.principal = result.admitted
+            conn.on_lost = self.disconnected
             mine = self.conns.setdefault(result.admitted, [])
             if conn not in mine:  # a second HELLO on the same socket must not double its deliveries
                 mine.append(conn)
@@ -266,21 +265,53 @@ class SessionHost:
         for out in outbound:
             text = json.dumps(out.message, separators=(",", ":"))
             frame = text_frame(text)  # framed once for every plain recipient
+            reference: tuple[str, bytes] | None = None  # encoded once, for the first reference-dialect recipient
             targets = self.conns if out.to.is_all else {p: self.conns.get(p, []) for p in out.to.principals or ()}
             for conns in list(targets.values()):
                 for c in list(conns):
-                    c.send(text, frame)
+                    if not c.reference:
+                        c.send(text, frame)
+                        continue
+                    if reference is None:
+                        converted = to_reference_dialect(out.message)
+                        if converted is out.message:
+                            reference = (text, frame)
+                        else:
+                            ref_text = json.dumps(converted, separators=(",", ":"))
+                            reference = (ref_text, text_frame(ref_text))
+                    c.send(*reference)
 
     def connection_count(self) -> int:
         return sum(len(v) for v in self.conns.values())
 
     def disconnected(self, conn: Conn) -> None:
+        """A connection closed (or was cut off). When it was its principal's last one, the core is
+        told at once, so every participant's view shows the principal as disconnected. Safe to call
+        twice for one connection."""
         conns = self.conns.get(conn.principal or "")
         if conns is not None and conn in conns:
             conns.remove(conn)
             if not conns:
                 del self.conns[conn.principal or ""]
+                # a clean stop closes every connection, and recovery marks them anyway; a suspended
+                # or dropped session records nothing (its next load marks everyone disconnected)
+                if not self.stopped and self.suspended is None:
+                    self._connection_lost(conn.principal or "")
         self.last_activity = time.monotonic()
+
+    def _connection_lost(self, principal: str) -> None:
+        now = time.time()
+        result = self.coord.disconnected(principal, now)
+        if result.changed:
+            try:
+                self._persist_initial()
+                self.store.append(self.session_id, "disconnect", now, principal)
+            except StoreError as exc:
+                self._store_failed(exc)
+                return
+            self._maybe_snapshot(now)
+        self._flush_transcript()
+        self.route(result.outbound)
 
     # --- timers and snapshots ----------------------------------------------------------------
 
@@ -353,6 +384,7 @@ class SessionHost:
                 self.snapshot(now)
 
     async def stop(self) -> None:
+        self.stopped = True
         if self.timer is not None:
             self.timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
