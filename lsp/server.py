@@ -31,6 +31,7 @@ from bridge.workspace import (
     state_ref_of,
     state_ref_of_bytes,
 )
+from bridge.workspace.worktrees import worktree_extension
 from lsp.actions import code_actions, hover_markdown, who_text
 from lsp.debounce import Coalescer
 from lsp.diagnostics import FIRST_LINE, compute, holders, my_intents
@@ -438,10 +439,14 @@ class MpacServer(LanguageServer):
         self._announcing.add(rel)
         self.run_task(self._announce(rel), f"auto-announce {rel}")
 
+    def _worktree(self) -> dict[str, Any]:
+        """The payload field naming this editor's checkout (docs/protocol.md "Worktrees")."""
+        return {"extensions": worktree_extension(self.repo)} if self.repo is not None else {}
+
     async def _announce(self, rel: str) -> None:
         assert self.client is not None
         try:
-            reply = await self.client.announce(f"editing {rel} (from the editor)", [rel])
+            reply = await self.client.announce(f"editing {rel} (from the editor)", [rel], **self._worktree())
             if reply.ok:
                 self.auto_intents[rel] = reply.payload.get("intent_id", "")
                 log.info("announced intent %s on %s", self.auto_intents[rel], rel)
@@ -518,12 +523,12 @@ class MpacServer(LanguageServer):
             claim = {"claim_id": client.new_id("claim"), "original_intent_id": original["intent_id"],
                      "original_principal_id": original["principal_id"], "new_intent_id": new_id,
                      "objective": f"take over {t.rel} (from the editor)", "scope": scope,
-                     "justification": f"{original['principal_id']} is unavailable"}
+                     "justification": f"{original['principal_id']} is unavailable", **self._worktree()}
             reply = await client.request("INTENT_CLAIM", claim)
             if not reply.ok:
                 raise CommandFailed(f"the takeover was refused: {reply.error_code}: {reply.description}")
             return {"ok": True, "intent_id": new_id, "message": f"claim for {t.rel} sent (takeover of {original['intent_id']})"}
-        reply = await client.announce(f"editing {t.rel} (claimed from the editor)", [t.rel])
+        reply = await client.announce(f"editing {t.rel} (claimed from the editor)", [t.rel], **self._worktree())
         if not reply.ok:
             raise CommandFailed(f"the claim was refused: {reply.error_code}: {reply.description}")
         iid = reply.payload.get("intent_id", "")

@@ -359,14 +359,17 @@ class SessionClient(Actions):
         env = self._envelope(mtype, payload)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[env["message_id"]] = fut
+        ws = self.ws
         try:
-            await self.ws.send(json.dumps(env))
+            await ws.send(json.dumps(env))
             msg = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
             self._pending.pop(env["message_id"], None)
             return Reply(False, error_code="TIMEOUT", description=f"no answer from the coordinator within {timeout:.0f} s", request_id=env["message_id"])
         except (ConnectionError, ConnectionClosed) as exc:
             self._pending.pop(env["message_id"], None)
+            if self.ws is ws and isinstance(exc, ConnectionClosed):
+                self._lost()  # the send saw the loss before the reader did: reconnect now, not later
             return Reply(False, error_code="CONNECTION_LOST", description=str(exc), request_id=env["message_id"])
         if msg.get("message_type") in FAILURES:
             p = msg.get("payload", {})
@@ -453,11 +456,14 @@ class SessionClient(Actions):
         return await self.request("INTENT_WITHDRAW", {"intent_id": intent_id, **({"reason": reason} if reason else {})}, timeout)
 
     async def commit(self, intent_id: str, target: str, before: str | None, after: str | None, *, op_id: str | None = None,
-                     op_kind: str = "replace", summary: str | None = None, timeout: float = 10.0) -> Reply:
+                     op_kind: str = "replace", summary: str | None = None, extensions: dict[str, Any] | None = None,
+                     timeout: float = 10.0) -> Reply:
         payload = {"op_id": op_id or self.new_id("op"), "intent_id": intent_id, "target": target, "op_kind": op_kind,
                    "state_ref_before": before, "state_ref_after": after}
         if summary:
             payload["summary"] = summary
+        if extensions:
+            payload["extensions"] = extensions
         return await self.request("OP_COMMIT", payload, timeout)
 
     async def close(self, disposition: str = "withdraw", reason: str = "user_exit") -> None:

@@ -26,6 +26,9 @@ class CoordinatorConfig:
     # arbiter must decide), "arbiter_or_auto" (an owner or arbiter decides when one is connected,
     # else auto). Empty: by profile, core -> auto, governance -> arbiter_or_auto.
     claim_approval: str = ""
+    # An accepted commit whose write has not been seen on disk keeps its base stale this long (at
+    # most; less when its author leaves or its intent ends). See docs/protocol.md "Writes in flight".
+    commit_landing_grace_sec: float = 30.0
     session_ttl_sec: float = 0.0  # 0 = the session never times out
     frozen_phase2_sec: float = 60.0
     frozen_phase3_sec: float = 240.0

@@ -97,6 +97,7 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
     def handle(self, raw: Any, now: float, bound_principal: str | None = None) -> HandleResult:
         """Process one inbound frame at time `now`. Never raises on input."""
         self.now = max(self.now, now)
+        self._disk = {}
         result = HandleResult()
         before = self.clock.value
         try:
@@ -271,6 +272,7 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         epoch its session lease gave it, like a handover's next_coordinator_epoch, §8.1.1.3)."""
         self.now = max(self.now, now)
         self.epoch = max(self.epoch + 1, epoch or 0)
+        self.recovered_at = self.now
         for pid in [p for p, part in self.participants.items() if part.transient]:
             del self.participants[pid]  # no connection survives a restart; probes leave no trace
         for part in self.participants.values():  # everyone must show a sign of life again

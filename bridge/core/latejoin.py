@@ -25,11 +25,17 @@ class LateJoin(CoreBase):
             pub["expires_at"] = format_ts(intent.expires_at)
             pub["received_at"] = format_ts(intent.received_at)
             intents.append(pub)
+        targets: dict[str, Any] = {}
+        linked: dict[str, dict[str, Any]] = {}  # linked worktrees keep their own record of a file
+        for v in self.targets.values():
+            record = {"state_ref": v.state_ref, "op_id": v.op_id, "principal_id": v.principal_id}
+            (linked.setdefault(v.worktree, {}) if v.worktree else targets)[v.target] = record
         return {
             "participants": [p.public() for p in self.participants.values() if not p.transient],
             "intents": intents,
             "conflicts": [c.public() for c in self.conflicts.values()],
-            "targets": {t: {"state_ref": v.state_ref, "op_id": v.op_id, "principal_id": v.principal_id} for t, v in self.targets.items()},
+            "targets": targets,
+            "worktree_targets": linked,
             "deferrals": [d.public() for d in self.deferrals.values()],
             "lamport_clock": self.clock.value,
             "coordinator_epoch": self.epoch,

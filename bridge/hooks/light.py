@@ -90,22 +90,23 @@ class QuickClient:
             raise ConnectionError("not connected: call join() first")
         return self.ws
 
-    def holders(self, rel: str, me: str) -> list[dict[str, Any]]:
-        """Live ACTIVE intents of other principals whose scope covers the file."""
+    def holders(self, rel: str, me: str, worktree: str | None = None) -> list[dict[str, Any]]:
+        """Live ACTIVE intents of other principals whose scope covers the file in this worktree
+        (another worktree's intent is about its own copy of the file)."""
         probe = normalize_scope({"kind": "file_set", "resources": [rel]})
         out = []
         for intent in self.state.get("intents", []):
-            if intent.get("principal_id") == me or intent.get("state") != "ACTIVE":
+            if intent.get("principal_id") == me or intent.get("state") != "ACTIVE" or intent.get("worktree") != worktree:
                 continue
             ov = overlap(probe, normalize_scope(intent.get("scope") or {}))
             if ov is not None and ov.basis in ("file_set", "resource_path", "canonical_uri"):
                 out.append(intent)
         return out
 
-    def own_intent(self, rel: str, me: str) -> dict[str, Any] | None:
+    def own_intent(self, rel: str, me: str, worktree: str | None = None) -> dict[str, Any] | None:
         probe = normalize_scope({"kind": "file_set", "resources": [rel]})
         for intent in self.state.get("intents", []):
-            mine = intent.get("principal_id") == me and intent.get("state") == "ACTIVE"
+            mine = intent.get("principal_id") == me and intent.get("state") == "ACTIVE" and intent.get("worktree") == worktree
             if mine and overlap(probe, normalize_scope(intent.get("scope") or {})) is not None:
                 return intent
         return None

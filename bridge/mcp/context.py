@@ -14,6 +14,7 @@ from bridge.client import SessionClient
 from bridge.identity import agent_principal
 from bridge.remote import TOKEN_VAR, URL_VAR, remote_from_env
 from bridge.workspace import Repo, RuntimeInfo, ensure_sidecar, find_repo
+from bridge.workspace.worktrees import worktree_extension, worktree_id
 
 log = logging.getLogger("mpac.mcp")
 
@@ -44,6 +45,7 @@ class ToolContext:
     explicit_identity: bool = True
     on_connect: list[Callable[[SessionClient], None]] = field(default_factory=list)
     remote_error: str | None = None  # MPAC_COORDINATOR_URL is set but unusable: every tool says why
+    reconnect_wait_sec: float = 10.0  # how long a tool waits for a lost connection to come back
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
@@ -79,6 +81,15 @@ class ToolContext:
             self.principal_id = principal_from_env(name)
             self.explicit_identity = True  # decided once
 
+    @property
+    def worktree(self) -> str | None:
+        """This server's checkout as a worktree id (None: the main worktree, or no repository)."""
+        return worktree_id(self.repo) if self.repo is not None else None
+
+    def worktree_extension(self) -> dict | None:
+        """`extensions` naming this checkout and its branch (docs/protocol.md "Worktrees")."""
+        return worktree_extension(self.repo) if self.repo is not None else None
+
     def check_repo(self, repo_path: str | None) -> Repo:
         """The repository; a `repo_path` naming another repository is refused (one server, one repo)."""
         if self.repo is None:
@@ -103,18 +114,25 @@ class ToolContext:
             if client is not None and client.state != "closed":
                 if client.ws is not None:
                     return client
-                if self.url is None and self.repo is not None:
-                    info = await self._ensure_sidecar(self.repo)
-                    if info.url != client.url:  # the sidecar restarted on another port: join it
-                        log.info("sidecar moved to %s; rejoining there", info.url)
-                        with contextlib.suppress(Exception):
-                            await client.abort()
-                        self.client = None
-                        return await self._join(info.url, info.session_id)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(client.connected.wait(), 10)
+                loop = asyncio.get_running_loop()
+                deadline, step = loop.time() + self.reconnect_wait_sec, 0.25
+                while client.ws is None and loop.time() < deadline:
+                    if self.url is None and self.repo is not None:
+                        # A sidecar killed a moment ago may still look alive (its listening socket
+                        # closes after the connections), so ask again while waiting.
+                        info = await self._ensure_sidecar(self.repo)
+                        if info.url != client.url:  # the sidecar restarted on another port: join it
+                            log.info("sidecar moved to %s; rejoining there", info.url)
+                            with contextlib.suppress(Exception):
+                                await client.abort()
+                            self.client = None
+                            return await self._join(info.url, info.session_id)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(client.connected.wait(), max(0.0, min(step, deadline - loop.time())))
+                    step = min(step * 2, 2.0)
                 if client.ws is None:
-                    raise ToolFailure(f"lost the coordinator at {client.url} and could not reconnect within 10 s; try again")
+                    raise ToolFailure(f"lost the coordinator at {client.url} and could not reconnect within "
+                                      f"{self.reconnect_wait_sec:g} s; try again")
                 return client
             url, session_id = self.url, self.session_id
             if url is None:

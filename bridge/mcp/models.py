@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+WORKTREE = "the git worktree the intent is about: null for the main worktree, else the linked worktree's name"
+
 
 class Holder(BaseModel):
     principal_id: str
@@ -23,6 +25,8 @@ class IntentInfo(BaseModel):
     state: str = Field(description="ACTIVE or SUSPENDED (a suspended intent can be taken over)")
     expires_in_sec: float | None = None
     deferred_by: list[str] = Field(default_factory=list)
+    worktree: str | None = Field(None, description=WORKTREE)
+    branch: str | None = Field(None, description="that worktree's branch, as its agent reported it")
 
 
 class ConflictInfo(BaseModel):
@@ -70,7 +74,10 @@ class Overlap(BaseModel):
     intent_id: str
     objective: str
     shared: list[str]
-    kind: str = Field(description="file (exact file: begin_task would be blocked) or pattern/entity (advisory)")
+    kind: str = Field(description="file (exact file: begin_task would be blocked), worktree (the same file in another "
+                                  "git worktree: advisory, a future merge conflict) or pattern/entity (advisory)")
+    worktree: str | None = Field(None, description=WORKTREE)
+    branch: str | None = None
 
 
 class OverlapResult(BaseModel):
@@ -96,13 +103,17 @@ class FileStateResult(BaseModel):
 class SubmitResult(BaseModel):
     status: Literal["success", "stale", "rejected", "error"] = Field(
         description="success: committed and written; stale: the file changed since you read it (re-read and retry); "
-        "rejected: the coordinator refused (see message); error: nothing was done"
+        "rejected: the coordinator refused (see message); error: nothing was written, and the message says "
+        "the next step (when the connection was lost and the outcome is unknown: call submit_change again with op_id)"
     )
     op_id: str | None = None
     target: str = ""
     state_ref_after: str | None = None
     current_state_ref: str | None = None
     written: bool = False
+    recovered: Literal["recorded", "resent"] | None = Field(
+        None, description="set when the connection was lost mid-commit and the outcome was settled: recorded = the "
+        "coordinator had recorded the commit (the write was finished now); resent = it had not, and was committed once by a resend")
     message: str = ""
 
 

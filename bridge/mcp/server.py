@@ -44,6 +44,8 @@ other's work. Follow this workflow for every change:
              writes the file and records the change. status "stale" means the file changed since you
              read it: call get_file_state again, redo your change on the new content, submit again.
              If you edited the file yourself, call submit_change without content to record it.
+             status "error" after a lost connection gives an op_id: call submit_change again with the
+             same arguments and that op_id; it finishes the change or redoes it, exactly once.
 5. yield   - yield_task(intent_id) as soon as you are done, so others can proceed.
 
 Conflicts: overlaps that are not exact file collisions (patterns, entities) are reported as conflicts.
@@ -144,9 +146,11 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         state_ref_before: str = Field(description="the state_ref get_file_state gave you before your change"),
         content: str | None = Field(None, description="the complete new file content; omit it if you already edited the file"),
         repo_path: str | None = Field(None, description="repository path; default: the server's repository"),
+        op_id: str | None = Field(None, description="only to repeat a call whose outcome was unknown (status error after a "
+                                                    "lost connection): the op_id it returned; the change is then done exactly once"),
     ) -> SubmitResult:
         """Record a change and (with content) write it to disk, only if nobody changed the file since you read it."""
-        return await _run(tools.submit_change(ctx, intent_id, target, state_ref_before, content, repo_path))
+        return await _run(tools.submit_change(ctx, intent_id, target, state_ref_before, content, repo_path, op_id))
 
     @mcp.tool()
     async def yield_task(

@@ -79,6 +79,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                      help="files whose last commit is remembered per session (stale-write checks, late joiners); past it the "
                           "least recently committed file is forgotten and its next commit is checked against the disk only "
                           "(default 50000)")
+    pol.add_argument("--commit-landing-grace", type=float, default=30.0, metavar="SEC",
+                     help="how long an accepted commit whose write is not yet on disk keeps its base stale, so a second "
+                          "commit from the same base is refused (less if its author leaves or its task ends; default 30)")
     pol.add_argument("--execution-model", choices=["post_commit", "pre_commit"], default="post_commit", help="default post_commit")
     pol.add_argument("--compliance-profile", choices=["core", "governance"], default=None,
                      help="default governance, with claims approved by the core rules while no owner or arbiter is "
@@ -159,6 +162,8 @@ async def _main(args: argparse.Namespace) -> int:
         raise ValueError(f"--history-limit {args.history_limit} is too small: at least 100 ended objects must be remembered")
     if args.file_limit < 100:
         raise ValueError(f"--file-limit {args.file_limit} is too small: at least 100 files must be remembered")
+    if args.commit_landing_grace < 0:
+        raise ValueError(f"--commit-landing-grace {args.commit_landing_grace:g} must be 0 or more seconds")
     if args.claim_grace < 0:
         raise ValueError(f"--claim-grace {args.claim_grace:g} must be 0 or more seconds")
     session_id = session_id or "default"
@@ -191,7 +196,7 @@ async def _main(args: argparse.Namespace) -> int:
         claim_approval=claim_approval, claim_grace_sec=args.claim_grace,
         heartbeat_interval_sec=args.heartbeat_interval, unavailability_timeout_sec=args.unavailability_timeout,
         resolution_timeout_sec=args.resolution_timeout, default_intent_ttl_sec=args.intent_ttl,
-        history_limit=args.history_limit, file_limit=args.file_limit,
+        history_limit=args.history_limit, file_limit=args.file_limit, commit_landing_grace_sec=args.commit_landing_grace,
     )
     running = await serve_sidecar(cfg, coord_cfg, tokens=tokens, lookup=lookup)
     port, url = running.port, running.url

@@ -3,18 +3,21 @@ that never overwrites a change its caller did not see."""
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.protocol.worktree import split_key
 from bridge.workspace.paths import PathRefused, full_path, resolve_in_repo
 from bridge.workspace.repo import Repo
+from bridge.workspace.worktrees import checkout_for
 
 ABSENT_STATE_REF = "sha256:absent"  # the state ref of a file that does not exist
 DEFAULT_MAX_BYTES = 256_000
@@ -92,7 +95,9 @@ class StaleWrite(Exception):
 
 
 def lock_path(repo: Repo, rel_path: str) -> Path:
-    return repo.data_dir / "locks" / (hashlib.sha256(rel_path.encode()).hexdigest()[:32] + ".lock")
+    """One lock per file of one checkout: worktrees share the data dir but not their files."""
+    key = f"{rel_path}\0{repo.root}" if repo.git_dir != repo.common_dir else rel_path
+    return repo.data_dir / "locks" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock")
 
 
 @contextmanager
@@ -108,6 +113,27 @@ def file_lock(repo: Repo, rel_path: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@asynccontextmanager
+async def file_lock_async(repo: Repo, rel_path: str) -> AsyncIterator[None]:
+    """`file_lock` for coroutines: the wait happens in a worker thread, so another coroutine of the
+    same event loop that holds the lock (two agents in one process) can finish and release it. A
+    waiter that is cancelled closes its lock file once the thread returns, which drops the lock."""
+    path = lock_path(repo, rel_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+b")  # noqa: SIM115 - closed below, or by the done callback
+    waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fh.fileno(), fcntl.LOCK_EX)
+    try:
+        await asyncio.shield(waiting)
+    except BaseException:
+        waiting.add_done_callback(lambda _f: fh.close())
+        raise
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
 
 
 def atomic_write(full: Path, data: bytes) -> None:
@@ -164,12 +190,20 @@ def _swap(repo: Repo, rel: str, expected: str, data: bytes) -> str:
 
 
 def make_state_ref_lookup(repo: Repo) -> Callable[[str], str | None]:
-    """For the coordinator's first-commit check: target -> its state ref on disk, ABSENT_STATE_REF
-    for a missing file, None when the target is not a file the bridge may read (unknown)."""
+    """For the coordinator's commit checks: target key -> its state ref on disk, ABSENT_STATE_REF
+    for a missing file, None when the target is not a file the bridge may read (unknown). The key
+    names the worktree (bridge.protocol.worktree.ref_key): a plain path is the main worktree's
+    file, whichever checkout started the sidecar; `path\0id` is linked worktree `id`'s."""
+    checkouts: dict[str | None, Repo] = {}  # found worktrees (an unknown id is looked for again)
 
-    def lookup(target: str) -> str | None:
+    def lookup(key: str) -> str | None:
+        target, wid = split_key(key)
+        where = checkouts.get(wid) or checkout_for(repo, wid)
+        if where is None:
+            return None
+        checkouts[wid] = where
         try:
-            return state_ref_of(repo, resolve_in_repo(repo, target))
+            return state_ref_of(where, resolve_in_repo(where, target))
         except (PathRefused, OSError):
             return None
 
