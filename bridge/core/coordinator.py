@@ -101,7 +101,7 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         result = HandleResult()
         before = self.clock.value
         try:
-            parsed = parse_message(raw)
+            parsed = parse_message(raw, self.config.max_frame_bytes)
             if isinstance(parsed, ParseFailure):
                 self._refuse_unparsed(parsed, bound_principal)
             else:

@@ -109,7 +109,8 @@ class SessionLayer(CoreBase):
             "granted_roles": roles,
             "identity_verified": self.config.security_profile != "open",
             "compatibility_errors": notes,
-            "extensions": {EXT: {"state": self.compact_state(), "rejoined": known is not None}},
+            "extensions": {EXT: {"state": self.compact_state(), "rejoined": known is not None,
+                                 "max_frame_bytes": self.config.max_frame_bytes}},
         }
         if verdict is not None:
             info["identity_method"] = "bearer_token"

@@ -12,8 +12,16 @@ from pathlib import Path
 
 from bridge.client import SessionClient
 from bridge.identity import agent_principal
+from bridge.protocol.scope import normalize_path
 from bridge.remote import TOKEN_VAR, URL_VAR, remote_from_env
-from bridge.workspace import Repo, RuntimeInfo, ensure_sidecar, find_repo
+from bridge.workspace import (
+    Repo,
+    RuntimeInfo,
+    check_path_text,
+    ensure_sidecar,
+    find_repo,
+    resolve_many,
+)
 from bridge.workspace.worktrees import worktree_extension, worktree_id
 
 log = logging.getLogger("mpac.mcp")
@@ -103,6 +111,15 @@ class ToolContext:
                 raise ToolFailure(f"this server coordinates {self.repo.root}; {repo_path} is another repository. "
                                   "Configure a separate MCP server for it.")
         return self.repo
+
+    async def resolve(self, files: list[str]) -> list[str]:
+        """The repo-relative paths of `files`, refusing (PathRefused) anything outside the repository,
+        in .git, ignored, not a regular file, or not a usable path. Off the event loop, with one git
+        process for the whole list. In remote mode the paths are only checked and normalized."""
+        if self.url is not None:
+            return [normalize_path(check_path_text(f)) for f in files]
+        repo = self.check_repo(None)
+        return await asyncio.to_thread(resolve_many, repo, list(files))
 
     async def connected(self) -> SessionClient:
         """The joined client, connecting (and starting the repo's sidecar) on first use. In local

@@ -3,6 +3,7 @@ them; tests call them directly against a real sidecar."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from bridge.mcp.models import (
     Overlap,
     OverlapResult,
     ParticipantInfo,
+    Released,
     SimpleResult,
     SubmitResult,
     TaskList,
@@ -26,7 +28,7 @@ from bridge.mcp.models import (
     WhoResult,
 )
 from bridge.mcp.settle import commit_settled
-from bridge.protocol.scope import normalize_path
+from bridge.protocol.envelope import format_ts
 from bridge.workspace import (
     PathRefused,
     StaleWrite,
@@ -37,6 +39,8 @@ from bridge.workspace import (
     write_if_matches,
 )
 from bridge.workspace.state import state_ref_of
+
+DEFAULT_TTL_SEC = 1800  # begin_task's claim lasts this long without updates unless ttl_sec says otherwise
 
 
 def _files_of(scope: dict[str, Any]) -> list[str]:
@@ -62,14 +66,10 @@ def _conflict(c: dict[str, Any]) -> ConflictInfo:
 
 
 def _holder(i: dict[str, Any], shared: list[str] | None = None) -> Holder:
+    exp = i.get("expires_at")  # the view keeps Unix seconds; agents get RFC 3339 as in a blocked begin_task
     return Holder(principal_id=i["principal_id"], intent_id=i["intent_id"], objective=i.get("objective", ""),
-                  files=shared or _files_of(i.get("scope") or {}))
-
-
-def _rel(ctx: ToolContext, path: str) -> str:
-    """A repo-relative path, refusing anything outside the repository, in .git, or ignored."""
-    repo = ctx.check_repo(None)
-    return resolve_in_repo(repo, path)
+                  files=shared or _files_of(i.get("scope") or {}),
+                  expires_at=format_ts(exp) if isinstance(exp, (int, float)) and exp > 0 else None)
 
 
 def _holders(client: SessionClient, files: list[str], worktree: str | None) -> list[Holder]:
@@ -99,21 +99,31 @@ async def begin_task(ctx: ToolContext, objective: str, files: list[str], repo_pa
     ctx.check_repo(repo_path) if ctx.url is None else None
     if not files:
         return BeginResult(status="error", message="list the files you will edit (at least one)")
-    rels = [_rel(ctx, f) if ctx.url is None else normalize_path(f) for f in files]
+    rels = await ctx.resolve(files)
     client = await ctx.connected()
     scope: dict[str, Any] = {"kind": "file_set", "resources": rels}
     if symbols:
         scope["extensions"] = {"affects_symbols": list(symbols)}
     intent_id = client.new_id("intent")
     where = ctx.worktree_extension()
-    reply = await client.announce(objective, scope=scope, intent_id=intent_id, ttl_sec=ttl_sec or 1800,
+    mine = _own_overlapping(client, rels, ctx.worktree)  # the coordinator supersedes these (A4): say what that releases
+    reply = await client.announce(objective, scope=scope, intent_id=intent_id, ttl_sec=ttl_sec or DEFAULT_TTL_SEC,
                                   **({"extensions": where} if where else {}))
     if reply.ok:
         conflicts = [_conflict(c) for c in client.view.conflicts_of(intent_id)]
         step = "Edit the files, then call submit_change for each; call yield_task when done."
         if conflicts:
             step = "Registered, with advisory overlaps: coordinate with the other principals (ack_conflict) before large edits. " + step
-        return BeginResult(status="ok", intent_id=intent_id, files=rels, conflicts=conflicts, next_step=step)
+        released = _released(mine, rels)
+        note = ""
+        if released:
+            files = [f for r in released for f in r.files]
+            note = (f"This replaced your earlier intent(s) {', '.join(r.intent_id for r in released)}: an agent claims a file "
+                    f"through one intent only, so they ended. No longer claimed by you: {', '.join(files) or 'nothing'}.")
+            if files:
+                step = f"If you still need those files, call update_task({intent_id!r}, files=<all the files you need>). " + step
+        return BeginResult(status="ok", intent_id=intent_id, files=rels, conflicts=conflicts, released=released,
+                           next_step=step, message=note)
     if reply.error_code == "STALE_INTENT":
         holders = [Holder(**{k: h.get(k) for k in ("principal_id", "intent_id", "objective", "files", "expires_at")})
                    for h in reply.extensions.get("holders", [])]
@@ -124,9 +134,24 @@ async def begin_task(ctx: ToolContext, objective: str, files: list[str], repo_pa
                        next_step="Fix the request as the message says, or call who_is_working to see the session.")
 
 
+def _own_overlapping(client: SessionClient, rels: list[str], worktree: str | None) -> list[dict[str, Any]]:
+    """Our ACTIVE intents in this worktree that share a file with `rels`: a new intent on these files
+    supersedes them (the coordinator's rule, A4)."""
+    if not any(i.get("state") == "ACTIVE" for i in client.view.intents_of(client.principal_id)):
+        return []  # the common case, and no need to normalize a long list
+    return [i for i, ov in client.view.overlapping(rels) if i["principal_id"] == client.principal_id and ov.race_locked
+            and i.get("state") == "ACTIVE" and i.get("worktree") == worktree]
+
+
+def _released(superseded: list[dict[str, Any]], rels: list[str]) -> list[Released]:
+    kept = set(rels)
+    return [Released(intent_id=i["intent_id"], objective=i.get("objective", ""),
+                     files=[f for f in _files_of(i.get("scope") or {}) if f not in kept]) for i in superseded]
+
+
 async def check_overlap(ctx: ToolContext, files: list[str], repo_path: str | None = None) -> OverlapResult:
     ctx.check_repo(repo_path) if ctx.url is None else None
-    rels = [_rel(ctx, f) if ctx.url is None else normalize_path(f) for f in files]
+    rels = await ctx.resolve(files)
     client = await ctx.connected()
     def kind(i: dict[str, Any], ov: Any) -> str:
         if not ov.race_locked:
@@ -142,7 +167,7 @@ async def check_overlap(ctx: ToolContext, files: list[str], repo_path: str | Non
 async def get_file_state(ctx: ToolContext, path: str, repo_path: str | None = None, include_content: bool = True) -> FileStateResult:
     repo = ctx.check_repo(repo_path)
     try:
-        state = read_file_state(repo, path, include_content=include_content)
+        state = await asyncio.to_thread(read_file_state, repo, path, include_content=include_content)
     except PathRefused as exc:
         return FileStateResult(status="refused", path=path, message=str(exc))
     client = await ctx.connected()
@@ -150,7 +175,16 @@ async def get_file_state(ctx: ToolContext, path: str, repo_path: str | None = No
     last = (client.view.targets_of(ctx.worktree).get(state.path) or {}).get("principal_id")
     return FileStateResult(status="ok", path=state.path, exists=state.exists, state_ref=state.state_ref, size=state.size,
                            content=state.content, truncated=state.truncated, last_commit_by=last, held_by=held,
-                           message="" if state.is_text else "binary file: content not shown")
+                           message=_file_note(state.is_text, state.truncated, len(state.content or "")))
+
+
+def _file_note(is_text: bool, truncated: bool, shown: int) -> str:
+    if not is_text:
+        return "binary file: content not shown"
+    if truncated:
+        return (f"content truncated: only the first {shown:,} characters are shown. Do not submit it as the whole file; "
+                "edit the file on disk and call submit_change without content")
+    return ""
 
 
 async def submit_change(ctx: ToolContext, intent_id: str, target: str, state_ref_before: str,
@@ -252,7 +286,7 @@ async def update_task(ctx: ToolContext, intent_id: str, objective: str | None = 
     if objective:
         payload["objective"] = objective
     if files:
-        payload["scope"] = {"kind": "file_set", "resources": [_rel(ctx, f) if ctx.url is None else f for f in files]}
+        payload["scope"] = {"kind": "file_set", "resources": await ctx.resolve(files)}
     if ttl_sec:
         payload["ttl_sec"] = ttl_sec
     return await _simple(client, "INTENT_UPDATE", payload, _my_intents(client))
@@ -260,7 +294,7 @@ async def update_task(ctx: ToolContext, intent_id: str, objective: str | None = 
 
 async def defer_task(ctx: ToolContext, files: list[str], reason: str | None = None, observed_intent_ids: list[str] | None = None) -> SimpleResult:
     client = await ctx.connected()
-    rels = [_rel(ctx, f) if ctx.url is None else f for f in files]
+    rels = await ctx.resolve(files)
     observed = observed_intent_ids or [h.intent_id for h in _holders(client, rels, ctx.worktree)]
     return await _simple(client, "INTENT_DEFERRED", {"deferral_id": client.new_id("defer"), "scope": {"kind": "file_set", "resources": rels},
                                                      "reason": reason or "yielded_to_active_editor", "observed_intent_ids": observed})
@@ -273,7 +307,7 @@ async def list_my_tasks(ctx: ToolContext) -> TaskList:
 
 async def wait_for_files(ctx: ToolContext, files: list[str], timeout_sec: float = 60.0) -> WaitResult:
     client = await ctx.connected()
-    rels = [_rel(ctx, f) if ctx.url is None else f for f in files]
+    rels = await ctx.resolve(files)
     start = time.monotonic()
     free = await client.wait_until(lambda _v: not _holders(client, rels, ctx.worktree), max(0.0, min(timeout_sec, 3600)))
     waited = round(time.monotonic() - start, 3)

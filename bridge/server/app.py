@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import http
@@ -22,6 +23,7 @@ from websockets.http11 import Request, Response
 
 from bridge.core import CoordinatorConfig, Verdict
 from bridge.protocol.dialect import speaks_reference_dialect
+from bridge.protocol.parse import OVERSIZE_READ_FACTOR
 from bridge.server.config import SESSION_ID, ServerConfig
 from bridge.server.conn import Conn
 from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error
@@ -92,7 +94,9 @@ class Sidecar:
             raise ValueError("the authenticated profile needs a token table (--token-table FILE or MPAC_TOKEN_TABLE)")
         self.cfg = cfg
         self.data_dir = cfg.data_dir
-        self.coord_config = coord_config
+        # One frame limit: the core refuses (and names) a frame over it; websockets reads a frame up
+        # to OVERSIZE_READ_FACTOR times it so that refusal can be addressed, and cuts off anything larger.
+        self.coord_config = dataclasses.replace(coord_config, max_frame_bytes=cfg.max_frame)
         self.store = store
         self.tokens = tokens
         self.lookup = lookup
@@ -394,7 +398,7 @@ class Sidecar:
             self.cfg.host,
             self.cfg.port,
             process_request=self.process_request,
-            max_size=self.cfg.max_frame,
+            max_size=self.cfg.max_frame * OVERSIZE_READ_FACTOR,
             ssl=self.ssl_context(),
             compression="deflate" if self.cfg.compress else None,
             ping_interval=20,

@@ -36,8 +36,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     s.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN", help="browser Origin to accept (repeatable); others are refused")
     s.add_argument("--allow-open-network", action="store_true", help="let the open profile bind a non-loopback address (no authentication!)")
     lim = p.add_argument_group("limits")
-    lim.add_argument("--max-frame-bytes", "--max-frame", dest="max_frame", type=int, default=4 * 1024 * 1024, metavar="N",
-                     help="largest accepted frame in bytes; a bigger one closes the connection with code 1009 (default 4 MiB)")
+    lim.add_argument("--max-frame-bytes", "--max-frame", dest="max_frame", type=int, default=None, metavar="N",
+                     help="largest accepted frame in bytes (default 1 MiB, announced to clients in SESSION_INFO): a bigger one is "
+                          "refused with a PROTOCOL_ERROR naming the message; one over 4 times N closes the connection (1009)")
     lim.add_argument("--max-msgs-per-sec", "--rate", dest="rate", type=float, default=200.0, metavar="N",
                      help="messages per second per connection, bursts of twice that; excess gets a PROTOCOL_ERROR, "
                           "and a client that keeps going is disconnected (default 200)")
@@ -137,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
 async def _main(args: argparse.Namespace) -> int:
     from bridge import __version__
     from bridge.core import CoordinatorConfig
+    from bridge.protocol.parse import MAX_FRAME_BYTES
     from bridge.server.config import SESSION_ID, ServerConfig
     from bridge.server.embed import serve_sidecar
     from bridge.server.tokens import TokenTable, TokenTableError
@@ -160,6 +162,9 @@ async def _main(args: argparse.Namespace) -> int:
 
     if args.history_limit < 100:
         raise ValueError(f"--history-limit {args.history_limit} is too small: at least 100 ended objects must be remembered")
+    max_frame = args.max_frame or MAX_FRAME_BYTES
+    if max_frame < 16384:
+        raise ValueError(f"--max-frame-bytes {max_frame} is too small: a HELLO or SESSION_INFO needs at least 16384")
     if args.file_limit < 100:
         raise ValueError(f"--file-limit {args.file_limit} is too small: at least 100 files must be remembered")
     if args.commit_landing_grace < 0:
@@ -184,7 +189,7 @@ async def _main(args: argparse.Namespace) -> int:
         security_profile=profile, data_dir=data_dir, workspace=repo.root if repo else None,
         tls_cert=args.cert if args.tls else None, tls_key=args.key if args.tls else None,
         allow_origins=args.allow_origin, allow_open_network=args.allow_open_network,
-        idle_timeout=idle_timeout, max_frame=args.max_frame, rate_per_sec=args.rate,
+        idle_timeout=idle_timeout, max_frame=max_frame, rate_per_sec=args.rate,
         rate_burst=args.rate * 2, max_connections=args.max_connections, send_queue=args.send_queue,
         compress=args.compress,
         store_url=args.store or os.environ.get("MPAC_STORE_URL") or None, node_name=args.node_name, node_url=args.node_url,

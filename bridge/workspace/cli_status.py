@@ -120,7 +120,9 @@ def state_lines(state: dict[str, Any] | None, error: str | None, now: float) -> 
         flags = [f for f, on in (("disconnected", not p.get("connected", True) and p.get("status") != "offline"),
                                   ("unavailable", not p.get("is_available", True))) if on]
         flag = "".join(f"  [{f}]" for f in flags)
-        lines.append(f"  {p.get('principal_id')}  {p.get('display_name', '')}  roles={','.join(p.get('roles', []))}  {p.get('status', '')}{flag}")
+        pid, name = p.get("principal_id"), p.get("display_name")
+        who = f"{pid} ({name})" if name and name != pid else f"{pid}"  # clients default the name to the id
+        lines.append(f"  {who}  roles={','.join(p.get('roles', []))}  {p.get('status', '')}{flag}")
     intents = [i for i in state.get("intents", []) if i.get("state") in ("ACTIVE", "SUSPENDED", "ANNOUNCED")]
     lines.append(f"\nintents ({len(intents)})")
     for i in intents:
