@@ -11,7 +11,9 @@ Each subcommand lives in its own module, which is imported only when that subcom
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 
 from bridge import __version__
@@ -31,6 +33,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "hook": ("bridge.hooks.cli", "Claude Code hook commands (PreToolUse / PostToolUse guards)."),
     "guard": ("bridge.hooks.guard_cli", "Install, remove or inspect the git pre-commit guard."),
     "transcript": ("bridge.store.cli_transcript", "Verify an audit transcript's hash chain, or export it in causal order."),
+    "fleet": ("bridge.server.cli_fleet", "Show a fleet's sessions, their holder nodes, epochs and leases; or migrate its schema."),
 }
 
 
@@ -74,3 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `mpac-bridge status | head -1`: the reader left; not an error worth a traceback
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
+        return 0

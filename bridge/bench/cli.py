@@ -16,13 +16,14 @@ def configure(p: argparse.ArgumentParser) -> None:
         "Reproducible measurements on this machine. Each figure is the median of --repeat runs and the "
         "report names the machine. Progress goes to stderr; the table (or --json) to stdout."
     )
-    p.add_argument("what", nargs="?", default="all", choices=["core", "wire", "mcp", "startup", "symbols", "all"], help="which benchmark (default all)")
+    p.add_argument("what", nargs="?", default="all", choices=["core", "wire", "mcp", "startup", "symbols", "fleet", "all"],
+                   help="which benchmark (default all; fleet needs PostgreSQL server binaries and nginx, and is skipped by all without them)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quick", action="store_true", help="small settings (seconds, for CI)")
     p.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported (default 3)")
     p.add_argument("--sizes", default=None, help="core: active-intent counts, e.g. 10,1000,10000")
     p.add_argument("--clients", default=None, help="wire: client counts, e.g. 2,10,50")
-    p.add_argument("--duration", type=float, default=None, help="wire: seconds of closed-loop throughput (default 30)")
+    p.add_argument("--duration", type=float, default=None, help="wire: seconds of closed-loop throughput (default 30); fleet: per run (default 15)")
     p.add_argument("--lines", type=int, default=None, help="symbols: lines of each generated source (default 5000)")
 
 
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
         report["symbols"] = symbols.run(lines=args.lines or (1000 if quick else 5000), repeat=3 if quick else args.repeat * 2 + 1,
                                         progress=progress)
+    if what in ("fleet", "all"):
+        report["fleet"] = _fleet(args, quick, progress, required=what == "fleet")
     if what in ("mcp", "all"):
         if importlib.util.find_spec("bridge.mcp.bench") is None:
             report["mcp"] = {"skipped": "bridge.mcp.bench is not available in this build"}
@@ -63,12 +66,56 @@ def run(args: argparse.Namespace) -> int:
             progress("mcp: tool latencies through a real stdio session")
             from bridge.mcp import bench as mcp_bench  # type: ignore[attr-defined]
 
-            report["mcp"] = mcp_bench.run()
+            report["mcp"] = mcp_bench.run(10 if quick else 30, files=1000 if quick else 10_000, big_mib=32 if quick else 300)
     if args.json:
         print(json.dumps(report, indent=2, default=float))
     else:
         print_tables(report)
     return 0
+
+
+def _fleet(args: argparse.Namespace, quick: bool, progress: Any, required: bool) -> dict[str, Any]:
+    from bridge.bench.nginxproc import INSTALL_HINT as NGINX_HINT
+    from bridge.bench.nginxproc import find_nginx
+    from bridge.bench.pgcluster import INSTALL_HINT as PG_HINT
+    from bridge.bench.pgcluster import find_bindir
+
+    missing = [hint for ok, hint in ((find_bindir(), PG_HINT), (find_nginx(), NGINX_HINT)) if not ok]
+    if importlib.util.find_spec("psycopg") is None:
+        missing.append("pip install 'mpac-bridge[postgres]'")
+    if missing:
+        if required:
+            raise SystemExit("mpac-bridge bench fleet: " + "; ".join(missing))
+        return {"skipped": "; ".join(missing)}
+    from bridge.bench import fleet
+
+    return fleet.run(quick, args.duration, progress)
+
+
+def print_fleet(con: Any, f: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    if "skipped" in f:
+        con.print(f"fleet: skipped ({f['skipped']})")
+        return
+    a = f["append"]
+    con.print(f"fleet: journal append per message (PostgreSQL {f['postgresql']}, {a['appends']} appends, median): "
+              f"SQLite {a['sqlite']['us_per_append']:.0f} µs, PostgreSQL {a['postgresql']['us_per_append']:.0f} µs "
+              f"(synchronous_commit off: {a['postgresql_async_commit']['us_per_append']:.0f} µs)")
+    one = f["one_session"]
+    con.print(f"fleet: one session, {one['clients']} clients, closed loop: PostgreSQL node {one['postgresql']['msgs_per_sec']:,.0f} msg/s "
+              f"({one['postgresql']['sidecar_cpu_us_per_msg']:.0f} µs node CPU/msg), SQLite sidecar {one['sqlite']['msgs_per_sec']:,.0f} msg/s "
+              f"({one['sqlite']['sidecar_cpu_us_per_msg']:.0f} µs/msg)")
+    t = Table(title="fleet: aggregate closed-loop throughput")
+    for col in ("synchronous_commit", "nodes", "sessions", "msg/s", "node CPU µs/msg", "sessions per node"):
+        t.add_column(col, justify="right")
+    for r in f["aggregate"]:
+        t.add_row(r.get("synchronous_commit", "on"), str(r["nodes"]), f"{r['sessions']} x {r['clients_per_session']}", f"{r['msgs_per_sec']:,.0f}",
+                  f"{r['node_cpu_us_per_msg']:.0f}", " ".join(f"{k}:{v}" for k, v in r["sessions_per_node"].items()))
+    con.print(t)
+    fo = f["failover"]
+    con.print(f"fleet: failover kill -9 -> first client served again, {fo['takeovers']} session takeovers over {len(fo['kills'])} kills: "
+              f"p50 {fo['p50_ms']:.0f} ms, max {fo['max_ms']:.0f} ms; nothing acknowledged lost: {fo['ok']}")
 
 
 def print_tables(report: dict[str, Any]) -> None:
@@ -105,6 +152,8 @@ def print_tables(report: dict[str, Any]) -> None:
                   + (f"; MCP initialize {s['mcp_initialize_ms']:.0f} ms" if "mcp_initialize_ms" in s else ""))
     if "symbols" in report:
         print_symbols(con, report["symbols"])
+    if "fleet" in report:
+        print_fleet(con, report["fleet"])
     if "mcp" in report:
         mc = report["mcp"]
         if "skipped" in mc:
@@ -116,6 +165,11 @@ def print_tables(report: dict[str, Any]) -> None:
         for name, r in mc["tools"].items():
             t.add_row(name, f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", str(r["calls"]))
         con.print(t)
+        e = mc.get("edges")
+        if e:
+            con.print(f"mcp: begin_task with {e['begin_task_files']:,} files {e['begin_task_ms']:.0f} ms; get_file_state on a "
+                      f"{e['big_file_mib']} MiB file {e['get_file_state_big_ms']:.0f} ms, server peak RSS "
+                      f"{e['rss_peak_before_mib'] or 0:.0f} → {e['rss_peak_after_mib'] or 0:.0f} MiB")
 
 
 def print_symbols(con: Any, sym: dict[str, Any]) -> None:

@@ -23,9 +23,9 @@ SID = "bench"
 _ids = itertools.count(1)
 
 
-def frame(mtype: str, pid: str, payload: dict[str, Any]) -> tuple[str, str]:
+def frame(mtype: str, pid: str, payload: dict[str, Any], sid: str = SID) -> tuple[str, str]:
     mid = f"{pid}-{next(_ids)}"
-    env = {"protocol": PROTOCOL, "version": PROTOCOL_VERSION, "message_type": mtype, "message_id": mid, "session_id": SID,
+    env = {"protocol": PROTOCOL, "version": PROTOCOL_VERSION, "message_type": mtype, "message_id": mid, "session_id": sid,
            "sender": {"principal_id": pid, "principal_type": "agent", "sender_instance_id": f"{pid}#1"},
            "ts": format_ts(time.time()), "payload": payload}
     return mid, json.dumps(env)
@@ -34,8 +34,8 @@ def frame(mtype: str, pid: str, payload: dict[str, Any]) -> tuple[str, str]:
 class Peer:
     """A raw client that records when each message id arrived."""
 
-    def __init__(self, ws: ClientConnection, pid: str) -> None:
-        self.ws, self.pid = ws, pid
+    def __init__(self, ws: ClientConnection, pid: str, sid: str = SID) -> None:
+        self.ws, self.pid, self.sid = ws, pid, sid
         self.waiting: dict[str, asyncio.Future[float]] = {}
         self.received = 0
         self.reader = asyncio.get_running_loop().create_task(self._read())
@@ -60,19 +60,19 @@ class Peer:
         return fut
 
     async def request(self, mtype: str, payload: dict[str, Any]) -> None:
-        mid, text = frame(mtype, self.pid, payload)
+        mid, text = frame(mtype, self.pid, payload, self.sid)
         fut = self.expect(mid)
         await self.ws.send(text)
         await asyncio.wait_for(fut, 30)
 
 
-async def join(url: str, pid: str) -> Peer:
+async def join(url: str, pid: str, sid: str = SID) -> Peer:
     ws = await connect(url, max_size=None, max_queue=None)
-    _mid, text = frame("HELLO", pid, {"display_name": pid, "roles": ["contributor"], "capabilities": []})
+    _mid, text = frame("HELLO", pid, {"display_name": pid, "roles": ["contributor"], "capabilities": []}, sid)
     await ws.send(text)
     while json.loads(await ws.recv()).get("message_type") != "SESSION_INFO":
         pass
-    return Peer(ws, pid)
+    return Peer(ws, pid, sid)
 
 
 async def latency(url: str, clients: int, samples: int) -> dict[str, Any]:

@@ -23,10 +23,13 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from bridge.client import ids
 from bridge.client.actions import Actions
 from bridge.client.backoff import Backoff
+from bridge.client.reply import Reply
+from bridge.client.session import Session
 from bridge.client.tls import ssl_context_for
-from bridge.client.view import SessionView
+from bridge.client.view import SessionView, _ext
 from bridge.protocol.envelope import build_envelope, lamport_of
 from bridge.protocol.lamport import LamportClock
+from bridge.protocol.parse import MAX_FRAME_BYTES
 from bridge.remote import session_of_url
 
 log = logging.getLogger("mpac.client")
@@ -39,26 +42,6 @@ class JoinRefused(Exception):
     def __init__(self, code: str, description: str) -> None:
         super().__init__(f"{code}: {description}")
         self.code, self.description = code, description
-
-
-@dataclass
-class Reply:
-    """The coordinator's answer to one request."""
-
-    ok: bool
-    message: dict[str, Any] | None = None
-    error_code: str | None = None
-    description: str = ""
-    request_id: str = ""
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        return (self.message or {}).get("payload", {})
-
-    @property
-    def extensions(self) -> dict[str, Any]:
-        ext = self.payload.get("extensions") or {}
-        return ext.get("mpac-bridge", ext) if isinstance(ext, dict) else {}
 
 
 @dataclass
@@ -114,6 +97,11 @@ class SessionClient(Actions):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    @property
+    def session(self) -> Session:
+        """The typed session as this participant sees it (a lens on the current view, never stale)."""
+        return Session(self.view, self.principal_id)
 
     def _spawn(self, coro: Any) -> None:
         """Start a background task, forgetting finished ones (a long flapping run stays small)."""
@@ -339,12 +327,32 @@ class SessionClient(Actions):
                     w.future.set_result(msg)
         self._waiters = [w for w in self._waiters if not w.future.done()]
 
+    @property
+    def frame_limit(self) -> int:
+        """The largest frame the coordinator accepts: what its SESSION_INFO announced, else the
+        protocol default."""
+        limit = _ext((self.session_info or {}).get("payload") or {}).get("max_frame_bytes")
+        return limit if isinstance(limit, int) and limit > 0 else MAX_FRAME_BYTES
+
+    def _oversized(self, mtype: str, frame: str) -> str | None:
+        """Why `frame` cannot be sent (it is over the coordinator's limit), or None."""
+        size = len(frame.encode("utf-8", "surrogatepass"))
+        if size <= self.frame_limit:
+            return None
+        return (f"this {mtype} is {size:,} bytes; the coordinator accepts at most {self.frame_limit:,} bytes per "
+                "message, so it was not sent (send fewer files or shorter text)")
+
     async def send(self, mtype: str, payload: dict[str, Any]) -> str:
-        """Send without waiting for an answer; returns the message id."""
+        """Send without waiting for an answer; returns the message id. Raises ValueError for a
+        message over the coordinator's frame limit (nothing is sent)."""
         if self.ws is None:
             raise ConnectionError("not connected to the coordinator")
         env = self._envelope(mtype, payload)
-        await self.ws.send(json.dumps(env))
+        frame = json.dumps(env)
+        too_big = self._oversized(mtype, frame)
+        if too_big is not None:
+            raise ValueError(too_big)
+        await self.ws.send(frame)
         return env["message_id"]
 
     async def request(self, mtype: str, payload: dict[str, Any], timeout: float = 10.0) -> Reply:
@@ -357,11 +365,15 @@ class SessionClient(Actions):
         if self.ws is None:
             return Reply(False, error_code="NOT_CONNECTED", description=f"not connected to the coordinator at {self.url}")
         env = self._envelope(mtype, payload)
+        frame = json.dumps(env)
+        too_big = self._oversized(mtype, frame)
+        if too_big is not None:
+            return Reply(False, error_code="FRAME_TOO_LARGE", description=too_big, request_id=env["message_id"])
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[env["message_id"]] = fut
         ws = self.ws
         try:
-            await ws.send(json.dumps(env))
+            await ws.send(frame)
             msg = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
             self._pending.pop(env["message_id"], None)
@@ -445,9 +457,16 @@ class SessionClient(Actions):
         return ids.new_id(prefix)
 
     async def announce(self, objective: str, files: list[str] | None = None, *, scope: dict[str, Any] | None = None,
-                       intent_id: str | None = None, ttl_sec: float | None = None, timeout: float = 10.0, **extra: Any) -> Reply:
-        payload = {"intent_id": intent_id or self.new_id("intent"), "objective": objective,
-                   "scope": scope or {"kind": "file_set", "resources": list(files or [])}, **extra}
+                       symbols: list[str] | None = None, intent_id: str | None = None, ttl_sec: float | None = None,
+                       timeout: float = 10.0, **extra: Any) -> Reply:
+        """INTENT_ANNOUNCE of a `file_set` of `files` (or of `scope`); `symbols` names the functions or
+        classes it will change (`extensions.affects_symbols` of the scope). Extra payload fields
+        given as None are left out."""
+        scope = dict(scope) if scope is not None else {"kind": "file_set", "resources": list(files or [])}
+        if symbols:
+            scope["extensions"] = {**(scope.get("extensions") or {}), "affects_symbols": list(symbols)}
+        payload = {"intent_id": intent_id or self.new_id("intent"), "objective": objective, "scope": scope,
+                   **{k: v for k, v in extra.items() if v is not None}}
         if ttl_sec is not None:
             payload["ttl_sec"] = ttl_sec
         return await self.request("INTENT_ANNOUNCE", payload, timeout)
@@ -486,11 +505,13 @@ class SessionClient(Actions):
         if self._status_timer is not None:
             self._status_timer.cancel()
             self._status_timer = None
-        for t in self._tasks:
-            t.cancel()
         if ws is not None:
+            # closed while the reader still drains: with unread messages queued, websockets stops
+            # reading the socket and would not see the server's close frame (10 s close timeout)
             with contextlib.suppress(Exception):
                 await ws.close()
+        for t in self._tasks:
+            t.cancel()
         self.connected.clear()
         if self.state != "closed":
             self._set_state("closed")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bridge.protocol.parse import MAX_FRAME_BYTES
+
 CLAIM_APPROVALS = ("", "auto", "governance", "arbiter_or_auto")
 
 
@@ -44,6 +46,9 @@ class CoordinatorConfig:
     # Files whose last commit is remembered (stale-write checks, late joiners); the least recently
     # committed file is forgotten past this, and its next commit is then checked against the disk only.
     file_limit: int = 50_000
+    # The largest frame accepted (UTF-8 bytes); the sidecar sets it from --max-frame-bytes and
+    # SESSION_INFO announces it, so clients refuse an oversized request before sending it.
+    max_frame_bytes: int = MAX_FRAME_BYTES
 
     def __post_init__(self) -> None:
         if self.claim_approval not in CLAIM_APPROVALS:

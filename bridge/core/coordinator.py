@@ -166,7 +166,7 @@ class Coordinator:
         result = HandleResult()
         before = st.clock.value
         try:
-            parsed = parse_message(raw)
+            parsed = parse_message(raw, self.config.max_frame_bytes)
             if isinstance(parsed, ParseFailure):
                 self._emitter.refuse_unparsed(parsed, bound_principal)
             else:
@@ -352,10 +352,12 @@ class Coordinator:
         out, _ = self._emitter.collect()
         return TickResult(out, changed=changed)
 
-    def recover(self, now: float) -> list[Outbound]:
-        """After restore: a new epoch, and COORDINATOR_STATUS event=recovered to everyone."""
+    def recover(self, now: float, epoch: int | None = None) -> list[Outbound]:
+        """After restore: a new epoch, and COORDINATOR_STATUS event=recovered to everyone. The new
+        epoch is the snapshot's + 1, or `epoch` when that is larger (a fleet node serves under the
+        epoch its session lease gave it, like a handover's next_coordinator_epoch, §8.1.1.3)."""
         self.state.now = max(self.state.now, now)
-        self._session.recover()
+        self._session.recover(epoch)
         out, _ = self._emitter.collect()
         return out
 

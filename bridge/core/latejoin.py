@@ -58,7 +58,9 @@ class LateJoin:
                 "protocol": PROTOCOL,
                 "version": PROTOCOL_VERSION,
                 "message_type": "HELLO",
-                "message_id": f"{st.coordinator_id}:replay:hello:{other.principal_id}",
+                # unique per replay (message ids MUST be unique; the content changes between
+                # replays) and still derived from the state, so journal replay reproduces it
+                "message_id": f"{st.coordinator_id}:e{st.epoch}:{st.clock.value}:replay:hello:{other.principal_id}",
                 "session_id": st.session_id,
                 "sender": {
                     "principal_id": other.principal_id,

@@ -164,7 +164,11 @@ class SessionLayer:
             "identity_verified": st.config.security_profile != "open",
             "compatibility_errors": notes,
             "extensions": {
-                EXT: {"state": self.latejoin.compact_state(), "rejoined": known is not None}
+                EXT: {
+                    "state": self.latejoin.compact_state(),
+                    "rejoined": known is not None,
+                    "max_frame_bytes": st.config.max_frame_bytes,
+                }
             },
         }
         if verdict is not None:
@@ -287,11 +291,12 @@ class SessionLayer:
 
     # --- recovery ----------------------------------------------------------------------------
 
-    def recover(self) -> None:
-        """After a restart (restore + journal replay): a new epoch, a new landing grace period,
-        everyone disconnected until it rejoins, and COORDINATOR_STATUS event=recovered."""
+    def recover(self, epoch: int | None = None) -> None:
+        """After a restart (restore + journal replay): a new epoch (the next one, or `epoch` when
+        larger), a new landing grace period, everyone disconnected until it rejoins, and
+        COORDINATOR_STATUS event=recovered."""
         st = self.state
-        st.epoch += 1
+        st.epoch = max(st.epoch + 1, epoch or 0)
         st.recovered_at = st.now
         for pid in [p for p, part in st.participants.items() if part.transient]:
             del st.participants[pid]  # no connection survives a restart; probes leave no trace

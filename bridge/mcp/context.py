@@ -11,9 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.client import SessionClient
+from bridge.client.scope import normalize_path
 from bridge.identity import agent_principal
 from bridge.remote import TOKEN_VAR, URL_VAR, remote_from_env
-from bridge.workspace import Repo, RuntimeInfo, ensure_sidecar, find_repo
+from bridge.workspace import (
+    Repo,
+    RuntimeInfo,
+    check_path_text,
+    ensure_sidecar,
+    find_repo,
+    resolve_many,
+)
 from bridge.workspace.worktrees import worktree_extension, worktree_id
 
 log = logging.getLogger("mpac.mcp")
@@ -103,6 +111,21 @@ class ToolContext:
                 raise ToolFailure(f"this server coordinates {self.repo.root}; {repo_path} is another repository. "
                                   "Configure a separate MCP server for it.")
         return self.repo
+
+    def same_repository(self, repo_path: str | None) -> None:
+        """Refuse a `repo_path` naming another repository than this server's (local mode; a remote
+        coordinator's session has no repository to compare with)."""
+        if self.url is None:
+            self.check_repo(repo_path)
+
+    async def resolve(self, files: list[str]) -> list[str]:
+        """The repo-relative paths of `files`, refusing (PathRefused) anything outside the repository,
+        in .git, ignored, not a regular file, or not a usable path. Off the event loop, with one git
+        process for the whole list. In remote mode the paths are only checked and normalized."""
+        if self.url is not None:
+            return [normalize_path(check_path_text(f)) for f in files]
+        repo = self.check_repo(None)
+        return await asyncio.to_thread(resolve_many, repo, list(files))
 
     async def connected(self) -> SessionClient:
         """The joined client, connecting (and starting the repo's sidecar) on first use. In local

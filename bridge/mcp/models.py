@@ -57,6 +57,12 @@ class WhoResult(BaseModel):
     message: str = ""
 
 
+class Released(BaseModel):
+    intent_id: str = Field(description="your earlier intent, now SUPERSEDED by the new one")
+    objective: str
+    files: list[str] = Field(description="its files that the new intent does not cover: nobody claims them now")
+
+
 class BeginResult(BaseModel):
     status: Literal["ok", "blocked", "error"] = Field(
         description="ok: the intent is registered; blocked: another agent holds these files (see holders); error: see message"
@@ -65,6 +71,11 @@ class BeginResult(BaseModel):
     files: list[str] = Field(default_factory=list)
     conflicts: list[ConflictInfo] = Field(default_factory=list, description="advisory overlaps the coordinator reported")
     holders: list[Holder] = Field(default_factory=list, description="who holds the files when blocked")
+    released: list[Released] = Field(
+        default_factory=list,
+        description="your earlier intents that shared a file with this one: they ended (one intent per file per agent), "
+        "and these files of theirs are no longer claimed",
+    )
     next_step: str = ""
     message: str = ""
 

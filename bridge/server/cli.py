@@ -36,8 +36,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     s.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN", help="browser Origin to accept (repeatable); others are refused")
     s.add_argument("--allow-open-network", action="store_true", help="let the open profile bind a non-loopback address (no authentication!)")
     lim = p.add_argument_group("limits")
-    lim.add_argument("--max-frame-bytes", "--max-frame", dest="max_frame", type=int, default=4 * 1024 * 1024, metavar="N",
-                     help="largest accepted frame in bytes; a bigger one closes the connection with code 1009 (default 4 MiB)")
+    lim.add_argument("--max-frame-bytes", "--max-frame", dest="max_frame", type=int, default=None, metavar="N",
+                     help="largest accepted frame in bytes (default 1 MiB, announced to clients in SESSION_INFO): a bigger one is "
+                          "refused with a PROTOCOL_ERROR naming the message; one over 4 times N closes the connection (1009)")
     lim.add_argument("--max-msgs-per-sec", "--rate", dest="rate", type=float, default=200.0, metavar="N",
                      help="messages per second per connection, bursts of twice that; excess gets a PROTOCOL_ERROR, "
                           "and a client that keeps going is disconnected (default 200)")
@@ -52,6 +53,21 @@ def configure(p: argparse.ArgumentParser) -> None:
     lim.add_argument("--idle-timeout", type=float, default=None, metavar="SEC",
                      help="exit after this many seconds with no connected participant; 0 = never "
                           "(default 1800 with --workspace, else 0)")
+    f = p.add_argument_group("fleet (several nodes sharing one PostgreSQL; see docs/hosted.md)")
+    f.add_argument("--store", metavar="URL", default=None,
+                   help="postgresql://user@host/db: keep sessions in PostgreSQL and run as one node of a fleet "
+                        "(needs --multi-session); MPAC_STORE_URL also works, and keeps a password out of the process list. "
+                        "Default: the SQLite journal in --data-dir")
+    f.add_argument("--node-name", metavar="NAME", help="this node's name, unique in the fleet and stable across restarts "
+                   "(default <hostname>-<port>)")
+    f.add_argument("--node-url", metavar="URL", help="where clients are redirected to reach this node: ws(s)://host:port, or a path "
+                   "on the reverse proxy such as /node/NAME (default: the address it listens on)")
+    f.add_argument("--lease-ttl", type=float, default=5.0, metavar="SEC",
+                   help="a session's lease lasts this long without renewal: the longest a hung node keeps its sessions "
+                        "(a killed node's are taken at once) (default 5)")
+    f.add_argument("--lease-renew", type=float, default=None, metavar="SEC", help="seconds between lease renewals (default a third of --lease-ttl)")
+    f.add_argument("--release-idle", type=float, default=600.0, metavar="SEC",
+                   help="release a session nobody is connected to after this long, so any node may take it next; 0 = never (default 600)")
     pol = p.add_argument_group("coordinator policy")
     pol.add_argument("--heartbeat-interval", type=float, default=30.0, help="seconds between COORDINATOR_STATUS heartbeats (default 30)")
     pol.add_argument("--unavailability-timeout", type=float, default=90.0, help="silence before a participant's intents are suspended (default 90)")
@@ -122,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
 async def _main(args: argparse.Namespace) -> int:
     from bridge import __version__
     from bridge.core import CoordinatorConfig
+    from bridge.protocol.parse import MAX_FRAME_BYTES
     from bridge.server.config import SESSION_ID, ServerConfig
     from bridge.server.embed import serve_sidecar
     from bridge.server.tokens import TokenTable, TokenTableError
@@ -145,6 +162,9 @@ async def _main(args: argparse.Namespace) -> int:
 
     if args.history_limit < 100:
         raise ValueError(f"--history-limit {args.history_limit} is too small: at least 100 ended objects must be remembered")
+    max_frame = args.max_frame or MAX_FRAME_BYTES
+    if max_frame < 16384:
+        raise ValueError(f"--max-frame-bytes {max_frame} is too small: a HELLO or SESSION_INFO needs at least 16384")
     if args.file_limit < 100:
         raise ValueError(f"--file-limit {args.file_limit} is too small: at least 100 files must be remembered")
     if args.commit_landing_grace < 0:
@@ -169,9 +189,11 @@ async def _main(args: argparse.Namespace) -> int:
         security_profile=profile, data_dir=data_dir, workspace=repo.root if repo else None,
         tls_cert=args.cert if args.tls else None, tls_key=args.key if args.tls else None,
         allow_origins=args.allow_origin, allow_open_network=args.allow_open_network,
-        idle_timeout=idle_timeout, max_frame=args.max_frame, rate_per_sec=args.rate,
+        idle_timeout=idle_timeout, max_frame=max_frame, rate_per_sec=args.rate,
         rate_burst=args.rate * 2, max_connections=args.max_connections, send_queue=args.send_queue,
         compress=args.compress,
+        store_url=args.store or os.environ.get("MPAC_STORE_URL") or None, node_name=args.node_name, node_url=args.node_url,
+        lease_ttl=args.lease_ttl, lease_renew=args.lease_renew, release_idle=args.release_idle,
     )
     claim_approval = args.claim_approval or ("governance" if args.compliance_profile == "governance" else "")
     coord_cfg = CoordinatorConfig(
@@ -192,7 +214,9 @@ async def _main(args: argparse.Namespace) -> int:
                         workspace=str(repo.root), host=cfg.host, data_dir=str(data_dir)),
         )
     where = "*" if cfg.multi_session else session_id
-    print(f"mpac-bridge sidecar ready {url} session={where} pid={os.getpid()} profile={profile} data={data_dir}", flush=True)
+    store = running.sidecar.store.describe() if cfg.store_url else data_dir
+    node = f" node={running.sidecar.fleet.store.me}" if running.sidecar.fleet is not None else ""
+    print(f"mpac-bridge sidecar ready {url} session={where} pid={os.getpid()} profile={profile} data={store}{node}", flush=True)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, running.sidecar.stopping.set)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bridge.protocol.worktree import split_key
 from bridge.workspace.paths import PathRefused, full_path, resolve_in_repo
+from bridge.workspace.reading import digest_file, read_head
 from bridge.workspace.repo import Repo
 from bridge.workspace.worktrees import checkout_for
 
@@ -28,22 +29,11 @@ def state_ref_of_bytes(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _read(full: Path, rel: str) -> bytes | None:
-    try:
-        return full.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise PathRefused("not_a_file", f"{rel} is a directory, not a file") from None
-    except NotADirectoryError:
-        raise PathRefused("not_a_file", f"a parent of {rel} is a file, so {rel} cannot exist") from None
-
-
 def state_ref_of(repo: Repo, rel_path: str) -> str:
     """The state ref of a resolved repo-relative path as it is on disk now; ABSENT_STATE_REF when
-    the file does not exist."""
-    data = _read(full_path(repo, rel_path), rel_path)
-    return ABSENT_STATE_REF if data is None else state_ref_of_bytes(data)
+    the file does not exist. Hashed in chunks: memory stays flat whatever the file's size."""
+    found = digest_file(full_path(repo, rel_path), rel_path)
+    return ABSENT_STATE_REF if found is None else found[0]
 
 
 @dataclass
@@ -61,24 +51,18 @@ def read_file_state(
     repo: Repo, rel_path: str, *, include_content: bool = True, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> FileState:
     """Check `rel_path` with resolve_in_repo and describe the file on disk. The state ref always
-    covers the whole file, even when the content is truncated."""
+    covers the whole file, even when the content is truncated; only the first `max_bytes` bytes are
+    kept in memory."""
     rel = resolve_in_repo(repo, rel_path)
-    data = _read(full_path(repo, rel), rel)
-    if data is None:
+    found = read_head(full_path(repo, rel), rel, max_bytes)
+    if found is None:
         return FileState(rel, ABSENT_STATE_REF, 0, False, True, "" if include_content else None)
-    try:
-        text: str | None = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
     truncated = False
     content = None
-    if include_content and text is not None:
-        if len(data) > max_bytes:
-            truncated = True
-            content = data[:max_bytes].decode("utf-8", errors="ignore")
-        else:
-            content = text
-    return FileState(rel, state_ref_of_bytes(data), len(data), True, text is not None, content, truncated)
+    if include_content and found.is_text:
+        truncated = found.size > max_bytes
+        content = found.head.decode("utf-8", errors="ignore")
+    return FileState(rel, found.state_ref, found.size, True, found.is_text, content, truncated)
 
 
 class StaleWrite(Exception):
