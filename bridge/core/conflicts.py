@@ -179,6 +179,10 @@ class ConflictLayer:
     def intent_ended(self, intent_id: str) -> None:
         """§17.9: a conflict whose related intents all ended, and whose ops are settled, is dismissed."""
         st = self.state
+        if (
+            intent_id not in st.conflicts_by_intent
+        ):  # the common case: the intent was in no conflict
+            return
         for cid in sorted(st.conflicts_by_intent.get(intent_id)):
             c = st.conflicts.get(cid)
             if c is None:

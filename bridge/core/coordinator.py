@@ -79,7 +79,7 @@ class Coordinator:
         self._latejoin = latejoin = LateJoin(st, emitter)
         frozen = FrozenScopes(st, emitter)
         self._checks = checks = CommitChecks(st, Landing(st), state_ref_lookup)
-        self._conflicts = conflicts = ConflictLayer(st, emitter)
+        conflicts = ConflictLayer(st, emitter)
         self._deferrals = deferrals = DeferralLayer(st, emitter)
         self._operations = operations = OperationLayer(
             st, emitter, status, checks, frozen, conflicts

@@ -130,6 +130,8 @@ class DeferralLayer:
         """An intent ended: resolve deferrals whose observed intents are all over (condition 1) and
         those watching its owner (condition 3). Both lookups are index hits, never scans."""
         st = self.state
+        if not st.deferrals:  # the common case: nobody defers
+            return
         due = {
             did
             for did in st.deferrals_by_intent.get(iid)

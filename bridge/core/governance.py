@@ -39,63 +39,55 @@ class GovernanceLayer:
 
     # --- participant messages ----------------------------------------------------------------
 
-    def on_ack(self, msg: ParsedMessage) -> bool:
-        st, emitter = self.state, self.emitter
-        p = msg.payload_as(ConflictAck)
-        c = self.conflicts.find(msg, p.conflict_id)
+    def party_to(self, msg: ParsedMessage, cid: str, verb: str) -> Conflict | None:
+        """The open conflict `cid` when the sender is one of its principals, an owner or an
+        arbiter; else None, with the sender told why."""
+        c = self.conflicts.find(msg, cid)
         if c is None:
-            return False
+            return None
         pid = msg.sender_id
-        if pid not in c.principals and not (st.roles_of(pid) & AUTHORITY_ROLES):
-            emitter.error(
-                ErrorCode.AUTHORIZATION_FAILED,
-                "only a related participant, an owner or an arbiter may acknowledge",
-                msg.message_id,
-                pid,
-            )
-            return False
-        event = ConflictEvent.DISPUTE if p.ack_type == "disputed" else ConflictEvent.ACK
+        if pid not in c.principals and not (self.state.roles_of(pid) & AUTHORITY_ROLES):
+            text = f"only a related participant, an owner or an arbiter may {verb}"
+            self.emitter.error(ErrorCode.AUTHORIZATION_FAILED, text, msg.message_id, pid)
+            return None
+        return c
+
+    def next_conflict_state(
+        self, msg: ParsedMessage, c: Conflict, event: ConflictEvent
+    ) -> ConflictState | None:
+        """The conflict's state after `event`, or None (the sender told) when its table refuses it."""
         new = next_state(CONFLICT_TABLE, ConflictState(c.state), event)
         if new is None:
-            emitter.error(
-                ErrorCode.INVALID_REFERENCE,
-                f"conflict {c.conflict_id!r} is {c.state}",
-                msg.message_id,
-                pid,
-            )
+            text = f"conflict {c.conflict_id!r} is {c.state}"
+            self.emitter.error(ErrorCode.INVALID_REFERENCE, text, msg.message_id, msg.sender_id)
+        return new
+
+    def on_ack(self, msg: ParsedMessage) -> bool:
+        p = msg.payload_as(ConflictAck)
+        c = self.party_to(msg, p.conflict_id, "acknowledge")
+        if c is None:
+            return False
+        event = ConflictEvent.DISPUTE if p.ack_type == "disputed" else ConflictEvent.ACK
+        new = self.next_conflict_state(msg, c, event)
+        if new is None:
             return False
         c.state = new
-        c.acks[pid] = p.ack_type
-        emitter.relay(msg.raw)
+        c.acks[msg.sender_id] = p.ack_type
+        self.emitter.relay(msg.raw)
         return True
 
     def on_escalate(self, msg: ParsedMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(ConflictEscalate)
-        c = self.conflicts.find(msg, p.conflict_id)
+        c = self.party_to(msg, p.conflict_id, "escalate")
         if c is None:
-            return False
-        pid = msg.sender_id
-        if pid not in c.principals and not (st.roles_of(pid) & AUTHORITY_ROLES):
-            emitter.error(
-                ErrorCode.AUTHORIZATION_FAILED,
-                "only a related participant, an owner or an arbiter may escalate",
-                msg.message_id,
-                pid,
-            )
             return False
         if not (st.roles_of(p.escalate_to) & AUTHORITY_ROLES):
             text = f"{p.escalate_to} is not a participant with the owner or arbiter role"
-            emitter.error(ErrorCode.AUTHORIZATION_FAILED, text, msg.message_id, pid)
+            emitter.error(ErrorCode.AUTHORIZATION_FAILED, text, msg.message_id, msg.sender_id)
             return False
-        new = next_state(CONFLICT_TABLE, ConflictState(c.state), ConflictEvent.ESCALATE)
+        new = self.next_conflict_state(msg, c, ConflictEvent.ESCALATE)
         if new is None:
-            emitter.error(
-                ErrorCode.INVALID_REFERENCE,
-                f"conflict {c.conflict_id!r} is {c.state}",
-                msg.message_id,
-                pid,
-            )
             return False
         c.state, c.escalated_to, c.escalated_at = new, p.escalate_to, st.now
         if c.frozen_at is None:

@@ -304,7 +304,9 @@ class IntentLayer:
         intent.state = new
         st.remove_intent(intent)
         st.ended.put(iid, [intent.principal_id, str(new)])
-        if len(st.timers.expiry) > 2 * len(st.intents) + 1024:  # drop entries of ended intents
+        if (
+            len(st.timers.expiry.entries) > 2 * len(st.intents) + 1024
+        ):  # drop entries of ended intents
             st.timers.expiry.rebuild([(i.expires_at, k) for k, i in st.intents.items()])
         st.count(f"intents_{new}")
         st.claims.pop(iid, None)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator, Mapping, Set
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+_NONE: frozenset[Any] = frozenset()
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V", bound=Hashable)
 T = TypeVar("T")
@@ -61,7 +62,7 @@ class MultiIndex(Generic[K, V]):
     def get(self, key: K) -> Set[V]:
         """The values of `key` (empty when none). A live view: copy it (`sorted`, `set`) before
         changing the index while iterating."""
-        return self._sets.get(key) or frozenset()
+        return self._sets.get(key, _NONE)
 
     def __contains__(self, key: object) -> bool:
         return key in self._sets

@@ -43,7 +43,9 @@ class Participant(JsonRecord):
     status: str = "idle"
     is_available: bool = True
     connected: bool = True  # False after GOODBYE or once its last connection is gone
-    transient: bool = False  # a one-shot observer probe (status, git guard): never shown, forgotten on leaving
+    transient: bool = (
+        False  # a one-shot observer probe (status, git guard): never shown, forgotten on leaving
+    )
     backend: dict[str, Any] | None = None
     last_message_id: str | None = None
 
@@ -73,7 +75,9 @@ class Intent(JsonRecord):
     priority: str = "normal"
     assumptions: list[str] = field(default_factory=list)
     parent_intent_id: str | None = None
-    announce: dict[str, Any] | None = None  # the accepted INTENT_ANNOUNCE envelope (late-join replay)
+    announce: dict[str, Any] | None = (
+        None  # the accepted INTENT_ANNOUNCE envelope (late-join replay)
+    )
     update: dict[str, Any] | None = None  # the latest accepted INTENT_UPDATE envelope
     last_message_id: str | None = None
     deferred_by: list[str] = field(default_factory=list)
@@ -129,7 +133,9 @@ class Target(JsonRecord):
     base: str | None = None
     landed: bool = True
     intent_id: str | None = None
-    worktree: str | None = None  # a linked worktree's own record of the file (None: the main worktree)
+    worktree: str | None = (
+        None  # a linked worktree's own record of the file (None: the main worktree)
+    )
 
 
 @dataclass
@@ -210,6 +216,8 @@ class Claim(JsonRecord):
     scope: dict[str, Any]
     received_at: float
     message_id: str | None = None
-    approve_at: float | None = None  # core profile: automatic approval time; None = wait for approval
+    approve_at: float | None = (
+        None  # core profile: automatic approval time; None = wait for approval
+    )
     worktree: str | None = None  # the claimer's checkout, for the replacement intent
     branch: str | None = None
