@@ -1,0 +1,148 @@
+"""The closed loop: K clients, each announcing then withdrawing an intent on a fresh file with fresh
+ids, as fast as the coordinator answers; every message is broadcast to all K.
+
+One run samples the coordinator process once a second (RSS and CPU from /proc) and records when
+each message completed, so a run gives the rate (overall, first and last 5 s), the coordinator's
+CPU per message and RSS per message after a warm-up, the longest gap in which no client got an
+answer (what every user would have felt as a stall) and, when the coordinator has one, its loop
+watch's longest stall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bridge.bench.client import LeanClient, join
+from bridge.bench.launch import Proc
+
+
+def objective_text(size: int) -> str:
+    """An objective of about `size` characters (prose-like, so nothing compresses it away)."""
+    if size <= 16:
+        return "churn"
+    words = "refactor the session handler so the journal append and the audit record share one pass over "
+    return (words * (size // len(words) + 1))[:size]
+
+
+def load() -> float:
+    """The 1-minute load average: the shared machine's business, printed next to every figure."""
+    return round(os.getloadavg()[0], 2)
+
+
+async def join_all(url: str, pids: list[str], session_id: str = "bench") -> list[LeanClient]:
+    return list(await asyncio.gather(*(join(url, pid, session_id) for pid in pids)))
+
+
+async def close_all(clients: list[LeanClient]) -> None:
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+async def closed_loop(proc: Proc, clients: int, duration: float, *, tag: str = "t", warmup: float = 1.0,
+                      target_msgs: int | None = None, objective_bytes: int = 0, ttl_sec: float = 3600,
+                      progress: Callable[[str], None] | None = None, on_warm: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Run the loop for `duration` seconds (or until `target_msgs` messages) and measure. Figures
+    named `*_after_warmup` leave out the first `warmup` seconds (first-use costs: schema builds,
+    caches, the first snapshot); `on_warm` is called when that point is reached."""
+    peers = await join_all(proc.url, [f"agent:{tag}{n}" for n in range(clients)])
+    objective = objective_text(objective_bytes)
+    stamps: list[float] = []
+    samples: list[dict[str, Any]] = []
+    done = asyncio.Event()
+    start_t = time.perf_counter()
+    stop_t = start_t + duration
+    wall0 = time.time()
+    bench_cpu0 = time.process_time()
+
+    async def one(peer: LeanClient) -> None:
+        n = 0
+        while time.perf_counter() < stop_t and (target_msgs is None or len(stamps) < target_msgs):
+            iid = f"{peer.pid}-{n}"
+            n += 1
+            await peer.request("INTENT_ANNOUNCE", {"intent_id": iid, "objective": objective,
+                                                   "scope": {"kind": "file_set", "resources": [f"{iid}.py"]}, "ttl_sec": ttl_sec})
+            stamps.append(time.perf_counter())
+            await peer.request("INTENT_WITHDRAW", {"intent_id": iid})
+            stamps.append(time.perf_counter())
+
+    def sample() -> None:
+        t = time.perf_counter() - start_t
+        if on_warm is not None and t >= warmup and all(s["t"] < warmup for s in samples[-1:]):
+            on_warm()
+        samples.append({"t": round(t, 3), "messages": len(stamps), "rss_kb": proc.rss_kb(),
+                        "cpu_sec": proc.cpu_sec(), "bench_cpu_sec": time.process_time() - bench_cpu0})
+
+    async def sampler() -> None:
+        # at 0, at the end of the warm-up, then once a second
+        next_t = start_t
+        while not done.is_set():
+            sample()
+            since = next_t - start_t
+            next_t = start_t + (warmup if 0 <= since < warmup else since + 1.0)
+            if progress and len(samples) % 10 == 0:
+                progress(f"  {len(samples) - 1} s: {len(stamps):,} messages, RSS {samples[-1]['rss_kb'] / 1024:.1f} MiB")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), max(0.0, next_t - time.perf_counter()))
+
+    sampling = asyncio.get_running_loop().create_task(sampler())
+    try:
+        await asyncio.gather(*(one(p) for p in peers))
+    finally:
+        done.set()
+        await sampling
+    end_t = time.perf_counter()
+    sample()
+    wall1 = time.time()
+    errors = sum(p.errors for p in peers)
+    last_error = next((p.last_error for p in peers if p.last_error), "")
+    await close_all(peers)
+    return summarise(stamps, samples, start_t, end_t, warmup, clients, proc.stalls(wall0, wall1), errors, last_error)
+
+
+def summarise(stamps: list[float], samples: list[dict[str, Any]], start_t: float, end_t: float, warmup: float, clients: int,
+              stalls: dict[str, Any] | None, errors: int = 0, last_error: str = "") -> dict[str, Any]:
+    seconds = end_t - start_t
+    total = len(stamps)
+    window = min(5.0, seconds)
+    warm = next((s for s in samples if s["t"] >= warmup), samples[0])
+    end = samples[-1]
+    warm_msgs = end["messages"] - warm["messages"]
+    gaps = [b - a for a, b in zip([start_t, *stamps], stamps, strict=False)]
+    return {
+        "clients": clients, "messages": total, "seconds": round(seconds, 3), "msgs_per_sec": total / seconds,
+        "first_5s_per_sec": sum(1 for s in stamps if s - start_t < 5) / window,
+        "last_5s_per_sec": sum(1 for s in stamps if end_t - s <= 5) / window,
+        "warmup_sec": warm["t"], "messages_after_warmup": warm_msgs,
+        "msgs_per_sec_after_warmup": warm_msgs / max(1e-9, end["t"] - warm["t"]),
+        # CPU the coordinator spent per message: steadier than msg/s on a shared machine
+        "sidecar_cpu_us_per_msg": (end["cpu_sec"] - warm["cpu_sec"]) * 1e6 / max(1, warm_msgs),
+        "bench_cpu_us_per_msg": (end["bench_cpu_sec"] - warm["bench_cpu_sec"]) * 1e6 / max(1, warm_msgs),
+        "rss_start_kb": samples[0]["rss_kb"], "rss_warm_kb": warm["rss_kb"], "rss_end_kb": end["rss_kb"],
+        "rss_bytes_per_msg_after_warmup": (end["rss_kb"] - warm["rss_kb"]) * 1024 / max(1, warm_msgs),
+        "max_gap_ms": max(gaps, default=0.0) * 1000,
+        "loop_stall": stalls, "errors": errors, **({"last_error": last_error} if last_error else {}),
+        "rss_curve_kb": [(s["t"], s["messages"], s["rss_kb"]) for s in samples[:: max(1, len(samples) // 60)]],
+    }
+
+
+async def announce_many(client: LeanClient, count: int, prefix: str, *, objective: str = "bench", window: int = 64,
+                        ttl_sec: float = 36000, progress: Callable[[str], None] | None = None) -> None:
+    """`count` disjoint announces from one client, `window` of them in flight; returns once all were
+    answered (the relay of each comes back to its sender)."""
+    pending: list[asyncio.Future[float]] = []
+    for n in range(count):
+        _mid, fut = client.send("INTENT_ANNOUNCE", {"intent_id": f"{prefix}{n}", "objective": objective,
+                                                    "scope": {"kind": "file_set", "resources": [f"{prefix}/{n}.py"]}, "ttl_sec": ttl_sec})
+        pending.append(fut)
+        if len(pending) >= window:
+            await asyncio.wait_for(pending.pop(0), 300)
+        if progress and n and n % 2000 == 0:
+            progress(f"  {n:,} of {count:,} intents announced")
+    for fut in pending:
+        await asyncio.wait_for(fut, 300)
+    if client.errors:
+        raise RuntimeError(f"{client.errors} announces were refused: {client.last_error}")
