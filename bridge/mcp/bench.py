@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from bridge.bench.machine import percentile
+from bridge.bench.repo import discard_repo, scratch_repo
 
 
 def _params(repo: Path, name: str) -> Any:
@@ -50,34 +49,16 @@ async def _measure(repo: Path, calls: int) -> dict[str, Any]:
             "tools": {k: {"p50_ms": statistics.median(v), "p99_ms": percentile(v, 99), "calls": len(v)} for k, v in lat.items()}}
 
 
-def _scratch() -> Path:
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="mpac-bench-"))
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    (root / "a.py").write_text("x = 0\n")
-    subprocess.run(["git", "-C", str(root), "add", "."], check=True)
-    subprocess.run(["git", "-C", str(root), "-c", "user.email=b@b", "-c", "user.name=b", "commit", "-qm", "b"], check=True)
-    return root
-
-
-def _discard(repo: Path) -> None:
-    """Stop the scratch repository's sidecar (the MCP server starts one as soon as it is
-    initialized), then delete the repository."""
-    subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo)], capture_output=True, timeout=60)
-    shutil.rmtree(repo, ignore_errors=True)
-
-
 def run(calls: int = 30) -> dict[str, Any]:
-    repo = _scratch()
+    repo = scratch_repo()
     try:
         return asyncio.run(_measure(repo, calls))
     finally:
-        _discard(repo)
+        discard_repo(repo)
 
 
 def initialize_ms() -> float:
-    repo = _scratch()
+    repo = scratch_repo()
     try:
         async def once() -> float:
             from mcp import Client
@@ -90,4 +71,4 @@ def initialize_ms() -> float:
 
         return statistics.median(asyncio.run(once()) for _ in range(3))
     finally:
-        _discard(repo)
+        discard_repo(repo)
