@@ -18,7 +18,7 @@ EPILOG = """modes:
   cpu       sidecar CPU µs per message in the closed loop at fan-out 2, 10, 50 (--clients),
             --duration s per run (default 10), --repeat runs each (default 3)
   rate      messages/s over one --duration s run (default 60): first and last 5 s, RSS per message
-            after --warmup s (default 20)
+            after --warmup s (default 20), the sidecar with --history-limit 1000 so its caps are full by then
   memory    RSS per active intent: one client announces N disjoint intents (--sizes, default
             1000,10000); also the peak (VmHWM) above the final RSS
   relay     announce -> relay p50/p99 at N active intents (--sizes, default 10,1000,10000) with
@@ -56,6 +56,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warmup", type=float, default=None, help="seconds left out of the CPU and RSS figures (cpu 2, rate 20)")
     p.add_argument("--samples", type=int, default=None, help="latency samples (wire, relay: 300)")
     p.add_argument("--rss-msgs", type=int, default=None, help="wire: messages of the RSS run (100000)")
+    p.add_argument("--history-limit", type=int, default=1000, help="rate: the sidecar's --history-limit, small so the caps fill "
+                   "during the warm-up (default 1000; 0 for the sidecar's own default)")
     p.add_argument("--idle", type=int, default=20, help="relay: idle clients connected (default 20)")
     p.add_argument("--active", type=int, default=None, help="stall: active intents before the loop (10000)")
     p.add_argument("--objective-bytes", type=int, default=8192, help="stall: size of each objective (default 8192)")
@@ -121,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
 
         report["rate"] = cpu.rate(_ints(args.clients, (10,))[0], duration=args.duration or (4.0 if quick else 60.0),
                                   warmup=args.warmup if args.warmup is not None else (1.0 if quick else 20.0), repeat=rep(1),
-                                  targets=targets, progress=progress)
+                                  targets=targets, progress=progress, history_limit=args.history_limit or None)
     if wants("memory"):
         from bridge.bench import memory
 

@@ -44,11 +44,14 @@ async def close_all(clients: list[LeanClient]) -> None:
 
 async def closed_loop(proc: Proc, clients: int, duration: float, *, tag: str = "t", warmup: float = 1.0,
                       target_msgs: int | None = None, objective_bytes: int = 0, ttl_sec: float = 3600,
-                      progress: Callable[[str], None] | None = None, on_warm: Callable[[], None] | None = None) -> dict[str, Any]:
+                      progress: Callable[[str], None] | None = None, on_warm: Callable[[], None] | None = None,
+                      peers: list[LeanClient] | None = None) -> dict[str, Any]:
     """Run the loop for `duration` seconds (or until `target_msgs` messages) and measure. Figures
     named `*_after_warmup` leave out the first `warmup` seconds (first-use costs: schema builds,
-    caches, the first snapshot); `on_warm` is called when that point is reached."""
-    peers = await join_all(proc.url, [f"agent:{tag}{n}" for n in range(clients)])
+    caches, the first snapshot); `on_warm` is called when that point is reached. `peers` are
+    clients that joined earlier (else `clients` join now); they are closed at the end."""
+    peers = peers or await join_all(proc.url, [f"agent:{tag}{n}" for n in range(clients)])
+    clients = len(peers)
     objective = objective_text(objective_bytes)
     stamps: list[float] = []
     samples: list[dict[str, Any]] = []
@@ -130,9 +133,11 @@ def summarise(stamps: list[float], samples: list[dict[str, Any]], start_t: float
 
 
 async def announce_many(client: LeanClient, count: int, prefix: str, *, objective: str = "bench", window: int = 64,
-                        ttl_sec: float = 36000, progress: Callable[[str], None] | None = None) -> None:
+                        ttl_sec: float = 36000, progress: Callable[[str], None] | None = None,
+                        every: tuple[int, Callable[[int], None]] | None = None) -> None:
     """`count` disjoint announces from one client, `window` of them in flight; returns once all were
-    answered (the relay of each comes back to its sender)."""
+    answered (the relay of each comes back to its sender). `every` = (k, f) calls f(n) after each k
+    answered announces."""
     pending: list[asyncio.Future[float]] = []
     for n in range(count):
         _mid, fut = client.send("INTENT_ANNOUNCE", {"intent_id": f"{prefix}{n}", "objective": objective,
@@ -140,9 +145,15 @@ async def announce_many(client: LeanClient, count: int, prefix: str, *, objectiv
         pending.append(fut)
         if len(pending) >= window:
             await asyncio.wait_for(pending.pop(0), 300)
+            answered = n + 1 - len(pending)
+            if every is not None and answered % every[0] == 0:
+                every[1](answered)
         if progress and n and n % 2000 == 0:
             progress(f"  {n:,} of {count:,} intents announced")
-    for fut in pending:
+    for i, fut in enumerate(pending):
         await asyncio.wait_for(fut, 300)
+        answered = count - len(pending) + i + 1
+        if every is not None and answered % every[0] == 0:
+            every[1](answered)
     if client.errors:
         raise RuntimeError(f"{client.errors} announces were refused: {client.last_error}")

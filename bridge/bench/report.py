@@ -42,7 +42,8 @@ def print_cpu(con: Any, cpu: dict[str, Any]) -> None:
 
 
 def print_rate(con: Any, rate: dict[str, Any]) -> None:
-    t = _table(f"rate: closed loop, {rate['clients']} clients, {rate['duration_sec']:g} s (RSS per message after {rate['warmup_sec']:g} s)",
+    t = _table(f"rate: closed loop, {rate['clients']} clients, {rate['duration_sec']:g} s (RSS per message after {rate['warmup_sec']:g} s; "
+               f"--history-limit {rate.get('history_limit') or 'default'})",
                ("target", "msg/s", "first 5 s", "last 5 s", "CPU µs/msg", "RSS B/msg", "longest gap ms", "load"))
     for label in _labels(rate):
         r = rate.get(label)
@@ -59,13 +60,14 @@ def print_rate(con: Any, rate: dict[str, Any]) -> None:
 
 def print_memory(con: Any, mem: dict[str, Any]) -> None:
     t = _table("memory: sidecar RSS per active intent (one client, N disjoint announces)",
-               ("target", "intents", "B/intent", "RSS after MiB", "peak above MiB", "announce s", "load"))
+               ("target", "intents", "B/intent", "RSS after MiB", "peak above MiB", "steps above trend MiB", "announce s", "load"))
     for row in mem["rows"]:
         for label in _labels(mem):
             r = row.get(label)
             if r:
                 t.add_row(label, f"{row['intents']:,}", _f(r["bytes_per_intent"]), _f(r["rss_after_kb"] / 1024, ".1f"),
-                          _f(r["hwm_above_rss_kb"] / 1024, ".1f"), _f(r["announce_sec"], ".1f"), _loads(r["loads"]))
+                          _f(r["hwm_above_rss_kb"] / 1024, ".1f"), _f(r["rss_steps_above_trend_kb"] / 1024, ".1f"),
+                          _f(r["announce_sec"], ".1f"), _loads(r["loads"]))
     con.print(t)
 
 
@@ -85,11 +87,13 @@ def print_relay(con: Any, relay: dict[str, Any]) -> None:
 
 def print_stall(con: Any, stall: dict[str, Any]) -> None:
     t = _table("stall: longest event-loop stall (loop watch) and longest gap without an answer (clients)",
-               ("target", "intents x B", "loading: stall ms", "loop: stall ms (CPU)", "ticks >20/>100 ms", "gap ms", "msg/s", "load"))
+               ("target", "intents x B", "loading: stall ms (snapshots)", "loop: stall ms (CPU)", "ticks >20/>100 ms", "snapshots",
+                "gap ms", "msg/s", "load"))
     for r in stall["runs"]:
         s, ls = r.get("setup_stall"), r.get("loop_stall")
-        t.add_row(r["target"], f"{r['active']:,} x {r['objective_bytes']:,}", _f(s and s["max_ms"], ".1f"),
+        t.add_row(r["target"], f"{r['active']:,} x {r['objective_bytes']:,}", f"{_f(s and s['max_ms'], '.1f')} ({_f(r.get('snapshots_loading'))})",
                   f"{ls['max_ms']:.1f} ({ls['max_cpu_ms']:.0f})" if ls else "-", f"{ls['over_20ms']}/{ls['over_100ms']}" if ls else "-",
+                  _f(r.get("snapshots_loop")),
                   _f(r["max_gap_ms"], ".1f"), _f(r["msgs_per_sec"]), f"{r['load']:.1f}")
     con.print(t)
 
