@@ -10,6 +10,7 @@ also the RSS curve (20 samples) and its steps above the steady per-intent trend.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 import tempfile
 import time
@@ -54,7 +55,7 @@ def steps_above_trend(curve: list[tuple[int, int]]) -> int:
     exceed the median increment by half or more. Snapshots (built every 5,000 journal entries)
     leave such steps: memory freed after a snapshot stays with the allocator, so VmHWM alone does
     not show it."""
-    steps = [b[1] - a[1] for a, b in zip(curve, curve[1:], strict=False)]
+    steps = [b[1] - a[1] for a, b in itertools.pairwise(curve)]
     if len(steps) < 3:
         return 0
     typical = statistics.median(steps)
