@@ -21,6 +21,9 @@ from bridge.bench.client import LeanClient, join
 from bridge.bench.launch import Proc
 
 
+SILENT_SAMPLES = 121  # samples (about seconds) without an answer before the loop gives up
+
+
 def objective_text(size: int) -> str:
     """An objective of about `size` characters (prose-like, so nothing compresses it away)."""
     if size <= 16:
@@ -67,9 +70,10 @@ async def closed_loop(proc: Proc, clients: int, duration: float, *, tag: str = "
             iid = f"{peer.pid}-{n}"
             n += 1
             await peer.request("INTENT_ANNOUNCE", {"intent_id": iid, "objective": objective,
-                                                   "scope": {"kind": "file_set", "resources": [f"{iid}.py"]}, "ttl_sec": ttl_sec})
+                                                   "scope": {"kind": "file_set", "resources": [f"{iid}.py"]}, "ttl_sec": ttl_sec},
+                               timeout=None)
             stamps.append(time.perf_counter())
-            await peer.request("INTENT_WITHDRAW", {"intent_id": iid})
+            await peer.request("INTENT_WITHDRAW", {"intent_id": iid}, timeout=None)
             stamps.append(time.perf_counter())
 
     def sample() -> None:
@@ -84,6 +88,9 @@ async def closed_loop(proc: Proc, clients: int, duration: float, *, tag: str = "
         next_t = start_t
         while not done.is_set():
             sample()
+            if len(samples) > SILENT_SAMPLES and samples[-SILENT_SAMPLES]["messages"] == len(stamps):
+                looping.cancel()  # nobody got an answer for a long time: the coordinator is stuck or gone
+                raise RuntimeError(f"no answer from the coordinator for {SILENT_SAMPLES - 1} s (after {len(stamps):,} messages)")
             since = next_t - start_t
             next_t = start_t + (warmup if 0 <= since < warmup else since + 1.0)
             if progress and len(samples) % 10 == 0:
@@ -91,12 +98,17 @@ async def closed_loop(proc: Proc, clients: int, duration: float, *, tag: str = "
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), max(0.0, next_t - time.perf_counter()))
 
+    looping = asyncio.gather(*(one(p) for p in peers))
     sampling = asyncio.get_running_loop().create_task(sampler())
     try:
-        await asyncio.gather(*(one(p) for p in peers))
+        await looping
+    except asyncio.CancelledError:
+        await sampling  # raises why it cancelled the loop
+        raise
     finally:
         done.set()
-        await sampling
+        if not sampling.done():
+            await sampling
     end_t = time.perf_counter()
     sample()
     wall1 = time.time()
@@ -124,6 +136,8 @@ def summarise(stamps: list[float], samples: list[dict[str, Any]], start_t: float
         # CPU the coordinator spent per message: steadier than msg/s on a shared machine
         "sidecar_cpu_us_per_msg": (end["cpu_sec"] - warm["cpu_sec"]) * 1e6 / max(1, warm_msgs),
         "bench_cpu_us_per_msg": (end["bench_cpu_sec"] - warm["bench_cpu_sec"]) * 1e6 / max(1, warm_msgs),
+        # what one core could sustain at that cost, whoever else shares the machine (the clients need CPU too)
+        "one_core_msgs_per_sec": 1e6 * max(1, warm_msgs) / max(1e-9, (end["cpu_sec"] - warm["cpu_sec"]) * 1e6),
         "rss_start_kb": samples[0]["rss_kb"], "rss_warm_kb": warm["rss_kb"], "rss_end_kb": end["rss_kb"],
         "rss_bytes_per_msg_after_warmup": (end["rss_kb"] - warm["rss_kb"]) * 1024 / max(1, warm_msgs),
         "max_gap_ms": max(gaps, default=0.0) * 1000,

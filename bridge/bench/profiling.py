@@ -30,7 +30,7 @@ from bridge.bench.wire import SIDECAR_ARGS
 # (category, substrings of "file:function") in the order they are tried
 IDLE = "idle (waiting in epoll)"
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (IDLE, ("'poll' of 'select.epoll'", "select.epoll")),
+    (IDLE, ("'poll' of 'select.epoll'", "select.epoll", "EpollSelector.select")),
     ("pydantic", ("pydantic",)),
     ("json", ("json/", "_json", "json.", "msgspec")),
     ("sqlite", ("sqlite3", "bridge/store/sqlite")),
@@ -97,27 +97,34 @@ def _waiting(raw: dict[Any, tuple[Any, ...]]) -> set[Any]:
 
 
 def from_pyspy(path: Path, messages: int, top: int, rate: int) -> dict[str, Any]:
-    """py-spy's raw (collapsed) output: `frame;frame;...;leaf count` per distinct stack. Idle samples
-    (waiting in epoll) are not recorded, so the samples are the sidecar's busy time."""
+    """py-spy's raw (collapsed) output: `frame;frame;...;leaf count` per distinct stack. py-spy
+    samples a thread that is runnable but not running (descheduled on a busy machine) as active,
+    so its total exceeds the CPU the sidecar used; samples in the epoll wait are reported as idle
+    and left out, and so are the frames above it (the event loop's, which hold everything)."""
     self_n: Counter[str] = Counter()
     cum_n: Counter[str] = Counter()
-    total = 0
+    waiting: set[str] = set()
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         n = int(count)
         frames = stack.split(";")
-        total += n
         self_n[frames[-1]] += n
         for f in set(frames):
             cum_n[f] += n
+        if category(frames[-1]) == IDLE:
+            waiting.update(frames)
     per = 1 / rate  # seconds per sample
     groups: dict[str, float] = defaultdict(float)
     for f, n in self_n.items():
         groups[category(f)] += n * per
-    rows = [{"function": f, "calls": None, "self_sec": self_n.get(f, 0) * per, "cumulative_sec": n * per} for f, n in cum_n.items()]
-    return _report("py-spy", total * per, rows, groups, messages, top)
+    idle = groups.pop(IDLE, 0.0)
+    rows = [{"function": f, "calls": None, "self_sec": self_n.get(f, 0) * per, "cumulative_sec": n * per}
+            for f, n in cum_n.items() if f not in waiting]
+    report = _report("py-spy", sum(groups.values()), rows, groups, messages, top)
+    report["idle_sec"] = idle
+    return report
 
 
 def _report(profiler: str, total: float, rows: list[dict[str, Any]], groups: dict[str, float], messages: int, top: int) -> dict[str, Any]:

@@ -28,27 +28,30 @@ def _labels(section: dict[str, Any]) -> list[str]:
 
 def print_cpu(con: Any, cpu: dict[str, Any]) -> None:
     t = _table(f"cpu: sidecar CPU per message in the closed loop ({cpu['duration_sec']:g} s runs, {cpu['warmup_sec']:g} s warm-up left out, "
-               f"median of {cpu['repeat']})", ("target", "fan-out", "µs/msg", "runs µs/msg", "msg/s", "bench µs/msg", "load"))
+               f"median of {cpu['repeat']})", ("target", "fan-out", "µs/msg", "runs µs/msg", "msg/s per core", "msg/s measured",
+                                               "bench µs/msg", "load"))
     for row in cpu["fanout"]:
         for label in _labels(cpu):
             r = row.get(label)
             if r:
                 t.add_row(label, str(row["clients"]), _f(r["sidecar_cpu_us_per_msg"]), ", ".join(_f(x) for x in r["sidecar_cpu_us_per_msg_runs"]),
-                          _f(r["msgs_per_sec_after_warmup"]), _f(r["bench_cpu_us_per_msg"]), _loads(r["loads"]))
+                          _f(r["one_core_msgs_per_sec"]), _f(r["msgs_per_sec_after_warmup"]), _f(r["bench_cpu_us_per_msg"]), _loads(r["loads"]))
         if row.get("ratio"):
-            t.add_row("ratio (this / other)", str(row["clients"]), _f(row["ratio"]["sidecar_cpu_us_per_msg"], ".2f"), "",
-                      _f(row["ratio"]["msgs_per_sec_after_warmup"], ".2f"), "", "")
+            q = row["ratio"]
+            t.add_row("ratio (this / other)", str(row["clients"]), _f(q["sidecar_cpu_us_per_msg"], ".2f"), "", _f(q["one_core_msgs_per_sec"], ".2f"),
+                      _f(q["msgs_per_sec_after_warmup"], ".2f"), "", "")
     con.print(t)
 
 
 def print_rate(con: Any, rate: dict[str, Any]) -> None:
     t = _table(f"rate: closed loop, {rate['clients']} clients, {rate['duration_sec']:g} s (RSS per message after {rate['warmup_sec']:g} s; "
                f"--history-limit {rate.get('history_limit') or 'default'})",
-               ("target", "msg/s", "first 5 s", "last 5 s", "CPU µs/msg", "RSS B/msg", "longest gap ms", "load"))
+               ("target", "msg/s", "first 5 s", "last 5 s", "CPU µs/msg", "msg/s per core", "RSS B/msg", "longest gap ms", "load"))
     for label in _labels(rate):
         r = rate.get(label)
         if r:
             t.add_row(label, _f(r["msgs_per_sec"]), _f(r["first_5s_per_sec"]), _f(r["last_5s_per_sec"]), _f(r["sidecar_cpu_us_per_msg"]),
+                      _f(r["one_core_msgs_per_sec"]),
                       _f(r["rss_bytes_per_msg_after_warmup"], ".1f"), _f(r["max_gap_ms"], ".1f"), _loads(r["loads"]))
     con.print(t)
     for run in rate.get("runs", []):

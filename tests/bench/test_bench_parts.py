@@ -47,9 +47,12 @@ def test_profile_categories_name_the_libraries() -> None:
 def test_pyspy_collapsed_stacks_give_self_and_cumulative_time(tmp_path: Path) -> None:
     raw = tmp_path / "spy.txt"
     raw.write_text("main (bridge/server/app.py);handle (bridge/core/coordinator.py) 30\n"
-                   "main (bridge/server/app.py);dumps (json/__init__.py) 10\n")
+                   "main (bridge/server/app.py);dumps (json/__init__.py) 10\n"
+                   "_run_once (asyncio/base_events.py);EpollSelector.select (selectors.py:451) 20\n")
     rep = profiling.from_pyspy(raw, messages=100, top=5, rate=100)
     assert rep["profiled_sec"] == pytest.approx(0.4) and rep["us_per_msg"] == pytest.approx(4000)
+    assert rep["idle_sec"] == pytest.approx(0.2)  # the epoll wait is idle, and the loop frames above it are not listed
+    assert not any(r["function"].startswith(("_run_once", "EpollSelector")) for r in rep["top_cumulative"])
     top = {r["function"]: r for r in rep["top_cumulative"]}
     assert top["main (bridge/server/app.py)"]["cumulative_sec"] == pytest.approx(0.4)
     assert top["main (bridge/server/app.py)"]["self_sec"] == 0
