@@ -20,7 +20,6 @@ from typing import Any
 from bridge.bench.client import LeanClient, join
 from bridge.bench.launch import Proc
 
-
 SILENT_SAMPLES = 121  # samples (about seconds) without an answer before the loop gives up
 
 
@@ -85,18 +84,21 @@ async def closed_loop(proc: Proc, clients: int, duration: float, *, tag: str = "
 
     async def sampler() -> None:
         # at 0, at the end of the warm-up, then once a second
-        next_t = start_t
+        due = 0.0  # seconds after the start of the next sample
         while not done.is_set():
             sample()
             if len(samples) > SILENT_SAMPLES and samples[-SILENT_SAMPLES]["messages"] == len(stamps):
                 looping.cancel()  # nobody got an answer for a long time: the coordinator is stuck or gone
-                raise RuntimeError(f"no answer from the coordinator for {SILENT_SAMPLES - 1} s (after {len(stamps):,} messages)")
-            since = next_t - start_t
-            next_t = start_t + (warmup if 0 <= since < warmup else since + 1.0)
+                alive = proc.proc.returncode is None
+                raise RuntimeError(f"no answer from the coordinator for {SILENT_SAMPLES - 1} s (after {len(stamps):,} messages; "
+                                   f"process {'running' if alive else f'exited {proc.proc.returncode}'}; frames received per client "
+                                   f"{[p.received for p in peers]}; waiting for {[len(p.waiting) for p in peers]}): "
+                                   f"{proc.stderr_text()[-1500:]}")
+            due = warmup if due < warmup else due + 1.0
             if progress and len(samples) % 10 == 0:
                 progress(f"  {len(samples) - 1} s: {len(stamps):,} messages, RSS {samples[-1]['rss_kb'] / 1024:.1f} MiB")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(done.wait(), max(0.0, next_t - time.perf_counter()))
+                await asyncio.wait_for(done.wait(), max(0.0, start_t + due - time.perf_counter()))
 
     looping = asyncio.gather(*(one(p) for p in peers))
     sampling = asyncio.get_running_loop().create_task(sampler())
