@@ -21,7 +21,7 @@ from bridge.bench.launch import THIS, Target, start
 from bridge.bench.loop import closed_loop, load
 from bridge.bench.wire import SIDECAR_ARGS
 
-CPU_KEYS = ("sidecar_cpu_us_per_msg", "one_core_msgs_per_sec", "msgs_per_sec_after_warmup", "bench_cpu_us_per_msg")
+CPU_KEYS = ("sidecar_cpu_us_per_msg", "sidecar_sys_us_per_msg", "one_core_msgs_per_sec", "msgs_per_sec_after_warmup", "bench_cpu_us_per_msg")
 RATE_KEYS = ("msgs_per_sec", "first_5s_per_sec", "last_5s_per_sec", "sidecar_cpu_us_per_msg", "one_core_msgs_per_sec",
              "rss_bytes_per_msg_after_warmup", "max_gap_ms")
 

@@ -109,11 +109,16 @@ class Proc:
         """The peak RSS of the process so far (VmHWM)."""
         return self._status("VmHWM:")
 
-    def cpu_sec(self) -> float:
-        """CPU time (user + system) the process has used so far."""
+    def cpu_times(self) -> tuple[float, float]:
+        """(user, system) CPU seconds the process has used so far."""
         with open(f"/proc/{self.proc.pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        tick = os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / tick, int(fields[12]) / tick
+
+    def cpu_sec(self) -> float:
+        """CPU time (user + system) the process has used so far."""
+        return sum(self.cpu_times())
 
     def stalls(self, since: float = 0.0, until: float = float("inf")) -> dict[str, Any] | None:
         """The loop watch's record between two wall-clock times, summarised; None when this coordinator

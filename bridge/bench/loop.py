@@ -79,8 +79,9 @@ async def closed_loop(proc: Proc, clients: int, duration: float, *, tag: str = "
         t = time.perf_counter() - start_t
         if on_warm is not None and t >= warmup and all(s["t"] < warmup for s in samples[-1:]):
             on_warm()
-        samples.append({"t": round(t, 3), "messages": len(stamps), "rss_kb": proc.rss_kb(),
-                        "cpu_sec": proc.cpu_sec(), "bench_cpu_sec": time.process_time() - bench_cpu0})
+        user, system = proc.cpu_times()
+        samples.append({"t": round(t, 3), "messages": len(stamps), "rss_kb": proc.rss_kb(), "cpu_sec": user + system,
+                        "sys_sec": system, "bench_cpu_sec": time.process_time() - bench_cpu0})
 
     async def sampler() -> None:
         # at 0, at the end of the warm-up, then once a second
@@ -137,6 +138,8 @@ def summarise(stamps: list[float], samples: list[dict[str, Any]], start_t: float
         "msgs_per_sec_after_warmup": warm_msgs / max(1e-9, end["t"] - warm["t"]),
         # CPU the coordinator spent per message: steadier than msg/s on a shared machine
         "sidecar_cpu_us_per_msg": (end["cpu_sec"] - warm["cpu_sec"]) * 1e6 / max(1, warm_msgs),
+        # of which in the kernel (socket writes and reads, epoll, the journal's file writes)
+        "sidecar_sys_us_per_msg": (end["sys_sec"] - warm["sys_sec"]) * 1e6 / max(1, warm_msgs),
         "bench_cpu_us_per_msg": (end["bench_cpu_sec"] - warm["bench_cpu_sec"]) * 1e6 / max(1, warm_msgs),
         # what one core could sustain at that cost, whoever else shares the machine (the clients need CPU too)
         "one_core_msgs_per_sec": 1e6 * max(1, warm_msgs) / max(1e-9, (end["cpu_sec"] - warm["cpu_sec"]) * 1e6),
