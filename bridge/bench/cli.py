@@ -48,7 +48,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("what", nargs="?", default="all", choices=[*MODES, "all"], help="which benchmark (default all)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quick", action="store_true", help="small settings (seconds, for CI)")
-    p.add_argument("--repeat", type=int, default=None, help="runs per figure; the median is reported (default 3; startup 10; rate, memory, stall 1)")
+    p.add_argument("--repeat", type=int, default=None, help="runs per figure; the median is reported (default 3; startup 10; rate, memory, relay, stall 1)")
     p.add_argument("--sizes", default=None, help="active-intent counts: core 10,1000,10000; memory 1000,10000; relay 10,1000,10000")
     p.add_argument("--ref-sizes", default=None, help="relay: active-intent counts for the reference (default 10,1000; 'none' to skip)")
     p.add_argument("--clients", default=None, help="wire: client counts (2,10,50); cpu: fan-outs (2,10,50); rate, stall, profile: clients (10)")
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace) -> int:
 
         report["relay"] = relay.run(_ints(args.sizes if what == "relay" else None, (10, 200) if quick else (10, 1000, 10000)),
                                     _ints(args.ref_sizes, (10,) if quick else (10, 1000)), samples=args.samples or (20 if quick else 300),
-                                    idle=5 if quick and args.idle == 20 else args.idle, targets=targets, progress=progress)
+                                    idle=5 if quick and args.idle == 20 else args.idle, targets=targets, progress=progress, repeat=rep(1))
     if wants("stall"):
         from bridge.bench import stall
 

@@ -11,12 +11,14 @@ coordinators; the reference relays the sender's own frame, ours its accepted cop
 from __future__ import annotations
 
 import asyncio
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bridge.bench.ab import alternate
 from bridge.bench.client import frame
 from bridge.bench.launch import REFERENCE, THIS, Target, reference_available, start
 from bridge.bench.loop import announce_many, close_all, join_all, load
@@ -59,18 +61,30 @@ async def one(target: Target, active: int, samples: int, idle: int, progress: Ca
 
 
 async def run_async(sizes: tuple[int, ...], ref_sizes: tuple[int, ...], samples: int, idle: int, targets: list[Target],
-                    progress: Callable[[str], None] | None) -> dict[str, Any]:
+                    progress: Callable[[str], None] | None, repeat: int = 1) -> dict[str, Any]:
     why_not = reference_available()
-    out: dict[str, Any] = {"targets": [t.label for t in targets], "samples": samples, "idle_clients": idle, "rows": [],
+    out: dict[str, Any] = {"targets": [t.label for t in targets], "samples": samples, "idle_clients": idle, "repeat": repeat, "rows": [],
                            "reference": why_not or REFERENCE.label}
     for n in sorted(set(sizes) | set(ref_sizes)):
         plan = [t for t in targets if n in sizes] + ([REFERENCE] if n in ref_sizes and why_not is None else [])
-        for t in plan:
-            if progress:
-                progress(f"relay: {t.label}, {n:,} active intents, {idle} idle clients, {samples} samples")
-            out["rows"].append(await one(t, n, samples, idle, progress))
+        runs = await alternate(plan, repeat, lambda t, n=n: one(t, n, samples, idle, progress), progress,
+                               f"relay: {n:,} active intents, {idle} idle clients, {samples} samples")
+        out["rows"] += [combine([r for r in runs if r["target"] == t.label]) for t in plan]
     out["ratios"] = ratios(out["rows"], targets)
     return out
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row for a target's runs at one size: the median p50 and p99, the largest max, every run's figures."""
+    row = dict(runs[0])
+    for key in ("p50_ms", "p99_ms", "setup_sec"):
+        row[key] = statistics.median(r[key] for r in runs)
+        row[f"{key}_runs"] = [round(r[key], 3) for r in runs]
+    row["max_ms"] = max(r["max_ms"] for r in runs)
+    row["errors"] = sum(r["errors"] for r in runs)
+    row["loads"] = [r["load"] for r in runs]
+    row["runs"] = len(runs)
+    return row
 
 
 def ratios(rows: list[dict[str, Any]], targets: list[Target]) -> list[dict[str, Any]]:
@@ -86,5 +100,7 @@ def ratios(rows: list[dict[str, Any]], targets: list[Target]) -> list[dict[str, 
 
 
 def run(sizes: tuple[int, ...] = (10, 1000, 10000), ref_sizes: tuple[int, ...] = (10, 1000), samples: int = 300, idle: int = 20,
-        targets: list[Target] | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    return asyncio.run(run_async(sizes, ref_sizes, samples, idle, targets or [THIS], progress))
+        targets: list[Target] | None = None, progress: Callable[[str], None] | None = None, repeat: int = 1) -> dict[str, Any]:
+    """With `repeat` > 1 the coordinators measured at one size alternate (ours, the reference, the
+    reference, ours, ...) and each row is the median of its runs."""
+    return asyncio.run(run_async(sizes, ref_sizes, samples, idle, targets or [THIS], progress, repeat))

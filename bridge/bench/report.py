@@ -76,11 +76,11 @@ def print_memory(con: Any, mem: dict[str, Any]) -> None:
 
 
 def print_relay(con: Any, relay: dict[str, Any]) -> None:
-    t = _table(f"relay: announce → another client receives it, {relay['idle_clients']} idle clients, {relay['samples']} samples",
-               ("target", "active", "p50 ms", "p99 ms", "max ms", "setup s", "load"))
+    t = _table(f"relay: announce → another client receives it, {relay['idle_clients']} idle clients, {relay['samples']} samples, "
+               f"median of {relay.get('repeat', 1)}", ("target", "active", "p50 ms", "runs p50", "p99 ms", "max ms", "setup s", "load"))
     for r in relay["rows"]:
-        t.add_row(r["target"], f"{r['active']:,}", _f(r["p50_ms"], ".2f"), _f(r["p99_ms"], ".2f"), _f(r["max_ms"], ".1f"),
-                  _f(r["setup_sec"], ".1f"), _f(r["load"], ".1f"))
+        t.add_row(r["target"], f"{r['active']:,}", _f(r["p50_ms"], ".2f"), ", ".join(_f(x, ".2f") for x in r.get("p50_ms_runs", [])),
+                  _f(r["p99_ms"], ".2f"), _f(r["max_ms"], ".1f"), _f(r["setup_sec"], ".1f"), _loads(r.get("loads", [r["load"]])))
     con.print(t)
     for q in relay.get("ratios", []):
         con.print(f"  at {q['active']:,} active: {q['target']} is {q['p50_times_faster']:.1f}x faster than the reference at p50, "
