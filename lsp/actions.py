@@ -4,7 +4,9 @@ The actions carry commands the server executes (workspace/executeCommand):
   mpac.claim [uri]                  announce an intent on the file, or take over a suspended one
   mpac.release [uri]                withdraw my intents covering the file
   mpac.acknowledgeConflict [id]     CONFLICT_ACK (seen) for an open conflict on the file
-  mpac.showWho [uri]                show who is working on the file
+  mpac.showWho [uri]                show who is working on the file (also returned as "message";
+                                    [uri, {"show": false}] only returns it)
+The session summary command (mpac.status) is in lsp.status.
 """
 
 from __future__ import annotations

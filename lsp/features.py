@@ -10,6 +10,7 @@ from lsprotocol import types
 
 from lsp.actions import ACK, CLAIM, RELEASE, SHOW_WHO
 from lsp.server import CommandFailed, MpacServer
+from lsp.status import STATUS_COMMAND
 
 log = logging.getLogger("mpac.lsp")
 
@@ -86,10 +87,18 @@ def build_server(env: Mapping[str, str] | None = None) -> MpacServer:
         return await guarded(ls, ls.acknowledge(conflict_id))
 
     @server.command(SHOW_WHO)
-    async def show_who(ls: MpacServer, uri: str) -> dict[str, Any]:
+    async def show_who(ls: MpacServer, uri: str, *options: Any) -> dict[str, Any]:
+        # optional second argument {"show": false}: return the text without window/showMessage
+        # (an editor that presents it itself, like the VS Code extension)
+        show = not (options and isinstance(options[0], dict) and options[0].get("show") is False)
+
         async def run() -> dict[str, Any]:
-            return ls.show_who(uri)
+            return ls.show_who(uri, show=show)
 
         return await guarded(ls, run())
+
+    @server.command(STATUS_COMMAND)
+    def status(ls: MpacServer) -> dict[str, Any]:
+        return ls.status()
 
     return server

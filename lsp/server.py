@@ -31,16 +31,19 @@ from bridge.workspace import (
     state_ref_of,
     state_ref_of_bytes,
 )
+from bridge.workspace.worktrees import worktree_extension
 from lsp.actions import code_actions, hover_markdown, who_text
 from lsp.debounce import Coalescer
 from lsp.diagnostics import FIRST_LINE, compute, holders, my_intents
 from lsp.settings import Settings
+from lsp.status import STATUS_NOTIFICATION, not_joined, summary, wants_status
 from lsp.store import DiagnosticStore
 from lsp.tracked import Tracked
 from lsp.watch import relevant, watch_tree
 
 log = logging.getLogger("mpac.lsp")
 IGNORED_TYPES = ("HEARTBEAT",)
+STATUS_KEY = "\0status"  # the status summary's key in the coalescer (never a uri)
 
 
 class MpacServer(LanguageServer):
@@ -65,6 +68,9 @@ class MpacServer(LanguageServer):
         self._idle: dict[str, asyncio.TimerHandle] = {}
         self._rels: dict[str, str | None] = {}
         self._conn_state = "disconnected"
+        self._join_error = ""  # why joining was given up, for the status summary
+        self.status_wanted = False  # the client asked for mpac/status notifications
+        self._status_sent: dict[str, Any] | None = None
         self.exiting = False  # after shutdown/exit nothing more is sent to the editor
 
     @property
@@ -96,6 +102,7 @@ class MpacServer(LanguageServer):
         for w in warnings:
             log.warning(w)
         self.coalescer = Coalescer(self.settings.debounce_ms / 1000.0)
+        self.status_wanted = wants_status(getattr(self.client_capabilities, "experimental", None))
         root = self.workspace.root_path or next((to_fs_path(f.uri) for f in self.workspace.folders.values()), None)
         self.root = Path(root) if root else None
         if self.root is not None:
@@ -151,6 +158,7 @@ class MpacServer(LanguageServer):
     async def join_and_follow(self) -> None:
         """Join the session (retrying while the coordinator is unreachable), then follow it."""
         delay, told = 1.0, False
+        self._set_connection("connecting")
         while self.stopping is not None and not self.stopping.is_set():
             try:
                 client = await self._join()
@@ -163,12 +171,14 @@ class MpacServer(LanguageServer):
                     self.show(types.MessageType.Error, msg)
                     told = True
                 if not retry:
+                    self._set_connection("failed", msg)
                     return
                 await asyncio.sleep(delay)  # reconnect backoff
                 delay = min(delay * 2, 30.0)
             except ValueError as exc:  # nothing to join (no repository, no coordinator URL)
                 log.error("%s", exc)
                 self.show(types.MessageType.Error, f"mpac-bridge: {exc}")
+                self._set_connection("failed", f"mpac-bridge: {exc}")
                 return
         else:
             return
@@ -207,10 +217,14 @@ class MpacServer(LanguageServer):
         finally:
             client.unsubscribe(queue)
 
+    def _set_connection(self, state: str, error: str = "") -> None:
+        self._conn_state, self._join_error = state, error
+        self.mark_status()
+
     def _connection(self, state: str) -> None:
         if state == self._conn_state:
             return
-        self._conn_state = state
+        self._set_connection(state)
         if state == "reconnecting":
             log.warning("lost the coordinator; reconnecting (diagnostics may be out of date)")
             if self.repo is not None and self.settings.coordinator_url is None:
@@ -353,16 +367,22 @@ class MpacServer(LanguageServer):
             loop.call_later(self.coalescer.delay, self._flush)
 
     def mark_all(self) -> None:
+        """The session changed: refresh every tracked file and the status summary."""
         for uri in list(self.files):
             self.mark(uri)
+        self.mark_status()
+
+    def mark_status(self) -> None:
+        if self.status_wanted:
+            self.mark(STATUS_KEY)
 
     def _flush(self) -> None:
         loop = asyncio.get_running_loop()
         for uri in self.coalescer.pop_due(loop.time() + 0.002):
             try:
-                self.refresh(uri)
+                self.push_status() if uri == STATUS_KEY else self.refresh(uri)
             except Exception:
-                log.exception("could not refresh diagnostics for %s", uri)
+                log.exception("could not refresh %s", "the status" if uri == STATUS_KEY else uri)
         if (due := self.coalescer.next_due()) is not None:
             loop.call_at(due, self._flush)
 
@@ -390,6 +410,20 @@ class MpacServer(LanguageServer):
         if t is None and not diags:
             self.store.forget(uri)
 
+    def status(self) -> dict[str, Any]:
+        """The session summary of `lsp.status` (what the status bar shows)."""
+        if self.client is None:
+            return not_joined(self.me, self._conn_state, self._join_error)
+        return summary(self.client.view, self.me, self._conn_state)
+
+    def push_status(self) -> None:
+        """Send mpac/status when the summary changed since the last one sent."""
+        current = self.status()
+        if self.exiting or current == self._status_sent:
+            return
+        self.protocol.notify(STATUS_NOTIFICATION, current)
+        self._status_sent = current
+
     # --- autoAnnounce ------------------------------------------------------------------------
 
     def _auto_announce(self, rel: str) -> None:
@@ -405,10 +439,14 @@ class MpacServer(LanguageServer):
         self._announcing.add(rel)
         self.run_task(self._announce(rel), f"auto-announce {rel}")
 
+    def _worktree(self) -> dict[str, Any]:
+        """The payload field naming this editor's checkout (docs/protocol.md "Worktrees")."""
+        return {"extensions": worktree_extension(self.repo)} if self.repo is not None else {}
+
     async def _announce(self, rel: str) -> None:
         assert self.client is not None
         try:
-            reply = await self.client.announce(f"editing {rel} (from the editor)", [rel])
+            reply = await self.client.announce(f"editing {rel} (from the editor)", [rel], **self._worktree())
             if reply.ok:
                 self.auto_intents[rel] = reply.payload.get("intent_id", "")
                 log.info("announced intent %s on %s", self.auto_intents[rel], rel)
@@ -485,12 +523,12 @@ class MpacServer(LanguageServer):
             claim = {"claim_id": client.new_id("claim"), "original_intent_id": original["intent_id"],
                      "original_principal_id": original["principal_id"], "new_intent_id": new_id,
                      "objective": f"take over {t.rel} (from the editor)", "scope": scope,
-                     "justification": f"{original['principal_id']} is unavailable"}
+                     "justification": f"{original['principal_id']} is unavailable", **self._worktree()}
             reply = await client.request("INTENT_CLAIM", claim)
             if not reply.ok:
                 raise CommandFailed(f"the takeover was refused: {reply.error_code}: {reply.description}")
             return {"ok": True, "intent_id": new_id, "message": f"claim for {t.rel} sent (takeover of {original['intent_id']})"}
-        reply = await client.announce(f"editing {t.rel} (claimed from the editor)", [t.rel])
+        reply = await client.announce(f"editing {t.rel} (claimed from the editor)", [t.rel], **self._worktree())
         if not reply.ok:
             raise CommandFailed(f"the claim was refused: {reply.error_code}: {reply.description}")
         iid = reply.payload.get("intent_id", "")
@@ -521,12 +559,13 @@ class MpacServer(LanguageServer):
             raise CommandFailed(f"the acknowledgement was refused: {reply.error_code}: {reply.description}")
         return {"ok": True, "message": f"acknowledged {conflict_id}"}
 
-    def show_who(self, uri: str) -> dict[str, Any]:
+    def show_who(self, uri: str, show: bool = True) -> dict[str, Any]:
         client, t = self._need(uri)
         assert t is not None
         text = who_text(client.view, self.me, t.rel)
-        self.show(types.MessageType.Info, text)
-        return {"ok": True, "message": text}
+        if show:
+            self.show(types.MessageType.Info, text)
+        return {"ok": True, "message": text, "shown": show}
 
 
 class CommandFailed(Exception):

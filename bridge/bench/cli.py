@@ -162,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
             progress("mcp: tool latencies through a real stdio session")
             from bridge.mcp import bench as mcp_bench  # type: ignore[attr-defined]
 
-            report["mcp"] = mcp_bench.run()
+            report["mcp"] = mcp_bench.run(10 if quick else 30, files=1000 if quick else 10_000, big_mib=32 if quick else 300)
     report["load_at_end"] = load()
     if args.json:
         print(json.dumps(report, indent=2, default=float))
@@ -219,6 +219,11 @@ def print_tables(report: dict[str, Any]) -> None:
         for name, r in mc["tools"].items():
             t.add_row(name, f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", str(r["calls"]))
         con.print(t)
+        e = mc.get("edges")
+        if e:
+            con.print(f"mcp: begin_task with {e['begin_task_files']:,} files {e['begin_task_ms']:.0f} ms; get_file_state on a "
+                      f"{e['big_file_mib']} MiB file {e['get_file_state_big_ms']:.0f} ms, server peak RSS "
+                      f"{e['rss_peak_before_mib'] or 0:.0f} → {e['rss_peak_after_mib'] or 0:.0f} MiB")
 
 
 def print_symbols(con: Any, sym: dict[str, Any]) -> None:

@@ -24,9 +24,10 @@ from bridge.client import ids
 from bridge.client.actions import Actions
 from bridge.client.backoff import Backoff
 from bridge.client.tls import ssl_context_for
-from bridge.client.view import SessionView
+from bridge.client.view import SessionView, _ext
 from bridge.protocol.envelope import build_envelope, lamport_of
 from bridge.protocol.lamport import LamportClock
+from bridge.protocol.parse import MAX_FRAME_BYTES
 from bridge.remote import session_of_url
 
 log = logging.getLogger("mpac.client")
@@ -339,12 +340,32 @@ class SessionClient(Actions):
                     w.future.set_result(msg)
         self._waiters = [w for w in self._waiters if not w.future.done()]
 
+    @property
+    def frame_limit(self) -> int:
+        """The largest frame the coordinator accepts: what its SESSION_INFO announced, else the
+        protocol default."""
+        limit = _ext((self.session_info or {}).get("payload") or {}).get("max_frame_bytes")
+        return limit if isinstance(limit, int) and limit > 0 else MAX_FRAME_BYTES
+
+    def _oversized(self, mtype: str, frame: str) -> str | None:
+        """Why `frame` cannot be sent (it is over the coordinator's limit), or None."""
+        size = len(frame.encode("utf-8", "surrogatepass"))
+        if size <= self.frame_limit:
+            return None
+        return (f"this {mtype} is {size:,} bytes; the coordinator accepts at most {self.frame_limit:,} bytes per "
+                "message, so it was not sent (send fewer files or shorter text)")
+
     async def send(self, mtype: str, payload: dict[str, Any]) -> str:
-        """Send without waiting for an answer; returns the message id."""
+        """Send without waiting for an answer; returns the message id. Raises ValueError for a
+        message over the coordinator's frame limit (nothing is sent)."""
         if self.ws is None:
             raise ConnectionError("not connected to the coordinator")
         env = self._envelope(mtype, payload)
-        await self.ws.send(json.dumps(env))
+        frame = json.dumps(env)
+        too_big = self._oversized(mtype, frame)
+        if too_big is not None:
+            raise ValueError(too_big)
+        await self.ws.send(frame)
         return env["message_id"]
 
     async def request(self, mtype: str, payload: dict[str, Any], timeout: float = 10.0) -> Reply:
@@ -357,16 +378,23 @@ class SessionClient(Actions):
         if self.ws is None:
             return Reply(False, error_code="NOT_CONNECTED", description=f"not connected to the coordinator at {self.url}")
         env = self._envelope(mtype, payload)
+        frame = json.dumps(env)
+        too_big = self._oversized(mtype, frame)
+        if too_big is not None:
+            return Reply(False, error_code="FRAME_TOO_LARGE", description=too_big, request_id=env["message_id"])
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[env["message_id"]] = fut
+        ws = self.ws
         try:
-            await self.ws.send(json.dumps(env))
+            await ws.send(frame)
             msg = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
             self._pending.pop(env["message_id"], None)
             return Reply(False, error_code="TIMEOUT", description=f"no answer from the coordinator within {timeout:.0f} s", request_id=env["message_id"])
         except (ConnectionError, ConnectionClosed) as exc:
             self._pending.pop(env["message_id"], None)
+            if self.ws is ws and isinstance(exc, ConnectionClosed):
+                self._lost()  # the send saw the loss before the reader did: reconnect now, not later
             return Reply(False, error_code="CONNECTION_LOST", description=str(exc), request_id=env["message_id"])
         if msg.get("message_type") in FAILURES:
             p = msg.get("payload", {})
@@ -453,11 +481,14 @@ class SessionClient(Actions):
         return await self.request("INTENT_WITHDRAW", {"intent_id": intent_id, **({"reason": reason} if reason else {})}, timeout)
 
     async def commit(self, intent_id: str, target: str, before: str | None, after: str | None, *, op_id: str | None = None,
-                     op_kind: str = "replace", summary: str | None = None, timeout: float = 10.0) -> Reply:
+                     op_kind: str = "replace", summary: str | None = None, extensions: dict[str, Any] | None = None,
+                     timeout: float = 10.0) -> Reply:
         payload = {"op_id": op_id or self.new_id("op"), "intent_id": intent_id, "target": target, "op_kind": op_kind,
                    "state_ref_before": before, "state_ref_after": after}
         if summary:
             payload["summary"] = summary
+        if extensions:
+            payload["extensions"] = extensions
         return await self.request("OP_COMMIT", payload, timeout)
 
     async def close(self, disposition: str = "withdraw", reason: str = "user_exit") -> None:

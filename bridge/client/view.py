@@ -19,13 +19,27 @@ def _ext(payload: dict[str, Any]) -> dict[str, Any]:
     return ext.get(EXT, {}) if isinstance(ext, dict) and isinstance(ext.get(EXT), dict) else {}
 
 
+def _worktree(ext: dict[str, Any]) -> str | None:
+    """The linked worktree a commit names (None: the main worktree; docs/protocol.md "Worktrees")."""
+    wt = ext.get("worktree")
+    wid = wt.get("id") if isinstance(wt, dict) else None
+    return wid if isinstance(wid, str) and wid else None
+
+
+def _branch(ext: dict[str, Any]) -> str | None:
+    wt = ext.get("worktree")
+    branch = wt.get("branch") if isinstance(wt, dict) else None
+    return branch if isinstance(branch, str) else None
+
+
 @dataclass
 class SessionView:
     session_id: str = ""
     participants: dict[str, dict[str, Any]] = field(default_factory=dict)
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)  # live intents only
     conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # open conflicts only
-    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # the main worktree's files
+    worktree_targets: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # linked worktree id -> its files
     deferrals: dict[str, dict[str, Any]] = field(default_factory=dict)
     policies: dict[str, Any] = field(default_factory=dict)
     granted_roles: list[str] = field(default_factory=list)
@@ -53,6 +67,7 @@ class SessionView:
             self.intents[i["intent_id"]] = i
         self.conflicts = {c["conflict_id"]: dict(c) for c in state.get("conflicts", [])}
         self.targets = {t: dict(v) for t, v in state.get("targets", {}).items()}
+        self.worktree_targets = {w: {t: dict(v) for t, v in files.items()} for w, files in (state.get("worktree_targets") or {}).items()}
         self.deferrals = {d["deferral_id"]: dict(d) for d in state.get("deferrals", [])}
 
     def apply(self, m: dict[str, Any], now: float | None = None) -> bool:
@@ -78,6 +93,10 @@ class SessionView:
         sender = (m.get("sender") or {}).get("principal_id", "")
         ext = _ext(p)
         if t == "HELLO":
+            # A live HELLO is a participant arriving; a late-join replay carries the coordinator's
+            # record of its presence in the envelope's extensions (in the payload's for a
+            # reference-dialect recipient, see docs/protocol.md).
+            presence = {**_ext(m), **ext}
             old = self.participants.get(sender, {})
             self.participants[sender] = {
                 **old,
@@ -85,9 +104,9 @@ class SessionView:
                 "principal_type": m["sender"].get("principal_type"),
                 "display_name": p.get("display_name", sender),
                 "roles": p.get("roles", []),
-                "status": ext.get("status", "idle"),
-                "is_available": ext.get("is_available", True),
-                "connected": True,
+                "status": presence.get("status", "idle"),
+                "is_available": presence.get("is_available", True),
+                "connected": presence.get("connected", True),
             }
         elif t == "GOODBYE":
             if sender in self.participants:
@@ -100,6 +119,7 @@ class SessionView:
                 "intent_id": p["intent_id"], "principal_id": owner, "objective": p.get("objective", ""),
                 "scope": p.get("scope", {}), "state": "ACTIVE", "priority": p.get("priority", "normal"),
                 "received_at": received, "expires_at": received + ttl, "deferred_by": [],
+                "worktree": _worktree(ext), "branch": _branch(ext),
             }
         elif t == "INTENT_UPDATE":
             intent = self.intents.get(p.get("intent_id"))
@@ -133,12 +153,14 @@ class SessionView:
             if new:
                 self.intents[new] = {"intent_id": new, "principal_id": claim.get("claimer", ""), "objective": claim.get("objective", ""),
                                      "scope": claim.get("scope", {}), "state": "ACTIVE", "priority": "normal",
-                                     "received_at": now or 0.0, "expires_at": (now or 0.0) + 300, "deferred_by": []}
+                                     "received_at": now or 0.0, "expires_at": (now or 0.0) + 300, "deferred_by": [],
+                                     "worktree": _worktree(claim), "branch": _branch(claim)}
         elif t == "OP_COMMIT":
-            self.targets[p["target"]] = {"state_ref": p.get("state_ref_after"), "op_id": p["op_id"], "principal_id": sender}
+            self.targets_of(_worktree(ext))[p["target"]] = {"state_ref": p.get("state_ref_after"), "op_id": p["op_id"], "principal_id": sender}
         elif t == "OP_BATCH_COMMIT":
+            files = self.targets_of(_worktree(ext))
             for e in p.get("operations", []):
-                self.targets[e["target"]] = {"state_ref": e.get("state_ref_after"), "op_id": e["op_id"], "principal_id": sender}
+                files[e["target"]] = {"state_ref": e.get("state_ref_after"), "op_id": e["op_id"], "principal_id": sender}
         elif t == "CONFLICT_REPORT":
             related = list(p.get("related_intents") or [x for x in (p.get("intent_a"), p.get("intent_b")) if x])
             principals = [x for x in (p.get("principal_a"), p.get("principal_b")) if x]
@@ -160,12 +182,20 @@ class SessionView:
             self.conflicts.pop(p.get("conflict_id"), None)
         elif t == "COORDINATOR_STATUS":
             self.coordinator = dict(p)
+            presence = ext.get("presence")
+            if isinstance(presence, dict) and presence.get("principal_id") in self.participants:
+                self.participants[presence["principal_id"]].update(
+                    {k: presence[k] for k in ("connected", "is_available", "status") if k in presence})
         elif t == "PROTOCOL_ERROR" and p.get("error_code") == "PARTICIPANT_UNAVAILABLE":
             pid = ext.get("principal_id")
             if pid in self.participants:
                 self.participants[pid]["is_available"] = False
 
     # --- queries -----------------------------------------------------------------------------
+
+    def targets_of(self, worktree: str | None) -> dict[str, dict[str, Any]]:
+        """The last commit of each file of one worktree (None: the main worktree)."""
+        return self.targets if not worktree else self.worktree_targets.setdefault(worktree, {})
 
     def live_intents(self) -> list[dict[str, Any]]:
         return sorted(self.intents.values(), key=lambda i: i.get("received_at") or 0)
@@ -195,4 +225,5 @@ class SessionView:
             "intents": self.live_intents(),
             "conflicts": list(self.conflicts.values()),
             "targets": dict(self.targets),
+            "worktree_targets": {w: dict(files) for w, files in self.worktree_targets.items() if files},
         }

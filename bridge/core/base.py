@@ -53,6 +53,7 @@ class CoreBase:
         self.coordinator_id = config.coordinator_id(session_id)
         self.epoch = 1
         self.created_at = now
+        self.recovered_at = now  # the last recovery: writes in flight get a new grace period
         self.now = now
         self.closed = False
         self.clock = LamportClock()
@@ -94,6 +95,7 @@ class CoreBase:
         self.frozen: set[str] = set()  # conflict ids whose scope is frozen
         self._out: list[Outbound] = []
         self._socket: list[dict[str, Any]] = []
+        self._disk: dict[str, str | None] = {}  # disk lookups of the current call (one read per target)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -185,4 +187,4 @@ class CoreBase:
         return len(self.conflicts)
 
     def available_count(self) -> int:
-        return sum(1 for p in self.participants.values() if p.is_available and p.connected)
+        return sum(1 for p in self.participants.values() if p.is_available and p.connected and not p.transient)

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from bridge.protocol.parse import MAX_FRAME_BYTES
+
+CLAIM_APPROVALS = ("", "auto", "governance", "arbiter_or_auto")
+
 
 @dataclass(frozen=True)
 class CoordinatorConfig:
@@ -18,7 +22,15 @@ class CoordinatorConfig:
     deferral_ttl_sec: float = 60.0
     intent_expiry_grace_sec: float = 30.0
     resolution_timeout_sec: float = 300.0
-    claim_grace_sec: float = 30.0  # core profile: a claim is approved after this unless the owner returns
+    claim_grace_sec: float = 30.0  # auto approval: a claim on a silent owner's intent waits this long
+    # Who approves an INTENT_CLAIM (liveness_policy.intent_claim_approval): "auto" (no objection: a
+    # handed-over intent at once, a silent owner's after claim_grace_sec), "governance" (an owner or
+    # arbiter must decide), "arbiter_or_auto" (an owner or arbiter decides when one is connected,
+    # else auto). Empty: by profile, core -> auto, governance -> arbiter_or_auto.
+    claim_approval: str = ""
+    # An accepted commit whose write has not been seen on disk keeps its base stale this long (at
+    # most; less when its author leaves or its intent ends). See docs/protocol.md "Writes in flight".
+    commit_landing_grace_sec: float = 30.0
     session_ttl_sec: float = 0.0  # 0 = the session never times out
     frozen_phase2_sec: float = 60.0
     frozen_phase3_sec: float = 240.0
@@ -34,9 +46,22 @@ class CoordinatorConfig:
     # Files whose last commit is remembered (stale-write checks, late joiners); the least recently
     # committed file is forgotten past this, and its next commit is then checked against the disk only.
     file_limit: int = 50_000
+    # The largest frame accepted (UTF-8 bytes); the sidecar sets it from --max-frame-bytes and
+    # SESSION_INFO announces it, so clients refuse an oversized request before sending it.
+    max_frame_bytes: int = MAX_FRAME_BYTES
+
+    def __post_init__(self) -> None:
+        if self.claim_approval not in CLAIM_APPROVALS:
+            raise ValueError(f"claim_approval must be one of {', '.join(repr(a) for a in CLAIM_APPROVALS)}, not {self.claim_approval!r}")
 
     def coordinator_id(self, session_id: str) -> str:
         return f"service:coordinator-{session_id}"
+
+    @property
+    def claim_approval_mode(self) -> str:
+        if self.claim_approval:
+            return self.claim_approval
+        return "auto" if self.compliance_profile == "core" else "arbiter_or_auto"
 
     def governance_policy(self) -> dict[str, Any]:
         return {
@@ -51,6 +76,8 @@ class CoordinatorConfig:
             "unavailability_timeout_sec": self.unavailability_timeout_sec,
             "orphaned_intent_action": "suspend",
             "orphaned_proposal_action": "abandon",
+            "intent_claim_approval": self.claim_approval_mode,
+            "intent_claim_grace_period_sec": self.claim_grace_sec,
             "intent_claim_grace_sec": self.claim_grace_sec,
         }
 

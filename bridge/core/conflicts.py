@@ -14,8 +14,10 @@ from bridge.protocol.parse import ParsedMessage
 from bridge.protocol.payloads import ConflictAck, ConflictEscalate, ConflictReport, Resolution
 from bridge.protocol.scope import NormScope, Overlap
 from bridge.protocol.states import CONFLICT_TABLE, ConflictEvent, IntentEvent, OpEvent, next_state
+from bridge.protocol.worktree import label
 
 AUTHORITY_ROLES = frozenset({"owner", "arbiter"})
+WORKTREE_RULE = "scope.overlap.worktree.v1"  # one path claimed in two worktrees (issue 13.4)
 CATEGORY_BY_BASIS = {
     "file_set": ("scope_overlap", "high"),
     "resource_path": ("scope_overlap", "medium"),
@@ -53,7 +55,14 @@ class ConflictLayer(CoreBase):
         category, severity = CATEGORY_BY_BASIS.get(ov.basis, ("scope_overlap", "medium"))
         cid = self.new_id("conflict")
         shared = ", ".join(ov.shared[:5]) or "their scopes"
-        if category == "dependency_breakage":
+        rule = f"scope.overlap.{ov.basis}.v1"
+        apart = first.worktree != second.worktree and ov.race_locked  # one path, two checkouts (issue 13.4)
+        if apart:
+            severity, rule = "medium", WORKTREE_RULE
+            text = (f"{first.principal_id} ({label(first.worktree, first.branch)}) and {second.principal_id} "
+                    f"({label(second.worktree, second.branch)}) both intend to change {shared} in different worktrees: "
+                    "no write is lost, but the branches will conflict when they are merged")
+        elif category == "dependency_breakage":
             text = f"{second.principal_id} and {first.principal_id}: one edits {shared}, which the other's work depends on"
         else:
             text = f"{first.principal_id} and {second.principal_id} both intend to change {shared}"
@@ -67,7 +76,7 @@ class ConflictLayer(CoreBase):
             principals=[first.principal_id, second.principal_id],
             created_at=self.now,
             description=text,
-            basis={"kind": "rule", "rule_id": f"scope.overlap.{ov.basis}.v1"},
+            basis={"kind": "rule", "rule_id": rule},
         )
         payload: dict[str, Any] = {
             "conflict_id": cid,
@@ -84,11 +93,13 @@ class ConflictLayer(CoreBase):
             "principal_b": second.principal_id,
             "intent_a": first.intent_id,
             "intent_b": second.intent_id,
-            "extensions": {EXT: {"shared": list(ov.shared), "basis": ov.basis}},
+            "extensions": {EXT: {"shared": list(ov.shared), "basis": ov.basis, **({"worktrees": {
+                i.intent_id: {"id": i.worktree, "branch": i.branch} for i in (first, second)}} if apart else {})}},
         }
         conflict.report = self.emit("CONFLICT_REPORT", payload, To.ALL, in_reply_to=cause)
         self.store_conflict(conflict)
-        self.arm_resolution_timer(conflict)
+        if not apart:  # two worktrees: a note about a future merge, never timed out into a frozen scope
+            self.arm_resolution_timer(conflict)
         return conflict
 
     def store_conflict(self, conflict: Conflict) -> None:
@@ -104,7 +115,8 @@ class ConflictLayer(CoreBase):
     def op_committed_for_conflicts(self, op: Operation) -> None:
         for cid in sorted(self.conflicts_by_intent.get(op.intent_id or "", set())):
             c = self.conflicts.get(cid)
-            if c is not None and op.op_id not in c.related_ops:
+            # Commits in two worktrees touch two files: they never settle (or keep open) a worktree note.
+            if c is not None and op.op_id not in c.related_ops and c.basis.get("rule_id") != WORKTREE_RULE:
                 c.related_ops.append(op.op_id)
 
     def op_ended_for_conflicts(self, op_id: str) -> None:

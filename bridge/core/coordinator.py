@@ -97,10 +97,11 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
     def handle(self, raw: Any, now: float, bound_principal: str | None = None) -> HandleResult:
         """Process one inbound frame at time `now`. Never raises on input."""
         self.now = max(self.now, now)
+        self._disk = {}
         result = HandleResult()
         before = self.clock.value
         try:
-            parsed = parse_message(raw)
+            parsed = parse_message(raw, self.config.max_frame_bytes)
             if isinstance(parsed, ParseFailure):
                 self._refuse_unparsed(parsed, bound_principal)
             else:
@@ -252,13 +253,30 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         out, _ = self._collect()
         return out
 
+    def disconnected(self, principal_id: str, now: float) -> TickResult:
+        """The transport lost the last connection of `principal_id` (no GOODBYE): its presence
+        changes at once (COORDINATOR_STATUS with `extensions["mpac-bridge"].presence`)."""
+        self.now = max(self.now, now)
+        try:
+            changed = self.connection_lost(principal_id)
+        except Exception as exc:
+            self._out, self._socket = [], []
+            self.note({"event": "internal_error", "error": repr(exc)})
+            changed = False
+        out, _ = self._collect()
+        return TickResult(out, changed=changed)
+
     def recover(self, now: float) -> list[Outbound]:
         """After restore: a new epoch, and COORDINATOR_STATUS event=recovered to everyone."""
         self.now = max(self.now, now)
         self.epoch += 1
+        self.recovered_at = self.now
+        for pid in [p for p, part in self.participants.items() if part.transient]:
+            del self.participants[pid]  # no connection survives a restart; probes leave no trace
         for part in self.participants.values():  # everyone must show a sign of life again
             self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, part.principal_id)
             part.last_seen = max(part.last_seen, self.now)
+            part.connected = False  # until it rejoins: no connection survives a restart
         self.coordinator_status("recovered")
         out, _ = self._collect()
         return out

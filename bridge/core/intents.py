@@ -22,17 +22,20 @@ from bridge.protocol.payloads import (
 )
 from bridge.protocol.scope import NormScope, contains
 from bridge.protocol.states import INTENT_TABLE, IntentEvent, OpEvent, next_state
+from bridge.protocol.worktree import BadWorktree, worktree_ext, worktree_of
 
 
 class IntentLayer(CoreBase):
     # --- checks shared by announce and update ------------------------------------------------
 
-    def holders_blocking(self, pid: str, norm: NormScope, exclude: str | None = None, hits: list | None = None) -> list[dict[str, Any]]:
-        """ACTIVE intents of other principals sharing file_set resources (the v0.1.15 race lock)."""
+    def holders_blocking(self, pid: str, norm: NormScope, exclude: str | None = None, hits: list | None = None,
+                         worktree: str | None = None) -> list[dict[str, Any]]:
+        """ACTIVE intents of other principals sharing file_set resources in the same worktree (the
+        v0.1.15 race lock; another worktree's intent on the same path is an advisory conflict)."""
         out = []
         for iid, ov in self.index.overlapping(norm, exclude=exclude) if hits is None else hits:
             other = self.intents[iid]
-            if ov.race_locked and other.principal_id != pid and other.state == IntentState.ACTIVE:
+            if ov.race_locked and other.principal_id != pid and other.state == IntentState.ACTIVE and other.worktree == worktree:
                 out.append(
                     {
                         "intent_id": iid,
@@ -91,6 +94,11 @@ class IntentLayer(CoreBase):
             )
             return False
         scope = msg.raw["payload"]["scope"]  # validated above; kept exactly as the sender wrote it
+        try:
+            wid, branch = worktree_of(msg.raw["payload"])
+        except BadWorktree as exc:
+            self.error(ErrorCode.MALFORMED_MESSAGE, str(exc), msg.message_id, pid)
+            return False
         norm = self.norm(scope)
         frozen = self.frozen_check(norm, msg)  # conflict layer: SCOPE_FROZEN on full containment
         if frozen is False:
@@ -106,7 +114,7 @@ class IntentLayer(CoreBase):
             )
             return False
         hits = self.index.overlapping(norm)  # one index query serves every check below
-        holders = self.holders_blocking(pid, norm, hits=hits)
+        holders = self.holders_blocking(pid, norm, hits=hits, worktree=wid)
         if holders:
             self.refuse_stale(msg, holders)
             return False
@@ -126,7 +134,7 @@ class IntentLayer(CoreBase):
             replaced.append(self.intents[sup])
         for iid, ov in hits:
             other = self.intents[iid]
-            same_owner = other.principal_id == pid and ov.race_locked
+            same_owner = other.principal_id == pid and ov.race_locked and other.worktree == wid
             if same_owner and other.state == IntentState.ACTIVE and other not in replaced:
                 replaced.append(other)
         ttl = p.ttl_sec if p.ttl_sec is not None else self.config.default_intent_ttl_sec
@@ -144,6 +152,8 @@ class IntentLayer(CoreBase):
             parent_intent_id=p.parent_intent_id,
             announce=msg.raw,
             last_message_id=msg.message_id,
+            worktree=wid,
+            branch=branch,
         )
         self.take_id("intent", p.intent_id, pid)
         for old in replaced:
@@ -205,7 +215,7 @@ class IntentLayer(CoreBase):
             # held stay held (another principal may share them only through a suspension).
             held = self._norms[intent.intent_id].paths
             holders = []
-            for h in self.holders_blocking(msg.sender_id, norm, exclude=intent.intent_id):
+            for h in self.holders_blocking(msg.sender_id, norm, exclude=intent.intent_id, worktree=intent.worktree):
                 added = [f for f in h["files"] if f not in held]
                 if added:
                     holders.append(dict(h, files=added))
@@ -476,11 +486,16 @@ class IntentLayer(CoreBase):
         if not contains(self._norms[original.intent_id], self.norm(scope)):
             self.error(ErrorCode.MALFORMED_MESSAGE, "a claim's scope must equal or narrow the original intent's scope", msg.message_id, pid)
             return False
-        claim = Claim(p.claim_id, pid, original.intent_id, p.new_intent_id, p.objective, scope, self.now, msg.message_id)
+        try:
+            wid, branch = worktree_of(msg.raw["payload"])  # the claimer's checkout
+        except BadWorktree as exc:
+            self.error(ErrorCode.MALFORMED_MESSAGE, str(exc), msg.message_id, pid)
+            return False
+        claim = Claim(p.claim_id, pid, original.intent_id, p.new_intent_id, p.objective, scope, self.now, msg.message_id,
+                      worktree=wid, branch=branch)
         self.take_id("claim", p.claim_id, pid)
-        if self.config.compliance_profile == "core":  # A8: approval by no objection
-            transferred = original.suspended_reason == "owner_left"
-            claim.approve_at = self.now if transferred else self.now + self.config.claim_grace_sec
+        if not self.waits_for_decider(pid):  # A8: approval by no objection
+            claim.approve_at = self.auto_approval_at(claim, original)
         if claim.approve_at is not None and claim.approve_at <= self.now:
             self.approve_claim(claim, self.coordinator_id, msg.message_id)
             return True
@@ -489,6 +504,36 @@ class IntentLayer(CoreBase):
             self.push(self.claim_heap, claim.approve_at, original.intent_id)
         self.relay(msg.raw)  # pending: everyone (owners and arbiters in particular) sees the claim
         return True
+
+    def waits_for_decider(self, claimer: str) -> bool:
+        """Whether a claim waits for an owner or arbiter to decide (A8): always in `governance`,
+        never in `auto`, and in `arbiter_or_auto` while an owner or arbiter other than the claimer is
+        connected and available. Otherwise it is approved by no objection."""
+        mode = self.config.claim_approval_mode
+        if mode != "arbiter_or_auto":
+            return mode == "governance"
+        return any(
+            pid != claimer and part.connected and part.is_available and not {"owner", "arbiter"}.isdisjoint(part.roles)
+            for pid, part in self.participants.items()
+        )
+
+    def auto_approval_at(self, claim: Claim, original: Intent) -> float:
+        """Core rules: a handed-over intent (GOODBYE transfer) at once, a silent owner's after the grace."""
+        if original.suspended_reason == "owner_left":
+            return claim.received_at
+        return claim.received_at + self.config.claim_grace_sec
+
+    def claims_lost_decider(self) -> None:
+        """An owner or arbiter left (GOODBYE, silence, lost connection): claims that were waiting for
+        a human with none left fall back to the core rules (`arbiter_or_auto`)."""
+        if not self.claims or self.config.claim_approval_mode != "arbiter_or_auto":
+            return
+        for original_id, claim in sorted(self.claims.items()):
+            original = self.intents.get(original_id)
+            if claim.approve_at is None and original is not None and not self.waits_for_decider(claim.claimer):
+                claim.approve_at = max(self.now, self.auto_approval_at(claim, original))
+                self.push(self.claim_heap, claim.approve_at, original_id)
+        self.approve_due_claims()
 
     def on_claim_decision(self, msg: ParsedMessage, claim_id: str, ext: dict[str, Any]) -> bool:
         """A8: an owner or arbiter approves or rejects a pending claim by repeating its claim_id with
@@ -551,11 +596,14 @@ class IntentLayer(CoreBase):
             priority=original.priority,
             parent_intent_id=original.intent_id,
             last_message_id=claim.message_id,
+            worktree=claim.worktree,
+            branch=claim.branch,
         )
         new.announce = self.envelope(
             "INTENT_ANNOUNCE",
             {"intent_id": new.intent_id, "objective": new.objective, "scope": claim.scope, "ttl_sec": new.ttl_sec,
-             "extensions": {EXT: {"principal_id": claim.claimer, "claimed_from": original.intent_id}}},
+             "extensions": {EXT: {"principal_id": claim.claimer, "claimed_from": original.intent_id,
+                                  **worktree_ext(claim.worktree, claim.branch)[EXT]}}},
         )
         self.take_id("intent", new.intent_id, claim.claimer)
         self.register_intent(new, self.norm(claim.scope))
@@ -563,7 +611,8 @@ class IntentLayer(CoreBase):
             "INTENT_CLAIM_STATUS",
             {"claim_id": claim.claim_id, "original_intent_id": original.intent_id, "new_intent_id": new.intent_id,
              "decision": "approved", "approved_by": approver,
-             "extensions": {EXT: {"claimer": claim.claimer, "objective": new.objective, "scope": claim.scope}}},
+             "extensions": {EXT: {"claimer": claim.claimer, "objective": new.objective, "scope": claim.scope,
+                                  **worktree_ext(claim.worktree, claim.branch)[EXT]}}},
             To.ALL,
             in_reply_to=in_reply_to,
         )

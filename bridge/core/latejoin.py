@@ -25,11 +25,17 @@ class LateJoin(CoreBase):
             pub["expires_at"] = format_ts(intent.expires_at)
             pub["received_at"] = format_ts(intent.received_at)
             intents.append(pub)
+        targets: dict[str, Any] = {}
+        linked: dict[str, dict[str, Any]] = {}  # linked worktrees keep their own record of a file
+        for v in self.targets.values():
+            record = {"state_ref": v.state_ref, "op_id": v.op_id, "principal_id": v.principal_id}
+            (linked.setdefault(v.worktree, {}) if v.worktree else targets)[v.target] = record
         return {
-            "participants": [p.public() for p in self.participants.values()],
+            "participants": [p.public() for p in self.participants.values() if not p.transient],
             "intents": intents,
             "conflicts": [c.public() for c in self.conflicts.values()],
-            "targets": {t: {"state_ref": v.state_ref, "op_id": v.op_id, "principal_id": v.principal_id} for t, v in self.targets.items()},
+            "targets": targets,
+            "worktree_targets": linked,
             "deferrals": [d.public() for d in self.deferrals.values()],
             "lamport_clock": self.clock.value,
             "coordinator_epoch": self.epoch,
@@ -38,7 +44,7 @@ class LateJoin(CoreBase):
     def replay_live_state(self, pid: str) -> None:
         to = To.only(pid)
         for other in self.participants.values():
-            if other.principal_id == pid:
+            if other.principal_id == pid or other.transient:
                 continue
             hello = {
                 "protocol": "MPAC",
@@ -53,7 +59,8 @@ class LateJoin(CoreBase):
                 },
                 "ts": format_ts(other.joined_at),
                 "payload": {"display_name": other.display_name, "roles": other.roles, "capabilities": other.capabilities},
-                "extensions": {EXT: {"replay": True, "status": other.status, "is_available": other.is_available}},
+                "extensions": {EXT: {"replay": True, "status": other.status, "is_available": other.is_available,
+                                     "connected": other.connected}},
             }
             self.relay(hello, to)
         for intent in sorted(self.intents.values(), key=lambda i: i.received_at):

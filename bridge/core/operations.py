@@ -7,7 +7,8 @@ import heapq
 from types import SimpleNamespace
 from typing import Any
 
-from bridge.core.base import EXT, CoreBase
+from bridge.core.base import EXT
+from bridge.core.landing import CommitLanding
 from bridge.core.outbound import To
 from bridge.core.records import Operation, Target
 from bridge.protocol.codes import ErrorCode
@@ -16,6 +17,7 @@ from bridge.protocol.parse import ParsedMessage
 from bridge.protocol.payloads import OpBatchCommit, OpCommit, OpPropose, OpReject, OpSupersede
 from bridge.protocol.scope import normalize_path
 from bridge.protocol.states import OP_TABLE, OpEvent, next_state
+from bridge.protocol.worktree import ref_key
 
 REVIEW_ROLES = frozenset({"reviewer", "owner", "arbiter"})
 
@@ -28,7 +30,7 @@ class Refusal(Exception):
         self.code, self.text, self.ext = code, text, ext
 
 
-class OperationLayer(CoreBase):
+class OperationLayer(CommitLanding):
     # --- state changes -----------------------------------------------------------------------
 
     def transition_op(self, op: Operation, event: OpEvent) -> bool:
@@ -89,27 +91,46 @@ class OperationLayer(CoreBase):
             )
 
     def disk_ref(self, target: str) -> str | None:
-        """What the injected lookup says the target is now (None when unknown or not injected)."""
+        """What the injected lookup says the target is now (None when unknown or not injected).
+        Read once per target and call: the check and the commit it lets through see one disk."""
         if self.state_ref_lookup is None:
             return None
+        if target in self._disk:
+            return self._disk[target]
         try:
-            return self.state_ref_lookup(target)
+            value = self.state_ref_lookup(target)
         except Exception:
-            return None
+            value = None
+        self._disk[target] = value
+        return value
 
-    def check_ref(self, target: str, before: str | None, pending: dict[str, str | None] | None = None, after: str | None = None) -> None:
+    def intent_worktree(self, intent_id: str | None) -> str | None:
+        intent = self.intents.get(intent_id or "")
+        return intent.worktree if intent is not None else None
+
+    def check_ref(self, target: str, before: str | None, pending: dict[str, str | None] | None = None, after: str | None = None,
+                  worktree: str | None = None) -> None:
         """Optimistic concurrency: `before` must be the last committed ref, and the file on disk (when
-        the lookup can see it) must be either `before` or, if the write already landed, `after`."""
-        if pending is not None and target in pending:  # an earlier entry of the same batch
-            current = pending[target]
+        the lookup can see it) must be either `before` or, if the write already landed, `after`.
+        Both are those of the committing intent's worktree (its own history and its own disk)."""
+        key = ref_key(target, worktree)
+        if pending is not None and key in pending:  # an earlier entry of the same batch
+            current = pending[key]
             if current is not None and before != current:
                 raise self.stale(target, before, current)
             return
-        last = self.targets.get(target)
-        disk = self.disk_ref(target)
-        # A file changed outside coordination (a human's editor) is current as the disk shows it.
-        if last is not None and last.state_ref is not None and before != last.state_ref and (disk is None or disk != before):
-            raise self.stale(target, before, disk or last.state_ref, on_disk=disk is not None)
+        last = self.targets.get(key)
+        disk = self.disk_ref(key)
+        if last is not None:
+            self.saw_disk(last, disk)
+        # A file changed outside coordination (a human's editor) is current as the disk shows it,
+        # unless the disk shows the base of a commit whose write is still to come (issue 13.1).
+        if last is not None and last.state_ref is not None and before != last.state_ref:
+            if disk is None or disk != before:
+                raise self.stale(target, before, disk or last.state_ref, on_disk=disk is not None)
+            pending = self.in_flight_refusal(target, before, last)
+            if pending is not None:
+                raise Refusal(ErrorCode.STALE_STATE_REF, *pending)
         if disk is not None and disk != before and disk != after:
             raise self.stale(target, before, disk, on_disk=True)
 
@@ -123,9 +144,22 @@ class OperationLayer(CoreBase):
             {EXT: {"target": target, "current_state_ref": current}},
         )
 
-    def check_new_op_id(self, op_id: str) -> None:
+    def check_new_op_id(self, op_id: str, pid: str | None = None) -> None:
         if self.id_taken("op", op_id) is not None or op_id in self.ops:
-            raise Refusal(ErrorCode.INVALID_REFERENCE, f"op_id {op_id!r} was already used; choose a new id")
+            raise self.reused_op_id(op_id, pid)
+
+    def reused_op_id(self, op_id: str, pid: str | None) -> Refusal:
+        """A23 refusal. When its sender committed that op_id, the refusal also says so: an agent
+        that lost its connection mid-commit resends the same op_id to settle the outcome."""
+        rec = self.committed.get(op_id)
+        if pid is None or rec is None or rec.get("principal_id") != pid:
+            return Refusal(ErrorCode.INVALID_REFERENCE, f"op_id {op_id!r} was already used; choose a new id")
+        last = self.targets.get(ref_key(rec["target"], rec.get("worktree")))
+        info = {"op_id": op_id, "state": rec["state"], "target": rec["target"], "state_ref_before": rec.get("state_ref_before"),
+                "state_ref_after": rec.get("state_ref_after"), "current": last is not None and last.op_id == op_id,
+                "current_state_ref": last.state_ref if last is not None else None}
+        return Refusal(ErrorCode.INVALID_REFERENCE, f"op_id {op_id!r} was already used: it is your commit of {rec['target']}, "
+                       f"recorded ({rec['state']})", {EXT: {"committed": info}})
 
     def refuse(self, msg: ParsedMessage, r: Refusal) -> bool:
         self.error(r.code, r.text, msg.message_id, msg.sender_id, r.ext)
@@ -146,6 +180,7 @@ class OperationLayer(CoreBase):
             batch_id=batch_id,
             created_at=self.now,
             message_id=message_id,
+            worktree=self.intent_worktree(p.intent_id),
         )
         self.take_id("op", op.op_id, pid)
         self.count("ops")
@@ -155,7 +190,9 @@ class OperationLayer(CoreBase):
                 self.ops_by_intent.setdefault(op.intent_id, set()).add(op.op_id)
         return op
 
-    def apply_commit(self, op: Operation, envelope: dict[str, Any]) -> None:
+    def apply_commit(self, op: Operation, envelope: dict[str, Any], base: str | None = None) -> None:
+        """Record a commit. `base` is the state the write starts from when it differs from the
+        op's own state_ref_before (the first entry of a batch chain on one target)."""
         op.state = OpState.COMMITTED
         self.count("ops_COMMITTED")
         self.ops.pop(op.op_id, None)
@@ -163,13 +200,17 @@ class OperationLayer(CoreBase):
             self.ops_by_intent[op.intent_id].discard(op.op_id)
             if not self.ops_by_intent[op.intent_id]:
                 del self.ops_by_intent[op.intent_id]
-        prev = self.targets.get(op.target)
+        key = ref_key(op.target, op.worktree)
+        prev = self.targets.get(key)
         if prev is not None and prev.state_ref is not None and prev.state_ref == op.state_ref_before:
             old = self.committed.get(prev.op_id)
             if old is not None:
                 old["state"] = OpState.SUPERSEDED  # O18: implicit supersession
         self.committed.put(op.op_id, op.to_json())
-        self.targets.put(op.target, Target(op.target, op.state_ref_after, op.op_id, op.principal_id, self.now, envelope))
+        disk = self.disk_ref(key)  # the lookup of the check that let the commit through
+        landed = disk is None or disk == op.state_ref_after
+        self.targets.put(key, Target(op.target, op.state_ref_after, op.op_id, op.principal_id, self.now, envelope,
+                                     base=base or op.state_ref_before, landed=landed, intent_id=op.intent_id, worktree=op.worktree))
         self.op_committed_for_conflicts(op)
 
     @staticmethod
@@ -187,7 +228,7 @@ class OperationLayer(CoreBase):
         p: OpPropose = msg.payload  # type: ignore[assignment]
         pid = msg.sender_id
         try:
-            self.check_new_op_id(p.op_id)
+            self.check_new_op_id(p.op_id, pid)
             self.check_intent(pid, p.intent_id, p.target)
             self.check_frozen_target(normalize_path(p.target), p.intent_id)
         except Refusal as r:
@@ -222,16 +263,16 @@ class OperationLayer(CoreBase):
                     raise Refusal(ErrorCode.AUTHORIZATION_FAILED, f"operation {p.op_id!r} has not been authorized yet")
                 self.check_intent(pid, pending.intent_id, target)
                 # The completion follows the write: the disk may already show state_ref_after.
-                self.check_ref(target, p.state_ref_before, after=p.state_ref_after)
+                self.check_ref(target, p.state_ref_before, after=p.state_ref_after, worktree=pending.worktree)
                 pending.state_ref_before, pending.state_ref_after = p.state_ref_before, p.state_ref_after
                 self.apply_commit(pending, self.public_commit(msg.raw))
                 self.relay(self.public_commit(msg.raw))
                 return True
-            self.check_new_op_id(p.op_id)
+            self.check_new_op_id(p.op_id, pid)
             self.check_intent(pid, p.intent_id, target)
             self.check_frozen_target(target, p.intent_id)
             if self.config.execution_model != "pre_commit":
-                self.check_ref(target, p.state_ref_before, after=p.state_ref_after)
+                self.check_ref(target, p.state_ref_before, after=p.state_ref_after, worktree=self.intent_worktree(p.intent_id))
         except Refusal as r:
             return self.refuse(msg, r)
         if self.config.execution_model == "pre_commit":  # O3: an initial request, not applied
@@ -264,12 +305,13 @@ class OperationLayer(CoreBase):
                     raise Refusal(ErrorCode.MALFORMED_MESSAGE, f"op_id {entry.op_id!r} appears twice in the batch")
                 if p.intent_id and entry.intent_id and entry.intent_id != p.intent_id:
                     raise Refusal(ErrorCode.MALFORMED_MESSAGE, "every entry must share the batch's intent_id")
-                self.check_new_op_id(entry.op_id)
+                self.check_new_op_id(entry.op_id, pid)
                 self.check_intent(pid, intent_id, target)
                 self.check_frozen_target(target, intent_id)
                 if not pre:
-                    self.check_ref(target, entry.state_ref_before, pending_refs, after=entry.state_ref_after)
-                    pending_refs[target] = entry.state_ref_after
+                    wid = self.intent_worktree(intent_id)
+                    self.check_ref(target, entry.state_ref_before, pending_refs, after=entry.state_ref_after, worktree=wid)
+                    pending_refs[ref_key(target, wid)] = entry.state_ref_after
                 seen.add(entry.op_id)
                 good.append(entry)
             except Refusal as r:
@@ -287,6 +329,7 @@ class OperationLayer(CoreBase):
             )
             return False
         self.take_id("batch", p.batch_id, pid)
+        bases: dict[str, str | None] = {}  # a chain of entries on one target writes from its first base
         for entry in good:
             entry_intent = entry.intent_id or p.intent_id
             holder = SimpleNamespace(
@@ -302,7 +345,7 @@ class OperationLayer(CoreBase):
                 self.authorize(op, msg.message_id, p.batch_id)
             else:
                 op = self.new_op(pid, holder, OpState.COMMITTED, msg.message_id, p.batch_id)
-                self.apply_commit(op, self.public_commit(msg.raw))
+                self.apply_commit(op, self.public_commit(msg.raw), bases.setdefault(ref_key(op.target, op.worktree), op.state_ref_before))
         if not pre:
             self.relay(self.public_commit(msg.raw))
             for f in failed:  # best_effort: every failed entry is reported, never dropped silently
@@ -321,14 +364,15 @@ class OperationLayer(CoreBase):
                     raise Refusal(ErrorCode.INVALID_REFERENCE, f"{entry.op_id!r} is not a pending entry of batch {p.batch_id!r}")
                 if op.state != OpState.PROPOSED or not op.authorized:
                     raise Refusal(ErrorCode.AUTHORIZATION_FAILED, f"{entry.op_id!r} is {op.state} and not authorized")
-                self.check_ref(op.target, entry.state_ref_before, refs, after=entry.state_ref_after)
-                refs[op.target] = entry.state_ref_after
+                self.check_ref(op.target, entry.state_ref_before, refs, after=entry.state_ref_after, worktree=op.worktree)
+                refs[ref_key(op.target, op.worktree)] = entry.state_ref_after
                 pending.append((op, entry))
         except Refusal as r:
             return self.refuse(msg, r)
+        bases: dict[str, str | None] = {}
         for op, entry in pending:
             op.state_ref_before, op.state_ref_after = entry.state_ref_before, entry.state_ref_after
-            self.apply_commit(op, self.public_commit(msg.raw))
+            self.apply_commit(op, self.public_commit(msg.raw), bases.setdefault(ref_key(op.target, op.worktree), op.state_ref_before))
         self.relay(self.public_commit(msg.raw))
         return True
 
@@ -362,7 +406,7 @@ class OperationLayer(CoreBase):
             self.error(ErrorCode.MALFORMED_MESSAGE, "OP_SUPERSEDE must target the same resource as the operation it replaces", msg.message_id, pid)
             return False
         try:
-            self.check_new_op_id(p.op_id)
+            self.check_new_op_id(p.op_id, pid)
             self.check_intent(pid, p.intent_id or old.get("intent_id"), target)
         except Refusal as r:
             return self.refuse(msg, r)
@@ -377,8 +421,9 @@ class OperationLayer(CoreBase):
         )
         op = self.new_op(pid, holder, OpState.COMMITTED, msg.message_id)
         self.committed.put(op.op_id, op.to_json())
-        cur = self.targets.get(target)
+        key = ref_key(target, old.get("worktree"))
+        cur = self.targets.get(key)
         if cur is not None and cur.op_id == old["op_id"] and p.state_ref_after is not None:
-            self.targets.put(target, Target(target, p.state_ref_after, op.op_id, pid, self.now, msg.raw))
+            self.targets.put(key, Target(target, p.state_ref_after, op.op_id, pid, self.now, msg.raw, worktree=old.get("worktree")))
         self.relay(msg.raw)
         return True

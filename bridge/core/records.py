@@ -37,7 +37,8 @@ class Participant(JsonRecord):
     last_seen: float
     status: str = "idle"
     is_available: bool = True
-    connected: bool = True  # False after GOODBYE
+    connected: bool = True  # False after GOODBYE or once its last connection is gone
+    transient: bool = False  # a one-shot observer probe (status, git guard): never shown, forgotten on leaving
     backend: dict[str, Any] | None = None
     last_message_id: str | None = None
 
@@ -72,6 +73,8 @@ class Intent(JsonRecord):
     last_message_id: str | None = None
     deferred_by: list[str] = field(default_factory=list)
     suspended_reason: str | None = None  # owner_left (GOODBYE transfer) or owner_unavailable
+    worktree: str | None = None  # the checkout the intent is about (None: the main worktree)
+    branch: str | None = None  # that checkout's branch, as the announcer reported it
 
     def public(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,8 @@ class Intent(JsonRecord):
             "received_at": self.received_at,
             "expires_at": self.expires_at,
             "deferred_by": list(self.deferred_by),
+            "worktree": self.worktree,
+            "branch": self.branch,
         }
 
 
@@ -101,6 +106,7 @@ class Operation(JsonRecord):
     authorized: bool = False
     created_at: float = 0.0
     message_id: str | None = None
+    worktree: str | None = None  # its intent's worktree: the disk and history it is checked against
 
 
 @dataclass
@@ -113,6 +119,12 @@ class Target(JsonRecord):
     principal_id: str
     committed_at: float
     commit: dict[str, Any] | None = None  # the accepted commit envelope (late-join replay)
+    # Writes in flight (docs/protocol.md): the commit's state_ref_before, whether its write has been
+    # seen on disk (records from older snapshots count as landed), and its intent.
+    base: str | None = None
+    landed: bool = True
+    intent_id: str | None = None
+    worktree: str | None = None  # a linked worktree's own record of the file (None: the main worktree)
 
 
 @dataclass
@@ -194,3 +206,5 @@ class Claim(JsonRecord):
     received_at: float
     message_id: str | None = None
     approve_at: float | None = None  # core profile: automatic approval time; None = wait for approval
+    worktree: str | None = None  # the claimer's checkout, for the replacement intent
+    branch: str | None = None

@@ -69,6 +69,8 @@ class SessionLayer(CoreBase):
                 self.note({"event": "hello_rejected", "principal_id": pid, "reason": verdict.reason})
                 return None
         roles, notes = self._grant_roles(pid, list(p.roles), verdict)
+        ext = (msg.raw["payload"].get("extensions") or {}).get(EXT)
+        transient = isinstance(ext, dict) and ext.get("transient") is True and set(roles) == {"observer"}
         known = self.participants.get(pid)
         ptype = msg.envelope.sender.principal_type
         if known is None:
@@ -90,6 +92,7 @@ class SessionLayer(CoreBase):
             part.instance_id, part.last_seen, part.connected = msg.sender_instance_id, self.now, True
             part.is_available = True  # back (after GOODBYE or silence); its intents follow below
         part.status = "idle"
+        part.transient = transient
         part.last_message_id = msg.message_id
         self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, pid)
         info: dict[str, Any] = {
@@ -102,20 +105,24 @@ class SessionLayer(CoreBase):
             "state_ref_format": self.config.state_ref_format,
             "governance_policy": self.config.governance_policy(),
             "liveness_policy": self.config.liveness_policy(),
-            "participant_count": len(self.participants),
+            "participant_count": sum(1 for q in self.participants.values() if not q.transient),
             "granted_roles": roles,
             "identity_verified": self.config.security_profile != "open",
             "compatibility_errors": notes,
-            "extensions": {EXT: {"state": self.compact_state(), "rejoined": known is not None}},
+            "extensions": {EXT: {"state": self.compact_state(), "rejoined": known is not None,
+                                 "max_frame_bytes": self.config.max_frame_bytes}},
         }
         if verdict is not None:
             info["identity_method"] = "bearer_token"
         self.emit("SESSION_INFO", info, To.only(pid), in_reply_to=msg.message_id)
+        if transient:  # a probe reads the compact state in SESSION_INFO; nobody else hears of it
+            self.note({"event": "admitted", "principal_id": pid, "roles": roles, "transient": True})
+            return pid
         self.replay_live_state(pid)  # late joiners learn the live state as ordinary messages
         # Others learn about the participant from its HELLO, minus any credential.
         public = dict(msg.raw)
         public["payload"] = {k: v for k, v in msg.raw["payload"].items() if k != "credential"}
-        others = [q for q in self.participants if q != pid]
+        others = [q for q, other in self.participants.items() if q != pid and not other.transient]
         if others:
             self.relay(public, To.only(*others))
         if known is not None:
@@ -128,7 +135,9 @@ class SessionLayer(CoreBase):
     def on_heartbeat(self, msg: ParsedMessage) -> None:
         p: Heartbeat = msg.payload  # type: ignore[assignment]
         part = self.participants[msg.sender_id]
-        part.status = p.status
+        if part.status != p.status:
+            part.status = p.status
+            self.presence_notice(part)  # heartbeats are not relayed: a status change is told (A26)
         if p.backend_health is not None:  # accepted and relayed; a status probe can plug in later
             part.backend = {**(part.backend or {}), "health": p.backend_health.dump()}
             others = [q for q in self.participants if q != msg.sender_id]
@@ -139,6 +148,9 @@ class SessionLayer(CoreBase):
     def on_goodbye(self, msg: ParsedMessage) -> None:
         p: Goodbye = msg.payload  # type: ignore[assignment]
         pid = msg.sender_id
+        if self.participants[pid].transient:  # a probe leaves no trace (observers own nothing)
+            del self.participants[pid]
+            return
         disposition = p.intent_disposition or "withdraw"
         own = sorted(self.by_principal.get(pid, set()))
         chosen = [i for i in (p.active_intents or own) if i in own]  # only the sender's own intents
@@ -158,6 +170,32 @@ class SessionLayer(CoreBase):
         part.is_available = False
         part.status = "offline"
         self.note({"event": "goodbye", "principal_id": pid, "disposition": disposition})
+        self.claims_lost_decider()
+
+    def connection_lost(self, pid: str) -> bool:
+        """The transport's last connection of `pid` closed without a GOODBYE (a crash, a cut-off slow
+        consumer, a hook that exits). Presence changes at once and everyone is told; the intents stay
+        until the unavailability timeout, so an agent that reconnects loses nothing. Returns whether
+        the state changed."""
+        part = self.participants.get(pid)
+        if part is None:
+            return False
+        if part.transient:
+            del self.participants[pid]
+            return True
+        if not part.connected:
+            return False
+        part.connected = False
+        self.presence_notice(part)
+        self.note({"event": "connection_lost", "principal_id": pid})
+        self.claims_lost_decider()
+        return True
+
+    def presence_notice(self, part: Participant) -> None:
+        """Tell everyone a participant's presence changed when no participant message says so: a
+        COORDINATOR_STATUS carrying it in `extensions["mpac-bridge"].presence`."""
+        presence = {"principal_id": part.principal_id, "connected": part.connected, "is_available": part.is_available, "status": part.status}
+        self.coordinator_status("heartbeat", extensions={EXT: {"presence": presence}})
 
     def touch(self, pid: str, message_id: str) -> None:
         """Any accepted message is a sign of life (§14.7.1)."""
@@ -168,6 +206,7 @@ class SessionLayer(CoreBase):
         part.last_message_id = message_id
         if not part.is_available or not part.connected:
             part.is_available, part.connected = True, True
+            self.presence_notice(part)
             self.owner_returned(pid)
             self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, pid)
         # Otherwise the pending liveness entry is pushed forward when it comes due (no heap growth).
@@ -202,7 +241,9 @@ class SessionLayer(CoreBase):
                 },
                 self.who_needs_unavailability(pid, suspended),
             )
+            self.presence_notice(part)  # everyone else's view too (the error goes to those who act on it)
             self.note({"event": "unavailable", "principal_id": pid, "suspended": suspended})
+            self.claims_lost_decider()
 
     def who_needs_unavailability(self, pid: str, suspended: list[str]) -> To:
         """Owners, arbiters and observers (they can act or watch), plus every principal whose live

@@ -10,6 +10,7 @@ from bridge.core.config import CoordinatorConfig
 from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant, Target
 from bridge.protocol.envelope import PROTOCOL_VERSION, format_ts
 from bridge.protocol.lamport import LamportClock, SenderFrontier
+from bridge.protocol.worktree import ref_key
 
 SNAPSHOT_VERSION = 1
 
@@ -48,6 +49,7 @@ class SnapshotMixin(CoreBase):
             "mpac_bridge": {
                 "config": self.config.to_json(),
                 "created_at": self.created_at,
+                "recovered_at": self.recovered_at,
                 "now": self.now,
                 "closed": self.closed,
                 "ended_intents": list(self.ended.items()),
@@ -86,6 +88,7 @@ class SnapshotMixin(CoreBase):
         cfg = config or CoordinatorConfig.from_json(ext["config"])
         self = cls(cfg, snap["session_id"], ext["created_at"], state_ref_lookup, credential_verifier, audit)
         self.now = ext["now"]
+        self.recovered_at = ext.get("recovered_at", ext["created_at"])
         self.epoch = snap["coordinator_epoch"]
         self.clock = LamportClock(snap["lamport_clock"])
         self.closed = ext["closed"]
@@ -115,7 +118,7 @@ class SnapshotMixin(CoreBase):
         limit = cfg.history_limit
         self.ended = _bounded(ext["ended_intents"], limit)
         self.committed = _bounded(ext["committed_ops"], limit)
-        self.targets = _bounded([[t["target"], Target.from_json(t)] for t in ext["targets"]], cfg.file_limit)
+        self.targets = _bounded([[ref_key(t["target"], t.get("worktree")), Target.from_json(t)] for t in ext["targets"]], cfg.file_limit)
         self.ended_conflicts = _bounded(ext["ended_conflicts"], limit)
         for raw in ext["deferrals"]:
             d = Deferral.from_json(raw)

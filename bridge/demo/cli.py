@@ -69,5 +69,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(info.pid, signal.SIGTERM)
-        if not args.keep:
+        if args.keep:
+            n.console.print(f"scratch repository kept: {repo.root}")
+        else:
             shutil.rmtree(repo.root.parent, ignore_errors=True)
+            n.console.print("scratch repository removed (run with --keep to look at it afterwards)")

@@ -152,5 +152,5 @@ async def _story(n: Narrator, repo: Repo, alice: SessionClient, bob: SessionClie
 
     n.chapter("Done")
     n.summary(lead.view, commits)
-    n.console.print(f"\n[bold green]demo passed[/]: {n.steps} steps, every answer as expected. Scratch repository: {repo.root}")
+    n.console.print(f"\n[bold green]demo passed[/]: {n.steps} steps, every answer as expected.")
     return 0

@@ -16,6 +16,7 @@ from bridge.identity import agent_principal
 from bridge.remote import TOKEN_VAR
 from bridge.workspace import PathRefused, Repo, find_repo, resolve_in_repo
 from bridge.workspace.state import state_ref_of
+from bridge.workspace.worktrees import worktree_extension, worktree_id
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 
@@ -90,7 +91,8 @@ def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: fl
     if client is None:
         return None
     try:
-        holders = client.holders(rel, me)
+        wid = worktree_id(repo)
+        holders = client.holders(rel, me, wid)
         if holders:
             h = holders[0]
             return deny(
@@ -98,10 +100,11 @@ def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: fl
                 "Do not edit it now. Call begin_task for other files, wait_for_files to wait until it is free, "
                 "or defer_task to hand it over explicitly."
             )
-        own = client.own_intent(rel, me)
+        own = client.own_intent(rel, me, wid)
         if own is None and auto_begin:
             reply = client.request("INTENT_ANNOUNCE", {"intent_id": f"auto-{uuid.uuid4().hex[:12]}", "objective": f"{event.get('tool_name')} {rel} (auto)",
-                                                       "scope": {"kind": "file_set", "resources": [rel]}, "ttl_sec": ttl_sec})
+                                                       "scope": {"kind": "file_set", "resources": [rel]}, "ttl_sec": ttl_sec,
+                                                       "extensions": worktree_extension(repo)})
             if reply.get("message_type") == "PROTOCOL_ERROR":
                 return deny(f"could not claim {rel}: {reply['payload'].get('description')}")
             own = reply.get("payload")
@@ -133,12 +136,13 @@ def post_tool_use(event: dict[str, Any], *, default_name: str | None = None) -> 
     if client is None:
         return
     try:
-        own = client.own_intent(rel, me)
+        own = client.own_intent(rel, me, worktree_id(repo))
         if own is None:
             note(f"{rel} changed but {me} holds no intent covering it; call begin_task first next time")
             return
         reply = client.request("OP_COMMIT", {"op_id": f"op-{uuid.uuid4().hex[:12]}", "intent_id": own["intent_id"], "target": rel,
-                                             "op_kind": "replace", "state_ref_before": record["before"], "state_ref_after": after})
+                                             "op_kind": "replace", "state_ref_before": record["before"], "state_ref_after": after,
+                                             "extensions": worktree_extension(repo)})
         if reply.get("message_type") == "PROTOCOL_ERROR":
             note(f"the coordinator refused to record the edit of {rel}: {reply['payload'].get('description')}")
     finally:

@@ -111,6 +111,7 @@ def check(repo: Path, hook: str, warn: bool, stdin: str = "") -> int:
     from bridge.identity import human_principal
     from bridge.remote import TOKEN_VAR
     from bridge.workspace import find_repo
+    from bridge.workspace.worktrees import worktree_id
 
     if os.environ.get("MPAC_BYPASS") == "1":
         print("mpac-bridge guard: MPAC_BYPASS=1, not checking", file=sys.stderr)
@@ -119,7 +120,8 @@ def check(repo: Path, hook: str, warn: bool, stdin: str = "") -> int:
     if not paths:
         return 0
     try:
-        where = coordinator_of(find_repo(repo))
+        checkout = find_repo(repo)
+        where = coordinator_of(checkout)
     except ValueError as exc:
         print(f"mpac-bridge guard: {exc}; not checking", file=sys.stderr)
         return 0
@@ -129,8 +131,9 @@ def check(repo: Path, hook: str, warn: bool, stdin: str = "") -> int:
     me = human_principal("@git")
     client = QuickClient(*where, me, token=os.environ.get(TOKEN_VAR))
     try:
-        client.join(roles=["observer"])
-        held = [(p, h) for p in paths for h in client.holders(p, me)]
+        client.join(roles=["observer"], probe=True)
+        wid = worktree_id(checkout)
+        held = [(p, h) for p in paths for h in client.holders(p, me, wid)]
     except Exception as exc:
         print(f"mpac-bridge guard: cannot reach the coordinator at {where[0]} ({exc}); not checking", file=sys.stderr)
         return 0

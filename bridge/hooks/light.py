@@ -50,10 +50,15 @@ class QuickClient:
                 "session_id": self.session_id, "sender": self.sender, "ts": _ts(), "payload": payload,
                 "watermark": {"kind": "lamport_clock", "value": self.lamport}}
 
-    def join(self, roles: list[str] | None = None) -> dict[str, Any]:
+    def join(self, roles: list[str] | None = None, *, probe: bool = False) -> dict[str, Any]:
+        """HELLO, and the compact state from SESSION_INFO. `probe`: a one-shot observer that only
+        reads (status, the git guard): the coordinator shows it to nobody and forgets it when it
+        leaves (`extensions["mpac-bridge"].transient`, docs/protocol.md)."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
         self.ws = open_socket(self.url, self.timeout, headers)
         hello: dict[str, Any] = {"display_name": self.principal_id, "roles": roles or ["contributor"], "capabilities": []}
+        if probe:
+            hello["extensions"] = {"mpac-bridge": {"transient": True}}
         if self.token:
             hello["credential"] = {"type": "bearer_token", "value": self.token}
         reply = self.request("HELLO", hello)
@@ -85,22 +90,23 @@ class QuickClient:
             raise ConnectionError("not connected: call join() first")
         return self.ws
 
-    def holders(self, rel: str, me: str) -> list[dict[str, Any]]:
-        """Live ACTIVE intents of other principals whose scope covers the file."""
+    def holders(self, rel: str, me: str, worktree: str | None = None) -> list[dict[str, Any]]:
+        """Live ACTIVE intents of other principals whose scope covers the file in this worktree
+        (another worktree's intent is about its own copy of the file)."""
         probe = normalize_scope({"kind": "file_set", "resources": [rel]})
         out = []
         for intent in self.state.get("intents", []):
-            if intent.get("principal_id") == me or intent.get("state") != "ACTIVE":
+            if intent.get("principal_id") == me or intent.get("state") != "ACTIVE" or intent.get("worktree") != worktree:
                 continue
             ov = overlap(probe, normalize_scope(intent.get("scope") or {}))
             if ov is not None and ov.basis in ("file_set", "resource_path", "canonical_uri"):
                 out.append(intent)
         return out
 
-    def own_intent(self, rel: str, me: str) -> dict[str, Any] | None:
+    def own_intent(self, rel: str, me: str, worktree: str | None = None) -> dict[str, Any] | None:
         probe = normalize_scope({"kind": "file_set", "resources": [rel]})
         for intent in self.state.get("intents", []):
-            mine = intent.get("principal_id") == me and intent.get("state") == "ACTIVE"
+            mine = intent.get("principal_id") == me and intent.get("state") == "ACTIVE" and intent.get("worktree") == worktree
             if mine and overlap(probe, normalize_scope(intent.get("scope") or {})) is not None:
                 return intent
         return None

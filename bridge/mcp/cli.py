@@ -32,7 +32,11 @@ def run(args: argparse.Namespace) -> int:
     ctx = ToolContext.from_env(args.workspace)
     server = build_server(ctx)
     if args.transport == "stdio":
-        server.run()
+        import anyio
+
+        from bridge.mcp.stdio import serve_stdio
+
+        anyio.run(serve_stdio, server)
     else:
         server.run(transport="streamable-http", host=args.host, port=args.port)
     return 0

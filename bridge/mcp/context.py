@@ -12,8 +12,17 @@ from pathlib import Path
 
 from bridge.client import SessionClient
 from bridge.identity import agent_principal
+from bridge.protocol.scope import normalize_path
 from bridge.remote import TOKEN_VAR, URL_VAR, remote_from_env
-from bridge.workspace import Repo, RuntimeInfo, ensure_sidecar, find_repo
+from bridge.workspace import (
+    Repo,
+    RuntimeInfo,
+    check_path_text,
+    ensure_sidecar,
+    find_repo,
+    resolve_many,
+)
+from bridge.workspace.worktrees import worktree_extension, worktree_id
 
 log = logging.getLogger("mpac.mcp")
 
@@ -44,6 +53,7 @@ class ToolContext:
     explicit_identity: bool = True
     on_connect: list[Callable[[SessionClient], None]] = field(default_factory=list)
     remote_error: str | None = None  # MPAC_COORDINATOR_URL is set but unusable: every tool says why
+    reconnect_wait_sec: float = 10.0  # how long a tool waits for a lost connection to come back
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
@@ -79,6 +89,15 @@ class ToolContext:
             self.principal_id = principal_from_env(name)
             self.explicit_identity = True  # decided once
 
+    @property
+    def worktree(self) -> str | None:
+        """This server's checkout as a worktree id (None: the main worktree, or no repository)."""
+        return worktree_id(self.repo) if self.repo is not None else None
+
+    def worktree_extension(self) -> dict | None:
+        """`extensions` naming this checkout and its branch (docs/protocol.md "Worktrees")."""
+        return worktree_extension(self.repo) if self.repo is not None else None
+
     def check_repo(self, repo_path: str | None) -> Repo:
         """The repository; a `repo_path` naming another repository is refused (one server, one repo)."""
         if self.repo is None:
@@ -93,6 +112,15 @@ class ToolContext:
                                   "Configure a separate MCP server for it.")
         return self.repo
 
+    async def resolve(self, files: list[str]) -> list[str]:
+        """The repo-relative paths of `files`, refusing (PathRefused) anything outside the repository,
+        in .git, ignored, not a regular file, or not a usable path. Off the event loop, with one git
+        process for the whole list. In remote mode the paths are only checked and normalized."""
+        if self.url is not None:
+            return [normalize_path(check_path_text(f)) for f in files]
+        repo = self.check_repo(None)
+        return await asyncio.to_thread(resolve_many, repo, list(files))
+
     async def connected(self) -> SessionClient:
         """The joined client, connecting (and starting the repo's sidecar) on first use. In local
         mode a client stuck reconnecting to a sidecar that is gone follows the repository's new one."""
@@ -103,18 +131,25 @@ class ToolContext:
             if client is not None and client.state != "closed":
                 if client.ws is not None:
                     return client
-                if self.url is None and self.repo is not None:
-                    info = await self._ensure_sidecar(self.repo)
-                    if info.url != client.url:  # the sidecar restarted on another port: join it
-                        log.info("sidecar moved to %s; rejoining there", info.url)
-                        with contextlib.suppress(Exception):
-                            await client.abort()
-                        self.client = None
-                        return await self._join(info.url, info.session_id)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(client.connected.wait(), 10)
+                loop = asyncio.get_running_loop()
+                deadline, step = loop.time() + self.reconnect_wait_sec, 0.25
+                while client.ws is None and loop.time() < deadline:
+                    if self.url is None and self.repo is not None:
+                        # A sidecar killed a moment ago may still look alive (its listening socket
+                        # closes after the connections), so ask again while waiting.
+                        info = await self._ensure_sidecar(self.repo)
+                        if info.url != client.url:  # the sidecar restarted on another port: join it
+                            log.info("sidecar moved to %s; rejoining there", info.url)
+                            with contextlib.suppress(Exception):
+                                await client.abort()
+                            self.client = None
+                            return await self._join(info.url, info.session_id)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(client.connected.wait(), max(0.0, min(step, deadline - loop.time())))
+                    step = min(step * 2, 2.0)
                 if client.ws is None:
-                    raise ToolFailure(f"lost the coordinator at {client.url} and could not reconnect within 10 s; try again")
+                    raise ToolFailure(f"lost the coordinator at {client.url} and could not reconnect within "
+                                      f"{self.reconnect_wait_sec:g} s; try again")
                 return client
             url, session_id = self.url, self.session_id
             if url is None:

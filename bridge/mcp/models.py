@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+WORKTREE = "the git worktree the intent is about: null for the main worktree, else the linked worktree's name"
+
 
 class Holder(BaseModel):
     principal_id: str
@@ -23,6 +25,8 @@ class IntentInfo(BaseModel):
     state: str = Field(description="ACTIVE or SUSPENDED (a suspended intent can be taken over)")
     expires_in_sec: float | None = None
     deferred_by: list[str] = Field(default_factory=list)
+    worktree: str | None = Field(None, description=WORKTREE)
+    branch: str | None = Field(None, description="that worktree's branch, as its agent reported it")
 
 
 class ConflictInfo(BaseModel):
@@ -53,6 +57,12 @@ class WhoResult(BaseModel):
     message: str = ""
 
 
+class Released(BaseModel):
+    intent_id: str = Field(description="your earlier intent, now SUPERSEDED by the new one")
+    objective: str
+    files: list[str] = Field(description="its files that the new intent does not cover: nobody claims them now")
+
+
 class BeginResult(BaseModel):
     status: Literal["ok", "blocked", "error"] = Field(
         description="ok: the intent is registered; blocked: another agent holds these files (see holders); error: see message"
@@ -61,6 +71,11 @@ class BeginResult(BaseModel):
     files: list[str] = Field(default_factory=list)
     conflicts: list[ConflictInfo] = Field(default_factory=list, description="advisory overlaps the coordinator reported")
     holders: list[Holder] = Field(default_factory=list, description="who holds the files when blocked")
+    released: list[Released] = Field(
+        default_factory=list,
+        description="your earlier intents that shared a file with this one: they ended (one intent per file per agent), "
+        "and these files of theirs are no longer claimed",
+    )
     next_step: str = ""
     message: str = ""
 
@@ -70,7 +85,10 @@ class Overlap(BaseModel):
     intent_id: str
     objective: str
     shared: list[str]
-    kind: str = Field(description="file (exact file: begin_task would be blocked) or pattern/entity (advisory)")
+    kind: str = Field(description="file (exact file: begin_task would be blocked), worktree (the same file in another "
+                                  "git worktree: advisory, a future merge conflict) or pattern/entity (advisory)")
+    worktree: str | None = Field(None, description=WORKTREE)
+    branch: str | None = None
 
 
 class OverlapResult(BaseModel):
@@ -96,13 +114,17 @@ class FileStateResult(BaseModel):
 class SubmitResult(BaseModel):
     status: Literal["success", "stale", "rejected", "error"] = Field(
         description="success: committed and written; stale: the file changed since you read it (re-read and retry); "
-        "rejected: the coordinator refused (see message); error: nothing was done"
+        "rejected: the coordinator refused (see message); error: nothing was written, and the message says "
+        "the next step (when the connection was lost and the outcome is unknown: call submit_change again with op_id)"
     )
     op_id: str | None = None
     target: str = ""
     state_ref_after: str | None = None
     current_state_ref: str | None = None
     written: bool = False
+    recovered: Literal["recorded", "resent"] | None = Field(
+        None, description="set when the connection was lost mid-commit and the outcome was settled: recorded = the "
+        "coordinator had recorded the commit (the write was finished now); resent = it had not, and was committed once by a resend")
     message: str = ""
 
 
@@ -114,7 +136,7 @@ class SimpleResult(BaseModel):
 
 class ClaimResult(BaseModel):
     status: Literal["approved", "pending", "rejected", "error"] = Field(
-        description="approved: the task is yours (new_intent_id); pending: an owner or arbiter must approve; rejected/error: see message"
+        description="approved: the task is yours (new_intent_id); pending: an owner or arbiter decides, or the grace for the owner's return runs (see message); rejected/error: see message"
     )
     new_intent_id: str | None = None
     claim_id: str | None = Field(None, description="the claim; an owner or arbiter approves it by this id")

@@ -24,6 +24,14 @@ STATE_URI = "mpac://session/state"
 QUIET = {"HEARTBEAT", "COORDINATOR_STATUS"}  # liveness chatter does not change what the resource shows
 
 
+def quiet(message: dict[str, Any]) -> bool:
+    """Liveness chatter, except a COORDINATOR_STATUS that reports a participant's presence."""
+    if message.get("message_type") not in QUIET:
+        return False
+    ext = ((message.get("payload") or {}).get("extensions") or {}).get("mpac-bridge")
+    return not (isinstance(ext, dict) and "presence" in ext)
+
+
 class StateNotifier:
     """Forwards view changes of the connected client as resource-updated notifications."""
 
@@ -56,10 +64,9 @@ class StateNotifier:
         q = client.subscribe()
         try:
             while True:
-                changed = (await q.get()).get("message_type") not in QUIET
+                changed = not quiet(await q.get())
                 while not q.empty():  # coalesce a burst into one notification
-                    quiet = q.get_nowait().get("message_type") in QUIET  # always drain, even once changed
-                    changed = changed or not quiet
+                    changed = not quiet(q.get_nowait()) or changed  # always drain, even once changed
                 if changed:
                     await self.notify()
         finally:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from mcp.server.mcpserver import MCPServer
@@ -16,6 +17,7 @@ from pydantic import Field
 from bridge import __version__
 from bridge.mcp import tools
 from bridge.mcp.context import ToolContext, ToolFailure
+from bridge.mcp.limits import check_arguments
 from bridge.mcp.models import (
     BeginResult,
     ClaimResult,
@@ -28,6 +30,7 @@ from bridge.mcp.models import (
     WhoResult,
 )
 from bridge.mcp.notify import STATE_URI, StateNotifier
+from bridge.protocol.parse import MAX_FRAME_BYTES
 from bridge.workspace import PathRefused
 
 INSTRUCTIONS = """\
@@ -35,7 +38,9 @@ You share this git repository with other agents and humans. mpac-bridge keeps yo
 other's work. Follow this workflow for every change:
 
 1. check   - who_is_working (the whole session) or check_overlap(files) before you plan.
-2. begin   - begin_task(objective, files) BEFORE editing. status "ok" gives you an intent_id.
+2. begin   - begin_task(objective, files) BEFORE editing, with every file of the task. status "ok"
+             gives you an intent_id. A begin_task naming a file an earlier intent of yours holds
+             replaces that intent: "released" lists its files you no longer hold (update_task to add them).
              status "blocked" means another principal holds a file: do NOT edit it. Either call
              defer_task(files) and work on something else, or call wait_for_files(files, timeout_sec)
              and then begin_task again.
@@ -44,6 +49,8 @@ other's work. Follow this workflow for every change:
              writes the file and records the change. status "stale" means the file changed since you
              read it: call get_file_state again, redo your change on the new content, submit again.
              If you edited the file yourself, call submit_change without content to record it.
+             status "error" after a lost connection gives an op_id: call submit_change again with the
+             same arguments and that op_id; it finishes the change or redoes it, exactly once.
 5. yield   - yield_task(intent_id) as soon as you are done, so others can proceed.
 
 Conflicts: overlaps that are not exact file collisions (patterns, entities) are reported as conflicts.
@@ -57,11 +64,21 @@ T = TypeVar("T")
 log = logging.getLogger("mpac.mcp")
 
 
-async def _run(call: Awaitable[T]) -> T:
+_REFUSAL: contextvars.ContextVar[str | None] = contextvars.ContextVar("mpac_tool_refusal", default=None)
+
+
+async def _run(call: Coroutine[Any, Any, T]) -> T:
+    refusal = _REFUSAL.get()
+    if refusal is not None:  # the arguments failed check_limits: the tool does not run
+        call.close()
+        raise ToolError(refusal)
     try:
         return await call
     except (ToolFailure, PathRefused) as exc:
         raise ToolError(str(exc)) from None
+    except Exception as exc:  # a bug or an OS error nobody foresaw: still say what happened
+        log.exception("tool failed")
+        raise ToolError(f"the tool failed ({type(exc).__name__}: {exc}); the MCP server's log (stderr) has the details") from None
 
 
 def _client_name(rctx: Any) -> str | None:
@@ -102,7 +119,21 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
                 background.append(asyncio.get_running_loop().create_task(_connect_quietly(ctx)))
         return result
 
+    async def check_limits(rctx: Any, call_next: Any) -> Any:
+        """Check a tools/call's arguments before the tool runs (limits.check_arguments); a problem
+        is handed to `_run`, which turns it into the tool's error through the normal result path."""
+        params = rctx.params if rctx.method == "tools/call" else None
+        if not (isinstance(params, Mapping) and isinstance(params.get("arguments"), Mapping)):
+            return await call_next(rctx)
+        limit = ctx.client.frame_limit if ctx.client is not None else MAX_FRAME_BYTES
+        token = _REFUSAL.set(check_arguments(str(params.get("name")), dict(params["arguments"]), limit))
+        try:
+            return await call_next(rctx)
+        finally:
+            _REFUSAL.reset(token)
+
     mcp._lowlevel_server.middleware.append(introduce)
+    mcp._lowlevel_server.middleware.append(check_limits)
 
     @mcp.tool()
     async def who_is_working(repo_path: str | None = Field(None, description="repository path; default: the server's repository")) -> WhoResult:
@@ -114,7 +145,7 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         objective: str = Field(description="what you are about to do, in one sentence"),
         files: list[str] = Field(description="every file you will edit, relative to the repository root"),
         repo_path: str | None = Field(None, description="repository path; default: the server's repository"),
-        ttl_sec: float | None = Field(None, description="how long the claim lasts without updates (default 1800 s)"),
+        ttl_sec: float | None = Field(None, description=f"how long the claim lasts without updates (default {tools.DEFAULT_TTL_SEC} s)"),
         symbols: list[str] | None = Field(None, description="functions or classes you will change (improves conflict detection)"),
     ) -> BeginResult:
         """Announce what you will edit before editing. Returns ok with an intent_id, or blocked with who holds the files."""
@@ -144,9 +175,11 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         state_ref_before: str = Field(description="the state_ref get_file_state gave you before your change"),
         content: str | None = Field(None, description="the complete new file content; omit it if you already edited the file"),
         repo_path: str | None = Field(None, description="repository path; default: the server's repository"),
+        op_id: str | None = Field(None, description="only to repeat a call whose outcome was unknown (status error after a "
+                                                    "lost connection): the op_id it returned; the change is then done exactly once"),
     ) -> SubmitResult:
         """Record a change and (with content) write it to disk, only if nobody changed the file since you read it."""
-        return await _run(tools.submit_change(ctx, intent_id, target, state_ref_before, content, repo_path))
+        return await _run(tools.submit_change(ctx, intent_id, target, state_ref_before, content, repo_path, op_id))
 
     @mcp.tool()
     async def yield_task(
@@ -224,7 +257,7 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         original_principal_id: str | None = Field(None, description="its owner (default: looked up)"),
         justification: str | None = Field(None, description="why you take it over"),
     ) -> ClaimResult:
-        """Claim a suspended task. approved: it is yours; pending: an owner or arbiter must approve."""
+        """Claim a suspended task. approved: it is yours; pending: an owner or arbiter decides, or the crashed owner has a grace period to return (see message)."""
         return await _run(tools.take_over_task(ctx, original_intent_id, new_objective, files, original_principal_id, justification))
 
     @mcp.resource(STATE_URI, mime_type="application/json")

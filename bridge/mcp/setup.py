@@ -66,27 +66,58 @@ def merged(path: Path, client: str, entry: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def commit_note(workspace: Path, path: Path, client: str) -> str:
+    """Whether to commit a generated config: it holds absolute paths of this machine, so no, unless
+    git already ignores it."""
+    rel = path.relative_to(workspace).as_posix()
+    ignored = False
+    try:
+        from bridge.workspace import find_repo
+        from bridge.workspace.paths import ignored_among
+
+        ignored = rel in ignored_among(find_repo(workspace), [rel])
+    except Exception:  # not a repository, or git failed: give the advice anyway
+        pass
+    if ignored:
+        return f"{rel} is ignored by git, as it should be: it holds absolute paths of this machine"
+    return (f"do not commit {rel}: it holds absolute paths of this machine (the mpac-bridge executable and this checkout). "
+            f"Add it to .gitignore; each person runs `mpac-bridge setup {client} --write` once")
+
+
+HOOKS_NOTE = ("the hook commands name this machine's mpac-bridge by its absolute path: commit .claude/settings.json only "
+              "if everyone has it at the same path; otherwise keep the hooks in .claude/settings.local.json (personal)")
+
+
 def run(args: argparse.Namespace) -> int:
     workspace = args.workspace.resolve()
+    if args.hooks and args.client != "claude":
+        print("mpac-bridge setup: --hooks is for Claude Code only", file=sys.stderr)
+        return 2
     entry = server_entry(args.client, workspace, args.name)
     path = workspace / TARGETS[args.client]
     try:
         data = merged(path, args.client, entry)
+        hooks = _hooks_settings(workspace, args.auto_begin, args.name or args.client) if args.hooks else None
     except ValueError as exc:
         print(f"mpac-bridge setup: {exc}", file=sys.stderr)
         return 2
     text = json.dumps(data, indent=2) + "\n"
     if not args.write:
         print(f"# {path} (run again with --write to save it)")
+        print(f"# {commit_note(workspace, path, args.client)}")
         print(text, end="")
+        if hooks is not None:
+            print(f"\n# {hooks[0]} (run again with --write to merge it; other settings are kept)")
+            print(f"# {HOOKS_NOTE}")
+            print(json.dumps(hooks[1], indent=2))
         return 0
     _write(path, text)
     print(f"wrote {path}: server 'mpac-bridge' → {entry['command']} {' '.join(entry['args'])}")
-    if args.hooks:
-        if args.client != "claude":
-            print("mpac-bridge setup: --hooks is for Claude Code only", file=sys.stderr)
-            return 2
-        return _write_hooks(workspace, args.auto_begin, args.name or args.client)
+    print(f"  {commit_note(workspace, path, args.client)}")
+    if hooks is not None:
+        _write(hooks[0], json.dumps(hooks[1], indent=2) + "\n")
+        print(f"wrote {hooks[0]}: PreToolUse and PostToolUse hooks for Edit|Write|MultiEdit|NotebookEdit")
+        print(f"  {HOOKS_NOTE}")
     return 0
 
 
@@ -97,15 +128,13 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _write_hooks(workspace: Path, auto_begin: bool, name: str) -> int:
+def _hooks_settings(workspace: Path, auto_begin: bool, name: str) -> tuple[Path, dict[str, Any]]:
+    """The path of .claude/settings.json and its content with our hooks merged in."""
     from bridge.hooks.settings import claude_hook_entries, merge_hooks
 
     path = workspace / ".claude" / "settings.json"
     try:
         data = json.loads(path.read_text() or "{}") if path.exists() else {}
     except json.JSONDecodeError as exc:
-        print(f"mpac-bridge setup: {path} is not valid JSON ({exc.msg}); fix or remove it first", file=sys.stderr)
-        return 2
-    _write(path, json.dumps(merge_hooks(data, claude_hook_entries(executable(), auto_begin, name)), indent=2) + "\n")
-    print(f"wrote {path}: PreToolUse and PostToolUse hooks for Edit|Write|MultiEdit|NotebookEdit")
-    return 0
+        raise ValueError(f"{path} is not valid JSON ({exc.msg}); fix or remove it first") from None
+    return path, merge_hooks(data, claude_hook_entries(executable(), auto_begin, name))

@@ -137,8 +137,7 @@ async def run_check(name: str, source: Path) -> float:
 
     start = time.monotonic()
     repo = find_repo(make_scratch(source))
-    # core profile: claims of handed-over tasks are approved at once (the takeover check)
-    info = ensure_sidecar(repo, extra_args=["--compliance-profile", "core", "--idle-timeout", "60"])
+    info = ensure_sidecar(repo)  # the default configuration, as the MCP server starts it
     ctx = ToolContext(repo=repo, principal_id="agent:smoke-mcp")
     other = SessionClient(info.url, "agent:smoke-other", session_id=info.session_id)
     try:

@@ -13,7 +13,8 @@ from bridge.protocol.enums import MessageType
 from bridge.protocol.envelope import ACCEPTED_VERSIONS, PROTOCOL, Envelope, lamport_of, parse_ts
 from bridge.protocol.payloads import PAYLOAD_MODELS
 
-MAX_FRAME_BYTES = 1 << 20  # 1 MiB: a larger frame is refused before decoding
+MAX_FRAME_BYTES = 1 << 20  # 1 MiB: the default limit of a frame (the sidecar's --max-frame-bytes)
+OVERSIZE_READ_FACTOR = 4  # a frame up to this many times the limit is still read to name it in the refusal
 MAX_DEPTH = 64
 _TYPES = {t.value: t for t in MessageType}
 
@@ -132,20 +133,36 @@ def _encodable(value: Any) -> bool:
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # built once: json.loads(**kw) builds one per call
 
 
-def _decode(raw: Any) -> dict[str, Any] | ParseFailure:
+def _too_large(raw: str | bytes, size: int, max_bytes: int) -> ParseFailure:
+    """The refusal of an oversized frame. One up to OVERSIZE_READ_FACTOR times the limit is decoded
+    all the same, so the refusal names the request (refers_to) and its sender can match it."""
+    text = (f"frame of {size:,} bytes is over the limit of {max_bytes:,} bytes; nothing in it was applied "
+            "(send fewer files or shorter text)")
+    if size > OVERSIZE_READ_FACTOR * max_bytes:
+        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, text)
+    try:
+        value = _DECODER.decode(raw if isinstance(raw, str) else raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        value = None
+    return ParseFailure(ErrorCode.MALFORMED_MESSAGE, text, *_readable(value))
+
+
+def _decode(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> dict[str, Any] | ParseFailure:
     if isinstance(raw, dict):
         return raw
     if isinstance(raw, (bytes, bytearray, memoryview)):
-        if len(raw) > MAX_FRAME_BYTES:
-            return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
+        raw = bytes(raw)
+        if len(raw) > max_bytes:
+            return _too_large(raw, len(raw), max_bytes)
         try:
-            raw = bytes(raw).decode("utf-8")
+            raw = raw.decode("utf-8")
         except UnicodeDecodeError:
             return ParseFailure(ErrorCode.MALFORMED_MESSAGE, "frame is not valid UTF-8")
     if not isinstance(raw, str):
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"expected a JSON object, got {type(raw).__name__}")
-    if len(raw) > MAX_FRAME_BYTES:
-        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"frame larger than {MAX_FRAME_BYTES} bytes")
+    # Characters first (free); the UTF-8 size only when it could matter (a character is at most 4 bytes).
+    if len(raw) * 4 > max_bytes and (size := len(raw.encode("utf-8", "surrogatepass"))) > max_bytes:
+        return _too_large(raw, size, max_bytes)
     try:
         # NaN and Infinity are not JSON: refused here so they are never stored or relayed.
         value = _DECODER.decode(raw)
@@ -185,16 +202,16 @@ def parse_payload(message_type: str, payload: Any) -> BaseModel | ParseFailure:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, _describe(exc, "payload"))
 
 
-def parse_message(raw: Any) -> ParsedMessage | ParseFailure:
-    """Parse one frame. Never raises."""
+def parse_message(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> ParsedMessage | ParseFailure:
+    """Parse one frame; a frame over `max_bytes` (UTF-8) is refused. Never raises."""
     try:
-        return _parse(raw)
+        return _parse(raw, max_bytes)
     except Exception as exc:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"unparseable message ({type(exc).__name__})")
 
 
-def _parse(raw: Any) -> ParsedMessage | ParseFailure:
-    data = _decode(raw)
+def _parse(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> ParsedMessage | ParseFailure:
+    data = _decode(raw, max_bytes)
     if isinstance(data, ParseFailure):
         return data
     mtype_raw = _str_or_none(data.get("message_type"))

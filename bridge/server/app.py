@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import http
@@ -21,7 +22,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from bridge.core import CoordinatorConfig, Verdict
+from bridge.protocol.dialect import speaks_reference_dialect
 from bridge.protocol.envelope import build_envelope
+from bridge.protocol.parse import OVERSIZE_READ_FACTOR
 from bridge.server.config import SESSION_ID, ServerConfig
 from bridge.server.conn import Conn
 from bridge.server.host import SessionHost
@@ -88,7 +91,9 @@ class Sidecar:
             raise ValueError("the authenticated profile needs a token table (--token-table FILE or MPAC_TOKEN_TABLE)")
         self.cfg = cfg
         self.data_dir = cfg.data_dir
-        self.coord_config = coord_config
+        # One frame limit: the core refuses (and names) a frame over it; websockets reads a frame up
+        # to OVERSIZE_READ_FACTOR times it so that refusal can be addressed, and cuts off anything larger.
+        self.coord_config = dataclasses.replace(coord_config, max_frame_bytes=cfg.max_frame)
         self.store = store
         self.tokens = tokens
         self.lookup = lookup
@@ -267,6 +272,7 @@ class Sidecar:
                     conn.send(self._transport_error(session_id, "CREDENTIAL_REJECTED", f"{pid} joined with another token", mid))
                     await conn.flush_and_close(1008, "credential rejected")
                     return False
+        conn.reference = speaks_reference_dialect(data)  # before its SESSION_INFO is encoded
         result = host.handle(conn, raw)
         if result.admitted is not None and owner_key is not None:
             host.owners.setdefault(result.admitted, owner_key)
@@ -295,7 +301,7 @@ class Sidecar:
             self.cfg.host,
             self.cfg.port,
             process_request=self.process_request,
-            max_size=self.cfg.max_frame,
+            max_size=self.cfg.max_frame * OVERSIZE_READ_FACTOR,
             ssl=self.ssl_context(),
             compression="deflate" if self.cfg.compress else None,
             ping_interval=20,

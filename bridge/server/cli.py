@@ -36,8 +36,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     s.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN", help="browser Origin to accept (repeatable); others are refused")
     s.add_argument("--allow-open-network", action="store_true", help="let the open profile bind a non-loopback address (no authentication!)")
     lim = p.add_argument_group("limits")
-    lim.add_argument("--max-frame-bytes", "--max-frame", dest="max_frame", type=int, default=4 * 1024 * 1024, metavar="N",
-                     help="largest accepted frame in bytes; a bigger one closes the connection with code 1009 (default 4 MiB)")
+    lim.add_argument("--max-frame-bytes", "--max-frame", dest="max_frame", type=int, default=None, metavar="N",
+                     help="largest accepted frame in bytes (default 1 MiB, announced to clients in SESSION_INFO): a bigger one is "
+                          "refused with a PROTOCOL_ERROR naming the message; one over 4 times N closes the connection (1009)")
     lim.add_argument("--max-msgs-per-sec", "--rate", dest="rate", type=float, default=200.0, metavar="N",
                      help="messages per second per connection, bursts of twice that; excess gets a PROTOCOL_ERROR, "
                           "and a client that keeps going is disconnected (default 200)")
@@ -64,8 +65,20 @@ def configure(p: argparse.ArgumentParser) -> None:
                      help="files whose last commit is remembered per session (stale-write checks, late joiners); past it the "
                           "least recently committed file is forgotten and its next commit is checked against the disk only "
                           "(default 50000)")
+    pol.add_argument("--commit-landing-grace", type=float, default=30.0, metavar="SEC",
+                     help="how long an accepted commit whose write is not yet on disk keeps its base stale, so a second "
+                          "commit from the same base is refused (less if its author leaves or its task ends; default 30)")
     pol.add_argument("--execution-model", choices=["post_commit", "pre_commit"], default="post_commit", help="default post_commit")
-    pol.add_argument("--compliance-profile", choices=["core", "governance"], default="governance", help="default governance")
+    pol.add_argument("--compliance-profile", choices=["core", "governance"], default=None,
+                     help="default governance, with claims approved by the core rules while no owner or arbiter is "
+                          "connected; naming governance here makes an owner or arbiter decide every claim")
+    pol.add_argument("--claim-approval", choices=["auto", "governance", "arbiter_or_auto"], default=None,
+                     help="who approves a takeover (INTENT_CLAIM): auto = nobody objects (a handed-over task at once, a "
+                          "crashed agent's after --claim-grace unless it returns); governance = an owner or arbiter; "
+                          "arbiter_or_auto = an owner or arbiter when one is connected, else auto (default: auto with "
+                          "--compliance-profile core, governance with --compliance-profile governance, else arbiter_or_auto)")
+    pol.add_argument("--claim-grace", type=float, default=30.0, metavar="SEC",
+                     help="seconds a claim on a crashed agent's task waits for its owner to return before automatic approval (default 30)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    help="log verbosity (default INFO); with --workspace the log is <git common dir>/mpac/sidecar.log")
 
@@ -110,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
 async def _main(args: argparse.Namespace) -> int:
     from bridge import __version__
     from bridge.core import CoordinatorConfig
+    from bridge.protocol.parse import MAX_FRAME_BYTES
     from bridge.server.config import SESSION_ID, ServerConfig
     from bridge.server.embed import serve_sidecar
     from bridge.server.tokens import TokenTable, TokenTableError
@@ -133,8 +147,15 @@ async def _main(args: argparse.Namespace) -> int:
 
     if args.history_limit < 100:
         raise ValueError(f"--history-limit {args.history_limit} is too small: at least 100 ended objects must be remembered")
+    max_frame = args.max_frame or MAX_FRAME_BYTES
+    if max_frame < 16384:
+        raise ValueError(f"--max-frame-bytes {max_frame} is too small: a HELLO or SESSION_INFO needs at least 16384")
     if args.file_limit < 100:
         raise ValueError(f"--file-limit {args.file_limit} is too small: at least 100 files must be remembered")
+    if args.commit_landing_grace < 0:
+        raise ValueError(f"--commit-landing-grace {args.commit_landing_grace:g} must be 0 or more seconds")
+    if args.claim_grace < 0:
+        raise ValueError(f"--claim-grace {args.claim_grace:g} must be 0 or more seconds")
     session_id = session_id or "default"
     if not SESSION_ID.match(session_id):
         raise ValueError(f"invalid session id {session_id!r}")
@@ -153,15 +174,17 @@ async def _main(args: argparse.Namespace) -> int:
         security_profile=profile, data_dir=data_dir, workspace=repo.root if repo else None,
         tls_cert=args.cert if args.tls else None, tls_key=args.key if args.tls else None,
         allow_origins=args.allow_origin, allow_open_network=args.allow_open_network,
-        idle_timeout=idle_timeout, max_frame=args.max_frame, rate_per_sec=args.rate,
+        idle_timeout=idle_timeout, max_frame=max_frame, rate_per_sec=args.rate,
         rate_burst=args.rate * 2, max_connections=args.max_connections, send_queue=args.send_queue,
         compress=args.compress,
     )
+    claim_approval = args.claim_approval or ("governance" if args.compliance_profile == "governance" else "")
     coord_cfg = CoordinatorConfig(
-        security_profile=profile, compliance_profile=args.compliance_profile, execution_model=args.execution_model,
+        security_profile=profile, compliance_profile=args.compliance_profile or "governance", execution_model=args.execution_model,
+        claim_approval=claim_approval, claim_grace_sec=args.claim_grace,
         heartbeat_interval_sec=args.heartbeat_interval, unavailability_timeout_sec=args.unavailability_timeout,
         resolution_timeout_sec=args.resolution_timeout, default_intent_ttl_sec=args.intent_ttl,
-        history_limit=args.history_limit, file_limit=args.file_limit,
+        history_limit=args.history_limit, file_limit=args.file_limit, commit_landing_grace_sec=args.commit_landing_grace,
     )
     running = await serve_sidecar(cfg, coord_cfg, tokens=tokens, lookup=lookup)
     watch = None

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bridge.protocol.parse import MAX_FRAME_BYTES
+
 SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -23,7 +25,7 @@ class ServerConfig:
     allow_origins: list[str] = field(default_factory=list)
     allow_open_network: bool = False
     idle_timeout: float = 0.0  # 0 = never
-    max_frame: int = 4 * 1024 * 1024
+    max_frame: int = MAX_FRAME_BYTES  # the core refuses a bigger frame, naming it; 4x that closes the connection
     rate_per_sec: float = 200.0
     rate_burst: float = 400.0
     max_connections: int = 256

@@ -3,8 +3,15 @@
 Frames are collected in `pending` and written by the sidecar's Outbox at the end of the event-loop
 turn. A connection that negotiated no extension (the default: compression is off unless
 `--compress`) gets the broadcast's shared pre-built frame written straight to its transport, in one
-write per turn. A compressed connection needs per-connection framing, so its
-messages go through a bounded queue drained by a writer task with `ws.send`.
+write per turn. While the transport holds more than WRITE_HIGH unsent bytes (the client reads
+slower than we write), further frames wait in our own `backlog`, whole frames only, and a pump
+task hands them on as the transport drains. A compressed connection needs per-connection framing,
+so its messages go through a bounded queue drained by a writer task with `ws.send`.
+
+Both ways, what waits in user space stays small and frame-aligned, so a slow consumer that is cut
+off gets its close frame right after the few frames already handed to the transport: the rest is
+dropped, the close frame (1008, with the reason) and the end of the TCP stream follow at once, and
+no closing handshake is awaited (`cut_off`).
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -20,10 +29,14 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
+from bridge.protocol.dialect import to_reference_dialect
 from bridge.server.outbox import Outbox
 
 log = logging.getLogger("mpac.sidecar")
 MAX_BACKLOG = 8 * 1024 * 1024  # unsent bytes per connection before a slow client is cut off
+WRITE_HIGH = 64 * 1024  # bytes the transport may hold before frames wait in the backlog instead
+CLOSE_GRACE = 10.0  # seconds a cut-off client gets to read its last frames and the close frame
+SLOW = "send queue overflow: this client reads too slowly"
 
 
 def text_frame(text: str) -> bytes:
@@ -46,6 +59,12 @@ class Conn:
         self.tokens, self.stamp = burst, now
         self.closing = False
         self.strikes = 0  # consecutive messages dropped by the rate limit
+        self.backlog: deque[bytes] = deque()  # direct mode: whole frames waiting for the transport to drain
+        self.backlog_bytes = 0
+        self.buffered = 0  # bytes the transport held at the last send()
+        self.pump: asyncio.Task[None] | None = None
+        self.on_lost: Callable[[Conn], None] | None = None  # told at once when the sidecar cuts the connection off
+        self.reference = False  # joined in the reference package's dialect: envelopes it can parse
         self.writer: asyncio.Task[None] | None = None if self.direct else asyncio.get_running_loop().create_task(self._write())
 
     def allow(self, now: float) -> bool:
@@ -62,22 +81,26 @@ class Conn:
         caller shares one among recipients."""
         if self.closing:
             return
-        text = message if isinstance(message, str) else json.dumps(message, separators=(",", ":"))
+        if isinstance(message, str):  # the broadcast path: already encoded for this connection
+            text = message
+        else:
+            text = json.dumps(to_reference_dialect(message) if self.reference else message, separators=(",", ":"))
         if self.direct:
             data = frame if frame is not None else text_frame(text)
             self.pending.append(data)
             self.pending_bytes += len(data)
         elif self.queue.qsize() + len(self.pending) >= self.queue.maxsize:
             log.warning("closing %s: send queue full (slow consumer)", self.principal or "connection")
-            self.abort(1008, "send queue overflow: this client reads too slowly")
+            self.cut_off(SLOW)
             return
         else:
             self.pending.append(text)
         transport = getattr(self.ws, "transport", None)
-        backlog = self.pending_bytes + (transport.get_write_buffer_size() if transport is not None else 0)
-        if backlog > MAX_BACKLOG:  # bytes the kernel would not take: the client is not reading
+        self.buffered = transport.get_write_buffer_size() if transport is not None else 0  # read again by flush()
+        backlog = self.pending_bytes + self.backlog_bytes + self.buffered
+        if backlog > MAX_BACKLOG:  # bytes the client has not taken: it is not reading
             log.warning("closing %s: %d bytes unsent (slow consumer)", self.principal or "connection", backlog)
-            self.abort(1008, "send queue overflow: this client reads too slowly")
+            self.cut_off(SLOW)
             return
         self.outbox.mark(self)
 
@@ -93,12 +116,60 @@ class Conn:
         transport = getattr(self.ws, "transport", None)
         if transport is None or transport.is_closing() or self.ws.protocol.state is not State.OPEN:
             return  # closing or closed: the peer gets the close frame's reason instead
+        if self.backlog or self.buffered >= WRITE_HIGH:  # measured by send() this turn; only flush() writes
+            self.backlog.extend(pending)  # the client is behind: keep whole frames here, in order
+            self.backlog_bytes += sum(len(f) for f in pending)
+            if self.pump is None:
+                self.pump = asyncio.get_running_loop().create_task(self._pump())
+            return
         transport.writelines(pending)
 
-    def abort(self, code: int, reason: str) -> None:
-        """Close without sending what is pending."""
+    async def _pump(self) -> None:
+        """Hand the backlog on as the transport drains, about WRITE_HIGH bytes at a time."""
+        try:
+            while self.backlog and not self.closing:
+                await self.ws.drain()  # returns once the transport is below its low-water mark
+                transport = self.ws.transport
+                if self.closing or transport.is_closing() or self.ws.protocol.state is not State.OPEN:
+                    return
+                batch, size = [], 0
+                while self.backlog and size < WRITE_HIGH:
+                    frame = self.backlog.popleft()
+                    batch.append(frame)
+                    size += len(frame)
+                self.backlog_bytes -= size
+                transport.writelines(batch)
+                await asyncio.sleep(0)  # let the transport report pause_writing before the next drain
+        except (ConnectionError, ConnectionClosed):
+            pass
+        finally:
+            self.pump = None
+
+    def cut_off(self, reason: str, code: int = 1008) -> None:
+        """Drop everything still waiting here, send the close frame and end the TCP stream now,
+        without waiting for the client's half of the closing handshake, and tell the session at once
+        (`on_lost`). The transport gets CLOSE_GRACE seconds to deliver the frames it already holds
+        and the close frame; a client that reads nothing is then aborted."""
+        if self.closing:
+            return
+        self.closing = True
         self.pending, self.pending_bytes = [], 0
-        self.close(code, reason)
+        self.backlog.clear()
+        self.backlog_bytes = 0
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        for task in (self.writer, self.pump):
+            if task is not None:
+                task.cancel()
+        transport = getattr(self.ws, "transport", None)
+        with contextlib.suppress(Exception):
+            self.ws.protocol.fail(code, reason[:120])  # the close frame, then (server side) end of stream
+            self.ws.send_data()
+        if transport is not None:
+            transport.close()  # once what it holds is written; no closing handshake is awaited
+            asyncio.get_running_loop().call_later(CLOSE_GRACE, transport.abort)
+        if self.on_lost is not None:
+            self.on_lost(self)
 
     def close(self, code: int, reason: str) -> None:
         if self.closing:
@@ -136,5 +207,6 @@ class Conn:
             raise
 
     def stop(self) -> None:
-        if self.writer is not None:
-            self.writer.cancel()
+        for task in (self.writer, self.pump):
+            if task is not None:
+                task.cancel()

@@ -19,6 +19,7 @@ from typing import Any
 
 from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
 from bridge.core.auth import Verdict
+from bridge.protocol.dialect import to_reference_dialect
 from bridge.server.conn import Conn, text_frame
 from bridge.store.base import Store
 from bridge.store.transcript import TranscriptWriter
@@ -88,6 +89,7 @@ class SessionHost:
         self.wake = asyncio.Event()
         self.wake_at = 0.0  # wall-clock time the timer task will next wake up by itself
         self.timer: asyncio.Task[None] | None = None
+        self.stopped = False
         self.coord = self._load(config)
         self.last_activity = time.monotonic()
 
@@ -127,6 +129,8 @@ class SessionHost:
                 coord.close(e.now, extra.get("reason", "manual"))
             elif e.kind == "recover":
                 coord.recover(e.now)
+            elif e.kind == "disconnect" and e.raw is not None:
+                coord.disconnected(e.raw, e.now)
         self._replay_verdict = None
         coord.audit_chain.sink = self.transcript
         self.lookup.replay = None
@@ -164,6 +168,7 @@ class SessionHost:
             self._maybe_snapshot(now)
         if result.admitted:
             conn.principal = result.admitted
+            conn.on_lost = self.disconnected
             mine = self.conns.setdefault(result.admitted, [])
             if conn not in mine:  # a second HELLO on the same socket must not double its deliveries
                 mine.append(conn)
@@ -179,21 +184,47 @@ class SessionHost:
         for out in outbound:
             text = json.dumps(out.message, separators=(",", ":"))
             frame = text_frame(text)  # framed once for every plain recipient
+            reference: tuple[str, bytes] | None = None  # encoded once, for the first reference-dialect recipient
             targets = self.conns if out.to.is_all else {p: self.conns.get(p, []) for p in out.to.principals or ()}
             for conns in list(targets.values()):
                 for c in list(conns):
-                    c.send(text, frame)
+                    if not c.reference:
+                        c.send(text, frame)
+                        continue
+                    if reference is None:
+                        converted = to_reference_dialect(out.message)
+                        if converted is out.message:
+                            reference = (text, frame)
+                        else:
+                            ref_text = json.dumps(converted, separators=(",", ":"))
+                            reference = (ref_text, text_frame(ref_text))
+                    c.send(*reference)
 
     def connection_count(self) -> int:
         return sum(len(v) for v in self.conns.values())
 
     def disconnected(self, conn: Conn) -> None:
+        """A connection closed (or was cut off). When it was its principal's last one, the core is
+        told at once, so every participant's view shows the principal as disconnected. Safe to call
+        twice for one connection."""
         conns = self.conns.get(conn.principal or "")
         if conns is not None and conn in conns:
             conns.remove(conn)
             if not conns:
                 del self.conns[conn.principal or ""]
+                if not self.stopped:  # a clean stop closes every connection; recovery marks them anyway
+                    self._connection_lost(conn.principal or "")
         self.last_activity = time.monotonic()
+
+    def _connection_lost(self, principal: str) -> None:
+        now = time.time()
+        result = self.coord.disconnected(principal, now)
+        self._flush_transcript()
+        if result.changed:
+            self._persist_initial()
+            self.store.append(self.session_id, "disconnect", now, principal)
+            self._maybe_snapshot(now)
+        self.route(result.outbound)
 
     # --- timers and snapshots ----------------------------------------------------------------
 
@@ -249,6 +280,7 @@ class SessionHost:
                 self.snapshot(now)
 
     async def stop(self) -> None:
+        self.stopped = True
         if self.timer is not None:
             self.timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

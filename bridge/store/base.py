@@ -9,9 +9,9 @@ from typing import Any, Protocol
 @dataclass(frozen=True)
 class JournalEntry:
     seq: int
-    kind: str  # "handle" | "tick" | "close" | "recover"
+    kind: str  # "handle" | "tick" | "close" | "recover" | "disconnect"
     now: float
-    raw: str | None  # the inbound frame for "handle"
+    raw: str | None  # the inbound frame for "handle", the principal for "disconnect"
     bound: str | None  # the principal the connection was bound to
 
 

@@ -2,7 +2,7 @@
 disk, the per-repository sidecar runtime file and `ensure_sidecar()`."""
 
 from bridge.workspace.ensure import SidecarStartError, ensure_sidecar
-from bridge.workspace.paths import PathRefused, resolve_in_repo
+from bridge.workspace.paths import PathRefused, check_path_text, resolve_in_repo, resolve_many
 from bridge.workspace.repo import NotARepository, Repo, find_repo
 from bridge.workspace.runtime import (
     RuntimeInfo,
@@ -19,6 +19,7 @@ from bridge.workspace.state import (
     FileState,
     StaleWrite,
     file_lock,
+    file_lock_async,
     make_state_ref_lookup,
     read_file_state,
     state_ref_of,
@@ -35,8 +36,10 @@ __all__ = [
     "RuntimeInfo",
     "SidecarStartError",
     "StaleWrite",
+    "check_path_text",
     "ensure_sidecar",
     "file_lock",
+    "file_lock_async",
     "find_repo",
     "is_alive",
     "live_runtime",
@@ -46,6 +49,7 @@ __all__ = [
     "read_runtime",
     "remove_runtime_if_owned",
     "resolve_in_repo",
+    "resolve_many",
     "runtime_path",
     "state_ref_of",
     "state_ref_of_bytes",

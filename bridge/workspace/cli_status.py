@@ -40,12 +40,12 @@ def fetch_state(url: str, session_id: str, *, timeout: float = 5.0, token: str |
     OSError/RuntimeError/TimeoutError with a readable message on failure."""
     from bridge.hooks.light import QuickClient
 
-    # One principal per user, not per run: the coordinator keeps every principal that ever joined
-    # (as offline after GOODBYE), so a per-process id left one record behind for each status run.
+    # A probe: the coordinator shows it to nobody and forgets it on GOODBYE. One principal per user
+    # all the same, so that an older coordinator keeps one offline record per user, not per run.
     me = "service:status-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in getpass.getuser())
     client = QuickClient(url, session_id, me, token=token, timeout=timeout)
     try:
-        reply = client.join(roles=["observer"])
+        reply = client.join(roles=["observer"], probe=True)
         client.send("GOODBYE", {"reason": "user_exit", "intent_disposition": "withdraw"})
     finally:
         client.close()
@@ -117,8 +117,12 @@ def state_lines(state: dict[str, Any] | None, error: str | None, now: float) -> 
     parts = state.get("participants", [])
     lines.append(f"\nparticipants ({len(parts)})")
     for p in parts:
-        flag = "" if p.get("is_available", True) else "  [unavailable]"
-        lines.append(f"  {p.get('principal_id')}  {p.get('display_name', '')}  roles={','.join(p.get('roles', []))}  {p.get('status', '')}{flag}")
+        flags = [f for f, on in (("disconnected", not p.get("connected", True) and p.get("status") != "offline"),
+                                  ("unavailable", not p.get("is_available", True))) if on]
+        flag = "".join(f"  [{f}]" for f in flags)
+        pid, name = p.get("principal_id"), p.get("display_name")
+        who = f"{pid} ({name})" if name and name != pid else f"{pid}"  # clients default the name to the id
+        lines.append(f"  {who}  roles={','.join(p.get('roles', []))}  {p.get('status', '')}{flag}")
     intents = [i for i in state.get("intents", []) if i.get("state") in ("ACTIVE", "SUSPENDED", "ANNOUNCED")]
     lines.append(f"\nintents ({len(intents)})")
     for i in intents:

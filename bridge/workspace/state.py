@@ -3,18 +3,22 @@ that never overwrites a change its caller did not see."""
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.protocol.worktree import split_key
 from bridge.workspace.paths import PathRefused, full_path, resolve_in_repo
+from bridge.workspace.reading import digest_file, read_head
 from bridge.workspace.repo import Repo
+from bridge.workspace.worktrees import checkout_for
 
 ABSENT_STATE_REF = "sha256:absent"  # the state ref of a file that does not exist
 DEFAULT_MAX_BYTES = 256_000
@@ -25,22 +29,11 @@ def state_ref_of_bytes(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _read(full: Path, rel: str) -> bytes | None:
-    try:
-        return full.read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise PathRefused("not_a_file", f"{rel} is a directory, not a file") from None
-    except NotADirectoryError:
-        raise PathRefused("not_a_file", f"a parent of {rel} is a file, so {rel} cannot exist") from None
-
-
 def state_ref_of(repo: Repo, rel_path: str) -> str:
     """The state ref of a resolved repo-relative path as it is on disk now; ABSENT_STATE_REF when
-    the file does not exist."""
-    data = _read(full_path(repo, rel_path), rel_path)
-    return ABSENT_STATE_REF if data is None else state_ref_of_bytes(data)
+    the file does not exist. Hashed in chunks: memory stays flat whatever the file's size."""
+    found = digest_file(full_path(repo, rel_path), rel_path)
+    return ABSENT_STATE_REF if found is None else found[0]
 
 
 @dataclass
@@ -58,24 +51,18 @@ def read_file_state(
     repo: Repo, rel_path: str, *, include_content: bool = True, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> FileState:
     """Check `rel_path` with resolve_in_repo and describe the file on disk. The state ref always
-    covers the whole file, even when the content is truncated."""
+    covers the whole file, even when the content is truncated; only the first `max_bytes` bytes are
+    kept in memory."""
     rel = resolve_in_repo(repo, rel_path)
-    data = _read(full_path(repo, rel), rel)
-    if data is None:
+    found = read_head(full_path(repo, rel), rel, max_bytes)
+    if found is None:
         return FileState(rel, ABSENT_STATE_REF, 0, False, True, "" if include_content else None)
-    try:
-        text: str | None = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
     truncated = False
     content = None
-    if include_content and text is not None:
-        if len(data) > max_bytes:
-            truncated = True
-            content = data[:max_bytes].decode("utf-8", errors="ignore")
-        else:
-            content = text
-    return FileState(rel, state_ref_of_bytes(data), len(data), True, text is not None, content, truncated)
+    if include_content and found.is_text:
+        truncated = found.size > max_bytes
+        content = found.head.decode("utf-8", errors="ignore")
+    return FileState(rel, found.state_ref, found.size, True, found.is_text, content, truncated)
 
 
 class StaleWrite(Exception):
@@ -92,7 +79,9 @@ class StaleWrite(Exception):
 
 
 def lock_path(repo: Repo, rel_path: str) -> Path:
-    return repo.data_dir / "locks" / (hashlib.sha256(rel_path.encode()).hexdigest()[:32] + ".lock")
+    """One lock per file of one checkout: worktrees share the data dir but not their files."""
+    key = f"{rel_path}\0{repo.root}" if repo.git_dir != repo.common_dir else rel_path
+    return repo.data_dir / "locks" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock")
 
 
 @contextmanager
@@ -108,6 +97,27 @@ def file_lock(repo: Repo, rel_path: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@asynccontextmanager
+async def file_lock_async(repo: Repo, rel_path: str) -> AsyncIterator[None]:
+    """`file_lock` for coroutines: the wait happens in a worker thread, so another coroutine of the
+    same event loop that holds the lock (two agents in one process) can finish and release it. A
+    waiter that is cancelled closes its lock file once the thread returns, which drops the lock."""
+    path = lock_path(repo, rel_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+b")  # noqa: SIM115 - closed below, or by the done callback
+    waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fh.fileno(), fcntl.LOCK_EX)
+    try:
+        await asyncio.shield(waiting)
+    except BaseException:
+        waiting.add_done_callback(lambda _f: fh.close())
+        raise
+    try:
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
 
 
 def atomic_write(full: Path, data: bytes) -> None:
@@ -164,12 +174,20 @@ def _swap(repo: Repo, rel: str, expected: str, data: bytes) -> str:
 
 
 def make_state_ref_lookup(repo: Repo) -> Callable[[str], str | None]:
-    """For the coordinator's first-commit check: target -> its state ref on disk, ABSENT_STATE_REF
-    for a missing file, None when the target is not a file the bridge may read (unknown)."""
+    """For the coordinator's commit checks: target key -> its state ref on disk, ABSENT_STATE_REF
+    for a missing file, None when the target is not a file the bridge may read (unknown). The key
+    names the worktree (bridge.protocol.worktree.ref_key): a plain path is the main worktree's
+    file, whichever checkout started the sidecar; `path\0id` is linked worktree `id`'s."""
+    checkouts: dict[str | None, Repo] = {}  # found worktrees (an unknown id is looked for again)
 
-    def lookup(target: str) -> str | None:
+    def lookup(key: str) -> str | None:
+        target, wid = split_key(key)
+        where = checkouts.get(wid) or checkout_for(repo, wid)
+        if where is None:
+            return None
+        checkouts[wid] = where
         try:
-            return state_ref_of(repo, resolve_in_repo(repo, target))
+            return state_ref_of(where, resolve_in_repo(where, target))
         except (PathRefused, OSError):
             return None
 

@@ -74,6 +74,80 @@ def test_core_claim_on_unavailable_owner_waits_the_grace_and_owner_return_withdr
     assert s.coord.intents["i4"].principal_id == "agent:b"
 
 
+def approved(result) -> list[dict]:
+    return [o.message["payload"] for o in result.outbound
+            if o.message["message_type"] == "INTENT_CLAIM_STATUS" and o.message["payload"]["decision"] == "approved"]
+
+
+def test_default_config_approves_a_handed_over_claim_at_once_when_no_owner_or_arbiter_is_present() -> None:
+    s = session()  # the default: governance profile, claims fall back to core rules without a decider
+    assert s.coord.config.claim_approval_mode == "arbiter_or_auto"
+    s.announce("agent:a", "i1", "a.py")
+    s.send("agent:a", "GOODBYE", {"reason": "done", "intent_disposition": "transfer"})
+    status = approved(s.send("agent:b", "INTENT_CLAIM", claim()))
+    assert status and status[0]["approved_by"] == s.coord.coordinator_id
+    assert s.coord.intent_state("i1") == "TRANSFERRED" and s.coord.intents["i2"].principal_id == "agent:b"
+
+
+def test_default_config_approves_a_crashed_owners_claim_after_the_grace_unless_the_owner_returns() -> None:
+    s = Session(CoordinatorConfig(unavailability_timeout_sec=10, claim_grace_sec=30))
+    s.join("agent:a")
+    s.join("agent:b")
+    s.announce("agent:a", "i1", "a.py")
+    s.now += 5
+    s.send("agent:b", "HEARTBEAT", {"status": "idle"})
+    s.advance(6)
+    assert s.coord.intent_state("i1") == "SUSPENDED"
+    assert types(s.send("agent:b", "INTENT_CLAIM", claim())) == ["INTENT_CLAIM"]  # pending for the grace
+    s.send("agent:a", "HEARTBEAT", {"status": "working"})  # the owner is back: the claim is withdrawn
+    assert s.coord.intent_state("i1") == "ACTIVE" and not s.coord.claims
+    s.now += 9
+    s.send("agent:b", "HEARTBEAT", {"status": "idle"})
+    s.advance(2)
+    assert s.coord.intent_state("i1") == "SUSPENDED"
+    s.send("agent:b", "INTENT_CLAIM", claim(cid="c2", new="i3"))
+    s.send("agent:b", "HEARTBEAT", {"status": "idle"})
+    assert not approved(s.advance(29))
+    assert approved(s.advance(2)) and s.coord.intents["i3"].principal_id == "agent:b"
+
+
+def test_a_connected_arbiter_decides_and_its_departure_hands_the_claim_back_to_core_rules() -> None:
+    s = session()
+    s.join("human:lead", ["arbiter"])
+    s.announce("agent:a", "i1", "a.py")
+    s.send("agent:a", "GOODBYE", {"reason": "done", "intent_disposition": "transfer"})
+    assert types(s.send("agent:b", "INTENT_CLAIM", claim())) == ["INTENT_CLAIM"]
+    assert not approved(s.advance(200)) and s.coord.intent_state("i1") == "SUSPENDED"  # the human decides
+    r = s.send("human:lead", "GOODBYE", {"reason": "user_exit"})  # ... until no human is left to decide
+    assert approved(r) and s.coord.intent_state("i1") == "TRANSFERRED"
+
+
+def test_an_arbiter_claiming_for_itself_is_not_a_decider() -> None:
+    s = session()
+    s.join("human:lead", ["arbiter", "contributor"])
+    s.announce("agent:a", "i1", "a.py")
+    s.send("agent:a", "GOODBYE", {"reason": "done", "intent_disposition": "transfer"})
+    assert approved(s.send("human:lead", "INTENT_CLAIM", claim()))
+
+
+def test_governance_configured_on_purpose_waits_for_a_human_even_with_nobody_present() -> None:
+    s = session(claim_approval="governance")
+    s.announce("agent:a", "i1", "a.py")
+    s.send("agent:a", "GOODBYE", {"reason": "done", "intent_disposition": "transfer"})
+    assert types(s.send("agent:b", "INTENT_CLAIM", claim())) == ["INTENT_CLAIM"]
+    assert not approved(s.advance(200)) and s.coord.intent_state("i1") == "SUSPENDED"
+    info = s.join("agent:c").outbound[0].message["payload"]
+    assert info["liveness_policy"]["intent_claim_approval"] == "governance"
+
+
+def test_the_session_policy_names_the_claim_approval_mode() -> None:
+    for kw, mode in (({}, "arbiter_or_auto"), ({"compliance_profile": "core"}, "auto"), ({"claim_approval": "governance"}, "governance")):
+        s = Session(CoordinatorConfig(**kw))
+        info = s.join("agent:a").outbound[0].message["payload"]
+        assert info["liveness_policy"]["intent_claim_approval"] == mode
+        assert info["liveness_policy"]["intent_claim_grace_period_sec"] == 30.0
+
+
 def conflicted(**kw) -> tuple[Session, str]:
     s = session(**kw)
     s.send("agent:a", "INTENT_ANNOUNCE", {"intent_id": "i1", "objective": "x", "scope": {"kind": "resource_path", "pattern": "src/*"}, "ttl_sec": 3600})

@@ -186,3 +186,23 @@ def test_a_forgotten_file_is_still_checked_against_the_disk() -> None:
     assert s.send("agent:a", "OP_COMMIT", commit("o2", None, "sha256:b", target="b.py")).accepted
     assert "a.py" not in s.coord.targets
     assert errors(s.send("agent:a", "OP_COMMIT", commit("o3", "sha256:0", "sha256:2"))) == ["STALE_STATE_REF"]
+
+
+def test_a_resent_commit_is_refused_but_says_it_was_recorded_issue_13_3() -> None:
+    """An agent that lost its connection resends the same op_id to learn the outcome: the reuse is
+    still refused (A23), and the refusal tells its author the commit is recorded."""
+    s = ready()
+    assert s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1")).accepted
+    r = s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1"))
+    assert errors(r) == ["INVALID_REFERENCE"]
+    rec = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["committed"]
+    assert rec == {"op_id": "o1", "state": "COMMITTED", "target": "a.py", "state_ref_before": "sha256:0",
+                   "state_ref_after": "sha256:1", "current": True, "current_state_ref": "sha256:1"}
+    assert s.send("agent:a", "OP_COMMIT", commit("o2", "sha256:1", "sha256:2")).accepted
+    r = s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1"))
+    rec = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["committed"]
+    assert rec["current"] is False and rec["current_state_ref"] == "sha256:2"
+    # Another principal reusing the id learns nothing about it.
+    s.announce("agent:b", "ib", "c.py")
+    r = s.send("agent:b", "OP_COMMIT", commit("o1", None, "sha256:9", target="c.py", intent="ib"))
+    assert errors(r) == ["INVALID_REFERENCE"] and "extensions" not in r.outbound[0].message["payload"]

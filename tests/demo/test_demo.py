@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +30,7 @@ def test_demo_passes_and_tells_the_story() -> None:
         "demo passed",
     ):
         assert line in text, line
+    # It names the scratch repository at the start and, since it deleted it, says so at the end.
+    scratch = Path(re.search(r"scratch repository (\S+)", text).group(1))  # type: ignore[union-attr]
+    assert not scratch.exists()
+    assert text.rstrip().endswith("scratch repository removed (run with --keep to look at it afterwards)")

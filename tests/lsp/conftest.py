@@ -9,6 +9,7 @@ import pytest
 
 from bridge.client import SessionClient
 from tests.lsp.harness import FILES, SESSION, make_repo
+from tests.lsp.vscode_support import EXT, ROOT, need_node, run, vsix_path
 from tests.support.sidecar import RunningSidecar, start_sidecar
 
 
@@ -34,3 +35,12 @@ async def agent(sidecar: RunningSidecar) -> AsyncIterator[SessionClient]:
         yield c
     finally:
         await c.close()
+
+
+@pytest.fixture(scope="session")
+def vscode_extension() -> Path:
+    """`make vscode` (npm ci when needed, type-check, bundle, package) and the node host compiled."""
+    need_node()
+    run(["make", "-s", "vscode"], ROOT)
+    run(["npm", "run", "-s", "compile"], EXT)
+    return vsix_path()

@@ -38,6 +38,32 @@ def make_repo(root: Path, files: dict[str, str]) -> Path:
     return Path(os.path.realpath(root))
 
 
+def plain(value: Any) -> Any:
+    """Params of a method pygls has no type for arrive as named tuples: back to dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+async def wait_until(event: asyncio.Event, condition: Callable[[], Any], timeout: float = WAIT) -> bool:
+    """Wait until `condition()` holds, re-checking each time `event` is set (by whoever receives
+    the next message); False when `timeout` seconds pass first."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        event.clear()
+        if condition():
+            return True
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            return False
+        try:
+            await asyncio.wait_for(event.wait(), remaining)
+        except TimeoutError:
+            return bool(condition())
+
+
 class Editor:
     """One editor session against the language server."""
 
@@ -48,6 +74,7 @@ class Editor:
         self.registrations: list[types.Registration] = []
         self.client = self._make_client()
         self.versions: dict[str, int] = {}
+        self.statuses: list[Any] = []  # mpac/status notifications, in order
 
     def _make_client(self) -> LanguageClient:
         client = LanguageClient(converter_factory=default_converter)
@@ -63,6 +90,11 @@ class Editor:
         # them here instead
         typed = client.protocol.get_result_type
         client.protocol.get_result_type = lambda m: None if m == types.TEXT_DOCUMENT_CODE_ACTION else typed(m)  # type: ignore[method-assign]
+
+        @client.feature("mpac/status")
+        def status(_client: LanguageClient, params: Any) -> None:
+            self.statuses.append(plain(params))
+            self.event.set()
 
         @client.feature(types.CLIENT_REGISTER_CAPABILITY)
         def register(_client: LanguageClient, params: types.RegistrationParams) -> None:
@@ -81,12 +113,16 @@ class Editor:
 
         return handler
 
-    async def start(self, options: dict[str, Any] | None = None, caps: str = "neovim", env: dict[str, str] | None = None) -> None:
+    async def start(self, options: dict[str, Any] | None = None, caps: str = "neovim", env: dict[str, str] | None = None,
+                    experimental: dict[str, Any] | None = None) -> None:
         cfg = ClientServerConfig(server_command=[sys.executable, "-m", "bridge", "lsp"],
                                  server_env={**os.environ, "MPAC_USER": "ann", **(env or {})})
         await self.client.start_io(*cfg.get_server_command(), env=cfg.server_env)
+        capabilities = client_capabilities(caps)
+        if experimental is not None:
+            capabilities.experimental = experimental
         await self.client.initialize_session(types.InitializeParams(
-            capabilities=client_capabilities(caps), root_uri=self.root.as_uri(),
+            capabilities=capabilities, root_uri=self.root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=self.root.as_uri(), name=self.root.name)],
             initialization_options=options or {}))
 
@@ -98,18 +134,7 @@ class Editor:
 
     async def until(self, condition: Callable[[], bool], timeout: float = WAIT) -> bool:
         """Wait until `condition()` holds, re-checking after every notification from the server."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            self.event.clear()
-            if condition():
-                return True
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                return False
-            try:
-                await asyncio.wait_for(self.event.wait(), remaining)
-            except TimeoutError:
-                return condition()
+        return await wait_until(self.event, condition, timeout)
 
     async def joined(self) -> bool:
         return await self.until(lambda: any("joined session" in m.message for m in self.client.log_messages))

@@ -56,7 +56,7 @@ async def test_tcp_transport_answers_initialize(tmp_path: Path) -> None:
         reply = await asyncio.wait_for(read_frame(reader), 30)
         caps = reply["result"]["capabilities"]  # type: ignore[index]
         assert caps["codeActionProvider"] and caps["hoverProvider"]
-        assert set(caps["executeCommandProvider"]["commands"]) == {"mpac.claim", "mpac.release", "mpac.acknowledgeConflict", "mpac.showWho"}
+        assert set(caps["executeCommandProvider"]["commands"]) == {"mpac.claim", "mpac.release", "mpac.acknowledgeConflict", "mpac.showWho", "mpac.status"}
         writer.close()
     finally:
         proc.kill()

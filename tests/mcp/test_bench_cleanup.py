@@ -21,3 +21,12 @@ def test_initialize_benchmark_stops_the_sidecar_it_caused() -> None:
     before = bench_sidecars()
     assert bench.initialize_ms() > 0
     assert bench_sidecars() - before == set()
+
+
+def test_mcp_benchmark_reports_the_edge_figures_and_stops_its_sidecars() -> None:
+    before = bench_sidecars()
+    report = bench.run(1, files=200, big_mib=2)
+    edges = report["edges"]
+    assert edges["begin_task_files"] == 200 and edges["begin_task_ms"] > 0
+    assert edges["big_file_size"] >= 2 * 1024 * 1024 - 1024 and edges["rss_peak_after_mib"] > 0
+    assert bench_sidecars() - before == set()

@@ -150,3 +150,26 @@ async def test_crashed_agent_is_suspended_and_taken_over(repo_path: Path) -> Non
     finally:
         await arbiter.close()
         await taker.close()
+
+
+async def test_crashed_agents_task_is_taken_over_after_the_grace_with_nobody_to_decide(repo_path: Path) -> None:
+    """The default configuration (no profile flag, no dashboard): take_over_task on a crashed agent's
+    task is pending for the grace period, then approved without any human."""
+    repo = find_repo(repo_path)
+    ensure_sidecar(repo, extra_args=["--heartbeat-interval", "1", "--unavailability-timeout", "3", "--claim-grace", "2"])
+    crashed = ToolContext(repo=repo, principal_id="agent:crashy")
+    taker = ToolContext(repo=repo, principal_id="agent:taker")
+    try:
+        begun = await tools.begin_task(crashed, "half done", ["a.py"])
+        await crashed.client.abort()  # type: ignore[union-attr]
+        await taker.connected()
+        iid = begun.intent_id or ""
+        assert await taker.client.wait_until(lambda v: v.intents.get(iid, {}).get("state") == "SUSPENDED", 60)  # type: ignore[union-attr]
+        claim = await tools.take_over_task(taker, iid, justification="crashy is gone")
+        assert claim.status == "pending" and "automatically" in claim.message, claim
+        new_id = claim.new_intent_id or ""
+        assert await taker.client.wait_until(lambda v: v.intents.get(new_id, {}).get("state") == "ACTIVE", 30)  # type: ignore[union-attr]
+        assert iid not in taker.client.view.intents  # type: ignore[union-attr]
+        assert [t.intent_id for t in (await tools.list_my_tasks(taker)).tasks] == [new_id]
+    finally:
+        await taker.close()

@@ -46,3 +46,25 @@ def test_setup_prints_by_default_and_refuses_broken_json(repo_path: Path) -> Non
     (repo_path / ".vscode" / "mcp.json").write_text("{broken")
     out = setup("vscode", "--workspace", str(repo_path), "--write")
     assert out.returncode == 2 and "not valid JSON" in out.stderr
+
+
+def test_setup_hooks_without_write_prints_the_settings_block_too(repo_path: Path) -> None:
+    out = setup("claude", "--hooks", "--workspace", str(repo_path))
+    assert out.returncode == 0, out.stderr
+    assert f"# {repo_path / '.mcp.json'}" in out.stdout
+    assert f"# {repo_path / '.claude' / 'settings.json'}" in out.stdout and "hook claude-pretooluse" in out.stdout
+    settings = json.loads(out.stdout[out.stdout.index("\n{", out.stdout.index("settings.json")):])
+    assert {"PreToolUse", "PostToolUse"} <= set(settings["hooks"])
+    assert not (repo_path / ".mcp.json").exists() and not (repo_path / ".claude").exists()
+    refused = setup("cursor", "--hooks", "--workspace", str(repo_path), "--write")
+    assert refused.returncode == 2 and not (repo_path / ".cursor").exists()  # nothing half-written
+
+
+def test_generated_configs_say_whether_to_commit_them(repo_path: Path) -> None:
+    printed = setup("vscode", "--workspace", str(repo_path))
+    assert "# do not commit .vscode/mcp.json: it holds absolute paths of this machine" in printed.stdout
+    (repo_path / ".gitignore").write_text(".env\n.mcp.json\n")
+    wrote = setup("claude", "--workspace", str(repo_path), "--write", "--hooks")
+    assert wrote.returncode == 0, wrote.stderr
+    assert ".mcp.json is ignored by git, as it should be" in wrote.stdout
+    assert "commit .claude/settings.json only if everyone has it at the same path" in wrote.stdout

@@ -25,7 +25,7 @@ from bridge.protocol import (
     payloads,
 )
 from bridge.protocol.envelope import build_envelope, format_ts, parse_ts
-from bridge.protocol.parse import MAX_DEPTH, MAX_FRAME_BYTES
+from bridge.protocol.parse import MAX_DEPTH, MAX_FRAME_BYTES, OVERSIZE_READ_FACTOR
 from bridge.protocol.payloads import ConflictReport, IntentAnnounce, IntentDeferred
 
 from .examples import VALID, envelope
@@ -305,8 +305,22 @@ def test_frame_size_limit_for_text_and_bytes() -> None:
     ok(bytearray(text.encode()))
     ok(memoryview(text.encode()))
     env["pad"] += "x" * 100
-    assert "larger" in failure(json.dumps(env)).description
-    assert "larger" in failure(json.dumps(env).encode()).description
+    for frame in (json.dumps(env), json.dumps(env).encode()):
+        refused = failure(frame)
+        assert "over the limit of 1,048,576 bytes" in refused.description
+        assert refused.refers_to == env["message_id"]  # named, so its sender can match the refusal
+
+
+def test_oversized_frame_counts_utf8_bytes_and_far_larger_ones_are_not_read() -> None:
+    env = envelope("HEARTBEAT")
+    env["pad"] = "é" * (MAX_FRAME_BYTES // 2)  # fewer characters than the limit, more bytes
+    text = json.dumps(env, ensure_ascii=False)
+    assert len(text) < MAX_FRAME_BYTES < len(text.encode())
+    assert failure(text).refers_to == env["message_id"]
+    env["pad"] = "x" * (OVERSIZE_READ_FACTOR * MAX_FRAME_BYTES)
+    huge = failure(json.dumps(env))
+    assert "over the limit" in huge.description and huge.refers_to is None
+    assert isinstance(parse_message(json.dumps(env), max_bytes=8 * MAX_FRAME_BYTES), ParsedMessage)
 
 
 # --- builder --------------------------------------------------------------------------------

@@ -91,14 +91,38 @@ async def test_unknown_path_and_evil_origin_are_refused(tmp_path: Path) -> None:
             assert (await recv_json(ws))["message_type"] == "SESSION_INFO"
 
 
-async def test_oversized_frame_closes_with_a_reason(tmp_path: Path) -> None:
+async def test_far_oversized_frame_closes_with_a_reason(tmp_path: Path) -> None:
     async with sidecar("--session-id", SID, "--max-frame-bytes", "65536", data_dir=tmp_path) as sc:  # noqa: SIM117
         async with connect(sc.url, max_size=None) as ws:
-            await ws.send("x" * 100_000)
+            await ws.send("x" * 300_000)  # over 4 x the limit: not even read
             with pytest.raises(ConnectionClosed) as exc:
                 await recv_json(ws)
             assert exc.value.rcvd is not None and exc.value.rcvd.code == 1009
             assert "exceeds limit" in exc.value.rcvd.reason
+
+
+async def test_oversized_request_is_refused_by_name_and_the_client_knows_the_limit(tmp_path: Path) -> None:
+    """One limit (--max-frame-bytes): SESSION_INFO announces it, the client refuses a bigger request
+    without sending it, and a peer that sends one anyway gets a PROTOCOL_ERROR naming its message
+    (not a silent drop that ends in a timeout); the connection stays usable."""
+    async with sidecar("--session-id", SID, "--max-frame-bytes", "65536", data_dir=tmp_path) as sc:
+        client = SessionClient(sc.url, "agent:big", session_id=SID)
+        await client.connect()
+        assert client.frame_limit == 65536
+        local = await client.announce("x" * 100_000, ["a.py"])
+        assert not local.ok and local.error_code == "FRAME_TOO_LARGE" and "65,536" in local.description
+        async with connect(sc.url, max_size=None) as ws:
+            await ws.send(json.dumps(msg("HELLO", "agent:raw", {"display_name": "raw"}, session=SID)))
+            assert (await recv_json(ws))["message_type"] == "SESSION_INFO"
+            big = msg("INTENT_ANNOUNCE", "agent:raw", {"intent_id": "i-big", "objective": "x" * 100_000,
+                                                       "scope": {"kind": "file_set", "resources": ["a.py"]}}, session=SID)
+            await ws.send(json.dumps(big))
+            while (m := await recv_json(ws))["message_type"] != "PROTOCOL_ERROR":
+                pass
+            assert m["payload"]["refers_to"] == big["message_id"] and m["in_reply_to"] == big["message_id"]
+            assert "over the limit of 65,536 bytes" in m["payload"]["description"]
+        assert (await client.announce("small", ["a.py"])).ok  # nothing of the refused one was applied
+        await client.close()
 
 
 async def test_open_profile_refuses_non_loopback(tmp_path: Path) -> None:

@@ -84,3 +84,16 @@ def test_stop_stubborn_sidecar_needs_force(repo: Repo) -> None:
     out = cli("stop", "--workspace", str(repo.root), "--timeout", "0.5", "--force")
     assert out.returncode == 0 and "killed" in out.stdout
     assert not pid_alive(info.pid) and not runtime_path(repo).exists()
+
+
+def test_status_names_each_participant_once() -> None:
+    from bridge.workspace.cli_status import state_lines
+
+    state = {"participants": [
+        {"principal_id": "agent:claude", "display_name": "agent:claude", "roles": ["contributor"], "status": "idle"},
+        {"principal_id": "human:ann", "display_name": "Ann", "roles": ["owner"], "status": "working"},
+    ]}
+    lines = state_lines(state, None, 0.0)
+    claude = next(line for line in lines if "agent:claude" in line)
+    assert claude.count("agent:claude") == 1
+    assert any("human:ann (Ann)  roles=owner" in line for line in lines)

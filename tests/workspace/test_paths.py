@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.workspace import PathRefused, Repo, resolve_in_repo
+from bridge.workspace import PathRefused, Repo, resolve_in_repo, resolve_many
 
 
 def refused(repo: Repo, path: str) -> PathRefused:
@@ -96,3 +96,22 @@ def test_relative_paths_are_relative_to_root_not_cwd(repo: Repo, tmp_path: Path)
         assert resolve_in_repo(repo, "README.md") == "README.md"
     finally:
         os.chdir(cwd)
+
+
+@pytest.mark.parametrize(("path", "says"), [
+    ("a" * 5000, "5,000 bytes long; paths are limited to 4,096 bytes"),
+    ("d/" + "n" * 256, "names are limited to 255 bytes"),
+    ("a\udcff.py", "unpaired UTF-16 surrogate"),
+    ("file:///x%00y", "NUL"),
+])
+def test_unusable_paths_refused_with_the_limit(repo: Repo, path: str, says: str) -> None:
+    err = refused(repo, path)
+    assert err.reason == "invalid" and says in str(err)
+
+
+def test_resolve_many_keeps_order_and_names_the_ignored_one(repo: Repo) -> None:
+    (repo.root / ".env").write_text("SECRET=1\n")
+    assert resolve_many(repo, ["b.py", "./a.py", "src/../c.py"]) == ["b.py", "a.py", "c.py"]
+    with pytest.raises(PathRefused, match=r"^\.env is ignored"):
+        resolve_many(repo, ["a.py", ".env", "b.py"])
+    assert resolve_many(repo, ["a.py", ".env"], allow_ignored=True) == ["a.py", ".env"]
