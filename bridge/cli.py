@@ -33,6 +33,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "hook": ("bridge.hooks.cli", "Claude Code hook commands (PreToolUse / PostToolUse guards)."),
     "guard": ("bridge.hooks.guard_cli", "Install, remove or inspect the git pre-commit guard."),
     "transcript": ("bridge.store.cli_transcript", "Verify an audit transcript's hash chain, or export it in causal order."),
+    "fleet": ("bridge.server.cli_fleet", "Show a fleet's sessions, their holder nodes, epochs and leases; or migrate its schema."),
 }
 
 

@@ -25,3 +25,6 @@ def _no_sidecar_outlives_its_test() -> Iterator[None]:
     """A test that fails before stopping its sidecar must not leave the process running."""
     yield
     reap()
+
+
+from tests.support.components import pg_cluster, pg_url  # noqa: E402, F401  (fixtures)

@@ -10,7 +10,7 @@ from typing import Any
 
 HELP = "Measure the coordinator, the wire, the MCP server, start-up times and symbol extraction."
 
-MODES = ("core", "wire", "cpu", "rate", "memory", "relay", "stall", "startup", "profile", "mcp", "symbols")
+MODES = ("core", "wire", "cpu", "rate", "memory", "relay", "stall", "startup", "profile", "mcp", "symbols", "fleet")
 EPILOG = """modes:
   core      in-process coordinator, µs per message kind at N active intents (--sizes)
   wire      a real sidecar: overlapping announce latency with K clients (--clients), closed-loop
@@ -31,6 +31,8 @@ EPILOG = """modes:
   profile   cProfile (or --profiler py-spy) of the sidecar in the closed loop at 10 clients
   mcp       tool latencies through a real stdio MCP session
   symbols   symbol extraction per 1,000 lines, cold and cached; one merge decision
+  fleet     coordinator nodes on PostgreSQL: append cost, throughput on 1 vs 3 nodes, failover
+            (needs PostgreSQL server binaries and nginx)
 
 before/after: --ab DIR runs another checkout's code (DIR/.venv/bin/python when it exists, its
 bridge package either way) alternately with this one, in cpu, rate, memory, relay, stall and
@@ -45,14 +47,15 @@ def configure(p: argparse.ArgumentParser) -> None:
     )
     p.epilog = EPILOG
     p.formatter_class = argparse.RawDescriptionHelpFormatter
-    p.add_argument("what", nargs="?", default="all", choices=[*MODES, "all"], help="which benchmark (default all)")
+    p.add_argument("what", nargs="?", default="all", choices=[*MODES, "all"],
+                   help="which benchmark (default all; fleet needs PostgreSQL server binaries and nginx, and is skipped by all without them)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quick", action="store_true", help="small settings (seconds, for CI)")
     p.add_argument("--repeat", type=int, default=None, help="runs per figure; the median is reported (default 3; startup 10; rate, memory, relay, stall 1)")
     p.add_argument("--sizes", default=None, help="active-intent counts: core 10,1000,10000; memory 1000,10000; relay 10,1000,10000")
     p.add_argument("--ref-sizes", default=None, help="relay: active-intent counts for the reference (default 10,1000; 'none' to skip)")
     p.add_argument("--clients", default=None, help="wire: client counts (2,10,50); cpu: fan-outs (2,10,50); rate, stall, profile: clients (10)")
-    p.add_argument("--duration", type=float, default=None, help="seconds of each closed-loop run (wire 30, cpu 10, rate 60, stall 60, profile 20)")
+    p.add_argument("--duration", type=float, default=None, help="seconds of each closed-loop run (wire 30, cpu 10, rate 60, stall 60, profile 20; fleet: per run, 15)")
     p.add_argument("--warmup", type=float, default=None, help="seconds left out of the CPU and RSS figures (cpu 2, rate 20)")
     p.add_argument("--samples", type=int, default=None, help="latency samples (wire, relay: 300)")
     p.add_argument("--rss-msgs", type=int, default=None, help="wire: messages of the RSS run (100000)")
@@ -155,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
 
         report["symbols"] = symbols.run(lines=args.lines or (1000 if quick else 5000), repeat=3 if quick else rep(3) * 2 + 1,
                                         progress=progress)
+    if wants("fleet"):
+        report["fleet"] = _fleet(args, quick, progress, required=what == "fleet")
     if wants("mcp"):
         if importlib.util.find_spec("bridge.mcp.bench") is None:
             report["mcp"] = {"skipped": "bridge.mcp.bench is not available in this build"}
@@ -169,6 +174,50 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_tables(report)
     return 0
+
+
+def _fleet(args: argparse.Namespace, quick: bool, progress: Any, required: bool) -> dict[str, Any]:
+    from bridge.bench.nginxproc import INSTALL_HINT as NGINX_HINT
+    from bridge.bench.nginxproc import find_nginx
+    from bridge.bench.pgcluster import INSTALL_HINT as PG_HINT
+    from bridge.bench.pgcluster import find_bindir
+
+    missing = [hint for ok, hint in ((find_bindir(), PG_HINT), (find_nginx(), NGINX_HINT)) if not ok]
+    if importlib.util.find_spec("psycopg") is None:
+        missing.append("pip install 'mpac-bridge[postgres]'")
+    if missing:
+        if required:
+            raise SystemExit("mpac-bridge bench fleet: " + "; ".join(missing))
+        return {"skipped": "; ".join(missing)}
+    from bridge.bench import fleet
+
+    return fleet.run(quick, args.duration, progress)
+
+
+def print_fleet(con: Any, f: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    if "skipped" in f:
+        con.print(f"fleet: skipped ({f['skipped']})")
+        return
+    a = f["append"]
+    con.print(f"fleet: journal append per message (PostgreSQL {f['postgresql']}, {a['appends']} appends, median): "
+              f"SQLite {a['sqlite']['us_per_append']:.0f} µs, PostgreSQL {a['postgresql']['us_per_append']:.0f} µs "
+              f"(synchronous_commit off: {a['postgresql_async_commit']['us_per_append']:.0f} µs)")
+    one = f["one_session"]
+    con.print(f"fleet: one session, {one['clients']} clients, closed loop: PostgreSQL node {one['postgresql']['msgs_per_sec']:,.0f} msg/s "
+              f"({one['postgresql']['sidecar_cpu_us_per_msg']:.0f} µs node CPU/msg), SQLite sidecar {one['sqlite']['msgs_per_sec']:,.0f} msg/s "
+              f"({one['sqlite']['sidecar_cpu_us_per_msg']:.0f} µs/msg)")
+    t = Table(title="fleet: aggregate closed-loop throughput")
+    for col in ("synchronous_commit", "nodes", "sessions", "msg/s", "node CPU µs/msg", "sessions per node"):
+        t.add_column(col, justify="right")
+    for r in f["aggregate"]:
+        t.add_row(r.get("synchronous_commit", "on"), str(r["nodes"]), f"{r['sessions']} x {r['clients_per_session']}", f"{r['msgs_per_sec']:,.0f}",
+                  f"{r['node_cpu_us_per_msg']:.0f}", " ".join(f"{k}:{v}" for k, v in r["sessions_per_node"].items()))
+    con.print(t)
+    fo = f["failover"]
+    con.print(f"fleet: failover kill -9 -> first client served again, {fo['takeovers']} session takeovers over {len(fo['kills'])} kills: "
+              f"p50 {fo['p50_ms']:.0f} ms, max {fo['max_ms']:.0f} ms; nothing acknowledged lost: {fo['ok']}")
 
 
 def print_tables(report: dict[str, Any]) -> None:
@@ -208,6 +257,8 @@ def print_tables(report: dict[str, Any]) -> None:
     print_sections(con, report)
     if "symbols" in report:
         print_symbols(con, report["symbols"])
+    if "fleet" in report:
+        print_fleet(con, report["fleet"])
     if "mcp" in report:
         mc = report["mcp"]
         if "skipped" in mc:

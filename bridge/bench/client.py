@@ -23,9 +23,9 @@ import os
 import struct
 import time
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from bridge.hooks.wire import CLOSE, PING, PONG, TEXT, encode_frame
+from bridge.hooks.wire import CLOSE, MAX_REDIRECTS, PING, PONG, TEXT, Redirected, encode_frame
 from bridge.protocol.envelope import format_ts
 
 SID = "bench"
@@ -84,10 +84,15 @@ class LeanClient(asyncio.Protocol):
             end = self.buf.find(b"\r\n\r\n")
             if end < 0:
                 return
-            status = bytes(self.buf[:end]).split(b"\r\n", 1)[0]
+            head = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
             del self.buf[: end + 4]
-            if b" 101 " not in status + b" ":
-                self.opened.set_exception(ConnectionError(f"upgrade refused: {status.decode('latin-1')}"))
+            code = head[0].split(" ")[1:2]
+            if code != ["101"]:
+                fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:])}
+                if code and code[0] in ("301", "302", "303", "307", "308") and fields.get("location"):
+                    self.opened.set_exception(Redirected(code[0], fields["location"]))  # a fleet node names the holder
+                else:
+                    self.opened.set_exception(ConnectionError(f"upgrade refused: {head[0]}"))
                 assert self.transport is not None
                 self.transport.close()
                 return
@@ -180,6 +185,16 @@ class LeanClient(asyncio.Protocol):
 
 
 async def connect(url: str, pid: str, session_id: str = SID) -> LeanClient:
+    """Connect and upgrade, following redirects (a fleet node sends a client to its session's node)."""
+    for _ in range(MAX_REDIRECTS + 1):
+        try:
+            return await _connect_once(url, pid, session_id)
+        except Redirected as redirect:
+            url = urljoin(url, redirect.location)
+    raise ConnectionError(f"more than {MAX_REDIRECTS} redirects")
+
+
+async def _connect_once(url: str, pid: str, session_id: str) -> LeanClient:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -23,6 +23,26 @@ from bridge.bench.launch import Proc
 SILENT_SAMPLES = 121  # samples (about seconds) without an answer before the loop gives up
 
 
+class Probe:
+    """What the closed loop reads of a coordinator that `launch.start` did not start (a fleet node):
+    its URL, and RSS and CPU from callables; no loop watch."""
+
+    def __init__(self, url: str, rss_kb: Callable[[], int], cpu_sec: Callable[[], float] | None = None) -> None:
+        self.url, self._rss, self._cpu = url, rss_kb, cpu_sec
+
+    def rss_kb(self) -> int:
+        return self._rss()
+
+    def cpu_times(self) -> tuple[float, float]:
+        return (self._cpu() if self._cpu else 0.0), 0.0
+
+    def stalls(self, since: float = 0.0, until: float = float("inf")) -> None:
+        return None
+
+    def stderr_text(self) -> str:
+        return ""
+
+
 def objective_text(size: int) -> str:
     """An objective of about `size` characters (prose-like, so nothing compresses it away)."""
     if size <= 16:
@@ -44,7 +64,7 @@ async def close_all(clients: list[LeanClient]) -> None:
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
 
-async def closed_loop(proc: Proc, clients: int, duration: float, *, tag: str = "t", warmup: float = 1.0,
+async def closed_loop(proc: Proc | Probe, clients: int, duration: float, *, tag: str = "t", warmup: float = 1.0,
                       target_msgs: int | None = None, objective_bytes: int = 0, ttl_sec: float = 3600,
                       progress: Callable[[str], None] | None = None, on_warm: Callable[[], None] | None = None,
                       peers: list[LeanClient] | None = None) -> dict[str, Any]:
@@ -90,9 +110,10 @@ async def closed_loop(proc: Proc, clients: int, duration: float, *, tag: str = "
             sample()
             if len(samples) > SILENT_SAMPLES and samples[-SILENT_SAMPLES]["messages"] == len(stamps):
                 looping.cancel()  # nobody got an answer for a long time: the coordinator is stuck or gone
-                alive = proc.proc.returncode is None
+                child = getattr(proc, "proc", None)
+                state = "unknown" if child is None else "running" if child.returncode is None else f"exited {child.returncode}"
                 raise RuntimeError(f"no answer from the coordinator for {SILENT_SAMPLES - 1} s (after {len(stamps):,} messages; "
-                                   f"process {'running' if alive else f'exited {proc.proc.returncode}'}; frames received per client "
+                                   f"process {state}; frames received per client "
                                    f"{[p.received for p in peers]}; waiting for {[len(p.waiting) for p in peers]}): "
                                    f"{proc.stderr_text()[-1500:]}")
             due = warmup if due < warmup else due + 1.0

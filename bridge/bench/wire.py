@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bridge.bench.client import SID, frame
+from bridge.bench.client import SID, frame, join
 from bridge.bench.launch import THIS, Proc, Target, start
-from bridge.bench.loop import close_all, closed_loop, join_all, load
+from bridge.bench.loop import Probe, close_all, closed_loop, join_all, load
 from bridge.bench.machine import percentile
 
 # Options every benchmark sidecar runs with: no rate limit, room for many clients and deep send
@@ -37,6 +37,13 @@ async def latency(url: str, clients: int, samples: int) -> dict[str, Any]:
     await close_all(peers)
     return {"clients": clients, "samples": samples, "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "max_ms": max(lat),
             "load": load0}
+
+
+async def throughput(url: str, clients: int, duration: float, proc_rss: Callable[[], int], proc_cpu: Callable[[], float] | None = None,
+                     tag: str = "t") -> dict[str, Any]:
+    """The closed loop against a coordinator this module did not start (a fleet node): its RSS and
+    CPU come from the callables given."""
+    return await closed_loop(Probe(url, proc_rss, proc_cpu), clients, duration, warmup=0, tag=tag)
 
 
 def _legacy_memory(run: dict[str, Any]) -> dict[str, Any]:
@@ -71,3 +78,6 @@ async def run_async(clients: tuple[int, ...], samples: int, duration: float, rss
 def run(clients: tuple[int, ...] = (2, 10, 50), samples: int = 300, duration: float = 30.0, rss_msgs: int = 100_000,
         progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     return asyncio.run(run_async(clients, samples, duration, rss_msgs, progress))
+
+
+__all__ = ["SIDECAR_ARGS", "join", "latency", "run", "throughput"]

@@ -511,11 +511,13 @@ class SessionClient(Actions):
         if self._status_timer is not None:
             self._status_timer.cancel()
             self._status_timer = None
-        for t in self._tasks:
-            t.cancel()
         if ws is not None:
+            # closed while the reader still drains: with unread messages queued, websockets stops
+            # reading the socket and would not see the server's close frame (10 s close timeout)
             with contextlib.suppress(Exception):
                 await ws.close()
+        for t in self._tasks:
+            t.cancel()
         self.connected.clear()
         if self.state != "closed":
             self._set_state("closed")

@@ -266,10 +266,12 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         out, _ = self._collect()
         return TickResult(out, changed=changed)
 
-    def recover(self, now: float) -> list[Outbound]:
-        """After restore: a new epoch, and COORDINATOR_STATUS event=recovered to everyone."""
+    def recover(self, now: float, epoch: int | None = None) -> list[Outbound]:
+        """After restore: a new epoch, and COORDINATOR_STATUS event=recovered to everyone. The new
+        epoch is the snapshot's + 1, or `epoch` when that is larger (a fleet node serves under the
+        epoch its session lease gave it, like a handover's next_coordinator_epoch, §8.1.1.3)."""
         self.now = max(self.now, now)
-        self.epoch += 1
+        self.epoch = max(self.epoch + 1, epoch or 0)
         self.recovered_at = self.now
         for pid in [p for p, part in self.participants.items() if part.transient]:
             del self.participants[pid]  # no connection survives a restart; probes leave no trace

@@ -50,7 +50,9 @@ class LateJoin(CoreBase):
                 "protocol": "MPAC",
                 "version": "0.1.15",
                 "message_type": "HELLO",
-                "message_id": f"{self.coordinator_id}:replay:hello:{other.principal_id}",
+                # unique per replay (message ids MUST be unique; the content changes between
+                # replays) and still derived from the state, so journal replay reproduces it
+                "message_id": f"{self.coordinator_id}:e{self.epoch}:{self.clock.value}:replay:hello:{other.principal_id}",
                 "session_id": self.session_id,
                 "sender": {
                     "principal_id": other.principal_id,

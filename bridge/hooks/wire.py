@@ -17,7 +17,7 @@ import socket
 import struct
 import time
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, CLOSE, PING, PONG, CONT = 0x1, 0x8, 0x9, 0xA, 0x0
@@ -33,6 +33,18 @@ class TextSocket(Protocol):
 
 class HandshakeError(ConnectionError):
     pass
+
+
+class Redirected(HandshakeError):
+    """The server answered the upgrade with a redirect (a fleet node sending the client to the
+    node that serves its session)."""
+
+    def __init__(self, status: str, location: str) -> None:
+        super().__init__(f"the server redirected the WebSocket upgrade ({status}) to {location}")
+        self.location = location
+
+
+MAX_REDIRECTS = 5
 
 
 def _mask(data: bytes, key: bytes) -> bytes:
@@ -87,10 +99,13 @@ class RawWebSocket:
         head = bytes(self.buf[:end])
         del self.buf[: end + 4]
         lines = head.decode("latin-1").split("\r\n")
-        if lines[0].split(" ")[1:2] != ["101"]:
+        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        status = lines[0].split(" ")[1:2]
+        if status and status[0] in ("301", "302", "303", "307", "308") and fields.get("location"):
+            raise Redirected(status[0], fields["location"])
+        if status != ["101"]:
             body = self.buf.decode("utf-8", "replace").strip()
             raise HandshakeError(f"the server refused the WebSocket upgrade: {lines[0]}" + (f" ({body})" if body else ""))
-        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
         accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()  # SHA-1 is what RFC 6455 specifies here
         if fields.get("sec-websocket-accept") != accept:
             raise HandshakeError("the server's Sec-WebSocket-Accept does not match our key")
@@ -175,4 +190,19 @@ class _Websockets:
 
 
 def open_socket(url: str, timeout: float, headers: dict[str, str] | None = None) -> TextSocket:
-    return RawWebSocket(url, timeout, headers) if url.startswith("ws://") else _Websockets(url, timeout, headers)
+    """Connect, following redirects like the websockets client does: at most MAX_REDIRECTS, never
+    from wss:// to ws://, and without the Authorization header when the origin changes."""
+    for _ in range(MAX_REDIRECTS + 1):
+        if not url.startswith("ws://"):
+            return _Websockets(url, timeout, headers)  # follows redirects itself
+        try:
+            return RawWebSocket(url, timeout, headers)
+        except Redirected as redirect:
+            target = urljoin(url, redirect.location)
+            if not target.startswith(("ws://", "wss://")):
+                raise HandshakeError(f"the server redirected to {target}, which is not a WebSocket url") from None
+            old, new = urlsplit(url), urlsplit(target)
+            if (old.scheme, old.netloc) != (new.scheme, new.netloc) and headers:
+                headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+            url = target
+    raise HandshakeError(f"more than {MAX_REDIRECTS} redirects")

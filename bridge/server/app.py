@@ -14,7 +14,7 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
@@ -23,15 +23,18 @@ from websockets.http11 import Request, Response
 
 from bridge.core import CoordinatorConfig, Verdict
 from bridge.protocol.dialect import speaks_reference_dialect
-from bridge.protocol.envelope import build_envelope
 from bridge.protocol.parse import OVERSIZE_READ_FACTOR
 from bridge.server.config import SESSION_ID, ServerConfig
 from bridge.server.conn import Conn
+from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error
 from bridge.server.host import SessionHost
 from bridge.server.outbox import Outbox
 from bridge.server.tokens import TokenTable
-from bridge.store.base import Store
+from bridge.store.base import LeaseLost, Store, StoreError
 from bridge.store.transcript import TranscriptWriter
+
+if TYPE_CHECKING:
+    from bridge.server.fleet import Fleet
 
 log = logging.getLogger("mpac.sidecar")
 
@@ -104,9 +107,13 @@ class Sidecar:
         self.server: Server | None = None
         self.stopping = asyncio.Event()
         self.idle_since = time.monotonic()
-        for sid in store.sessions():  # restore every session the store knows
-            if cfg.multi_session or sid == cfg.session_id:
-                self._host(sid)
+        self.fleet: Fleet | None = None  # set by serve_sidecar for a node of a fleet
+        self.probe: asyncio.Task[None] | None = None  # waits for a failed store to answer again
+        self.background: set[asyncio.Task[None]] = set()
+        if cfg.store_url is None:  # a fleet node takes sessions when clients ask for them
+            for sid in store.sessions():  # restore every session the store knows
+                if cfg.multi_session or sid == cfg.session_id:
+                    self._host(sid)
         if not cfg.multi_session:
             self._host(cfg.session_id)
 
@@ -118,21 +125,93 @@ class Sidecar:
         return self.tokens.verdict(_presented_token(credential, header_token), session_id)
 
     def _host(self, session_id: str) -> SessionHost:
+        """The session's host, loading it from the store (and taking its lease in a fleet) first
+        if need be. Raises StoreError (LeaseHeld: another node serves it)."""
         host = self.hosts.get(session_id)
         if host is None:
-            host = SessionHost(
-                session_id,
-                self.coord_config,
-                self.store,
-                lookup=self.lookup,
-                verifier=self._verifier,
-                snapshot_every=self.cfg.snapshot_every,
-                transcript=TranscriptWriter(self.data_dir / "transcripts" / f"{session_id}.jsonl") if self.data_dir else None,
-            )
+            transcript = TranscriptWriter(self.data_dir / "transcripts" / f"{session_id}.jsonl") if self.data_dir else None
+            try:
+                host = SessionHost(
+                    session_id,
+                    self.coord_config,
+                    self.store,
+                    lookup=self.lookup,
+                    verifier=self._verifier,
+                    snapshot_every=self.cfg.snapshot_every,
+                    transcript=transcript,
+                    on_store_error=self._store_error,
+                )
+            except StoreError:
+                if transcript is not None:
+                    transcript.discard()
+                    transcript.close()
+                raise
             self.hosts[session_id] = host
             with contextlib.suppress(RuntimeError):
                 host.start()
         return host
+
+    # --- store failures and leases -------------------------------------------------------------
+
+    def _store_error(self, host: SessionHost, exc: StoreError) -> None:
+        if isinstance(exc, LeaseLost):
+            self.drop(host)
+        elif self.probe is None or self.probe.done():
+            self.probe = asyncio.get_running_loop().create_task(self._probe_store())
+
+    async def _probe_store(self) -> None:
+        """While a session is suspended by a store failure: ping the store every second; once it
+        answers, each suspended session reloads from it and serves again."""
+        while not self.shut:
+            suspended = [h for h in self.hosts.values() if h.suspended is not None]
+            if not suspended:
+                return
+            await asyncio.sleep(1.0)  # the retry period of the store probe
+            try:
+                await asyncio.to_thread(self.store.ping)
+            except StoreError:
+                continue
+            for host in suspended:
+                if self.hosts.get(host.session_id) is host and not self.shut:
+                    host.resume()
+
+    def _close_session_connections(self, session_id: str, code: int, reason: str) -> None:
+        for conn in list(self.pending):
+            if conn.session_id == session_id:
+                conn.close(code, reason)
+
+    def _forget(self, host: SessionHost) -> None:
+        self.hosts.pop(host.session_id, None)
+        task = asyncio.get_running_loop().create_task(host.stop())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        if host.transcript is not None:
+            host.transcript.discard()
+            host.transcript.close()
+
+    def drop(self, host: SessionHost) -> None:
+        """Another node took the session over: stop serving it, and send its clients there."""
+        if self.hosts.get(host.session_id) is not host:
+            return
+        host.suspended = host.suspended or "this coordinator node no longer serves the session"
+        forget = getattr(self.store, "forget", None)
+        if forget is not None:
+            forget(host.session_id)
+        log.warning("session %s dropped: another node serves it now; closing its %d connections", host.session_id, host.connection_count())
+        self._close_session_connections(host.session_id, 1012, "session moved to another coordinator node; reconnect")
+        self._forget(host)
+
+    async def release(self, host: SessionHost) -> None:
+        """Stop serving an idle session: final snapshot, lease released (another node may take it)."""
+        if self.hosts.get(host.session_id) is not host:
+            return
+        if host.snapshot():
+            try:
+                self.store.release(host.session_id)
+            except StoreError as exc:
+                log.warning("session %s: lease not released (%s); it expires by itself", host.session_id, exc)
+        host.suspended = "this coordinator node released the session"
+        self._forget(host)
 
     def connections(self) -> int:
         return sum(h.connection_count() for h in self.hosts.values())
@@ -152,7 +231,14 @@ class Sidecar:
             return self.cfg.session_id
         return None
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        response = self._check_request(connection, request)
+        sid = self._session_of(request.path)
+        if response is not None or self.fleet is None or sid is None or sid in self.hosts:
+            return response
+        return await self.fleet.route(connection, request, sid)
+
+    def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         origin = request.headers.get("Origin")
         if origin is not None and origin not in self.cfg.allow_origins:
             log.warning("refused a browser connection from origin %s", origin)
@@ -171,17 +257,6 @@ class Sidecar:
         return None
 
     # --- the connection handler --------------------------------------------------------------
-
-    def _transport_error(self, session_id: str, code: str, text: str, refers_to: str | None) -> dict[str, Any]:
-        return build_envelope(
-            "PROTOCOL_ERROR",
-            {"error_code": code, "description": text, "refers_to": refers_to},
-            session_id=session_id,
-            sender={"principal_id": "service:sidecar", "principal_type": "service", "sender_instance_id": "sidecar"},
-            now=time.time(),
-            message_id=f"sidecar-{time.monotonic_ns()}",
-            lamport=0,
-        )
 
     async def handler(self, ws: ServerConnection) -> None:
         session_id = self._session_of(ws.request.path) if ws.request else None
@@ -203,7 +278,7 @@ class Sidecar:
                 if not conn.allow(time.monotonic()):
                     conn.strikes += 1
                     limit = self.cfg.rate_per_sec
-                    conn.send(self._transport_error(
+                    conn.send(transport_error(
                         session_id, "MALFORMED_MESSAGE",
                         f"rate limit exceeded ({limit:g} messages/s per connection): this message was dropped; slow down",
                         _message_id(_frame(raw))))
@@ -244,20 +319,24 @@ class Sidecar:
         data = _frame(raw)
         mid = _message_id(data)
         if data is None:
-            conn.send(self._transport_error(session_id, "MALFORMED_MESSAGE", "not a JSON object; send an MPAC HELLO", None))
+            conn.send(transport_error(session_id, "MALFORMED_MESSAGE", "not a JSON object; send an MPAC HELLO", None))
             return True
         if data.get("message_type") != "HELLO":
-            conn.send(self._transport_error(session_id, "INVALID_REFERENCE", "this connection is not admitted: send HELLO first", mid))
+            conn.send(transport_error(session_id, "INVALID_REFERENCE", "this connection is not admitted: send HELLO first", mid))
             return True
         host = self.hosts.get(session_id)
         created = host is None
         if host is None:  # multi-session: create only for a principal whose token allows it
             verdict = self._verifier(_credential(data), session_id, conn.header_token)
             if not verdict.accepted:
-                conn.send(self._transport_error(session_id, "CREDENTIAL_REJECTED", verdict.reason, mid))
+                conn.send(transport_error(session_id, "CREDENTIAL_REJECTED", verdict.reason, mid))
                 await conn.flush_and_close(1008, "credential rejected")
                 return False
-            host = self._host(session_id)
+            try:
+                host = self._host(session_id)
+            except StoreError as exc:
+                await self._refuse_unserved(conn, session_id, exc, mid)
+                return False
         sender = data.get("sender") if isinstance(data.get("sender"), dict) else {}
         pid = sender.get("principal_id") if isinstance(sender, dict) else None
         owner_key = None
@@ -269,7 +348,7 @@ class Sidecar:
                 owner_key = hashlib.sha256(grant.token.encode()).hexdigest()
                 known = host.owners.get(pid)
                 if known is not None and not hmac.compare_digest(known, owner_key):
-                    conn.send(self._transport_error(session_id, "CREDENTIAL_REJECTED", f"{pid} joined with another token", mid))
+                    conn.send(transport_error(session_id, "CREDENTIAL_REJECTED", f"{pid} joined with another token", mid))
                     await conn.flush_and_close(1008, "credential rejected")
                     return False
         conn.reference = speaks_reference_dialect(data)  # before its SESSION_INFO is encoded
@@ -277,13 +356,31 @@ class Sidecar:
         if result.admitted is not None and owner_key is not None:
             host.owners.setdefault(result.admitted, owner_key)
         if result.admitted is None:
-            if created and host.connection_count() == 0 and not result.changed:
+            if created and host.connection_count() == 0 and not result.changed and self.hosts.get(session_id) is host:
                 # Nobody was admitted: the session is not created (nothing of it was journaled).
                 self.hosts.pop(session_id, None)
                 await host.stop()
-            await conn.flush_and_close(1008, "HELLO refused")
+                with contextlib.suppress(StoreError):
+                    self.store.release(session_id)
+            if host.suspended is not None:
+                await conn.flush_and_close(1013, "coordinator unavailable; retry later")
+            else:
+                await conn.flush_and_close(1008, "HELLO refused")
             return False
         return host
+
+    async def _refuse_unserved(self, conn: Conn, session_id: str, exc: StoreError, mid: str | None) -> None:
+        """The session could not be loaded here: another node serves it, or the store is down."""
+        holder = getattr(exc, "holder", None)
+        if holder is not None:
+            log.info("HELLO for session %s refused here: %s", session_id, exc)
+            conn.send(transport_error(session_id, COORDINATOR_UNAVAILABLE, f"{exc}; reconnect to be sent there", mid))
+            await conn.flush_and_close(1012, "session served by another coordinator node; reconnect")
+            return
+        log.warning("HELLO for session %s refused: %s", session_id, exc)
+        text = "the coordinator cannot load the session now: its store is unavailable; retry in a few seconds"
+        conn.send(transport_error(session_id, COORDINATOR_UNAVAILABLE, text, mid, {"retry_after_sec": 1}))
+        await conn.flush_and_close(1013, "coordinator unavailable; retry later")
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -328,8 +425,17 @@ class Sidecar:
         self.shut = True
         if self.server is not None:
             self.server.close(close_connections=False)
-        for host in self.hosts.values():
-            host.snapshot()
+        if self.fleet is not None:
+            await self.fleet.stop()
+        if self.probe is not None:
+            self.probe.cancel()
+        for host in list(self.hosts.values()):
+            if host.snapshot():
+                try:
+                    self.store.release(host.session_id)  # a fleet's other nodes may take it at once
+                except StoreError as exc:
+                    log.warning("session %s: lease not released (%s); it expires by itself", host.session_id, exc)
+            host.suspended = host.suspended or "this coordinator node is stopping"
             await host.stop()
         self.outbox.flush()  # what the final turns produced goes out before the close frames
         closing = [c.ws.close(1001, "sidecar shutting down") for c in list(self.pending)]

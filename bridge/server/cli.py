@@ -53,6 +53,21 @@ def configure(p: argparse.ArgumentParser) -> None:
     lim.add_argument("--idle-timeout", type=float, default=None, metavar="SEC",
                      help="exit after this many seconds with no connected participant; 0 = never "
                           "(default 1800 with --workspace, else 0)")
+    f = p.add_argument_group("fleet (several nodes sharing one PostgreSQL; see docs/hosted.md)")
+    f.add_argument("--store", metavar="URL", default=None,
+                   help="postgresql://user@host/db: keep sessions in PostgreSQL and run as one node of a fleet "
+                        "(needs --multi-session); MPAC_STORE_URL also works, and keeps a password out of the process list. "
+                        "Default: the SQLite journal in --data-dir")
+    f.add_argument("--node-name", metavar="NAME", help="this node's name, unique in the fleet and stable across restarts "
+                   "(default <hostname>-<port>)")
+    f.add_argument("--node-url", metavar="URL", help="where clients are redirected to reach this node: ws(s)://host:port, or a path "
+                   "on the reverse proxy such as /node/NAME (default: the address it listens on)")
+    f.add_argument("--lease-ttl", type=float, default=5.0, metavar="SEC",
+                   help="a session's lease lasts this long without renewal: the longest a hung node keeps its sessions "
+                        "(a killed node's are taken at once) (default 5)")
+    f.add_argument("--lease-renew", type=float, default=None, metavar="SEC", help="seconds between lease renewals (default a third of --lease-ttl)")
+    f.add_argument("--release-idle", type=float, default=600.0, metavar="SEC",
+                   help="release a session nobody is connected to after this long, so any node may take it next; 0 = never (default 600)")
     pol = p.add_argument_group("coordinator policy")
     pol.add_argument("--heartbeat-interval", type=float, default=30.0, help="seconds between COORDINATOR_STATUS heartbeats (default 30)")
     pol.add_argument("--unavailability-timeout", type=float, default=90.0, help="silence before a participant's intents are suspended (default 90)")
@@ -177,6 +192,8 @@ async def _main(args: argparse.Namespace) -> int:
         idle_timeout=idle_timeout, max_frame=max_frame, rate_per_sec=args.rate,
         rate_burst=args.rate * 2, max_connections=args.max_connections, send_queue=args.send_queue,
         compress=args.compress,
+        store_url=args.store or os.environ.get("MPAC_STORE_URL") or None, node_name=args.node_name, node_url=args.node_url,
+        lease_ttl=args.lease_ttl, lease_renew=args.lease_renew, release_idle=args.release_idle,
     )
     claim_approval = args.claim_approval or ("governance" if args.compliance_profile == "governance" else "")
     coord_cfg = CoordinatorConfig(
@@ -202,7 +219,9 @@ async def _main(args: argparse.Namespace) -> int:
                         workspace=str(repo.root), host=cfg.host, data_dir=str(data_dir)),
         )
     where = "*" if cfg.multi_session else session_id
-    print(f"mpac-bridge sidecar ready {url} session={where} pid={os.getpid()} profile={profile} data={data_dir}", flush=True)
+    store = running.sidecar.store.describe() if cfg.store_url else data_dir
+    node = f" node={running.sidecar.fleet.store.me}" if running.sidecar.fleet is not None else ""
+    print(f"mpac-bridge sidecar ready {url} session={where} pid={os.getpid()} profile={profile} data={store}{node}", flush=True)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, running.sidecar.stopping.set)

@@ -5,6 +5,12 @@ made) before a single byte of its output is sent: the append commits, and the fr
 at the end of the event-loop turn, through the sidecar's Outbox. A restart replays the journal
 after the latest snapshot through the same calls, so what clients were told is exactly what is
 restored.
+
+When the store cannot take an entry, the call is undone: its output is never sent, its audit
+records are discarded, and the session is suspended (every message is answered with
+COORDINATOR_UNAVAILABLE, timers stop) until the sidecar sees the store answer again and calls
+`resume()`, which reloads the session from the store and has every client rejoin. When the store says another node holds the
+session (LeaseLost), the sidecar drops the session instead.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
 from bridge.core.auth import Verdict
 from bridge.protocol.dialect import to_reference_dialect
 from bridge.server.conn import Conn, text_frame
-from bridge.store.base import Store
+from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error
+from bridge.store.base import LeaseLost, Store, StoreError
 from bridge.store.transcript import TranscriptWriter
 
 log = logging.getLogger("mpac.sidecar")
@@ -67,9 +74,14 @@ class SessionHost:
         verifier: Callable[[dict[str, Any] | None, str, str | None], Verdict] | None = None,
         snapshot_every: int = 5000,
         transcript: TranscriptWriter | None = None,
+        on_store_error: Callable[[SessionHost, StoreError], None] | None = None,
     ) -> None:
         self.session_id = session_id
         self.store = store
+        self.on_store_error = on_store_error
+        self.suspended: str | None = None  # why changes are refused (the store failed), else None
+        # The coordinator epoch to serve under: a fleet's lease epoch (None without leases).
+        self.lease_epoch = store.claim(session_id)
         self.lookup = RecordingLookup(lookup)
         self._verifier = verifier
         self._header_token: str | None = None
@@ -90,7 +102,7 @@ class SessionHost:
         self.wake_at = 0.0  # wall-clock time the timer task will next wake up by itself
         self.timer: asyncio.Task[None] | None = None
         self.stopped = False
-        self.coord = self._load(config)
+        self.coord, _ = self._load(config)
         self.last_activity = time.monotonic()
 
     # --- construction and recovery -----------------------------------------------------------
@@ -102,14 +114,16 @@ class SessionHost:
         self._verdicts.append(verdict)
         return verdict
 
-    def _load(self, config: CoordinatorConfig) -> Coordinator:
+    def _load(self, config: CoordinatorConfig) -> tuple[Coordinator, list[Outbound]]:
+        """The session as the store has it, recovered under a new epoch; and the recovery's
+        COORDINATOR_STATUS for whoever is connected."""
         now = time.time()
         snap, entries = self.store.load(self.session_id)
         if snap is None and not entries:
             coord = Coordinator(config, self.session_id, now, self.lookup, self._verify, self.transcript)
             # Written with the first journal entry: a session nobody was admitted to leaves no trace.
             self._initial = json.loads(json.dumps(coord.snapshot(now)))  # a copy: the state moves on first
-            return coord
+            return coord, []
         if snap is not None:
             coord = Coordinator.restore(snap, config, state_ref_lookup=self.lookup, credential_verifier=self._verify, audit=self.transcript)
         else:
@@ -128,33 +142,91 @@ class SessionHost:
             elif e.kind == "close":
                 coord.close(e.now, extra.get("reason", "manual"))
             elif e.kind == "recover":
-                coord.recover(e.now)
+                coord.recover(e.now, extra.get("epoch"))
             elif e.kind == "disconnect" and e.raw is not None:
                 coord.disconnected(e.raw, e.now)
         self._replay_verdict = None
         coord.audit_chain.sink = self.transcript
         self.lookup.replay = None
-        coord.recover(now)
+        out = coord.recover(now, self.lease_epoch)
+        try:
+            self.store.append(self.session_id, "recover", now, None, json.dumps({"epoch": coord.epoch}))
+        except StoreError:
+            self._discard_transcript()
+            raise
         self._flush_transcript()
-        self.store.append(self.session_id, "recover", now)
         self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), coord.snapshot(now))
         log.info("session %s recovered: epoch %d, %d intents, %d journal entries replayed", self.session_id, coord.epoch, len(coord.intents), len(entries))
-        return coord
+        return coord, out
 
     def _flush_transcript(self) -> None:
         if self.transcript is not None:
             self.transcript.flush()
+
+    def _discard_transcript(self) -> None:
+        if self.transcript is not None:
+            self.transcript.discard()
+
+    # --- store failures ----------------------------------------------------------------------
+
+    def _store_failed(self, exc: StoreError) -> None:
+        """A write was refused: the call that made it is undone (the caller returns before any of
+        its output goes out), and the in-memory state, now ahead of the store, is frozen."""
+        self._discard_transcript()
+        if isinstance(exc, LeaseLost):
+            self.suspended = "this coordinator node no longer serves the session"
+            log.warning("lease lost: %s", exc)
+        else:
+            if self.suspended is None:
+                log.error("session %s: the store failed (%s); refusing changes until it answers again", self.session_id, exc)
+            self.suspended = "the coordinator cannot record changes right now: its store is unavailable"
+        if self.on_store_error is not None:
+            self.on_store_error(self, exc)
+
+    def _refuse(self, conn: Conn, raw: str | bytes, cut_off: bool = False) -> None:
+        try:
+            data = json.loads(raw)
+            mid = data.get("message_id") if isinstance(data, dict) else None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            mid = None
+        text = f"{self.suspended}; this message was not applied; retry in a few seconds"
+        if cut_off:
+            text += " (its write was cut off: if it reached the store after all, it is in the state clients see when they rejoin)"
+        conn.send(transport_error(self.session_id, COORDINATOR_UNAVAILABLE, text, mid if isinstance(mid, str) else None, {"retry_after_sec": 1}))
+
+    def resume(self) -> bool:
+        """After a store outage: reload the session from the store under a new epoch. False while
+        the store still fails (the session stays suspended; LeaseLost goes to on_store_error)."""
+        try:
+            self.lease_epoch = self.store.claim(self.session_id)
+            coord, _out = self._load(self.coord.config)
+        except StoreError as exc:
+            if isinstance(exc, LeaseLost) or type(exc).__name__ == "LeaseHeld":
+                self._store_failed(LeaseLost(str(exc)))
+            return False
+        self.coord, self.suspended = coord, None
+        self.since_snapshot = 0
+        log.info("session %s: the store answers again; serving at epoch %d", self.session_id, coord.epoch)
+        # Every client rejoins: the reloaded coordinator counts nobody as connected (no connection
+        # survives a recovery), and a write whose answer was cut off may have committed after all;
+        # SESSION_INFO gives each client the exact state.
+        for conn in [c for conns in self.conns.values() for c in conns]:
+            conn.close(1012, "coordinator recovered from a store outage; reconnect")
+        self.wake.set()
+        return True
 
     # --- inbound -----------------------------------------------------------------------------
 
     def handle(self, conn: Conn, raw: str | bytes) -> HandleResult:
         now = time.time()
         self.last_activity = time.monotonic()
+        if self.suspended is not None:
+            self._refuse(conn, raw)
+            return HandleResult()
         self.lookup.recorded = {}
         self._header_token = conn.header_token
         self._verdicts = []
         result = self.coord.handle(raw, now, bound_principal=conn.principal)
-        self._flush_transcript()
         if result.changed:
             text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "replace")
             extra: dict[str, Any] = {"bound": conn.principal}
@@ -163,9 +235,18 @@ class SessionHost:
             if self._verdicts:
                 v = self._verdicts[-1]
                 extra["verdict"] = {"accepted": v.accepted, "reason": v.reason, "roles": list(v.roles) if v.roles else None, "principal_id": v.principal_id}
-            self._persist_initial()
-            self.store.append(self.session_id, "handle", now, text, json.dumps(extra))
+            try:
+                self._persist_initial()
+                self.store.append(self.session_id, "handle", now, text, json.dumps(extra))
+            except StoreError as exc:
+                self._store_failed(exc)
+                if not isinstance(exc, LeaseLost):
+                    self._refuse(conn, raw, cut_off=True)
+                return HandleResult()
+            self._flush_transcript()
             self._maybe_snapshot(now)
+        else:
+            self._flush_transcript()
         if result.admitted:
             conn.principal = result.admitted
             conn.on_lost = self.disconnected
@@ -212,18 +293,24 @@ class SessionHost:
             conns.remove(conn)
             if not conns:
                 del self.conns[conn.principal or ""]
-                if not self.stopped:  # a clean stop closes every connection; recovery marks them anyway
+                # a clean stop closes every connection, and recovery marks them anyway; a suspended
+                # or dropped session records nothing (its next load marks everyone disconnected)
+                if not self.stopped and self.suspended is None:
                     self._connection_lost(conn.principal or "")
         self.last_activity = time.monotonic()
 
     def _connection_lost(self, principal: str) -> None:
         now = time.time()
         result = self.coord.disconnected(principal, now)
-        self._flush_transcript()
         if result.changed:
-            self._persist_initial()
-            self.store.append(self.session_id, "disconnect", now, principal)
+            try:
+                self._persist_initial()
+                self.store.append(self.session_id, "disconnect", now, principal)
+            except StoreError as exc:
+                self._store_failed(exc)
+                return
             self._maybe_snapshot(now)
+        self._flush_transcript()
         self.route(result.outbound)
 
     # --- timers and snapshots ----------------------------------------------------------------
@@ -238,17 +325,28 @@ class SessionHost:
         if self.since_snapshot >= snapshot_interval(self.snapshot_cost, self.snapshot_every):
             self.snapshot(now)
 
-    def snapshot(self, now: float | None = None) -> None:
+    def snapshot(self, now: float | None = None) -> bool:
+        """Write a snapshot now; False when the store refused it (the journal still has every
+        entry, so nothing is lost: a later snapshot or a replay covers it)."""
+        if self.suspended is not None:
+            return False
         now = time.time() if now is None else now
         started = time.perf_counter()
         try:
             self._write_snapshot(now)
+            return True
+        except StoreError as exc:
+            if isinstance(exc, LeaseLost):
+                self._store_failed(exc)
+            else:
+                log.warning("session %s: snapshot not written (%s); the journal keeps every entry", self.session_id, exc)
+            return False
         finally:
             self.snapshot_cost = time.perf_counter() - started
 
     def _write_snapshot(self, now: float) -> None:
-        self._initial = None
         self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), self.coord.snapshot(now))
+        self._initial = None
         self.since_snapshot = 0
         self.snapshot_at = time.monotonic()
 
@@ -267,14 +365,20 @@ class SessionHost:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)
             now = time.time()
+            if self.suspended is not None:
+                continue  # nothing moves until the store answers again (resume() reloads)
             if (deadline is not None and now >= deadline) or now - self.ticked_at >= 1.0:
                 self.ticked_at = now
                 result = self.coord.tick(now)
-                self._flush_transcript()
                 if result.changed:
-                    self._persist_initial()
-                    self.store.append(self.session_id, "tick", now)
+                    try:
+                        self._persist_initial()
+                        self.store.append(self.session_id, "tick", now)
+                    except StoreError as exc:
+                        self._store_failed(exc)
+                        continue
                     self._maybe_snapshot(now)
+                self._flush_transcript()
                 self.route(result.outbound)
             if self.since_snapshot and time.monotonic() - self.snapshot_at >= max(every, SNAPSHOT_TIME_SHARE * self.snapshot_cost):
                 self.snapshot(now)

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bridge.store.base import JournalEntry
+from bridge.store.base import JournalEntry, StoreUnavailable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -54,23 +54,32 @@ class SqliteStore:
     def append(self, session_id: str, kind: str, now: float, raw: str | None = None, bound: str | None = None) -> int:
         with self._lock:
             seq = self._next(session_id)
-            self._db.execute(
-                "INSERT INTO journal (session_id, seq, kind, now, raw, bound) VALUES (?, ?, ?, ?, ?, ?)",
-                (session_id, seq, kind, now, raw, bound),
-            )
+            try:
+                self._db.execute(
+                    "INSERT INTO journal (session_id, seq, kind, now, raw, bound) VALUES (?, ?, ?, ?, ?, ?)",
+                    (session_id, seq, kind, now, raw, bound),
+                )
+            except sqlite3.OperationalError as exc:  # disk full, I/O error, locked by another process
+                self._seq[session_id] -= 1
+                raise StoreUnavailable(f"the journal {self.path} cannot be written: {exc}") from None
             return seq
 
     def snapshot(self, session_id: str, seq: int, state: dict[str, Any]) -> None:
         text = json.dumps(state, separators=(",", ":"))
         with self._lock:
-            self._db.execute("BEGIN")
-            self._db.execute(
-                "INSERT INTO snapshots (session_id, seq, state) VALUES (?, ?, ?) "
-                "ON CONFLICT(session_id) DO UPDATE SET seq=excluded.seq, state=excluded.state",
-                (session_id, seq, text),
-            )
-            self._db.execute("DELETE FROM journal WHERE session_id=? AND seq<=?", (session_id, seq))
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("BEGIN")
+                self._db.execute(
+                    "INSERT INTO snapshots (session_id, seq, state) VALUES (?, ?, ?) "
+                    "ON CONFLICT(session_id) DO UPDATE SET seq=excluded.seq, state=excluded.state",
+                    (session_id, seq, text),
+                )
+                self._db.execute("DELETE FROM journal WHERE session_id=? AND seq<=?", (session_id, seq))
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreUnavailable(f"the snapshot of {session_id} cannot be written to {self.path}: {exc}") from None
 
     def load(self, session_id: str) -> tuple[dict[str, Any] | None, list[JournalEntry]]:
         with self._lock:
@@ -91,6 +100,22 @@ class SqliteStore:
     def last_seq(self, session_id: str) -> int:
         with self._lock:
             return self._seq.get(session_id) or 0
+
+    def claim(self, session_id: str) -> int | None:
+        return None  # one process owns the file: no leases
+
+    def release(self, session_id: str) -> None:
+        return None
+
+    def ping(self) -> None:
+        with self._lock:
+            try:
+                self._db.execute("SELECT 1").fetchone()
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"the journal {self.path} cannot be read: {exc}") from None
+
+    def describe(self) -> str:
+        return f"sqlite:{self.path}"
 
     def close(self) -> None:
         with self._lock:

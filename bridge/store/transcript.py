@@ -15,16 +15,26 @@ class TranscriptWriter:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session's life
+        self._lines: list[str] = []
 
     def __call__(self, line: str) -> None:
-        """The audit chain's sink. Buffered: the sidecar calls flush() once per handled message,
-        before any of its output is sent (a message has three or more records)."""
-        self._fh.write(line + "\n")
+        """The audit chain's sink. Held back until flush(): the sidecar flushes once per handled
+        message, after its journal entry committed and before any of its output is sent (a
+        message has three or more records), and discards the records of a call whose journal
+        entry could not be written (that call is undone)."""
+        self._lines.append(line)
 
     def flush(self) -> None:
+        if self._lines:
+            self._fh.write("\n".join(self._lines) + "\n")
+            self._lines.clear()
         self._fh.flush()
 
+    def discard(self) -> None:
+        self._lines.clear()
+
     def close(self) -> None:
+        self.flush()
         self._fh.close()
 
 

@@ -41,3 +41,14 @@ def test_bench_wire_quick_json() -> None:
     assert wire["latency"][0]["clients"] == 2 and wire["latency"][0]["p99_ms"] > 0
     assert wire["throughput"]["messages"] > 0 and wire["memory"]["rss_after_kb"] > 0
     assert wire["throughput"]["sidecar_cpu_us_per_msg"] > 0
+
+
+@pytest.mark.slow
+def test_bench_fleet_quick_json() -> None:
+    """About a minute: a PostgreSQL cluster, fleets of 1 and 3 nodes, a chaos run behind nginx."""
+    report = bench("fleet", "--quick", "--duration", "2")
+    fleet = report["fleet"]
+    assert fleet["append"]["postgresql"]["us_per_append"] > 0 and fleet["append"]["sqlite"]["us_per_append"] > 0
+    assert fleet["one_session"]["postgresql"]["msgs_per_sec"] > 0
+    assert [(r["synchronous_commit"], r["nodes"]) for r in fleet["aggregate"]] == [("on", 1), ("on", 3), ("off", 1), ("off", 3)]
+    assert fleet["failover"]["ok"] and fleet["failover"]["max_ms"] > 0

@@ -3,6 +3,7 @@ A/B medians."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,29 @@ async def test_alternate_runs_each_target_equally_often_and_first() -> None:
     assert m["old"]["cpu"] == 200.0 and m["old"]["runs"] == 4
     assert m["new"]["cpu_runs"] == [102.0, 103.0, 106.0, 107.0]
     assert m["ratio"]["cpu"] == m["new"]["cpu"] / 200.0
+
+
+async def test_the_load_client_follows_a_redirect_to_the_serving_node(tmp_path: Path) -> None:
+    """A fleet node answers the upgrade with 307 and the holder's URL; the load client follows it."""
+    from bridge.bench.client import join
+    from bridge.bench.launch import start
+    from bridge.bench.wire import SIDECAR_ARGS
+
+    proc = await start(tmp_path, *SIDECAR_ARGS)
+    try:
+        async def redirect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(f"HTTP/1.1 307 Temporary Redirect\r\nLocation: {proc.url}/session/bench\r\nContent-Length: 0\r\n\r\n".encode())
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(redirect, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = await join(f"ws://127.0.0.1:{port}/session/bench", "agent:redirected")
+        answered = await client.request("INTENT_ANNOUNCE", {"intent_id": "r1", "objective": "o", "scope": {"kind": "file_set", "resources": ["r.py"]}})
+        assert answered > 0 and client.errors == 0
+        await client.close()
+        server.close()
+        await server.wait_closed()
+    finally:
+        await proc.stop()

@@ -5,6 +5,7 @@ coordinator watchdog, claims and reconnection after a restart. Every wait is on 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -206,3 +207,26 @@ async def test_batch_commit_report_conflict_and_propose_helpers(tmp_path: Path) 
         assert await a.wait_until(lambda v: any(c.get("category") == "semantic_goal_conflict" for c in v.conflicts.values()), WAIT)
         proposed = await a.propose("p.py", intent_id="ab", op_id="prop-1")  # relayed in a post_commit session
         assert proposed.ok and proposed.message is not None and proposed.message["payload"]["op_id"] == "prop-1"
+
+
+async def test_close_completes_while_messages_keep_arriving(tmp_path: Path) -> None:
+    """Closing must not wait for websockets' close timeout (10 s) when broadcasts keep coming:
+    the reader drains them until the server's close frame is seen."""
+    async with sidecar("--session-id", SID, "--max-msgs-per-sec", "100000", data_dir=tmp_path) as sc, client(sc.url, "agent:a") as a:
+        b = client(sc.url, "agent:b")
+        await b.connect()
+        flowing = b.wait_for(lambda m: m.get("message_type") == "INTENT_ANNOUNCE" and m["payload"]["intent_id"] == "f50", WAIT)
+
+        async def flood() -> None:
+            for n in range(3000):
+                scope = {"kind": "file_set", "resources": [f"f{n}.py"]}
+                await a.send("INTENT_ANNOUNCE", {"intent_id": f"f{n}", "objective": "flood", "scope": scope})
+                await asyncio.sleep(0)
+
+        sender = asyncio.ensure_future(flood())
+        await flowing
+        await asyncio.wait_for(b.close(), 5)
+        assert b.state == "closed"
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender

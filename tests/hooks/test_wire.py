@@ -96,3 +96,62 @@ def test_the_hook_does_not_import_the_websockets_package() -> None:
     code = "import sys, bridge.hooks.claude, bridge.hooks.guard; print(sorted(m for m in sys.modules if m.startswith('websockets')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_redirects_are_followed_and_credentials_stay_on_their_origin() -> None:
+    """A fleet node answers 307 for a session another node serves: the hooks follow it like the
+    websockets client (relative Location on the same origin keeps the Authorization header; another
+    origin does not get it)."""
+    from websockets.datastructures import Headers
+    from websockets.http11 import Response
+
+    seen: list[tuple[str, str | None]] = []
+
+    def final(ws: ServerConnection) -> None:
+        seen.append(("final", ws.request.headers.get("Authorization") if ws.request else "?"))
+        ws.send(ws.recv(timeout=5))
+
+    with server(final) as target:
+
+        def process_request(conn: ServerConnection, request: Any) -> Any:
+            seen.append((request.path, request.headers.get("Authorization")))
+            if request.path == "/session/s":
+                return Response(307, "Temporary Redirect", Headers({"Location": "/node/b/session/s"}), b"")
+            if request.path == "/node/b/session/s":
+                return Response(307, "Temporary Redirect", Headers({"Location": target}), b"")
+            return None
+
+        def never(ws: ServerConnection) -> None:
+            raise AssertionError("the first server never upgrades")
+
+        with serve(never, "127.0.0.1", 0, process_request=process_request) as srv:
+            thread = threading.Thread(target=srv.serve_forever, daemon=True)
+            thread.start()
+            try:
+                url = f"ws://127.0.0.1:{srv.socket.getsockname()[1]}/session/s"
+                sock = open_socket(url, 5, {"Authorization": "Bearer tok-123"})
+                sock.send("hello")
+                assert sock.recv(5) == "hello"
+                sock.close()
+            finally:
+                srv.shutdown()
+                thread.join(10)
+    assert seen == [("/session/s", "Bearer tok-123"), ("/node/b/session/s", "Bearer tok-123"), ("final", None)]
+
+
+def test_a_redirect_loop_is_an_error() -> None:
+    from websockets.datastructures import Headers
+    from websockets.http11 import Response
+
+    def loop(conn: ServerConnection, request: Any) -> Any:
+        return Response(307, "Temporary Redirect", Headers({"Location": "/again"}), b"")
+
+    with serve(lambda ws: None, "127.0.0.1", 0, process_request=loop) as srv:
+        thread = threading.Thread(target=srv.serve_forever, daemon=True)
+        thread.start()
+        try:
+            with pytest.raises(HandshakeError, match="more than 5 redirects"):
+                open_socket(f"ws://127.0.0.1:{srv.socket.getsockname()[1]}/x", 5)
+        finally:
+            srv.shutdown()
+            thread.join(10)
