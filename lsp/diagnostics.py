@@ -15,8 +15,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from bridge.client import SessionView
-from bridge.protocol.scope import normalize_scope, overlap
+from bridge.client import Conflict, Intent, Session
 from lsp.tracked import Tracked
 
 SOURCE = "mpac-bridge"
@@ -24,101 +23,77 @@ SOURCES = ("intent", "conflict", "stale", "disk", "uncoordinated")
 FIRST_LINE = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=1, character=0))
 
 
-def who(view: SessionView, principal_id: str) -> str:
+def who(session: Session, principal_id: str) -> str:
     """A readable name: the display name with the principal id when they differ."""
-    name = (view.participants.get(principal_id) or {}).get("display_name") or principal_id
+    name = session.name_of(principal_id)
     return principal_id if name == principal_id else f"{name} ({principal_id})"
 
 
-def utc_clock(ts: Any) -> str:
+def utc_clock(ts: float | None) -> str:
     """'14:05:09 UTC' for a Unix time; '?' when unknown."""
-    if not isinstance(ts, (int, float)) or isinstance(ts, bool):
-        return "?"
-    return time.strftime("%H:%M:%S UTC", time.gmtime(ts))
+    return "?" if ts is None else time.strftime("%H:%M:%S UTC", time.gmtime(ts))
 
 
 def _diag(severity: types.DiagnosticSeverity, code: str, message: str, data: dict[str, Any]) -> types.Diagnostic:
     return types.Diagnostic(range=FIRST_LINE, message=message, severity=severity, source=SOURCE, code=code, data=data)
 
 
-def holders(view: SessionView, me: str, rel: str) -> list[dict[str, Any]]:
+def holders(session: Session, rel: str) -> list[Intent]:
     """Other participants' live intents whose scope covers `rel`."""
-    return [intent for intent, _ov in view.overlapping([rel], exclude_principal=me)]
+    return [h.intent for h in session.holders([rel])]
 
 
-def my_intents(view: SessionView, me: str, rel: str) -> list[dict[str, Any]]:
-    """My own live intents whose scope covers `rel`."""
-    return [i for i, _ov in view.overlapping([rel]) if i["principal_id"] == me]
-
-
-def _covers(intent: dict[str, Any], rel: str) -> bool:
-    probe = normalize_scope({"kind": "file_set", "resources": [rel]})
-    ov = overlap(probe, normalize_scope(intent.get("scope") or {}))
-    return ov is not None and ov.basis != "opaque"
-
-
-def conflicts_on(view: SessionView, rel: str) -> list[dict[str, Any]]:
-    """Open conflicts involving `rel`: a related intent covers it, or a related operation targets it."""
-    ops_here = {t.get("op_id") for path, t in view.targets.items() if path == rel}
-    out = []
-    for c in view.conflicts.values():
-        related = [view.intents[i] for i in c.get("related_intents", []) if i in view.intents]
-        if any(_covers(i, rel) for i in related) or ops_here & set(c.get("related_ops") or []):
-            out.append(c)
-    return sorted(out, key=lambda c: c["conflict_id"])
-
-
-def intent_diagnostic(view: SessionView, intent: dict[str, Any]) -> types.Diagnostic:
-    owner = who(view, intent["principal_id"])
-    data = {"kind": "intent", "intent_id": intent["intent_id"], "principal_id": intent["principal_id"], "state": intent.get("state")}
-    if intent.get("state") == "SUSPENDED":
-        msg = (f"{owner} held this file ({intent.get('objective', '')}; intent {intent['intent_id']}) but is unavailable: "
+def intent_diagnostic(session: Session, intent: Intent) -> types.Diagnostic:
+    owner = who(session, intent.principal_id)
+    data = {"kind": "intent", "intent_id": intent.intent_id, "principal_id": intent.principal_id, "state": intent.state}
+    if intent.suspended:
+        msg = (f"{owner} held this file ({intent.objective}; intent {intent.intent_id}) but is unavailable: "
                "the intent is suspended and can be taken over (code action: Claim this file)")
     else:
-        msg = (f"{owner} is working on this file: {intent.get('objective', '')} "
-               f"(intent {intent['intent_id']}, expires {utc_clock(intent.get('expires_at'))})")
+        msg = (f"{owner} is working on this file: {intent.objective} "
+               f"(intent {intent.intent_id}, expires {utc_clock(intent.expires_at)})")
     return _diag(types.DiagnosticSeverity.Warning, "intent", msg, data)
 
 
-def conflict_diagnostic(view: SessionView, c: dict[str, Any]) -> types.Diagnostic:
-    people = " and ".join(who(view, p) for p in c.get("principals") or []) or "participants"
-    state = "" if c.get("state") == "OPEN" else f" [{str(c.get('state', '')).lower()}]"
-    desc = f": {c['description']}" if c.get("description") else ""
-    msg = f"Conflict {c['conflict_id']} ({c.get('category')}, {c.get('severity')}) between {people}{state}{desc}"
-    data = {"kind": "conflict", "conflict_id": c["conflict_id"], "state": c.get("state")}
+def conflict_diagnostic(session: Session, c: Conflict) -> types.Diagnostic:
+    people = " and ".join(who(session, p) for p in c.principals) or "participants"
+    state = "" if c.state == "OPEN" else f" [{c.state.lower()}]"
+    desc = f": {c.description}" if c.description else ""
+    msg = f"Conflict {c.conflict_id} ({c.category}, {c.severity}) between {people}{state}{desc}"
+    data = {"kind": "conflict", "conflict_id": c.conflict_id, "state": c.state}
     return _diag(types.DiagnosticSeverity.Error, "conflict", msg, data)
 
 
-def stale_diagnostic(view: SessionView, me: str, t: Tracked) -> types.Diagnostic | None:
+def stale_diagnostic(session: Session, t: Tracked) -> types.Diagnostic | None:
     """Someone else committed to the file after the buffer was loaded, and the buffer does not match it."""
-    target = view.targets.get(t.rel)
-    if not t.open or not target or target.get("op_id") == t.baseline_op or target.get("principal_id") == me:
+    last = session.file(t.rel)
+    if not t.open or last is None or last.op_id == t.baseline_op or last.principal_id == session.me:
         return None
-    if t.buffer_ref is not None and target.get("state_ref") == t.buffer_ref:
+    if t.buffer_ref is not None and last.state_ref == t.buffer_ref:
         return None
-    msg = (f"{who(view, target.get('principal_id', '?'))} committed a change to this file after you opened it "
-           f"(operation {target.get('op_id')}); reload the file before editing")
-    data = {"kind": "stale", "op_id": target.get("op_id"), "principal_id": target.get("principal_id")}
+    msg = (f"{who(session, last.principal_id or '?')} committed a change to this file after you opened it "
+           f"(operation {last.op_id}); reload the file before editing")
+    data = {"kind": "stale", "op_id": last.op_id, "principal_id": last.principal_id}
     return _diag(types.DiagnosticSeverity.Information, "stale", msg, data)
 
 
-def compute(view: SessionView, me: str, t: Tracked) -> dict[str, list[types.Diagnostic]]:
+def compute(session: Session, t: Tracked) -> dict[str, list[types.Diagnostic]]:
     """Every source's diagnostics for one tracked file."""
-    held = holders(view, me, t.rel)
+    held = holders(session, t.rel)
     out: dict[str, list[types.Diagnostic]] = {s: [] for s in SOURCES}
-    out["intent"] = [intent_diagnostic(view, i) for i in held]
-    out["conflict"] = [conflict_diagnostic(view, c) for c in conflicts_on(view, t.rel)]
-    stale = stale_diagnostic(view, me, t)
+    out["intent"] = [intent_diagnostic(session, i) for i in held]
+    out["conflict"] = [conflict_diagnostic(session, c) for c in session.conflicts_on(t.rel)]
+    stale = stale_diagnostic(session, t)
     if stale is not None:
         out["stale"] = [stale]
     if t.open and t.disk_change:
-        names = ", ".join(who(view, p) for p in t.disk_change.get("holders", [])) or "another participant"
+        names = ", ".join(who(session, p) for p in t.disk_change.get("holders", [])) or "another participant"
         out["disk"] = [_diag(types.DiagnosticSeverity.Information, "changed-on-disk",
                              f"This file changed on disk while {names} held it; your buffer may be out of date",
                              {"kind": "disk", **t.disk_change})]
     if t.uncoordinated and held:
-        names = ", ".join(f"{who(view, i['principal_id'])} (intent {i['intent_id']})" for i in held)
+        names = ", ".join(f"{who(session, i.principal_id)} (intent {i.intent_id})" for i in held)
         out["uncoordinated"] = [_diag(types.DiagnosticSeverity.Warning, "uncoordinated",
                                       f"uncoordinated edit: held by {names}; you saved this file while they hold it",
-                                      {"kind": "uncoordinated", "holders": [i["principal_id"] for i in held]})]
+                                      {"kind": "uncoordinated", "holders": [i.principal_id for i in held]})]
     return out

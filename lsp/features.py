@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lsprotocol import types
@@ -13,6 +13,21 @@ from lsp.server import CommandFailed, MpacServer
 from lsp.status import STATUS_COMMAND
 
 log = logging.getLogger("mpac.lsp")
+
+
+DOCUMENT_EVENTS: dict[str, Callable[[MpacServer, str], None]] = {
+    types.TEXT_DOCUMENT_DID_OPEN: MpacServer.opened,
+    types.TEXT_DOCUMENT_DID_CHANGE: MpacServer.changed,
+    types.TEXT_DOCUMENT_DID_SAVE: MpacServer.saved,
+    types.TEXT_DOCUMENT_DID_CLOSE: MpacServer.closed,
+}
+
+
+def _on_document(handle: Callable[[MpacServer, str], None]) -> Callable[[MpacServer, Any], None]:
+    def notified(ls: MpacServer, params: Any) -> None:
+        handle(ls, params.text_document.uri)
+
+    return notified
 
 
 def build_server(env: Mapping[str, str] | None = None) -> MpacServer:
@@ -35,21 +50,9 @@ def build_server(env: Mapping[str, str] | None = None) -> MpacServer:
     def exit_(ls: MpacServer, params: Any) -> None:
         ls.exiting = True
 
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: MpacServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.opened(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: MpacServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.changed(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: MpacServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.saved(params.text_document.uri)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: MpacServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.closed(params.text_document.uri)
+    # document notifications: each hands the document's uri to one MpacServer method
+    for method, handle in DOCUMENT_EVENTS.items():
+        server.feature(method)(_on_document(handle))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     async def watched(ls: MpacServer, params: types.DidChangeWatchedFilesParams) -> None:

@@ -19,7 +19,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from bridge import __version__
-from bridge.client import JoinRefused, SessionClient
+from bridge.client import JoinRefused, SessionClient, follow_sidecar
+from bridge.client.notices import connection_state, message_type
 from bridge.workspace import (
     NotARepository,
     PathRefused,
@@ -34,7 +35,7 @@ from bridge.workspace import (
 from bridge.workspace.worktrees import worktree_extension
 from lsp.actions import code_actions, hover_markdown, who_text
 from lsp.debounce import Coalescer
-from lsp.diagnostics import FIRST_LINE, compute, holders, my_intents
+from lsp.diagnostics import FIRST_LINE, compute, holders
 from lsp.settings import Settings
 from lsp.status import STATUS_NOTIFICATION, not_joined, summary, wants_status
 from lsp.store import DiagnosticStore
@@ -209,10 +210,9 @@ class MpacServer(LanguageServer):
         try:
             while True:
                 msg = await queue.get()
-                mtype = msg.get("message_type")
-                if mtype == "_CONNECTION":
-                    self._connection(str((msg.get("payload") or {}).get("state")))
-                if mtype not in IGNORED_TYPES:
+                if (state := connection_state(msg)) is not None:
+                    self._connection(state)
+                if message_type(msg) not in IGNORED_TYPES:
                     self.mark_all()
         finally:
             client.unsubscribe(queue)
@@ -227,26 +227,11 @@ class MpacServer(LanguageServer):
         self._set_connection(state)
         if state == "reconnecting":
             log.warning("lost the coordinator; reconnecting (diagnostics may be out of date)")
-            if self.repo is not None and self.settings.coordinator_url is None:
-                self.run_task(self._follow_sidecar(), "follow-sidecar")
+            if self.repo is not None and self.settings.coordinator_url is None and self.client is not None:
+                repo = self.repo
+                self.run_task(follow_sidecar(self.client, lambda: ensure_sidecar(repo).url), "follow-sidecar")
         elif state == "connected":
             log.info("reconnected to the coordinator")
-
-    async def _follow_sidecar(self) -> None:
-        """While reconnecting to the repository's sidecar, make sure one runs (starting it if it
-        died) and point the client at its current url (a restarted sidecar has a new port)."""
-        assert self.repo is not None
-        delay = 0.5
-        while self._conn_state == "reconnecting" and self.client is not None and not self.exiting:
-            try:
-                info = await asyncio.to_thread(ensure_sidecar, self.repo)
-                if info.url != self.client.url:
-                    log.info("the repository's sidecar is now at %s", info.url)
-                    self.client.url = info.url
-            except SidecarStartError as exc:
-                log.warning("the repository's sidecar is not available: %s", exc)
-            await asyncio.sleep(delay)  # retry schedule while the coordinator is away
-            delay = min(delay * 2, 10.0)
 
     # --- files and diagnostics ---------------------------------------------------------------
 
@@ -270,7 +255,8 @@ class MpacServer(LanguageServer):
 
     def _load_baseline(self, t: Tracked) -> None:
         if self.client is not None and t.open and not t.baseline_known:
-            t.baseline_op = (self.client.view.targets.get(t.rel) or {}).get("op_id")
+            last = self.client.session.file(t.rel)
+            t.baseline_op = last.op_id if last is not None else None
             t.baseline_known = True
 
     def _buffer(self, uri: str) -> tuple[int | None, str | None]:
@@ -291,11 +277,17 @@ class MpacServer(LanguageServer):
         self._load_baseline(t)
         self.mark(uri)
 
-    def changed(self, uri: str) -> None:
+    def _reread(self, uri: str) -> Tracked | None:
+        """The tracked file, its buffer's version and state ref read again (None: not tracked)."""
         t = self.files.get(uri)
+        if t is not None:
+            t.version, t.buffer_ref = self._buffer(uri)
+        return t
+
+    def changed(self, uri: str) -> None:
+        t = self._reread(uri)
         if t is None:
             return
-        t.version, t.buffer_ref = self._buffer(uri)
         t.touched = True
         t.last_edit = asyncio.get_running_loop().time()
         if t.disk_change and t.disk_change.get("state_ref") == t.buffer_ref:
@@ -305,18 +297,18 @@ class MpacServer(LanguageServer):
         self.mark(uri)
 
     def saved(self, uri: str) -> None:
-        t = self.files.get(uri)
+        t = self._reread(uri)
         if t is None:
             return
-        t.version, t.buffer_ref = self._buffer(uri)
         t.touched, t.disk_change = True, None
         if self.client is not None:
-            view = self.client.view
-            held = holders(view, self.me, t.rel)
-            if held and not my_intents(view, self.me, t.rel):
-                t.uncoordinated = [i["principal_id"] for i in held]
+            session = self.client.session
+            held = holders(session, t.rel)
+            if held and not session.mine([t.rel]):
+                t.uncoordinated = [i.principal_id for i in held]
                 log.warning("uncoordinated edit: you saved %s while %s hold it", t.rel, ", ".join(t.uncoordinated))
-            t.baseline_op = (view.targets.get(t.rel) or {}).get("op_id")  # the disk now holds the person's choice
+            last = session.file(t.rel)
+            t.baseline_op = last.op_id if last is not None else None  # the disk now holds the person's choice
         self.mark(uri)
 
     def closed(self, uri: str) -> None:
@@ -337,13 +329,13 @@ class MpacServer(LanguageServer):
             t = by_rel.get(rel) if rel else None
             if t is None or self.client is None:
                 continue
-            held = holders(self.client.view, self.me, t.rel)
+            held = holders(self.client.session, t.rel)
             if not held:
                 continue
             disk = await asyncio.to_thread(self._disk_ref, t.rel)
             if t.open and disk != t.buffer_ref:
-                t.disk_change = {"holders": [i["principal_id"] for i in held], "state_ref": disk}
-            log.info("%s changed on disk while held by %s", t.rel, ", ".join(i["principal_id"] for i in held))
+                t.disk_change = {"holders": [i.principal_id for i in held], "state_ref": disk}
+            log.info("%s changed on disk while held by %s", t.rel, ", ".join(i.principal_id for i in held))
             self.mark(t.uri)
 
     async def on_client_file_events(self, events: list[types.FileEvent]) -> None:
@@ -392,9 +384,10 @@ class MpacServer(LanguageServer):
         if t is None:
             self.store.clear(uri)
         elif self.client is not None:
-            for source, diags in compute(self.client.view, self.me, t).items():
+            session = self.client.session
+            for source, diags in compute(session, t).items():
                 self.store.set(source, uri, diags)
-            if t.uncoordinated and not holders(self.client.view, self.me, t.rel):
+            if t.uncoordinated and not holders(session, t.rel):
                 t.uncoordinated = []  # the cause ended
         if self.store.pending(uri):
             self.publish(uri)
@@ -414,7 +407,7 @@ class MpacServer(LanguageServer):
         """The session summary of `lsp.status` (what the status bar shows)."""
         if self.client is None:
             return not_joined(self.me, self._conn_state, self._join_error)
-        return summary(self.client.view, self.me, self._conn_state)
+        return summary(self.client.session, self._conn_state)
 
     def push_status(self) -> None:
         """Send mpac/status when the summary changed since the last one sent."""
@@ -432,9 +425,10 @@ class MpacServer(LanguageServer):
         if rel in self.auto_intents or rel in self._announcing:
             self._reset_idle(rel)
             return
-        if my_intents(self.client.view, self.me, rel):
+        session = self.client.session
+        if session.mine([rel]):
             return  # already covered by a claim of mine
-        if holders(self.client.view, self.me, rel):
+        if holders(session, rel):
             return  # held by someone else: the Warning says so; an announce would only be refused or conflict
         self._announcing.add(rel)
         self.run_task(self._announce(rel), f"auto-announce {rel}")
@@ -466,7 +460,7 @@ class MpacServer(LanguageServer):
     async def _auto_withdraw(self, rel: str) -> None:
         self._idle.pop(rel, None)
         iid = self.auto_intents.pop(rel, None)
-        if iid and self.client is not None and iid in self.client.view.intents:
+        if iid and self.client is not None and self.client.session.intent(iid) is not None:
             reply = await self.client.withdraw(iid, reason="idle")
             log.info("withdrew idle intent %s on %s: %s", iid, rel, "ok" if reply.ok else reply.description)
 
@@ -482,13 +476,13 @@ class MpacServer(LanguageServer):
         t = self.tracked_or_new(uri)
         if t is None or self.client is None:
             return []
-        return code_actions(self.client.view, self.me, t, diagnostics)
+        return code_actions(self.client.session, t, diagnostics)
 
     def hover(self, uri: str, position: types.Position) -> types.Hover | None:
         t = self.tracked_or_new(uri)
         if t is None or self.client is None or position.line != FIRST_LINE.start.line:
             return None
-        md = hover_markdown(self.client.view, self.me, t.rel)
+        md = hover_markdown(self.client.session, t.rel)
         if md is None:
             return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=md), range=FIRST_LINE)
@@ -512,25 +506,25 @@ class MpacServer(LanguageServer):
     async def claim(self, uri: str) -> dict[str, Any]:
         client, t = self._need(uri)
         assert t is not None
-        view = client.view
-        if mine := my_intents(view, self.me, t.rel):
-            return {"ok": True, "intent_id": mine[0]["intent_id"], "message": f"you already hold {t.rel}"}
-        suspended = [i for i in holders(view, self.me, t.rel) if i.get("state") == "SUSPENDED"]
-        scope = {"kind": "file_set", "resources": [t.rel]}
+        session = client.session
+        if mine := session.mine([t.rel]):
+            return {"ok": True, "intent_id": mine[0].intent_id, "message": f"you already hold {t.rel}"}
+        suspended = [i for i in holders(session, t.rel) if i.suspended]
         if suspended:
             original = suspended[0]
-            new_id = client.new_id("intent")
-            claim = {"claim_id": client.new_id("claim"), "original_intent_id": original["intent_id"],
-                     "original_principal_id": original["principal_id"], "new_intent_id": new_id,
-                     "objective": f"take over {t.rel} (from the editor)", "scope": scope,
-                     "justification": f"{original['principal_id']} is unavailable", **self._worktree()}
-            reply = await client.request("INTENT_CLAIM", claim)
-            if not reply.ok:
-                raise CommandFailed(f"the takeover was refused: {reply.error_code}: {reply.description}")
-            return {"ok": True, "intent_id": new_id, "message": f"claim for {t.rel} sent (takeover of {original['intent_id']})"}
+            took = await client.take_over(original.intent_id, objective=f"take over {t.rel} (from the editor)", files=[t.rel],
+                                          wait=False, **self._worktree())
+            if not took.ok:
+                raise CommandFailed(f"the takeover was refused: {took.failure}")
+            self.mark_all()
+            if took.pending:
+                return {"ok": True, "intent_id": took.new_intent_id, "pending": True,
+                        "message": f"claim for {t.rel} sent (takeover of {original.intent_id}); it is yours once approved"}
+            return {"ok": True, "intent_id": took.new_intent_id,
+                    "message": f"you now hold {t.rel} (intent {took.new_intent_id}, taken over from {original.intent_id})"}
         reply = await client.announce(f"editing {t.rel} (claimed from the editor)", [t.rel], **self._worktree())
         if not reply.ok:
-            raise CommandFailed(f"the claim was refused: {reply.error_code}: {reply.description}")
+            raise CommandFailed(f"the claim was refused: {reply.failure}")
         iid = reply.payload.get("intent_id", "")
         self.mark_all()
         return {"ok": True, "intent_id": iid, "message": f"you now hold {t.rel} (intent {iid})"}
@@ -538,31 +532,31 @@ class MpacServer(LanguageServer):
     async def release(self, uri: str) -> dict[str, Any]:
         client, t = self._need(uri)
         assert t is not None
-        mine = my_intents(client.view, self.me, t.rel)
+        mine = client.session.mine([t.rel])
         if not mine:
             return {"ok": True, "released": [], "message": f"you hold no intent on {t.rel}"}
         released = []
         for intent in mine:
-            reply = await client.withdraw(intent["intent_id"], reason="released from the editor")
+            reply = await client.withdraw(intent.intent_id, reason="released from the editor")
             if not reply.ok:
-                raise CommandFailed(f"could not release {intent['intent_id']}: {reply.error_code}: {reply.description}")
-            released.append(intent["intent_id"])
-            self.auto_intents = {r: i for r, i in self.auto_intents.items() if i != intent["intent_id"]}
+                raise CommandFailed(f"could not release {intent.intent_id}: {reply.failure}")
+            released.append(intent.intent_id)
+            self.auto_intents = {r: i for r, i in self.auto_intents.items() if i != intent.intent_id}
         return {"ok": True, "released": released, "message": f"released {', '.join(released)}"}
 
     async def acknowledge(self, conflict_id: str) -> dict[str, Any]:
         client, _ = self._need()
-        if conflict_id not in client.view.conflicts:
+        if client.session.conflict(conflict_id) is None:
             raise CommandFailed(f"no open conflict {conflict_id}")
-        reply = await client.request("CONFLICT_ACK", {"conflict_id": conflict_id, "ack_type": "seen"})
+        reply = await client.ack(conflict_id)
         if not reply.ok:
-            raise CommandFailed(f"the acknowledgement was refused: {reply.error_code}: {reply.description}")
+            raise CommandFailed(f"the acknowledgement was refused: {reply.failure}")
         return {"ok": True, "message": f"acknowledged {conflict_id}"}
 
     def show_who(self, uri: str, show: bool = True) -> dict[str, Any]:
         client, t = self._need(uri)
         assert t is not None
-        text = who_text(client.view, self.me, t.rel)
+        text = who_text(client.session, t.rel)
         if show:
             self.show(types.MessageType.Info, text)
         return {"ok": True, "message": text, "shown": show}

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.client import SessionView
-from bridge.protocol.scope import normalize_scope
+from bridge.client import Participant, Session
 from lsp.diagnostics import who
 
 STATUS_NOTIFICATION = "mpac/status"
@@ -24,52 +23,34 @@ def wants_status(experimental: Any) -> bool:
     return isinstance(experimental, dict) and experimental.get(CAPABILITY) is True
 
 
-def _kind(participant: dict[str, Any]) -> str:
-    ptype = participant.get("principal_type")
-    if isinstance(ptype, str) and ptype:
-        return ptype
-    pid = str(participant.get("principal_id", ""))
-    return pid.split(":", 1)[0] if ":" in pid else "agent"
-
-
-def _online(participant: dict[str, Any]) -> bool:
-    return participant.get("connected", True) is not False and participant.get("status") != "offline"
-
-
-def _files(scope: Any) -> list[str]:
-    if not isinstance(scope, dict):
-        return []
-    try:
-        norm = normalize_scope(scope)
-    except Exception:  # a scope we cannot read lists no files; it never breaks the summary
-        return []
-    return norm.files() or sorted(norm.entities) or sorted(norm.tasks) or sorted(norm.uris)
-
-
-def summary(view: SessionView, me: str, connection: str) -> dict[str, Any]:
+def summary(session: Session, connection: str) -> dict[str, Any]:
     """Counts (online agents, live intents, unresolved conflicts) and the lists behind them."""
-    agents = [p for p in view.participants.values() if _kind(p) == "agent" and _online(p)]
+    agents = [p for p in session.participants() if p.kind == "agent" and p.online]
+
+    def kind(pid: str) -> str:
+        return (session.participant(pid) or Participant.of({"principal_id": pid})).kind
+
     holders = [{
-        "principalId": i["principal_id"],
-        "name": who(view, i["principal_id"]),
-        "kind": _kind(view.participants.get(i["principal_id"]) or {"principal_id": i["principal_id"]}),
-        "intentId": i["intent_id"],
-        "objective": i.get("objective", ""),
-        "state": str(i.get("state", "ACTIVE")).lower(),
-        "files": _files(i.get("scope")),
-        "mine": i["principal_id"] == me,
-    } for i in view.live_intents()]
+        "principalId": i.principal_id,
+        "name": who(session, i.principal_id),
+        "kind": kind(i.principal_id),
+        "intentId": i.intent_id,
+        "objective": i.objective,
+        "state": i.state.lower(),
+        "files": i.files,
+        "mine": i.principal_id == session.me,
+    } for i in session.intents()]
     conflicts = [{
-        "conflictId": c["conflict_id"],
-        "category": c.get("category"),
-        "state": str(c.get("state", "OPEN")).lower(),
-        "principals": [who(view, p) for p in c.get("principals") or []],
-        "description": c.get("description", ""),
-    } for c in view.conflicts.values()]
+        "conflictId": c.conflict_id,
+        "category": c.category,
+        "state": c.state.lower(),
+        "principals": [who(session, p) for p in c.principals],
+        "description": c.description,
+    } for c in session.conflicts()]
     return {
         "connection": connection,
-        "sessionId": view.session_id,
-        "me": me,
+        "sessionId": session.session_id,
+        "me": session.me,
         "agents": len(agents),
         "intents": len(holders),
         "conflicts": len(conflicts),

@@ -1,8 +1,9 @@
 """The dashboard application: a live view of one MPAC session, keyboard-first actions.
 
-Live mode wraps a `SessionClient` (the app connects it, then pumps its subscription queue into
-`SessionEvent` messages). Fixed mode shows a given `SessionView` (snapshots, benchmarks). The clock
-is injected so countdowns and ages are deterministic in tests.
+The session comes from a `Source` (tui.source): a live `SessionClient`, or a fixed view for
+snapshots and benchmarks. Everything shown is read from the client's typed `Session`; everything
+sent goes through the client's request helpers. The clock is injected so countdowns and ages are
+deterministic in tests.
 """
 
 from __future__ import annotations
@@ -10,19 +11,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.signal import Signal
+from textual.widget import Widget
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from bridge.client import JoinRefused, SessionClient, SessionView
+from bridge.client import Conflict, Reply, Session, SessionClient
 from tui.history import History, conflict_detail, intent_detail
-from tui.messages import ActionAnswered, ConnectionChanged, FilesChanged, SessionEvent
-from tui.model import LogFilter, affected, may_act
+from tui.messages import (
+    ActionAnswered,
+    ConnectionChanged,
+    FilesChanged,
+    Notice,
+    SessionEvent,
+    SidecarMoved,
+)
+from tui.model import LogFilter, affected
+from tui.source import Source
 from tui.widgets.banner import ConnectionBanner
 from tui.widgets.conflicts import ConflictTable
 from tui.widgets.eventlog import EventLog
@@ -35,6 +47,9 @@ from tui.widgets.synctable import SyncTable
 
 TABS = ("intents", "conflicts", "participants", "files", "log")
 DECISIONS = ("approved", "rejected", "dismissed", "merged")
+TABLES: dict[str, type[SyncTable]] = {"intents": IntentTable, "conflicts": ConflictTable, "participants": ParticipantTable}
+W = TypeVar("W", bound=Widget)
+Prompt = ModalScreen[str | None]
 
 
 def parse_filter(text: str) -> LogFilter:
@@ -50,6 +65,21 @@ def parse_filter(text: str) -> LogFilter:
             free.append(word)
     f.text = " ".join(free)
     return f
+
+
+def split_paths(text: str) -> list[str]:
+    """`a.py, b.py c.py` -> the paths (separated by commas or spaces)."""
+    return [f.strip() for f in text.replace(",", " ").split() if f.strip()]
+
+
+def answer_text(action: str, reply: Reply) -> str:
+    """What the person reads about the coordinator's answer to an action."""
+    if reply.ok:
+        return f"{action}: accepted by the coordinator"
+    text = f"{action} refused: {reply.error_code} — {reply.description}"
+    if reply.holders:
+        text += " (held by " + ", ".join(f"{h.get('principal_id')}: {h.get('objective')}" for h in reply.holders) + ")"
+    return text
 
 
 class Dashboard(App[int]):
@@ -73,35 +103,28 @@ class Dashboard(App[int]):
         Binding("t", "toggle_theme", "Theme"),
     ]
 
-    def __init__(self, client: SessionClient | None = None, *, view: SessionView | None = None,
-                 me: str = "", url: str = "", clock: Callable[[], float] = time.time,
-                 state: str | None = None, repo_root: Path | None = None, files: list[str] | None = None,
-                 tick_interval: float | None = 1.0, events: list[dict[str, Any]] | None = None,
-                 theme: str | None = None, ensure: Callable[[], str] | None = None) -> None:
+    def __init__(self, source: Source, *, clock: Callable[[], float] = time.time, repo_root: Path | None = None,
+                 files: list[str] | None = None, tick_interval: float | None = 1.0, theme: str | None = None) -> None:
+        """`repo_root`: watch this work tree's files; `files`: show this fixed list instead."""
         super().__init__()
-        self.ensure = ensure  # workspace mode: restarts the repo's sidecar if needed, returns its url
-        self.client = client
-        self.fixed_view = view or SessionView()
-        self.me = me or (client.principal_id if client else "human:you")
-        self.url = url or (client.url if client else "")
+        self.source = source
         self.clock = clock
-        self.conn_state = state or (client.state if client else "connected")
+        self.conn_state = source.state
         self.repo_root = repo_root
         self.initial_files = files
         self.tick_interval = tick_interval
-        self.initial_events = events or []
         self.history = History()
-        self.answers: list[ActionAnswered] = []
-        self.applied = 0
         self._files_pending = False
         self._closing_down = False
-        self._waiters: list[tuple[Callable[[Dashboard], bool], asyncio.Future[bool]]] = []
+        # published after each change the dashboard has shown: a message applied, a connection
+        # change, an action's answer, the file tree re-annotated (for scripts and tests to follow)
+        self.updated: Signal[object] = Signal(self, "updated")
         if theme:
             self.theme = theme
 
     # --- state -----------------------------------------------------------------------------------
 
-    def w(self, kind: type[Any]) -> Any:
+    def part(self, kind: type[W]) -> W:
         """A widget of the main screen (modals may be on top, so never the active screen)."""
         return self.screen_stack[0].query_one(kind)
 
@@ -114,8 +137,8 @@ class Dashboard(App[int]):
         return main.is_attached and bool(main.query(IntentTable))
 
     @property
-    def view(self) -> SessionView:
-        return self.client.view if self.client is not None else self.fixed_view
+    def session(self) -> Session:
+        return self.source.session
 
     def compose(self) -> ComposeResult:
         yield SessionHeader(id="header")
@@ -134,118 +157,71 @@ class Dashboard(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        for e in self.initial_events:
-            self.w(EventLog).add(self.history.record(e, self.clock()))
+        for e in self.source.backlog():
+            self.part(EventLog).add(self.history.record(e, self.clock()))
         self.redraw_all()
         if self.initial_files is not None:
-            self.w(FileTree).set_files(self.initial_files)
-            self.w(FileTree).annotate(self.view)
+            self.part(FileTree).set_files(self.initial_files)
+            self.part(FileTree).annotate(self.session)
         elif self.repo_root is not None:
             self.watch_files()
-        if self.client is not None:
-            self.pump()
+        self.pump()
         if self.tick_interval:
             self.set_interval(self.tick_interval, self.tick)
 
     def redraw_all(self) -> None:
         """Reconcile every table with the view (mount and reconnect only; messages touch rows)."""
-        now, v = self.clock(), self.view
-        self.w(IntentTable).refresh_from(v, now, None)
-        self.w(ConflictTable).refresh_from(v, now, None)
-        self.w(ParticipantTable).refresh_from(v, now, None, self.history.seen, self.history.status)
-        self.w(FileTree).annotate(v)
+        now, s = self.clock(), self.session
+        self.part(IntentTable).refresh_from(s, now, None)
+        self.part(ConflictTable).refresh_from(s, now, None)
+        self.part(ParticipantTable).refresh_from(s, now, None, self.history.seen, self.history.status)
+        self.part(FileTree).annotate(s)
         self.show_header()
 
     def show_header(self) -> None:
-        self.w(SessionHeader).show(self.view, self.me, self.conn_state)
-        self.w(ConnectionBanner).show_state(self.conn_state, self.url)
+        self.part(SessionHeader).show(self.session, self.conn_state)
+        self.part(ConnectionBanner).show_state(self.conn_state, self.source.url)
 
     def tick(self) -> None:
         """Countdowns and ages move on; only cells whose text changed are redrawn."""
         if not self.live_screen():
             return
-        now, v = self.clock(), self.view
-        self.w(IntentTable).tick(v, now)
-        self.w(ConflictTable).refresh_from(v, now, list(v.conflicts))
-        self.w(ParticipantTable).refresh_from(v, now, list(v.participants), self.history.seen, self.history.status)
+        now, s = self.clock(), self.session
+        self.part(IntentTable).tick(s, now)
+        self.part(ConflictTable).refresh_from(s, now, s.conflict_ids())
+        self.part(ParticipantTable).refresh_from(s, now, s.participant_ids(), self.history.seen, self.history.status)
 
-    async def settle(self, condition: Callable[[Dashboard], bool], timeout: float = 15.0) -> bool:
-        """Wait until `condition(app)` holds, checked after every applied message, connection
-        change and action answer (for tests and scripts; never a fixed sleep)."""
-        if condition(self):
-            return True
-        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        entry = (condition, fut)
-        self._waiters.append(entry)
-        try:
-            return await asyncio.wait_for(fut, timeout)
-        except TimeoutError:
-            return condition(self)
-        finally:
-            with contextlib.suppress(ValueError):
-                self._waiters.remove(entry)
-
-    def _wake(self) -> None:
-        for condition, fut in list(self._waiters):
-            if not fut.done():
-                try:
-                    hit = condition(self)
-                except Exception:
-                    hit = False
-                if hit:
-                    fut.set_result(True)
-
-    # --- live session ----------------------------------------------------------------------------
+    # --- the session -----------------------------------------------------------------------------
 
     @work(exclusive=True, group="session")
     async def pump(self) -> None:
-        """Connect (if needed), then turn every inbound message into a SessionEvent."""
-        assert self.client is not None
-        queue = self.client.subscribe()
-        try:
-            if self.client.state in ("disconnected", "connecting"):
-                try:
-                    await self.client.connect()
-                except (JoinRefused, TimeoutError) as exc:
-                    self.post_message(ConnectionChanged("disconnected"))
-                    self.notify(f"cannot join: {exc}", severity="error", timeout=30)
-                    return
-            self.post_message(ConnectionChanged(self.client.state))
-            self.post_message(SessionEvent({"message_type": "SESSION_INFO", "payload": {}}))
-            while True:
-                msg = await queue.get()
-                if msg.get("message_type") == "_CONNECTION":
-                    self.post_message(ConnectionChanged(str((msg.get("payload") or {}).get("state"))))
-                self.post_message(SessionEvent(msg))
-        finally:
-            self.client.unsubscribe(queue)
+        """Follow the source: every message and connection change comes back as a Textual message."""
+        await self.source.follow(self.post_message)
 
     @on(SessionEvent)
     def on_session_event(self, event: SessionEvent) -> None:
         if not self.live_screen():
             return
         self.apply_message(event.msg)
+        self.updated.publish(event)
 
     def apply_message(self, msg: dict[str, Any]) -> None:
         """Record one message and update only the rows it touches."""
-        now, v = self.clock(), self.view
-        entry = self.history.record(msg, now)
-        if msg.get("message_type") != "SESSION_INFO" or msg.get("payload"):
-            self.w(EventLog).add(entry)
-        aff = affected(msg, v)
-        if aff.intents is not None and msg.get("message_type") == "RESOLUTION":
-            aff.intents |= set(self.w(ConflictTable).related.pop(str((msg.get("payload") or {}).get("conflict_id")), []))
-        self.w(IntentTable).refresh_from(v, now, aff.intents, aff.owners)
-        self.w(ConflictTable).refresh_from(v, now, aff.conflicts)
-        self.w(ParticipantTable).refresh_from(v, now, aff.participants, self.history.seen, self.history.status)
+        now, s = self.clock(), self.session
+        self.part(EventLog).add(self.history.record(msg, now))
+        aff = affected(msg, s)
+        mtype = msg.get("message_type")
+        if aff.intents is not None and mtype == "RESOLUTION":
+            aff.intents |= set(self.part(ConflictTable).related.pop(str((msg.get("payload") or {}).get("conflict_id")), []))
+        self.part(IntentTable).refresh_from(s, now, aff.intents, aff.owners)
+        self.part(ConflictTable).refresh_from(s, now, aff.conflicts)
+        self.part(ParticipantTable).refresh_from(s, now, aff.participants, self.history.seen, self.history.status)
         if aff.intents is None or aff.intents or aff.conflicts or aff.owners:
             self.schedule_files()
         if aff.header:
             self.show_header()
-        if msg.get("message_type") == "SESSION_INFO":
+        if mtype == "SESSION_INFO":
             self.refresh_bindings()
-        self.applied += 1
-        self._wake()
 
     def schedule_files(self) -> None:
         """Re-annotate the tree at most every 0.2 s (a burst of messages costs one pass)."""
@@ -257,39 +233,30 @@ class Dashboard(App[int]):
         self._files_pending = False
         if not self.live_screen():
             return
-        self.w(FileTree).annotate(self.view)
-        self._wake()
+        self.part(FileTree).annotate(self.session)
+        self.updated.publish(self.part(FileTree))
 
     @on(ConnectionChanged)
     def on_connection_changed(self, event: ConnectionChanged) -> None:
         if not self.live_screen():
             return
         was, self.conn_state = self.conn_state, event.state
-        self.show_header()
-        if event.state == "connected" and was != "connected":
-            self.redraw_all()  # reconcile with the state the coordinator sent on rejoin
-        if event.state == "reconnecting" and self.ensure is not None:
-            self.follow_sidecar()
+        if event.fresh or (event.state == "connected" and was != "connected"):
+            self.redraw_all()  # reconcile with the state the coordinator sent on (re)join
+        else:
+            self.show_header()
         self.refresh_bindings()
-        self._wake()
+        self.updated.publish(event)
 
-    @work(exclusive=True, group="ensure")
-    async def follow_sidecar(self) -> None:
-        """While reconnecting in workspace mode, make sure the repository has a sidecar (starting
-        one if it died) and point the client at its current url (a new one has a new port)."""
-        assert self.ensure is not None and self.client is not None
-        delay = 1.0
-        while self.conn_state == "reconnecting" and not self._closing_down:
-            try:
-                url = await asyncio.to_thread(self.ensure)
-            except Exception as exc:  # the sidecar cannot start: say so, keep trying
-                self.notify(f"the repository's sidecar is not available: {exc}", severity="warning", timeout=5)
-                url = None
-            if url and url != self.client.url:
-                self.client.url = self.url = url
-                self.show_header()
-            await asyncio.sleep(delay)  # retry schedule while the coordinator is away
-            delay = min(delay * 2, 10.0)
+    @on(SidecarMoved)
+    def on_sidecar_moved(self, event: SidecarMoved) -> None:
+        if self.live_screen():
+            self.show_header()
+
+    @on(Notice)
+    def on_notice(self, event: Notice) -> None:
+        if self.live_screen():
+            self.notify(event.text, severity=event.severity, timeout=event.timeout)
 
     @work(exclusive=True, group="files")
     async def watch_files(self) -> None:
@@ -307,35 +274,40 @@ class Dashboard(App[int]):
     def on_files_changed(self, event: FilesChanged) -> None:
         if not self.live_screen():
             return
-        tree = self.w(FileTree)
+        tree = self.part(FileTree)
         tree.set_files(event.files)
-        tree.annotate(self.view)
-        self._wake()
+        tree.annotate(self.session)
+        self.updated.publish(event)
 
     # --- selection -------------------------------------------------------------------------------
 
     def active_tab(self) -> str:
-        return self.w(TabbedContent).active or "intents"
+        return self.part(TabbedContent).active or "intents"
 
     def selected(self, table_type: type[SyncTable]) -> str | None:
-        return self.w(table_type).selected_key()
+        return self.part(table_type).selected_key()
 
-    def selected_conflict(self) -> dict[str, Any] | None:
+    def selected_conflict(self) -> Conflict | None:
         cid = self.selected(ConflictTable)
-        return self.view.conflicts.get(cid) if cid else None
+        return self.session.conflict(cid) if cid else None
+
+    def conflict_at_cursor(self) -> str | None:
+        """The id of the open conflict under the cursor (None when there is none)."""
+        c = self.selected_conflict()
+        return None if c is None else c.conflict_id
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        roles = set(self.view.granted_roles)
+        s = self.session
         live = self.conn_state == "connected"
         if action in ("ack", "escalate", "resolve"):
             if not live or self.active_tab() != "conflicts":
                 return False
             c = self.selected_conflict()
             if c is None:
-                return bool(roles & {"owner", "arbiter"}) or None
-            return may_act(self.view, self.me, c, action) or None
+                return s.has_authority or None
+            return s.may(action, c) or None
         if action in ("claim", "release"):
-            return live and not roles <= {"observer"}
+            return live and not s.read_only
         return True
 
     def refresh_bindings(self) -> None:
@@ -360,10 +332,10 @@ class Dashboard(App[int]):
     # --- actions ---------------------------------------------------------------------------------
 
     def action_tab(self, tab: str) -> None:
-        self.w(TabbedContent).active = tab
-        table = {"intents": IntentTable, "conflicts": ConflictTable, "participants": ParticipantTable}.get(tab)
+        self.part(TabbedContent).active = tab
+        table = TABLES.get(tab)
         with contextlib.suppress(Exception):
-            (self.w(table) if table else self.w(FileTree if tab == "files" else EventLog)).focus()
+            (self.part(table) if table else self.part(FileTree if tab == "files" else EventLog)).focus()
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
@@ -371,137 +343,125 @@ class Dashboard(App[int]):
     def action_details(self) -> None:
         now, tab = self.clock(), self.active_tab()
         if tab == "intents" and (iid := self.selected(IntentTable)):
-            self.push_screen(DetailScreen(*intent_detail(self.view, self.history, iid, now)))
+            self.push_screen(DetailScreen(*intent_detail(self.session, self.history, iid, now)))
         elif tab == "conflicts" and (cid := self.selected(ConflictTable)):
-            self.push_screen(DetailScreen(*conflict_detail(self.view, self.history, cid, now)))
+            self.push_screen(DetailScreen(*conflict_detail(self.session, self.history, cid, now)))
 
-    def action_ack(self) -> None:
-        c = self.selected_conflict()
-        if c:
-            self.send("acknowledge", "CONFLICT_ACK", {"conflict_id": c["conflict_id"], "ack_type": "seen"})
+    @work(group="actions")
+    async def action_ack(self) -> None:
+        if (cid := self.conflict_at_cursor()) is not None:
+            await self.act("acknowledge", lambda client: client.ack(cid))
 
-    def action_escalate(self) -> None:
-        c = self.selected_conflict()
-        if not c:
+    @work(group="actions")
+    async def action_escalate(self) -> None:
+        if (cid := self.conflict_at_cursor()) is None:
             return
-        cid = c["conflict_id"]
-        arbiters = [p for p, q in self.view.participants.items()
-                    if set(q.get("roles") or []) & {"owner", "arbiter"} and q.get("connected", True)]
+        arbiters = [p.principal_id for p in self.session.arbiters()]
+        first: Prompt = (ChoicePrompt(f"Escalate {cid} to", arbiters) if arbiters
+                         else TextPrompt(f"Escalate {cid} to (principal id)", placeholder="human:lead"))
+        answer = await self.ask(first, lambda to: TextPrompt(f"Why escalate {cid} to {to}?", placeholder="reason"))
+        if answer is not None:
+            to, reason = answer
+            await self.act("escalate", lambda client: client.escalate(cid, to, reason or "escalated from the dashboard"))
 
-        def reason(to: str | None) -> None:
-            if to:
-                self.push_screen(TextPrompt(f"Why escalate {cid} to {to}?", placeholder="reason"),
-                                 lambda r: r is not None and self.send(
-                                     "escalate", "CONFLICT_ESCALATE", {"conflict_id": cid, "escalate_to": to, "reason": r or "escalated from the dashboard"}))
-
-        if arbiters:
-            self.push_screen(ChoicePrompt(f"Escalate {cid} to", arbiters), reason)
-        else:
-            self.push_screen(TextPrompt(f"Escalate {cid} to (principal id)", placeholder="human:lead"), reason)
-
-    def action_resolve(self) -> None:
-        c = self.selected_conflict()
-        if not c:
+    @work(group="actions")
+    async def action_resolve(self) -> None:
+        if (cid := self.conflict_at_cursor()) is None:
             return
-        cid = c["conflict_id"]
+        answer = await self.ask(ChoicePrompt(f"Resolve {cid}: decision", list(DECISIONS)),
+                                lambda decision: TextPrompt(f"Rationale for '{decision}' on {cid}", placeholder="why"))
+        if answer is not None:
+            decision, rationale = answer
+            await self.act("resolve", lambda client: client.resolve(cid, decision, rationale))
 
-        def rationale(decision: str | None) -> None:
-            if decision:
-                self.push_screen(TextPrompt(f"Rationale for '{decision}' on {cid}", placeholder="why"),
-                                 lambda r: r is not None and self.send(
-                                     "resolve", "RESOLUTION", {"conflict_id": cid, "decision": decision, "rationale": r}))
+    @work(group="actions")
+    async def action_claim(self) -> None:
+        def objective(files: str) -> Prompt | None:
+            paths = split_paths(files)
+            return TextPrompt(f"What will you do in {', '.join(paths)}?", value="human edit") if paths else None
 
-        self.push_screen(ChoicePrompt(f"Resolve {cid}: decision", list(DECISIONS)), rationale)
+        answer = await self.ask(TextPrompt("Claim files (paths separated by spaces or commas)", placeholder="src/app.py"), objective)
+        if answer is not None:
+            files, what = answer
+            await self.claim(split_paths(files), what or "human edit")
 
-    def action_claim(self) -> None:
-        def objective(files: str | None) -> None:
-            paths = [f.strip() for f in (files or "").replace(",", " ").split() if f.strip()]
-            if paths:
-                self.push_screen(TextPrompt(f"What will you do in {', '.join(paths)}?", value="human edit"),
-                                 lambda o: o is not None and self.claim(paths, o or "human edit"))
+    async def ask(self, first: Prompt, then: Callable[[str], Prompt | None]) -> tuple[str, str] | None:
+        """Two prompts in a row, the second built from the first answer; None when either is
+        cancelled, the first answer is empty, or `then` has nothing to ask."""
+        a = await self.push_screen_wait(first)
+        second = then(a) if a else None
+        if second is None:
+            return None
+        b = await self.push_screen_wait(second)
+        return None if b is None else (a, b)
 
-        self.push_screen(TextPrompt("Claim files (paths separated by spaces or commas)", placeholder="src/app.py"), objective)
+    async def claim(self, files: list[str], objective: str) -> None:
+        """Announce an intent on these files and show the coordinator's answer."""
+        await self.act("claim", lambda client: client.announce(objective, files))
 
-    def action_release(self) -> None:
+    @work(group="actions")
+    async def action_release(self) -> None:
         iid = self.selected(IntentTable) if self.active_tab() == "intents" else None
-        mine = [i["intent_id"] for i in self.view.intents.values() if i.get("principal_id") == self.me]
+        mine = [i.intent_id for i in self.session.mine()]
         target = iid if iid in mine else (mine[-1] if mine else None)
         if target is None:
             self.notify("you hold no claims to release", severity="warning")
             return
-        self.send("release", "INTENT_WITHDRAW", {"intent_id": target, "reason": "released from the dashboard"})
+        await self.act("release", lambda client: client.withdraw(target, reason="released from the dashboard"))
 
-    def action_filter(self) -> None:
-        log = self.w(EventLog)
+    @work(group="prompts")
+    async def action_filter(self) -> None:
+        log = self.part(EventLog)
+        f = log.filter
+        current = " ".join(x for x in (f"who:{f.participant}" if f.participant else "",
+                                       f"type:{f.message_type}" if f.message_type else "", f.text) if x)
+        text = await self.push_screen_wait(TextPrompt("Filter the log: who:NAME type:TYPE words (empty clears)", value=current))
+        if text is not None:
+            log.set_filter(parse_filter(text))
+            self.notify(f"log filter: {log.filter.label()}")
+            self.action_tab("log")
 
-        def apply(text: str | None) -> None:
-            if text is not None:
-                log.set_filter(parse_filter(text))
-                self.notify(f"log filter: {log.filter.label()}")
-                self.action_tab("log")
-
-        current = " ".join(x for x in (f"who:{log.filter.participant}" if log.filter.participant else "",
-                                       f"type:{log.filter.message_type}" if log.filter.message_type else "", log.filter.text) if x)
-        self.push_screen(TextPrompt("Filter the log: who:NAME type:TYPE words (empty clears)", value=current), apply)
-
-    def action_search(self) -> None:
+    @work(group="prompts")
+    async def action_search(self) -> None:
         tab = self.active_tab()
-        table_type = {"intents": IntentTable, "conflicts": ConflictTable, "participants": ParticipantTable}.get(tab)
-
-        def find(text: str | None) -> None:
-            if not text or table_type is None:
-                return
-            table = self.w(table_type)
-            keys = list(table.rows_by_key)
-            start = table.cursor_row + 1 if table.row_count else 0
-            order = keys[start:] + keys[:start] if len(keys) == table.row_count else keys
-            for key in order:
-                if text.lower() in " ".join(table.rows_by_key[key]).lower() or text.lower() in key.lower():
-                    table.move_cursor(row=table.get_row_index(key))
-                    return
-            self.notify(f"no row matches {text!r}", severity="warning")
-
+        table_type = TABLES.get(tab)
         if table_type is None:
             self.action_filter()
-        else:
-            self.push_screen(TextPrompt(f"Search {tab}"), find)
+            return
+        text = await self.push_screen_wait(TextPrompt(f"Search {tab}"))
+        if not text:
+            return
+        table = self.part(table_type)
+        keys = list(table.rows_by_key)
+        start = table.cursor_row + 1 if table.row_count else 0
+        order = keys[start:] + keys[:start] if len(keys) == table.row_count else keys
+        for key in order:
+            if text.lower() in " ".join(table.rows_by_key[key]).lower() or text.lower() in key.lower():
+                table.move_cursor(row=table.get_row_index(key))
+                return
+        self.notify(f"no row matches {text!r}", severity="warning")
 
     # --- requests --------------------------------------------------------------------------------
 
-    def claim(self, files: list[str], objective: str) -> None:
-        assert self.client is not None
-        self.run_worker(self._answer("claim", self.client.announce(objective, files)), group="actions")
-
-    def send(self, action: str, mtype: str, payload: dict[str, Any]) -> None:
-        if self.client is None:
+    async def act(self, action: str, request: Callable[[SessionClient], Awaitable[Reply]]) -> None:
+        """Send one request with the source's client and show the coordinator's answer."""
+        client = self.source.client
+        if client is None:
             self.notify("read-only view: no coordinator connection", severity="warning")
             return
-        self.run_worker(self._answer(action, self.client.request(mtype, payload)), group="actions")
-
-    async def _answer(self, action: str, request: Any) -> None:
-        reply = await request
-        if reply.ok:
-            text = f"{action}: accepted by the coordinator"
-        else:
-            text = f"{action} refused: {reply.error_code} — {reply.description}"
-            holders = reply.extensions.get("holders") if isinstance(reply.extensions, dict) else None
-            if holders:
-                text += " (held by " + ", ".join(f"{h.get('principal_id')}: {h.get('objective')}" for h in holders) + ")"
-        self.post_message(ActionAnswered(action, reply.ok, text))
+        reply = await request(client)
+        self.post_message(ActionAnswered(action, reply.ok, answer_text(action, reply)))
 
     @on(ActionAnswered)
     def on_answer(self, event: ActionAnswered) -> None:
-        self.answers.append(event)
         if not self.live_screen():
             return
         self.notify(event.text, severity="information" if event.ok else "error", timeout=8)
-        self._wake()
+        self.updated.publish(event)
 
     async def action_quit(self) -> None:
         self._closing_down = True
-        if self.client is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.client.close(), 5)
+        await self.source.close()
         self.exit(0)
 
 

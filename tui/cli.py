@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from bridge.client import SessionClient
     from bridge.workspace import NotARepository, SidecarStartError, ensure_sidecar, find_repo
     from tui.app import Dashboard
+    from tui.source import LiveSource
 
     repo_root: Path | None = None
     ensure = None
@@ -78,5 +79,5 @@ def run(args: argparse.Namespace) -> int:
     principal = f"human:{args.name or default_name(repo_root)}"
     client = SessionClient(url, principal, session_id=session_id, display_name=principal.split(":", 1)[1],
                            roles=["arbiter"] if args.arbiter else ["observer"], token=args.token)
-    app = Dashboard(client, repo_root=repo_root, theme="textual-light" if args.light else None, ensure=ensure)
+    app = Dashboard(LiveSource(client, ensure), repo_root=repo_root, theme="textual-light" if args.light else None)
     return int(app.run() or 0)

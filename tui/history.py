@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.client import SessionView
-from tui.model import LogEntry, describe, duration, escape, hms, intent_files, short, when
+from bridge.client import Session, short
+from tui.model import LogEntry, describe, duration, escape, hms
 
 OP_TYPES = ("OP_PROPOSE", "OP_COMMIT", "OP_REJECT", "OP_SUPERSEDE")
 
@@ -63,45 +63,43 @@ def _op_lines(ops: list[dict[str, Any]]) -> list[str]:
     return out or ["  (none)"]
 
 
-def intent_detail(view: SessionView, h: History, intent_id: str, now: float) -> tuple[str, str]:
-    i = view.intents.get(intent_id)
+def intent_detail(session: Session, h: History, intent_id: str, now: float) -> tuple[str, str]:
+    i = session.intent(intent_id)
     if i is None:
         return f"Intent {intent_id}", "This intent is no longer live."
-    expires = when(i.get("expires_at"))
     lines = [
-        f"[b]Owner[/]      {escape(str(i.get('principal_id')))}",
-        f"[b]State[/]      {i.get('state')}   [b]Priority[/] {i.get('priority', 'normal')}",
-        f"[b]Expires in[/] {duration(None if expires is None else expires - now)}",
-        f"[b]Deferred by[/] {escape(', '.join(i.get('deferred_by') or []) or '-')}",
-        "[b]Objective[/]", f"  {escape(str(i.get('objective', '')))}",
-        "[b]Scope[/]", f"  kind: {escape(str((i.get('scope') or {}).get('kind')))}",
-        *[f"  {escape(f)}" for f in intent_files(i)],
-        "[b]Conflicts[/]", *([f"  {escape(c['conflict_id'])} {c.get('category')} {c.get('state')}" for c in view.conflicts_of(intent_id)] or ["  (none)"]),
+        f"[b]Owner[/]      {escape(i.principal_id)}",
+        f"[b]State[/]      {i.state}   [b]Priority[/] {i.priority}",
+        f"[b]Expires in[/] {duration(i.ttl_left(now))}",
+        f"[b]Deferred by[/] {escape(', '.join(i.deferred_by) or '-')}",
+        "[b]Objective[/]", f"  {escape(i.objective)}",
+        "[b]Scope[/]", f"  kind: {escape(i.scope_kind)}",
+        *[f"  {escape(f)}" for f in i.files],
+        "[b]Conflicts[/]", *([f"  {escape(c.conflict_id)} {c.category} {c.state}" for c in session.conflicts_of(intent_id)] or ["  (none)"]),
         "[b]Operations[/]", *_op_lines(h.ops_of(intent_id)),
         "[b]History[/]", *_history_lines(h.by_id.get(intent_id, [])),
     ]
     return f"Intent {intent_id}", "\n".join(lines)
 
 
-def conflict_detail(view: SessionView, h: History, conflict_id: str, now: float) -> tuple[str, str]:
-    c = view.conflicts.get(conflict_id)
+def conflict_detail(session: Session, h: History, conflict_id: str, now: float) -> tuple[str, str]:
+    c = session.conflict(conflict_id)
     if c is None:
         return f"Conflict {conflict_id}", "This conflict is resolved or closed."
-    created = when(c.get("created_at"))
     intents = []
-    for iid in c.get("related_intents") or []:
-        i = view.intents.get(iid)
-        desc = f"{short(str(i.get('principal_id')))}: {i.get('objective')} [{', '.join(intent_files(i))}]" if i else "(no longer live)"
+    for iid in c.related_intents:
+        i = session.intent(iid)
+        desc = f"{short(i.principal_id)}: {i.objective} [{', '.join(i.files)}]" if i else "(no longer live)"
         intents.append(f"  {escape(iid)} {escape(desc)}")
-    ops = [h.ops.get(o, {"op_id": o}) for o in c.get("related_ops") or []]
-    for iid in c.get("related_intents") or []:
+    ops = [h.ops.get(o, {"op_id": o}) for o in c.related_ops]
+    for iid in c.related_intents:
         ops.extend(o for o in h.ops_of(iid) if o not in ops)
     lines = [
-        f"[b]Category[/] {c.get('category')}   [b]Severity[/] {c.get('severity')}   [b]State[/] {c.get('state')}",
-        f"[b]Parties[/]  {escape(', '.join(c.get('principals') or []))}",
-        f"[b]Age[/]      {duration(None if created is None else now - created)}"
-        + (f"   [b]Escalated to[/] {escape(str(c.get('escalated_to')))}" if c.get("escalated_to") else ""),
-        "[b]Description[/]", f"  {escape(str(c.get('description') or '-'))}",
+        f"[b]Category[/] {c.category}   [b]Severity[/] {c.severity}   [b]State[/] {c.state}",
+        f"[b]Parties[/]  {escape(', '.join(c.principals))}",
+        f"[b]Age[/]      {duration(None if c.created_at is None else now - c.created_at)}"
+        + (f"   [b]Escalated to[/] {escape(c.escalated_to)}" if c.escalated_to else ""),
+        "[b]Description[/]", f"  {escape(c.description or '-')}",
         "[b]Intents[/]", *(intents or ["  (none)"]),
         "[b]Operations[/]", *_op_lines(ops),
         "[b]History[/]", *_history_lines(h.by_id.get(conflict_id, [])),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 
 @dataclass
@@ -17,9 +18,27 @@ class SessionEvent(Message):
 
 @dataclass
 class ConnectionChanged(Message):
-    """The client's connection state: connected, reconnecting, disconnected, closed."""
+    """The client's connection state: connected, reconnecting, disconnected, closed. `fresh`: the
+    source (re)started following the session, so every row is reconciled with the view."""
 
     state: str
+    fresh: bool = False
+
+
+@dataclass
+class SidecarMoved(Message):
+    """The repository's sidecar was restarted at a new url (workspace mode)."""
+
+    url: str
+
+
+@dataclass
+class Notice(Message):
+    """Something the person should read (a join that failed, a sidecar that cannot start)."""
+
+    text: str
+    severity: SeverityLevel = "warning"
+    timeout: float = 5.0
 
 
 @dataclass

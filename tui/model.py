@@ -1,6 +1,6 @@
 """The dashboard's pure view-model: rows for each table, what a message touches, file annotations.
 
-Everything here is a function of the client's `SessionView`, a message and `now` (float Unix
+Everything here is a function of the client's typed `Session`, a message and `now` (float Unix
 seconds, passed in), so the widgets stay thin and the snapshots are deterministic.
 """
 
@@ -9,37 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.client import SessionView
-from bridge.protocol.envelope import parse_ts
-from bridge.protocol.scope import normalize_scope
+from bridge.client import (
+    Conflict,
+    Intent,
+    Participant,
+    Session,
+    as_time,
+    duration,
+    scope_items,
+    short,
+)
 
 INTENT_COLUMNS = ("Owner", "Objective", "Files", "State", "TTL", "Deferred by")
 PARTICIPANT_COLUMNS = ("Name", "Kind", "Roles", "Status", "Last seen", "Available")
 CONFLICT_COLUMNS = ("Category", "Severity", "State", "Parties", "Age", "Timeout in")
 Row = tuple[str, ...]
-
-
-def when(value: Any) -> float | None:
-    """A timestamp as float seconds, from a float or an RFC 3339 string (None if unreadable)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        return parse_ts(value)
-    return None
-
-
-def duration(seconds: float | None) -> str:
-    """A short human duration: 45s, 4m05s, 2h03m; '-' when unknown."""
-    if seconds is None:
-        return "-"
-    s = int(max(0.0, seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
 def hms(ts: float) -> str:
@@ -48,93 +32,43 @@ def hms(ts: float) -> str:
     return f"{s // 3600:02d}:{(s % 3600) // 60:02d}:{s % 60:02d}"
 
 
-def short(pid: str) -> str:
-    """`agent:alice` -> `alice` (the kind is shown in its own column)."""
-    return pid.split(":", 1)[1] if ":" in pid else pid
-
-
 def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-def scope_items(scope: Any) -> list[str]:
-    """What a scope covers, for display: files and patterns, else entities, tasks or URIs."""
-    if not isinstance(scope, dict):
-        return []
-    try:
-        norm = normalize_scope(scope)
-    except Exception:  # a scope we cannot read is shown as empty, never raised
-        return []
-    return norm.files() or sorted(norm.entities) or sorted(norm.tasks) or sorted(norm.uris)
-
-
-def scope_paths(scope: Any) -> list[str]:
-    """Only the file paths and patterns of a scope (for the file tree)."""
-    if not isinstance(scope, dict):
-        return []
-    try:
-        return normalize_scope(scope).files()
-    except Exception:
-        return []
-
-
-def intent_files(intent: dict[str, Any]) -> list[str]:
-    return scope_items(intent.get("scope"))
-
-
-def ttl_left(intent: dict[str, Any], now: float) -> float | None:
-    expires = when(intent.get("expires_at"))
-    return None if expires is None else expires - now
-
-
-def intent_row(intent: dict[str, Any], now: float) -> Row:
-    files = intent_files(intent)
+def intent_row(intent: Intent, now: float) -> Row:
+    files = intent.files
     shown = ", ".join(files[:2]) + (f" +{len(files) - 2}" if len(files) > 2 else "")
     return (
-        short(str(intent.get("principal_id", ""))),
-        clip(str(intent.get("objective", "")), 40),
+        short(intent.principal_id),
+        clip(intent.objective, 40),
         clip(shown, 36),
-        str(intent.get("state", "")),
-        duration(ttl_left(intent, now)),
-        ", ".join(short(p) for p in intent.get("deferred_by") or []) or "-",
+        intent.state,
+        duration(intent.ttl_left(now)),
+        ", ".join(short(p) for p in intent.deferred_by) or "-",
     )
 
 
-def participant_row(p: dict[str, Any], now: float, seen: float | None = None, status: str | None = None) -> Row:
-    last = max(filter(None, (when(p.get("last_seen")), seen)), default=None)
-    connected = p.get("connected", True)
-    pid = str(p.get("principal_id", ""))
-    name = str(p.get("display_name") or "")
+def participant_row(p: Participant, now: float, seen: float | None = None, status: str | None = None) -> Row:
+    last = max(filter(None, (p.last_seen, seen)), default=None)
     return (
-        short(pid) if name in ("", pid) else name,
-        str(p.get("principal_type") or str(p.get("principal_id", "")).split(":", 1)[0]),
-        ", ".join(p.get("roles") or []) or "-",
-        (status or str(p.get("status", ""))) if connected else "offline",
+        p.name,
+        p.kind,
+        ", ".join(p.roles) or "-",
+        (status or p.status) if p.connected else "offline",
         "-" if last is None else duration(now - last) + " ago",
-        "yes" if p.get("is_available", True) and connected else "no",
+        "yes" if p.available else "no",
     )
 
 
-def conflict_due(c: dict[str, Any], view: SessionView) -> float | None:
-    due = when(c.get("due_at"))
-    if due is not None:
-        return due
-    timeout = (view.policies.get("governance_policy") or {}).get("resolution_timeout_sec")
-    created = when(c.get("created_at"))
-    if isinstance(timeout, int | float) and timeout > 0 and created is not None:
-        return created + float(timeout)
-    return None
-
-
-def conflict_row(c: dict[str, Any], now: float, view: SessionView) -> Row:
-    created = when(c.get("created_at"))
-    due = conflict_due(c, view)
+def conflict_row(c: Conflict, now: float, session: Session) -> Row:
+    due = session.due(c)
     return (
-        str(c.get("category", "")),
-        str(c.get("severity", "")),
-        str(c.get("state", "")) + (" (frozen)" if c.get("frozen") else ""),
-        " vs ".join(short(p) for p in c.get("principals") or []) or "-",
-        "-" if created is None else duration(now - created),
+        c.category,
+        c.severity,
+        c.state + (" (frozen)" if c.frozen else ""),
+        " vs ".join(short(p) for p in c.principals) or "-",
+        "-" if c.created_at is None else duration(now - c.created_at),
         "-" if due is None else duration(due - now),
     )
 
@@ -154,7 +88,7 @@ class Affected:
         return cls(None, None, None, True)
 
 
-def affected(msg: dict[str, Any], view: SessionView) -> Affected:
+def affected(msg: dict[str, Any], session: Session) -> Affected:
     """The rows a message touches, so tables update only those (never a wholesale rebuild)."""
     t = msg.get("message_type")
     p = msg.get("payload") if isinstance(msg.get("payload"), dict) else {}
@@ -180,8 +114,8 @@ def affected(msg: dict[str, Any], view: SessionView) -> Affected:
     if isinstance(p.get("conflict_id"), str):
         cid = p["conflict_id"]
         out.conflicts = {cid}
-        related = (view.conflicts.get(cid) or {}).get("related_intents") or []
-        related = [*related, p.get("intent_a"), p.get("intent_b"), *(p.get("related_intents") or [])]
+        known = session.conflict(cid)
+        related = [*(known.related_intents if known else ()), p.get("intent_a"), p.get("intent_b"), *(p.get("related_intents") or [])]
         intents.update(i for i in related if isinstance(i, str))
     if t == "PROTOCOL_ERROR":
         ext = p.get("extensions") if isinstance(p.get("extensions"), dict) else {}
@@ -193,25 +127,12 @@ def affected(msg: dict[str, Any], view: SessionView) -> Affected:
     return out
 
 
-def covering(view: SessionView) -> dict[str, list[dict[str, Any]]]:
-    """Each file or pattern named by a live intent -> the intents that name it."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for intent in view.intents.values():
-        for f in scope_paths(intent.get("scope")):
-            out.setdefault(f, []).append(intent)
-    return out
-
-
-def conflicted_intents(view: SessionView) -> set[str]:
-    return {i for c in view.conflicts.values() for i in c.get("related_intents") or []}
-
-
-def file_label(path: str, intents: list[dict[str, Any]], in_conflict: bool) -> str:
+def file_label(path: str, intents: list[Intent], in_conflict: bool) -> str:
     """The Rich markup label of one file node: name, then who holds it and for what."""
     name = path.rsplit("/", 1)[-1]
     if not intents:
         return name
-    holders = "; ".join(f"{short(str(i.get('principal_id', '')))}: {clip(str(i.get('objective', '')), 30)}" for i in intents)
+    holders = "; ".join(f"{short(i.principal_id)}: {clip(i.objective, 30)}" for i in intents)
     style = "bold red" if in_conflict else "bold yellow"
     mark = "!" if in_conflict else "●"
     return f"[{style}]{mark} {escape(name)}[/] [dim]({escape(holders)})[/]"
@@ -234,7 +155,7 @@ def describe(msg: dict[str, Any], now: float) -> LogEntry:
     t = str(msg.get("message_type", "?"))
     p = msg.get("payload") if isinstance(msg.get("payload"), dict) else {}
     sender = (msg.get("sender") or {}).get("principal_id", "") if isinstance(msg.get("sender"), dict) else ""
-    ts = when(msg.get("ts")) or now
+    ts = as_time(msg.get("ts")) or now
     if t == "_CONNECTION":
         return LogEntry(ts, "dashboard", t, f"connection {p.get('state')}")
     parts: list[str] = []
@@ -264,18 +185,3 @@ class LogFilter:
     def label(self) -> str:
         bits = [f"{k}={v}" for k, v in (("who", self.participant), ("type", self.message_type), ("text", self.text)) if v]
         return " ".join(bits) or "none"
-
-
-def may_act(view: SessionView, me: str, conflict: dict[str, Any], action: str) -> bool:
-    """Whether the granted roles let this principal ack, escalate or resolve the conflict (the
-    coordinator decides for real; this only hides keys that could never work)."""
-    roles = set(view.granted_roles)
-    authority = bool(roles & {"owner", "arbiter"})
-    related = me in (conflict.get("principals") or [])
-    if action in ("ack", "escalate"):
-        return authority or related
-    if action == "resolve":
-        if conflict.get("state") == "ESCALATED":
-            return conflict.get("escalated_to") == me or "arbiter" in roles
-        return authority or related
-    return False

@@ -2,7 +2,8 @@
 
 Each helper builds one payload, sends it with `request` and returns the coordinator's `Reply`
 (matched by message id, `in_reply_to` or `refers_to`; never by timing). `claim` is the one helper
-that waits past the relay: it resolves on the INTENT_CLAIM_STATUS for its claim_id.
+that may wait past the relay: it resolves on the INTENT_CLAIM_STATUS for its claim_id. Front-ends
+send through these helpers only; none of them builds a payload itself.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from bridge.client import ids
+from bridge.client.reply import ClaimReply, Reply
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from bridge.client.client import Reply
+    from bridge.client.session import Session
 
 
 def _files_scope(files: list[str] | None, scope: dict[str, Any] | None) -> dict[str, Any]:
@@ -31,6 +33,9 @@ class Actions:
 
     if TYPE_CHECKING:
         clock: Any
+
+        @property
+        def session(self) -> Session: ...
 
         async def request(self, mtype: str, payload: dict[str, Any], timeout: float = 10.0) -> Reply: ...
 
@@ -77,8 +82,16 @@ class Actions:
         """CONFLICT_ACK: seen | accepted | disputed."""
         return await self.request("CONFLICT_ACK", {"conflict_id": conflict_id, "ack_type": ack_type}, timeout)
 
-    async def escalate(self, conflict_id: str, escalate_to: str, reason: str, context: str | None = None,
+    async def escalate(self, conflict_id: str, escalate_to: str | None, reason: str, context: str | None = None,
                        timeout: float = 10.0) -> Reply:
+        """CONFLICT_ESCALATE to `escalate_to`, or (None) to the first connected owner or arbiter;
+        refused here with NO_ARBITER when there is none."""
+        if escalate_to is None:
+            arbiters = self.session.arbiters()
+            if not arbiters:
+                return Reply(False, error_code="NO_ARBITER",
+                             description="no owner or arbiter is in the session: name the principal to escalate to")
+            escalate_to = arbiters[0].principal_id
         payload = _drop_none({"conflict_id": conflict_id, "escalate_to": escalate_to, "reason": reason, "context": context})
         return await self.request("CONFLICT_ESCALATE", payload, timeout)
 
@@ -106,33 +119,54 @@ class Actions:
     async def claim(self, original_intent_id: str, original_principal_id: str, objective: str,
                     files: list[str] | None = None, *, scope: dict[str, Any] | None = None,
                     justification: str | None = None, new_intent_id: str | None = None, claim_id: str | None = None,
-                    timeout: float = 10.0) -> Reply:
-        """INTENT_CLAIM of a SUSPENDED intent. Resolves on the INTENT_CLAIM_STATUS for this claim
-        (ok only when approved) or on a refusal; a pending claim's relay is not the answer."""
-        from bridge.client.client import Reply
-
-        cid = claim_id or ids.claim_id()
+                    extensions: dict[str, Any] | None = None, wait: bool = True, timeout: float = 10.0) -> ClaimReply:
+        """INTENT_CLAIM of a SUSPENDED intent. With `wait` (the default) it resolves on the
+        INTENT_CLAIM_STATUS for this claim (ok only when approved) or on a refusal; without, a claim
+        the coordinator holds for a decision comes back at once as ok and `pending`."""
+        cid, new, owner = claim_id or ids.claim_id(), new_intent_id or ids.intent_id(), original_principal_id
         payload = _drop_none({"claim_id": cid, "original_intent_id": original_intent_id,
-                              "original_principal_id": original_principal_id,
-                              "new_intent_id": new_intent_id or ids.intent_id(), "objective": objective,
-                              "scope": _files_scope(files, scope), "justification": justification})
+                              "original_principal_id": original_principal_id, "new_intent_id": new,
+                              "objective": objective, "scope": _files_scope(files, scope), "justification": justification,
+                              "extensions": extensions})
         status = self.wait_for(lambda m: m.get("message_type") == "INTENT_CLAIM_STATUS"
                                and (m.get("payload") or {}).get("claim_id") == cid, timeout)
         try:
             first = await self.request("INTENT_CLAIM", payload, timeout)
             if not first.ok:
-                return first
+                return ClaimReply(False, first.message, first.error_code, first.description, first.request_id, cid, new, "", owner)
             if first.message is not None and first.message.get("message_type") == "INTENT_CLAIM_STATUS":
                 msg = first.message
+            elif not wait:
+                return ClaimReply(True, first.message, request_id=first.request_id, claim_id=cid, new_intent_id=new, decision="pending",
+                                  original_principal_id=owner)
             else:
                 try:
                     msg = await status
                 except TimeoutError:
-                    return Reply(False, error_code="TIMEOUT", description=f"claim {cid} got no decision within {timeout:.0f} s",
-                                 request_id=first.request_id)
+                    return ClaimReply(False, first.message, "TIMEOUT", f"claim {cid} got no decision within {timeout:.0f} s",
+                                      first.request_id, cid, new, "pending", owner)
         finally:
             status.cancel()
         p = msg.get("payload") or {}
-        if p.get("decision") == "approved":
-            return Reply(True, msg, request_id=first.request_id)
-        return Reply(False, msg, "CLAIM_" + str(p.get("decision", "rejected")).upper(), str(p.get("reason", "")), first.request_id)
+        decision = str(p.get("decision", "rejected"))
+        if decision == "approved":
+            return ClaimReply(True, msg, request_id=first.request_id, claim_id=cid, new_intent_id=new, decision=decision,
+                              original_principal_id=owner)
+        return ClaimReply(False, msg, "CLAIM_" + decision.upper(), str(p.get("reason", "")), first.request_id, cid, new, decision, owner)
+
+    async def take_over(self, intent_id: str, *, objective: str | None = None, files: list[str] | None = None,
+                        justification: str | None = None, original_principal_id: str | None = None,
+                        extensions: dict[str, Any] | None = None, wait: bool = True, timeout: float = 10.0) -> ClaimReply:
+        """Claim a suspended intent we can see in the view: its owner, objective and scope are
+        taken from it unless given. Refused here, without a message, when the intent is not live
+        (NO_SUCH_INTENT) or not suspended (NOT_SUSPENDED)."""
+        original = self.session.intent(intent_id)
+        if original is None:
+            return ClaimReply(False, error_code="NO_SUCH_INTENT", description=f"no live intent {intent_id!r} in the session")
+        if not original.suspended:
+            return ClaimReply(False, error_code="NOT_SUSPENDED",
+                              description=f"{intent_id} is {original.state}: only a suspended intent can be taken over")
+        return await self.claim(intent_id, original_principal_id or original.principal_id, objective or original.objective, files,
+                                scope=None if files else dict(original.scope),
+                                justification=justification or f"{original.principal_id} is unavailable",
+                                extensions=extensions, wait=wait, timeout=timeout)

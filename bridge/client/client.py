@@ -23,6 +23,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from bridge.client import ids
 from bridge.client.actions import Actions
 from bridge.client.backoff import Backoff
+from bridge.client.reply import Reply
+from bridge.client.session import Session
 from bridge.client.tls import ssl_context_for
 from bridge.client.view import SessionView, _ext
 from bridge.protocol.envelope import build_envelope, lamport_of
@@ -40,26 +42,6 @@ class JoinRefused(Exception):
     def __init__(self, code: str, description: str) -> None:
         super().__init__(f"{code}: {description}")
         self.code, self.description = code, description
-
-
-@dataclass
-class Reply:
-    """The coordinator's answer to one request."""
-
-    ok: bool
-    message: dict[str, Any] | None = None
-    error_code: str | None = None
-    description: str = ""
-    request_id: str = ""
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        return (self.message or {}).get("payload", {})
-
-    @property
-    def extensions(self) -> dict[str, Any]:
-        ext = self.payload.get("extensions") or {}
-        return ext.get("mpac-bridge", ext) if isinstance(ext, dict) else {}
 
 
 @dataclass
@@ -115,6 +97,11 @@ class SessionClient(Actions):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+    @property
+    def session(self) -> Session:
+        """The typed session as this participant sees it (a lens on the current view, never stale)."""
+        return Session(self.view, self.principal_id)
 
     def _spawn(self, coro: Any) -> None:
         """Start a background task, forgetting finished ones (a long flapping run stays small)."""
@@ -470,9 +457,16 @@ class SessionClient(Actions):
         return ids.new_id(prefix)
 
     async def announce(self, objective: str, files: list[str] | None = None, *, scope: dict[str, Any] | None = None,
-                       intent_id: str | None = None, ttl_sec: float | None = None, timeout: float = 10.0, **extra: Any) -> Reply:
-        payload = {"intent_id": intent_id or self.new_id("intent"), "objective": objective,
-                   "scope": scope or {"kind": "file_set", "resources": list(files or [])}, **extra}
+                       symbols: list[str] | None = None, intent_id: str | None = None, ttl_sec: float | None = None,
+                       timeout: float = 10.0, **extra: Any) -> Reply:
+        """INTENT_ANNOUNCE of a `file_set` of `files` (or of `scope`); `symbols` names the functions or
+        classes it will change (`extensions.affects_symbols` of the scope). Extra payload fields
+        given as None are left out."""
+        scope = dict(scope) if scope is not None else {"kind": "file_set", "resources": list(files or [])}
+        if symbols:
+            scope["extensions"] = {**(scope.get("extensions") or {}), "affects_symbols": list(symbols)}
+        payload = {"intent_id": intent_id or self.new_id("intent"), "objective": objective, "scope": scope,
+                   **{k: v for k, v in extra.items() if v is not None}}
         if ttl_sec is not None:
             payload["ttl_sec"] = ttl_sec
         return await self.request("INTENT_ANNOUNCE", payload, timeout)

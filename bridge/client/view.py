@@ -7,8 +7,8 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.client.scope import Overlap, coverage, file_probe
 from bridge.protocol.envelope import parse_ts
-from bridge.protocol.scope import normalize_scope, overlap
 
 EXT = "mpac-bridge"
 LIVE = ("ACTIVE", "SUSPENDED")
@@ -203,15 +203,16 @@ class SessionView:
     def intents_of(self, principal_id: str) -> list[dict[str, Any]]:
         return [i for i in self.live_intents() if i["principal_id"] == principal_id]
 
-    def overlapping(self, files: list[str], exclude_principal: str | None = None) -> list[tuple[dict[str, Any], Any]]:
-        """Live intents of others whose scope overlaps these files, with the overlap."""
-        probe = normalize_scope({"kind": "file_set", "resources": files})
+    def overlapping(self, files: list[str], exclude_principal: str | None = None) -> list[tuple[dict[str, Any], Overlap]]:
+        """Live intents of others whose scope overlaps these files, with the overlap (the typed
+        form, for front-ends, is `Session.holders`)."""
+        probe = file_probe(files)
         out = []
         for intent in self.live_intents():
             if exclude_principal and intent["principal_id"] == exclude_principal:
                 continue
-            ov = overlap(probe, normalize_scope(intent.get("scope") or {}))
-            if ov is not None and ov.basis != "opaque":
+            ov = coverage(probe, intent.get("scope"))
+            if ov is not None:
                 out.append((intent, ov))
         return out
 

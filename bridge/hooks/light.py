@@ -11,8 +11,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from bridge.client.scope import coverage, file_probe
 from bridge.hooks.wire import TextSocket, open_socket
-from bridge.protocol.scope import normalize_scope, overlap
 from bridge.remote import remote_from_env
 
 
@@ -93,21 +93,21 @@ class QuickClient:
     def holders(self, rel: str, me: str, worktree: str | None = None) -> list[dict[str, Any]]:
         """Live ACTIVE intents of other principals whose scope covers the file in this worktree
         (another worktree's intent is about its own copy of the file)."""
-        probe = normalize_scope({"kind": "file_set", "resources": [rel]})
+        probe = file_probe([rel])
         out = []
         for intent in self.state.get("intents", []):
             if intent.get("principal_id") == me or intent.get("state") != "ACTIVE" or intent.get("worktree") != worktree:
                 continue
-            ov = overlap(probe, normalize_scope(intent.get("scope") or {}))
+            ov = coverage(probe, intent.get("scope"))
             if ov is not None and ov.basis in ("file_set", "resource_path", "canonical_uri"):
                 out.append(intent)
         return out
 
     def own_intent(self, rel: str, me: str, worktree: str | None = None) -> dict[str, Any] | None:
-        probe = normalize_scope({"kind": "file_set", "resources": [rel]})
+        probe = file_probe([rel])
         for intent in self.state.get("intents", []):
             mine = intent.get("principal_id") == me and intent.get("state") == "ACTIVE" and intent.get("worktree") == worktree
-            if mine and overlap(probe, normalize_scope(intent.get("scope") or {})) is not None:
+            if mine and coverage(probe, intent.get("scope")) is not None:
                 return intent
         return None
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge.client import SessionClient
+from bridge.client.scope import normalize_path
 from bridge.identity import agent_principal
-from bridge.protocol.scope import normalize_path
 from bridge.remote import TOKEN_VAR, URL_VAR, remote_from_env
 from bridge.workspace import (
     Repo,
@@ -111,6 +111,12 @@ class ToolContext:
                 raise ToolFailure(f"this server coordinates {self.repo.root}; {repo_path} is another repository. "
                                   "Configure a separate MCP server for it.")
         return self.repo
+
+    def same_repository(self, repo_path: str | None) -> None:
+        """Refuse a `repo_path` naming another repository than this server's (local mode; a remote
+        coordinator's session has no repository to compare with)."""
+        if self.url is None:
+            self.check_repo(repo_path)
 
     async def resolve(self, files: list[str]) -> list[str]:
         """The repo-relative paths of `files`, refusing (PathRefused) anything outside the repository,

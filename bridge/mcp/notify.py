@@ -15,6 +15,7 @@ from typing import Any
 
 import mcp_types as types
 from mcp.server.mcpserver import MCPServer
+from mcp.server.subscriptions import SubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
 
 from bridge.client import SessionClient
@@ -35,12 +36,14 @@ def quiet(message: dict[str, Any]) -> bool:
 class StateNotifier:
     """Forwards view changes of the connected client as resource-updated notifications."""
 
-    def __init__(self, server: MCPServer) -> None:
-        self.server = server
+    def __init__(self, server: MCPServer, bus: SubscriptionBus) -> None:
+        self.server, self.bus = server, bus  # the bus the server was built with (its `subscriptions=`)
         self.sessions: dict[int, Any] = {}  # legacy subscribers, by id(session)
         self.sent = 0
         self._task: asyncio.Task[None] | None = None
-        low = server._lowlevel_server  # the documented seam for extra request handlers
+        # resources/subscribe is a spec method the 2026 revision removed: the SDK says to re-provide it
+        # with the low-level Server's add_request_handler (MCPServer has no public way to reach it)
+        low = server._lowlevel_server
         low.add_request_handler("resources/subscribe", types.SubscribeRequestParams, self._subscribe)
         low.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, self._unsubscribe)
 
@@ -75,7 +78,7 @@ class StateNotifier:
     async def notify(self) -> None:
         self.sent += 1
         with contextlib.suppress(Exception):
-            await self.server._subscriptions.publish(ResourceUpdated(uri=STATE_URI))
+            await self.bus.publish(ResourceUpdated(uri=STATE_URI))
         for key, session in list(self.sessions.items()):
             try:
                 await session.send_resource_updated(STATE_URI)

@@ -93,7 +93,7 @@ async def _governance(ctx, other, say) -> None:
         cid = next(iter(ctx.client.view.conflicts))
         expect((await tools.ack_conflict(ctx, cid)).status == "ok", "ack failed")
         expect((await tools.escalate_conflict(ctx, cid, "smoke")).status == "ok", "escalate failed")
-        res = await arbiter.request("RESOLUTION", {"conflict_id": cid, "decision": "dismissed", "rationale": "smoke"})
+        res = await arbiter.resolve(cid, "dismissed", "smoke")
         expect(res.ok, res.description)
         say(f"conflict {cid}: ack → escalate to human:smoke-arbiter → resolved")
     finally:

@@ -1,14 +1,21 @@
-"""The tools, as plain async functions of a ToolContext. The MCP layer (server.py) only registers
-them; tests call them directly against a real sidecar."""
+"""The tools, as plain async functions of a ToolContext. Each function's signature is the tool's
+one declaration (its parameters, with `bridge.mcp.params` descriptions, become the input schema;
+its docstring is the description agents read); `bridge.mcp.server` only registers the functions in
+TOOLS and calls them by keyword. Tests call them directly against a real sidecar.
+
+Everything read comes from the client's typed Session and everything sent goes through the
+client's request helpers: no tool builds a protocol message or reads the view as dicts."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from bridge.client import SessionClient
+from pydantic import Field
+
+from bridge.client import Conflict, Intent, Reply, Session, format_time
 from bridge.mcp.context import ToolContext
 from bridge.mcp.models import (
     BeginResult,
@@ -27,8 +34,8 @@ from bridge.mcp.models import (
     WaitResult,
     WhoResult,
 )
+from bridge.mcp.params import ConflictId, IntentId, Objective, RepoPath, Why
 from bridge.mcp.settle import commit_settled
-from bridge.protocol.envelope import format_ts
 from bridge.workspace import (
     PathRefused,
     StaleWrite,
@@ -43,74 +50,62 @@ from bridge.workspace.state import state_ref_of
 DEFAULT_TTL_SEC = 1800  # begin_task's claim lasts this long without updates unless ttl_sec says otherwise
 
 
-def _files_of(scope: dict[str, Any]) -> list[str]:
-    if scope.get("kind") == "file_set":
-        return list(scope.get("resources") or [])
-    if scope.get("kind") == "resource_path":
-        return [str(scope.get("pattern", ""))]
-    return [f"{scope.get('kind')}:{','.join(scope.get('entities') or scope.get('task_ids') or [])}"]
+def _intent(i: Intent) -> IntentInfo:
+    return IntentInfo(intent_id=i.intent_id, principal_id=i.principal_id, objective=i.objective, files=i.files, state=i.state,
+                      expires_in_sec=None if i.expires_at is None else round(i.expires_at - time.time(), 1),
+                      deferred_by=list(i.deferred_by), worktree=i.worktree, branch=i.branch)
 
 
-def _intent(i: dict[str, Any]) -> IntentInfo:
-    exp = i.get("expires_at")
-    return IntentInfo(intent_id=i["intent_id"], principal_id=i["principal_id"], objective=i.get("objective", ""),
-                      files=_files_of(i.get("scope") or {}), state=i.get("state", "ACTIVE"),
-                      expires_in_sec=round(exp - time.time(), 1) if isinstance(exp, (int, float)) else None,
-                      deferred_by=list(i.get("deferred_by") or []), worktree=i.get("worktree"), branch=i.get("branch"))
+def _conflict(c: Conflict) -> ConflictInfo:
+    return ConflictInfo(conflict_id=c.conflict_id, category=c.category, severity=c.severity, state=c.state,
+                        principals=list(c.principals), related_intents=list(c.related_intents), description=c.description)
 
 
-def _conflict(c: dict[str, Any]) -> ConflictInfo:
-    return ConflictInfo(conflict_id=c["conflict_id"], category=c.get("category") or "", severity=c.get("severity") or "",
-                        state=c.get("state", "OPEN"), principals=list(c.get("principals") or []),
-                        related_intents=list(c.get("related_intents") or []), description=c.get("description", ""))
+def _holder(i: Intent, shared: list[str] | None = None) -> Holder:
+    # Unix seconds in the view; agents get RFC 3339, as in a blocked begin_task
+    exp = i.expires_at
+    return Holder(principal_id=i.principal_id, intent_id=i.intent_id, objective=i.objective, files=shared or i.files,
+                  expires_at=format_time(exp) if exp is not None and exp > 0 else None)
 
 
-def _holder(i: dict[str, Any], shared: list[str] | None = None) -> Holder:
-    exp = i.get("expires_at")  # the view keeps Unix seconds; agents get RFC 3339 as in a blocked begin_task
-    return Holder(principal_id=i["principal_id"], intent_id=i["intent_id"], objective=i.get("objective", ""),
-                  files=shared or _files_of(i.get("scope") or {}),
-                  expires_at=format_ts(exp) if isinstance(exp, (int, float)) and exp > 0 else None)
-
-
-def _holders(client: SessionClient, files: list[str], worktree: str | None) -> list[Holder]:
+def _holders(session: Session, files: list[str], worktree: str | None) -> list[Holder]:
     """Who holds these files in our checkout (another worktree's intent on a path does not hold
     our copy of it: docs/protocol.md "Worktrees")."""
-    out = []
-    for intent, ov in client.view.overlapping(files, exclude_principal=client.principal_id):
-        if ov.race_locked and intent.get("state") == "ACTIVE" and intent.get("worktree") == worktree:
-            out.append(_holder(intent, list(ov.shared)))
-    return out
+    return [_holder(h.intent, list(h.shared)) for h in session.holders(files)
+            if h.race_locked and h.intent.state == "ACTIVE" and h.intent.worktree == worktree]
 
 
-async def who_is_working(ctx: ToolContext, repo_path: str | None = None) -> WhoResult:
-    ctx.check_repo(repo_path) if ctx.url is None else None
+async def who_is_working(ctx: ToolContext, repo_path: RepoPath = None) -> WhoResult:
+    """Everyone in the session: participants, their live intents (ACTIVE or SUSPENDED) and open conflicts."""
+    ctx.same_repository(repo_path)
     client = await ctx.connected()
-    v = client.view
-    parts = [ParticipantInfo(principal_id=p["principal_id"], display_name=p.get("display_name", p["principal_id"]),
-                             roles=list(p.get("roles") or []), status=p.get("status", ""),
-                             available=bool(p.get("is_available", True) and p.get("connected", True)))
-             for p in sorted(v.participants.values(), key=lambda p: p["principal_id"])]
-    return WhoResult(status="ok", session_id=v.session_id, you=client.principal_id, participants=parts,
-                     intents=[_intent(i) for i in v.live_intents()], conflicts=[_conflict(c) for c in v.conflicts.values()])
+    s = client.session
+    parts = [ParticipantInfo(principal_id=p.principal_id, display_name=p.display_name or p.principal_id, roles=list(p.roles),
+                             status=p.status, available=p.available) for p in s.participants()]
+    return WhoResult(status="ok", session_id=s.session_id, you=client.principal_id, participants=parts,
+                     intents=[_intent(i) for i in s.intents()], conflicts=[_conflict(c) for c in s.conflicts()])
 
 
-async def begin_task(ctx: ToolContext, objective: str, files: list[str], repo_path: str | None = None,
-                     ttl_sec: float | None = None, symbols: list[str] | None = None) -> BeginResult:
-    ctx.check_repo(repo_path) if ctx.url is None else None
+async def begin_task(
+    ctx: ToolContext,
+    objective: Objective,
+    files: Annotated[list[str], Field(description="every file you will edit, relative to the repository root")],
+    repo_path: RepoPath = None,
+    ttl_sec: Annotated[float | None, Field(description=f"how long the claim lasts without updates (default {DEFAULT_TTL_SEC} s)")] = None,
+    symbols: Annotated[list[str] | None, Field(description="functions or classes you will change (improves conflict detection)")] = None,
+) -> BeginResult:
+    """Announce what you will edit before editing. Returns ok with an intent_id, or blocked with who holds the files."""
+    ctx.same_repository(repo_path)
     if not files:
         return BeginResult(status="error", message="list the files you will edit (at least one)")
     rels = await ctx.resolve(files)
     client = await ctx.connected()
-    scope: dict[str, Any] = {"kind": "file_set", "resources": rels}
-    if symbols:
-        scope["extensions"] = {"affects_symbols": list(symbols)}
     intent_id = client.new_id("intent")
-    where = ctx.worktree_extension()
-    mine = _own_overlapping(client, rels, ctx.worktree)  # the coordinator supersedes these (A4): say what that releases
-    reply = await client.announce(objective, scope=scope, intent_id=intent_id, ttl_sec=ttl_sec or DEFAULT_TTL_SEC,
-                                  **({"extensions": where} if where else {}))
+    mine = _own_overlapping(client.session, rels, ctx.worktree)  # the coordinator supersedes these (A4): say what that releases
+    reply = await client.announce(objective, rels, symbols=symbols, intent_id=intent_id, ttl_sec=ttl_sec or DEFAULT_TTL_SEC,
+                                  extensions=ctx.worktree_extension())
     if reply.ok:
-        conflicts = [_conflict(c) for c in client.view.conflicts_of(intent_id)]
+        conflicts = [_conflict(c) for c in client.session.conflicts_of(intent_id)]
         step = "Edit the files, then call submit_change for each; call yield_task when done."
         if conflicts:
             step = "Registered, with advisory overlaps: coordinate with the other principals (ack_conflict) before large edits. " + step
@@ -126,7 +121,7 @@ async def begin_task(ctx: ToolContext, objective: str, files: list[str], repo_pa
                            next_step=step, message=note)
     if reply.error_code == "STALE_INTENT":
         holders = [Holder(**{k: h.get(k) for k in ("principal_id", "intent_id", "objective", "files", "expires_at")})
-                   for h in reply.extensions.get("holders", [])]
+                   for h in reply.holders]
         return BeginResult(status="blocked", files=rels, holders=holders, message=reply.description,
                            next_step="Do not edit these files. Either call defer_task and work on something else, or call "
                                      "wait_for_files to wait until they are free, then begin_task again.")
@@ -134,45 +129,59 @@ async def begin_task(ctx: ToolContext, objective: str, files: list[str], repo_pa
                        next_step="Fix the request as the message says, or call who_is_working to see the session.")
 
 
-def _own_overlapping(client: SessionClient, rels: list[str], worktree: str | None) -> list[dict[str, Any]]:
+def _own_overlapping(session: Session, rels: list[str], worktree: str | None) -> list[Intent]:
     """Our ACTIVE intents in this worktree that share a file with `rels`: a new intent on these files
     supersedes them (the coordinator's rule, A4)."""
-    if not any(i.get("state") == "ACTIVE" for i in client.view.intents_of(client.principal_id)):
+    if not any(i.state == "ACTIVE" for i in session.mine()):
         return []  # the common case, and no need to normalize a long list
-    return [i for i, ov in client.view.overlapping(rels) if i["principal_id"] == client.principal_id and ov.race_locked
-            and i.get("state") == "ACTIVE" and i.get("worktree") == worktree]
+    return [h.intent for h in session.holders(rels, exclude=()) if h.intent.principal_id == session.me and h.race_locked
+            and h.intent.state == "ACTIVE" and h.intent.worktree == worktree]
 
 
-def _released(superseded: list[dict[str, Any]], rels: list[str]) -> list[Released]:
+def _released(superseded: list[Intent], rels: list[str]) -> list[Released]:
     kept = set(rels)
-    return [Released(intent_id=i["intent_id"], objective=i.get("objective", ""),
-                     files=[f for f in _files_of(i.get("scope") or {}) if f not in kept]) for i in superseded]
+    return [Released(intent_id=i.intent_id, objective=i.objective, files=[f for f in i.files if f not in kept])
+            for i in superseded]
 
 
-async def check_overlap(ctx: ToolContext, files: list[str], repo_path: str | None = None) -> OverlapResult:
-    ctx.check_repo(repo_path) if ctx.url is None else None
+async def check_overlap(
+    ctx: ToolContext,
+    files: Annotated[list[str], Field(description="files you are considering, relative to the repository root")],
+    repo_path: RepoPath = None,
+) -> OverlapResult:
+    """Read-only: which other principals' intents touch these files."""
+    ctx.same_repository(repo_path)
     rels = await ctx.resolve(files)
     client = await ctx.connected()
-    def kind(i: dict[str, Any], ov: Any) -> str:
-        if not ov.race_locked:
-            return str(ov.basis)
-        return "file" if i.get("worktree") == ctx.worktree else "worktree"
 
-    overlaps = [Overlap(principal_id=i["principal_id"], intent_id=i["intent_id"], objective=i.get("objective", ""),
-                        shared=list(ov.shared), kind=kind(i, ov), worktree=i.get("worktree"), branch=i.get("branch"))
-                for i, ov in client.view.overlapping(rels, exclude_principal=client.principal_id)]
+    def kind(i: Intent, race_locked: bool, basis: str) -> str:
+        if not race_locked:
+            return basis
+        return "file" if i.worktree == ctx.worktree else "worktree"
+
+    overlaps = [Overlap(principal_id=h.intent.principal_id, intent_id=h.intent.intent_id, objective=h.intent.objective,
+                        shared=list(h.shared), kind=kind(h.intent, h.race_locked, h.basis), worktree=h.intent.worktree,
+                        branch=h.intent.branch)
+                for h in client.session.holders(rels)]
     return OverlapResult(status="ok", has_overlap=bool(overlaps), overlaps=overlaps)
 
 
-async def get_file_state(ctx: ToolContext, path: str, repo_path: str | None = None, include_content: bool = True) -> FileStateResult:
+async def get_file_state(
+    ctx: ToolContext,
+    path: Annotated[str, Field(description="file path relative to the repository root")],
+    repo_path: RepoPath = None,
+    include_content: Annotated[bool, Field(description="include the text content (large files are truncated)")] = True,
+) -> FileStateResult:
+    """The file as it is on disk now: its state_ref (pass it to submit_change), size, content and who holds it."""
     repo = ctx.check_repo(repo_path)
     try:
         state = await asyncio.to_thread(read_file_state, repo, path, include_content=include_content)
     except PathRefused as exc:
         return FileStateResult(status="refused", path=path, message=str(exc))
     client = await ctx.connected()
-    held = _holders(client, [state.path], ctx.worktree)
-    last = (client.view.targets_of(ctx.worktree).get(state.path) or {}).get("principal_id")
+    held = _holders(client.session, [state.path], ctx.worktree)
+    last_commit = client.session.file(state.path, ctx.worktree)
+    last = last_commit.principal_id or None if last_commit is not None else None
     return FileStateResult(status="ok", path=state.path, exists=state.exists, state_ref=state.state_ref, size=state.size,
                            content=state.content, truncated=state.truncated, last_commit_by=last, held_by=held,
                            message=_file_note(state.is_text, state.truncated, len(state.content or "")))
@@ -187,10 +196,19 @@ def _file_note(is_text: bool, truncated: bool, shown: int) -> str:
     return ""
 
 
-async def submit_change(ctx: ToolContext, intent_id: str, target: str, state_ref_before: str,
-                        content: str | None = None, repo_path: str | None = None, op_id: str | None = None) -> SubmitResult:
-    """Commit, then write. A lost connection is settled by op_id (bridge/mcp/settle.py), never
-    reported as a refusal; `op_id` repeats an earlier call whose outcome was unknown."""
+async def submit_change(
+    ctx: ToolContext,
+    intent_id: IntentId,
+    target: Annotated[str, Field(description="the file to change, relative to the repository root")],
+    state_ref_before: Annotated[str, Field(description="the state_ref get_file_state gave you before your change")],
+    content: Annotated[str | None, Field(description="the complete new file content; omit it if you already edited the file")] = None,
+    repo_path: RepoPath = None,
+    op_id: Annotated[str | None, Field(description="only to repeat a call whose outcome was unknown (status error after a lost "
+                                                   "connection): the op_id it returned; the change is then done exactly once")] = None,
+) -> SubmitResult:
+    """Record a change and (with content) write it to disk, only if nobody changed the file since you read it."""
+    # Commit, then write. A lost connection is settled by op_id (bridge/mcp/settle.py), never
+    # reported as a refusal; `op_id` repeats an earlier call whose outcome was unknown.
     repo = ctx.check_repo(repo_path)
     try:
         rel = resolve_in_repo(repo, target)
@@ -253,141 +271,168 @@ def _not_this_change(rec: dict[str, Any], rel: str, before: str, after: str) -> 
     return ""
 
 
-async def _simple(client: SessionClient, mtype: str, payload: dict[str, Any],
-                  hint: Callable[[], str] | None = None) -> SimpleResult:
-    """Send and report the coordinator's answer. On a refusal, `hint` adds what the agent can use
+LOCAL = frozenset({"TIMEOUT", "NOT_CONNECTED", "CONNECTION_LOST"})  # no answer: an error, not a refusal
+
+
+def _answer(reply: Reply, done: str, hint: Callable[[], str] | None = None) -> SimpleResult:
+    """The coordinator's answer as a tool result. On a refusal, `hint` adds what the agent can use
     instead (the coordinator decides; the hint only reads the view)."""
-    reply = await client.request(mtype, payload)
     if reply.ok:
-        return SimpleResult(status="ok", message=f"{mtype} accepted", details={"message_id": reply.request_id})
-    status = "error" if reply.error_code in ("TIMEOUT", "NOT_CONNECTED", "CONNECTION_LOST") else "rejected"
+        return SimpleResult(status="ok", message=done, details={"message_id": reply.request_id})
+    status = "error" if reply.error_code in LOCAL else "rejected"
     extra = f"; {hint()}" if hint is not None and status == "rejected" else ""
-    return SimpleResult(status=status, message=f"{reply.error_code}: {reply.description}{extra}")
+    return SimpleResult(status=status, message=f"{reply.failure}{extra}")
 
 
-def _my_intents(client: SessionClient) -> Callable[[], str]:
-    return lambda: f"your live intents: {[i['intent_id'] for i in client.view.intents_of(client.principal_id)] or 'none'} (list_my_tasks)"
+def _my_intents(session: Session) -> Callable[[], str]:
+    return lambda: f"your live intents: {[i.intent_id for i in session.mine()] or 'none'} (list_my_tasks)"
 
 
-def _open_conflicts(client: SessionClient) -> Callable[[], str]:
-    return lambda: f"open conflicts: {sorted(client.view.conflicts) or 'none'} (who_is_working)"
+def _open_conflicts(session: Session) -> Callable[[], str]:
+    return lambda: f"open conflicts: {sorted(session.conflict_ids()) or 'none'} (who_is_working)"
 
 
-async def yield_task(ctx: ToolContext, intent_id: str, reason: str | None = None) -> SimpleResult:
+async def yield_task(
+    ctx: ToolContext,
+    intent_id: Annotated[str, Field(description="the intent to end")],
+    reason: Why = None,
+) -> SimpleResult:
+    """Release your claim on the files when you are done (or giving up)."""
     client = await ctx.connected()
-    payload = {"intent_id": intent_id, **({"reason": reason} if reason else {})}
-    return await _simple(client, "INTENT_WITHDRAW", payload, _my_intents(client))
+    reply = await client.withdraw(intent_id, reason)
+    return _answer(reply, "INTENT_WITHDRAW accepted", _my_intents(client.session))
 
 
-async def update_task(ctx: ToolContext, intent_id: str, objective: str | None = None, files: list[str] | None = None,
-                      ttl_sec: float | None = None) -> SimpleResult:
+async def update_task(
+    ctx: ToolContext,
+    intent_id: IntentId,
+    objective: Annotated[str | None, Field(description="a new objective")] = None,
+    files: Annotated[list[str] | None, Field(description="the new complete list of files (blocked if another principal holds one)")] = None,
+    ttl_sec: Annotated[float | None, Field(description="extend the claim by this many seconds from now")] = None,
+) -> SimpleResult:
+    """Change your intent's objective, files or lifetime."""
     client = await ctx.connected()
-    payload: dict[str, Any] = {"intent_id": intent_id}
-    if objective:
-        payload["objective"] = objective
-    if files:
-        payload["scope"] = {"kind": "file_set", "resources": await ctx.resolve(files)}
-    if ttl_sec:
-        payload["ttl_sec"] = ttl_sec
-    return await _simple(client, "INTENT_UPDATE", payload, _my_intents(client))
+    rels = await ctx.resolve(files) if files else None
+    reply = await client.update(intent_id, objective=objective or None, files=rels, ttl_sec=ttl_sec or None)
+    return _answer(reply, "INTENT_UPDATE accepted", _my_intents(client.session))
 
 
-async def defer_task(ctx: ToolContext, files: list[str], reason: str | None = None, observed_intent_ids: list[str] | None = None) -> SimpleResult:
+async def defer_task(
+    ctx: ToolContext,
+    files: Annotated[list[str], Field(description="the files you wanted but will leave to their holder")],
+    reason: Annotated[str | None, Field(description="why (default yielded_to_active_editor)")] = None,
+    observed_intent_ids: Annotated[list[str] | None, Field(description="the holders' intent ids (default: found for you)")] = None,
+) -> SimpleResult:
+    """Tell everyone you are yielding these files to their current holder; you will be told when they are free."""
     client = await ctx.connected()
     rels = await ctx.resolve(files)
-    observed = observed_intent_ids or [h.intent_id for h in _holders(client, rels, ctx.worktree)]
-    return await _simple(client, "INTENT_DEFERRED", {"deferral_id": client.new_id("defer"), "scope": {"kind": "file_set", "resources": rels},
-                                                     "reason": reason or "yielded_to_active_editor", "observed_intent_ids": observed})
+    observed = observed_intent_ids or [h.intent_id for h in _holders(client.session, rels, ctx.worktree)]
+    reply = await client.defer(rels, reason=reason or "yielded_to_active_editor", observed_intent_ids=observed)
+    return _answer(reply, "INTENT_DEFERRED accepted")
 
 
 async def list_my_tasks(ctx: ToolContext) -> TaskList:
+    """Your live intents."""
     client = await ctx.connected()
-    return TaskList(status="ok", tasks=[_intent(i) for i in client.view.intents_of(client.principal_id)])
+    return TaskList(status="ok", tasks=[_intent(i) for i in client.session.mine()])
 
 
-async def wait_for_files(ctx: ToolContext, files: list[str], timeout_sec: float = 60.0) -> WaitResult:
+async def wait_for_files(
+    ctx: ToolContext,
+    files: Annotated[list[str], Field(description="files you are waiting for")],
+    timeout_sec: Annotated[float, Field(description="give up after this many seconds (max 3600)")] = 60.0,
+) -> WaitResult:
+    """Wait until no other principal holds these files (returns as soon as they are free)."""
     client = await ctx.connected()
     rels = await ctx.resolve(files)
     start = time.monotonic()
-    free = await client.wait_until(lambda _v: not _holders(client, rels, ctx.worktree), max(0.0, min(timeout_sec, 3600)))
+    free = await client.wait_until(lambda _v: not _holders(client.session, rels, ctx.worktree), max(0.0, min(timeout_sec, 3600)))
     waited = round(time.monotonic() - start, 3)
     if free:
         return WaitResult(status="free", files=rels, waited_sec=waited, message="the files are free: call begin_task now")
-    return WaitResult(status="timeout", files=rels, holders=_holders(client, rels, ctx.worktree), waited_sec=waited,
+    return WaitResult(status="timeout", files=rels, holders=_holders(client.session, rels, ctx.worktree), waited_sec=waited,
                       message="still held; call defer_task and work on something else, or wait again")
 
 
-async def ack_conflict(ctx: ToolContext, conflict_id: str, ack_type: str = "seen") -> SimpleResult:
+async def ack_conflict(
+    ctx: ToolContext,
+    conflict_id: ConflictId,
+    ack_type: Annotated[str, Field(description="seen, accepted or disputed")] = "seen",
+) -> SimpleResult:
+    """Acknowledge a conflict you are part of."""
     client = await ctx.connected()
-    return await _simple(client, "CONFLICT_ACK", {"conflict_id": conflict_id, "ack_type": ack_type}, _open_conflicts(client))
+    return _answer(await client.ack(conflict_id, ack_type), "CONFLICT_ACK accepted", _open_conflicts(client.session))
 
 
-async def escalate_conflict(ctx: ToolContext, conflict_id: str, reason: str, escalate_to: str | None = None,
-                            context: str | None = None) -> SimpleResult:
+async def escalate_conflict(
+    ctx: ToolContext,
+    conflict_id: ConflictId,
+    reason: Annotated[str, Field(description="why it needs a decision")],
+    escalate_to: Annotated[str | None, Field(description="principal id of an owner or arbiter (default: the first one present)")] = None,
+    context: Annotated[str | None, Field(description="anything the decider should know")] = None,
+) -> SimpleResult:
+    """Hand a conflict to a human owner or arbiter."""
     client = await ctx.connected()
-    target = escalate_to
-    if target is None:
-        arbiters = [p for p, q in sorted(client.view.participants.items()) if {"arbiter", "owner"} & set(q.get("roles") or [])
-                    and q.get("connected", True)]
-        if not arbiters:
-            return SimpleResult(status="error", message="no owner or arbiter is in the session; name one with escalate_to")
-        target = arbiters[0]
-    payload = {"conflict_id": conflict_id, "escalate_to": target, "reason": reason, **({"context": context} if context else {})}
-    return await _simple(client, "CONFLICT_ESCALATE", payload, _open_conflicts(client))
+    reply = await client.escalate(conflict_id, escalate_to, reason, context)
+    if reply.error_code == "NO_ARBITER":
+        return SimpleResult(status="error", message="no owner or arbiter is in the session; name one with escalate_to")
+    return _answer(reply, "CONFLICT_ESCALATE accepted", _open_conflicts(client.session))
 
 
-async def resolve_conflict(ctx: ToolContext, conflict_id: str, decision: str, rationale: str = "",
-                           outcome: dict[str, Any] | None = None) -> SimpleResult:
+async def resolve_conflict(
+    ctx: ToolContext,
+    conflict_id: ConflictId,
+    decision: Annotated[str, Field(description="approved, rejected, dismissed, human_override, policy_override or merged")],
+    rationale: Annotated[str, Field(description="why")] = "",
+    outcome: Annotated[dict[str, Any] | None, Field(description='{"accepted": [ids], "rejected": [ids], "merged": [ids], "rollback": ...}')] = None,
+) -> SimpleResult:
+    """Settle a conflict (needs authority: owner or arbiter; after escalation, the escalation target)."""
     client = await ctx.connected()
-    payload: dict[str, Any] = {"conflict_id": conflict_id, "decision": decision, "rationale": rationale or decision}
-    if outcome:
-        payload["outcome"] = outcome
-    return await _simple(client, "RESOLUTION", payload, _open_conflicts(client))
+    reply = await client.resolve(conflict_id, decision, rationale or decision, outcome or None)
+    return _answer(reply, "RESOLUTION accepted", _open_conflicts(client.session))
 
 
-async def take_over_task(ctx: ToolContext, original_intent_id: str, new_objective: str | None = None,
-                         files: list[str] | None = None, original_principal_id: str | None = None,
-                         justification: str | None = None) -> ClaimResult:
+async def take_over_task(
+    ctx: ToolContext,
+    original_intent_id: Annotated[str, Field(description="the SUSPENDED intent of a participant who left or crashed")],
+    new_objective: Annotated[str | None, Field(description="your objective (default: the original's)")] = None,
+    files: Annotated[list[str] | None, Field(description="the files you take (default: all of the original's; may only narrow)")] = None,
+    original_principal_id: Annotated[str | None, Field(description="its owner (default: looked up)")] = None,
+    justification: Annotated[str | None, Field(description="why you take it over")] = None,
+) -> ClaimResult:
+    """Claim a suspended task. approved: it is yours; pending: an owner or arbiter decides, or the crashed owner has a grace period to return (see message)."""
     client = await ctx.connected()
-    original = client.view.intents.get(original_intent_id)
-    if original is None:
+    rels = await ctx.resolve(files) if files else None
+    took = await client.take_over(original_intent_id, objective=new_objective, files=rels, justification=justification,
+                                  original_principal_id=original_principal_id, extensions=ctx.worktree_extension(), wait=False)
+    if took.error_code == "NO_SUCH_INTENT":
         return ClaimResult(status="error", message=f"no live intent {original_intent_id!r}; call who_is_working")
-    if original.get("state") != "SUSPENDED":
-        return ClaimResult(status="rejected", message=f"{original_intent_id} is {original.get('state')}: only suspended tasks can be taken over")
-    new_id = client.new_id("intent")
-    scope = {"kind": "file_set", "resources": files} if files else original.get("scope") or {}
-    claim = {"claim_id": client.new_id("claim"), "original_intent_id": original_intent_id,
-             "original_principal_id": original_principal_id or original["principal_id"], "new_intent_id": new_id,
-             "objective": new_objective or original.get("objective", ""), "scope": scope,
-             **({"justification": justification} if justification else {}),
-             **({"extensions": ctx.worktree_extension()} if ctx.repo is not None else {})}
-    status_watch = client.wait_for(lambda m: m.get("message_type") == "INTENT_CLAIM_STATUS" and m["payload"].get("claim_id") == claim["claim_id"], 10)
-    reply = await client.request("INTENT_CLAIM", claim)
-    if not reply.ok:
-        status_watch.cancel()
-        return ClaimResult(status="rejected", message=f"{reply.error_code}: {reply.description}")
-    if reply.message and reply.message.get("message_type") == "INTENT_CLAIM":
-        status_watch.cancel()
-        return ClaimResult(status="pending", new_intent_id=new_id, claim_id=claim["claim_id"],
-                           message=_pending_claim(client, claim["original_principal_id"], new_id))
-    decision = reply.payload.get("decision")
-    if decision == "approved":
-        status_watch.cancel()
-        return ClaimResult(status="approved", new_intent_id=new_id, claim_id=claim["claim_id"], message=f"{original_intent_id} is yours as {new_id}")
-    status_watch.cancel()
-    return ClaimResult(status="rejected", message=str(reply.payload.get("reason", decision)))
+    if took.error_code == "NOT_SUSPENDED":
+        return ClaimResult(status="rejected", message=took.description.replace("suspended intent", "suspended task"))
+    if took.pending:
+        return ClaimResult(status="pending", new_intent_id=took.new_intent_id, claim_id=took.claim_id,
+                           message=_pending_claim(client.session, took.original_principal_id, took.new_intent_id))
+    if took.ok:
+        return ClaimResult(status="approved", new_intent_id=took.new_intent_id, claim_id=took.claim_id,
+                           message=f"{original_intent_id} is yours as {took.new_intent_id}")
+    if took.decision:  # decided against at once
+        return ClaimResult(status="rejected", message=took.description or took.decision)
+    return ClaimResult(status="rejected", message=took.failure)
 
 
-
-def _pending_claim(client: Any, owner: str, new_id: str) -> str:
+def _pending_claim(session: Session, owner: str, new_id: str) -> str:
     """Why a claim is pending: a human decides, or the grace for the owner's return (A8)."""
-    liveness = client.view.policies.get("liveness_policy") or {}
-    mode = liveness.get("intent_claim_approval", "governance")
-    deciders = [p for p, q in sorted(client.view.participants.items()) if p != client.principal_id
-                and {"owner", "arbiter"} & set(q.get("roles") or []) and q.get("connected", True) and q.get("is_available", True)]
+    policies = session.policies
+    deciders = [p.principal_id for p in session.arbiters(exclude=(session.me,), available=True)]
+    mode = policies.intent_claim_approval
     if mode == "auto" or (mode == "arbiter_or_auto" and not deciders):
-        grace = liveness.get("intent_claim_grace_period_sec", 30)
-        return (f"approved automatically about {grace:g} s after the claim unless {owner} comes back first; "
-                f"list_my_tasks shows {new_id} once it is yours")
+        return (f"approved automatically about {policies.intent_claim_grace_period_sec:g} s after the claim unless {owner} "
+                f"comes back first; list_my_tasks shows {new_id} once it is yours")
     who = ", ".join(deciders) or "an owner or arbiter"
     return f"waiting for {who} to approve the takeover; list_my_tasks shows {new_id} once it is yours"
+
+
+TOOLS: tuple[Callable[..., Any], ...] = (
+    who_is_working, begin_task, check_overlap, get_file_state, submit_change, yield_task, update_task, defer_task,
+    list_my_tasks, wait_for_files, ack_conflict, escalate_conflict, resolve_conflict, take_over_task,
+)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bridge.client.text import duration
 from bridge.remote import URL_VAR, remote_from_env
 from bridge.workspace.repo import NotARepository, Repo, find_repo
 from bridge.workspace.runtime import RuntimeInfo, is_alive, log_path, read_runtime, runtime_path
@@ -56,15 +57,6 @@ def fetch_state(url: str, session_id: str, *, timeout: float = 5.0, token: str |
     return state
 
 
-def _ago(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-
-
 def _files(scope: Any) -> str:
     if not isinstance(scope, dict):
         return "?"
@@ -82,7 +74,7 @@ def _expires_in(value: Any, now: float) -> str:
     when = value if isinstance(value, (int, float)) else parse_ts(value)
     if when is None:
         return "?"
-    return "expired" if when <= now else f"in {_ago(when - now)}"
+    return "expired" if when <= now else f"in {duration(when - now)}"
 
 
 def format_text(repo: Repo, info: RuntimeInfo | None, alive: bool, state: dict[str, Any] | None, error: str | None, now: float) -> str:
@@ -98,7 +90,7 @@ def format_text(repo: Repo, info: RuntimeInfo | None, alive: bool, state: dict[s
     lines = [
         f"sidecar   pid {info.pid}, {info.url}",
         f"session   {info.session_id}",
-        f"uptime    {_ago(now - info.started_at)}  (version {info.version})",
+        f"uptime    {duration(now - info.started_at)}  (version {info.version})",
         f"workspace {info.workspace}",
         f"log       {log_path(repo)}",
     ]

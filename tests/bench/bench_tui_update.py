@@ -21,8 +21,9 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.tui.sample import T0, build_view, busy_messages, envelope
 from tui.app import Dashboard
-from tui.sample import T0, build_view, busy_messages, envelope
+from tui.source import FixedSource
 from tui.widgets.intents import IntentTable
 
 TARGET_MS = 50.0
@@ -31,7 +32,7 @@ TARGET_MS = 50.0
 async def _measure(participants: int, intents: int, updates: int) -> dict[str, Any]:
     msgs = busy_messages(agents=participants, intents=intents, conflict=True)
     view = build_view(messages=msgs)
-    app = Dashboard(view=view, me="human:lead", clock=lambda: T0 + 120, tick_interval=None, files=[])
+    app = Dashboard(FixedSource(view, me="human:lead"), clock=lambda: T0 + 120, tick_interval=None, files=[])
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         table = app.query_one(IntentTable)
@@ -43,7 +44,7 @@ async def _measure(participants: int, intents: int, updates: int) -> dict[str, A
             m = envelope("INTENT_UPDATE", str(view.intents[iid]["principal_id"]),
                          {"intent_id": iid, "objective": f"objective revision {n}"}, T0 + 200 + n, 10_000 + n)
             t = time.perf_counter()
-            app.view.apply(m)
+            view.apply(m)
             app.apply_message(m)
             times.append((time.perf_counter() - t) * 1000)
         ops = {k: table.ops[k] - before[k] for k in before}
@@ -51,7 +52,7 @@ async def _measure(participants: int, intents: int, updates: int) -> dict[str, A
         bye = envelope("GOODBYE", "agent:a199" if participants > 199 else "agent:bob",
                        {"reason": "user_exit", "intent_disposition": "withdraw"}, T0 + 500, 99_999)
         t = time.perf_counter()
-        app.view.apply(bye)
+        view.apply(bye)
         app.apply_message(bye)
         all_rows_ms = (time.perf_counter() - t) * 1000
         await pilot.pause()

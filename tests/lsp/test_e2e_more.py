@@ -152,3 +152,33 @@ async def test_follows_a_restarted_repository_sidecar(repo: Path) -> None:
     finally:
         await ed.stop()
         subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo), "--force"], capture_output=True, timeout=60)
+
+
+async def test_claiming_a_suspended_file_takes_it_over(repo: Path, sidecar: RunningSidecar) -> None:
+    """mpac.claim on a file whose holder left with its intents transferred: an INTENT_CLAIM (through
+    the client's take_over), pending while an owner decides, then the file is the editor's."""
+    bob = SessionClient(sidecar.url, "agent:bob", session_id=SESSION, display_name="bob")
+    lead = SessionClient(sidecar.url, "human:lead", session_id=SESSION, roles=["owner"])
+    await bob.connect()
+    await lead.connect()
+    ed = await editor(repo, sidecar, watch="off")
+    try:
+        assert (await bob.announce("Refactor the app", ["src/app.py"], intent_id="i-bob")).ok
+        await bob.close(disposition="transfer")
+        ed.open("src/app.py")
+        assert await ed.until(lambda: any("suspended" in d.message for d in ed.diags("src/app.py")))
+        [claim, *_] = await ed.actions("src/app.py")
+        assert claim.title == "Claim this file (take over bob (agent:bob)'s suspended intent)"
+        relayed = lead.wait_for(lambda m: m.get("message_type") == "INTENT_CLAIM", WAIT)
+        result = await ed.run(claim)
+        assert result["ok"] is True and result["pending"] is True and "once approved" in result["message"], result
+        payload = (await relayed)["payload"]
+        assert payload["original_intent_id"] == "i-bob" and payload["scope"]["resources"] == ["src/app.py"]
+        assert payload["new_intent_id"] == result["intent_id"]
+        assert (await lead.request("INTENT_CLAIM", {**payload, "extensions": {"mpac-bridge": {"decision": "approved"}}})).ok
+        assert await lead.wait_until(lambda v: v.intents.get(result["intent_id"], {}).get("principal_id") == ME, WAIT)
+        assert await ed.until(lambda: ed.diags("src/app.py") == [])
+        assert (await ed.actions("src/app.py"))[0].title == "Release my claim"
+    finally:
+        await ed.stop()
+        await lead.close()

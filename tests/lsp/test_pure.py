@@ -6,7 +6,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from bridge.client import SessionView
+from bridge.client import Session, SessionView
 from lsp.actions import ACK, CLAIM, RELEASE, SHOW_WHO, code_actions, hover_markdown, who_text
 from lsp.debounce import Coalescer
 from lsp.diagnostics import compute
@@ -26,6 +26,10 @@ def view_with(*messages: dict[str, Any]) -> SessionView:
     for m in messages:
         v.apply(m, T0)
     return v
+
+
+def at(v: SessionView, me: str = ME) -> Session:
+    return Session(v, me)
 
 
 def announce(sender: str, intent_id: str, files: list[str], objective: str = "work") -> dict[str, Any]:
@@ -76,7 +80,7 @@ def test_coalescer_bounds_latency_and_coalesces_bursts() -> None:
 
 def test_warning_names_holder_objective_intent_and_expiry() -> None:
     v = view_with(hello("agent:bob", "bob"), announce("agent:bob", "i-1", ["src/a.py"], "Refactor parser"))
-    out = compute(v, ME, tracked())
+    out = compute(at(v), tracked())
     [d] = out["intent"]
     assert d.severity == types.DiagnosticSeverity.Warning
     assert "bob (agent:bob) is working on this file: Refactor parser" in d.message
@@ -84,21 +88,21 @@ def test_warning_names_holder_objective_intent_and_expiry() -> None:
     assert d.data["intent_id"] == "i-1"
     assert out["conflict"] == out["stale"] == out["disk"] == out["uncoordinated"] == []
     # other files, and my own intents, give nothing
-    assert compute(v, ME, tracked("src/b.py"))["intent"] == []
-    assert compute(v, "agent:bob", tracked())["intent"] == []
+    assert compute(at(v), tracked("src/b.py"))["intent"] == []
+    assert compute(at(v, "agent:bob"), tracked())["intent"] == []
 
 
 def test_glob_scope_covers_files_below_it() -> None:
     v = view_with(announce("agent:bob", "i-1", ["src/**"]))
-    assert len(compute(v, ME, tracked("src/deep/x.py"))["intent"]) == 1
+    assert len(compute(at(v), tracked("src/deep/x.py"))["intent"]) == 1
 
 
 def test_suspended_intent_says_it_can_be_taken_over() -> None:
     v = view_with(announce("agent:bob", "i-1", ["src/a.py"]),
                   msg("INTENT_UPDATE", "service:coordinator", {"intent_id": "i-1", "extensions": {"mpac-bridge": {"state": "SUSPENDED"}}}))
-    [d] = compute(v, ME, tracked())["intent"]
+    [d] = compute(at(v), tracked())["intent"]
     assert "suspended" in d.message and "taken over" in d.message
-    [claim, *_] = code_actions(v, ME, tracked())
+    [claim, *_] = code_actions(at(v), tracked())
     assert claim.title.startswith("Claim this file (take over agent:bob's suspended intent")
 
 
@@ -107,53 +111,53 @@ def test_conflict_is_an_error_and_clears_on_resolution() -> None:
                   msg("CONFLICT_REPORT", "service:coordinator", {"conflict_id": "c-1", "category": "scope_overlap", "severity": "medium",
                                                                   "principal_a": "agent:bob", "principal_b": "agent:eve",
                                                                   "intent_a": "i-1", "intent_b": "i-2", "description": "both edit a.py"}))
-    [d] = compute(v, ME, tracked())["conflict"]
+    [d] = compute(at(v), tracked())["conflict"]
     assert d.severity == types.DiagnosticSeverity.Error and "c-1" in d.message and "agent:bob and agent:eve" in d.message
-    assert compute(v, ME, tracked("src/b.py"))["conflict"] == []
-    titles = [a.title for a in code_actions(v, ME, tracked(), compute(v, ME, tracked())["conflict"])]
+    assert compute(at(v), tracked("src/b.py"))["conflict"] == []
+    titles = [a.title for a in code_actions(at(v), tracked(), compute(at(v), tracked())["conflict"])]
     assert "Acknowledge conflict c-1" in titles
     v.apply(msg("RESOLUTION", "human:lead", {"conflict_id": "c-1", "decision": "approved"}), T0)
-    assert compute(v, ME, tracked())["conflict"] == []
+    assert compute(at(v), tracked())["conflict"] == []
 
 
 def test_stale_information_after_someone_else_commits() -> None:
     v = view_with(msg("OP_COMMIT", "agent:bob", {"op_id": "op-0", "target": "src/a.py", "state_ref_after": "sha256:aa"}))
     t = tracked(baseline_op="op-0", buffer_ref="sha256:aa")
-    assert compute(v, ME, t)["stale"] == []
+    assert compute(at(v), t)["stale"] == []
     v.apply(msg("OP_COMMIT", "agent:bob", {"op_id": "op-1", "target": "src/a.py", "state_ref_after": "sha256:bb"}), T0)
-    [d] = compute(v, ME, t)["stale"]
+    [d] = compute(at(v), t)["stale"]
     assert d.severity == types.DiagnosticSeverity.Information and "op-1" in d.message
     t.buffer_ref = "sha256:bb"  # the editor reloaded the file: the buffer matches the commit
-    assert compute(v, ME, t)["stale"] == []
+    assert compute(at(v), t)["stale"] == []
     t.buffer_ref, t.open = "sha256:cc", False  # closed buffers are never stale
-    assert compute(v, ME, t)["stale"] == []
+    assert compute(at(v), t)["stale"] == []
     # my own commits never make my buffer stale
     v.apply(msg("OP_COMMIT", ME, {"op_id": "op-2", "target": "src/a.py", "state_ref_after": "sha256:dd"}), T0)
-    assert compute(v, ME, tracked(baseline_op="op-0"))["stale"] == []
+    assert compute(at(v), tracked(baseline_op="op-0"))["stale"] == []
 
 
 def test_disk_change_and_uncoordinated_edit() -> None:
     v = view_with(announce("agent:bob", "i-1", ["src/a.py"]))
     t = tracked(disk_change={"holders": ["agent:bob"], "state_ref": "sha256:ee"}, uncoordinated=["agent:bob"])
-    out = compute(v, ME, t)
+    out = compute(at(v), t)
     assert "changed on disk while agent:bob held it" in out["disk"][0].message
     [u] = out["uncoordinated"]
     assert u.severity == types.DiagnosticSeverity.Warning and u.message.startswith("uncoordinated edit: held by agent:bob (intent i-1)")
     v.apply(msg("INTENT_WITHDRAW", "agent:bob", {"intent_id": "i-1"}), T0)
-    assert compute(v, ME, t)["uncoordinated"] == [] and compute(v, ME, t)["intent"] == []
+    assert compute(at(v), t)["uncoordinated"] == [] and compute(at(v), t)["intent"] == []
 
 
 def test_actions_who_and_hover() -> None:
     v = view_with(hello("agent:bob", "bob"), announce("agent:bob", "i-1", ["src/a.py"], "Refactor parser"))
-    actions = code_actions(v, ME, tracked())
+    actions = code_actions(at(v), tracked())
     assert [a.command.command for a in actions] == [CLAIM, SHOW_WHO]
     assert actions[0].command.arguments == ["file:///repo/src/a.py"]
     v.apply(announce(ME, "i-me", ["src/a.py"]), T0)
-    assert [a.command.command for a in code_actions(v, ME, tracked())] == [RELEASE, SHOW_WHO]
-    text = who_text(v, ME, "src/a.py")
+    assert [a.command.command for a in code_actions(at(v), tracked())] == [RELEASE, SHOW_WHO]
+    text = who_text(at(v), "src/a.py")
     assert "bob (agent:bob): Refactor parser (intent i-1, active" in text and "(you)" in text
-    md = hover_markdown(v, ME, "src/a.py")
+    md = hover_markdown(at(v), "src/a.py")
     assert md is not None and "Refactor parser" in md and "`i-1`" in md and "i-me" not in md
-    assert hover_markdown(v, ME, "src/other.py") is None
-    assert "nobody has announced" in who_text(v, ME, "src/other.py")
-    assert ACK not in [a.command.command for a in code_actions(v, ME, tracked())]
+    assert hover_markdown(at(v), "src/other.py") is None
+    assert "nobody has announced" in who_text(at(v), "src/other.py")
+    assert ACK not in [a.command.command for a in code_actions(at(v), tracked())]

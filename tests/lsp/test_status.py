@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from bridge.client import SessionClient
+from bridge.client import Session, SessionClient
 from lsp.status import not_joined, summary, wants_status
 from tests.lsp.harness import ME, SESSION, Editor
 from tests.lsp.test_pure import announce, hello, msg, view_with
@@ -25,7 +25,7 @@ def test_counts_online_agents_live_intents_and_unresolved_conflicts() -> None:
                                                    "related_intents": ["i-b", "i-me"], "principal_a": "agent:bob",
                                                    "principal_b": ME, "description": "both on src"}),
     )
-    s = summary(view, ME, "connected")
+    s = summary(Session(view, ME), "connected")
     assert (s["agents"], s["intents"], s["conflicts"]) == (2, 2, 1)  # agent:gone said GOODBYE; ann is human
     bob = next(h for h in s["holders"] if h["intentId"] == "i-b")
     assert bob == {"principalId": "agent:bob", "name": "bob (agent:bob)", "kind": "agent", "intentId": "i-b",
@@ -38,7 +38,7 @@ def test_counts_online_agents_live_intents_and_unresolved_conflicts() -> None:
 
 def test_unreadable_scope_and_unknown_holder_do_not_break_it() -> None:
     view = view_with(msg("INTENT_ANNOUNCE", "agent:x", {"intent_id": "i-x", "objective": "o", "scope": "garbage"}))
-    [h] = summary(view, ME, "connected")["holders"]
+    [h] = summary(Session(view, ME), "connected")["holders"]
     assert h["files"] == [] and h["kind"] == "agent" and h["name"] == "agent:x"
 
 

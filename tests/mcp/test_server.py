@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from mcp import Client, StdioServerParameters
 
+from bridge.mcp import tools
 from bridge.mcp.context import ToolContext
 from bridge.mcp.server import build_server
 
@@ -35,6 +37,28 @@ async def test_in_process_tools_schemas_and_errors(ctx: ToolContext) -> None:
         assert r.structured_content["status"] == "refused"
         r = await client.call_tool("who_is_working", {"repo_path": "/"})
         assert r.is_error and "repository" in r.content[0].text
+
+
+async def test_every_tool_is_declared_once_by_its_function() -> None:
+    """The registered tools are exactly tools.TOOLS, each schema built from the function's own
+    signature (same parameters in the same order, the same required ones, each described) and
+    its docstring; nothing is restated in the MCP layer."""
+    server = build_server(ToolContext(repo=None, principal_id="agent:schema"), connect_early=False)
+    async with Client(server) as client:
+        listed = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(listed) == {t.__name__ for t in tools.TOOLS} == TOOLS
+    for fn in tools.TOOLS:
+        sig = inspect.signature(fn)
+        names = list(sig.parameters)[1:]  # after the ToolContext
+        schema = listed[fn.__name__].input_schema
+        assert list(schema.get("properties", {})) == names, fn.__name__
+        required = {n for n in names if sig.parameters[n].default is inspect.Parameter.empty}
+        assert set(schema.get("required", [])) == required, fn.__name__
+        assert all(prop.get("description") for prop in schema.get("properties", {}).values()), fn.__name__
+        assert listed[fn.__name__].description == inspect.getdoc(fn)
+    described = {name: prop["description"] for fn in tools.TOOLS
+                 for name, prop in listed[fn.__name__].input_schema.get("properties", {}).items()}
+    assert described["repo_path"] == "repository path; default: the server's repository"  # one shared alias
 
 
 async def test_two_agents_over_stdio(repo_path: Path) -> None:

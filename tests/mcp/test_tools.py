@@ -73,6 +73,21 @@ async def test_who_is_working_and_my_tasks(ctx: ToolContext, other: SessionClien
     assert updated.status == "ok"
 
 
+async def test_begin_with_symbols_and_update_files_reach_the_others(ctx: ToolContext, other: SessionClient) -> None:
+    begun = await tools.begin_task(ctx, "rename parse", ["./a.py"], symbols=["a.parse"], ttl_sec=600)
+    assert begun.status == "ok" and begun.files == ["a.py"]
+    iid = begun.intent_id or ""
+    assert await other.wait_until(lambda v: iid in v.intents, 10)
+    seen = other.session.intent(iid)
+    assert seen is not None and seen.files == ["a.py"] and seen.scope["extensions"] == {"affects_symbols": ["a.parse"]}
+    assert (await tools.update_task(ctx, iid, files=["a.py", "./b.py"])).status == "ok"
+    assert await other.wait_until(lambda v: v.intents[iid]["scope"].get("resources") == ["a.py", "b.py"], 10)
+    gone = await tools.yield_task(ctx, iid, "done")
+    assert gone.status == "ok" and gone.message == "INTENT_WITHDRAW accepted"
+    again = await tools.yield_task(ctx, iid)
+    assert again.status == "rejected" and "your live intents: none" in again.message
+
+
 async def test_conflict_tools_and_takeover(ctx: ToolContext, other: SessionClient, repo_path: Path) -> None:
     await other.announce("pattern work", scope={"kind": "resource_path", "pattern": "*.py"}, intent_id="glob")
     begun = await tools.begin_task(ctx, "edit a", ["a.py"])

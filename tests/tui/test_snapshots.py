@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from tests.tui.helpers import fixed
+from tests.tui.sample import FILES, busy_messages
 from tui.app import Dashboard
-from tui.sample import FILES, T0, build_view, busy_messages
 
 
 def make(state: str = "connected", busy: bool = True, theme: str | None = None) -> Dashboard:
     msgs = busy_messages(agents=3, intents=10) if busy else []
-    return Dashboard(view=build_view(messages=msgs), me="human:lead", url="ws://127.0.0.1:7777", state=state,
-                     clock=lambda: T0 + 120, tick_interval=None, files=FILES if busy else [], events=msgs, theme=theme)
+    return fixed(msgs, url="ws://127.0.0.1:7777", state=state, files=FILES if busy else [], theme=theme)
 
 
 def test_empty(snap_compare) -> None:

@@ -14,7 +14,9 @@ import pytest
 
 from bridge.client import SessionClient
 from bridge.workspace import ensure_sidecar, find_repo, read_runtime, runtime_path
+from tests.tui.helpers import running
 from tui.app import Dashboard
+from tui.source import LiveSource
 from tui.widgets.files import FileTree
 
 pytestmark = pytest.mark.e2e
@@ -41,19 +43,19 @@ async def test_tree_follows_disk_and_sidecar_is_restarted(tmp_path: Path) -> Non
     info = await asyncio.to_thread(ensure_sidecar, repo)
     pids = {info.pid}
     client = SessionClient(info.url, "human:lead", session_id=info.session_id, roles=["observer"])
-    app = Dashboard(client, repo_root=repo.root, ensure=lambda: ensure_sidecar(repo).url)
+    app = Dashboard(LiveSource(client, ensure=lambda: ensure_sidecar(repo).url), repo_root=repo.root)
     try:
-        async with app.run_test(size=(100, 30)):
+        async with running(app) as (_, watch):
             tree = app.query_one(FileTree)
-            assert await app.settle(lambda a: a.conn_state == "connected" and "src/app.py" in tree.files, WAIT)
+            assert await watch.settle(lambda a: a.conn_state == "connected" and "src/app.py" in tree.files, WAIT)
             assert not any(f.startswith("build/") for f in tree.files)
             (repo.root / "src" / "new.py").write_text("x = 1\n")
             (repo.root / "build" / "more.o").write_text("y")
-            assert await app.settle(lambda a: "src/new.py" in tree.files, WAIT)
+            assert await watch.settle(lambda a: "src/new.py" in tree.files, WAIT)
             assert not any(f.startswith("build/") for f in tree.files)
             os.kill(info.pid, signal.SIGKILL)
-            assert await app.settle(lambda a: a.conn_state == "reconnecting", WAIT)
-            assert await app.settle(lambda a: a.conn_state == "connected", 60.0)
+            assert await watch.settle(lambda a: a.conn_state == "reconnecting", WAIT)
+            assert await watch.settle(lambda a: a.conn_state == "connected", 60.0)
             new = read_runtime(runtime_path(repo))
             assert new is not None and new.pid != info.pid and client.url == new.url
             pids.add(new.pid)

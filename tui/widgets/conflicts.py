@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bridge.client import SessionView
+from bridge.client import Session
 from tui.model import CONFLICT_COLUMNS, conflict_row
 from tui.widgets.synctable import SyncTable
 
@@ -16,10 +16,11 @@ class ConflictTable(SyncTable):
         super().__init__(**kwargs)
         self.related: dict[str, list[str]] = {}  # conflict id -> its intents, kept after resolution
 
-    def refresh_from(self, view: SessionView, now: float, keys: Iterable[str] | None) -> None:
-        ids = list(view.conflicts) if keys is None else list(keys)
-        for c in ids:
-            if c in view.conflicts:
-                self.related[c] = list(view.conflicts[c].get("related_intents") or [])
-        rows = {c: conflict_row(view.conflicts[c], now, view) for c in ids if c in view.conflicts}
+    def refresh_from(self, session: Session, now: float, keys: Iterable[str] | None) -> None:
+        ids = session.conflict_ids() if keys is None else list(keys)
+        rows = {}
+        for cid in ids:
+            if (c := session.conflict(cid)) is not None:
+                self.related[cid] = list(c.related_intents)
+                rows[cid] = conflict_row(c, now, session)
         self.sync_keys(None if keys is None else ids, rows)

@@ -6,7 +6,8 @@ from collections import deque
 
 from textual.widgets import RichLog
 
-from tui.model import LogEntry, LogFilter, clip, escape, hms, short
+from bridge.client import short
+from tui.model import LogEntry, LogFilter, clip, escape, hms
 
 TYPE_STYLE = {"PROTOCOL_ERROR": "red", "CONFLICT_REPORT": "bold red", "RESOLUTION": "green", "OP_COMMIT": "cyan",
               "INTENT_ANNOUNCE": "yellow", "_CONNECTION": "magenta"}

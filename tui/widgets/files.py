@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from typing import Any
 
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from bridge.client import SessionView
-from tui.model import conflicted_intents, covering, escape, file_label
-
-GLOB_CHARS = set("*?[")
+from bridge.client import Session
+from tui.model import escape, file_label
 
 
 class FileTree(Tree[str]):
@@ -53,19 +50,14 @@ class FileTree(Tree[str]):
             if node is not None:
                 node.remove()
 
-    def annotate(self, view: SessionView) -> None:
+    def annotate(self, session: Session) -> None:
         """Show who holds each file and for what; files in conflict are highlighted."""
-        cover = covering(view)
-        explicit = {k: v for k, v in cover.items() if not GLOB_CHARS & set(k)}
-        globs = {k: v for k, v in cover.items() if GLOB_CHARS & set(k)}
-        self.set_files(sorted(self.files), set(explicit))
-        hot = conflicted_intents(view)
+        held = session.held_files(self.files)
+        self.set_files(sorted(self.files), set(held))
+        hot = session.conflicted_intent_ids()
         for path in self.files:
-            intents = list(explicit.get(path, []))
-            for pattern, holders in globs.items():
-                if fnmatchcase(path, pattern.replace("**/", "*").replace("**", "*")):
-                    intents.extend(holders)
-            label = file_label(path, intents, any(i.get("intent_id") in hot for i in intents))
+            intents = held.get(path, [])
+            label = file_label(path, intents, any(i.intent_id in hot for i in intents))
             if self.labels.get(path, escape(path.rsplit("/", 1)[-1])) != label:
                 self.labels[path] = label
                 self.nodes[path].set_label(label)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bridge.client import SessionView
-from tui.model import INTENT_COLUMNS, duration, intent_row, ttl_left
+from bridge.client import Session
+from tui.model import INTENT_COLUMNS, duration, intent_row
 from tui.widgets.synctable import SyncTable
 
 
@@ -16,32 +16,33 @@ class IntentTable(SyncTable):
         super().__init__(**kwargs)
         self.owner_of: dict[str, str] = {}
 
-    def refresh_from(self, view: SessionView, now: float, keys: Iterable[str] | None,
+    def refresh_from(self, session: Session, now: float, keys: Iterable[str] | None,
                      owners: Iterable[str] = ()) -> None:
         """Reconcile the given intent ids (all when None), plus every row owned by `owners`."""
         if keys is not None and owners:
             who = set(owners)
             keys = set(keys) | {k for k, o in self.owner_of.items() if o in who}
-            keys |= {k for k, i in view.intents.items() if i.get("principal_id") in who}
-        ids = list(view.intents) if keys is None else list(keys)
-        rows = {i: intent_row(view.intents[i], now) for i in ids if i in view.intents}
-        for i in ids:
-            if i in view.intents:
-                self.owner_of[i] = str(view.intents[i].get("principal_id", ""))
+            keys |= set(session.intent_ids(owners=who))
+        ids = session.intent_ids() if keys is None else list(keys)
+        live = {iid: i for iid in ids if (i := session.intent(iid)) is not None}
+        rows = {iid: intent_row(i, now) for iid, i in live.items()}
+        for iid in ids:
+            if iid in live:
+                self.owner_of[iid] = live[iid].principal_id
             else:
-                self.owner_of.pop(i, None)
+                self.owner_of.pop(iid, None)
         if keys is None:
-            self.owner_of = {k: v for k, v in self.owner_of.items() if k in view.intents}
+            self.owner_of = {k: v for k, v in self.owner_of.items() if k in live}
         self.sync_keys(None if keys is None else ids, rows)
 
-    def tick(self, view: SessionView, now: float) -> None:
+    def tick(self, session: Session, now: float) -> None:
         """Move the TTL countdowns: one cell per row whose text changed, nothing else."""
         col = INTENT_COLUMNS.index("TTL")
         for key, row in list(self.rows_by_key.items()):
-            intent = view.intents.get(key)
+            intent = session.intent(key)
             if intent is None:
                 continue
-            ttl = duration(ttl_left(intent, now))
+            ttl = duration(intent.ttl_left(now))
             if row[col] != ttl:
                 self.rows_by_key[key] = (*row[:col], ttl, *row[col + 1:])
                 self.update_cell(key, str(col), ttl)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bridge.client import SessionView
+from bridge.client import Session
 from tui.model import PARTICIPANT_COLUMNS, participant_row
 from tui.widgets.synctable import SyncTable
 
@@ -12,8 +12,9 @@ from tui.widgets.synctable import SyncTable
 class ParticipantTable(SyncTable):
     COLUMNS = PARTICIPANT_COLUMNS
 
-    def refresh_from(self, view: SessionView, now: float, keys: Iterable[str] | None,
+    def refresh_from(self, session: Session, now: float, keys: Iterable[str] | None,
                      seen: dict[str, float], status: dict[str, str]) -> None:
-        ids = list(view.participants) if keys is None else list(keys)
-        rows = {p: participant_row(view.participants[p], now, seen.get(p), status.get(p)) for p in ids if p in view.participants}
+        ids = session.participant_ids() if keys is None else list(keys)
+        rows = {pid: participant_row(p, now, seen.get(pid), status.get(pid))
+                for pid in ids if (p := session.participant(pid)) is not None}
         self.sync_keys(None if keys is None else ids, rows)

@@ -1,5 +1,5 @@
-"""Fixed sessions built from fixed messages with the client's pure view functions (snapshots,
-benchmarks, the read-only `--sample` mode)."""
+"""Fixed sessions built from fixed messages with the client's pure view functions (the dashboard's
+snapshots, tests and benchmark)."""
 
 from __future__ import annotations
 
