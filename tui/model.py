@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.client import (
+    EXT,
     Conflict,
     Intent,
     Participant,
@@ -119,7 +120,7 @@ def affected(msg: dict[str, Any], session: Session) -> Affected:
         intents.update(i for i in related if isinstance(i, str))
     if t == "PROTOCOL_ERROR":
         ext = p.get("extensions") if isinstance(p.get("extensions"), dict) else {}
-        ext = ext.get("mpac-bridge") if isinstance(ext.get("mpac-bridge"), dict) else {}
+        ext = ext.get(EXT) if isinstance(ext.get(EXT), dict) else {}
         if isinstance(ext.get("principal_id"), str):
             out.participants = {ext["principal_id"]}
             out.owners.add(ext["principal_id"])  # unavailability suspends that principal's intents

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bridge.hooks.wire import CLOSE, MAX_REDIRECTS, PING, PONG, TEXT, Redirected, encode_frame
+from bridge.protocol.constants import PROTOCOL, PROTOCOL_VERSION
 from bridge.protocol.envelope import format_ts
 
 SID = "bench"
@@ -36,7 +37,7 @@ _ids = itertools.count(1)
 def frame(mtype: str, pid: str, payload: dict[str, Any], session_id: str = SID) -> tuple[str, str]:
     """(message id, JSON text) of a fresh envelope from `pid`."""
     mid = f"{pid}-{next(_ids)}"
-    env = {"protocol": "MPAC", "version": "0.1.15", "message_type": mtype, "message_id": mid, "session_id": session_id,
+    env = {"protocol": PROTOCOL, "version": PROTOCOL_VERSION, "message_type": mtype, "message_id": mid, "session_id": session_id,
            "sender": {"principal_id": pid, "principal_type": "agent", "sender_instance_id": f"{pid}#1"},
            "ts": format_ts(time.time()), "payload": payload}
     return mid, json.dumps(env)

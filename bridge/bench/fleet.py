@@ -29,9 +29,10 @@ from bridge.bench import chaos
 from bridge.bench.fleetrig import FleetRig
 from bridge.bench.launch import start
 from bridge.bench.wire import join, throughput
+from bridge.protocol.constants import PROTOCOL, PROTOCOL_VERSION
 
 Say = Callable[[str], None]
-RAW = json.dumps({"protocol": "MPAC", "version": "0.1.15", "message_type": "INTENT_ANNOUNCE", "message_id": "agent:bench#1:42",
+RAW = json.dumps({"protocol": PROTOCOL, "version": PROTOCOL_VERSION, "message_type": "INTENT_ANNOUNCE", "message_id": "agent:bench#1:42",
                   "session_id": "bench", "ts": "2026-12-02T12:00:00.000Z",
                   "sender": {"principal_id": "agent:bench", "principal_type": "agent", "sender_instance_id": "agent:bench#1"},
                   "payload": {"intent_id": "intent-42", "objective": "refactor the payment retry loop",

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bridge.client.session import Session
     from bridge.client.text import duration, short
     from bridge.client.tls import ssl_context_for
-    from bridge.client.view import SessionView
+    from bridge.client.view import EXT, SessionView
 
 # Exports load on first use, so a quick command importing `bridge.client.text` does not pay for
 # websockets and pydantic.
@@ -37,9 +37,10 @@ _EXPORTS = {
     "follow_sidecar": "follow", "Conflict": "records", "FileState": "records", "Holding": "records",
     "Intent": "records", "Participant": "records", "Policies": "records", "as_time": "records", "format_time": "records", "ClaimReply": "reply",
     "Reply": "reply", "scope_items": "scope", "scope_paths": "scope", "Session": "session", "duration": "text",
-    "short": "text", "ssl_context_for": "tls", "SessionView": "view",
+    "short": "text", "ssl_context_for": "tls", "SessionView": "view", "EXT": "view",
 }
 __all__ = [
+    "EXT",
     "Backoff",
     "ClaimReply",
     "Conflict",

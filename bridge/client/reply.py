@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-EXT = "mpac-bridge"
+from bridge.protocol.constants import EXT
 
 
 @dataclass

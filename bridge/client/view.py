@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.client.scope import Overlap, coverage, file_probe
+from bridge.protocol.constants import EXT
 from bridge.protocol.envelope import parse_ts
 
-EXT = "mpac-bridge"
 LIVE = ("ACTIVE", "SUSPENDED")
 
 

@@ -71,10 +71,19 @@ def verify_lines(lines: Iterable[str | bytes]) -> Verification:
         except (ValueError, KeyError, AttributeError):
             return Verification(False, count, n, "not a JSON record with a hash")
         if prev is not None and record.get("prev") != prev:
-            return Verification(False, count, n, "does not link to the previous record (a record was removed or reordered)")
+            return Verification(
+                False,
+                count,
+                n,
+                "does not link to the previous record (a record was removed or reordered)",
+            )
         if expected_seq is not None and record.get("seq") != expected_seq:
-            return Verification(False, count, n, f"sequence {record.get('seq')} where {expected_seq} was expected")
+            return Verification(
+                False, count, n, f"sequence {record.get('seq')} where {expected_seq} was expected"
+            )
         if record_hash(record.get("prev", ""), record) != claimed:
-            return Verification(False, count, n, "content does not match its hash (the record was altered)")
+            return Verification(
+                False, count, n, "content does not match its hash (the record was altered)"
+            )
         prev, expected_seq, count = claimed, record.get("seq", 0) + 1, count + 1
     return Verification(True, count)

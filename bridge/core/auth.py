@@ -18,5 +18,25 @@ class Verdict:
     def reject(cls, reason: str) -> Verdict:
         return cls(False, reason)
 
+    def to_json(self) -> dict[str, Any]:
+        """The verdict as the sidecar journals it with the HELLO it decided (replay decides the same)."""
+        roles = list(self.roles) if self.roles is not None else None
+        return {
+            "accepted": self.accepted,
+            "reason": self.reason,
+            "roles": roles,
+            "principal_id": self.principal_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Verdict:
+        roles = data.get("roles")
+        return cls(
+            bool(data["accepted"]),
+            str(data.get("reason") or ""),
+            tuple(roles) if roles is not None else None,
+            data.get("principal_id"),
+        )
+
 
 CredentialVerifier = Callable[[dict[str, Any] | None, str], Verdict]

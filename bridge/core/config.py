@@ -22,7 +22,9 @@ class CoordinatorConfig:
     deferral_ttl_sec: float = 60.0
     intent_expiry_grace_sec: float = 30.0
     resolution_timeout_sec: float = 300.0
-    claim_grace_sec: float = 30.0  # auto approval: a claim on a silent owner's intent waits this long
+    claim_grace_sec: float = (
+        30.0  # auto approval: a claim on a silent owner's intent waits this long
+    )
     # Who approves an INTENT_CLAIM (liveness_policy.intent_claim_approval): "auto" (no objection: a
     # handed-over intent at once, a silent owner's after claim_grace_sec), "governance" (an owner or
     # arbiter must decide), "arbiter_or_auto" (an owner or arbiter decides when one is connected,
@@ -52,7 +54,9 @@ class CoordinatorConfig:
 
     def __post_init__(self) -> None:
         if self.claim_approval not in CLAIM_APPROVALS:
-            raise ValueError(f"claim_approval must be one of {', '.join(repr(a) for a in CLAIM_APPROVALS)}, not {self.claim_approval!r}")
+            raise ValueError(
+                f"claim_approval must be one of {', '.join(repr(a) for a in CLAIM_APPROVALS)}, not {self.claim_approval!r}"
+            )
 
     def coordinator_id(self, session_id: str) -> str:
         return f"service:coordinator-{session_id}"

@@ -2,6 +2,12 @@
 
 No sockets, no event loop, no clock reads. Everything it needs arrives as arguments, so the same
 inputs always give the same outputs (which is what makes journal replay exact).
+
+The Coordinator is the core's public entry. It owns one SessionState and assembles the layers
+around it, each given what it uses in its constructor (docs/architecture.md, "Inside the core"):
+status, frozen scopes, late join, conflicts and deferrals at the bottom; operations; intents;
+claims; liveness, governance and session on top. It parses, gates (session, binding, replay,
+HELLO first, roles) and dispatches each message, and runs the timers.
 """
 
 from __future__ import annotations
@@ -9,23 +15,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bridge.core.audit import AuditChain
+from bridge.core.audit import Sink as AuditSink
 from bridge.core.auth import CredentialVerifier
-from bridge.core.base import AuditSink, StateRefLookup
+from bridge.core.batches import BatchLayer
+from bridge.core.claims import ClaimLayer
+from bridge.core.commits import CommitChecks, StateRefLookup
 from bridge.core.config import CoordinatorConfig
 from bridge.core.conflicts import ConflictLayer
+from bridge.core.deferrals import DeferralLayer
+from bridge.core.emit import Emitter
+from bridge.core.frozen import FrozenScopes
 from bridge.core.governance import GovernanceLayer
 from bridge.core.intents import IntentLayer
+from bridge.core.landing import Landing
 from bridge.core.latejoin import LateJoin
+from bridge.core.liveness import LivenessLayer
 from bridge.core.operations import OperationLayer
-from bridge.core.outbound import HandleResult, Outbound, TickResult, To
+from bridge.core.outbound import HandleResult, Outbound, TickResult
 from bridge.core.session import SessionLayer
-from bridge.core.snapshot import SnapshotMixin
+from bridge.core.snapshot import restore_into, snapshot
+from bridge.core.state import SessionState
+from bridge.core.status import Status
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.enums import COORDINATOR_ONLY_TYPES, MessageType
-from bridge.protocol.envelope import format_ts, parse_ts
+from bridge.protocol.envelope import parse_ts
 from bridge.protocol.parse import ParsedMessage, ParseFailure, parse_message
 
 M = MessageType
+Handler = Callable[[ParsedMessage], bool]
 OBSERVER_ONLY = frozenset({"observer"})
 WRITE_TYPES = frozenset(
     {
@@ -43,7 +61,7 @@ WRITE_TYPES = frozenset(
 )
 
 
-class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, GovernanceLayer, LateJoin, SnapshotMixin):
+class Coordinator:
     def __init__(
         self,
         config: CoordinatorConfig | None = None,
@@ -53,94 +71,123 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         credential_verifier: CredentialVerifier | None = None,
         audit: AuditSink | None = None,
     ) -> None:
-        self._init_state(config or CoordinatorConfig(), session_id, now, state_ref_lookup, credential_verifier, audit)
-        self._unparsed = 0  # replies outside the causal order (not part of the state)
-        self.handlers: dict[MessageType, Callable[[ParsedMessage], bool]] = {
-            M.HEARTBEAT: self._heartbeat,
-            M.GOODBYE: self._goodbye,
-            M.INTENT_ANNOUNCE: self.on_announce,
-            M.INTENT_UPDATE: self.on_update,
-            M.INTENT_WITHDRAW: self.on_withdraw,
-            M.INTENT_DEFERRED: self.on_deferred,
-            M.INTENT_CLAIM: self.on_claim,
-            M.OP_PROPOSE: self.on_propose,
-            M.OP_COMMIT: self.on_commit,
-            M.OP_BATCH_COMMIT: self.on_batch,
-            M.OP_REJECT: self.on_reject,
-            M.OP_SUPERSEDE: self.on_supersede,
-            M.CONFLICT_REPORT: self.on_report,
-            M.CONFLICT_ACK: self.on_ack,
-            M.CONFLICT_ESCALATE: self.on_escalate,
-            M.RESOLUTION: self.on_resolution,
+        self.config = config or CoordinatorConfig()
+        self.state = st = SessionState(self.config, session_id, now)
+        self._emitter = emitter = Emitter(st, AuditChain(audit))
+        # The layers, bottom up: each is given the layers it calls, and nothing else.
+        self._status = status = Status(st, emitter)
+        self._latejoin = latejoin = LateJoin(st, emitter)
+        frozen = FrozenScopes(st, emitter)
+        self._checks = checks = CommitChecks(st, Landing(st), state_ref_lookup)
+        conflicts = ConflictLayer(st, emitter)
+        self._deferrals = deferrals = DeferralLayer(st, emitter)
+        self._operations = operations = OperationLayer(
+            st, emitter, status, checks, frozen, conflicts
+        )
+        batches = BatchLayer(st, emitter, checks, frozen, operations)
+        self._intents = intents = IntentLayer(st, emitter, frozen, conflicts, operations, deferrals)
+        self._claims = claims = ClaimLayer(st, emitter, intents, operations)
+        self._liveness = liveness = LivenessLayer(st, emitter, status, intents, operations, claims)
+        self._governance = governance = GovernanceLayer(st, emitter, conflicts, intents, operations)
+        self._session = session = SessionLayer(
+            st,
+            emitter,
+            status,
+            intents,
+            operations,
+            claims,
+            liveness,
+            latejoin,
+            credential_verifier,
+        )
+        self._handlers: dict[MessageType, Handler] = {
+            M.HEARTBEAT: session.on_heartbeat,
+            M.GOODBYE: session.on_goodbye,
+            M.INTENT_ANNOUNCE: intents.on_announce,
+            M.INTENT_UPDATE: intents.on_update,
+            M.INTENT_WITHDRAW: intents.on_withdraw,
+            M.INTENT_DEFERRED: deferrals.on_deferred,
+            M.INTENT_CLAIM: claims.on_claim,
+            M.OP_PROPOSE: operations.on_propose,
+            M.OP_COMMIT: operations.on_commit,
+            M.OP_BATCH_COMMIT: batches.on_batch,
+            M.OP_REJECT: operations.on_reject,
+            M.OP_SUPERSEDE: operations.on_supersede,
+            M.CONFLICT_REPORT: conflicts.on_report,
+            M.CONFLICT_ACK: governance.on_ack,
+            M.CONFLICT_ESCALATE: governance.on_escalate,
+            M.RESOLUTION: governance.on_resolution,
             M.PROTOCOL_ERROR: self._participant_error,
         }
 
-    def _heartbeat(self, msg: ParsedMessage) -> bool:
-        self.on_heartbeat(msg)
-        return True
+    # --- what the transport and the tests read -----------------------------------------------
 
-    def _goodbye(self, msg: ParsedMessage) -> bool:
-        self.on_goodbye(msg)
-        return True
+    @property
+    def session_id(self) -> str:
+        return self.state.session_id
 
-    def _participant_error(self, msg: ParsedMessage) -> bool:
-        self.note({"event": "participant_error", "from": msg.sender_id, "payload": msg.raw.get("payload")})
-        return True
+    @property
+    def coordinator_id(self) -> str:
+        return self.state.coordinator_id
+
+    @property
+    def epoch(self) -> int:
+        return self.state.epoch
+
+    @property
+    def closed(self) -> bool:
+        return self.state.closed
+
+    @property
+    def now(self) -> float:
+        """The session's clock: the latest `now` any call passed in."""
+        return self.state.now
+
+    @property
+    def audit_chain(self) -> AuditChain:
+        """The audit chain (the transport swaps its sink while it replays a journal)."""
+        return self._emitter.audit
+
+    def intent_state(self, intent_id: str) -> str | None:
+        """The state of a live or remembered ended intent; None when the session never saw it."""
+        return self.state.intent_state(intent_id)
+
+    def compact_state(self) -> dict[str, Any]:
+        """The live state as SESSION_INFO carries it (`extensions["mpac-bridge"].state`)."""
+        return self._latejoin.compact_state()
 
     # --- the receive pipeline ----------------------------------------------------------------
 
-    def _collect(self) -> tuple[list[Outbound], list[dict[str, Any]]]:
-        out, sock = self._out, self._socket
-        self._out, self._socket = [], []
-        return out, sock
-
     def handle(self, raw: Any, now: float, bound_principal: str | None = None) -> HandleResult:
         """Process one inbound frame at time `now`. Never raises on input."""
-        self.now = max(self.now, now)
-        self._disk = {}
+        st = self.state
+        st.now = max(st.now, now)
+        self._checks.forget_disk()
         result = HandleResult()
-        before = self.clock.value
+        before = st.clock.value
         try:
             parsed = parse_message(raw, self.config.max_frame_bytes)
             if isinstance(parsed, ParseFailure):
-                self._refuse_unparsed(parsed, bound_principal)
+                self._emitter.refuse_unparsed(parsed, bound_principal)
             else:
                 self._pipeline(parsed, bound_principal, result)
         except Exception as exc:
-            self._out, self._socket = [], []
-            self.note({"event": "internal_error", "error": repr(exc)})
-            self.error(ErrorCode.MALFORMED_MESSAGE, f"internal error while handling the message ({type(exc).__name__})", None, bound_principal)
+            self._emitter.discard()
+            self._emitter.note({"event": "internal_error", "error": repr(exc)})
+            self._emitter.error(
+                ErrorCode.MALFORMED_MESSAGE,
+                f"internal error while handling the message ({type(exc).__name__})",
+                None,
+                bound_principal,
+            )
             result.accepted = False
-        result.outbound, result.reply_to_socket = self._collect()
+        result.outbound, result.reply_to_socket = self._emitter.collect()
         # Anything that touched the state advanced the Lamport clock; journal exactly those calls.
-        result.changed = self.clock.value != before
+        result.changed = st.clock.value != before
         return result
 
-    def _refuse_unparsed(self, f: ParseFailure, bound: str | None) -> None:
-        # Outside the causal order: report with the current clock value, without advancing it.
-        payload = {"error_code": str(f.code), "description": f.description, "refers_to": f.refers_to}
-        lamport = self.clock.value
-        env = {
-            "protocol": "MPAC",
-            "version": "0.1.15",
-            "message_type": "PROTOCOL_ERROR",
-            "message_id": f"{self.coordinator_id}:e{self.epoch}:{lamport}:err{self._unparsed}",
-            "session_id": self.session_id,
-            "sender": self.sender(),
-            "ts": format_ts(self.now),
-            "payload": {k: v for k, v in payload.items() if v is not None},
-            "watermark": {"kind": "lamport_clock", "value": lamport},
-            "coordinator_epoch": self.epoch,
-        }
-        if f.refers_to:
-            env["in_reply_to"] = f.refers_to
-        self._unparsed += 1
-        if bound is not None:
-            self._out.append(Outbound(env, To.only(bound)))
-        else:
-            self._socket.append(env)
-
     def _pipeline(self, msg: ParsedMessage, bound: str | None, result: HandleResult) -> None:
+        st, emitter = self.state, self._emitter
         env = msg.envelope
         sender = env.sender
         pid = sender.principal_id
@@ -148,137 +195,194 @@ class Coordinator(SessionLayer, IntentLayer, OperationLayer, ConflictLayer, Gove
         mid = env.message_id
         # A HELLO is answered on its own connection: its sender is not (yet) bound to it, and an
         # error must never be routed to another connection of the principal it names.
-        reply_to = bound if bound is not None else (pid if pid in self.participants and mtype != M.HELLO else None)
-        if env.session_id != self.session_id:
-            self._refuse_unparsed(
-                ParseFailure(ErrorCode.INVALID_REFERENCE, f"unknown session {env.session_id!r}; this is {self.session_id!r}", mid),
-                bound,
+        reply_to = (
+            bound
+            if bound is not None
+            else (pid if pid in st.participants and mtype != M.HELLO else None)
+        )
+        if env.session_id != st.session_id:
+            failure = ParseFailure(
+                ErrorCode.INVALID_REFERENCE,
+                f"unknown session {env.session_id!r}; this is {st.session_id!r}",
+                mid,
             )
+            self._emitter.refuse_unparsed(failure, bound)
             return
         if bound is not None and pid != bound:
-            self.error(
+            emitter.error(
                 ErrorCode.AUTHORIZATION_FAILED,
                 f"this connection is admitted as {bound}; it cannot send as {pid}",
                 mid,
                 bound,
             )
             return
-        if self.closed and mtype != M.GOODBYE:
-            self.error(ErrorCode.SESSION_CLOSED, "the session is closed; only GOODBYE is accepted", mid, reply_to)
+        if st.closed and mtype != M.GOODBYE:
+            emitter.error(
+                ErrorCode.SESSION_CLOSED,
+                "the session is closed; only GOODBYE is accepted",
+                mid,
+                reply_to,
+            )
             return
         if self.config.security_profile != "open" and not self._replay_ok(msg, reply_to):
             return
-        self.counters["messages_in"] += 1
+        st.counters["messages_in"] += 1
         lamport = msg.lamport
-        self.clock.receive(lamport)  # Lamport receive rule (§12.7 rule 3)
-        self.frontier.record(pid, sender.sender_instance_id, self.now, lamport)
+        st.clock.receive(lamport)  # Lamport receive rule (§12.7 rule 3)
+        st.frontier.record(pid, sender.sender_instance_id, st.now, lamport)
         if mtype == M.HELLO:
-            if self.audit_chain.sink is not None:
-                public = dict(msg.raw, payload={k: v for k, v in msg.raw["payload"].items() if k != "credential"})
-                self.audit_chain.append({"at": self.now, "kind": "in", "message": public})
-            admitted = self.on_hello(msg, bound)
+            if emitter.audit.sink is not None:
+                emitter.received(
+                    dict(
+                        msg.raw,
+                        payload={k: v for k, v in msg.raw["payload"].items() if k != "credential"},
+                    )
+                )
+            admitted = self._session.on_hello(msg)
             result.accepted = admitted is not None
             result.admitted = admitted
             return
-        if pid not in self.participants:  # HELLO-first gate (§14.1)
-            self.error(ErrorCode.INVALID_REFERENCE, f"{pid} has not joined this session: send HELLO first", mid, reply_to)
+        if pid not in st.participants:  # HELLO-first gate (§14.1)
+            emitter.error(
+                ErrorCode.INVALID_REFERENCE,
+                f"{pid} has not joined this session: send HELLO first",
+                mid,
+                reply_to,
+            )
             return
         if mtype in COORDINATOR_ONLY_TYPES:
-            self.error(ErrorCode.AUTHORIZATION_FAILED, f"only the coordinator sends {mtype}", mid, pid)
+            emitter.error(
+                ErrorCode.AUTHORIZATION_FAILED, f"only the coordinator sends {mtype}", mid, pid
+            )
             return
-        if mtype in WRITE_TYPES and set(self.participants[pid].roles) <= OBSERVER_ONLY:
-            self.error(ErrorCode.AUTHORIZATION_FAILED, f"observers cannot send {mtype}; ask for the contributor role", mid, pid)
+        if mtype in WRITE_TYPES and set(st.participants[pid].roles) <= OBSERVER_ONLY:
+            emitter.error(
+                ErrorCode.AUTHORIZATION_FAILED,
+                f"observers cannot send {mtype}; ask for the contributor role",
+                mid,
+                pid,
+            )
             return
         if mtype != M.GOODBYE:
-            self.touch(pid, mid)
-        handler = self.handlers.get(mtype)
-        if self.audit_chain.sink is not None:
-            self.audit_chain.append({"at": self.now, "kind": "in", "message": msg.raw})
+            self._liveness.touch(pid, mid)
+        handler = self._handlers.get(mtype)
+        emitter.received(msg.raw)
         result.accepted = bool(handler(msg)) if handler is not None else False
 
     def _replay_ok(self, msg: ParsedMessage, reply_to: str | None) -> bool:
+        st = self.state
         ts = parse_ts(msg.envelope.ts) or 0.0
         window = self.config.replay_window_sec
-        if msg.message_id in self.recent_ids:
-            self.error(ErrorCode.REPLAY_DETECTED, f"message_id {msg.message_id!r} was already received", msg.message_id, reply_to)
+        if msg.message_id in st.recent_ids:
+            self._emitter.error(
+                ErrorCode.REPLAY_DETECTED,
+                f"message_id {msg.message_id!r} was already received",
+                msg.message_id,
+                reply_to,
+            )
             return False
-        if abs(ts - self.now) > window:
-            self.error(ErrorCode.REPLAY_DETECTED, f"ts is more than {int(window)} s away from the coordinator's clock", msg.message_id, reply_to)
+        if abs(ts - st.now) > window:
+            text = f"ts is more than {int(window)} s away from the coordinator's clock"
+            self._emitter.error(ErrorCode.REPLAY_DETECTED, text, msg.message_id, reply_to)
             return False
-        self.recent_ids.put(msg.message_id, ts)
+        st.recent_ids.put(msg.message_id, ts)
+        return True
+
+    def _participant_error(self, msg: ParsedMessage) -> bool:
+        self._emitter.note(
+            {"event": "participant_error", "from": msg.sender_id, "payload": msg.raw.get("payload")}
+        )
         return True
 
     # --- timers ------------------------------------------------------------------------------
 
     def tick(self, now: float) -> TickResult:
         """Run every timer due at `now`: TTLs, deferrals, grace periods, liveness, status."""
-        self.now = max(self.now, now)
-        before = (self.clock.value, self._timer_signature())
+        st = self.state
+        st.now = max(st.now, now)
+        before = (st.clock.value, self._timer_signature())
         try:
-            self.expire_intents()
-            self.expire_deferrals()
-            self.reject_after_grace()
-            self.check_liveness()
-            self.run_conflict_timers()
-            self.approve_due_claims()
+            self._intents.expire()
+            self._deferrals.expire()
+            self._operations.reject_after_grace()
+            self._liveness.check()
+            self._governance.run_timers()
+            self._claims.approve_due()
             ttl = self.config.session_ttl_sec
-            if ttl > 0 and not self.closed and self.now >= self.created_at + ttl:
-                self.close_session("timeout")
-            if self.now >= self.next_status_at and not self.closed:
-                self.coordinator_status("heartbeat")
-                self.next_status_at = self.now + self.config.heartbeat_interval_sec
+            if ttl > 0 and not st.closed and st.now >= st.created_at + ttl:
+                self._session.close("timeout")
+            if st.now >= st.next_status_at and not st.closed:
+                self._status.coordinator_status("heartbeat")
+                st.next_status_at = st.now + self.config.heartbeat_interval_sec
         except Exception as exc:
-            self.note({"event": "internal_error", "error": repr(exc)})
-        out, _ = self._collect()
+            self._emitter.note({"event": "internal_error", "error": repr(exc)})
+        out, _ = self._emitter.collect()
         # Timer housekeeping (stale heap entries, re-armed liveness checks) changes the state too.
-        return TickResult(out, changed=(self.clock.value, self._timer_signature()) != before)
+        return TickResult(out, changed=(st.clock.value, self._timer_signature()) != before)
 
-    def _timer_signature(self) -> tuple:
-        heaps = (self.expiry_heap, self.grace_heap, self.deferral_heap, self.liveness_heap, self.conflict_heap, self.claim_heap)
-        return (*(len(h) for h in heaps), *(h[0] if h else None for h in heaps), self.next_status_at)
+    def _timer_signature(self) -> tuple[Any, ...]:
+        return (*self.state.timers.signature(), self.state.next_status_at)
 
     def next_deadline(self) -> float | None:
-        heaps = (self.expiry_heap, self.grace_heap, self.deferral_heap, self.liveness_heap, self.conflict_heap, self.claim_heap)
-        heads = [h[0][0] for h in heaps if h]
-        if not self.closed:
-            heads.append(self.next_status_at)
+        st = self.state
+        heads = [when] if (when := st.timers.next_due()) is not None else []
+        if not st.closed:
+            heads.append(st.next_status_at)
             if self.config.session_ttl_sec > 0:
-                heads.append(self.created_at + self.config.session_ttl_sec)
+                heads.append(st.created_at + self.config.session_ttl_sec)
         return min(heads) if heads else None
 
     def close(self, now: float, reason: str = "manual") -> list[Outbound]:
         """Close the session (transport's idle timeout or shutdown); returns SESSION_CLOSE."""
-        self.now = max(self.now, now)
-        self.close_session(reason)
-        out, _ = self._collect()
+        self.state.now = max(self.state.now, now)
+        self._session.close(reason)
+        out, _ = self._emitter.collect()
         return out
 
     def disconnected(self, principal_id: str, now: float) -> TickResult:
         """The transport lost the last connection of `principal_id` (no GOODBYE): its presence
         changes at once (COORDINATOR_STATUS with `extensions["mpac-bridge"].presence`)."""
-        self.now = max(self.now, now)
+        self.state.now = max(self.state.now, now)
         try:
-            changed = self.connection_lost(principal_id)
+            changed = self._liveness.connection_lost(principal_id)
         except Exception as exc:
-            self._out, self._socket = [], []
-            self.note({"event": "internal_error", "error": repr(exc)})
+            self._emitter.discard()
+            self._emitter.note({"event": "internal_error", "error": repr(exc)})
             changed = False
-        out, _ = self._collect()
+        out, _ = self._emitter.collect()
         return TickResult(out, changed=changed)
 
     def recover(self, now: float, epoch: int | None = None) -> list[Outbound]:
         """After restore: a new epoch, and COORDINATOR_STATUS event=recovered to everyone. The new
         epoch is the snapshot's + 1, or `epoch` when that is larger (a fleet node serves under the
         epoch its session lease gave it, like a handover's next_coordinator_epoch, §8.1.1.3)."""
-        self.now = max(self.now, now)
-        self.epoch = max(self.epoch + 1, epoch or 0)
-        self.recovered_at = self.now
-        for pid in [p for p, part in self.participants.items() if part.transient]:
-            del self.participants[pid]  # no connection survives a restart; probes leave no trace
-        for part in self.participants.values():  # everyone must show a sign of life again
-            self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, part.principal_id)
-            part.last_seen = max(part.last_seen, self.now)
-            part.connected = False  # until it rejoins: no connection survives a restart
-        self.coordinator_status("recovered")
-        out, _ = self._collect()
+        self.state.now = max(self.state.now, now)
+        self._session.recover(epoch)
+        out, _ = self._emitter.collect()
         return out
+
+    # --- snapshots ---------------------------------------------------------------------------
+
+    def snapshot(self, now: float | None = None) -> dict[str, Any]:
+        """The whole state as JSON-ready data (bridge/core/snapshot.py). It shares lists and dicts
+        with the live state, so encode it before the coordinator handles anything else."""
+        return snapshot(self.state, self._emitter.audit, now)
+
+    @classmethod
+    def restore(
+        cls,
+        snap: dict[str, Any],
+        config: CoordinatorConfig | None = None,
+        *,
+        state_ref_lookup: StateRefLookup | None = None,
+        credential_verifier: CredentialVerifier | None = None,
+        audit: AuditSink | None = None,
+    ) -> Coordinator:
+        """A coordinator in the state a snapshot holds (its own config unless one is given)."""
+        ext = snap["mpac_bridge"]
+        cfg = config or CoordinatorConfig.from_json(ext["config"])
+        coord = cls(
+            cfg, snap["session_id"], ext["created_at"], state_ref_lookup, credential_verifier, audit
+        )
+        restore_into(coord.state, coord.audit_chain, snap)
+        return coord

@@ -33,12 +33,20 @@ class ScopeIndex:
     def __init__(self) -> None:
         self.scopes: dict[str, NormScope] = {}
         self._ids: dict[str, set[str]] = defaultdict(set)  # path, entity or task id -> intent ids
-        self._under: dict[str, set[str]] = defaultdict(set)  # dir -> identifiers below it (for globs)
+        self._under: dict[str, set[str]] = defaultdict(
+            set
+        )  # dir -> identifiers below it (for globs)
         self._track_under = False  # built on the first glob query, then maintained
-        self._globs: dict[str, set[str]] = defaultdict(set)  # literal prefix -> intent ids with globs
-        self._glob_dirs: dict[str, set[str]] = defaultdict(set)  # dir -> glob prefixes at or below it
+        self._globs: dict[str, set[str]] = defaultdict(
+            set
+        )  # literal prefix -> intent ids with globs
+        self._glob_dirs: dict[str, set[str]] = defaultdict(
+            set
+        )  # dir -> glob prefixes at or below it
         self._uris: dict[str, set[str]] = defaultdict(set)
-        self._impact: dict[str, set[str]] = defaultdict(set)  # file -> intents whose impact names it
+        self._impact: dict[str, set[str]] = defaultdict(
+            set
+        )  # file -> intents whose impact names it
         self._opaque: set[str] = set()
 
     def __len__(self) -> int:
@@ -109,7 +117,9 @@ class ScopeIndex:
         for x in scope.idents:
             out |= self._ids.get(x, set())
             if self._globs:
-                for d in _dirs(x):  # a glob stored under the identifier itself may match it ("a/**" vs "a")
+                for d in _dirs(
+                    x
+                ):  # a glob stored under the identifier itself may match it ("a/**" vs "a")
                     out |= self._globs.get(d, set())
         if scope.globs and not self._track_under:
             self._track_under = True
@@ -128,7 +138,9 @@ class ScopeIndex:
             out |= self._uris.get(u, set())
         return out
 
-    def overlapping(self, scope: NormScope, exclude: str | None = None) -> list[tuple[str, Overlap]]:
+    def overlapping(
+        self, scope: NormScope, exclude: str | None = None
+    ) -> list[tuple[str, Overlap]]:
         """Confirmed overlaps, in intent-id order (deterministic)."""
         hits = []
         for iid in sorted(self.candidates(scope)):
@@ -139,7 +151,9 @@ class ScopeIndex:
                 hits.append((iid, ov))
         return hits
 
-    def impacted(self, scope: NormScope, exclude: str | None = None) -> list[tuple[str, DependencyOverlap]]:
+    def impacted(
+        self, scope: NormScope, exclude: str | None = None
+    ) -> list[tuple[str, DependencyOverlap]]:
         """dependency_breakage candidates: intents whose impact names our files, or whose files our
         impact names."""
         cands: set[str] = set()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,6 +11,7 @@ class To:
     """Recipients: everyone admitted (`principals is None`) or the named principals."""
 
     principals: tuple[str, ...] | None = None
+    ALL: ClassVar[To]  # everyone admitted (set below)
 
     @classmethod
     def only(cls, *principal_ids: str) -> To:
@@ -24,7 +25,7 @@ class To:
         return self.principals is None or principal_id in self.principals
 
 
-To.ALL = To(None)  # type: ignore[attr-defined]
+To.ALL = To(None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from functools import cache
-from typing import Any, Self
+from dataclasses import Field, dataclass, field, fields
+from typing import Any, ClassVar, Self
 
-
-@cache
-def _public_fields(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls) if not f.name.startswith("_"))
+_FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> its public field names
 
 
 class JsonRecord:
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]  # every record is a dataclass
+
+    @classmethod
+    def public_fields(cls) -> tuple[str, ...]:
+        names = _FIELDS.get(cls)
+        if names is None:
+            names = _FIELDS[cls] = tuple(f.name for f in fields(cls) if not f.name.startswith("_"))
+        return names
+
     def to_json(self) -> dict[str, Any]:
         """The record's public fields as a shallow dict: its lists and dicts are the record's own,
         so encode it (or copy it) before the record changes. Records hold plain JSON values only;
         `dataclasses.asdict` deep-copied them and made a 10,000-intent snapshot take 1.5 s."""
-        return {k: getattr(self, k) for k in _public_fields(type(self))}
+        return {k: getattr(self, k) for k in self.public_fields()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Self:
-        names = {f.name for f in fields(cls) if not f.name.startswith("_")}  # type: ignore[arg-type]
+        names = cls.public_fields()
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -38,7 +43,9 @@ class Participant(JsonRecord):
     status: str = "idle"
     is_available: bool = True
     connected: bool = True  # False after GOODBYE or once its last connection is gone
-    transient: bool = False  # a one-shot observer probe (status, git guard): never shown, forgotten on leaving
+    transient: bool = (
+        False  # a one-shot observer probe (status, git guard): never shown, forgotten on leaving
+    )
     backend: dict[str, Any] | None = None
     last_message_id: str | None = None
 
@@ -68,7 +75,9 @@ class Intent(JsonRecord):
     priority: str = "normal"
     assumptions: list[str] = field(default_factory=list)
     parent_intent_id: str | None = None
-    announce: dict[str, Any] | None = None  # the accepted INTENT_ANNOUNCE envelope (late-join replay)
+    announce: dict[str, Any] | None = (
+        None  # the accepted INTENT_ANNOUNCE envelope (late-join replay)
+    )
     update: dict[str, Any] | None = None  # the latest accepted INTENT_UPDATE envelope
     last_message_id: str | None = None
     deferred_by: list[str] = field(default_factory=list)
@@ -124,7 +133,9 @@ class Target(JsonRecord):
     base: str | None = None
     landed: bool = True
     intent_id: str | None = None
-    worktree: str | None = None  # a linked worktree's own record of the file (None: the main worktree)
+    worktree: str | None = (
+        None  # a linked worktree's own record of the file (None: the main worktree)
+    )
 
 
 @dataclass
@@ -205,6 +216,8 @@ class Claim(JsonRecord):
     scope: dict[str, Any]
     received_at: float
     message_id: str | None = None
-    approve_at: float | None = None  # core profile: automatic approval time; None = wait for approval
+    approve_at: float | None = (
+        None  # core profile: automatic approval time; None = wait for approval
+    )
     worktree: str | None = None  # the claimer's checkout, for the replacement intent
     branch: str | None = None

@@ -1,17 +1,24 @@
-"""Session layer: HELLO, HEARTBEAT, GOODBYE, liveness, rejoin and SESSION_CLOSE."""
+"""Session layer: HELLO (credentials, roles, rejoin, late-join replay), HEARTBEAT, GOODBYE (with
+its intent disposition) and SESSION_CLOSE."""
 
 from __future__ import annotations
 
-import heapq
 from typing import Any
 
-from bridge.core.auth import Verdict
-from bridge.core.base import EXT, CoreBase
+from bridge.core.auth import CredentialVerifier, Verdict
+from bridge.core.claims import ClaimLayer
+from bridge.core.emit import Emitter
+from bridge.core.intents import IntentLayer
+from bridge.core.latejoin import LateJoin
+from bridge.core.liveness import LivenessLayer
+from bridge.core.operations import OperationLayer
 from bridge.core.outbound import To
 from bridge.core.records import Participant
+from bridge.core.state import SessionState
+from bridge.core.status import Status
 from bridge.protocol.codes import ErrorCode
+from bridge.protocol.constants import EXT, PROTOCOL_VERSION
 from bridge.protocol.enums import IntentState, OpState
-from bridge.protocol.envelope import PROTOCOL_VERSION
 from bridge.protocol.parse import ParsedMessage
 from bridge.protocol.payloads import Goodbye, Heartbeat, Hello
 from bridge.protocol.states import IntentEvent, OpEvent
@@ -19,15 +26,40 @@ from bridge.protocol.states import IntentEvent, OpEvent
 SPEC_ROLES = ("observer", "contributor", "reviewer", "owner", "arbiter")
 
 
-class SessionLayer(CoreBase):
+class SessionLayer:
+    def __init__(
+        self,
+        state: SessionState,
+        emitter: Emitter,
+        status: Status,
+        intents: IntentLayer,
+        operations: OperationLayer,
+        claims: ClaimLayer,
+        liveness: LivenessLayer,
+        latejoin: LateJoin,
+        verifier: CredentialVerifier | None,
+    ) -> None:
+        self.state = state
+        self.emitter = emitter
+        self.status = status
+        self.intents = intents
+        self.operations = operations
+        self.claims = claims
+        self.liveness = liveness
+        self.latejoin = latejoin
+        self.verifier = verifier
+
     # --- HELLO -------------------------------------------------------------------------------
 
-    def _grant_roles(self, pid: str, requested: list[str], verdict: Verdict | None) -> tuple[list[str], list[str]]:
+    def grant_roles(
+        self, pid: str, requested: list[str], verdict: Verdict | None
+    ) -> tuple[list[str], list[str]]:
+        """(granted roles, notes for SESSION_INFO.compatibility_errors)."""
         notes: list[str] = []
         if verdict is not None and verdict.roles is not None:
             allowed = list(verdict.roles)
         else:
-            policy = self.config.role_policy
+            policy = self.state.config.role_policy
             allowed = list(policy.get(pid, policy.get("*", []))) if policy else []
         wanted: list[str] = []
         for role in requested or ["contributor"]:
@@ -46,232 +78,179 @@ class SessionLayer(CoreBase):
             if r not in allowed:
                 notes.append(f"role {r!r} not granted by the session's role policy")
         if not granted:
-            granted = [r for r in ("contributor", "observer") if r in allowed][:1] or allowed[:1]
+            fallback: list[str] = [r for r in ("contributor", "observer") if r in allowed]
+            granted = fallback[:1] or allowed[:1]
         return granted, notes
 
-    def on_hello(self, msg: ParsedMessage, bound: str | None) -> str | None:
-        p: Hello = msg.payload  # type: ignore[assignment]
+    def verify(self, msg: ParsedMessage, p: Hello) -> Verdict:
+        """The credential check of the authenticated profile (a failing verifier rejects)."""
+        cred = p.credential.dump() if p.credential is not None else None
+        if self.verifier is None:
+            verdict = Verdict.reject("no credential verifier is configured")
+        else:
+            try:
+                verdict = self.verifier(cred, self.state.session_id)
+            except Exception as exc:
+                verdict = Verdict.reject(f"credential check failed ({type(exc).__name__})")
+        if verdict.accepted and verdict.principal_id and verdict.principal_id != msg.sender_id:
+            verdict = Verdict.reject(
+                f"this credential belongs to {verdict.principal_id}, not {msg.sender_id}"
+            )
+        return verdict
+
+    def on_hello(self, msg: ParsedMessage) -> str | None:
+        """Admit (or readmit) the sender; returns the admitted principal, or None when refused."""
+        st, emitter = self.state, self.emitter
+        p = msg.payload_as(Hello)
         pid = msg.sender_id
         verdict: Verdict | None = None
-        if self.config.security_profile != "open":
-            cred = p.credential.dump() if p.credential is not None else None
-            if self.credential_verifier is None:
-                verdict = Verdict.reject("no credential verifier is configured")
-            else:
-                try:
-                    verdict = self.credential_verifier(cred, self.session_id)
-                except Exception as exc:
-                    verdict = Verdict.reject(f"credential check failed ({type(exc).__name__})")
-            if verdict.accepted and verdict.principal_id and verdict.principal_id != pid:
-                verdict = Verdict.reject(f"this credential belongs to {verdict.principal_id}, not {pid}")
+        if st.config.security_profile != "open":
+            verdict = self.verify(msg, p)
             if not verdict.accepted:
-                self.error(ErrorCode.CREDENTIAL_REJECTED, verdict.reason or "credential rejected", msg.message_id, None)
-                self.note({"event": "hello_rejected", "principal_id": pid, "reason": verdict.reason})
+                emitter.error(
+                    ErrorCode.CREDENTIAL_REJECTED,
+                    verdict.reason or "credential rejected",
+                    msg.message_id,
+                    None,
+                )
+                emitter.note(
+                    {"event": "hello_rejected", "principal_id": pid, "reason": verdict.reason}
+                )
                 return None
-        roles, notes = self._grant_roles(pid, list(p.roles), verdict)
+        roles, notes = self.grant_roles(pid, list(p.roles), verdict)
         ext = (msg.raw["payload"].get("extensions") or {}).get(EXT)
-        transient = isinstance(ext, dict) and ext.get("transient") is True and set(roles) == {"observer"}
-        known = self.participants.get(pid)
-        ptype = msg.envelope.sender.principal_type
+        transient = (
+            isinstance(ext, dict) and ext.get("transient") is True and set(roles) == {"observer"}
+        )
+        known = st.participants.get(pid)
         if known is None:
             part = Participant(
                 principal_id=pid,
-                principal_type=ptype,
+                principal_type=msg.envelope.sender.principal_type,
                 display_name=p.display_name,
                 roles=roles,
                 capabilities=list(p.capabilities),
                 instance_id=msg.sender_instance_id,
-                joined_at=self.now,
-                last_seen=self.now,
+                joined_at=st.now,
+                last_seen=st.now,
                 backend=p.backend.dump() if p.backend else None,
             )
-            self.participants[pid] = part
+            st.participants[pid] = part
         else:
             part = known
-            part.display_name, part.roles, part.capabilities = p.display_name, roles, list(p.capabilities)
-            part.instance_id, part.last_seen, part.connected = msg.sender_instance_id, self.now, True
+            part.display_name, part.roles, part.capabilities = (
+                p.display_name,
+                roles,
+                list(p.capabilities),
+            )
+            part.instance_id, part.last_seen, part.connected = msg.sender_instance_id, st.now, True
             part.is_available = True  # back (after GOODBYE or silence); its intents follow below
         part.status = "idle"
         part.transient = transient
         part.last_message_id = msg.message_id
-        self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, pid)
+        st.timers.liveness.push(st.now + st.config.unavailability_timeout_sec, pid)
         info: dict[str, Any] = {
-            "session_id": self.session_id,
+            "session_id": st.session_id,
             "protocol_version": PROTOCOL_VERSION,
-            "security_profile": self.config.security_profile,
-            "compliance_profile": self.config.compliance_profile,
+            "security_profile": st.config.security_profile,
+            "compliance_profile": st.config.compliance_profile,
             "watermark_kind": "lamport_clock",
-            "execution_model": self.config.execution_model,
-            "state_ref_format": self.config.state_ref_format,
-            "governance_policy": self.config.governance_policy(),
-            "liveness_policy": self.config.liveness_policy(),
-            "participant_count": sum(1 for q in self.participants.values() if not q.transient),
+            "execution_model": st.config.execution_model,
+            "state_ref_format": st.config.state_ref_format,
+            "governance_policy": st.config.governance_policy(),
+            "liveness_policy": st.config.liveness_policy(),
+            "participant_count": sum(1 for q in st.participants.values() if not q.transient),
             "granted_roles": roles,
-            "identity_verified": self.config.security_profile != "open",
+            "identity_verified": st.config.security_profile != "open",
             "compatibility_errors": notes,
-            "extensions": {EXT: {"state": self.compact_state(), "rejoined": known is not None,
-                                 "max_frame_bytes": self.config.max_frame_bytes}},
+            "extensions": {
+                EXT: {
+                    "state": self.latejoin.compact_state(),
+                    "rejoined": known is not None,
+                    "max_frame_bytes": st.config.max_frame_bytes,
+                }
+            },
         }
         if verdict is not None:
             info["identity_method"] = "bearer_token"
-        self.emit("SESSION_INFO", info, To.only(pid), in_reply_to=msg.message_id)
+        emitter.emit("SESSION_INFO", info, To.only(pid), in_reply_to=msg.message_id)
         if transient:  # a probe reads the compact state in SESSION_INFO; nobody else hears of it
-            self.note({"event": "admitted", "principal_id": pid, "roles": roles, "transient": True})
+            emitter.note(
+                {"event": "admitted", "principal_id": pid, "roles": roles, "transient": True}
+            )
             return pid
-        self.replay_live_state(pid)  # late joiners learn the live state as ordinary messages
+        self.latejoin.replay_live_state(
+            pid
+        )  # late joiners learn the live state as ordinary messages
         # Others learn about the participant from its HELLO, minus any credential.
         public = dict(msg.raw)
         public["payload"] = {k: v for k, v in msg.raw["payload"].items() if k != "credential"}
-        others = [q for q, other in self.participants.items() if q != pid and not other.transient]
+        others = [q for q, other in st.participants.items() if q != pid and not other.transient]
         if others:
-            self.relay(public, To.only(*others))
+            emitter.relay(public, To.only(*others))
         if known is not None:
-            self.owner_returned(pid)
-        self.note({"event": "admitted", "principal_id": pid, "roles": roles, "rejoin": known is not None})
+            self.liveness.owner_returned(pid)
+        emitter.note(
+            {"event": "admitted", "principal_id": pid, "roles": roles, "rejoin": known is not None}
+        )
         return pid
 
     # --- HEARTBEAT / GOODBYE -----------------------------------------------------------------
 
-    def on_heartbeat(self, msg: ParsedMessage) -> None:
-        p: Heartbeat = msg.payload  # type: ignore[assignment]
-        part = self.participants[msg.sender_id]
+    def on_heartbeat(self, msg: ParsedMessage) -> bool:
+        st = self.state
+        p = msg.payload_as(Heartbeat)
+        part = st.participants[msg.sender_id]
         if part.status != p.status:
             part.status = p.status
-            self.presence_notice(part)  # heartbeats are not relayed: a status change is told (A26)
+            self.status.presence(part)  # heartbeats are not relayed: a status change is told (A26)
         if p.backend_health is not None:  # accepted and relayed; a status probe can plug in later
             part.backend = {**(part.backend or {}), "health": p.backend_health.dump()}
-            others = [q for q in self.participants if q != msg.sender_id]
+            others = [q for q in st.participants if q != msg.sender_id]
             if others:
-                self.relay(msg.raw, To.only(*others))
+                self.emitter.relay(msg.raw, To.only(*others))
         # last_seen / return from unavailability are handled for every message in `touch`.
+        return True
 
-    def on_goodbye(self, msg: ParsedMessage) -> None:
-        p: Goodbye = msg.payload  # type: ignore[assignment]
+    def on_goodbye(self, msg: ParsedMessage) -> bool:
+        st = self.state
+        p = msg.payload_as(Goodbye)
         pid = msg.sender_id
-        if self.participants[pid].transient:  # a probe leaves no trace (observers own nothing)
-            del self.participants[pid]
-            return
+        if st.participants[pid].transient:  # a probe leaves no trace (observers own nothing)
+            del st.participants[pid]
+            return True
         disposition = p.intent_disposition or "withdraw"
-        own = sorted(self.by_principal.get(pid, set()))
+        own = sorted(st.by_principal.get(pid))
         chosen = [i for i in (p.active_intents or own) if i in own]  # only the sender's own intents
-        self.relay(msg.raw)
+        self.emitter.relay(msg.raw)
         for iid in chosen:
-            intent = self.intents.get(iid)
+            intent = st.intents.get(iid)
             if intent is None:
                 continue
             if disposition == "withdraw":
-                self.end_intent(intent, IntentEvent.GOODBYE_WITHDRAW, "goodbye")
+                self.intents.end(intent, IntentEvent.GOODBYE_WITHDRAW, "goodbye")
             elif disposition == "transfer" and intent.state == IntentState.ACTIVE:
-                self.suspend_intent(intent, "owner_left")
-        for op in [o for o in self.ops.values() if o.principal_id == pid and o.state == OpState.PROPOSED]:
-            self.end_op(op, OpEvent.SENDER_LEFT, "participant_left")
-        part = self.participants[pid]
+                self.intents.suspend(intent, "owner_left")
+        proposed = [
+            o for o in st.ops.values() if o.principal_id == pid and o.state == OpState.PROPOSED
+        ]
+        for op in proposed:
+            self.operations.end(op, OpEvent.SENDER_LEFT, "participant_left")
+        part = st.participants[pid]
         part.connected = False
         part.is_available = False
         part.status = "offline"
-        self.note({"event": "goodbye", "principal_id": pid, "disposition": disposition})
-        self.claims_lost_decider()
-
-    def connection_lost(self, pid: str) -> bool:
-        """The transport's last connection of `pid` closed without a GOODBYE (a crash, a cut-off slow
-        consumer, a hook that exits). Presence changes at once and everyone is told; the intents stay
-        until the unavailability timeout, so an agent that reconnects loses nothing. Returns whether
-        the state changed."""
-        part = self.participants.get(pid)
-        if part is None:
-            return False
-        if part.transient:
-            del self.participants[pid]
-            return True
-        if not part.connected:
-            return False
-        part.connected = False
-        self.presence_notice(part)
-        self.note({"event": "connection_lost", "principal_id": pid})
-        self.claims_lost_decider()
+        self.emitter.note({"event": "goodbye", "principal_id": pid, "disposition": disposition})
+        self.claims.decider_lost()
         return True
 
-    def presence_notice(self, part: Participant) -> None:
-        """Tell everyone a participant's presence changed when no participant message says so: a
-        COORDINATOR_STATUS carrying it in `extensions["mpac-bridge"].presence`."""
-        presence = {"principal_id": part.principal_id, "connected": part.connected, "is_available": part.is_available, "status": part.status}
-        self.coordinator_status("heartbeat", extensions={EXT: {"presence": presence}})
+    # --- SESSION_CLOSE -----------------------------------------------------------------------
 
-    def touch(self, pid: str, message_id: str) -> None:
-        """Any accepted message is a sign of life (§14.7.1)."""
-        part = self.participants.get(pid)
-        if part is None:
-            return
-        part.last_seen = self.now
-        part.last_message_id = message_id
-        if not part.is_available or not part.connected:
-            part.is_available, part.connected = True, True
-            self.presence_notice(part)
-            self.owner_returned(pid)
-            self.push(self.liveness_heap, self.now + self.config.unavailability_timeout_sec, pid)
-        # Otherwise the pending liveness entry is pushed forward when it comes due (no heap growth).
-
-    def check_liveness(self) -> None:
-        while self.liveness_heap and self.liveness_heap[0][0] <= self.now:
-            _, pid = heapq.heappop(self.liveness_heap)
-            part = self.participants.get(pid)
-            if part is None or not part.is_available or part.status == "offline":
-                continue
-            due = part.last_seen + self.config.unavailability_timeout_sec
-            if due > self.now:
-                self.push(self.liveness_heap, due, pid)  # seen since: look again at the new deadline
-                continue
-            part.is_available = False
-            suspended = []
-            for iid in sorted(self.by_principal.get(pid, set())):
-                intent = self.intents[iid]
-                if intent.state == IntentState.ACTIVE:
-                    self.suspend_intent(intent, "owner_unavailable")
-                    suspended.append(iid)
-            for op in [o for o in self.ops.values() if o.principal_id == pid]:
-                self.end_op(op, OpEvent.SENDER_UNAVAILABLE, "participant_unavailable")
-            self.emit(
-                "PROTOCOL_ERROR",
-                {
-                    "error_code": str(ErrorCode.PARTICIPANT_UNAVAILABLE),
-                    "refers_to": part.last_message_id,
-                    "description": f"{pid} has been silent for {int(self.config.unavailability_timeout_sec)} s; "
-                    f"its {len(suspended)} active intent(s) are suspended and can be taken over",
-                    "extensions": {EXT: {"principal_id": pid, "suspended_intents": suspended}},
-                },
-                self.who_needs_unavailability(pid, suspended),
-            )
-            self.presence_notice(part)  # everyone else's view too (the error goes to those who act on it)
-            self.note({"event": "unavailable", "principal_id": pid, "suspended": suspended})
-            self.claims_lost_decider()
-
-    def who_needs_unavailability(self, pid: str, suspended: list[str]) -> To:
-        """Owners, arbiters and observers (they can act or watch), plus every principal whose live
-        intents overlap the suspended ones (they may want to take over)."""
-        need = {q for q, part in self.participants.items() if q != pid and set(part.roles) & {"owner", "arbiter", "observer"}}
-        for iid in suspended:
-            norm = self._norms.get(iid)
-            if norm is not None:
-                need |= {self.intents[o].principal_id for o, _ov in self.index.overlapping(norm, exclude=iid)}
-        need.discard(pid)
-        return To.only(*sorted(need))
-
-    def coordinator_status(self, event: str = "heartbeat", **extra: Any) -> None:
-        payload = {
-            "event": event,
-            "coordinator_id": self.coordinator_id,
-            "session_health": "degraded" if self.conflicts else "healthy",
-            "active_participants": self.available_count(),
-            "open_conflicts": self.open_conflict_count(),
-            "snapshot_lamport_clock": self.clock.value,
-            **extra,
-        }
-        self.emit("COORDINATOR_STATUS", payload, To.ALL)
-
-    def session_summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         """Digest 10.6. `completed_intents` counts SUPERSEDED and TRANSFERRED intents and those
         withdrawn by their owner after committing (A21); `resolved_conflicts` counts CLOSED ones."""
-        c = self.counters
+        st = self.state
+        c = st.counters
         return {
             "total_intents": c.get("intents", 0),
             "completed_intents": c.get("intents_SUPERSEDED", 0) + c.get("intents_TRANSFERRED", 0),
@@ -283,26 +262,48 @@ class SessionLayer(CoreBase):
             "abandoned_operations": c.get("ops_ABANDONED", 0),
             "total_conflicts": c.get("conflicts", 0),
             "resolved_conflicts": c.get("conflicts_CLOSED", 0),
-            "total_participants": len(self.participants),
-            "duration_sec": round(self.now - self.created_at, 3),
+            "total_participants": len(st.participants),
+            "duration_sec": round(st.now - st.created_at, 3),
         }
 
-    def close_session(self, reason: str = "manual", disposition: str = "withdraw_all") -> None:
-        if self.closed:
+    def close(self, reason: str = "manual", disposition: str = "withdraw_all") -> None:
+        st = self.state
+        if st.closed:
             return
         if disposition == "withdraw_all":
-            for intent in sorted(self.intents.values(), key=lambda i: i.intent_id):
-                self.end_intent(intent, IntentEvent.SESSION_CLOSE_WITHDRAW, "session_closed", notify=False)
-        summary = self.session_summary()
-        self.closed = True
-        self.emit(
+            for intent in sorted(st.intents.values(), key=lambda i: i.intent_id):
+                self.intents.end(
+                    intent, IntentEvent.SESSION_CLOSE_WITHDRAW, "session_closed", notify=False
+                )
+        summary = self.summary()
+        st.closed = True
+        self.emitter.emit(
             "SESSION_CLOSE",
             {
                 "reason": reason,
-                "final_lamport_clock": self.clock.value + 1,
+                "final_lamport_clock": st.clock.value + 1,
                 "summary": summary,
                 "active_intents_disposition": disposition,
             },
             To.ALL,
         )
-        self.note({"event": "session_closed", "reason": reason})
+        self.emitter.note({"event": "session_closed", "reason": reason})
+
+    # --- recovery ----------------------------------------------------------------------------
+
+    def recover(self, epoch: int | None = None) -> None:
+        """After a restart (restore + journal replay): a new epoch (the next one, or `epoch` when
+        larger), a new landing grace period, everyone disconnected until it rejoins, and
+        COORDINATOR_STATUS event=recovered."""
+        st = self.state
+        st.epoch = max(st.epoch + 1, epoch or 0)
+        st.recovered_at = st.now
+        for pid in [p for p, part in st.participants.items() if part.transient]:
+            del st.participants[pid]  # no connection survives a restart; probes leave no trace
+        for part in st.participants.values():  # everyone must show a sign of life again
+            st.timers.liveness.push(
+                st.now + st.config.unavailability_timeout_sec, part.principal_id
+            )
+            part.last_seen = max(part.last_seen, st.now)
+            part.connected = False  # until it rejoins: no connection survives a restart
+        self.status.coordinator_status("recovered")

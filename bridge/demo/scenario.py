@@ -9,6 +9,7 @@ from typing import Any
 
 from bridge.client import SessionClient
 from bridge.demo.narrate import Narrator
+from bridge.protocol.constants import EXT
 from bridge.workspace import (
     Repo,
     StaleWrite,
@@ -143,7 +144,7 @@ async def _story(n: Narrator, repo: Repo, alice: SessionClient, bob: SessionClie
     n.expect(r.ok and r.message["message_type"] == "INTENT_CLAIM", f"claim failed: {r.description}")
     n.say("agent:alice", "claims carol's task", "INTENT_CLAIM pending: the governance profile needs an owner or arbiter")
     approved = alice.wait_for(lambda m: m.get("message_type") == "INTENT_CLAIM_STATUS" and m["payload"].get("claim_id") == "alice-claims", WAIT)
-    r = await lead.request("INTENT_CLAIM", {**claim, "extensions": {"mpac-bridge": {"decision": "approved"}}})
+    r = await lead.request("INTENT_CLAIM", {**claim, "extensions": {EXT: {"decision": "approved"}}})
     n.expect(r.ok, f"approval failed: {r.description}")
     status = (await approved)["payload"]
     n.expect(status["decision"] == "approved", f"claim not approved: {status}")

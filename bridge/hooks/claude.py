@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.hooks.light import QuickClient, coordinator_of
 from bridge.identity import agent_principal
+from bridge.protocol.constants import EXT
 from bridge.remote import TOKEN_VAR
 from bridge.workspace import PathRefused, Repo, find_repo, resolve_in_repo
 from bridge.workspace.state import state_ref_of
@@ -83,7 +84,7 @@ def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: fl
         client = join(repo, me)
         if client is not None:  # recorded in the coordinator's audit trail as a bypass
             client.send("HEARTBEAT", {"status": "working", "summary": f"bypass: {event.get('tool_name')} {rel}",
-                                      "extensions": {"mpac-bridge": {"bypass": {"tool": event.get("tool_name"), "file": rel}}}})
+                                      "extensions": {EXT: {"bypass": {"tool": event.get("tool_name"), "file": rel}}}})
             client.close()
         note(f"MPAC_BYPASS=1: allowing {event.get('tool_name')} on {rel} without coordination (audited)")
         return None

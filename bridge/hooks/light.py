@@ -13,6 +13,7 @@ from typing import Any
 
 from bridge.client.scope import coverage, file_probe
 from bridge.hooks.wire import TextSocket, open_socket
+from bridge.protocol.constants import EXT, PROTOCOL, PROTOCOL_VERSION
 from bridge.remote import remote_from_env
 
 
@@ -46,7 +47,7 @@ class QuickClient:
 
     def _envelope(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.lamport += 1
-        return {"protocol": "MPAC", "version": "0.1.15", "message_type": mtype, "message_id": f"{self.sender['sender_instance_id']}:{self.lamport}",
+        return {"protocol": PROTOCOL, "version": PROTOCOL_VERSION, "message_type": mtype, "message_id": f"{self.sender['sender_instance_id']}:{self.lamport}",
                 "session_id": self.session_id, "sender": self.sender, "ts": _ts(), "payload": payload,
                 "watermark": {"kind": "lamport_clock", "value": self.lamport}}
 
@@ -58,13 +59,13 @@ class QuickClient:
         self.ws = open_socket(self.url, self.timeout, headers)
         hello: dict[str, Any] = {"display_name": self.principal_id, "roles": roles or ["contributor"], "capabilities": []}
         if probe:
-            hello["extensions"] = {"mpac-bridge": {"transient": True}}
+            hello["extensions"] = {EXT: {"transient": True}}
         if self.token:
             hello["credential"] = {"type": "bearer_token", "value": self.token}
         reply = self.request("HELLO", hello)
         if reply.get("message_type") != "SESSION_INFO":
             raise ConnectionError(f"the coordinator refused: {reply.get('payload', {}).get('description', reply)}")
-        self.state = ((reply["payload"].get("extensions") or {}).get("mpac-bridge") or {}).get("state") or {}
+        self.state = ((reply["payload"].get("extensions") or {}).get(EXT) or {}).get("state") or {}
         return reply
 
     def request(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:

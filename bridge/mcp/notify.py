@@ -19,6 +19,7 @@ from mcp.server.subscriptions import SubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
 
 from bridge.client import SessionClient
+from bridge.protocol.constants import EXT
 
 log = logging.getLogger("mpac.mcp")
 STATE_URI = "mpac://session/state"
@@ -29,7 +30,7 @@ def quiet(message: dict[str, Any]) -> bool:
     """Liveness chatter, except a COORDINATOR_STATUS that reports a participant's presence."""
     if message.get("message_type") not in QUIET:
         return False
-    ext = ((message.get("payload") or {}).get("extensions") or {}).get("mpac-bridge")
+    ext = ((message.get("payload") or {}).get("extensions") or {}).get(EXT)
     return not (isinstance(ext, dict) and "presence" in ext)
 
 

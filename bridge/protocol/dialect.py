@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-EXT = "mpac-bridge"
+from bridge.protocol.constants import EXT
+
 # What the reference's MessageEnvelope and Sender dataclasses accept.
 ENVELOPE_KEYS = frozenset(
     {"protocol", "version", "message_type", "message_id", "session_id", "sender", "ts", "payload", "watermark", "coordinator_epoch"}

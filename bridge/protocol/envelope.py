@@ -8,11 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.protocol.constants import PROTOCOL, PROTOCOL_VERSION
 from bridge.protocol.payloads import Watermark
-
-PROTOCOL = "MPAC"
-PROTOCOL_VERSION = "0.1.15"
-ACCEPTED_VERSIONS: frozenset[str] = frozenset({"0.1.13", "0.1.14", "0.1.15"})
 
 _TS = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from bridge.protocol.codes import ErrorCode
+from bridge.protocol.constants import ACCEPTED_VERSIONS, PROTOCOL
 from bridge.protocol.enums import MessageType
-from bridge.protocol.envelope import ACCEPTED_VERSIONS, PROTOCOL, Envelope, lamport_of, parse_ts
+from bridge.protocol.envelope import Envelope, lamport_of, parse_ts
 from bridge.protocol.payloads import PAYLOAD_MODELS
 
 MAX_FRAME_BYTES = 1 << 20  # 1 MiB: the default limit of a frame (the sidecar's --max-frame-bytes)
 OVERSIZE_READ_FACTOR = 4  # a frame up to this many times the limit is still read to name it in the refusal
 MAX_DEPTH = 64
 _TYPES = {t.value: t for t in MessageType}
+P = TypeVar("P", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,14 @@ class ParsedMessage:
     envelope: Envelope
     payload: BaseModel
     raw: dict[str, Any]
+
+    def payload_as(self, model: type[P]) -> P:
+        """The payload as the model its message type was validated against (each handler names
+        the model it expects; a mismatch is a dispatch bug, never a sender's mistake)."""
+        payload = self.payload
+        if not isinstance(payload, model):
+            raise TypeError(f"{self.envelope.message_type} carries {type(payload).__name__}, not {model.__name__}")
+        return payload
 
     @property
     def message_type(self) -> MessageType:

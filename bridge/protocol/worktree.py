@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-EXT = "mpac-bridge"
+from bridge.protocol.constants import EXT
+
 WORKTREE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 SEP = "\x00"
 

@@ -22,6 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from bridge.core import CoordinatorConfig, Verdict
+from bridge.protocol.constants import CloseCode
 from bridge.protocol.dialect import speaks_reference_dialect
 from bridge.protocol.parse import OVERSIZE_READ_FACTOR
 from bridge.server.config import SESSION_ID, ServerConfig
@@ -175,7 +176,7 @@ class Sidecar:
                 if self.hosts.get(host.session_id) is host and not self.shut:
                     host.resume()
 
-    def _close_session_connections(self, session_id: str, code: int, reason: str) -> None:
+    def _close_session_connections(self, session_id: str, code: CloseCode, reason: str) -> None:
         for conn in list(self.pending):
             if conn.session_id == session_id:
                 conn.close(code, reason)
@@ -198,7 +199,7 @@ class Sidecar:
         if forget is not None:
             forget(host.session_id)
         log.warning("session %s dropped: another node serves it now; closing its %d connections", host.session_id, host.connection_count())
-        self._close_session_connections(host.session_id, 1012, "session moved to another coordinator node; reconnect")
+        self._close_session_connections(host.session_id, CloseCode.SERVICE_RESTART, "session moved to another coordinator node; reconnect")
         self._forget(host)
 
     async def release(self, host: SessionHost) -> None:
@@ -261,7 +262,7 @@ class Sidecar:
     async def handler(self, ws: ServerConnection) -> None:
         session_id = self._session_of(ws.request.path) if ws.request else None
         if session_id is None:
-            await ws.close(1008, "no such session")
+            await ws.close(CloseCode.POLICY_VIOLATION, "no such session")
             return
         conn = Conn(ws, self.outbox, self.cfg.send_queue, self.cfg.rate_per_sec, self.cfg.rate_burst, time.monotonic())
         conn.session_id = session_id
@@ -284,7 +285,7 @@ class Sidecar:
                         _message_id(_frame(raw))))
                     if conn.strikes > max(8.0, self.cfg.rate_burst):
                         log.warning("closing %s: rate limit exceeded repeatedly", conn.principal or "connection")
-                        conn.close(1008, "rate limit exceeded repeatedly")
+                        conn.close(CloseCode.POLICY_VIOLATION, "rate limit exceeded repeatedly")
                         break
                     continue
                 conn.strikes = 0
@@ -311,7 +312,7 @@ class Sidecar:
 
     def _hello_overdue(self, conn: Conn) -> None:
         if conn.principal is None:
-            conn.close(1008, f"no admitted HELLO within {self.cfg.hello_timeout:g} s")
+            conn.close(CloseCode.POLICY_VIOLATION, f"no admitted HELLO within {self.cfg.hello_timeout:g} s")
 
     async def _admit(self, conn: Conn, session_id: str, raw: str | bytes) -> SessionHost | bool:
         """Before admission a connection may only send HELLO. Returns the host once admitted, True
@@ -330,7 +331,7 @@ class Sidecar:
             verdict = self._verifier(_credential(data), session_id, conn.header_token)
             if not verdict.accepted:
                 conn.send(transport_error(session_id, "CREDENTIAL_REJECTED", verdict.reason, mid))
-                await conn.flush_and_close(1008, "credential rejected")
+                await conn.flush_and_close(CloseCode.POLICY_VIOLATION, "credential rejected")
                 return False
             try:
                 host = self._host(session_id)
@@ -349,7 +350,7 @@ class Sidecar:
                 known = host.owners.get(pid)
                 if known is not None and not hmac.compare_digest(known, owner_key):
                     conn.send(transport_error(session_id, "CREDENTIAL_REJECTED", f"{pid} joined with another token", mid))
-                    await conn.flush_and_close(1008, "credential rejected")
+                    await conn.flush_and_close(CloseCode.POLICY_VIOLATION, "credential rejected")
                     return False
         conn.reference = speaks_reference_dialect(data)  # before its SESSION_INFO is encoded
         result = host.handle(conn, raw)
@@ -363,9 +364,9 @@ class Sidecar:
                 with contextlib.suppress(StoreError):
                     self.store.release(session_id)
             if host.suspended is not None:
-                await conn.flush_and_close(1013, "coordinator unavailable; retry later")
+                await conn.flush_and_close(CloseCode.TRY_AGAIN_LATER, "coordinator unavailable; retry later")
             else:
-                await conn.flush_and_close(1008, "HELLO refused")
+                await conn.flush_and_close(CloseCode.POLICY_VIOLATION, "HELLO refused")
             return False
         return host
 
@@ -375,12 +376,12 @@ class Sidecar:
         if holder is not None:
             log.info("HELLO for session %s refused here: %s", session_id, exc)
             conn.send(transport_error(session_id, COORDINATOR_UNAVAILABLE, f"{exc}; reconnect to be sent there", mid))
-            await conn.flush_and_close(1012, "session served by another coordinator node; reconnect")
+            await conn.flush_and_close(CloseCode.SERVICE_RESTART, "session served by another coordinator node; reconnect")
             return
         log.warning("HELLO for session %s refused: %s", session_id, exc)
         text = "the coordinator cannot load the session now: its store is unavailable; retry in a few seconds"
         conn.send(transport_error(session_id, COORDINATOR_UNAVAILABLE, text, mid, {"retry_after_sec": 1}))
-        await conn.flush_and_close(1013, "coordinator unavailable; retry later")
+        await conn.flush_and_close(CloseCode.TRY_AGAIN_LATER, "coordinator unavailable; retry later")
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -438,7 +439,7 @@ class Sidecar:
             host.suspended = host.suspended or "this coordinator node is stopping"
             await host.stop()
         self.outbox.flush()  # what the final turns produced goes out before the close frames
-        closing = [c.ws.close(1001, "sidecar shutting down") for c in list(self.pending)]
+        closing = [c.ws.close(CloseCode.GOING_AWAY, "sidecar shutting down") for c in list(self.pending)]
         if closing:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), 5)

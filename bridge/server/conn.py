@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
+from bridge.protocol.constants import CloseCode
 from bridge.protocol.dialect import to_reference_dialect
 from bridge.server.outbox import Outbox
 
@@ -145,7 +146,7 @@ class Conn:
         finally:
             self.pump = None
 
-    def cut_off(self, reason: str, code: int = 1008) -> None:
+    def cut_off(self, reason: str, code: CloseCode = CloseCode.POLICY_VIOLATION) -> None:
         """Drop everything still waiting here, send the close frame and end the TCP stream now,
         without waiting for the client's half of the closing handshake, and tell the session at once
         (`on_lost`). The transport gets CLOSE_GRACE seconds to deliver the frames it already holds
@@ -171,19 +172,19 @@ class Conn:
         if self.on_lost is not None:
             self.on_lost(self)
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, code: CloseCode, reason: str) -> None:
         if self.closing:
             return
         self.closing = True
         asyncio.get_running_loop().create_task(self._close(code, reason))
 
-    async def _close(self, code: int, reason: str) -> None:
+    async def _close(self, code: CloseCode, reason: str) -> None:
         if self.pending:  # what was sent before the close goes out before the close frame
             self.outbox.flush()
         with contextlib.suppress(Exception):
             await self.ws.close(code, reason[:120])
 
-    async def flush_and_close(self, code: int, reason: str) -> None:
+    async def flush_and_close(self, code: CloseCode, reason: str) -> None:
         """Send what is queued, then close (used for a rejected HELLO)."""
         self.closing = True
         if self.pending:

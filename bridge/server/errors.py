@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bridge.protocol.constants import EXT
 from bridge.protocol.envelope import build_envelope
 
 SIDECAR = {"principal_id": "service:sidecar", "principal_type": "service", "sender_instance_id": "sidecar"}
@@ -17,7 +18,7 @@ COORDINATOR_UNAVAILABLE = "COORDINATOR_UNAVAILABLE"
 def transport_error(session_id: str, code: str, text: str, refers_to: str | None, extensions: dict[str, Any] | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {"error_code": code, "description": text, "refers_to": refers_to}
     if extensions:
-        payload["extensions"] = {"mpac-bridge": extensions}
+        payload["extensions"] = {EXT: extensions}
     return build_envelope(
         "PROTOCOL_ERROR",
         payload,

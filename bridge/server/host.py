@@ -25,6 +25,7 @@ from typing import Any
 
 from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
 from bridge.core.auth import Verdict
+from bridge.protocol.constants import CloseCode
 from bridge.protocol.dialect import to_reference_dialect
 from bridge.server.conn import Conn, text_frame
 from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error
@@ -134,7 +135,7 @@ class SessionHost:
             extra = json.loads(e.bound) if e.bound else {}
             self.lookup.replay = extra.get("lookups", {})
             v = extra.get("verdict")
-            self._replay_verdict = Verdict(v["accepted"], v["reason"], tuple(v["roles"]) if v["roles"] else None, v["principal_id"]) if v else Verdict(True)
+            self._replay_verdict = Verdict.from_json(v) if v else Verdict(True)
             if e.kind == "handle":
                 coord.handle(e.raw, e.now, bound_principal=extra.get("bound"))
             elif e.kind == "tick":
@@ -156,7 +157,7 @@ class SessionHost:
             raise
         self._flush_transcript()
         self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), coord.snapshot(now))
-        log.info("session %s recovered: epoch %d, %d intents, %d journal entries replayed", self.session_id, coord.epoch, len(coord.intents), len(entries))
+        log.info("session %s recovered: epoch %d, %d intents, %d journal entries replayed", self.session_id, coord.epoch, len(coord.state.intents), len(entries))
         return coord, out
 
     def _flush_transcript(self) -> None:
@@ -211,7 +212,7 @@ class SessionHost:
         # survives a recovery), and a write whose answer was cut off may have committed after all;
         # SESSION_INFO gives each client the exact state.
         for conn in [c for conns in self.conns.values() for c in conns]:
-            conn.close(1012, "coordinator recovered from a store outage; reconnect")
+            conn.close(CloseCode.SERVICE_RESTART, "coordinator recovered from a store outage; reconnect")
         self.wake.set()
         return True
 
@@ -233,8 +234,7 @@ class SessionHost:
             if self.lookup.recorded:
                 extra["lookups"] = self.lookup.recorded
             if self._verdicts:
-                v = self._verdicts[-1]
-                extra["verdict"] = {"accepted": v.accepted, "reason": v.reason, "roles": list(v.roles) if v.roles else None, "principal_id": v.principal_id}
+                extra["verdict"] = self._verdicts[-1].to_json()
             try:
                 self._persist_initial()
                 self.store.append(self.session_id, "handle", now, text, json.dumps(extra))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.core.audit import Verification, verify_lines
+from bridge.protocol.constants import PROTOCOL_VERSION
 
 
 class TranscriptWriter:
@@ -61,7 +62,7 @@ def export_transcript(path: Path, session_id: str, snapshot: dict[str, Any] | No
     messages.sort(key=order)
     return {
         "session_id": session_id,
-        "protocol_version": "0.1.15",
+        "protocol_version": PROTOCOL_VERSION,
         "participants": (snapshot or {}).get("participants", []),
         "messages": messages,
         "final_snapshot": snapshot,

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from bridge.client.text import duration
+from bridge.protocol.constants import EXT
 from bridge.remote import URL_VAR, remote_from_env
 from bridge.workspace.repo import NotARepository, Repo, find_repo
 from bridge.workspace.runtime import RuntimeInfo, is_alive, log_path, read_runtime, runtime_path
 
 HELP = "Show the repository's sidecar (or the remote coordinator), its participants, intents and open conflicts."
-EXT = "mpac-bridge"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

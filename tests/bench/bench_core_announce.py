@@ -65,7 +65,7 @@ def measure(active: int, count: int = 2000, withdrawn: int = 0) -> dict[str, Any
         gc.enable()
     for raw in withdraws:
         coord.handle(raw, T0)
-    assert len(coord.intents) == active
+    assert len(coord.state.intents) == active
     per = elapsed / count
     return {"active": active, "withdrawn": withdrawn, "count": count, "us_per_announce": per * 1e6, "announces_per_sec": 1 / per}
 

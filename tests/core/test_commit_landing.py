@@ -46,7 +46,7 @@ def test_second_commit_from_the_same_base_is_stale_while_the_first_write_is_pend
     assert errors(r) == ["STALE_STATE_REF"]
     assert stale_ext(r)["current_state_ref"] == "sha256:Y"
     assert "oa" in r.outbound[0].message["payload"]["description"]  # names the pending commit
-    assert s.coord.targets["src/a.py"].state_ref == "sha256:Y"
+    assert s.coord.state.targets["src/a.py"].state_ref == "sha256:Y"
     disk["src/a.py"] = "sha256:Y"  # the write lands: Bob rebases on Y
     assert s.send("agent:bob", "OP_COMMIT", commit("ob2", "sha256:Y", "sha256:Z", "ib")).accepted
 
@@ -78,7 +78,7 @@ def test_a_write_seen_on_disk_then_reverted_is_an_outside_edit() -> None:
     assert s.send("agent:alice", "OP_COMMIT", commit("oa", "sha256:X", "sha256:Y", "ia")).accepted
     disk["src/a.py"] = "sha256:Y"
     assert errors(s.send("agent:bob", "OP_COMMIT", commit("ob", "sha256:X", "sha256:Z", "ib"))) == ["STALE_STATE_REF"]
-    assert s.coord.targets["src/a.py"].landed  # the refused check saw the write
+    assert s.coord.state.targets["src/a.py"].landed  # the refused check saw the write
     disk["src/a.py"] = "sha256:X"  # someone ran `git checkout src/a.py`
     assert s.send("agent:bob", "OP_COMMIT", commit("ob2", "sha256:X", "sha256:Z", "ib")).accepted
 
@@ -87,7 +87,7 @@ def test_a_commit_already_on_disk_is_landed_at_once() -> None:
     disk = {"src/a.py": "sha256:Y"}  # post_commit as the spec reads it: the write came first
     s = overlapping(disk)
     assert s.send("agent:alice", "OP_COMMIT", commit("oa", "sha256:X", "sha256:Y", "ia")).accepted
-    assert s.coord.targets["src/a.py"].landed
+    assert s.coord.state.targets["src/a.py"].landed
 
 
 def test_a_write_that_never_lands_stops_blocking_after_the_grace_period() -> None:
@@ -98,7 +98,7 @@ def test_a_write_that_never_lands_stops_blocking_after_the_grace_period() -> Non
     assert errors(s.send("agent:bob", "OP_COMMIT", commit("ob", "sha256:X", "sha256:Z", "ib"))) == ["STALE_STATE_REF"]
     s.now += 2  # 31 s after the commit, the disk still shows X: it did not land
     assert s.send("agent:bob", "OP_COMMIT", commit("ob2", "sha256:X", "sha256:Z", "ib")).accepted
-    assert s.coord.targets["src/a.py"].state_ref == "sha256:Z"
+    assert s.coord.state.targets["src/a.py"].state_ref == "sha256:Z"
 
 
 def test_a_write_whose_author_left_or_withdrew_does_not_block() -> None:
@@ -121,7 +121,7 @@ def test_a_write_whose_author_became_unavailable_does_not_block() -> None:
     s.now += 6
     s.send("agent:bob", "HEARTBEAT", {"status": "working"})
     s.advance(6)  # alice silent for 12 s: unavailable, bob still fine
-    assert not s.coord.participants["agent:alice"].is_available
+    assert not s.coord.state.participants["agent:alice"].is_available
     assert s.send("agent:bob", "OP_COMMIT", commit("ob", "sha256:X", "sha256:Z", "ib")).accepted
 
 
@@ -130,7 +130,7 @@ def test_the_grace_period_restarts_at_recovery_and_survives_a_snapshot() -> None
     s = overlapping(disk)
     assert s.send("agent:alice", "OP_COMMIT", commit("oa", "sha256:X", "sha256:Y", "ia")).accepted
     twin = Coordinator.restore(json.loads(json.dumps(s.coord.snapshot())), state_ref_lookup=disk.get)
-    assert not twin.targets["src/a.py"].landed
+    assert not twin.state.targets["src/a.py"].landed
     twin.recover(s.now + 25)  # the sidecar took 25 s to come back: the author gets a full grace period
     s.coord, s.now = twin, s.now + 50
     assert errors(s.send("agent:bob", "OP_COMMIT", commit("ob", "sha256:X", "sha256:Z", "ib"))) == ["STALE_STATE_REF"]
@@ -148,4 +148,4 @@ def test_old_snapshots_without_landing_fields_still_restore() -> None:
             t.pop(k, None)
     snap["mpac_bridge"].pop("recovered_at", None)
     twin = Coordinator.restore(snap, state_ref_lookup=disk.get)
-    assert twin.targets["src/a.py"].landed  # an old record counts as landed: the previous rule
+    assert twin.state.targets["src/a.py"].landed  # an old record counts as landed: the previous rule

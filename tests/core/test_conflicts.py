@@ -22,7 +22,7 @@ def conflicted() -> tuple[Session, str]:
 
 def test_non_race_locked_overlap_raises_a_complete_report() -> None:
     s, cid = conflicted()
-    c = s.coord.conflicts[cid]
+    c = s.coord.state.conflicts[cid]
     rep = c.report["payload"]
     for key in ("basis", "based_on_watermark", "description", "related_intents", "category", "severity"):
         assert key in rep
@@ -41,9 +41,9 @@ def test_glob_overlap_is_a_conflict_not_a_refusal() -> None:
 def test_ack_escalate_resolve_with_authority() -> None:
     s, cid = conflicted()
     assert s.send("agent:a", "CONFLICT_ACK", {"conflict_id": cid, "ack_type": "disputed"}).accepted
-    assert s.coord.conflicts[cid].state == "OPEN"
+    assert s.coord.state.conflicts[cid].state == "OPEN"
     assert s.send("agent:a", "CONFLICT_ACK", {"conflict_id": cid, "ack_type": "seen"}).accepted
-    assert s.coord.conflicts[cid].state == "ACKED"
+    assert s.coord.state.conflicts[cid].state == "ACKED"
     assert errors(s.send("agent:a", "CONFLICT_ESCALATE", {"conflict_id": cid, "escalate_to": "agent:b", "reason": "x"})) == ["AUTHORIZATION_FAILED"]
     assert s.send("agent:a", "CONFLICT_ESCALATE", {"conflict_id": cid, "escalate_to": "human:lead", "reason": "x"}).accepted
     assert errors(s.send("agent:b", "RESOLUTION", {"conflict_id": cid, "decision": "approved", "rationale": ""})) == ["AUTHORIZATION_FAILED"]
@@ -53,7 +53,7 @@ def test_ack_escalate_resolve_with_authority() -> None:
     relayed = next(o.message for o in r.outbound if o.message["message_type"] == "RESOLUTION")
     assert relayed["payload"]["resolution_id"]  # assigned when the client omitted it (D3)
     assert s.coord.intent_state("i2") == "WITHDRAWN"
-    assert s.coord.ended_conflicts[cid] == "CLOSED"
+    assert s.coord.state.ended_conflicts[cid] == "CLOSED"
     assert errors(s.send("human:lead", "RESOLUTION", {"conflict_id": cid, "decision": "approved", "rationale": ""})) == ["RESOLUTION_CONFLICT"]
 
 
@@ -78,7 +78,7 @@ def test_auto_dismiss_when_related_intents_end() -> None:
     r = s.send("agent:b", "INTENT_WITHDRAW", {"intent_id": "i2"})
     res = [o.message["payload"] for o in r.outbound if o.message["message_type"] == "RESOLUTION"]
     assert res and res[0]["decision"] == "dismissed" and res[0]["rationale"] == "all_related_entities_terminated"
-    assert s.coord.ended_conflicts[cid] == "DISMISSED"
+    assert s.coord.state.ended_conflicts[cid] == "DISMISSED"
 
 
 def test_participant_report_is_validated() -> None:
@@ -88,4 +88,4 @@ def test_participant_report_is_validated() -> None:
     good = {"conflict_id": "k9", "category": "semantic_goal_conflict", "severity": "low", "related_intents": ["i1", "i2"],
             "basis": {"kind": "human_report"}, "based_on_watermark": {"kind": "lamport_clock", "value": 1}, "description": "hm"}
     assert s.send("agent:a", "CONFLICT_REPORT", good).accepted
-    assert "k9" in s.coord.conflicts
+    assert "k9" in s.coord.state.conflicts

@@ -38,7 +38,7 @@ def test_deferral_resolves_when_a_watched_principal_ends_an_intent_11_8_123() ->
     r = s.send("agent:a", "INTENT_WITHDRAW", {"intent_id": "i2"})  # condition 3: the owner is watched
     assert deferred(r) == [{"deferral_id": "d1", "principal_id": "agent:b", "status": "resolved",
                             "reason": "observed_intents_terminated"}]
-    assert "d1" not in s.coord.deferrals and s.coord.deferrals_by_watched == {}
+    assert "d1" not in s.coord.state.deferrals and s.coord.state.deferrals_by_watched == {}
 
 
 def test_principal_ids_in_observed_intent_ids_are_matched_not_resolved_at_arrival_11_8_124() -> None:
@@ -58,7 +58,7 @@ def test_partially_ended_observed_intents_keep_the_deferral_s11() -> None:
     s.announce("agent:c", "i2", "b.py")
     s.send("agent:b", "INTENT_DEFERRED", {"deferral_id": "d1", "scope": fs("a.py", "b.py"), "observed_intent_ids": ["i1", "i2"]})
     assert deferred(s.send("agent:a", "INTENT_WITHDRAW", {"intent_id": "i1"})) == []
-    assert "d1" in s.coord.deferrals
+    assert "d1" in s.coord.state.deferrals
     assert [p["status"] for p in deferred(s.send("agent:c", "INTENT_WITHDRAW", {"intent_id": "i2"}))] == ["resolved"]
 
 
@@ -68,7 +68,7 @@ def test_deferral_without_targets_only_expires_s11_11_8_125() -> None:
     assert [p.get("status") for p in deferred(r)] == [None]
     s.announce("agent:a", "i1", "x.py")
     s.send("agent:a", "INTENT_WITHDRAW", {"intent_id": "i1"})
-    assert "d1" in s.coord.deferrals
+    assert "d1" in s.coord.state.deferrals
     assert s.coord.next_deadline() is not None and s.coord.next_deadline() <= s.now + 10
     t = s.advance(10)
     assert [p["status"] for p in deferred(t)] == ["expired"]
@@ -88,7 +88,7 @@ def test_deferrals_survive_snapshot_with_their_watch_index() -> None:
     s.announce("agent:a", "i1", "a.py")
     s.send("agent:b", "INTENT_DEFERRED", {"deferral_id": "d1", "scope": fs("a.py"), "observed_principals": ["agent:a"]})
     restored = Coordinator.restore(json.loads(json.dumps(s.coord.snapshot(s.now))))
-    assert restored.deferrals_by_watched == {"agent:a": {"d1"}}
+    assert restored.state.deferrals_by_watched == {"agent:a": {"d1"}}
     r = restored.handle(msg("INTENT_WITHDRAW", "agent:a", {"intent_id": "i1"}, now=s.now, lamport=99), s.now)
     assert [p.get("status") for p in deferred(r)] == ["resolved"]
 
@@ -107,12 +107,12 @@ def test_update_race_lock_applies_to_added_files_only_a3() -> None:
     s.send("agent:a", "HEARTBEAT", {"status": "working"})  # back: both intents are ACTIVE on x.py
     assert s.coord.intent_state("i1") == "ACTIVE"
     r = s.send("agent:a", "INTENT_UPDATE", {"intent_id": "i1", "scope": fs("x.py", "y.py")})
-    assert errors(r) == [] and s.coord.intents["i1"].scope == fs("x.py", "y.py")
+    assert errors(r) == [] and s.coord.state.intents["i1"].scope == fs("x.py", "y.py")
     r = s.send("agent:a", "INTENT_UPDATE", {"intent_id": "i1", "scope": fs("x.py", "./z.py")})
     assert errors(r) == [ErrorCode.STALE_INTENT]
     holders = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["holders"]
     assert holders[0]["intent_id"] == "i2" and holders[0]["files"] == ["z.py"]
-    assert s.coord.intents["i1"].scope == fs("x.py", "y.py")  # nothing applied
+    assert s.coord.state.intents["i1"].scope == fs("x.py", "y.py")  # nothing applied
 
 
 def test_update_ttl_is_reset_only_when_given() -> None:
@@ -120,9 +120,9 @@ def test_update_ttl_is_reset_only_when_given() -> None:
     s.announce("agent:a", "i1", "a.py", ttl_sec=100)
     s.advance(60)
     s.send("agent:a", "INTENT_UPDATE", {"intent_id": "i1", "objective": "still here"})
-    assert s.coord.intents["i1"].expires_at == T0 + 100
+    assert s.coord.state.intents["i1"].expires_at == T0 + 100
     s.send("agent:a", "INTENT_UPDATE", {"intent_id": "i1", "ttl_sec": 100})
-    assert s.coord.intents["i1"].expires_at == T0 + 160
+    assert s.coord.state.intents["i1"].expires_at == T0 + 160
     s.advance(41)  # the first deadline passes: the stale heap entry is skipped
     assert s.coord.intent_state("i1") == "ACTIVE"
     s.advance(60)
@@ -134,7 +134,7 @@ def test_supersedes_intent_of_another_principal_is_refused_a4() -> None:
     s.announce("agent:a", "i1", "a.py")
     r = s.announce("agent:b", "i2", "b.py", supersedes_intent_id="i1")
     assert errors(r) == [ErrorCode.AUTHORIZATION_FAILED]
-    assert "i2" not in s.coord.intents and s.coord.intent_state("i1") == "ACTIVE"
+    assert "i2" not in s.coord.state.intents and s.coord.intent_state("i1") == "ACTIVE"
 
 
 def test_supersedes_unknown_or_ended_own_intent_is_ignored_a4() -> None:
@@ -177,8 +177,8 @@ def test_terminal_intents_leave_every_hot_index() -> None:
     for n in range(300):
         s.announce("agent:a", f"w{n}", f"d{n % 7}/f{n}.py")
         s.send("agent:a", "INTENT_WITHDRAW", {"intent_id": f"w{n}"})
-    c = s.coord
-    assert len(c.index) == 0 and c.intents == {} and c._norms == {} and c.by_principal == {}
+    c = s.coord.state
+    assert len(c.index) == 0 and c.intents == {} and c.norms == {} and c.by_principal == {}
     assert c.ops == {} and c.ops_by_intent == {}
     assert len(c.ended) == 300 and c.intent_state("w0") == "WITHDRAWN"
     assert errors(s.announce("agent:b", "w5", "new.py")) == [ErrorCode.INVALID_REFERENCE]  # id stays used
@@ -194,7 +194,7 @@ def test_heartbeats_keep_a_participant_available_and_set_status_11_7_96() -> Non
         s.advance(60)
         s.send("agent:a", "HEARTBEAT", {"status": "working"})
         s.send("agent:b", "HEARTBEAT", {"status": "idle"})
-    assert s.coord.participants["agent:a"].is_available and s.coord.participants["agent:a"].status == "working"
+    assert s.coord.state.participants["agent:a"].is_available and s.coord.state.participants["agent:a"].status == "working"
     assert s.coord.intent_state("i1") == "ACTIVE"
 
 
@@ -204,21 +204,21 @@ def test_lamport_receive_rule_and_lagging_senders_11_5_69_70_d11() -> None:
                            now=s.now, lamport=500), s.now)
     assert r.outbound[0].message["message_id"] != ""
     r = s.coord.handle(msg("HEARTBEAT", "agent:b", {"status": "idle"}, now=s.now, lamport=2), s.now)  # lags: accepted
-    assert r.accepted and s.coord.clock.value == 502
+    assert r.accepted and s.coord.state.clock.value == 502
     r = s.send("agent:b", "INTENT_WITHDRAW", {"intent_id": "i1"})  # refused: receive, then send rule
     assert r.outbound[0].message["watermark"] == {"kind": "lamport_clock", "value": 504}
 
 
 def test_unparseable_frames_do_not_move_the_clock() -> None:
     s = two()
-    before = s.coord.clock.value
+    before = s.coord.state.clock.value
     for raw in (b"\xff\xfe", "{not json", None, [1, 2], 42, {"message_type": "HELLO"}):
         r = s.coord.handle(raw, s.now)
         assert errors(r) == [ErrorCode.MALFORMED_MESSAGE] and not r.changed and not r.accepted
         assert r.outbound == [] and len(r.reply_to_socket) == 1
     r = s.coord.handle("{", s.now, bound_principal="agent:a")
     assert r.reply_to_socket == [] and r.outbound[0].to == To.only("agent:a")
-    assert r.outbound[0].message["watermark"]["value"] == before == s.coord.clock.value
+    assert r.outbound[0].message["watermark"]["value"] == before == s.coord.state.clock.value
 
 
 def test_frames_as_str_and_bytes_are_handled_like_dicts() -> None:
@@ -293,7 +293,7 @@ def test_null_after_makes_the_target_ref_unknown_d5() -> None:
     s.announce("agent:a", "i1", "n.py")
     assert errors(commit(s, "agent:a", "o1", "i1", "n.py", None, "sha256:1")) == []
     assert errors(commit(s, "agent:a", "o2", "i1", "./n.py", "sha256:1", None)) == []
-    assert s.coord.targets["n.py"].state_ref is None
+    assert s.coord.state.targets["n.py"].state_ref is None
     assert errors(commit(s, "agent:a", "o3", "i1", "n.py", "sha256:anything", "sha256:2")) == []
     r = commit(s, "agent:a", "o4", "i1", "n.py", None, "sha256:3")
     assert errors(r) == [ErrorCode.STALE_STATE_REF]
@@ -305,7 +305,7 @@ def test_operations_on_a_suspended_intent_are_refused_11_7_97() -> None:
     s.announce("agent:a", "i1", "a.py")
     s.advance(91)
     assert s.coord.intent_state("i1") == "SUSPENDED"
-    s.coord.participants["agent:a"].is_available = True  # pretend it is back without a touch
+    s.coord.state.participants["agent:a"].is_available = True  # pretend it is back without a touch
     r = s.coord.handle(msg("OP_PROPOSE", "agent:a", {"op_id": "o1", "intent_id": "i1", "target": "a.py", "op_kind": "replace"},
                            now=s.now), s.now)
     assert errors(r) == [ErrorCode.INVALID_REFERENCE] and "SUSPENDED" in r.outbound[0].message["payload"]["description"]
@@ -322,7 +322,7 @@ def test_batch_ids_and_entry_ids_are_unique_11_9_145() -> None:
         {"op_id": "e2", "target": "b.py", "op_kind": "replace", "state_ref_before": None, "state_ref_after": "sha256:1"},
         {"op_id": "e2", "target": "b.py", "op_kind": "replace", "state_ref_before": "sha256:1", "state_ref_after": "sha256:2"}]}
     r = s.send("agent:a", "OP_BATCH_COMMIT", twice)
-    assert types(r) == ["OP_REJECT"] and "b.py" not in s.coord.targets
+    assert types(r) == ["OP_REJECT"] and "b.py" not in s.coord.state.targets
     assert r.outbound[0].message["payload"]["op_id"] == "b2"
 
 
@@ -345,7 +345,7 @@ def test_pre_commit_completion_after_the_write_landed_is_accepted_11_9_134() -> 
     assert types(r) == ["OP_PROPOSE", "COORDINATOR_STATUS"]
     disk["a.py"] = "sha256:1"  # authorized, then written
     assert types(commit(s, "agent:a", "o1", "i1", "a.py", "sha256:0", "sha256:1")) == ["OP_COMMIT"]
-    assert s.coord.targets["a.py"].state_ref == "sha256:1"
+    assert s.coord.state.targets["a.py"].state_ref == "sha256:1"
     batch = {"batch_id": "b1", "intent_id": "i1", "atomicity": "all_or_nothing", "operations": [
         {"op_id": "e1", "target": "b.py", "op_kind": "replace", "state_ref_before": "sha256:0", "state_ref_after": "sha256:2"}]}
     assert types(s.send("agent:a", "OP_BATCH_COMMIT", batch)) == ["COORDINATOR_STATUS"]
@@ -360,18 +360,18 @@ def test_rejoin_after_silence_or_goodbye_is_available_again_s2() -> None:
     s = two(CoordinatorConfig(unavailability_timeout_sec=90))
     s.announce("agent:a", "i1", "a.py")
     s.advance(91)
-    assert not s.coord.participants["agent:a"].is_available
+    assert not s.coord.state.participants["agent:a"].is_available
     r = s.join("agent:a")
     state = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["state"]
     assert {p["principal_id"]: p["is_available"] for p in state["participants"]}["agent:a"] is True
-    assert s.coord.participants["agent:a"].is_available and s.coord.intent_state("i1") == "ACTIVE"
+    assert s.coord.state.participants["agent:a"].is_available and s.coord.intent_state("i1") == "ACTIVE"
     restored = [o.message for o in r.outbound if o.message["message_type"] == "INTENT_UPDATE" and o.to.is_all]
     assert restored[-1]["payload"]["extensions"]["mpac-bridge"]["state"] == "ACTIVE"
     s.advance(91)  # liveness is watched again after the rejoin
-    assert not s.coord.participants["agent:a"].is_available and s.coord.intent_state("i1") == "SUSPENDED"
+    assert not s.coord.state.participants["agent:a"].is_available and s.coord.intent_state("i1") == "SUSPENDED"
     s.send("agent:b", "GOODBYE", {"reason": "user_exit"})
     s.join("agent:b")
-    part = s.coord.participants["agent:b"]
+    part = s.coord.state.participants["agent:b"]
     assert part.is_available and part.connected and part.status == "idle"
 
 

@@ -31,13 +31,13 @@ def test_governance_claim_waits_for_an_arbiter_11_7_100_101_105() -> None:
     s.send("agent:a", "GOODBYE", {"reason": "error", "intent_disposition": "transfer"})
     r = s.send("agent:b", "INTENT_CLAIM", claim())
     assert types(r) == ["INTENT_CLAIM"]  # relayed as pending, nothing approved yet
-    assert s.coord.intent_state("i1") == "SUSPENDED" and "i2" not in s.coord.intents
+    assert s.coord.intent_state("i1") == "SUSPENDED" and "i2" not in s.coord.state.intents
     approve = dict(claim(), extensions={"mpac-bridge": {"decision": "approved"}})
     assert errors(s.send("agent:b", "INTENT_CLAIM", approve)) == ["AUTHORIZATION_FAILED"]
     r = s.send("human:lead", "INTENT_CLAIM", approve)
     status = next(o.message["payload"] for o in r.outbound if o.message["message_type"] == "INTENT_CLAIM_STATUS")
     assert status["decision"] == "approved" and status["approved_by"] == "human:lead"
-    assert s.coord.intent_state("i1") == "TRANSFERRED" and s.coord.intents["i2"].principal_id == "agent:b"
+    assert s.coord.intent_state("i1") == "TRANSFERRED" and s.coord.state.intents["i2"].principal_id == "agent:b"
 
 
 def test_core_claim_on_transferred_intent_is_approved_at_once() -> None:
@@ -62,7 +62,7 @@ def test_core_claim_on_unavailable_owner_waits_the_grace_and_owner_return_withdr
     r = s.send("agent:a", "HEARTBEAT", {"status": "working"})  # the owner is back before approval
     status = next(o.message["payload"] for o in r.outbound if o.message["message_type"] == "INTENT_CLAIM_STATUS")
     assert status["decision"] == "withdrawn"
-    assert s.coord.intent_state("i1") == "ACTIVE" and "i2" not in s.coord.intents
+    assert s.coord.intent_state("i1") == "ACTIVE" and "i2" not in s.coord.state.intents
     s.now += 9
     s.send("agent:b", "HEARTBEAT", {"status": "idle"})
     s.advance(2)  # a silent again
@@ -71,7 +71,7 @@ def test_core_claim_on_unavailable_owner_waits_the_grace_and_owner_return_withdr
     s.send("agent:b", "HEARTBEAT", {"status": "idle"})
     t = s.advance(31)
     assert any(o.message["payload"].get("decision") == "approved" for o in t.outbound)
-    assert s.coord.intents["i4"].principal_id == "agent:b"
+    assert s.coord.state.intents["i4"].principal_id == "agent:b"
 
 
 def approved(result) -> list[dict]:
@@ -86,7 +86,7 @@ def test_default_config_approves_a_handed_over_claim_at_once_when_no_owner_or_ar
     s.send("agent:a", "GOODBYE", {"reason": "done", "intent_disposition": "transfer"})
     status = approved(s.send("agent:b", "INTENT_CLAIM", claim()))
     assert status and status[0]["approved_by"] == s.coord.coordinator_id
-    assert s.coord.intent_state("i1") == "TRANSFERRED" and s.coord.intents["i2"].principal_id == "agent:b"
+    assert s.coord.intent_state("i1") == "TRANSFERRED" and s.coord.state.intents["i2"].principal_id == "agent:b"
 
 
 def test_default_config_approves_a_crashed_owners_claim_after_the_grace_unless_the_owner_returns() -> None:
@@ -100,7 +100,7 @@ def test_default_config_approves_a_crashed_owners_claim_after_the_grace_unless_t
     assert s.coord.intent_state("i1") == "SUSPENDED"
     assert types(s.send("agent:b", "INTENT_CLAIM", claim())) == ["INTENT_CLAIM"]  # pending for the grace
     s.send("agent:a", "HEARTBEAT", {"status": "working"})  # the owner is back: the claim is withdrawn
-    assert s.coord.intent_state("i1") == "ACTIVE" and not s.coord.claims
+    assert s.coord.intent_state("i1") == "ACTIVE" and not s.coord.state.claims
     s.now += 9
     s.send("agent:b", "HEARTBEAT", {"status": "idle"})
     s.advance(2)
@@ -108,7 +108,7 @@ def test_default_config_approves_a_crashed_owners_claim_after_the_grace_unless_t
     s.send("agent:b", "INTENT_CLAIM", claim(cid="c2", new="i3"))
     s.send("agent:b", "HEARTBEAT", {"status": "idle"})
     assert not approved(s.advance(29))
-    assert approved(s.advance(2)) and s.coord.intents["i3"].principal_id == "agent:b"
+    assert approved(s.advance(2)) and s.coord.state.intents["i3"].principal_id == "agent:b"
 
 
 def test_a_connected_arbiter_decides_and_its_departure_hands_the_claim_back_to_core_rules() -> None:
@@ -162,7 +162,7 @@ def test_resolution_timeout_escalates_to_an_arbiter() -> None:
     t = s.advance(301)
     assert "RESOLUTION_TIMEOUT" in errors(t)
     esc = next(o.message["payload"] for o in t.outbound if o.message["message_type"] == "CONFLICT_ESCALATE")
-    assert esc["escalate_to"] == "human:lead" and s.coord.conflicts[cid].state == "ESCALATED"
+    assert esc["escalate_to"] == "human:lead" and s.coord.state.conflicts[cid].state == "ESCALATED"
 
 
 def test_status_heartbeat_works_with_open_conflicts() -> None:
@@ -178,7 +178,7 @@ def test_frozen_scope_phases_end_with_first_committer_wins() -> None:
                                      "state_ref_before": None, "state_ref_after": "sha256:1"})
     s.send("agent:a", "OP_PROPOSE", {"op_id": "p1", "intent_id": "i1", "target": "src/b.py", "op_kind": "replace"})
     s.advance(301)  # no arbiter: the scope freezes (phase 1)
-    assert cid in s.coord.frozen
+    assert cid in s.coord.state.frozen
     r = s.send("agent:a", "OP_COMMIT", {"op_id": "o2", "intent_id": "i1", "target": "src/a.py", "op_kind": "replace",
                                          "state_ref_before": "sha256:1", "state_ref_after": "sha256:2"})
     assert errors(r) == ["SCOPE_FROZEN"]
@@ -192,7 +192,7 @@ def test_frozen_scope_phases_end_with_first_committer_wins() -> None:
     t = s.advance(240)  # phase 3: first committer wins, pending proposals lose
     res = next(o.message["payload"] for o in t.outbound if o.message["message_type"] == "RESOLUTION")
     assert res["decision"] == "policy_override" and res["outcome"] == {"accepted": ["o1"], "rejected": ["p1"]}
-    assert s.coord.ended_conflicts[cid] == "CLOSED" and not s.coord.frozen
+    assert s.coord.state.ended_conflicts[cid] == "CLOSED" and not s.coord.state.frozen
 
 
 def test_snapshot_in_an_escalated_conflict_behaves_the_same() -> None:

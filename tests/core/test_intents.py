@@ -22,7 +22,7 @@ def test_race_lock_rejects_cross_principal_overlap_with_normalized_paths_11_8_11
     r = s.announce("agent:b", "i2", "./src//a.py")
     assert errors(r) == ["STALE_INTENT"]
     assert "CONFLICT_REPORT" not in types(r)
-    assert "i2" not in s.coord.intents
+    assert "i2" not in s.coord.state.intents
     err = r.outbound[0].message["payload"]
     assert "i1" in err["description"] and "agent:a" in err["description"]
     holders = err["extensions"]["mpac-bridge"]["holders"]
@@ -57,13 +57,13 @@ def test_reused_intent_id_is_refused_and_never_overwrites() -> None:
     s.announce("agent:a", "i1", "a.py")
     r = s.announce("agent:b", "i1", "z.py")
     assert errors(r) == ["INVALID_REFERENCE"]
-    assert s.coord.intents["i1"].principal_id == "agent:a"
+    assert s.coord.state.intents["i1"].principal_id == "agent:a"
 
 
 def test_ttl_defaults_to_300_and_expires_on_the_coordinator_clock_11_8_115() -> None:
     s = two()
     s.announce("agent:a", "i1", "a.py")
-    assert s.coord.intents["i1"].expires_at == s.now + 300
+    assert s.coord.state.intents["i1"].expires_at == s.now + 300
     assert s.coord.next_deadline() is not None
     s.advance(299)
     assert s.coord.intent_state("i1") == "ACTIVE"
@@ -79,7 +79,7 @@ def test_update_resets_ttl_and_applies_race_lock_to_new_scope() -> None:
     r = s.send("agent:a", "INTENT_UPDATE", {"intent_id": "i1", "scope": fs("a.py", "b.py")})
     assert errors(r) == ["STALE_INTENT"]
     r = s.send("agent:a", "INTENT_UPDATE", {"intent_id": "i1", "ttl_sec": 600, "objective": "more"})
-    assert r.accepted and s.coord.intents["i1"].expires_at == s.now + 600
+    assert r.accepted and s.coord.state.intents["i1"].expires_at == s.now + 600
     s.advance(100)
     assert s.coord.intent_state("i1") == "ACTIVE"
 
@@ -100,19 +100,28 @@ def test_expiry_cascade_rejects_proposals_after_grace_11_8_127_128_129() -> None
                                      "state_ref_before": None, "state_ref_after": "sha256:1"})
     s.advance(11)
     assert s.coord.intent_state("i1") == "EXPIRED"
-    assert "p1" in s.coord.ops  # grace period
+    assert "p1" in s.coord.state.ops  # grace period
     t = s.advance(31)
     rejects = [o.message["payload"] for o in t.outbound if o.message["message_type"] == "OP_REJECT"]
     assert rejects == [{"op_id": "p1", "reason": "intent_terminated"}]
-    assert s.coord.committed["c1"]["state"] == "COMMITTED"
+    assert s.coord.state.committed["c1"]["state"] == "COMMITTED"
 
 
 def test_suspension_freezes_and_termination_rejects_frozen_11_8_130_131() -> None:
     s = two()
     s.announce("agent:a", "i1", "a.py", ttl_sec=200)
-    s.send("agent:a", "OP_PROPOSE", {"op_id": "p1", "intent_id": "i1", "target": "a.py", "op_kind": "replace"})
+    proposed = s.send("agent:a", "OP_PROPOSE", {"op_id": "p1", "intent_id": "i1", "target": "a.py", "op_kind": "replace"})
     s.send("agent:a", "GOODBYE", {"reason": "user_exit", "intent_disposition": "transfer"})
-    assert s.coord.ops["p1"].state == "FROZEN" or "p1" not in s.coord.ops
+    # 130: the intent is SUSPENDED and its proposal FROZEN, not rejected (no OP_REJECT was sent).
+    assert s.coord.intent_state("i1") == "SUSPENDED"
+    assert s.coord.state.ops["p1"].state == "FROZEN"
+    # 131: the suspended intent then terminates (its TTL): the frozen proposal is rejected, told to all.
+    t = s.advance(201)
+    assert s.coord.intent_state("i1") == "EXPIRED" and "p1" not in s.coord.state.ops
+    rejects = [o.message for o in t.outbound if o.message["message_type"] == "OP_REJECT"]
+    assert [(m["payload"]["op_id"], m["payload"]["reason"]) for m in rejects] == [("p1", "intent_terminated")]
+    assert rejects[0]["in_reply_to"] == proposed.outbound[0].message["message_id"]
+    assert s.coord.state.counters["ops_REJECTED"] == 1
 
 
 def test_deferral_lifecycle_11_8_121_122_123_125() -> None:
@@ -122,7 +131,7 @@ def test_deferral_lifecycle_11_8_121_122_123_125() -> None:
     assert types(r) == ["INTENT_DEFERRED"]
     out = r.outbound[0].message
     assert out["payload"]["principal_id"] == "agent:b" and "expires_at" in out["payload"]
-    assert s.coord.intents["i1"].deferred_by == ["agent:b"]
+    assert s.coord.state.intents["i1"].deferred_by == ["agent:b"]
     r = s.send("agent:a", "INTENT_WITHDRAW", {"intent_id": "i1"})
     resolved = [o.message["payload"] for o in r.outbound if o.message["message_type"] == "INTENT_DEFERRED"]
     assert resolved == [{"deferral_id": "d1", "principal_id": "agent:b", "status": "resolved", "reason": "observed_intents_terminated"}]
@@ -156,7 +165,7 @@ def test_claim_takeover_of_suspended_intent_11_7_99_103_107() -> None:
     status = [o.message["payload"] for o in r.outbound if o.message["message_type"] == "INTENT_CLAIM_STATUS"]
     assert status[0]["decision"] == "approved" and status[0]["approved_by"]
     assert s.coord.intent_state("i1") == "TRANSFERRED"
-    assert s.coord.intents["i2"].principal_id == "agent:b"
+    assert s.coord.state.intents["i2"].principal_id == "agent:b"
     assert errors(s.send("agent:b", "INTENT_CLAIM", dict(claim, claim_id="c2", new_intent_id="i3"))) == ["INVALID_REFERENCE"]
 
 

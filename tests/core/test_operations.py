@@ -29,8 +29,8 @@ def test_commit_is_relayed_and_becomes_the_targets_ref_11_9_138() -> None:
     s = ready()
     r = s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1"))
     assert types(r) == ["OP_COMMIT"] and r.outbound[0].to.is_all
-    assert s.coord.targets["a.py"].state_ref == "sha256:1"
-    assert s.coord.targets["a.py"].principal_id == "agent:a"
+    assert s.coord.state.targets["a.py"].state_ref == "sha256:1"
+    assert s.coord.state.targets["a.py"].principal_id == "agent:a"
 
 
 def test_stale_state_ref_is_refused_with_the_current_ref() -> None:
@@ -40,7 +40,7 @@ def test_stale_state_ref_is_refused_with_the_current_ref() -> None:
     assert errors(r) == ["STALE_STATE_REF"]
     ext = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]
     assert ext == {"target": "a.py", "current_state_ref": "sha256:1"}
-    assert s.coord.targets["a.py"].state_ref == "sha256:1"
+    assert s.coord.state.targets["a.py"].state_ref == "sha256:1"
 
 
 def test_first_commit_is_checked_against_the_injected_lookup() -> None:
@@ -86,7 +86,7 @@ def test_batch_all_or_nothing_registers_nothing_on_failure_11_9_140() -> None:
     assert types(r) == ["OP_REJECT"]
     rejected = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["rejected_ops"]
     assert [x["op_id"] for x in rejected] == ["o2"]
-    assert "a.py" not in s.coord.targets
+    assert "a.py" not in s.coord.state.targets
 
 
 def test_batch_best_effort_reports_every_failure_and_chains_refs() -> None:
@@ -94,7 +94,7 @@ def test_batch_best_effort_reports_every_failure_and_chains_refs() -> None:
     ops = [commit("o1", None, "sha256:1"), commit("o2", "sha256:1", "sha256:2"), commit("o3", None, "x", target="c.py")]
     r = s.send("agent:a", "OP_BATCH_COMMIT", {"batch_id": "b1", "atomicity": "best_effort", "intent_id": "i1", "operations": ops})
     assert types(r) == ["OP_BATCH_COMMIT", "OP_REJECT"]
-    assert s.coord.targets["a.py"].state_ref == "sha256:2"
+    assert s.coord.state.targets["a.py"].state_ref == "sha256:2"
     assert errors(s.send("agent:a", "OP_BATCH_COMMIT", {"batch_id": "b1", "atomicity": "best_effort", "operations": ops})) == ["INVALID_REFERENCE"]
 
 
@@ -104,9 +104,9 @@ def test_pre_commit_initial_then_completion_11_9_134() -> None:
     assert types(r) == ["COORDINATOR_STATUS"]
     status = r.outbound[0].message
     assert status["payload"]["event"] == "authorization" and status["payload"]["authorized_op_id"] == "o1"
-    assert s.coord.ops["o1"].state == "PROPOSED"
+    assert s.coord.state.ops["o1"].state == "PROPOSED"
     r = s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1"))
-    assert types(r) == ["OP_COMMIT"] and s.coord.targets["a.py"].state_ref == "sha256:1"
+    assert types(r) == ["OP_COMMIT"] and s.coord.state.targets["a.py"].state_ref == "sha256:1"
 
 
 def test_pre_commit_batch_11_9_146() -> None:
@@ -116,7 +116,7 @@ def test_pre_commit_batch_11_9_146() -> None:
     assert types(r) == ["COORDINATOR_STATUS", "COORDINATOR_STATUS"]
     done = [commit("o1", None, "sha256:1"), commit("o2", None, "sha256:2", target="b.py")]
     r = s.send("agent:a", "OP_BATCH_COMMIT", {"batch_id": "b1", "atomicity": "all_or_nothing", "operations": done})
-    assert types(r) == ["OP_BATCH_COMMIT"] and s.coord.targets["b.py"].state_ref == "sha256:2"
+    assert types(r) == ["OP_BATCH_COMMIT"] and s.coord.state.targets["b.py"].state_ref == "sha256:2"
 
 
 def test_op_reject_needs_a_reviewer_11_9_137() -> None:
@@ -124,7 +124,7 @@ def test_op_reject_needs_a_reviewer_11_9_137() -> None:
     s.send("agent:a", "OP_PROPOSE", {"op_id": "p1", "intent_id": "i1", "target": "a.py", "op_kind": "replace"})
     assert errors(s.send("agent:b", "OP_REJECT", {"op_id": "p1", "reason": "no"})) == ["AUTHORIZATION_FAILED"]
     r = s.send("human:lead", "OP_REJECT", {"op_id": "p1", "reason": "policy_violation"})
-    assert r.accepted and "p1" not in s.coord.ops
+    assert r.accepted and "p1" not in s.coord.state.ops
     assert errors(s.send("human:lead", "OP_REJECT", {"op_id": "p1", "reason": "again"})) == ["INVALID_REFERENCE"]
 
 
@@ -134,8 +134,8 @@ def test_supersede_needs_a_committed_op_on_the_same_target_11_9_135() -> None:
     bad = {"op_id": "o2", "supersedes_op_id": "o1", "target": "b.py", "intent_id": "i1"}
     assert errors(s.send("agent:a", "OP_SUPERSEDE", bad)) == ["MALFORMED_MESSAGE"]
     r = s.send("agent:a", "OP_SUPERSEDE", dict(bad, target="a.py", state_ref_after="sha256:9"))
-    assert r.accepted and s.coord.committed["o1"]["state"] == "SUPERSEDED"
-    assert s.coord.targets["a.py"].state_ref == "sha256:9"
+    assert r.accepted and s.coord.state.committed["o1"]["state"] == "SUPERSEDED"
+    assert s.coord.state.targets["a.py"].state_ref == "sha256:9"
     assert errors(s.send("agent:a", "OP_SUPERSEDE", dict(bad, op_id="o3", target="a.py"))) == ["INVALID_REFERENCE"]
 
 
@@ -167,13 +167,13 @@ def test_the_last_commit_of_at_most_file_limit_files_is_remembered() -> None:
     s.announce("agent:a", "i1", "a.py", "b.py", "c.py", "d.py")
     for n, target in enumerate(["a.py", "b.py", "c.py", "a.py", "d.py"]):  # a.py again: now the most recent
         assert s.send("agent:a", "OP_COMMIT", commit(f"o{n}", None if n != 3 else "sha256:0", f"sha256:{n}", target=target)).accepted
-    assert list(s.coord.targets) == ["c.py", "a.py", "d.py"]  # b.py, least recently committed, is forgotten
+    assert list(s.coord.state.targets) == ["c.py", "a.py", "d.py"]  # b.py, least recently committed, is forgotten
     # A forgotten file's next commit has nothing to be checked against here (no disk lookup injected)...
     assert s.send("agent:a", "OP_COMMIT", commit("o5", "sha256:old", "sha256:5", target="b.py")).accepted
     # ...while a remembered one still refuses a stale write.
     assert errors(s.send("agent:a", "OP_COMMIT", commit("o6", "sha256:old", "sha256:6", target="d.py"))) == ["STALE_STATE_REF"]
     twin = Coordinator.restore(json.loads(json.dumps(s.coord.snapshot())))
-    assert list(twin.targets) == ["a.py", "d.py", "b.py"] and twin.targets.limit == 3
+    assert list(twin.state.targets) == ["a.py", "d.py", "b.py"] and twin.state.targets.limit == 3
 
 
 def test_a_forgotten_file_is_still_checked_against_the_disk() -> None:
@@ -184,7 +184,7 @@ def test_a_forgotten_file_is_still_checked_against_the_disk() -> None:
     assert s.send("agent:a", "OP_COMMIT", commit("o1", "sha256:0", "sha256:1")).accepted
     disk["a.py"] = "sha256:1"
     assert s.send("agent:a", "OP_COMMIT", commit("o2", None, "sha256:b", target="b.py")).accepted
-    assert "a.py" not in s.coord.targets
+    assert "a.py" not in s.coord.state.targets
     assert errors(s.send("agent:a", "OP_COMMIT", commit("o3", "sha256:0", "sha256:2"))) == ["STALE_STATE_REF"]
 
 

@@ -112,10 +112,10 @@ def test_an_observer_probe_is_invisible_and_forgotten() -> None:
     assert "service:status-me" not in state(s)
     assert all(o.message["sender"]["principal_id"] != "service:status-me" for o in joined.outbound)
     bye = s.send("service:status-me", "GOODBYE", {"reason": "user_exit"})
-    assert not bye.outbound and "service:status-me" not in s.coord.participants
+    assert not bye.outbound and "service:status-me" not in s.coord.state.participants
     s.send("human:me@git", "HELLO", PROBE)  # the git guard closes its socket without a GOODBYE
     assert not s.coord.disconnected("human:me@git", s.now).outbound
-    assert "human:me@git" not in s.coord.participants
+    assert "human:me@git" not in s.coord.state.participants
 
 
 def test_only_a_pure_observer_can_be_a_probe() -> None:

@@ -110,20 +110,20 @@ def comparable(outputs: list[list[dict]]) -> list[list[dict]]:
 
 
 def legal(coord: Coordinator) -> None:
-    for intent in coord.intents.values():
+    for intent in coord.state.intents.values():
         assert intent.state in (IntentState.ACTIVE, IntentState.SUSPENDED)
         assert intent.state in legal_states(INTENT_TABLE)
-        assert intent.intent_id in coord.index
-    for _iid, (_owner, state) in coord.ended.items():
+        assert intent.intent_id in coord.state.index
+    for _iid, (_owner, state) in coord.state.ended.items():
         assert state in legal_states(INTENT_TABLE)
-    for op in coord.ops.values():
+    for op in coord.state.ops.values():
         assert op.state in (OpState.PROPOSED, OpState.FROZEN)
-    for rec in coord.committed.values():
+    for rec in coord.state.committed.values():
         assert rec["state"] in legal_states(OP_TABLE)
-    for c in coord.conflicts.values():
+    for c in coord.state.conflicts.values():
         assert c.state in (ConflictState.OPEN, ConflictState.ACKED, ConflictState.ESCALATED)
         assert c.state in legal_states(CONFLICT_TABLE)
-    assert set(coord.index.scopes) == set(coord.intents)
+    assert set(coord.state.index.scopes) == set(coord.state.intents)
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -33,7 +33,7 @@ def test_non_hello_from_unknown_principal_is_invalid_reference_11_7_79() -> None
     s = Session()
     r = s.announce("agent:ghost", "i1", "a.py")
     assert errors(r) == ["INVALID_REFERENCE"]
-    assert not s.coord.intents
+    assert not s.coord.state.intents
 
 
 def test_bound_connection_cannot_speak_for_another_principal() -> None:
@@ -44,7 +44,7 @@ def test_bound_connection_cannot_speak_for_another_principal() -> None:
     r = s.coord.handle(raw, s.now, bound_principal="agent:a")
     assert errors(r) == ["AUTHORIZATION_FAILED"]
     assert r.outbound[0].to.principals == ("agent:a",)
-    assert "i1" not in s.coord.intents
+    assert "i1" not in s.coord.state.intents
 
 
 def test_wrong_session_and_garbage_get_errors_on_the_socket() -> None:

@@ -60,9 +60,9 @@ def test_the_same_principal_in_two_worktrees_keeps_both_intents() -> None:
     s = session({})
     assert announce(s, "agent:side", "one", FEATURE, "a.py").accepted
     assert announce(s, "agent:side", "two", MAIN, "a.py").accepted
-    assert {"one", "two"} <= set(s.coord.intents)  # no auto-supersede across checkouts
+    assert {"one", "two"} <= set(s.coord.state.intents)  # no auto-supersede across checkouts
     assert announce(s, "agent:side", "three", FEATURE, "a.py").accepted
-    assert "one" not in s.coord.intents and "two" in s.coord.intents
+    assert "one" not in s.coord.state.intents and "two" in s.coord.state.intents
 
 
 def test_commits_use_their_worktrees_history_and_disk() -> None:
@@ -77,7 +77,7 @@ def test_commits_use_their_worktrees_history_and_disk() -> None:
     disk["a.py"] = "sha256:M1"
     assert s.send("agent:side", "OP_COMMIT", commit("f2", "is", "sha256:F1", "sha256:F2")).accepted
     assert errors(s.send("agent:side", "OP_COMMIT", commit("f3", "is", "sha256:F1", "sha256:F3"))) == ["STALE_STATE_REF"]
-    assert s.coord.targets["a.py"].op_id == "m1" and s.coord.targets[ref_key("a.py", "wt2")].op_id == "f2"
+    assert s.coord.state.targets["a.py"].op_id == "m1" and s.coord.state.targets[ref_key("a.py", "wt2")].op_id == "f2"
     state = s.coord.compact_state()
     assert state["targets"]["a.py"]["op_id"] == "m1"
     assert state["worktree_targets"] == {"wt2": {"a.py": {"state_ref": "sha256:F2", "op_id": "f2", "principal_id": "agent:side"}}}
@@ -87,17 +87,17 @@ def test_commits_use_their_worktrees_history_and_disk() -> None:
     r = s.send("agent:side", "OP_COMMIT", commit("f2", "is", "sha256:F1", "sha256:F2"))
     assert r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["committed"]["current"] is True
     twin = Coordinator.restore(json.loads(json.dumps(s.coord.snapshot())), state_ref_lookup=disk.get)
-    assert twin.targets[ref_key("a.py", "wt2")].op_id == "f2" and twin.targets["a.py"].op_id == "m1"
-    assert twin.intents["is"].worktree == "wt2"
+    assert twin.state.targets[ref_key("a.py", "wt2")].op_id == "f2" and twin.state.targets["a.py"].op_id == "m1"
+    assert twin.state.intents["is"].worktree == "wt2"
 
 
 def test_a_bad_worktree_extension_is_refused() -> None:
     s = session({})
     for bad in ({"mpac-bridge": {"worktree": "wt2"}}, worktree_ext("../../etc", None), worktree_ext("a\u0000b", None)):
         assert errors(announce(s, "agent:side", "bad", bad, "a.py")) == ["MALFORMED_MESSAGE"]
-    assert "bad" not in s.coord.intents
+    assert "bad" not in s.coord.state.intents
     ok = announce(s, "agent:side", "ok", worktree_ext("wt2", {"not": "a branch"}), "a.py")  # a branch is only for people
-    assert ok.accepted and s.coord.intents["ok"].branch is None
+    assert ok.accepted and s.coord.state.intents["ok"].branch is None
 
 
 def test_a_claim_moves_the_work_to_the_claimers_worktree() -> None:
@@ -108,7 +108,7 @@ def test_a_claim_moves_the_work_to_the_claimers_worktree() -> None:
     r = s.send("agent:main", "INTENT_CLAIM", {"claim_id": "c1", "original_intent_id": "is", "original_principal_id": "agent:side",
                                              "new_intent_id": "taken", "objective": "finish it on main", "scope": fs("a.py"),
                                              "extensions": MAIN})
-    assert r.accepted and s.coord.intents["taken"].worktree is None and s.coord.intents["taken"].branch == "main"
+    assert r.accepted and s.coord.state.intents["taken"].worktree is None and s.coord.state.intents["taken"].branch == "main"
     assert s.send("agent:main", "OP_COMMIT", commit("m1", "taken", "sha256:M0", "sha256:M1")).accepted
 
 
@@ -121,8 +121,8 @@ def test_a_worktree_overlap_never_times_out_into_a_frozen_scope() -> None:
     s.join("agent:side")
     announce(s, "agent:side", "is", FEATURE, "a.py", ttl_sec=7200)
     announce(s, "agent:main", "im", MAIN, "a.py", ttl_sec=7200)
-    (cid,) = s.coord.conflicts
-    assert s.coord.conflicts[cid].due_at is None
+    (cid,) = s.coord.state.conflicts
+    assert s.coord.state.conflicts[cid].due_at is None
     for _ in range(12):  # an hour, heartbeats keep both alive
         s.send("agent:main", "HEARTBEAT", {"status": "working"})
         s.send("agent:side", "HEARTBEAT", {"status": "working"})
@@ -131,4 +131,4 @@ def test_a_worktree_overlap_never_times_out_into_a_frozen_scope() -> None:
     assert s.send("agent:main", "OP_COMMIT", commit("m1", "im", "sha256:M0", "sha256:M1")).accepted
     s.send("agent:side", "INTENT_WITHDRAW", {"intent_id": "is"})
     r = s.send("agent:main", "INTENT_WITHDRAW", {"intent_id": "im"})
-    assert "RESOLUTION" in types(r) and cid not in s.coord.conflicts  # dismissed once both are done
+    assert "RESOLUTION" in types(r) and cid not in s.coord.state.conflicts  # dismissed once both are done

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from bridge.protocol import (
+    PAYLOAD_MODELS,
     ErrorCode,
     MessageType,
     ParsedMessage,
@@ -43,6 +44,17 @@ def test_round_trip_preserves_everything_including_unknown_fields(mtype: str) ->
     assert isinstance(again, ParsedMessage)
     assert again.payload.dump() == dumped
     assert parsed.raw["x-vendor"] == {"kept": True}
+
+
+@pytest.mark.parametrize("mtype", ALL_TYPES)
+def test_payload_as_gives_the_model_of_its_message_type_and_refuses_another(mtype: str) -> None:
+    parsed = parse_message(envelope(mtype))
+    assert isinstance(parsed, ParsedMessage)
+    model = PAYLOAD_MODELS[MessageType(mtype)]
+    assert parsed.payload_as(model) is parsed.payload
+    other = next(m for t, m in PAYLOAD_MODELS.items() if m is not model and t != mtype)
+    with pytest.raises(TypeError, match=f"{mtype} carries"):
+        parsed.payload_as(other)
 
 
 @pytest.mark.parametrize("mtype", ALL_TYPES)

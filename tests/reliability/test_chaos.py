@@ -39,13 +39,17 @@ async def chaos(tmp_path: Path, kills: int, clients: int = 4) -> dict:
                         lost_in_flight += 1
                         return
 
+            acked_before = len(acked)
             first_ack = asyncio.Event()
             watch = peers[0].wait_for(lambda m: m.get("message_type") == "OP_COMMIT", 30)
             watch.add_done_callback(lambda _f, ev=first_ack: ev.set())
             tasks = [asyncio.create_task(burst(p)) for p in peers]
             await first_ack.wait()  # kill mid-traffic: right after the first commit went out
+            assert watch.exception() is None, f"kill {k + 1}: no commit went out in 30 s (was every request refused?)"
             await sc.kill9()
             await asyncio.gather(*tasks)
+            # The round did real work before the kill (else the checks below would hold vacuously).
+            assert len(acked) > acked_before, f"kill {k + 1}: no intent was acknowledged before the kill"
             sc = await start_sidecar("--session-id", SID, "--port", str(port), "--rate", "100000", data_dir=tmp_path)
             for p in peers:
                 await asyncio.wait_for(p.connected.wait(), 30)
@@ -63,10 +67,12 @@ async def chaos(tmp_path: Path, kills: int, clients: int = 4) -> dict:
 
 async def test_chaos_short(tmp_path: Path) -> None:
     r = await chaos(tmp_path, kills=3)
+    assert r["acked"] >= 3 and r["commits"] >= 1  # something to lose was acknowledged in every round
     print(f"\nchaos (short): {r['kills']} kill -9, {r['acked']} acknowledged intents and {r['commits']} commits, losses 0")
 
 
 @pytest.mark.slow
 async def test_chaos_soak(tmp_path: Path) -> None:
     r = await chaos(tmp_path, kills=20)
+    assert r["acked"] >= 20 and r["commits"] >= 1
     print(f"\nchaos (soak): {r['kills']} kill -9, {r['acked']} acknowledged intents and {r['commits']} commits, losses 0")
