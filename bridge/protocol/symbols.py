@@ -10,19 +10,19 @@ registry sees the symbol scope as covering its files: correct, if coarser.
 one side names symbols and both consist only of symbols, files and globs: same symbol (or one
 nested in the other, or `*`) and symbol vs a `file_set` naming its file are race-locked; a glob covering a symbol's file is advisory; different symbols of
 one file do not overlap (reported as `same_file`, for an advisory note). Other pairs are left to
-`bridge.protocol.scope.overlap`. The wire form: docs/protocol.md, "Symbol scopes (issue 19)".
+`bridge.protocol.scope.overlap`, which calls `symbol_overlap` right after its first rule (shared
+`file_set` files). The wire form: docs/protocol.md, "Symbol scopes (issue 19)".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bridge.protocol.globs import glob_match, is_glob
-from bridge.protocol.scope import NormScope, normalize_path
+from bridge.protocol.scope import SEPARATOR, NormScope, normalize_path
 
-SEPARATOR = "::"
 WHOLE_FILE = "*"  # `path::*`: every symbol of the file, i.e. the whole file inside a symbol scope
 
 
@@ -143,3 +143,13 @@ def symbol_overlap(a: NormScope, b: NormScope) -> SymbolVerdict | None:
     if advisory:
         return SymbolVerdict(True, False, tuple(sorted(advisory)))
     return SymbolVerdict(False, same_file=tuple(sorted(same_file)))
+
+
+def whole_files(scope: NormScope) -> NormScope:
+    """The scope with every symbol read as its whole file (`a.py::f` as `a.py::*`): how a session
+    at `file` granularity sees a symbol scope. Other scopes are returned as they are."""
+    if not scope.symbol_files:
+        return scope
+    entities = {e for e in scope.entities if parse_symbol_id(e) is None}
+    entities |= {f"{p}{SEPARATOR}{WHOLE_FILE}" for p in scope.symbol_files}
+    return replace(scope, entities=frozenset(entities))
