@@ -154,7 +154,7 @@ class Intent:
     @property
     def symbols(self) -> dict[str, set[str]]:
         """The symbol names the scope claims, by file (empty for a scope of whole files)."""
-        return scope_symbols(self.scope)
+        return scope_symbols(self.scope) if self.scope.get("kind") == "entity_set" else {}
 
     @property
     def scope_kind(self) -> str:
