@@ -64,6 +64,19 @@ def test_no_sidecar_allows_with_a_reason(repo_path: Path) -> None:
     assert "no sidecar" in out.stderr
 
 
+def test_what_the_agent_reads_is_kept_as_a_merge_base(repo_path: Path) -> None:
+    """Issue 19: the PostToolUse hook of a Read keeps the file in the base store (no sidecar needed),
+    so a later stale write based on it can be merged."""
+    from bridge.workspace.bases import BaseStore
+
+    event = {"session_id": "s", "cwd": str(repo_path), "hook_event_name": "PostToolUse", "tool_name": "Read",
+             "tool_input": {"file_path": str(repo_path / "a.py")}}
+    out = hook("claude-posttooluse", event)
+    assert out.returncode == 0 and out.stdout.strip() == "", out.stderr
+    ref = state_ref_of_bytes((repo_path / "a.py").read_bytes())
+    assert BaseStore.for_repo(find_repo(repo_path)).get(ref) == (repo_path / "a.py").read_bytes()
+
+
 async def test_bypass_is_allowed_and_audited(repo_path: Path, holder: SessionClient) -> None:
     await holder.announce("refactor a", ["a.py"])
     out = hook("claude-pretooluse", edit(repo_path, "a.py"), env={"MPAC_BYPASS": "1"})
@@ -88,6 +101,7 @@ def test_setup_claude_hooks_merges_settings(repo_path: Path) -> None:
     command = pre[1]["hooks"][0]["command"]
     assert command.endswith("hook claude-pretooluse --default-name claude") and Path(command.split()[0]).is_absolute()
     assert data["hooks"]["PostToolUse"][0]["matcher"] == "Edit|Write|MultiEdit|NotebookEdit"
+    assert data["hooks"]["PostToolUse"][1]["matcher"] == "Read"  # keeps what the agent read as a merge base
 
 
 async def test_default_name_makes_the_hook_the_same_principal_as_the_mcp_server(repo_path: Path, holder: SessionClient) -> None:
