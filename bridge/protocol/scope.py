@@ -48,8 +48,10 @@ class NormScope:
     impact: frozenset[str] = frozenset()
     affects_symbols: frozenset[str] = frozenset()
     depends_on_symbols: frozenset[str] = frozenset()
-    # the files of the symbol ids among `entities` (`a.py` for `a.py::f`, issue 19)
+    # the files of the symbol ids among `entities` (`a.py` for `a.py::f`, issue 19), and each
+    # file's symbol names, parsed once here so that comparisons never parse an id again
     symbol_files: frozenset[str] = frozenset()
+    symbol_map: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def files(self) -> list[str]:
         """The file paths and patterns, for display."""
@@ -98,8 +100,10 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
     globs: list[str] = []
     entities = frozenset(_strs(scope.get("entities"))) if kind == "entity_set" else frozenset()
     symbol_files: frozenset[str] = frozenset()
+    symbol_map: tuple[tuple[str, frozenset[str]], ...] = ()
     if any(SEPARATOR in e for e in entities):  # symbol ids, in their canonical spelling
-        entities, symbol_files = _symbol_entities(entities)
+        entities, symbol_map = _symbol_entities(entities)
+        symbol_files = frozenset(p for p, _ in symbol_map)
     tasks = frozenset(_strs(scope.get("task_ids"))) if kind == "task_set" else frozenset()
     if kind == "file_set":
         for r in _strs(scope.get("resources")):
@@ -127,24 +131,25 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
         affects_symbols=frozenset(_strs(ext.get("affects_symbols"))),
         depends_on_symbols=frozenset(_strs(ext.get("depends_on_symbols"))),
         symbol_files=symbol_files,
+        symbol_map=symbol_map,
     )
 
 
-def _symbol_entities(entities: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+def _symbol_entities(entities: frozenset[str]) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
     """The entities with symbol ids spelled canonically (`./a.py::A::m` is `a.py::A.m`), and the
-    files those symbols are in."""
+    symbol names per file, sorted by file."""
     from bridge.protocol.symbols import parse_symbol_id
 
     out: set[str] = set()
-    files: set[str] = set()
+    files: dict[str, set[str]] = {}
     for e in entities:
         ref = parse_symbol_id(e)
         if ref is None:
             out.add(e)
         else:
             out.add(ref.id)
-            files.add(ref.path)
-    return frozenset(out), frozenset(files)
+            files.setdefault(ref.path, set()).add(ref.name)
+    return frozenset(out), tuple((p, frozenset(n)) for p, n in sorted(files.items()))
 
 
 def pattern_of(value: str) -> str:
