@@ -14,6 +14,7 @@ from bridge.core.config import CoordinatorConfig
 from bridge.core.index import ScopeIndex
 from bridge.core.outbound import Outbound, To
 from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant
+from bridge.core.symbols import granular
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.envelope import build_envelope
 from bridge.protocol.lamport import LamportClock, SenderFrontier
@@ -100,7 +101,7 @@ class CoreBase:
     # --- helpers ----------------------------------------------------------------------------
 
     def norm(self, scope: dict[str, Any]) -> NormScope:
-        return normalize_scope(scope, self.registry if self.registry else None)
+        return granular(normalize_scope(scope, self.registry if self.registry else None), self.config.symbol_granularity)
 
     def sender(self) -> dict[str, str]:
         return {

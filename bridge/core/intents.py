@@ -9,6 +9,7 @@ from typing import Any
 from bridge.core.base import EXT, CoreBase
 from bridge.core.outbound import To
 from bridge.core.records import Claim, Deferral, Intent
+from bridge.core.symbols import holder_entry
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.enums import IntentState, OpState
 from bridge.protocol.envelope import format_ts
@@ -36,15 +37,7 @@ class IntentLayer(CoreBase):
         for iid, ov in self.index.overlapping(norm, exclude=exclude) if hits is None else hits:
             other = self.intents[iid]
             if ov.race_locked and other.principal_id != pid and other.state == IntentState.ACTIVE and other.worktree == worktree:
-                out.append(
-                    {
-                        "intent_id": iid,
-                        "principal_id": other.principal_id,
-                        "objective": other.objective,
-                        "files": list(ov.shared),
-                        "expires_at": format_ts(other.expires_at),
-                    }
-                )
+                out.append(holder_entry(iid, other.principal_id, other.objective, format_ts(other.expires_at), ov))
         return out
 
     def refuse_stale(self, msg: ParsedMessage, holders: list[dict[str, Any]]) -> None:

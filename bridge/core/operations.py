@@ -11,6 +11,7 @@ from bridge.core.base import EXT
 from bridge.core.landing import CommitLanding
 from bridge.core.outbound import To
 from bridge.core.records import Operation, Target
+from bridge.core.symbols import symbol_target
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.enums import IntentState, OpState
 from bridge.protocol.parse import ParsedMessage
@@ -81,6 +82,12 @@ class OperationLayer(CommitLanding):
         from bridge.protocol.scope import normalize_scope, overlap
 
         t = normalize_scope({"kind": "file_set", "resources": [target]})
+        in_symbols = symbol_target(norm, t)  # symbol scopes: only the files their symbols are in
+        if in_symbols is not None:
+            if in_symbols:
+                return
+            raise Refusal(ErrorCode.AUTHORIZATION_FAILED, f"target {target!r} is not a file of the symbols of intent "
+                                                          f"{intent_id!r}; update the intent first")
         if not (t.paths & norm.paths) and (norm.opaque or norm.entities or norm.tasks or norm.uris):
             return  # non-path scopes cannot be checked against a path; accepted (see docs/protocol.md)
         ov = overlap(t, norm)

@@ -110,7 +110,8 @@ class SessionLayer(CoreBase):
             "identity_verified": self.config.security_profile != "open",
             "compatibility_errors": notes,
             "extensions": {EXT: {"state": self.compact_state(), "rejoined": known is not None,
-                                 "max_frame_bytes": self.config.max_frame_bytes}},
+                                 "max_frame_bytes": self.config.max_frame_bytes,
+                                 "symbol_granularity": self.config.symbol_granularity}},
         }
         if verdict is not None:
             info["identity_method"] = "bearer_token"

@@ -152,14 +152,16 @@ async def test_same_function_is_blocked_and_overlapping_stale_write_is_refused_w
     async with agents(repo_path, 3) as (a, b, c):
         first = await a.call("begin_task", objective="price", files=[], symbols=["shop.py::price"])
         assert first["status"] == "ok"
+        second = await b.call("begin_task", objective="tax", files=["shop.py"], symbols=["shop.py::tax"])
+        assert second["status"] == "ok"
+        assert [(n["principal_id"], n["file"], n["symbols"]) for n in second["same_file"]] == [("agent:a1", "shop.py", ["price"])]
+        # (c's answers come after both announces were relayed to it: its view below holds them)
         same = await c.call("begin_task", objective="price too", files=["shop.py"], symbols=["shop.py::price"])
         assert same["status"] == "blocked"
         assert same["holders"][0]["principal_id"] == "agent:a1" and same["holders"][0]["symbols"] == ["shop.py::price"]
         whole = await c.call("begin_task", objective="all of it", files=["shop.py"])
         assert whole["status"] == "blocked"  # a whole-file claim overlaps every symbol in the file
-        second = await b.call("begin_task", objective="tax", files=["shop.py"], symbols=["shop.py::tax"])
-        assert second["status"] == "ok"
-        assert [(n["principal_id"], n["file"], n["symbols"]) for n in second["same_file"]] == [("agent:a1", "shop.py", ["price"])]
+        assert {h["principal_id"] for h in whole["holders"]} == {"agent:a1", "agent:a2"}
         overlap = await c.call("check_overlap", files=[], symbols=["shop.py::shipping"])
         assert not overlap["has_overlap"] and {n["principal_id"] for n in overlap["same_file"]} == {"agent:a1", "agent:a2"}
         read_a = await a.call("get_file_state", path="shop.py")
