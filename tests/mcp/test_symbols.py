@@ -16,31 +16,18 @@ import pytest
 from mcp import Client
 
 from bridge.client import SessionClient
+from bridge.demo.four_agents import CART
+from bridge.demo.four_agents import FUNCS as DEMO_FUNCS
+from bridge.demo.four_agents import changed as change_return
 from bridge.mcp.context import ToolContext
 from bridge.mcp.server import build_server
 from bridge.workspace import ensure_sidecar, find_repo
 
-SHOP = '''"""A small shop."""
-
-import os
-
-
-def price(item):
-    return 10
-
-
-def tax(amount):
-    return amount * 0.2
-
-
-def shipping(weight):
-    return 5
-
-
-def discount(total):
-    return 0
-'''
 FUNCS = ("price", "tax", "shipping", "discount")
+SHOP = "shop.py"  # the four functions of the demo's cart, under other names
+TEXT = CART
+for _old, _new in zip(DEMO_FUNCS, FUNCS, strict=True):
+    TEXT = TEXT.replace(f"def {_old}(", f"def {_new}(")
 
 
 @pytest.fixture
@@ -50,11 +37,7 @@ def anyio_backend() -> str:
 
 def changed(text: str, func: str) -> str:
     """The agent's edit of one function: its body returns a marked value."""
-    head = f"def {func}("
-    start = text.index(head)
-    ret = text.index("    return ", start)
-    end = text.index("\n", ret)
-    return text[:ret] + f"    return '{func} changed'" + text[end:]
+    return change_return(text, func, f"'{func} changed'")
 
 
 class Agent:
@@ -104,7 +87,7 @@ async def four_agents_edit_one_file(repo: Path) -> dict[str, Any]:
 
 @pytest.mark.anyio
 async def test_four_agents_on_four_functions_all_proceed_and_merge(repo_path: Path) -> None:
-    (repo_path / "shop.py").write_text(SHOP)
+    (repo_path / SHOP).write_text(TEXT)
     w, commits = await watcher(repo_path)
     try:
         out = await four_agents_edit_one_file(repo_path)
@@ -136,7 +119,7 @@ async def test_four_agents_on_four_functions_all_proceed_and_merge(repo_path: Pa
 
 @pytest.mark.anyio
 async def test_at_file_granularity_one_proceeds_and_three_are_blocked(repo_path: Path) -> None:
-    (repo_path / "shop.py").write_text(SHOP)
+    (repo_path / SHOP).write_text(TEXT)
     ensure_sidecar(find_repo(repo_path), extra_args=["--symbol-granularity", "file"])
     out = await four_agents_edit_one_file(repo_path)
     assert sorted(b["status"] for b in out["begun"]) == ["blocked", "blocked", "blocked", "ok"]
@@ -148,7 +131,7 @@ async def test_at_file_granularity_one_proceeds_and_three_are_blocked(repo_path:
 
 @pytest.mark.anyio
 async def test_same_function_is_blocked_and_overlapping_stale_write_is_refused_with_its_hunks(repo_path: Path) -> None:
-    (repo_path / "shop.py").write_text(SHOP)
+    (repo_path / SHOP).write_text(TEXT)
     async with agents(repo_path, 3) as (a, b, c):
         first = await a.call("begin_task", objective="price", files=[], symbols=["shop.py::price"])
         assert first["status"] == "ok"
@@ -167,8 +150,8 @@ async def test_same_function_is_blocked_and_overlapping_stale_write_is_refused_w
         read_a = await a.call("get_file_state", path="shop.py")
         read_b = await b.call("get_file_state", path="shop.py")
         # both add an import at the same place (imports may change anywhere): the second write overlaps the first
-        mine_a = changed(read_a["content"], "price").replace("import os\n", "import os\nimport json\n")
-        mine_b = changed(read_b["content"], "tax").replace("import os\n", "import os\nimport re\n")
+        mine_a = changed(read_a["content"], "price").replace("import math\n", "import math\nimport json\n")
+        mine_b = changed(read_b["content"], "tax").replace("import math\n", "import math\nimport re\n")
         ok = await a.call("submit_change", intent_id=first["intent_id"], target="shop.py", state_ref_before=read_a["state_ref"], content=mine_a)
         assert ok["status"] == "success"
         stale = await b.call("submit_change", intent_id=second["intent_id"], target="shop.py", state_ref_before=read_b["state_ref"], content=mine_b)
