@@ -25,7 +25,14 @@ from bridge.client.records import (
     Policies,
     SameFile,
 )
-from bridge.client.scope import GRANULARITIES, coverage, probe, same_file_as, scope_symbols
+from bridge.client.scope import (
+    GRANULARITIES,
+    coverage,
+    file_probe,
+    probe,
+    same_file_as,
+    scope_symbols,
+)
 from bridge.client.view import SessionView
 from bridge.protocol.globs import glob_match, is_glob
 
@@ -189,14 +196,23 @@ class Session:
                     out.setdefault(name, []).append(intent)
         return out
 
-    def claimed_symbols(self, intent_id: str, path: str) -> set[str] | None:
-        """The symbol names of `path` an intent claims; None when it claims the whole file (a
-        `file_set`, a pattern, `path::*`) or is not known."""
-        raw = self.view.intents.get(intent_id)
-        if raw is None:
-            return None
-        names = scope_symbols(raw.get("scope")).get(path)
-        return None if not names or "*" in names else set(names)
+    def claimed_symbols(self, path: str, *intent_ids: str) -> set[str] | None:
+        """The symbol names of `path` these intents claim together; None when one of them claims
+        the whole file (a `file_set`, a pattern, `path::*`) or none claims a symbol of it."""
+        names: set[str] = set()
+        whole = file_probe([path])
+        for iid in intent_ids:
+            raw = self.view.intents.get(iid)
+            if raw is None:
+                continue
+            held = scope_symbols(raw.get("scope")).get(path)
+            if held:
+                if "*" in held:
+                    return None
+                names |= held
+            elif coverage(whole, raw.get("scope")) is not None:
+                return None
+        return names or None
 
     def held_files(self, paths: Iterable[str]) -> dict[str, list[Intent]]:
         """Each of `paths`, and each file a live intent names literally -> the live intents that

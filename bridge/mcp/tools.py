@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from bridge.client import Conflict, Intent, Reply, Session, format_time
-from bridge.client.scope import is_symbol_id, split_symbol
+from bridge.client.scope import announce_scope, is_symbol_id, split_symbol
 from bridge.mcp.claims import resolve_claim
 from bridge.mcp.context import ToolContext
 from bridge.mcp.merging import Merge, merge_extension, merge_stale_async, stale_message
@@ -275,7 +275,7 @@ async def submit_change(
             after = state_ref_of_bytes(content.encode("utf-8"))
             if on_disk != state_ref_before and not (op_id and on_disk == after):
                 # stale: merge three ways (base: what the agent read; current: the file now; ours: its content)
-                claimed = client.session.claimed_symbols(intent_id, rel)
+                claimed = _claimed(client.session, intent_id, rel, ctx.worktree)
                 merge = await merge_stale_async(repo, BaseStore.for_repo(repo), rel, state_ref_before, on_disk, content, claimed)
                 if not merge.ok:
                     return SubmitResult(status="stale", target=rel, current_state_ref=on_disk, merge=merge.info,
@@ -329,6 +329,13 @@ async def submit_change(
                         + how.get(recovered or "", ""))
 
 
+def _claimed(session: Session, intent_id: str, rel: str, worktree: str | None) -> set[str] | None:
+    """The symbols of `rel` this agent claims (through this intent and its other live intents in this
+    checkout); None when it claims the whole file. A merged write must stay inside them."""
+    mine = [i.intent_id for i in session.mine() if i.state == "ACTIVE" and i.worktree == worktree and i.intent_id != intent_id]
+    return session.claimed_symbols(rel, intent_id, *mine)
+
+
 def _not_this_change(rec: dict[str, Any], rel: str, before: str, after: str) -> str:
     """Why an op_id the coordinator recorded cannot be finished as this change ('' when it can)."""
     if (rec.get("target"), rec.get("state_ref_before"), rec.get("state_ref_after")) != (rel, before, after):
@@ -378,11 +385,22 @@ async def update_task(
     objective: Annotated[str | None, Field(description="a new objective")] = None,
     files: Annotated[list[str] | None, Field(description="the new complete list of files (blocked if another principal holds one)")] = None,
     ttl_sec: Annotated[float | None, Field(description="extend the claim by this many seconds from now")] = None,
+    symbols: Annotated[list[str] | None, Field(description="the new complete list of symbols (path::Qualified.name), "
+                                                           "with files: what the intent claims from now on")] = None,
 ) -> SimpleResult:
-    """Change your intent's objective, files or lifetime."""
+    """Change your intent's objective, files (or symbols) or lifetime."""
     client = await ctx.connected()
     rels = await ctx.resolve(files) if files else None
-    reply = await client.update(intent_id, objective=objective or None, files=rels, ttl_sec=ttl_sec or None)
+    scope = None
+    if symbols:
+        try:
+            claim = await resolve_claim(ctx, rels or [], symbols, client.session.granularity)
+            scope = announce_scope(rels or [], [*claim.symbols, *claim.hints], namespace=client.session.session_id,
+                                   granularity=client.session.granularity)
+        except ValueError as exc:
+            return SimpleResult(status="error", message=str(exc))
+    reply = await client.update(intent_id, objective=objective or None, files=None if scope else rels, scope=scope,
+                                ttl_sec=ttl_sec or None)
     return _answer(reply, "INTENT_UPDATE accepted", _my_intents(client.session))
 
 

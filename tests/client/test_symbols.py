@@ -73,9 +73,11 @@ def test_held_symbols_claimed_symbols_and_file_tree() -> None:
     held = s.held_symbols("app.py")
     assert {k: [i.intent_id for i in v] for k, v in held.items()} == {"Router": ["ib"], "f": ["ia"]}
     assert s.held_symbols("README.md") == {}
-    assert s.claimed_symbols("ib", "app.py") == {"Router"} and s.claimed_symbols("ib", "util.py") == {"g"}
-    assert s.claimed_symbols("ic", "README.md") is None  # a whole file
-    assert s.claimed_symbols("nope", "app.py") is None
+    assert s.claimed_symbols("app.py", "ib") == {"Router"} and s.claimed_symbols("util.py", "ib") == {"g"}
+    assert s.claimed_symbols("app.py", "ia", "ib") == {"f", "Router"}  # several intents of one agent together
+    assert s.claimed_symbols("README.md", "ic") is None  # a whole file
+    assert s.claimed_symbols("README.md", "ia", "ic") is None
+    assert s.claimed_symbols("app.py", "nope") is None
     files = s.held_files([])
     assert sorted(files) == ["README.md", "app.py", "util.py"]  # symbol intents hold their files in a tree
     assert [i.intent_id for i in files["app.py"]] == ["ia", "ib"]

@@ -170,3 +170,10 @@ async def test_same_function_is_blocked_and_overlapping_stale_write_is_refused_w
         out = await b.call("submit_change", intent_id=second["intent_id"], target="shop.py", state_ref_before=read_b["state_ref"], content=sneaky)
         assert out["status"] == "stale" and out["merge"]["outcome"] == "out_of_scope"
         assert [h["symbols"] for h in out["merge"]["outside"]] == [["shipping"]]
+        # as the answer says: claim shipping too, then the same write is merged
+        upd = await b.call("update_task", intent_id=second["intent_id"], files=["shop.py"], symbols=["shop.py::tax", "shop.py::shipping"])
+        assert upd["status"] == "ok"
+        out = await b.call("submit_change", intent_id=second["intent_id"], target="shop.py", state_ref_before=read_b["state_ref"], content=sneaky)
+        assert out["status"] == "merged" and len(out["merge"]["applied"]) == 2
+        final = (repo_path / SHOP).read_text()
+        assert "'price changed twice'" in final and "'tax changed'" in final and "'shipping changed'" in final
