@@ -10,29 +10,78 @@ from typing import Any
 
 HELP = "Measure the coordinator, the wire, the MCP server, start-up times and symbol extraction."
 
+MODES = ("core", "wire", "cpu", "rate", "memory", "relay", "stall", "startup", "profile", "mcp", "symbols", "fleet")
+EPILOG = """modes:
+  core      in-process coordinator, µs per message kind at N active intents (--sizes)
+  wire      a real sidecar: overlapping announce latency with K clients (--clients), closed-loop
+            throughput (--duration, default 30 s), RSS over --rss-msgs messages, longest loop stall
+  cpu       sidecar CPU µs per message in the closed loop at fan-out 2, 10, 50 (--clients),
+            --duration s per run (default 10), --repeat runs each (default 3)
+  rate      messages/s over one --duration s run (default 60): first and last 5 s, RSS per message
+            after --warmup s (default 20), the sidecar with --history-limit 1000 so its caps are full by then
+  memory    RSS per active intent: one client announces N disjoint intents (--sizes, default
+            1000,10000); also the peak (VmHWM) above the final RSS
+  relay     announce -> relay p50/p99 at N active intents (--sizes, default 10,1000,10000) with
+            --idle idle clients (default 20), and the reference mpac 0.2.13 at --ref-sizes
+            (default 10,1000) in the same run
+  stall     longest event-loop stall: --active intents (10000) with --objective-bytes (8192)
+            objectives, then a --duration s closed loop (default 60)
+  startup   sidecar start to ready and to SESSION_INFO, a Claude Code hook (deny, allow) and MCP
+            initialize, median of --repeat rounds (default 10), plus -X importtime top imports
+  profile   cProfile (or --profiler py-spy) of the sidecar in the closed loop at 10 clients
+  mcp       tool latencies through a real stdio MCP session
+  symbols   symbol extraction per 1,000 lines, cold and cached; one merge decision
+  fleet     coordinator nodes on PostgreSQL: append cost, throughput on 1 vs 3 nodes, failover
+            (needs PostgreSQL server binaries and nginx)
+
+before/after: --ab DIR runs another checkout's code (DIR/.venv/bin/python when it exists, its
+bridge package either way) alternately with this one, in cpu, rate, memory, relay, stall and
+startup, and reports both with their ratio."""
+
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Reproducible measurements on this machine. Each figure is the median of --repeat runs and the "
-        "report names the machine. Progress goes to stderr; the table (or --json) to stdout."
+        "report names the machine and the load average of each run. Progress goes to stderr; the table "
+        "(or --json) to stdout."
     )
-    p.add_argument("what", nargs="?", default="all", choices=["core", "wire", "mcp", "startup", "symbols", "fleet", "all"],
+    p.epilog = EPILOG
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("what", nargs="?", default="all", choices=[*MODES, "all"],
                    help="which benchmark (default all; fleet needs PostgreSQL server binaries and nginx, and is skipped by all without them)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--quick", action="store_true", help="small settings (seconds, for CI)")
-    p.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported (default 3)")
-    p.add_argument("--sizes", default=None, help="core: active-intent counts, e.g. 10,1000,10000")
-    p.add_argument("--clients", default=None, help="wire: client counts, e.g. 2,10,50")
-    p.add_argument("--duration", type=float, default=None, help="wire: seconds of closed-loop throughput (default 30); fleet: per run (default 15)")
+    p.add_argument("--repeat", type=int, default=None, help="runs per figure; the median is reported (default 3; startup 10; rate, memory, relay, stall 1)")
+    p.add_argument("--sizes", default=None, help="active-intent counts: core 10,1000,10000; memory 1000,10000; relay 10,1000,10000")
+    p.add_argument("--ref-sizes", default=None, help="relay: active-intent counts for the reference (default 10,1000; 'none' to skip)")
+    p.add_argument("--clients", default=None, help="wire: client counts (2,10,50); cpu: fan-outs (2,10,50); rate, stall, profile: clients (10)")
+    p.add_argument("--duration", type=float, default=None, help="seconds of each closed-loop run (wire 30, cpu 10, rate 60, stall 60, profile 20; fleet: per run, 15)")
+    p.add_argument("--warmup", type=float, default=None, help="seconds left out of the CPU and RSS figures (cpu 2, rate 20)")
+    p.add_argument("--samples", type=int, default=None, help="latency samples (wire, relay: 300)")
+    p.add_argument("--rss-msgs", type=int, default=None, help="wire: messages of the RSS run (100000)")
+    p.add_argument("--history-limit", type=int, default=1000, help="rate: the sidecar's --history-limit, small so the caps fill "
+                   "during the warm-up (default 1000; 0 for the sidecar's own default)")
+    p.add_argument("--idle", type=int, default=20, help="relay: idle clients connected (default 20)")
+    p.add_argument("--active", type=int, default=None, help="stall: active intents before the loop (10000)")
+    p.add_argument("--objective-bytes", type=int, default=8192, help="stall: size of each objective (default 8192)")
+    p.add_argument("--profiler", choices=["cprofile", "py-spy"], default="cprofile", help="profile: which profiler (default cprofile)")
+    p.add_argument("--top", type=int, default=25, help="profile: functions listed (default 25)")
     p.add_argument("--lines", type=int, default=None, help="symbols: lines of each generated source (default 5000)")
+    ab = p.add_argument_group("before/after")
+    ab.add_argument("--ab", metavar="DIR", help="another checkout (e.g. a git worktree of the old code) to run alternately with this one")
+    ab.add_argument("--ab-python", metavar="PATH", help="the interpreter for --ab's checkout (default its .venv/bin/python, else ours)")
+    ab.add_argument("--sidecar-python", metavar="PATH", help="the interpreter for this checkout's processes (default this one)")
 
 
 def _ints(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    if text is not None and text.strip().lower() == "none":
+        return ()
     return tuple(int(x) for x in text.split(",")) if text else default
 
 
 def run(args: argparse.Namespace) -> int:
-    from bridge.bench import core, startup, wire
+    from bridge.bench.launch import targets_of
+    from bridge.bench.loop import load
     from bridge.bench.machine import machine
 
     quick = args.quick
@@ -40,28 +89,80 @@ def run(args: argparse.Namespace) -> int:
     def progress(text: str) -> None:
         print(f"… {text}", file=sys.stderr, flush=True)
 
-    report: dict[str, Any] = {"machine": machine(), "quick": quick}
+    try:
+        targets = targets_of(args.ab, args.sidecar_python, args.ab_python)
+    except ValueError as exc:
+        print(f"mpac-bridge bench: {exc}", file=sys.stderr)
+        return 2
+    report: dict[str, Any] = {"machine": machine(), "quick": quick, "load_at_start": load(), "targets": [t.label for t in targets]}
     what = args.what
-    if what in ("core", "all"):
+
+    def rep(default: int, quick_default: int = 1) -> int:
+        return args.repeat or (quick_default if quick else default)
+
+    def wants(mode: str) -> bool:
+        return what in (mode, "all")
+
+    if wants("core"):
+        from bridge.bench import core
+
         sizes = _ints(args.sizes, (10, 1000) if quick else (10, 1000, 10000))
-        report["core"] = core.run(sizes, repeat=1 if quick else args.repeat, count=300 if quick else 2000, progress=progress)
-    if what in ("wire", "all"):
+        report["core"] = core.run(sizes, repeat=rep(3), count=300 if quick else 2000, progress=progress)
+    if wants("wire"):
+        from bridge.bench import wire
+
         clients = _ints(args.clients, (2, 10) if quick else (2, 10, 50))
         duration = args.duration or (3.0 if quick else 30.0)
-        report["wire"] = wire.run(clients, samples=50 if quick else 300, duration=duration, rss_msgs=5_000 if quick else 100_000, progress=progress)
-    if what in ("startup", "all"):
-        progress("startup: sidecar process to SESSION_INFO")
-        report["startup"] = startup.run(repeat=2 if quick else 5)
-    if what in ("symbols", "all"):
+        report["wire"] = wire.run(clients, samples=args.samples or (50 if quick else 300), duration=duration,
+                                  rss_msgs=args.rss_msgs or (5_000 if quick else 100_000), progress=progress)
+    if wants("cpu"):
+        from bridge.bench import cpu
+
+        report["cpu"] = cpu.cpu(_ints(args.clients, (2, 10) if quick else (2, 10, 50)), duration=args.duration or (2.0 if quick else 10.0),
+                                warmup=args.warmup if args.warmup is not None else (0.5 if quick else 2.0), repeat=rep(3),
+                                targets=targets, progress=progress)
+    if wants("rate"):
+        from bridge.bench import cpu
+
+        report["rate"] = cpu.rate(_ints(args.clients, (10,))[0], duration=args.duration or (4.0 if quick else 60.0),
+                                  warmup=args.warmup if args.warmup is not None else (1.0 if quick else 20.0), repeat=rep(1),
+                                  targets=targets, progress=progress, history_limit=args.history_limit or None)
+    if wants("memory"):
+        from bridge.bench import memory
+
+        report["memory"] = memory.run(_ints(args.sizes if what == "memory" else None, (200, 1000) if quick else (1000, 10000)),
+                                      repeat=rep(1), targets=targets, progress=progress)
+    if wants("relay"):
+        from bridge.bench import relay
+
+        report["relay"] = relay.run(_ints(args.sizes if what == "relay" else None, (10, 200) if quick else (10, 1000, 10000)),
+                                    _ints(args.ref_sizes, (10,) if quick else (10, 1000)), samples=args.samples or (20 if quick else 300),
+                                    idle=5 if quick and args.idle == 20 else args.idle, targets=targets, progress=progress, repeat=rep(1))
+    if wants("stall"):
+        from bridge.bench import stall
+
+        report["stall"] = stall.run(args.active or (300 if quick else 10_000), args.objective_bytes, duration=args.duration or (3.0 if quick else 60.0),
+                                    clients=_ints(args.clients if what == "stall" else None, (10,))[0], repeat=rep(1), targets=targets,
+                                    progress=progress)
+    if wants("startup"):
+        from bridge.bench import startup
+
+        report["startup"] = startup.run(repeat=rep(10, 2), targets=targets, progress=progress, warm_up=not quick)
+    if wants("profile"):
+        from bridge.bench import profiling
+
+        report["profile"] = profiling.run(_ints(args.clients if what == "profile" else None, (10,))[0], duration=args.duration or (3.0 if quick else 20.0),
+                                          warmup=args.warmup if args.warmup is not None else (0.5 if quick else 2.0), profiler=args.profiler, top=args.top, target=targets[-1], progress=progress)
+    if wants("symbols"):
         from bridge.bench import symbols, symbols_sessions
 
-        report["symbols"] = symbols.run(lines=args.lines or (1000 if quick else 5000), repeat=3 if quick else args.repeat * 2 + 1,
+        report["symbols"] = symbols.run(lines=args.lines or (1000 if quick else 5000), repeat=3 if quick else rep(3) * 2 + 1,
                                         progress=progress)
-        report["symbols"].update(symbols_sessions.run(active=100 if quick else 1000, repeat=1 if quick else args.repeat,
+        report["symbols"].update(symbols_sessions.run(active=100 if quick else 1000, repeat=1 if quick else rep(3),
                                                       progress=progress))
-    if what in ("fleet", "all"):
+    if wants("fleet"):
         report["fleet"] = _fleet(args, quick, progress, required=what == "fleet")
-    if what in ("mcp", "all"):
+    if wants("mcp"):
         if importlib.util.find_spec("bridge.mcp.bench") is None:
             report["mcp"] = {"skipped": "bridge.mcp.bench is not available in this build"}
         else:
@@ -69,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
             from bridge.mcp import bench as mcp_bench  # type: ignore[attr-defined]
 
             report["mcp"] = mcp_bench.run(10 if quick else 30, files=1000 if quick else 10_000, big_mib=32 if quick else 300)
+    report["load_at_end"] = load()
     if args.json:
         print(json.dumps(report, indent=2, default=float))
     else:
@@ -124,9 +226,10 @@ def print_tables(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    con = Console()
+    con = Console(width=None if sys.stdout.isatty() else 150)  # a file or pipe gets whole rows, not 80 columns
     m = report["machine"]
-    con.print(f"[bold]mpac-bridge bench[/]  {m['cores']} cores, Python {m['python']}, {m['platform']}")
+    con.print(f"[bold]mpac-bridge bench[/]  {m['cores']} cores, Python {m['python']}, {m['platform']}"
+              + (f"; load average {report['load_at_start']:.2f} at start" if "load_at_start" in report else ""))
     if "core" in report:
         t = Table(title="core: in-process coordinator (median)")
         for col in ("message", "active", "withdrawn", "µs/msg", "msgs/s"):
@@ -148,10 +251,12 @@ def print_tables(report: dict[str, Any]) -> None:
         mem = w["memory"]
         con.print(f"memory: RSS {mem['rss_before_kb']} KiB → {mem['rss_after_kb']} KiB over {mem['messages']:,} messages "
                   f"({mem['rss_bytes_per_msg']:.1f} B/msg)")
-    if "startup" in report:
-        s = report["startup"]
-        con.print(f"startup: sidecar process → SESSION_INFO {s['sidecar_to_session_info_ms']:.0f} ms"
-                  + (f"; MCP initialize {s['mcp_initialize_ms']:.0f} ms" if "mcp_initialize_ms" in s else ""))
+        stall = tp.get("loop_stall")
+        if stall:
+            con.print(f"longest event-loop stall in the closed loop: {stall['max_ms']:.1f} ms ({stall['over_20ms']} ticks over 20 ms)")
+    from bridge.bench.report import print_sections
+
+    print_sections(con, report)
     if "symbols" in report:
         print_symbols(con, report["symbols"])
     if "fleet" in report:

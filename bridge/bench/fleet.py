@@ -109,7 +109,7 @@ async def aggregate(store_url: str, root: Path, nodes: int, sessions: int, clien
         cpu = {n: node.cpu_sec() - cpu_before[n] for n, node in rig.nodes.items()}
         held = {n: sum(1 for h, _e in rig.holders().values() if h == n) for n in names}
         for p in peers:
-            await p.ws.close()
+            await p.close()
     return {"nodes": nodes, "sessions": sessions, "clients_per_session": clients, "msgs_per_sec": count / seconds,
             "node_cpu_sec": {n: round(v, 2) for n, v in cpu.items()}, "sessions_per_node": held,
             "node_cpu_us_per_msg": sum(cpu.values()) * 1e6 / max(1, count)}

@@ -14,16 +14,9 @@ and the parallelism they buy.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import shutil
-import signal
 import statistics
-import subprocess
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from bridge.bench.core import AGENTS, T0, announce, env, files, session
@@ -77,26 +70,15 @@ def announce_cost(active: int = 1000, count: int = 300, repeat: int = 3) -> dict
     return out
 
 
-def _scratch() -> Path:
-    from bridge.demo.four_agents import write_cart
-
-    root = Path(tempfile.mkdtemp(prefix="mpac-bench-symbols-")) / "repo"
-    root.mkdir()
-    write_cart(root)
-    for cmd in (["init", "-q"], ["add", "."], ["-c", "user.email=b@b", "-c", "user.name=b", "commit", "-qm", "cart"]):
-        subprocess.run(["git", *cmd], cwd=root, check=True, capture_output=True)
-    return root
-
-
 def _one_granularity(granularity: str, repeat: int) -> dict[str, Any]:
+    from bridge.bench.repo import discard_repo, scratch_repo
     from bridge.demo.four_agents import four_agents, write_cart
     from bridge.workspace import ensure_sidecar, find_repo
-    from bridge.workspace.cli_stop import wait_exit
 
-    root = _scratch()
-    repo = find_repo(root)
-    info = ensure_sidecar(repo, extra_args=["--symbol-granularity", granularity, "--idle-timeout", "120"])
+    root = scratch_repo()
     try:
+        repo = find_repo(root)
+        ensure_sidecar(repo, extra_args=["--symbol-granularity", granularity, "--idle-timeout", "120"])
         runs = []
         for _ in range(repeat):
             write_cart(root)
@@ -106,10 +88,7 @@ def _one_granularity(granularity: str, repeat: int) -> dict[str, Any]:
                 "landed": last.landed, "merged": last.merged, "wall_ms": statistics.median(r.wall_ms for r in runs),
                 "runs": repeat}
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(info.pid, signal.SIGTERM)
-        wait_exit(info.pid, 10.0)
-        shutil.rmtree(root.parent, ignore_errors=True)
+        discard_repo(root)
 
 
 def parallelism(repeat: int = 3) -> list[dict[str, Any]]:

@@ -3,134 +3,59 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
-import json
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-
-from bridge.bench.launch import start
+from bridge.bench.client import SID, frame, join
+from bridge.bench.launch import THIS, Proc, Target, start
+from bridge.bench.loop import Probe, close_all, closed_loop, join_all, load
 from bridge.bench.machine import percentile
-from bridge.protocol.envelope import format_ts
 
-SID = "bench"
-_ids = itertools.count(1)
-
-
-def frame(mtype: str, pid: str, payload: dict[str, Any], sid: str = SID) -> tuple[str, str]:
-    mid = f"{pid}-{next(_ids)}"
-    env = {"protocol": "MPAC", "version": "0.1.15", "message_type": mtype, "message_id": mid, "session_id": sid,
-           "sender": {"principal_id": pid, "principal_type": "agent", "sender_instance_id": f"{pid}#1"},
-           "ts": format_ts(time.time()), "payload": payload}
-    return mid, json.dumps(env)
-
-
-class Peer:
-    """A raw client that records when each message id arrived."""
-
-    def __init__(self, ws: ClientConnection, pid: str, sid: str = SID) -> None:
-        self.ws, self.pid, self.sid = ws, pid, sid
-        self.waiting: dict[str, asyncio.Future[float]] = {}
-        self.received = 0
-        self.reader = asyncio.get_running_loop().create_task(self._read())
-
-    async def _read(self) -> None:
-        with contextlib.suppress(Exception):
-            async for raw in self.ws:
-                self.received += 1
-                # Parse only a frame that may answer a request of ours (every client gets every
-                # broadcast; parsing all of them made this process as busy as the sidecar).
-                if not any(mid in raw for mid in self.waiting):
-                    continue
-                m = json.loads(raw)
-                for key in (m.get("message_id"), (m.get("payload") or {}).get("refers_to")):
-                    fut = self.waiting.pop(key, None) if key else None
-                    if fut is not None and not fut.done():
-                        fut.set_result(time.perf_counter())
-
-    def expect(self, mid: str) -> asyncio.Future[float]:
-        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self.waiting[mid] = fut
-        return fut
-
-    async def request(self, mtype: str, payload: dict[str, Any]) -> None:
-        mid, text = frame(mtype, self.pid, payload, self.sid)
-        fut = self.expect(mid)
-        await self.ws.send(text)
-        await asyncio.wait_for(fut, 30)
-
-
-async def join(url: str, pid: str, sid: str = SID) -> Peer:
-    ws = await connect(url, max_size=None, max_queue=None)
-    _mid, text = frame("HELLO", pid, {"display_name": pid, "roles": ["contributor"], "capabilities": []}, sid)
-    await ws.send(text)
-    while json.loads(await ws.recv()).get("message_type") != "SESSION_INFO":
-        pass
-    return Peer(ws, pid, sid)
+# Options every benchmark sidecar runs with: no rate limit, room for many clients and deep send
+# queues, nobody suspended for silence, intents that outlive the run.
+SIDECAR_ARGS = ("--session-id", SID, "--rate", "1000000", "--max-connections", "1000", "--send-queue", "100000",
+                "--unavailability-timeout", "1000000", "--intent-ttl", "36000")
 
 
 async def latency(url: str, clients: int, samples: int) -> dict[str, Any]:
     tag = f"c{clients}"
-    peers = [await join(url, f"agent:{tag}-{n}") for n in range(clients)]
+    peers = await join_all(url, [f"agent:{tag}-{n}" for n in range(clients)])
     holder, sender = peers[0], peers[1]
     await holder.request("INTENT_ANNOUNCE", {"intent_id": f"{tag}-glob", "objective": "hold", "scope": {"kind": "resource_path", "pattern": f"{tag}/**"}, "ttl_sec": 3600})
     lat = []
+    load0 = load()
     for n in range(samples):
         mid, text = frame("INTENT_ANNOUNCE", sender.pid, {"intent_id": f"{tag}-l{n}", "objective": "o", "scope": {"kind": "file_set", "resources": [f"{tag}/{n}.py"]}})
         seen = holder.expect(mid)
         t0 = time.perf_counter()
-        await sender.ws.send(text)
+        sender.send_text(text)
         lat.append((await asyncio.wait_for(seen, 30) - t0) * 1000)
         await sender.request("INTENT_WITHDRAW", {"intent_id": f"{tag}-l{n}"})
-    for p in peers:
-        await p.request("GOODBYE", {"reason": "session_complete"})
-        await p.ws.close()
-    return {"clients": clients, "samples": samples, "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "max_ms": max(lat)}
+    await close_all(peers)
+    return {"clients": clients, "samples": samples, "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "max_ms": max(lat),
+            "load": load0}
 
 
-async def throughput(url: str, clients: int, duration: float, proc_rss: Callable[[], int], target_msgs: int | None = None,
-                     tag: str = "t", proc_cpu: Callable[[], float] | None = None) -> dict[str, Any]:
-    peers = [await join(url, f"agent:{tag}{n}") for n in range(clients)]
-    stamps: list[float] = []
-    stop = time.perf_counter() + duration
-    rss_before = proc_rss()
-    cpu_before = proc_cpu() if proc_cpu else 0.0
-
-    async def loop(peer: Peer) -> None:
-        n = 0
-        while time.perf_counter() < stop and (target_msgs is None or len(stamps) < target_msgs):
-            iid = f"{peer.pid}-{n}"
-            n += 1
-            await peer.request("INTENT_ANNOUNCE", {"intent_id": iid, "objective": "churn", "scope": {"kind": "file_set", "resources": [f"{iid}.py"]}})
-            stamps.append(time.perf_counter())
-            await peer.request("INTENT_WITHDRAW", {"intent_id": iid})
-            stamps.append(time.perf_counter())
-
-    start_t = time.perf_counter()
-    await asyncio.gather(*(loop(p) for p in peers))
-    end_t = time.perf_counter()
-    rss_after = proc_rss()
-    cpu_used = proc_cpu() - cpu_before if proc_cpu else 0.0
-    for p in peers:
-        await p.ws.close()
-    total = len(stamps)
-    first = sum(1 for s in stamps if s - start_t < 5) / min(5, end_t - start_t)
-    last = sum(1 for s in stamps if end_t - s <= 5) / min(5, end_t - start_t)
-    return {"clients": clients, "messages": total, "seconds": end_t - start_t, "msgs_per_sec": total / (end_t - start_t),
-            "first_5s_per_sec": first, "last_5s_per_sec": last, "rss_before_kb": rss_before, "rss_after_kb": rss_after,
-            "rss_bytes_per_msg": (rss_after - rss_before) * 1024 / max(1, total),
-            # CPU the sidecar spent per message: steadier than msg/s on a shared machine
-            "sidecar_cpu_us_per_msg": cpu_used * 1e6 / max(1, total) if proc_cpu else None}
+async def throughput(url: str, clients: int, duration: float, proc_rss: Callable[[], int], proc_cpu: Callable[[], float] | None = None,
+                     tag: str = "t") -> dict[str, Any]:
+    """The closed loop against a coordinator this module did not start (a fleet node): its RSS and
+    CPU come from the callables given."""
+    return await closed_loop(Probe(url, proc_rss, proc_cpu), clients, duration, warmup=0, tag=tag)
 
 
-async def run_async(clients: tuple[int, ...], samples: int, duration: float, rss_msgs: int, progress: Callable[[str], None] | None) -> dict[str, Any]:
+def _legacy_memory(run: dict[str, Any]) -> dict[str, Any]:
+    """The memory figures under the names `bench wire` has always printed."""
+    return {**run, "rss_before_kb": run["rss_start_kb"], "rss_after_kb": run["rss_end_kb"],
+            "rss_bytes_per_msg": (run["rss_end_kb"] - run["rss_start_kb"]) * 1024 / max(1, run["messages"])}
+
+
+async def run_async(clients: tuple[int, ...], samples: int, duration: float, rss_msgs: int, progress: Callable[[str], None] | None,
+                    target: Target = THIS) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        proc = await start(Path(tmp), "--session-id", SID, "--rate", "1000000", "--max-connections", "1000", "--send-queue", "100000")
+        proc: Proc = await start(Path(tmp), *SIDECAR_ARGS, target=target, watch=True)
         try:
             out: dict[str, Any] = {"startup_ms": (proc.ready - proc.started) * 1000, "latency": []}
             for k in clients:
@@ -139,10 +64,11 @@ async def run_async(clients: tuple[int, ...], samples: int, duration: float, rss
                 out["latency"].append(await latency(proc.url, max(2, k), samples))
             if progress:
                 progress(f"wire: closed-loop throughput, 10 clients, {duration:.0f} s")
-            out["throughput"] = await throughput(proc.url, 10, duration, proc.rss_kb, proc_cpu=proc.cpu_sec)
+            out["throughput"] = await closed_loop(proc, 10, duration, warmup=min(1.0, duration / 4))
+            out["throughput"]["load"] = load()
             if progress:
                 progress(f"wire: memory over {rss_msgs} messages")
-            out["memory"] = await throughput(proc.url, 10, 3600, proc.rss_kb, target_msgs=rss_msgs, tag="m")
+            out["memory"] = _legacy_memory(await closed_loop(proc, 10, 3600, target_msgs=rss_msgs, tag="m", warmup=0))
             out["rss_final_kb"] = proc.rss_kb()
             return out
         finally:
@@ -152,3 +78,6 @@ async def run_async(clients: tuple[int, ...], samples: int, duration: float, rss
 def run(clients: tuple[int, ...] = (2, 10, 50), samples: int = 300, duration: float = 30.0, rss_msgs: int = 100_000,
         progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     return asyncio.run(run_async(clients, samples, duration, rss_msgs, progress))
+
+
+__all__ = ["SIDECAR_ARGS", "join", "latency", "run", "throughput"]

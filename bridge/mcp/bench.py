@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from bridge.bench.machine import percentile
+from bridge.bench.repo import discard_repo, scratch_repo
 
 
 def _params(repo: Path, name: str) -> Any:
@@ -111,40 +110,22 @@ async def _measure_edges(repo: Path, files: int, big_mib: int) -> dict[str, Any]
             "big_file_size": state.get("size"), "rss_peak_before_mib": before.get("VmHWM"), "rss_peak_after_mib": after.get("VmHWM")}
 
 
-def _scratch() -> Path:
-    import tempfile
-
-    root = Path(tempfile.mkdtemp(prefix="mpac-bench-"))
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    (root / "a.py").write_text("x = 0\n")
-    subprocess.run(["git", "-C", str(root), "add", "."], check=True)
-    subprocess.run(["git", "-C", str(root), "-c", "user.email=b@b", "-c", "user.name=b", "commit", "-qm", "b"], check=True)
-    return root
-
-
-def _discard(repo: Path) -> None:
-    """Stop the scratch repository's sidecar (the MCP server starts one as soon as it is
-    initialized), then delete the repository."""
-    subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo)], capture_output=True, timeout=60)
-    shutil.rmtree(repo, ignore_errors=True)
-
-
 def run(calls: int = 30, *, files: int = 10_000, big_mib: int = 300) -> dict[str, Any]:
-    repo = _scratch()
+    repo = scratch_repo()
     try:
         report = asyncio.run(_measure(repo, calls))
     finally:
-        _discard(repo)
-    repo = _scratch()
+        discard_repo(repo)
+    repo = scratch_repo()
     try:
         report["edges"] = asyncio.run(_measure_edges(repo, files, big_mib))
     finally:
-        _discard(repo)
+        discard_repo(repo)
     return report
 
 
 def initialize_ms() -> float:
-    repo = _scratch()
+    repo = scratch_repo()
     try:
         async def once() -> float:
             from mcp import Client
@@ -157,4 +138,4 @@ def initialize_ms() -> float:
 
         return statistics.median(asyncio.run(once()) for _ in range(3))
     finally:
-        _discard(repo)
+        discard_repo(repo)

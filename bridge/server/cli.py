@@ -212,6 +212,11 @@ async def _main(args: argparse.Namespace) -> int:
         symbol_granularity=granularity,
     )
     running = await serve_sidecar(cfg, coord_cfg, tokens=tokens, lookup=lookup)
+    watch = None
+    if os.environ.get("MPAC_LOOP_WATCH"):  # measurements only (bridge/server/loopwatch.py)
+        from bridge.server.loopwatch import start_from_env
+
+        watch = start_from_env()
     port, url = running.port, running.url
     if repo is not None:
         from bridge.workspace.runtime import RuntimeInfo, runtime_path, write_runtime
@@ -231,6 +236,8 @@ async def _main(args: argparse.Namespace) -> int:
     await running.wait_stopping()
     logging.getLogger("mpac.sidecar").info("stopping: final snapshot, closing connections")
     await running.stop()
+    if watch is not None:
+        watch.stop()
     if repo is not None:
         from bridge.workspace import remove_runtime_if_owned, runtime_path
 
