@@ -19,7 +19,7 @@ from bridge.protocol.scope import (
     overlap,
 )
 
-__all__ = ["GRANULARITIES", "Overlap", "announce_scope", "coverage", "is_symbol_id", "normalize_path", "probe",
+__all__ = ["GRANULARITIES", "Overlap", "announce_scope", "claims_meet", "coverage", "is_symbol_id", "normalize_path", "probe",
            "same_file_as", "scope_items", "scope_paths", "scope_symbols", "split_symbol"]
 
 GRANULARITIES = ("symbol", "file")  # the session's unit of coordination (docs/protocol.md "Symbol scopes")
@@ -112,6 +112,13 @@ def probe(files: Iterable[str], symbols: Iterable[str] = ()) -> NormScope:
     if not symbols:
         return file_probe(files)
     return normalize_scope(announce_scope(files, symbols))
+
+
+def claims_meet(a: Any, b: Any) -> bool:
+    """Whether two scopes (as sent) overlap, opaque kinds left out; a scope that cannot be read
+    meets nothing."""
+    na = _norm(a)
+    return na is not None and coverage(na, b) is not None
 
 
 def same_file_as(mine: NormScope, scope: Any) -> tuple[str, ...]:

@@ -152,7 +152,8 @@ async def begin_task(
         return BeginResult(status="blocked", files=every, symbols=claimed, granularity=granularity, holders=holders,
                            message=(reply.description + " " + notes).strip(),
                            next_step="Do not edit these files. Either call defer_task and work on something else, or call "
-                                     "wait_for_files to wait until they are free, then begin_task again.")
+                                     "wait_for_files (with the same files and symbols) to wait until they are free, then "
+                                     "begin_task again.")
     return BeginResult(status="error", files=every, message=f"{reply.error_code}: {reply.description}",
                        next_step="Fix the request as the message says, or call who_is_working to see the session.")
 
@@ -428,16 +429,22 @@ async def wait_for_files(
     ctx: ToolContext,
     files: Annotated[list[str], Field(description="files you are waiting for")],
     timeout_sec: Annotated[float, Field(description="give up after this many seconds (max 3600)")] = 60.0,
+    symbols: Annotated[list[str] | None, Field(description="symbols you are waiting for (path::Qualified.name), "
+                                                           "as you passed them to begin_task")] = None,
 ) -> WaitResult:
-    """Wait until no other principal holds these files (returns as soon as they are free)."""
+    """Wait until no other principal holds these files (or symbols); returns as soon as they are free."""
     client = await ctx.connected()
-    rels = await ctx.resolve(files)
+    rels = await ctx.resolve(files) if files else []
+    try:
+        ids = [f"{p}::{n}" for p, n in (split_symbol(s) for s in symbols or [] if is_symbol_id(s))]
+    except ValueError as exc:
+        return WaitResult(status="error", files=rels, message=str(exc))
     start = time.monotonic()
-    free = await client.wait_until(lambda _v: not _holders(client.session, rels, ctx.worktree), max(0.0, min(timeout_sec, 3600)))
+    free = await client.wait_until(lambda _v: not _holders(client.session, rels, ctx.worktree, ids), max(0.0, min(timeout_sec, 3600)))
     waited = round(time.monotonic() - start, 3)
     if free:
         return WaitResult(status="free", files=rels, waited_sec=waited, message="the files are free: call begin_task now")
-    return WaitResult(status="timeout", files=rels, holders=_holders(client.session, rels, ctx.worktree), waited_sec=waited,
+    return WaitResult(status="timeout", files=rels, holders=_holders(client.session, rels, ctx.worktree, ids), waited_sec=waited,
                       message="still held; call defer_task and work on something else, or wait again")
 
 

@@ -43,6 +43,22 @@ async def test_deny_names_the_holder_and_allows_free_and_own_files(repo_path: Pa
     await mine.close()
 
 
+async def test_symbol_claims_deny_an_unclaimed_edit_and_allow_one_on_other_symbols(repo_path: Path, holder: SessionClient) -> None:
+    """Issue 19: another agent's claim on a function of the file denies an edit by an agent that
+    claims nothing there; an agent that claims another function of the file may edit it."""
+    assert (await holder.announce("fix f", ["a.py"], symbols=["a.py::f"], intent_id="holder-f")).ok
+    out = hook("claude-pretooluse", edit(repo_path, "a.py"))
+    assert json.loads(out.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    mine = SessionClient(holder.url, "agent:claude", session_id=holder.session_id)
+    await mine.connect()
+    try:
+        assert (await mine.announce("fix g", ["a.py"], symbols=["a.py::g"], intent_id="claude-g")).ok
+        allowed = hook("claude-pretooluse", edit(repo_path, "a.py"))
+        assert allowed.returncode == 0 and allowed.stdout.strip() == "", allowed.stdout
+    finally:
+        await mine.close()
+
+
 async def test_auto_begin_then_post_tool_commit_is_seen_by_others(repo_path: Path, holder: SessionClient) -> None:
     watch = holder.wait_for(lambda m: m.get("message_type") == "OP_COMMIT", 30)
     out = hook("claude-pretooluse", edit(repo_path, "b.py"), "--auto-begin")

@@ -177,3 +177,8 @@ async def test_same_function_is_blocked_and_overlapping_stale_write_is_refused_w
         assert out["status"] == "merged" and len(out["merge"]["applied"]) == 2
         final = (repo_path / SHOP).read_text()
         assert "'price changed twice'" in final and "'tax changed'" in final and "'shipping changed'" in final
+        # c waits for price only: free as soon as its holder yields, though b still holds tax and shipping
+        waiting = asyncio.ensure_future(c.call("wait_for_files", files=["shop.py"], symbols=["shop.py::price"], timeout_sec=30))
+        assert (await a.call("yield_task", intent_id=first["intent_id"]))["status"] == "ok"
+        assert (await waiting)["status"] == "free"
+        assert (await c.call("begin_task", objective="price", files=["shop.py"], symbols=["shop.py::price"]))["status"] == "ok"
