@@ -30,7 +30,7 @@ class IntentInfo(BaseModel):
     intent_id: str
     principal_id: str
     objective: str
-    files: list[str] = Field(description="file paths or patterns of the intent's scope")
+    files: list[str] = Field(description="file paths or patterns of the intent's scope, or its symbols (path::name)")
     state: str = Field(description="ACTIVE or SUSPENDED (a suspended intent can be taken over)")
     expires_in_sec: float | None = None
     deferred_by: list[str] = Field(default_factory=list)
