@@ -1,7 +1,8 @@
 """Diagnostics computed from the session view for one tracked file. Pure: no I/O, no clock.
 
 Sources (each one cause, stored separately so that each clears on its own):
-  intent         Warning: another participant's live intent covers the file
+  intent         Warning: another participant's live intent covers the file (on the lines of each
+                 symbol it claims, when it claims symbols: issue 19)
   conflict       Error: an open conflict involves the file
   stale          Information: someone else committed to the file after the buffer was loaded
   disk           Information: the file changed on disk while someone else held it
@@ -34,8 +35,25 @@ def utc_clock(ts: float | None) -> str:
     return "?" if ts is None else time.strftime("%H:%M:%S UTC", time.gmtime(ts))
 
 
-def _diag(severity: types.DiagnosticSeverity, code: str, message: str, data: dict[str, Any]) -> types.Diagnostic:
-    return types.Diagnostic(range=FIRST_LINE, message=message, severity=severity, source=SOURCE, code=code, data=data)
+def _diag(severity: types.DiagnosticSeverity, code: str, message: str, data: dict[str, Any],
+          where: types.Range = FIRST_LINE) -> types.Diagnostic:
+    return types.Diagnostic(range=where, message=message, severity=severity, source=SOURCE, code=code, data=data)
+
+
+def symbol_range(t: Tracked, name: str) -> types.Range | None:
+    """The lines of a symbol in the last buffer version that parsed (a name covers what is nested
+    in it); None when unknown (never parsed, not in the buffer, or the whole file)."""
+    if t.symbols is None or name == "*":
+        return None
+    spans = t.symbols.ranges([name])
+    if not spans:
+        return None
+    return types.Range(start=types.Position(line=spans[0][0] - 1, character=0), end=types.Position(line=spans[-1][1], character=0))
+
+
+def held_ranges(session: Session, t: Tracked) -> list[types.Range]:
+    """The ranges of the symbols of this file others hold (for hovers)."""
+    return [r for i in holders(session, t.rel) for n in sorted(i.symbols.get(t.rel, ())) if (r := symbol_range(t, n))]
 
 
 def holders(session: Session, rel: str) -> list[Intent]:
@@ -53,6 +71,29 @@ def intent_diagnostic(session: Session, intent: Intent) -> types.Diagnostic:
         msg = (f"{owner} is working on this file: {intent.objective} "
                f"(intent {intent.intent_id}, expires {utc_clock(intent.expires_at)})")
     return _diag(types.DiagnosticSeverity.Warning, "intent", msg, data)
+
+
+def intent_diagnostics(session: Session, intent: Intent, t: Tracked) -> list[types.Diagnostic]:
+    """One Warning per symbol of this file the intent claims, on the symbol's lines; one on the
+    first line for a whole-file claim (or a symbol not found in the buffer)."""
+    names = intent.symbols.get(t.rel)
+    if not names or "*" in names:
+        return [intent_diagnostic(session, intent)]
+    owner = who(session, intent.principal_id)
+    out = []
+    for name in sorted(names):
+        where = symbol_range(t, name)
+        data = {"kind": "intent", "intent_id": intent.intent_id, "principal_id": intent.principal_id, "state": intent.state,
+                "symbol": name}
+        missing = " (not in this buffer)" if where is None and t.symbols is not None else ""
+        if intent.suspended:
+            msg = (f"{owner} held {name}{missing} ({intent.objective}; intent {intent.intent_id}) but is unavailable: "
+                   "the intent is suspended and can be taken over (code action: Claim this file)")
+        else:
+            msg = (f"{owner} is working on {name}{missing} in this file: {intent.objective} "
+                   f"(intent {intent.intent_id}, expires {utc_clock(intent.expires_at)})")
+        out.append(_diag(types.DiagnosticSeverity.Warning, "intent", msg, data, where or FIRST_LINE))
+    return out
 
 
 def conflict_diagnostic(session: Session, c: Conflict) -> types.Diagnostic:
@@ -81,7 +122,7 @@ def compute(session: Session, t: Tracked) -> dict[str, list[types.Diagnostic]]:
     """Every source's diagnostics for one tracked file."""
     held = holders(session, t.rel)
     out: dict[str, list[types.Diagnostic]] = {s: [] for s in SOURCES}
-    out["intent"] = [intent_diagnostic(session, i) for i in held]
+    out["intent"] = [d for i in held for d in intent_diagnostics(session, i, t)]
     out["conflict"] = [conflict_diagnostic(session, c) for c in session.conflicts_on(t.rel)]
     stale = stale_diagnostic(session, t)
     if stale is not None:

@@ -32,10 +32,11 @@ from bridge.workspace import (
     state_ref_of,
     state_ref_of_bytes,
 )
+from bridge.workspace.symbols import extract_symbols
 from bridge.workspace.worktrees import worktree_extension
 from lsp.actions import code_actions, hover_markdown, who_text
 from lsp.debounce import Coalescer
-from lsp.diagnostics import FIRST_LINE, compute, holders
+from lsp.diagnostics import FIRST_LINE, compute, held_ranges, holders
 from lsp.settings import Settings
 from lsp.status import STATUS_NOTIFICATION, not_joined, summary, wants_status
 from lsp.store import DiagnosticStore
@@ -385,12 +386,27 @@ class MpacServer(LanguageServer):
             self.store.clear(uri)
         elif self.client is not None:
             session = self.client.session
+            if t.open and any(i.symbols.get(t.rel) for i in holders(session, t.rel)):
+                self._parse_symbols(t)
             for source, diags in compute(session, t).items():
                 self.store.set(source, uri, diags)
             if t.uncoordinated and not holders(session, t.rel):
                 t.uncoordinated = []  # the cause ended
         if self.store.pending(uri):
             self.publish(uri)
+
+    def _parse_symbols(self, t: Tracked) -> None:
+        """Re-read the buffer's symbols when it changed, so diagnostics follow the held symbols as
+        lines move. A version that does not parse (mid-edit) keeps the last good one."""
+        if t.buffer_ref is None or t.buffer_ref == t.parsed_ref:
+            return
+        try:
+            text = self.workspace.get_text_document(t.uri).source
+        except Exception:
+            return
+        found = extract_symbols(t.rel, text, state_ref=t.buffer_ref)
+        if found.parses:
+            t.symbols, t.parsed_ref = found, t.buffer_ref
 
     def publish(self, uri: str) -> None:
         if self.exiting:
@@ -480,7 +496,10 @@ class MpacServer(LanguageServer):
 
     def hover(self, uri: str, position: types.Position) -> types.Hover | None:
         t = self.tracked_or_new(uri)
-        if t is None or self.client is None or position.line != FIRST_LINE.start.line:
+        if t is None or self.client is None:
+            return None
+        if position.line != FIRST_LINE.start.line and not any(
+                r.start.line <= position.line < r.end.line for r in held_ranges(self.client.session, t)):
             return None
         md = hover_markdown(self.client.session, t.rel)
         if md is None:

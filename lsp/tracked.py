@@ -20,3 +20,7 @@ class Tracked:
     uncoordinated: list[str] = field(default_factory=list)  # holders when the person saved while others held it
     touched: bool = False  # edited or saved: keeps its diagnostics after the buffer closes
     baseline_known: bool = False  # baseline_op was read from a joined session
+    # the symbols of the last buffer version that parsed (a FileSymbols), so a diagnostic on a held
+    # symbol covers its lines and follows it as they move; `parsed_ref` is that version's state ref
+    symbols: Any = None
+    parsed_ref: str | None = None

@@ -139,6 +139,13 @@ def file_label(path: str, intents: list[Intent], in_conflict: bool) -> str:
     return f"[{style}]{mark} {escape(name)}[/] [dim]({escape(holders)})[/]"
 
 
+def symbol_label(name: str, intents: list[Intent], in_conflict: bool) -> str:
+    """The Rich markup label of a held symbol under its file: name, then who holds it and for what."""
+    holders = "; ".join(f"{short(i.principal_id)}: {clip(i.objective, 30)}" for i in intents)
+    style = "bold red" if in_conflict else "yellow"
+    return f"[{style}]◆ {escape(name)}[/] [dim]({escape(holders)})[/]"
+
+
 def escape(text: str) -> str:
     return text.replace("[", r"\[")
 

@@ -154,10 +154,12 @@ def run(args: argparse.Namespace) -> int:
         report["profile"] = profiling.run(_ints(args.clients if what == "profile" else None, (10,))[0], duration=args.duration or (3.0 if quick else 20.0),
                                           warmup=args.warmup if args.warmup is not None else (0.5 if quick else 2.0), profiler=args.profiler, top=args.top, target=targets[-1], progress=progress)
     if wants("symbols"):
-        from bridge.bench import symbols
+        from bridge.bench import symbols, symbols_sessions
 
         report["symbols"] = symbols.run(lines=args.lines or (1000 if quick else 5000), repeat=3 if quick else rep(3) * 2 + 1,
                                         progress=progress)
+        report["symbols"].update(symbols_sessions.run(active=100 if quick else 1000, repeat=1 if quick else rep(3),
+                                                      progress=progress))
     if wants("fleet"):
         report["fleet"] = _fleet(args, quick, progress, required=what == "fleet")
     if wants("mcp"):
@@ -289,3 +291,17 @@ def print_symbols(con: Any, sym: dict[str, Any]) -> None:
     con.print(t)
     m = sym["merge"]
     con.print(f"merge decision ({m['lines']:,}-line Python file, git diff + checks, no cache): {m['decide_ms']:.1f} ms")
+    a = sym.get("announce")
+    if a:
+        con.print(f"announce at {a['active']:,} active intents (coordinator, median µs): file-level {a['file_level_us']:.1f}; "
+                  f"{a['symbols']} symbols of one file {a['symbols_20_us']:.1f} (+{a['added_us']:.1f}); the same in a file where "
+                  f"others hold other symbols {a['symbols_20_shared_file_us']:.1f}; building the scope in the client {a['client_scope_us']:.1f}")
+    rows = sym.get("parallelism")
+    if rows:
+        t = Table(title="symbols: four agents change four functions of one file at once (real sidecar, MCP tools)")
+        for col in ("granularity", "agents", "began at once", "blocked", "changes landed", "of which merged", "round ms"):
+            t.add_column(col, justify="left" if col == "granularity" else "right")
+        for r in rows:
+            t.add_row(r["granularity"], str(r["agents"]), str(r["proceeded"]), str(r["blocked"]), str(r["landed"]), str(r["merged"]),
+                      f"{r['wall_ms']:.0f}")
+        con.print(t)

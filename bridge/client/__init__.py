@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         Intent,
         Participant,
         Policies,
+        SameFile,
         as_time,
         format_time,
     )
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "Backoff": "backoff", "JoinRefused": "client", "SessionClient": "client", "client_from_env": "env",
     "follow_sidecar": "follow", "Conflict": "records", "FileState": "records", "Holding": "records",
-    "Intent": "records", "Participant": "records", "Policies": "records", "as_time": "records", "format_time": "records", "ClaimReply": "reply",
+    "Intent": "records", "Participant": "records", "Policies": "records", "SameFile": "records", "as_time": "records", "format_time": "records", "ClaimReply": "reply",
     "Reply": "reply", "scope_items": "scope", "scope_paths": "scope", "Session": "session", "duration": "text",
     "short": "text", "ssl_context_for": "tls", "SessionView": "view", "EXT": "view",
 }
@@ -51,6 +52,7 @@ __all__ = [
     "Participant",
     "Policies",
     "Reply",
+    "SameFile",
     "Session",
     "SessionClient",
     "SessionView",

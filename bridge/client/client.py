@@ -24,6 +24,7 @@ from bridge.client import ids
 from bridge.client.actions import Actions
 from bridge.client.backoff import Backoff
 from bridge.client.reply import Reply
+from bridge.client.scope import announce_scope
 from bridge.client.session import Session
 from bridge.client.tls import ssl_context_for
 from bridge.client.view import SessionView, _ext
@@ -459,12 +460,17 @@ class SessionClient(Actions):
     async def announce(self, objective: str, files: list[str] | None = None, *, scope: dict[str, Any] | None = None,
                        symbols: list[str] | None = None, intent_id: str | None = None, ttl_sec: float | None = None,
                        timeout: float = 10.0, **extra: Any) -> Reply:
-        """INTENT_ANNOUNCE of a `file_set` of `files` (or of `scope`); `symbols` names the functions or
-        classes it will change (`extensions.affects_symbols` of the scope). Extra payload fields
-        given as None are left out."""
-        scope = dict(scope) if scope is not None else {"kind": "file_set", "resources": list(files or [])}
-        if symbols:
-            scope["extensions"] = {**(scope.get("extensions") or {}), "affects_symbols": list(symbols)}
+        """INTENT_ANNOUNCE of `files` and `symbols` (or of `scope`). Symbol ids (`path::name`) make a
+        symbol scope when the session coordinates symbols, else a `file_set` of their files; every
+        symbol name is also `extensions.affects_symbols` (bare names only go there). See
+        `bridge.client.scope.announce_scope`. Extra payload fields given as None are left out."""
+        if scope is not None:
+            scope = dict(scope)
+            if symbols:
+                scope["extensions"] = {**(scope.get("extensions") or {}), "affects_symbols": list(symbols)}
+        else:
+            scope = announce_scope(files or [], symbols or [], namespace=self.view.session_id or self.session_id,
+                                   granularity=self.session.granularity)
         payload = {"intent_id": intent_id or self.new_id("intent"), "objective": objective, "scope": scope,
                    **{k: v for k, v in extra.items() if v is not None}}
         if ttl_sec is not None:

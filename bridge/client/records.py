@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.client.scope import scope_items, scope_paths
+from bridge.client.scope import scope_items, scope_paths, scope_symbols
 from bridge.client.text import short
 from bridge.protocol.envelope import format_ts, parse_ts
 
@@ -152,6 +152,11 @@ class Intent:
         return scope_paths(self.scope)
 
     @property
+    def symbols(self) -> dict[str, set[str]]:
+        """The symbol names the scope claims, by file (empty for a scope of whole files)."""
+        return scope_symbols(self.scope) if self.scope.get("kind") == "entity_set" else {}
+
+    @property
     def scope_kind(self) -> str:
         return _str(self.scope.get("kind"), "?")
 
@@ -268,7 +273,16 @@ class Holding:
     """A live intent whose scope overlaps some files, and how."""
 
     intent: Intent
-    basis: str  # file_set, resource_path, entity_set, task_set, canonical_uri, cross_kind
+    basis: str  # file_set, symbol, resource_path, entity_set, task_set, canonical_uri, cross_kind
     shared: tuple[str, ...] = ()
-    # they share file_set resources: a second announce on them is refused (STALE_INTENT)
+    # they share a file or a symbol: a second announce on them is refused (STALE_INTENT)
     race_locked: bool = False
+
+
+@dataclass(slots=True)
+class SameFile:
+    """A live intent on other symbols of a file we claim symbols of: no overlap, a note."""
+
+    intent: Intent
+    path: str
+    symbols: tuple[str, ...] = ()  # the symbols of `path` it claims

@@ -23,8 +23,16 @@ from bridge.client.records import (
     Intent,
     Participant,
     Policies,
+    SameFile,
 )
-from bridge.client.scope import coverage, file_probe
+from bridge.client.scope import (
+    GRANULARITIES,
+    coverage,
+    file_probe,
+    probe,
+    same_file_as,
+    scope_symbols,
+)
 from bridge.client.view import SessionView
 from bridge.protocol.globs import glob_match, is_glob
 
@@ -48,6 +56,14 @@ class Session:
     @property
     def policies(self) -> Policies:
         return Policies.of(self.view.policies)
+
+    @property
+    def granularity(self) -> str:
+        """The session's unit of coordination: `symbol` (intents may claim functions and classes)
+        or `file`. A coordinator that does not say (a reference one, an older bridge) is `file`:
+        it would not apply the symbol rules."""
+        g = self.view.granularity
+        return g if g in GRANULARITIES else "file"
 
     @property
     def has_authority(self) -> bool:
@@ -123,29 +139,80 @@ class Session:
 
     # --- who holds what ----------------------------------------------------------------------
 
-    def covering(self, files: Iterable[str]) -> list[Holding]:
-        """Every live intent (ours included) whose scope overlaps these files, oldest first."""
-        probe = file_probe(files)
+    def covering(self, files: Iterable[str], symbols: Iterable[str] = ()) -> list[Holding]:
+        """Every live intent (ours included) whose scope overlaps these files, or these symbols
+        (`path::name`) and files, oldest first. A file overlaps every symbol in it."""
+        mine = probe(files, symbols)
         out = []
         for raw in self.view.live_intents():
-            ov = coverage(probe, raw.get("scope"))
+            ov = coverage(mine, raw.get("scope"))
             if ov is not None:
                 out.append(Holding(Intent.of(raw), ov.basis, ov.shared, ov.race_locked))
         return out
 
     def holders(
-        self, files: Iterable[str], *, exclude: Collection[str] | None = None
+        self, files: Iterable[str], *, symbols: Iterable[str] = (), exclude: Collection[str] | None = None
     ) -> list[Holding]:
-        """Other participants' live intents overlapping these files; `exclude` names the
-        principals left out (default: ourselves)."""
+        """Other participants' live intents overlapping these files (and symbols); `exclude`
+        names the principals left out (default: ourselves)."""
         skip = (self.me,) if exclude is None else exclude
-        return [h for h in self.covering(files) if h.intent.principal_id not in skip]
+        return [h for h in self.covering(files, symbols) if h.intent.principal_id not in skip]
 
-    def mine(self, files: Iterable[str] | None = None) -> list[Intent]:
-        """Our live intents, oldest first; with `files`, only those overlapping them."""
+    def mine(self, files: Iterable[str] | None = None, symbols: Iterable[str] = ()) -> list[Intent]:
+        """Our live intents, oldest first; with `files` (and `symbols`), only those overlapping them."""
         if files is None:
             return [i for i in self.intents() if i.principal_id == self.me]
-        return [h.intent for h in self.covering(files) if h.intent.principal_id == self.me]
+        return [h.intent for h in self.covering(files, symbols) if h.intent.principal_id == self.me]
+
+    def same_file(
+        self, files: Iterable[str], symbols: Iterable[str], *, exclude: Collection[str] | None = None
+    ) -> list[SameFile]:
+        """Other participants' live intents on other symbols of the files these symbols are in:
+        no overlap (both may work), but worth a note. One record per intent and file."""
+        skip = (self.me,) if exclude is None else exclude
+        mine = probe(files, symbols)
+        if not mine.symbol_files:
+            return []
+        out = []
+        for raw in self.view.live_intents():
+            if raw.get("principal_id") in skip:
+                continue
+            shared = same_file_as(mine, raw.get("scope"))
+            if shared:
+                intent = Intent.of(raw)
+                held = scope_symbols(intent.scope)
+                out.extend(SameFile(intent, path, tuple(sorted(held.get(path, ())))) for path in shared)
+        return out
+
+    def held_symbols(self, path: str) -> dict[str, list[Intent]]:
+        """The symbols of one file that live intents claim, by name (`*`: the whole file inside
+        a symbol scope) -> the intents claiming it. Empty when nobody claims a symbol of it."""
+        out: dict[str, list[Intent]] = {}
+        for raw in self.view.live_intents():
+            names = scope_symbols(raw.get("scope")).get(path)
+            if names:
+                intent = Intent.of(raw)
+                for name in sorted(names):
+                    out.setdefault(name, []).append(intent)
+        return out
+
+    def claimed_symbols(self, path: str, *intent_ids: str) -> set[str] | None:
+        """The symbol names of `path` these intents claim together; None when one of them claims
+        the whole file (a `file_set`, a pattern, `path::*`) or none claims a symbol of it."""
+        names: set[str] = set()
+        whole = file_probe([path])
+        for iid in intent_ids:
+            raw = self.view.intents.get(iid)
+            if raw is None:
+                continue
+            held = scope_symbols(raw.get("scope")).get(path)
+            if held:
+                if "*" in held:
+                    return None
+                names |= held
+            elif coverage(whole, raw.get("scope")) is not None:
+                return None
+        return names or None
 
     def held_files(self, paths: Iterable[str]) -> dict[str, list[Intent]]:
         """Each of `paths`, and each file a live intent names literally -> the live intents that

@@ -47,6 +47,7 @@ class SessionView:
     coordinator: dict[str, Any] = field(default_factory=dict)  # payload of the last COORDINATOR_STATUS
     connection: str = "disconnected"  # set by the client: connecting | connected | reconnecting | closed
     coordinator_available: bool = True  # false after 2 x heartbeat interval without COORDINATOR_STATUS
+    granularity: str = ""  # SESSION_INFO's extensions["mpac-bridge"].symbol_granularity ("" when not said)
 
     def load_session_info(self, info: dict[str, Any]) -> None:
         p = info["payload"]
@@ -55,6 +56,8 @@ class SessionView:
         self.epoch = info.get("coordinator_epoch") or self.epoch
         self.policies = {k: p.get(k) for k in ("security_profile", "compliance_profile", "execution_model",
                                                  "governance_policy", "liveness_policy", "state_ref_format")}
+        g = _ext(p).get("symbol_granularity")
+        self.granularity = g if isinstance(g, str) else ""
         state = _ext(p).get("state")
         if not isinstance(state, dict):
             return

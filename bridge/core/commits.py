@@ -9,6 +9,7 @@ from collections.abc import Callable
 from bridge.core.landing import Landing
 from bridge.core.refusal import Refusal
 from bridge.core.state import SessionState
+from bridge.core.symbols import symbol_target
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import IntentState
@@ -77,6 +78,14 @@ class CommitChecks:
             )
         norm = st.norms[intent_id]
         t = normalize_scope({"kind": "file_set", "resources": [target]})
+        in_symbols = symbol_target(norm, t)  # symbol scopes: only the files their symbols are in
+        if in_symbols is not None:
+            if in_symbols:
+                return
+            raise Refusal(
+                ErrorCode.AUTHORIZATION_FAILED,
+                f"target {target!r} is not a file of the symbols of intent {intent_id!r}; update the intent first",
+            )
         if not (t.paths & norm.paths) and (norm.opaque or norm.entities or norm.tasks or norm.uris):
             return  # non-path scopes cannot be checked against a path; accepted (see docs/protocol.md)
         ov = overlap(t, norm)

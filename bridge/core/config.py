@@ -51,11 +51,18 @@ class CoordinatorConfig:
     # The largest frame accepted (UTF-8 bytes); the sidecar sets it from --max-frame-bytes and
     # SESSION_INFO announces it, so clients refuse an oversized request before sending it.
     max_frame_bytes: int = MAX_FRAME_BYTES
+    # The unit of coordination (issue 19): "symbol" lets intents claim functions and classes
+    # (`path::name` in an entity_set); "file" reads every symbol as its whole file, as before.
+    symbol_granularity: str = "symbol"
 
     def __post_init__(self) -> None:
         if self.claim_approval not in CLAIM_APPROVALS:
             raise ValueError(
                 f"claim_approval must be one of {', '.join(repr(a) for a in CLAIM_APPROVALS)}, not {self.claim_approval!r}"
+            )
+        if self.symbol_granularity not in ("symbol", "file"):
+            raise ValueError(
+                f"symbol_granularity must be 'symbol' or 'file', not {self.symbol_granularity!r}"
             )
 
     def coordinator_id(self, session_id: str) -> str:

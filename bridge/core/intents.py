@@ -14,6 +14,7 @@ from bridge.core.operations import OperationLayer
 from bridge.core.outbound import To
 from bridge.core.records import Intent
 from bridge.core.state import SessionState
+from bridge.core.symbols import holder_entry
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import IntentState, OpState
@@ -65,13 +66,9 @@ class IntentLayer:
                 and other.worktree == worktree
             ):
                 out.append(
-                    {
-                        "intent_id": iid,
-                        "principal_id": other.principal_id,
-                        "objective": other.objective,
-                        "files": list(ov.shared),
-                        "expires_at": format_ts(other.expires_at),
-                    }
+                    holder_entry(
+                        iid, other.principal_id, other.objective, format_ts(other.expires_at), ov
+                    )
                 )
         return out
 

@@ -168,6 +168,7 @@ class SessionLayer:
                     "state": self.latejoin.compact_state(),
                     "rejoined": known is not None,
                     "max_frame_bytes": st.config.max_frame_bytes,
+                    "symbol_granularity": st.config.symbol_granularity,
                 }
             },
         }

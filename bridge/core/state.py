@@ -16,6 +16,7 @@ from bridge.core.config import CoordinatorConfig
 from bridge.core.index import ScopeIndex
 from bridge.core.maps import Bounded, MultiIndex
 from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant, Target
+from bridge.core.symbols import granular
 from bridge.core.timers import Timers
 from bridge.protocol.lamport import LamportClock, SenderFrontier
 from bridge.protocol.registry import ResourceRegistry
@@ -77,7 +78,10 @@ class SessionState:
     # --- records and their indexes ---------------------------------------------------------
 
     def norm(self, scope: dict[str, Any]) -> NormScope:
-        return normalize_scope(scope, self.registry if self.registry else None)
+        return granular(
+            normalize_scope(scope, self.registry if self.registry else None),
+            self.config.symbol_granularity,
+        )
 
     def add_intent(self, intent: Intent, norm: NormScope) -> None:
         iid = intent.intent_id

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-HELP = "Watch three simulated agents coordinate on a scratch repository."
+HELP = "Watch simulated agents coordinate on a scratch repository."
 SAMPLE = Path(__file__).with_name("sample_repo")
 
 
@@ -21,8 +21,12 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Runs a scripted session on a scratch copy of a small sample repository (or of --workspace), with its "
         "own sidecar: a blocked agent defers, a stale write is refused, a conflict is escalated and resolved by a "
-        "human, and a crashed agent's task is taken over. Your own repositories and sidecars are never touched."
+        "human, and a crashed agent's task is taken over. --scenario symbols shows agents claiming functions instead of "
+        "files: four agents change four functions of one file at once and their writes are merged; the same function "
+        "is blocked; overlapping edits are refused with the hunks. Your own repositories and sidecars are never touched."
     )
+    p.add_argument("--scenario", choices=["classic", "symbols"], default="classic",
+                   help="classic: files, deferral, stale write, escalation, takeover (default); symbols: function-level claims and merges")
     p.add_argument("--workspace", type=Path, help="copy this repository instead of the bundled sample (its files are copied, not modified)")
     p.add_argument("--no-color", action="store_true", help="plain output")
     p.add_argument("--keep", action="store_true", help="keep the scratch repository afterwards")
@@ -52,6 +56,7 @@ def make_scratch(source: Path | None) -> Path:
 def run(args: argparse.Namespace) -> int:
     from bridge.demo.narrate import DemoFailed, Narrator
     from bridge.demo.scenario import run_scenario
+    from bridge.demo.symbols import run_symbols
     from bridge.workspace import ensure_sidecar, find_repo
 
     color = not args.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -62,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     info = ensure_sidecar(repo, extra_args=["--heartbeat-interval", "1", "--unavailability-timeout", "3", "--idle-timeout", "60"])
     n.console.print(f"sidecar {info.url} (pid {info.pid}), session {info.session_id}")
     try:
+        if args.scenario == "symbols":
+            return asyncio.run(run_symbols(n, repo))
         return asyncio.run(run_scenario(n, repo, info.url, info.session_id))
     except DemoFailed as exc:
         n.console.print(f"[bold red]demo failed[/]: {exc}")

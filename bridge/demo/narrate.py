@@ -7,7 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-COLORS = {"agent:alice": "cyan", "agent:bob": "magenta", "agent:carol": "green", "human:lead": "yellow", "disk": "blue"}
+COLORS = {"agent:alice": "cyan", "agent:bob": "magenta", "agent:carol": "green", "agent:dave": "red", "human:lead": "yellow",
+          "disk": "blue"}
 
 
 class DemoFailed(Exception):

@@ -1,5 +1,7 @@
 """Claude Code hooks: PreToolUse refuses edits of files another principal holds; PostToolUse records
-the edit as an OP_COMMIT with the state refs before and after."""
+the edit as an OP_COMMIT with the state refs before and after. What the agent reads (a Read, or the
+file just before an edit) is kept in the base store, so a stale write based on it can be merged
+(issue 19)."""
 
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ from bridge.identity import agent_principal
 from bridge.protocol.constants import EXT
 from bridge.remote import TOKEN_VAR
 from bridge.workspace import PathRefused, Repo, find_repo, resolve_in_repo
+from bridge.workspace.bases import remember_file
 from bridge.workspace.state import state_ref_of
 from bridge.workspace.worktrees import worktree_extension, worktree_id
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
+READ_TOOLS = ("Read",)
 
 
 def note(text: str) -> None:
@@ -30,9 +34,9 @@ def deny(reason: str) -> dict[str, Any]:
     return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": reason}}
 
 
-def target_of(event: dict[str, Any]) -> tuple[Repo, str] | None:
+def target_of(event: dict[str, Any], tools: tuple[str, ...] = EDIT_TOOLS) -> tuple[Repo, str] | None:
     """(repo, repo-relative path) of the file the tool will touch, or None when not ours to judge."""
-    if event.get("tool_name") not in EDIT_TOOLS:
+    if event.get("tool_name") not in tools:
         return None
     tool_input = event.get("tool_input") or {}
     path = tool_input.get("file_path") or tool_input.get("notebook_path")
@@ -109,7 +113,8 @@ def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: fl
             if reply.get("message_type") == "PROTOCOL_ERROR":
                 return deny(f"could not claim {rel}: {reply['payload'].get('description')}")
             own = reply.get("payload")
-        record = {"path": rel, "before": state_ref_of(repo, rel), "intent_id": (own or {}).get("intent_id"), "principal": me}
+        before = remember_file(repo, rel) or state_ref_of(repo, rel)  # what the edit applies to: a base
+        record = {"path": rel, "before": before, "intent_id": (own or {}).get("intent_id"), "principal": me}
         path = saved_path(repo, rel, me)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(record))
@@ -119,6 +124,10 @@ def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: fl
 
 
 def post_tool_use(event: dict[str, Any], *, default_name: str | None = None) -> None:
+    read = target_of(event, READ_TOOLS)
+    if read is not None:  # the agent read a file: keep it as a base (no coordinator involved)
+        remember_file(*read)
+        return
     found = target_of(event)
     if found is None:
         return

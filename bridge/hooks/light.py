@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from bridge.client.scope import coverage, file_probe
+from bridge.client.scope import claims_meet, coverage, file_probe
 from bridge.hooks.wire import TextSocket, open_socket
 from bridge.protocol.constants import EXT, PROTOCOL, PROTOCOL_VERSION
 from bridge.remote import remote_from_env
@@ -93,15 +93,22 @@ class QuickClient:
 
     def holders(self, rel: str, me: str, worktree: str | None = None) -> list[dict[str, Any]]:
         """Live ACTIVE intents of other principals whose scope covers the file in this worktree
-        (another worktree's intent is about its own copy of the file)."""
+        (another worktree's intent is about its own copy of the file). Another's claim on symbols
+        of the file counts, unless our own intents claim other symbols of it (issue 19: then both
+        work in the file, each on its own symbols; a merge checks the rest)."""
         probe = file_probe([rel])
+        live = [i for i in self.state.get("intents", []) if i.get("state") == "ACTIVE" and i.get("worktree") == worktree]
+        own = [i.get("scope") for i in live if i.get("principal_id") == me and coverage(probe, i.get("scope")) is not None]
         out = []
-        for intent in self.state.get("intents", []):
-            if intent.get("principal_id") == me or intent.get("state") != "ACTIVE" or intent.get("worktree") != worktree:
+        for intent in live:
+            if intent.get("principal_id") == me:
                 continue
             ov = coverage(probe, intent.get("scope"))
-            if ov is not None and ov.basis in ("file_set", "resource_path", "canonical_uri"):
-                out.append(intent)
+            if ov is None or ov.basis not in ("file_set", "resource_path", "canonical_uri", "symbol"):
+                continue
+            if ov.basis == "symbol" and own and not any(claims_meet(s, intent.get("scope")) for s in own):
+                continue  # other symbols than ours
+            out.append(intent)
         return out
 
     def own_intent(self, rel: str, me: str, worktree: str | None = None) -> dict[str, Any] | None:

@@ -6,6 +6,7 @@ import shlex
 from typing import Any
 
 MATCHER = "Edit|Write|MultiEdit|NotebookEdit"
+READ_MATCHER = "Read"  # PostToolUse only: keep what the agent read as the base of a later merge (issue 19)
 
 
 def claude_hook_entries(exe: str, auto_begin: bool = False, name: str | None = None) -> dict[str, Any]:
@@ -15,7 +16,8 @@ def claude_hook_entries(exe: str, auto_begin: bool = False, name: str | None = N
     pre = f"{exe} hook claude-pretooluse" + (" --auto-begin" if auto_begin else "") + tail
     return {
         "PreToolUse": [{"matcher": MATCHER, "hooks": [{"type": "command", "command": pre, "timeout": 10}]}],
-        "PostToolUse": [{"matcher": MATCHER, "hooks": [{"type": "command", "command": f"{exe} hook claude-posttooluse{tail}", "timeout": 10}]}],
+        "PostToolUse": [{"matcher": MATCHER, "hooks": [{"type": "command", "command": f"{exe} hook claude-posttooluse{tail}", "timeout": 10}]},
+                        {"matcher": READ_MATCHER, "hooks": [{"type": "command", "command": f"{exe} hook claude-posttooluse{tail}", "timeout": 5}]}],
     }
 
 

@@ -14,14 +14,23 @@ class Holder(BaseModel):
     intent_id: str
     objective: str
     files: list[str]
+    symbols: list[str] = Field(default_factory=list, description="the symbols (path::name) of yours it holds, when it claims symbols")
     expires_at: str | None = None
+
+
+class SameFileNote(BaseModel):
+    principal_id: str
+    intent_id: str
+    objective: str
+    file: str
+    symbols: list[str] = Field(description="the other symbols of the file it works on")
 
 
 class IntentInfo(BaseModel):
     intent_id: str
     principal_id: str
     objective: str
-    files: list[str] = Field(description="file paths or patterns of the intent's scope")
+    files: list[str] = Field(description="file paths or patterns of the intent's scope, or its symbols (path::name)")
     state: str = Field(description="ACTIVE or SUSPENDED (a suspended intent can be taken over)")
     expires_in_sec: float | None = None
     deferred_by: list[str] = Field(default_factory=list)
@@ -69,6 +78,11 @@ class BeginResult(BaseModel):
     )
     intent_id: str | None = None
     files: list[str] = Field(default_factory=list)
+    symbols: list[str] = Field(default_factory=list, description="the symbols claimed (path::name; path::* is a whole file)")
+    granularity: str = Field("file", description="symbol: the session coordinates functions and classes; file: whole files")
+    same_file: list[SameFileNote] = Field(
+        default_factory=list, description="others working on other symbols of the same files: no conflict, both may "
+        "proceed; a stale write is merged when the changes do not overlap")
     conflicts: list[ConflictInfo] = Field(default_factory=list, description="advisory overlaps the coordinator reported")
     holders: list[Holder] = Field(default_factory=list, description="who holds the files when blocked")
     released: list[Released] = Field(
@@ -95,6 +109,7 @@ class OverlapResult(BaseModel):
     status: Literal["ok", "error"]
     has_overlap: bool = False
     overlaps: list[Overlap] = Field(default_factory=list)
+    same_file: list[SameFileNote] = Field(default_factory=list, description="other symbols of the same files: no overlap")
     message: str = ""
 
 
@@ -111,9 +126,55 @@ class FileStateResult(BaseModel):
     message: str = ""
 
 
+class Lines(BaseModel):
+    start: int = Field(description="first line (1-based); for an empty range, the line it sits before")
+    end: int
+    count: int
+
+
+class AppliedHunk(BaseModel):
+    base: Lines = Field(description="the lines of the version you read that your change replaced")
+    result: Lines = Field(description="where your change is in the merged file")
+    removed: str
+    added: str
+    same_as_current: bool = False
+
+
+class ConflictingHunk(BaseModel):
+    base: Lines = Field(description="the region in the version you read")
+    current: Lines = Field(description="the region in the file as it is now")
+    ours: Lines = Field(description="the region in your content")
+    base_text: str
+    current_text: str = Field(description="what the other change made of the region")
+    ours_text: str
+
+
+class OutsideHunk(BaseModel):
+    base: Lines
+    ours: Lines
+    removed: str
+    added: str
+    symbols: list[str] = Field(description="the symbols it touches that you did not claim (empty: outside every symbol)")
+
+
+class MergeInfo(BaseModel):
+    outcome: Literal["merged", "conflict", "breaks_parsing", "out_of_scope", "no_base"] = Field(
+        description="merged: your change was merged into the current file; conflict: it overlaps changes made since "
+        "you read the file (see conflicts); breaks_parsing: the merge would not parse; out_of_scope: your change leaves "
+        "the symbols you claimed (see outside); no_base: the version you read is not known, so nothing could be merged")
+    reason: str = ""
+    base_state_ref: str = Field(description="the version you read (your state_ref_before)")
+    current_state_ref: str = Field(description="the file when you submitted")
+    applied: list[AppliedHunk] = Field(default_factory=list, description="your changes as they landed (merged)")
+    conflicts: list[ConflictingHunk] = Field(default_factory=list)
+    outside: list[OutsideHunk] = Field(default_factory=list)
+
+
 class SubmitResult(BaseModel):
-    status: Literal["success", "stale", "rejected", "error"] = Field(
-        description="success: committed and written; stale: the file changed since you read it (re-read and retry); "
+    status: Literal["success", "merged", "stale", "rejected", "error"] = Field(
+        description="success: committed and written; merged: the file had changed since you read it, and your change "
+        "was merged into it, committed and written (see merge.applied; re-read the file before changing it again); "
+        "stale: the file changed since you read it and your change could not be merged (see merge; re-read and redo it); "
         "rejected: the coordinator refused (see message); error: nothing was written, and the message says "
         "the next step (when the connection was lost and the outcome is unknown: call submit_change again with op_id)"
     )
@@ -125,6 +186,7 @@ class SubmitResult(BaseModel):
     recovered: Literal["recorded", "resent"] | None = Field(
         None, description="set when the connection was lost mid-commit and the outcome was settled: recorded = the "
         "coordinator had recorded the commit (the write was finished now); resent = it had not, and was committed once by a resend")
+    merge: MergeInfo | None = Field(None, description="set when the file had changed since you read it: what the three-way merge did")
     message: str = ""
 
 

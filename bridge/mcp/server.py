@@ -33,11 +33,14 @@ other's work. Follow this workflow for every change:
              replaces that intent: "released" lists its files you no longer hold (update_task to add them).
              status "blocked" means another principal holds a file: do NOT edit it. Either call
              defer_task(files) and work on something else, or call wait_for_files(files, timeout_sec)
-             and then begin_task again.
+             and then begin_task again. To change only some functions of a file, also pass
+             symbols=["path::Qualified.name", ...]: others may then work on other functions of it.
 3. edit    - get_file_state(path) gives the content and its state_ref. Make your change.
 4. submit  - submit_change(intent_id, target, state_ref_before=<the state_ref you read>, content=<new text>)
-             writes the file and records the change. status "stale" means the file changed since you
-             read it: call get_file_state again, redo your change on the new content, submit again.
+             writes the file and records the change. status "merged" means the file had changed since
+             you read it and your change was merged into it (re-read it before changing it again).
+             status "stale" means it changed and could not be merged (merge says why): call
+             get_file_state again, redo your change on the new content, submit again.
              If you edited the file yourself, call submit_change without content to record it.
              status "error" after a lost connection gives an op_id: call submit_change again with the
              same arguments and that op_id; it finishes the change or redoes it, exactly once.

@@ -9,6 +9,7 @@ client's request helpers: no tool builds a protocol message or reads the view as
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -16,7 +17,10 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from bridge.client import Conflict, Intent, Reply, Session, format_time
+from bridge.client.scope import announce_scope, is_symbol_id, split_symbol
+from bridge.mcp.claims import resolve_claim
 from bridge.mcp.context import ToolContext
+from bridge.mcp.merging import Merge, merge_extension, merge_stale_async, stale_message
 from bridge.mcp.models import (
     BeginResult,
     ClaimResult,
@@ -28,13 +32,14 @@ from bridge.mcp.models import (
     OverlapResult,
     ParticipantInfo,
     Released,
+    SameFileNote,
     SimpleResult,
     SubmitResult,
     TaskList,
     WaitResult,
     WhoResult,
 )
-from bridge.mcp.params import ConflictId, IntentId, Objective, RepoPath, Why
+from bridge.mcp.params import ConflictId, IntentId, Objective, RepoPath, Symbols, Why
 from bridge.mcp.settle import commit_settled
 from bridge.workspace import (
     PathRefused,
@@ -45,6 +50,7 @@ from bridge.workspace import (
     state_ref_of_bytes,
     write_if_matches,
 )
+from bridge.workspace.bases import BaseStore
 from bridge.workspace.state import state_ref_of
 
 DEFAULT_TTL_SEC = 1800  # begin_task's claim lasts this long without updates unless ttl_sec says otherwise
@@ -64,15 +70,23 @@ def _conflict(c: Conflict) -> ConflictInfo:
 def _holder(i: Intent, shared: list[str] | None = None) -> Holder:
     # Unix seconds in the view; agents get RFC 3339, as in a blocked begin_task
     exp = i.expires_at
-    return Holder(principal_id=i.principal_id, intent_id=i.intent_id, objective=i.objective, files=shared or i.files,
-                  expires_at=format_time(exp) if exp is not None and exp > 0 else None)
+    shared = shared or i.files
+    files = [f for f in shared if not is_symbol_id(f)] or sorted({f.split("::", 1)[0] for f in shared})
+    return Holder(principal_id=i.principal_id, intent_id=i.intent_id, objective=i.objective, files=files,
+                  symbols=[f for f in shared if is_symbol_id(f)], expires_at=format_time(exp) if exp is not None and exp > 0 else None)
 
 
-def _holders(session: Session, files: list[str], worktree: str | None) -> list[Holder]:
-    """Who holds these files in our checkout (another worktree's intent on a path does not hold
-    our copy of it: docs/protocol.md "Worktrees")."""
-    return [_holder(h.intent, list(h.shared)) for h in session.holders(files)
+def _holders(session: Session, files: list[str], worktree: str | None, symbols: list[str] = ()) -> list[Holder]:
+    """Who holds these files (or symbols) in our checkout (another worktree's intent on a path does
+    not hold our copy of it: docs/protocol.md "Worktrees")."""
+    return [_holder(h.intent, list(h.shared)) for h in session.holders(files, symbols=symbols)
             if h.race_locked and h.intent.state == "ACTIVE" and h.intent.worktree == worktree]
+
+
+def _same_file(session: Session, files: list[str], symbols: list[str], worktree: str | None) -> list[SameFileNote]:
+    return [SameFileNote(principal_id=n.intent.principal_id, intent_id=n.intent.intent_id, objective=n.intent.objective,
+                         file=n.path, symbols=list(n.symbols))
+            for n in session.same_file(files, symbols) if n.intent.worktree == worktree]
 
 
 async def who_is_working(ctx: ToolContext, repo_path: RepoPath = None) -> WhoResult:
@@ -92,50 +106,65 @@ async def begin_task(
     files: Annotated[list[str], Field(description="every file you will edit, relative to the repository root")],
     repo_path: RepoPath = None,
     ttl_sec: Annotated[float | None, Field(description=f"how long the claim lasts without updates (default {DEFAULT_TTL_SEC} s)")] = None,
-    symbols: Annotated[list[str] | None, Field(description="functions or classes you will change (improves conflict detection)")] = None,
+    symbols: Symbols = None,
 ) -> BeginResult:
-    """Announce what you will edit before editing. Returns ok with an intent_id, or blocked with who holds the files."""
+    """Announce what you will edit before editing. Returns ok with an intent_id, or blocked with who holds the files.
+    Name functions or classes as symbols (path::Qualified.name) to claim only those: others may then change other
+    functions of the same file at the same time, and non-overlapping changes are merged."""
     ctx.same_repository(repo_path)
-    if not files:
-        return BeginResult(status="error", message="list the files you will edit (at least one)")
-    rels = await ctx.resolve(files)
+    if not files and not symbols:
+        return BeginResult(status="error", message="list the files you will edit (at least one), or the symbols (path::name)")
+    rels = await ctx.resolve(files or [])
     client = await ctx.connected()
+    granularity = client.session.granularity
+    try:
+        claim = await resolve_claim(ctx, rels, symbols or [], granularity)
+    except ValueError as exc:
+        return BeginResult(status="error", files=rels, message=str(exc), next_step="Name symbols as path::Qualified.name.")
+    claimed = claim.symbols if granularity == "symbol" else []
+    every = list(dict.fromkeys([*rels, *claim.files]))
     intent_id = client.new_id("intent")
-    mine = _own_overlapping(client.session, rels, ctx.worktree)  # the coordinator supersedes these (A4): say what that releases
-    reply = await client.announce(objective, rels, symbols=symbols, intent_id=intent_id, ttl_sec=ttl_sec or DEFAULT_TTL_SEC,
-                                  extensions=ctx.worktree_extension())
+    mine = _own_overlapping(client.session, rels, claimed, ctx.worktree)  # the coordinator supersedes these (A4)
+    reply = await client.announce(objective, rels, symbols=[*claim.symbols, *claim.hints], intent_id=intent_id,
+                                  ttl_sec=ttl_sec or DEFAULT_TTL_SEC, extensions=ctx.worktree_extension())
+    notes = " ".join(claim.notes)
     if reply.ok:
         conflicts = [_conflict(c) for c in client.session.conflicts_of(intent_id)]
+        same = _same_file(client.session, rels, claimed, ctx.worktree)
         step = "Edit the files, then call submit_change for each; call yield_task when done."
         if conflicts:
             step = "Registered, with advisory overlaps: coordinate with the other principals (ack_conflict) before large edits. " + step
-        released = _released(mine, rels)
-        note = ""
+        if same:
+            step = ("Others work on other symbols of the same file (same_file): change only the symbols you claimed; "
+                    "if the file changed when you submit, your change is merged. ") + step
+        released = _released(mine, every)
         if released:
-            files = [f for r in released for f in r.files]
-            note = (f"This replaced your earlier intent(s) {', '.join(r.intent_id for r in released)}: an agent claims a file "
-                    f"through one intent only, so they ended. No longer claimed by you: {', '.join(files) or 'nothing'}.")
-            if files:
+            gone = [f for r in released for f in r.files]
+            notes = (f"This replaced your earlier intent(s) {', '.join(r.intent_id for r in released)}: an agent claims a file "
+                     f"through one intent only, so they ended. No longer claimed by you: {', '.join(gone) or 'nothing'}. " + notes).strip()
+            if gone:
                 step = f"If you still need those files, call update_task({intent_id!r}, files=<all the files you need>). " + step
-        return BeginResult(status="ok", intent_id=intent_id, files=rels, conflicts=conflicts, released=released,
-                           next_step=step, message=note)
+        return BeginResult(status="ok", intent_id=intent_id, files=every, symbols=claimed, granularity=granularity,
+                           same_file=same, conflicts=conflicts, released=released, next_step=step, message=notes)
     if reply.error_code == "STALE_INTENT":
-        holders = [Holder(**{k: h.get(k) for k in ("principal_id", "intent_id", "objective", "files", "expires_at")})
-                   for h in reply.holders]
-        return BeginResult(status="blocked", files=rels, holders=holders, message=reply.description,
+        holders = [Holder(**{k: h.get(k) for k in ("principal_id", "intent_id", "objective", "files", "expires_at")},
+                          symbols=[x for x in h.get("symbols") or [] if isinstance(x, str)]) for h in reply.holders]
+        return BeginResult(status="blocked", files=every, symbols=claimed, granularity=granularity, holders=holders,
+                           message=(reply.description + " " + notes).strip(),
                            next_step="Do not edit these files. Either call defer_task and work on something else, or call "
-                                     "wait_for_files to wait until they are free, then begin_task again.")
-    return BeginResult(status="error", files=rels, message=f"{reply.error_code}: {reply.description}",
+                                     "wait_for_files (with the same files and symbols) to wait until they are free, then "
+                                     "begin_task again.")
+    return BeginResult(status="error", files=every, message=f"{reply.error_code}: {reply.description}",
                        next_step="Fix the request as the message says, or call who_is_working to see the session.")
 
 
-def _own_overlapping(session: Session, rels: list[str], worktree: str | None) -> list[Intent]:
-    """Our ACTIVE intents in this worktree that share a file with `rels`: a new intent on these files
-    supersedes them (the coordinator's rule, A4)."""
+def _own_overlapping(session: Session, rels: list[str], symbols: list[str], worktree: str | None) -> list[Intent]:
+    """Our ACTIVE intents in this worktree that share a file (or symbol) with this claim: a new
+    intent supersedes them (the coordinator's rule, A4)."""
     if not any(i.state == "ACTIVE" for i in session.mine()):
         return []  # the common case, and no need to normalize a long list
-    return [h.intent for h in session.holders(rels, exclude=()) if h.intent.principal_id == session.me and h.race_locked
-            and h.intent.state == "ACTIVE" and h.intent.worktree == worktree]
+    return [h.intent for h in session.holders(rels, symbols=symbols, exclude=()) if h.intent.principal_id == session.me
+            and h.race_locked and h.intent.state == "ACTIVE" and h.intent.worktree == worktree]
 
 
 def _released(superseded: list[Intent], rels: list[str]) -> list[Released]:
@@ -148,22 +177,30 @@ async def check_overlap(
     ctx: ToolContext,
     files: Annotated[list[str], Field(description="files you are considering, relative to the repository root")],
     repo_path: RepoPath = None,
+    symbols: Annotated[list[str] | None, Field(description="symbols you are considering (path::Qualified.name)")] = None,
 ) -> OverlapResult:
-    """Read-only: which other principals' intents touch these files."""
+    """Read-only: which other principals' intents touch these files (or symbols)."""
     ctx.same_repository(repo_path)
     rels = await ctx.resolve(files)
     client = await ctx.connected()
+    try:
+        ids = [f"{p}::{n}" for p, n in (split_symbol(s) for s in symbols or [] if is_symbol_id(s))]
+    except ValueError as exc:
+        return OverlapResult(status="error", message=str(exc))
 
     def kind(i: Intent, race_locked: bool, basis: str) -> str:
         if not race_locked:
             return basis
-        return "file" if i.worktree == ctx.worktree else "worktree"
+        if i.worktree != ctx.worktree:
+            return "worktree"
+        return "symbol" if basis == "symbol" else "file"
 
     overlaps = [Overlap(principal_id=h.intent.principal_id, intent_id=h.intent.intent_id, objective=h.intent.objective,
                         shared=list(h.shared), kind=kind(h.intent, h.race_locked, h.basis), worktree=h.intent.worktree,
                         branch=h.intent.branch)
-                for h in client.session.holders(rels)]
-    return OverlapResult(status="ok", has_overlap=bool(overlaps), overlaps=overlaps)
+                for h in client.session.holders(rels, symbols=ids)]
+    return OverlapResult(status="ok", has_overlap=bool(overlaps), overlaps=overlaps,
+                         same_file=_same_file(client.session, rels, ids, ctx.worktree) if ids else [])
 
 
 async def get_file_state(
@@ -178,6 +215,8 @@ async def get_file_state(
         state = await asyncio.to_thread(read_file_state, repo, path, include_content=include_content)
     except PathRefused as exc:
         return FileStateResult(status="refused", path=path, message=str(exc))
+    if state.content is not None and not state.truncated and state.is_text:
+        await asyncio.to_thread(_keep, ctx, state.content, state.state_ref)  # the base of a later merge
     client = await ctx.connected()
     held = _holders(client.session, [state.path], ctx.worktree)
     last_commit = client.session.file(state.path, ctx.worktree)
@@ -185,6 +224,16 @@ async def get_file_state(
     return FileStateResult(status="ok", path=state.path, exists=state.exists, state_ref=state.state_ref, size=state.size,
                            content=state.content, truncated=state.truncated, last_commit_by=last, held_by=held,
                            message=_file_note(state.is_text, state.truncated, len(state.content or "")))
+
+
+def _keep(ctx: ToolContext, content: str, state_ref: str) -> None:
+    """Keep content an agent read or wrote as the base of a later merge (never fails the tool)."""
+    if ctx.repo is None:
+        return
+    data = content.encode("utf-8")
+    if state_ref_of_bytes(data) == state_ref:
+        with contextlib.suppress(OSError):
+            BaseStore.for_repo(ctx.repo).put(data)
 
 
 def _file_note(is_text: bool, truncated: bool, shown: int) -> str:
@@ -206,7 +255,9 @@ async def submit_change(
     op_id: Annotated[str | None, Field(description="only to repeat a call whose outcome was unknown (status error after a lost "
                                                    "connection): the op_id it returned; the change is then done exactly once")] = None,
 ) -> SubmitResult:
-    """Record a change and (with content) write it to disk, only if nobody changed the file since you read it."""
+    """Record a change and (with content) write it to disk. If the file changed since you read it, your content is
+    merged three ways into the current file (status merged, with the hunks applied) when the changes do not overlap and
+    stay inside the symbols you claimed; otherwise status stale, with the conflicting hunks."""
     # Commit, then write. A lost connection is settled by op_id (bridge/mcp/settle.py), never
     # reported as a refusal; `op_id` repeats an earlier call whose outcome was unknown.
     repo = ctx.check_repo(repo_path)
@@ -215,6 +266,8 @@ async def submit_change(
     except PathRefused as exc:
         return SubmitResult(status="error", target=target, message=str(exc))
     client = await ctx.connected()
+    merge: Merge | None = None
+    before, ext = state_ref_before, ctx.worktree_extension()
     async with file_lock_async(repo, rel):  # held across check → commit → write against our own writers
         on_disk = state_ref_of(repo, rel)
         if content is None:  # the agent already edited the file: record what is on disk now
@@ -222,10 +275,20 @@ async def submit_change(
         else:
             after = state_ref_of_bytes(content.encode("utf-8"))
             if on_disk != state_ref_before and not (op_id and on_disk == after):
-                return SubmitResult(status="stale", target=rel, current_state_ref=on_disk,
-                                    message="the file changed since you read it; call get_file_state and redo your change")
+                # stale: merge three ways (base: what the agent read; current: the file now; ours: its content)
+                claimed = _claimed(client.session, intent_id, rel, ctx.worktree)
+                merge = await merge_stale_async(repo, BaseStore.for_repo(repo), rel, state_ref_before, on_disk, content, claimed)
+                if not merge.ok:
+                    return SubmitResult(status="stale", target=rel, current_state_ref=on_disk, merge=merge.info,
+                                        message=stale_message(merge.info))
+                if merge.merged_state_ref == on_disk:  # every change of ours is in the file already
+                    return SubmitResult(status="success", target=rel, state_ref_after=on_disk, merge=merge.info,
+                                        message="your changes are already in the file; nothing was committed or written")
+                ext = merge_extension(ext, merge, state_ref_before, after, claimed)
+                content, before, after = merge.text, on_disk, merge.merged_state_ref
         op_id = op_id or client.new_id("op")
-        settled = await commit_settled(ctx, client, intent_id, rel, state_ref_before, after, op_id, ctx.worktree_extension())
+        summary = "three-way merge over changes made since the agent read the file" if merge is not None else None
+        settled = await commit_settled(ctx, client, intent_id, rel, before, after, op_id, ext, summary=summary)
         reply = settled.reply
         if reply is None:
             return SubmitResult(status="error", op_id=op_id, target=rel,
@@ -235,7 +298,7 @@ async def submit_change(
                                         "recorded, or commits it now, exactly once")
         recovered = ("recorded" if settled.recorded is not None else "resent") if settled.lost else None
         if settled.recorded is not None:
-            problem = _not_this_change(settled.recorded, rel, state_ref_before, after)
+            problem = _not_this_change(settled.recorded, rel, before, after)
             if problem:
                 return SubmitResult(status="error", op_id=op_id, target=rel, recovered=recovered,
                                     current_state_ref=settled.recorded.get("current_state_ref"), message=problem)
@@ -247,17 +310,31 @@ async def submit_change(
             return SubmitResult(status="rejected", target=rel, message=f"{lost}{reply.error_code}: {reply.description}")
         if content is not None:
             try:
-                write_if_matches(repo, rel, state_ref_before, content, locked=True)
+                write_if_matches(repo, rel, before, content, locked=True)
             except StaleWrite as exc:  # only a writer that ignores the lock (an editor) can get here
                 if exc.current_state_ref != after:  # (the same content already there is this write)
                     return SubmitResult(status="error", op_id=op_id, target=rel, current_state_ref=exc.current_state_ref,
                                         recovered=recovered, message="the commit was recorded but the file changed on disk "
                                                                      "before the write; re-read it and submit again")
+            await asyncio.to_thread(_keep, ctx, content, after)  # the base of this agent's next write
     how = {"recorded": " (the connection was lost after the coordinator recorded the commit; the write was finished after reconnecting)",
            "resent": " (the connection was lost before the coordinator recorded the commit; it was sent again and recorded once)"}
+    if merge is not None:
+        n = len(merge.info.applied)
+        return SubmitResult(status="merged", op_id=op_id, target=rel, state_ref_after=after, written=True, recovered=recovered,
+                            merge=merge.info, message=f"the file had changed since you read it: your {n} change(s) were merged into it "
+                            "(merge.applied says where), committed and written. Call get_file_state before changing it again"
+                            + how.get(recovered or "", ""))
     return SubmitResult(status="success", op_id=op_id, target=rel, state_ref_after=after, written=content is not None,
                         recovered=recovered, message="committed" + (" and written to disk" if content is not None else " (file already edited)")
                         + how.get(recovered or "", ""))
+
+
+def _claimed(session: Session, intent_id: str, rel: str, worktree: str | None) -> set[str] | None:
+    """The symbols of `rel` this agent claims (through this intent and its other live intents in this
+    checkout); None when it claims the whole file. A merged write must stay inside them."""
+    mine = [i.intent_id for i in session.mine() if i.state == "ACTIVE" and i.worktree == worktree and i.intent_id != intent_id]
+    return session.claimed_symbols(rel, intent_id, *mine)
 
 
 def _not_this_change(rec: dict[str, Any], rel: str, before: str, after: str) -> str:
@@ -309,11 +386,22 @@ async def update_task(
     objective: Annotated[str | None, Field(description="a new objective")] = None,
     files: Annotated[list[str] | None, Field(description="the new complete list of files (blocked if another principal holds one)")] = None,
     ttl_sec: Annotated[float | None, Field(description="extend the claim by this many seconds from now")] = None,
+    symbols: Annotated[list[str] | None, Field(description="the new complete list of symbols (path::Qualified.name), "
+                                                           "with files: what the intent claims from now on")] = None,
 ) -> SimpleResult:
-    """Change your intent's objective, files or lifetime."""
+    """Change your intent's objective, files (or symbols) or lifetime."""
     client = await ctx.connected()
     rels = await ctx.resolve(files) if files else None
-    reply = await client.update(intent_id, objective=objective or None, files=rels, ttl_sec=ttl_sec or None)
+    scope = None
+    if symbols:
+        try:
+            claim = await resolve_claim(ctx, rels or [], symbols, client.session.granularity)
+            scope = announce_scope(rels or [], [*claim.symbols, *claim.hints], namespace=client.session.session_id,
+                                   granularity=client.session.granularity)
+        except ValueError as exc:
+            return SimpleResult(status="error", message=str(exc))
+    reply = await client.update(intent_id, objective=objective or None, files=None if scope else rels, scope=scope,
+                                ttl_sec=ttl_sec or None)
     return _answer(reply, "INTENT_UPDATE accepted", _my_intents(client.session))
 
 
@@ -341,16 +429,22 @@ async def wait_for_files(
     ctx: ToolContext,
     files: Annotated[list[str], Field(description="files you are waiting for")],
     timeout_sec: Annotated[float, Field(description="give up after this many seconds (max 3600)")] = 60.0,
+    symbols: Annotated[list[str] | None, Field(description="symbols you are waiting for (path::Qualified.name), "
+                                                           "as you passed them to begin_task")] = None,
 ) -> WaitResult:
-    """Wait until no other principal holds these files (returns as soon as they are free)."""
+    """Wait until no other principal holds these files (or symbols); returns as soon as they are free."""
     client = await ctx.connected()
-    rels = await ctx.resolve(files)
+    rels = await ctx.resolve(files) if files else []
+    try:
+        ids = [f"{p}::{n}" for p, n in (split_symbol(s) for s in symbols or [] if is_symbol_id(s))]
+    except ValueError as exc:
+        return WaitResult(status="error", files=rels, message=str(exc))
     start = time.monotonic()
-    free = await client.wait_until(lambda _v: not _holders(client.session, rels, ctx.worktree), max(0.0, min(timeout_sec, 3600)))
+    free = await client.wait_until(lambda _v: not _holders(client.session, rels, ctx.worktree, ids), max(0.0, min(timeout_sec, 3600)))
     waited = round(time.monotonic() - start, 3)
     if free:
         return WaitResult(status="free", files=rels, waited_sec=waited, message="the files are free: call begin_task now")
-    return WaitResult(status="timeout", files=rels, holders=_holders(client.session, rels, ctx.worktree), waited_sec=waited,
+    return WaitResult(status="timeout", files=rels, holders=_holders(client.session, rels, ctx.worktree, ids), waited_sec=waited,
                       message="still held; call defer_task and work on something else, or wait again")
 
 

@@ -15,6 +15,7 @@ from bridge.protocol.globs import glob_covers, glob_match, globs_intersect, is_g
 if TYPE_CHECKING:
     from bridge.protocol.registry import ResourceRegistry
 
+SEPARATOR = "::"  # between a file and a symbol name in a symbol id (`a.py::Router.add`, issue 19)
 PATH_KINDS = frozenset({"file_set", "resource_path"})
 KNOWN_KINDS = frozenset({"file_set", "resource_path", "entity_set", "task_set"})
 
@@ -47,6 +48,10 @@ class NormScope:
     impact: frozenset[str] = frozenset()
     affects_symbols: frozenset[str] = frozenset()
     depends_on_symbols: frozenset[str] = frozenset()
+    # the files of the symbol ids among `entities` (`a.py` for `a.py::f`, issue 19), and each
+    # file's symbol names, parsed once here so that comparisons never parse an id again
+    symbol_files: frozenset[str] = frozenset()
+    symbol_map: tuple[tuple[str, frozenset[str]], ...] = ()
 
     def files(self) -> list[str]:
         """The file paths and patterns, for display."""
@@ -54,10 +59,11 @@ class NormScope:
 
     @property
     def idents(self) -> frozenset[str]:
-        """Every literal identifier the scope names (paths, entities, task ids)."""
+        """Every literal identifier the scope names (paths, entities, task ids), and the files of
+        its symbols: an index keyed by these finds a symbol scope from its file and the other way."""
         if not self.entities and not self.tasks:
             return self.paths  # the common case, no new set
-        return self.paths | self.entities | self.tasks
+        return self.paths | self.entities | self.tasks | self.symbol_files
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,11 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
     paths: set[str] = set()
     globs: list[str] = []
     entities = frozenset(_strs(scope.get("entities"))) if kind == "entity_set" else frozenset()
+    symbol_files: frozenset[str] = frozenset()
+    symbol_map: tuple[tuple[str, frozenset[str]], ...] = ()
+    if any(SEPARATOR in e for e in entities):  # symbol ids, in their canonical spelling
+        entities, symbol_map = _symbol_entities(entities)
+        symbol_files = frozenset(p for p, _ in symbol_map)
     tasks = frozenset(_strs(scope.get("task_ids"))) if kind == "task_set" else frozenset()
     if kind == "file_set":
         for r in _strs(scope.get("resources")):
@@ -119,7 +130,26 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
         impact=impact,
         affects_symbols=frozenset(_strs(ext.get("affects_symbols"))),
         depends_on_symbols=frozenset(_strs(ext.get("depends_on_symbols"))),
+        symbol_files=symbol_files,
+        symbol_map=symbol_map,
     )
+
+
+def _symbol_entities(entities: frozenset[str]) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
+    """The entities with symbol ids spelled canonically (`./a.py::A::m` is `a.py::A.m`), and the
+    symbol names per file, sorted by file."""
+    from bridge.protocol.symbols import parse_symbol_id
+
+    out: set[str] = set()
+    files: dict[str, set[str]] = {}
+    for e in entities:
+        ref = parse_symbol_id(e)
+        if ref is None:
+            out.add(e)
+        else:
+            out.add(ref.id)
+            files.setdefault(ref.path, set()).add(ref.name)
+    return frozenset(out), tuple((p, frozenset(n)) for p, n in sorted(files.items()))
 
 
 def pattern_of(value: str) -> str:
@@ -155,12 +185,19 @@ def _cross_kind(a: NormScope, b: NormScope) -> tuple[str, ...]:
 def overlap(a: NormScope, b: NormScope) -> Overlap | None:
     """How two normalized scopes overlap, or None. Symmetric: same truth, basis and shared list.
 
-    Order: shared `file_set` files (race-locked) > canonical URIs when both sides have them >
+    Order: shared `file_set` files (race-locked) > symbol rules when a side names symbols and both
+    consist of symbols, files and globs (`bridge.protocol.symbols`) > canonical URIs when both sides have them >
     opaque kinds > globs vs paths/globs > same entities > same task ids > cross-kind identifiers.
     """
     direct = a.paths & b.paths
     if direct:
         return Overlap("file_set", tuple(sorted(direct)), race_locked=True)
+    if a.symbol_files or b.symbol_files:  # symbol scopes (issue 19): their rules refine the URI rule
+        from bridge.protocol.symbols import symbol_overlap
+
+        verdict = symbol_overlap(a, b)
+        if verdict is not None:
+            return Overlap("symbol", verdict.shared, verdict.race_locked) if verdict.overlap else None
     if a.uris and b.uris:
         common = a.uris & b.uris
         return Overlap("canonical_uri", tuple(sorted(common))) if common else None
@@ -189,17 +226,40 @@ def contains(container: NormScope, test: NormScope) -> bool:
     is inside a narrower one."""
     if container.opaque or test.opaque:
         return True
-    if test.uris and container.uris and test.uris <= container.uris:
-        return True
+    if test.uris and container.uris and test.uris <= container.uris and not test.symbol_files:
+        return True  # (a symbol scope's URIs name its files: too coarse to judge containment by)
     for p in test.paths:
-        if p not in container.paths and not any(glob_match(g, p) for g in container.globs):
+        if p not in container.paths and not any(glob_match(g, p) for g in container.globs) \
+                and f"{p}{SEPARATOR}*" not in container.entities:
             return False
     for g in test.globs:
         if g not in container.globs and not any(glob_covers(c, g) for c in container.globs):
             return False
-    if not test.entities <= container.entities or not test.tasks <= container.tasks:
+    if not test.tasks <= container.tasks:
+        return False
+    extra = test.entities - container.entities
+    if extra and not all(_symbol_inside(e, container) for e in extra):
         return False
     return bool(test.paths or test.globs or test.entities or test.tasks)
+
+
+def _symbol_inside(entity: str, container: NormScope) -> bool:
+    """A symbol id lies inside a scope that names its file (as a path, a glob or `path::*`) or a
+    symbol it is nested in (`a.py::A.m` inside `a.py::A`)."""
+    from bridge.protocol.symbols import parse_symbol_id
+
+    ref = parse_symbol_id(entity)
+    if ref is None:
+        return False
+    if ref.path in container.paths or any(glob_match(g, ref.path) for g in container.globs):
+        return True
+    prefix = ref.path + SEPARATOR
+    for other in container.entities:
+        if other.startswith(prefix):
+            name = other[len(prefix):]
+            if name == "*" or ref.name == name or ref.name.startswith(name + "."):
+                return True
+    return False
 
 
 def _tail(symbol: str) -> str:

@@ -10,19 +10,19 @@ registry sees the symbol scope as covering its files: correct, if coarser.
 one side names symbols and both consist only of symbols, files and globs: same symbol (or one
 nested in the other, or `*`) and symbol vs a `file_set` naming its file are race-locked; a glob covering a symbol's file is advisory; different symbols of
 one file do not overlap (reported as `same_file`, for an advisory note). Other pairs are left to
-`bridge.protocol.scope.overlap`. The wire form: docs/protocol.md, "Symbol scopes (issue 19)".
+`bridge.protocol.scope.overlap`, which calls `symbol_overlap` right after its first rule (shared
+`file_set` files). The wire form: docs/protocol.md, "Symbol scopes (issue 19)".
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bridge.protocol.globs import glob_match, is_glob
-from bridge.protocol.scope import NormScope, normalize_path
+from bridge.protocol.scope import SEPARATOR, NormScope, normalize_path
 
-SEPARATOR = "::"
 WHOLE_FILE = "*"  # `path::*`: every symbol of the file, i.e. the whole file inside a symbol scope
 
 
@@ -112,34 +112,63 @@ def _decidable(s: NormScope) -> bool:
     """Only symbols, files and globs: nothing the symbol rules cannot judge."""
     if s.opaque or s.tasks or s.kind not in ("entity_set", "file_set", "resource_path"):
         return False
-    return all(parse_symbol_id(e) is not None for e in s.entities)
+    return sum(len(names) for _, names in s.symbol_map) == len(s.entities)  # every entity is a symbol id
+
+
+def _prefixes(names: frozenset[str]) -> set[str]:
+    """Every enclosing name of these names (`A` and `A.m` for `A.m.inner`)."""
+    out: set[str] = set()
+    for n in names:
+        dot = n.find(".")
+        while dot != -1:
+            out.add(n[:dot])
+            dot = n.find(".", dot + 1)
+    return out
+
+
+def _names_meet(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether some name of `a` overlaps some name of `b` (`names_overlap`), without the pairs."""
+    return WHOLE_FILE in a or WHOLE_FILE in b or bool(a & b) or bool(_prefixes(a) & b) or bool(a & _prefixes(b))
 
 
 def symbol_overlap(a: NormScope, b: NormScope) -> SymbolVerdict | None:
     """The verdict of the symbol rules, or None when they do not decide this pair (neither side
     names symbols, or one side also holds something else: plain entities, tasks, opaque kinds)."""
-    sa, sb = by_file(a.entities), by_file(b.entities)
-    if not (sa or sb) or not (_decidable(a) and _decidable(b)):
+    if not (a.symbol_map or b.symbol_map) or not (_decidable(a) and _decidable(b)):
         return None
+    sa, sb = dict(a.symbol_map), dict(b.symbol_map)
     locked: set[str] = set()
     advisory: set[str] = set()
     same_file: set[str] = set()
     for path in sa.keys() & sb.keys():
-        hits = {f"{path}{SEPARATOR}{n}" for n in sa[path] for m in sb[path] if names_overlap(n, m)}
-        hits |= {f"{path}{SEPARATOR}{m}" for n in sa[path] for m in sb[path] if names_overlap(n, m)}
-        if hits:
-            locked |= hits
-        else:
+        na, nb = sa[path], sb[path]
+        if not _names_meet(na, nb):
             same_file.add(path)
+            continue
+        for n in na:
+            for m in nb:
+                if names_overlap(n, m):
+                    locked.add(f"{path}{SEPARATOR}{n}")
+                    locked.add(f"{path}{SEPARATOR}{m}")
     for syms, other in ((sa, b), (sb, a)):
         for path, names in syms.items():
-            ids = {f"{path}{SEPARATOR}{n}" for n in names}
             if path in other.paths:
-                locked |= ids | {path}
-            elif any(glob_match(g, path) for g in other.globs):
-                advisory |= ids
+                locked |= {f"{path}{SEPARATOR}{n}" for n in names} | {path}
+            elif other.globs and any(glob_match(g, path) for g in other.globs):
+                advisory |= {f"{path}{SEPARATOR}{n}" for n in names}
     if locked:
         return SymbolVerdict(True, True, tuple(sorted(locked | advisory)))
     if advisory:
         return SymbolVerdict(True, False, tuple(sorted(advisory)))
     return SymbolVerdict(False, same_file=tuple(sorted(same_file)))
+
+
+def whole_files(scope: NormScope) -> NormScope:
+    """The scope with every symbol read as its whole file (`a.py::f` as `a.py::*`): how a session
+    at `file` granularity sees a symbol scope. Other scopes are returned as they are."""
+    if not scope.symbol_files:
+        return scope
+    entities = {e for e in scope.entities if parse_symbol_id(e) is None}
+    entities |= {f"{p}{SEPARATOR}{WHOLE_FILE}" for p in scope.symbol_files}
+    whole = frozenset({WHOLE_FILE})
+    return replace(scope, entities=frozenset(entities), symbol_map=tuple((p, whole) for p, _ in scope.symbol_map))

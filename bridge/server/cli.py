@@ -94,6 +94,10 @@ def configure(p: argparse.ArgumentParser) -> None:
                           "--compliance-profile core, governance with --compliance-profile governance, else arbiter_or_auto)")
     pol.add_argument("--claim-grace", type=float, default=30.0, metavar="SEC",
                      help="seconds a claim on a crashed agent's task waits for its owner to return before automatic approval (default 30)")
+    pol.add_argument("--symbol-granularity", choices=["symbol", "file"], default=None,
+                     help="the unit agents claim: symbol = functions and classes (path::name), two claims on different "
+                          "symbols of one file both proceed and stale writes are merged; file = whole files, as before "
+                          "(default symbol, or MPAC_SYMBOL_GRANULARITY)")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                    help="log verbosity (default INFO); with --workspace the log is <git common dir>/mpac/sidecar.log")
 
@@ -196,12 +200,16 @@ async def _main(args: argparse.Namespace) -> int:
         lease_ttl=args.lease_ttl, lease_renew=args.lease_renew, release_idle=args.release_idle,
     )
     claim_approval = args.claim_approval or ("governance" if args.compliance_profile == "governance" else "")
+    granularity = args.symbol_granularity or os.environ.get("MPAC_SYMBOL_GRANULARITY") or "symbol"
+    if granularity not in ("symbol", "file"):
+        raise ValueError(f"MPAC_SYMBOL_GRANULARITY must be symbol or file, not {granularity!r}")
     coord_cfg = CoordinatorConfig(
         security_profile=profile, compliance_profile=args.compliance_profile or "governance", execution_model=args.execution_model,
         claim_approval=claim_approval, claim_grace_sec=args.claim_grace,
         heartbeat_interval_sec=args.heartbeat_interval, unavailability_timeout_sec=args.unavailability_timeout,
         resolution_timeout_sec=args.resolution_timeout, default_intent_ttl_sec=args.intent_ttl,
         history_limit=args.history_limit, file_limit=args.file_limit, commit_landing_grace_sec=args.commit_landing_grace,
+        symbol_granularity=granularity,
     )
     running = await serve_sidecar(cfg, coord_cfg, tokens=tokens, lookup=lookup)
     watch = None

@@ -164,6 +164,39 @@ class BaseStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def read_small(full: Path, rel: str, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
+    """The bytes of a regular file of at most `max_bytes`; None when it is absent, larger, not a
+    regular file or unreadable (never blocks on a FIFO)."""
+    from bridge.workspace.paths import PathRefused
+    from bridge.workspace.reading import open_regular
+
+    try:
+        with open_regular(full, rel) as fd:
+            if fd is None or os.fstat(fd).st_size > max_bytes:
+                return None
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            data = b"".join(chunks)
+            return data if len(data) <= max_bytes else None
+    except (PathRefused, OSError):
+        return None
+
+
+def remember_file(repo: Repo, rel: str, store: BaseStore | None = None) -> str | None:
+    """Keep what an agent is reading (an already resolved repo path) as a possible base of its
+    next write; returns its state ref, or None when nothing was kept (absent, too large, unreadable).
+    Never raises: a base that could not be kept only means a later stale write is refused."""
+    store = store or BaseStore.for_repo(repo)
+    data = read_small(repo.root / rel, rel, store.max_file_bytes)
+    if data is None:
+        return None
+    try:
+        return store.put(data)
+    except OSError:
+        return None
+
+
 def _touch(path: Path) -> None:
     with contextlib.suppress(OSError):
         os.utime(path)

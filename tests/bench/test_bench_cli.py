@@ -24,6 +24,7 @@ def test_bench_core_quick_json() -> None:
     assert all(r["us_per_msg"] > 0 and r["runs"] for r in report["core"])
 
 
+@pytest.mark.e2e
 def test_bench_symbols_quick_json() -> None:
     report = bench("symbols", "--quick")
     rows = {r["language"]: r for r in report["symbols"]["extraction"]}
@@ -32,6 +33,11 @@ def test_bench_symbols_quick_json() -> None:
         assert r["lines"] >= 1000 and r["symbols"] > 100
         assert r["cold_ms_per_1k_lines"] > 0 and r["cached_us"] > 0 and r["cached_ref_given_us"] > 0
     assert report["symbols"]["merge"]["outcome"] == "merged" and report["symbols"]["merge"]["decide_ms"] > 0
+    a = report["symbols"]["announce"]
+    assert a["symbols"] == 20 and a["file_level_us"] > 0 and a["symbols_20_us"] > 0 and a["symbols_20_shared_file_us"] > 0
+    par = {r["granularity"]: r for r in report["symbols"]["parallelism"]}
+    assert (par["symbol"]["proceeded"], par["symbol"]["landed"], par["symbol"]["merged"]) == (4, 4, 3)
+    assert (par["file"]["proceeded"], par["file"]["blocked"], par["file"]["landed"]) == (1, 3, 1)
 
 
 @pytest.mark.e2e

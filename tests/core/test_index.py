@@ -22,7 +22,11 @@ def with_extras(scope: dict, uri: list[str], imp: list[str]) -> dict:
     return scope
 
 
+symbols = st.lists(st.sampled_from(["src/a.py::f", "src/a.py::g", "a.py::A", "a.py::A.m", "x.py::*", "src/b::h"]),
+                   min_size=1, max_size=3)  # symbol ids (issue 19): indexed by their files too
+
 base = st.one_of(
+    symbols.map(lambda e: {"kind": "entity_set", "entities": e}),
     st.lists(st.one_of(paths, names), min_size=1, max_size=3).map(lambda r: {"kind": "file_set", "resources": r}),
     st.one_of(paths, names).map(lambda p: {"kind": "resource_path", "pattern": p}),
     st.lists(names, min_size=1, max_size=2).map(lambda e: {"kind": "entity_set", "entities": e}),

@@ -43,6 +43,22 @@ async def test_deny_names_the_holder_and_allows_free_and_own_files(repo_path: Pa
     await mine.close()
 
 
+async def test_symbol_claims_deny_an_unclaimed_edit_and_allow_one_on_other_symbols(repo_path: Path, holder: SessionClient) -> None:
+    """Issue 19: another agent's claim on a function of the file denies an edit by an agent that
+    claims nothing there; an agent that claims another function of the file may edit it."""
+    assert (await holder.announce("fix f", ["a.py"], symbols=["a.py::f"], intent_id="holder-f")).ok
+    out = hook("claude-pretooluse", edit(repo_path, "a.py"))
+    assert json.loads(out.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    mine = SessionClient(holder.url, "agent:claude", session_id=holder.session_id)
+    await mine.connect()
+    try:
+        assert (await mine.announce("fix g", ["a.py"], symbols=["a.py::g"], intent_id="claude-g")).ok
+        allowed = hook("claude-pretooluse", edit(repo_path, "a.py"))
+        assert allowed.returncode == 0 and allowed.stdout.strip() == "", allowed.stdout
+    finally:
+        await mine.close()
+
+
 async def test_auto_begin_then_post_tool_commit_is_seen_by_others(repo_path: Path, holder: SessionClient) -> None:
     watch = holder.wait_for(lambda m: m.get("message_type") == "OP_COMMIT", 30)
     out = hook("claude-pretooluse", edit(repo_path, "b.py"), "--auto-begin")
@@ -62,6 +78,19 @@ def test_no_sidecar_allows_with_a_reason(repo_path: Path) -> None:
     out = hook("claude-pretooluse", edit(repo_path, "a.py"))
     assert out.returncode == 0 and out.stdout.strip() == ""
     assert "no sidecar" in out.stderr
+
+
+def test_what_the_agent_reads_is_kept_as_a_merge_base(repo_path: Path) -> None:
+    """Issue 19: the PostToolUse hook of a Read keeps the file in the base store (no sidecar needed),
+    so a later stale write based on it can be merged."""
+    from bridge.workspace.bases import BaseStore
+
+    event = {"session_id": "s", "cwd": str(repo_path), "hook_event_name": "PostToolUse", "tool_name": "Read",
+             "tool_input": {"file_path": str(repo_path / "a.py")}}
+    out = hook("claude-posttooluse", event)
+    assert out.returncode == 0 and out.stdout.strip() == "", out.stderr
+    ref = state_ref_of_bytes((repo_path / "a.py").read_bytes())
+    assert BaseStore.for_repo(find_repo(repo_path)).get(ref) == (repo_path / "a.py").read_bytes()
 
 
 async def test_bypass_is_allowed_and_audited(repo_path: Path, holder: SessionClient) -> None:
@@ -88,6 +117,7 @@ def test_setup_claude_hooks_merges_settings(repo_path: Path) -> None:
     command = pre[1]["hooks"][0]["command"]
     assert command.endswith("hook claude-pretooluse --default-name claude") and Path(command.split()[0]).is_absolute()
     assert data["hooks"]["PostToolUse"][0]["matcher"] == "Edit|Write|MultiEdit|NotebookEdit"
+    assert data["hooks"]["PostToolUse"][1]["matcher"] == "Read"  # keeps what the agent read as a merge base
 
 
 async def test_default_name_makes_the_hook_the_same_principal_as_the_mcp_server(repo_path: Path, holder: SessionClient) -> None:

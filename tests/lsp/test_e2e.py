@@ -113,3 +113,33 @@ async def test_claim_code_action_creates_the_intent_the_agent_sees(repo: Path, s
         assert await agent.wait_until(lambda v: not v.intents_of(ME), WAIT)
     finally:
         await ed.stop()
+
+
+async def test_a_held_symbol_is_marked_on_its_lines_and_followed_as_they_move(repo: Path, sidecar: RunningSidecar,
+                                                                           agent: SessionClient) -> None:
+    """Issue 19: the Warning of a symbol claim covers the symbol's lines in the buffer, not the whole
+    file, and moves with the symbol while the person edits above it."""
+    from bridge.client.scope import announce_scope
+
+    text = "import os\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n"
+    (repo / "src/mod.py").write_text(text)
+    ed = await open_editor(repo, sidecar)
+    try:
+        ed.open("src/mod.py")
+        scope = announce_scope([], ["src/mod.py::g"], namespace=SESSION)
+        assert (await agent.announce("Speed up g", scope=scope, intent_id="i-g")).ok
+        assert await ed.until(lambda: [(d.range.start.line, d.range.end.line) for d in ed.diags("src/mod.py")] == [(7, 9)])
+        [d] = ed.diags("src/mod.py")
+        assert "bob (agent:bob) is working on g in this file: Speed up g" in d.message and d.data["symbol"] == "g"
+        hover = await ed.client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=ed.uri("src/mod.py")), position=types.Position(line=8, character=4)))
+        assert hover is not None and "Speed up g" in hover.contents.value
+        ed.edit("src/mod.py", "# a comment\n# another\n" + text)  # two lines above: the Warning moves down with g
+        assert await ed.until(lambda: [d.range.start.line for d in ed.diags("src/mod.py")] == [9])
+        ed.edit("src/mod.py", "# a comment\n# another\n" + text + "def broken(:\n")  # mid-edit, does not parse: stays
+        ed.edit("src/mod.py", text.replace("def g", "\n\n\n\ndef g"))
+        assert await ed.until(lambda: [d.range.start.line for d in ed.diags("src/mod.py")] == [11])
+        assert (await agent.withdraw("i-g")).ok
+        assert await ed.until(lambda: ed.diags("src/mod.py") == [])
+    finally:
+        await ed.stop()

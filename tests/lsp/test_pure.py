@@ -161,3 +161,31 @@ def test_actions_who_and_hover() -> None:
     assert hover_markdown(at(v), "src/other.py") is None
     assert "nobody has announced" in who_text(at(v), "src/other.py")
     assert ACK not in [a.command.command for a in code_actions(at(v), tracked())]
+
+
+APP = "import os\n\n\ndef f():\n    return 1\n\n\nclass Router:\n    def add(self):\n        pass\n"
+
+
+def test_symbol_intents_cover_the_symbols_lines_and_follow_them() -> None:
+    """Issue 19: a claim on symbols gives one Warning per symbol, on its lines in the buffer."""
+    from bridge.client.scope import announce_scope
+    from bridge.workspace.symbols import extract_symbols
+
+    scope = announce_scope([], ["src/a.py::f", "src/a.py::Router.add", "src/b.py::g"], namespace="s")
+    v = view_with(hello("agent:bob", "bob"), msg("INTENT_ANNOUNCE", "agent:bob", {"intent_id": "i-s", "objective": "tidy",
+                                                                                  "ttl_sec": 60, "scope": scope}))
+    t = tracked(symbols=extract_symbols("src/a.py", APP))
+    ds = compute(at(v), t)["intent"]
+    lines = {d.data["symbol"]: (d.range.start.line, d.range.end.line) for d in ds}
+    assert lines == {"f": (3, 5), "Router.add": (8, 10)}  # 0-based start, exclusive end: lines 4-5 and 9-10
+    assert "bob (agent:bob) is working on Router.add in this file: tidy" in ds[0].message
+    moved = "'''A docstring\nover three lines.'''\n" + APP  # two lines inserted above
+    t.symbols = extract_symbols("src/a.py", moved)
+    assert {d.data["symbol"]: d.range.start.line for d in compute(at(v), t)["intent"]} == {"f": 5, "Router.add": 10}
+    t.symbols = extract_symbols("src/a.py", "import os\n")  # the symbol is gone from the buffer
+    [gone, _] = compute(at(v), t)["intent"]
+    assert gone.range.start.line == 0 and "(not in this buffer)" in gone.message
+    # a whole-file claim keeps the first-line Warning
+    v2 = view_with(announce("agent:bob", "i-f", ["src/a.py"]))
+    [d] = compute(at(v2), t)["intent"]
+    assert d.range.start.line == 0 and "working on this file" in d.message

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bridge.protocol.registry import ResourceRegistry
-from bridge.protocol.scope import NormScope, normalize_scope, overlap
+from bridge.protocol.scope import NormScope, contains, normalize_scope, overlap
 from bridge.protocol.symbols import (
     SymbolRef,
     SymbolVerdict,
@@ -18,6 +18,7 @@ from bridge.protocol.symbols import (
     symbol_id,
     symbol_overlap,
     symbol_scope,
+    whole_files,
 )
 
 
@@ -124,18 +125,68 @@ def test_file_vs_file_and_other_kinds_are_left_to_the_existing_rules() -> None:
 
 
 def test_a_file_set_only_peer_sees_the_files_through_canonical_uris() -> None:
-    """Today's rules, which know nothing of symbols, still relate a symbol scope to its file:
-    through the file URIs the scope carries and the session registry. Coarser (two symbols of one
-    file look like one resource), never missing an overlap."""
+    """Rules that know nothing of symbols (a reference peer's) still relate a symbol scope to its
+    file: through the file URIs the scope carries and the session registry. Coarser (two symbols of
+    one file look like one resource), never missing an overlap. Our rules are finer."""
     registry = ResourceRegistry([{"canonical_uri": "resource://repo-1/a.py", "aliases": [{"kind": "file_set", "value": "a.py"}]}])
     mine = normalize_scope(symbol_scope(["a.py::f"], "repo-1"), registry)
     file_peer = normalize_scope({"kind": "file_set", "resources": ["a.py"]}, registry)
-    ov = overlap(mine, file_peer)
-    assert ov is not None and ov.basis == "canonical_uri"
+    assert mine.uris & file_peer.uris == {"resource://repo-1/a.py"}  # the URI rule's view: one file
     other_symbol = normalize_scope(symbol_scope(["a.py::g"], "repo-1"), registry)
-    assert overlap(mine, other_symbol) is not None  # coarse: same file
-    assert symbol_overlap(mine, other_symbol) == SymbolVerdict(False, same_file=("a.py",))  # fine: different symbols
-    assert overlap(mine, normalize_scope({"kind": "file_set", "resources": ["b.py"]}, registry)) is None
+    assert mine.uris & other_symbol.uris  # coarse: same file
+    assert not mine.uris & normalize_scope({"kind": "file_set", "resources": ["b.py"]}, registry).uris
+    ov = overlap(mine, file_peer)  # ours: the file holds the symbol, race-locked both ways
+    assert ov == overlap(file_peer, mine) and ov.basis == "symbol" and ov.race_locked and ov.shared == ("a.py", "a.py::f")
+    assert overlap(mine, other_symbol) is None  # fine: different symbols
+    assert symbol_overlap(mine, other_symbol) == SymbolVerdict(False, same_file=("a.py",))
+
+
+# --- overlap() and contains() with symbol scopes: the registry rules in both directions ------------
+
+
+def test_overlap_integrates_the_symbol_rules() -> None:
+    cases = [
+        (syms("a.py::f"), syms("a.py::f"), ("symbol", True)),  # symbol vs symbol: race lock
+        (syms("a.py::A"), syms("a.py::A.m"), ("symbol", True)),  # nested
+        (syms("a.py::f"), syms("a.py::g"), None),  # different symbols of one file
+        (syms("a.py::f"), syms("b.py::f"), None),
+        (syms("a.py::f"), fs("a.py"), ("symbol", True)),  # symbol vs file: race lock
+        (syms("a.py::*"), syms("a.py::g"), ("symbol", True)),  # whole file inside a symbol scope
+        (syms("a.py::f"), fs("b.py"), None),
+        (fs("a.py"), fs("a.py"), ("file_set", True)),  # file vs file: unchanged
+        (syms("src/a.py::f"), normalize_scope({"kind": "resource_path", "pattern": "src/**"}), ("symbol", False)),
+    ]
+    for a, b, want in cases:
+        for x, y in ((a, b), (b, a)):
+            ov = overlap(x, y)
+            got = None if ov is None else (ov.basis, ov.race_locked)
+            assert got == want, (x, y)
+
+
+def test_symbol_ids_are_normalized_and_indexed_by_their_file() -> None:
+    s = normalize_scope({"kind": "entity_set", "entities": ["./src//lib.rs::Point::new", "plain"]})
+    assert s.entities == {"src/lib.rs::Point.new", "plain"} and s.symbol_files == {"src/lib.rs"}
+    assert "src/lib.rs" in s.idents and "src/lib.rs::Point.new" in s.idents
+    assert fs("a.py").symbol_files == frozenset()
+
+
+def test_contains_symbols_in_their_file_and_in_enclosing_symbols() -> None:
+    assert contains(fs("a.py"), syms("a.py::f", "a.py::A.m"))
+    assert contains(syms("a.py::*"), syms("a.py::f"))
+    assert contains(syms("a.py::A"), syms("a.py::A.m"))
+    assert contains(syms("a.py::*"), fs("a.py"))
+    assert contains(normalize_scope({"kind": "file_set", "resources": ["*.py"]}), syms("a.py::f"))
+    assert not contains(syms("a.py::A.m"), syms("a.py::A"))
+    assert not contains(syms("a.py::f"), syms("a.py::g"))
+    assert not contains(syms("a.py::f"), fs("a.py"))
+    assert not contains(fs("b.py"), syms("a.py::f"))
+
+
+def test_whole_files_reads_every_symbol_as_its_file() -> None:
+    coarse = whole_files(syms("a.py::f", "b.py::A.m"))
+    assert coarse.entities == {"a.py::*", "b.py::*"}
+    assert overlap(coarse, whole_files(syms("a.py::g"))).race_locked  # file granularity: one file, one holder
+    assert whole_files(fs("a.py")) == fs("a.py")
 
 
 NAMES = st.sampled_from(["f", "g", "A", "A.m", "A.n", "A.m.inner"])

@@ -124,3 +124,45 @@ async def test_the_implementation_name_selects_the_dialect_too(tmp_path: Path) -
             reader.task.cancel()
         await a.close()
         assert not reader.refused and "SESSION_INFO" in reader.types()
+
+
+async def test_a_reference_participant_sees_symbol_claims_as_a_coarser_picture(tmp_path: Path) -> None:
+    """Issue 19: a client that only knows `file_set` (the reference package) reads symbol intents,
+    judges them with its own overlap rules as covering their file (never missing an overlap), is
+    blocked on a file whose symbols others hold, blocks symbol claims on a file it holds, and sees
+    every commit's file exactly."""
+    from mpac_protocol.core.scope import scope_overlap
+
+    ref = participant.Participant("agent:ref", "agent", "ref")
+    async with sidecar("--session-id", SID, data_dir=tmp_path) as sc:
+        a = SessionClient(sc.url, "agent:a", session_id=SID)
+        b = SessionClient(sc.url, "agent:b", session_id=SID)
+        await a.connect()
+        await b.connect()
+        assert (await a.announce("f", ["shop.py"], symbols=["shop.py::f"], intent_id="ia")).ok
+        assert (await b.announce("g", ["shop.py"], symbols=["shop.py::g"], intent_id="ib")).ok  # other symbol, same file
+        async with connect(sc.url) as ws:
+            reader = Reader(ws)
+            await ws.send(json.dumps(ref.hello(SID)))
+            frames = [await reader.until(lambda f, i=i: f["message_type"] == "INTENT_ANNOUNCE" and f["payload"]["intent_id"] == i)
+                      for i in ("ia", "ib")]
+            theirs = [Scope.from_dict(f["payload"]["scope"]) for f in frames]
+            mine = Scope(kind="file_set", resources=["shop.py"])
+            assert all(scope_overlap(mine, s) for s in theirs)  # coarse: each covers the reference's file
+            assert not scope_overlap(theirs[0], theirs[1])  # and the two claims do not meet, as for us
+            await ws.send(json.dumps(ref.announce_intent(SID, "ir", "whole shop", mine, 600)))
+            refused = await reader.until(lambda f: f["message_type"] == "PROTOCOL_ERROR")
+            assert refused["payload"]["error_code"] == "STALE_INTENT"
+            held = ext(refused)["holders"]
+            assert {h["intent_id"] for h in held} == {"ia", "ib"} and all(h["files"] == ["shop.py"] for h in held)
+            await ws.send(json.dumps(ref.announce_intent(SID, "ir2", "lib", Scope(kind="file_set", resources=["lib.py"]), 600)))
+            await reader.until(lambda f: f["message_type"] == "INTENT_ANNOUNCE" and f["payload"]["intent_id"] == "ir2")
+            blocked = await a.announce("h", ["lib.py"], symbols=["lib.py::h"], intent_id="ia2")
+            assert blocked.error_code == "STALE_INTENT"  # a symbol in a file the reference holds
+            assert (await a.commit("ia", "shop.py", None, "sha256:" + "1" * 64)).ok
+            commit = await reader.until(lambda f: f["message_type"] == "OP_COMMIT")
+            assert commit["payload"]["target"] == "shop.py"
+            reader.task.cancel()
+        await a.close()
+        await b.close()
+        assert not reader.refused, reader.refused[:3]

@@ -82,3 +82,20 @@ def build_view(me: str = "human:lead", roles: list[str] | None = None, messages:
     for m in messages or []:
         view.apply(m)
     return view
+
+
+def symbol_messages(t0: float = T0) -> list[dict[str, Any]]:
+    """Intents on functions and classes (symbol scopes, issue 19) beside a whole-file one."""
+    def scope(*ids: str) -> dict[str, Any]:
+        files = sorted({i.split("::", 1)[0] for i in ids})
+        return {"kind": "entity_set", "entities": sorted(ids), "canonical_uris": [f"resource://{SESSION}/{f}" for f in files]}
+
+    msgs = [envelope("HELLO", f"agent:{a}", {"display_name": a, "roles": ["contributor"], "capabilities": []}, t0 + i, i + 1)
+            for i, a in enumerate(("alice", "bob", "carol"))]
+    for n, (owner, iid, objective, sc) in enumerate((
+            ("agent:alice", "intent-add", "Add a quantity limit", scope("shop/cart.py::Cart.add")),
+            ("agent:bob", "intent-total", "Round totals to cents", scope("shop/cart.py::Cart.total", "shop/tax.py::rate")),
+            ("agent:carol", "intent-checkout", "Add a discount to checkout", {"kind": "file_set", "resources": ["shop/checkout.py"]}))):
+        msgs.append(envelope("INTENT_ANNOUNCE", owner, {"intent_id": iid, "objective": objective, "scope": sc, "ttl_sec": 600},
+                             t0 + 10 + n, 10 + n))
+    return msgs

@@ -97,3 +97,17 @@ async def test_late_events_after_shutdown_are_ignored() -> None:
     app.refresh_bindings()
     app.on_answer(ActionAnswered("claim", True, "late answer"))
     app.tick()
+
+
+async def test_held_symbols_come_and_go_under_their_file() -> None:
+    """Issue 19: a file expands into the symbols others hold; a withdrawn claim removes its symbol."""
+    from tests.tui.sample import symbol_messages
+
+    app = fixed(symbol_messages(), files=FILES)
+    async with running(app) as (_pilot, watch):
+        tree = app.query_one(FileTree)
+        assert sorted(tree.symbols["shop/cart.py"]) == ["Cart.add", "Cart.total"] and sorted(tree.symbols["shop/tax.py"]) == ["rate"]
+        assert "checkout.py" not in tree.symbols  # a whole-file claim has no children
+        deliver(app, envelope("INTENT_WITHDRAW", "agent:bob", {"intent_id": "intent-total"}, T0 + 62, 502))
+        assert await watch.settle(lambda a: "shop/tax.py" not in tree.symbols and list(tree.symbols.get("shop/cart.py", {})) == ["Cart.add"], 5)
+        assert not tree.nodes["shop/tax.py"].allow_expand and str(tree.nodes["shop/tax.py"].label) == "tax.py"

@@ -30,3 +30,11 @@ def test_disconnected_small(snap_compare) -> None:
 
 def test_busy_light_small(snap_compare) -> None:
     assert snap_compare(make(theme="textual-light"), terminal_size=(80, 24), press=["4"])
+
+
+def test_files_with_symbols(snap_compare) -> None:
+    """Issue 19: a file whose functions are claimed expands into them, each with its holder."""
+    from tests.tui.sample import symbol_messages
+
+    app = fixed(symbol_messages(), url="ws://127.0.0.1:7777", files=FILES)
+    assert snap_compare(app, terminal_size=(100, 30), press=["4"])

@@ -1,4 +1,5 @@
-"""The Files view: the repository tree, each file annotated with the intents that cover it."""
+"""The Files view: the repository tree, each file annotated with the intents that cover it; a file
+whose functions or classes are claimed (symbol scopes, issue 19) expands into those symbols."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from bridge.client import Session
-from tui.model import escape, file_label
+from tui.model import escape, file_label, symbol_label
 
 
 class FileTree(Tree[str]):
@@ -19,6 +20,8 @@ class FileTree(Tree[str]):
         self.nodes: dict[str, TreeNode[str]] = {}
         self.files: set[str] = set()
         self.labels: dict[str, str] = {}
+        self.symbols: dict[str, dict[str, TreeNode[str]]] = {}  # file -> held symbol name -> its node
+        self.symbol_labels: dict[tuple[str, str], str] = {}
         self.root.expand()
 
     def _dir(self, path: str) -> TreeNode[str]:
@@ -47,6 +50,8 @@ class FileTree(Tree[str]):
             node = self.nodes.pop(path, None)
             self.files.discard(path)
             self.labels.pop(path, None)
+            for name in self.symbols.pop(path, {}):
+                self.symbol_labels.pop((path, name), None)
             if node is not None:
                 node.remove()
 
@@ -66,3 +71,29 @@ class FileTree(Tree[str]):
                     while node is not None and not node.is_expanded:
                         node.expand()
                         node = node.parent
+            if path in self.symbols or any(i.symbols.get(path) for i in intents):
+                self._show_symbols(path, session, hot)
+
+    def _show_symbols(self, path: str, session: Session, hot: set[str]) -> None:
+        """Children of a file node, one per held symbol, each with who holds it; none when nobody
+        holds a symbol of the file (a whole-file claim stays on the file's own label)."""
+        held = {n: i for n, i in session.held_symbols(path).items() if n != "*"}
+        nodes = self.symbols.setdefault(path, {})
+        file_node = self.nodes[path]
+        for name in sorted(nodes.keys() - held.keys()):
+            nodes.pop(name).remove()
+            self.symbol_labels.pop((path, name), None)
+        for name in sorted(held):
+            intents = held[name]
+            label = symbol_label(name, intents, any(i.intent_id in hot for i in intents))
+            if name not in nodes:
+                nodes[name] = file_node.add_leaf(label, data=f"{path}::{name}")
+            elif self.symbol_labels.get((path, name)) != label:
+                nodes[name].set_label(label)
+            self.symbol_labels[(path, name)] = label
+        if not nodes:
+            del self.symbols[path]
+            file_node.allow_expand = False
+        else:
+            file_node.allow_expand = True
+            file_node.expand()
