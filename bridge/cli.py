@@ -20,20 +20,47 @@ from bridge import __version__
 
 # name -> (module, one-line help). Help text is duplicated here so `--help` stays import-free.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "sidecar": ("bridge.server.cli", "Run the MPAC coordinator (WebSocket server) for a repository or a team."),
-    "status": ("bridge.workspace.cli_status", "Show the repository's sidecar, its participants and intents."),
+    "sidecar": (
+        "bridge.server.cli",
+        "Run the MPAC coordinator (WebSocket server) for a repository or a team.",
+    ),
+    "status": (
+        "bridge.workspace.cli_status",
+        "Show the repository's sidecar, its participants and intents.",
+    ),
     "stop": ("bridge.workspace.cli_stop", "Stop the repository's sidecar cleanly."),
-    "mcp": ("bridge.mcp.cli", "Run the MCP tool server that coding agents (Claude Code, Cursor) use."),
-    "smoke": ("bridge.mcp.smoke", "Run the end-to-end smoke checks on a scratch copy of a repository."),
+    "mcp": (
+        "bridge.mcp.cli",
+        "Run the MCP tool server that coding agents (Claude Code, Cursor) use.",
+    ),
+    "smoke": (
+        "bridge.mcp.smoke",
+        "Run the end-to-end smoke checks on a scratch copy of a repository.",
+    ),
     "demo": ("bridge.demo.cli", "Watch three simulated agents coordinate on a scratch repository."),
-    "setup": ("bridge.mcp.setup", "Print or write MCP client configuration for Claude Code, Cursor or VS Code."),
-    "dashboard": ("tui.cli", "Open the terminal dashboard: who is editing what, and conflicts to settle."),
+    "setup": (
+        "bridge.mcp.setup",
+        "Print or write MCP client configuration for Claude Code, Cursor or VS Code.",
+    ),
+    "dashboard": (
+        "tui.cli",
+        "Open the terminal dashboard: who is editing what, and conflicts to settle.",
+    ),
     "lsp": ("lsp.cli", "Run the language server that shows coordination as editor diagnostics."),
-    "bench": ("bridge.bench.cli", "Measure the coordinator, the wire, the MCP server and start-up times."),
+    "bench": (
+        "bridge.bench.cli",
+        "Measure the coordinator, the wire, the MCP server and start-up times.",
+    ),
     "hook": ("bridge.hooks.cli", "Claude Code hook commands (PreToolUse / PostToolUse guards)."),
     "guard": ("bridge.hooks.guard_cli", "Install, remove or inspect the git pre-commit guard."),
-    "transcript": ("bridge.store.cli_transcript", "Verify an audit transcript's hash chain, or export it in causal order."),
-    "fleet": ("bridge.server.cli_fleet", "Show a fleet's sessions, their holder nodes, epochs and leases; or migrate its schema."),
+    "transcript": (
+        "bridge.store.cli_transcript",
+        "Verify an audit transcript's hash chain, or export it in causal order.",
+    ),
+    "fleet": (
+        "bridge.server.cli_fleet",
+        "Show a fleet's sessions, their holder nodes, epochs and leases; or migrate its schema.",
+    ),
 }
 
 
@@ -70,14 +97,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mpac-bridge {name}: not available in this build ({exc})", file=sys.stderr)
             return 2
         raise
-    sub = argparse.ArgumentParser(prog=f"mpac-bridge {name}", description=getattr(module, "HELP", help_text))
+    sub = argparse.ArgumentParser(
+        prog=f"mpac-bridge {name}", description=getattr(module, "HELP", help_text)
+    )
     module.configure(sub)
     args = sub.parse_args(argv[1:])
     try:
         return int(module.run(args) or 0)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `mpac-bridge status | head -1`: the reader left; not an error worth a traceback
+    except (
+        BrokenPipeError
+    ):  # `mpac-bridge status | head -1`: the reader left; not an error worth a traceback
         with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush stays quiet
+            os.dup2(
+                os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno()
+            )  # so the exit flush stays quiet
         return 0

@@ -30,5 +30,7 @@ def remote_from_env(environ: Mapping[str, str] | None = None) -> tuple[str, str]
         raise ValueError(f"{URL_VAR} must start with ws:// or wss:// (got {url!r})")
     session = (env.get(SESSION_VAR) or "").strip() or session_of_url(url)
     if not session:
-        raise ValueError(f"{URL_VAR} has no /session/<id> path; set {SESSION_VAR} to the session's id")
+        raise ValueError(
+            f"{URL_VAR} has no /session/<id> path; set {SESSION_VAR} to the session's id"
+        )
     return url, session

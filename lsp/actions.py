@@ -19,20 +19,39 @@ from bridge.client import Intent, Session
 from lsp.diagnostics import holders, utc_clock, who
 from lsp.tracked import Tracked
 
-CLAIM, RELEASE, ACK, SHOW_WHO = "mpac.claim", "mpac.release", "mpac.acknowledgeConflict", "mpac.showWho"
+CLAIM, RELEASE, ACK, SHOW_WHO = (
+    "mpac.claim",
+    "mpac.release",
+    "mpac.acknowledgeConflict",
+    "mpac.showWho",
+)
 COMMANDS = (CLAIM, RELEASE, ACK, SHOW_WHO)
 
 
-def _action(title: str, command: str, args: list[Any], diagnostics: list[types.Diagnostic] | None = None,
-            kind: str = types.CodeActionKind.QuickFix) -> types.CodeAction:
-    return types.CodeAction(title=title, kind=kind, diagnostics=diagnostics or None,
-                            command=types.Command(title=title, command=command, arguments=args))
+def _action(
+    title: str,
+    command: str,
+    args: list[Any],
+    diagnostics: list[types.Diagnostic] | None = None,
+    kind: str = types.CodeActionKind.QuickFix,
+) -> types.CodeAction:
+    return types.CodeAction(
+        title=title,
+        kind=kind,
+        diagnostics=diagnostics or None,
+        command=types.Command(title=title, command=command, arguments=args),
+    )
 
 
-def code_actions(session: Session, t: Tracked, diagnostics: list[types.Diagnostic] | None = None) -> list[types.CodeAction]:
+def code_actions(
+    session: Session, t: Tracked, diagnostics: list[types.Diagnostic] | None = None
+) -> list[types.CodeAction]:
     """The actions offered for the file, most useful first."""
     diags = list(diagnostics or [])
-    of_kind = {k: [d for d in diags if isinstance(d.data, dict) and d.data.get("kind") == k] for k in ("intent", "conflict")}
+    of_kind = {
+        k: [d for d in diags if isinstance(d.data, dict) and d.data.get("kind") == k]
+        for k in ("intent", "conflict")
+    }
     out: list[types.CodeAction] = []
     if session.mine([t.rel]):
         out.append(_action("Release my claim", RELEASE, [t.uri]))
@@ -45,13 +64,19 @@ def code_actions(session: Session, t: Tracked, diagnostics: list[types.Diagnosti
     for c in session.conflicts_on(t.rel):
         if c.state == "OPEN":
             related = [d for d in of_kind["conflict"] if d.data.get("conflict_id") == c.conflict_id]
-            out.append(_action(f"Acknowledge conflict {c.conflict_id}", ACK, [c.conflict_id], related))
-    out.append(_action("Show who is working here", SHOW_WHO, [t.uri], kind=types.CodeActionKind.Empty))
+            out.append(
+                _action(f"Acknowledge conflict {c.conflict_id}", ACK, [c.conflict_id], related)
+            )
+    out.append(
+        _action("Show who is working here", SHOW_WHO, [t.uri], kind=types.CodeActionKind.Empty)
+    )
     return out
 
 
 def intent_line(session: Session, intent: Intent) -> str:
-    extra = "; can be taken over" if intent.suspended else f"; expires {utc_clock(intent.expires_at)}"
+    extra = (
+        "; can be taken over" if intent.suspended else f"; expires {utc_clock(intent.expires_at)}"
+    )
     return f"{who(session, intent.principal_id)}: {intent.objective} (intent {intent.intent_id}, {intent.state.lower()}{extra})"
 
 
@@ -68,7 +93,9 @@ def who_text(session: Session, rel: str) -> str:
         lines.append(f"  conflict {c.conflict_id} ({c.category}, {c.state.lower()})")
     last = session.file(rel)
     if last is not None:
-        lines.append(f"  last commit: {who(session, last.principal_id or '?')}, operation {last.op_id}")
+        lines.append(
+            f"  last commit: {who(session, last.principal_id or '?')}, operation {last.op_id}"
+        )
     return "\n".join(lines)
 
 
@@ -83,11 +110,16 @@ def hover_markdown(session: Session, rel: str) -> str | None:
         parts.append(
             f"- **{who(session, i.principal_id)}** - {i.objective}\n"
             f"  - intent `{i.intent_id}`, {i.state.lower()}"
-            + ("; the owner is unavailable, it can be taken over" if i.suspended
-               else f", expires {utc_clock(i.expires_at)}")
+            + (
+                "; the owner is unavailable, it can be taken over"
+                if i.suspended
+                else f", expires {utc_clock(i.expires_at)}"
+            )
         )
     for c in conflicts:
         people = " and ".join(who(session, p) for p in c.principals)
-        parts.append(f"- conflict `{c.conflict_id}` ({c.category}, {c.severity}, "
-                     f"{c.state.lower()}) between {people}: {c.description}")
+        parts.append(
+            f"- conflict `{c.conflict_id}` ({c.category}, {c.severity}, "
+            f"{c.state.lower()}) between {people}: {c.description}"
+        )
     return "\n".join(parts)

@@ -6,9 +6,11 @@ import argparse
 import logging
 import sys
 
-HELP = ("Run the language server: other participants' intents, conflicts and commits on your files "
-        "appear as diagnostics, with code actions to claim, release and acknowledge. Speaks LSP on stdio "
-        "(or --tcp HOST:PORT); logs go to stderr.")
+HELP = (
+    "Run the language server: other participants' intents, conflicts and commits on your files "
+    "appear as diagnostics, with code actions to claim, release and acknowledge. Speaks LSP on stdio "
+    "(or --tcp HOST:PORT); logs go to stderr."
+)
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -19,11 +21,24 @@ def _host_port(value: str) -> tuple[str, int]:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--tcp", type=_host_port, default=None, metavar="HOST:PORT",
-                        help="listen for one editor on TCP instead of speaking on stdio")
-    parser.add_argument("--stdio", action="store_true", help="speak on stdio (the default; accepted for editors that pass it)")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="how much to log on stderr (default INFO)")
+    parser.add_argument(
+        "--tcp",
+        type=_host_port,
+        default=None,
+        metavar="HOST:PORT",
+        help="listen for one editor on TCP instead of speaking on stdio",
+    )
+    parser.add_argument(
+        "--stdio",
+        action="store_true",
+        help="speak on stdio (the default; accepted for editors that pass it)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much to log on stderr (default INFO)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,7 +21,9 @@ from lsp.tracked import Tracked
 
 SOURCE = "mpac-bridge"
 SOURCES = ("intent", "conflict", "stale", "disk", "uncoordinated")
-FIRST_LINE = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=1, character=0))
+FIRST_LINE = types.Range(
+    start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)
+)
 
 
 def who(session: Session, principal_id: str) -> str:
@@ -35,9 +37,16 @@ def utc_clock(ts: float | None) -> str:
     return "?" if ts is None else time.strftime("%H:%M:%S UTC", time.gmtime(ts))
 
 
-def _diag(severity: types.DiagnosticSeverity, code: str, message: str, data: dict[str, Any],
-          where: types.Range = FIRST_LINE) -> types.Diagnostic:
-    return types.Diagnostic(range=where, message=message, severity=severity, source=SOURCE, code=code, data=data)
+def _diag(
+    severity: types.DiagnosticSeverity,
+    code: str,
+    message: str,
+    data: dict[str, Any],
+    where: types.Range = FIRST_LINE,
+) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=where, message=message, severity=severity, source=SOURCE, code=code, data=data
+    )
 
 
 def symbol_range(t: Tracked, name: str) -> types.Range | None:
@@ -48,12 +57,20 @@ def symbol_range(t: Tracked, name: str) -> types.Range | None:
     spans = t.symbols.ranges([name])
     if not spans:
         return None
-    return types.Range(start=types.Position(line=spans[0][0] - 1, character=0), end=types.Position(line=spans[-1][1], character=0))
+    return types.Range(
+        start=types.Position(line=spans[0][0] - 1, character=0),
+        end=types.Position(line=spans[-1][1], character=0),
+    )
 
 
 def held_ranges(session: Session, t: Tracked) -> list[types.Range]:
     """The ranges of the symbols of this file others hold (for hovers)."""
-    return [r for i in holders(session, t.rel) for n in sorted(i.symbols.get(t.rel, ())) if (r := symbol_range(t, n))]
+    return [
+        r
+        for i in holders(session, t.rel)
+        for n in sorted(i.symbols.get(t.rel, ()))
+        if (r := symbol_range(t, n))
+    ]
 
 
 def holders(session: Session, rel: str) -> list[Intent]:
@@ -63,13 +80,22 @@ def holders(session: Session, rel: str) -> list[Intent]:
 
 def intent_diagnostic(session: Session, intent: Intent) -> types.Diagnostic:
     owner = who(session, intent.principal_id)
-    data = {"kind": "intent", "intent_id": intent.intent_id, "principal_id": intent.principal_id, "state": intent.state}
+    data = {
+        "kind": "intent",
+        "intent_id": intent.intent_id,
+        "principal_id": intent.principal_id,
+        "state": intent.state,
+    }
     if intent.suspended:
-        msg = (f"{owner} held this file ({intent.objective}; intent {intent.intent_id}) but is unavailable: "
-               "the intent is suspended and can be taken over (code action: Claim this file)")
+        msg = (
+            f"{owner} held this file ({intent.objective}; intent {intent.intent_id}) but is unavailable: "
+            "the intent is suspended and can be taken over (code action: Claim this file)"
+        )
     else:
-        msg = (f"{owner} is working on this file: {intent.objective} "
-               f"(intent {intent.intent_id}, expires {utc_clock(intent.expires_at)})")
+        msg = (
+            f"{owner} is working on this file: {intent.objective} "
+            f"(intent {intent.intent_id}, expires {utc_clock(intent.expires_at)})"
+        )
     return _diag(types.DiagnosticSeverity.Warning, "intent", msg, data)
 
 
@@ -83,16 +109,27 @@ def intent_diagnostics(session: Session, intent: Intent, t: Tracked) -> list[typ
     out = []
     for name in sorted(names):
         where = symbol_range(t, name)
-        data = {"kind": "intent", "intent_id": intent.intent_id, "principal_id": intent.principal_id, "state": intent.state,
-                "symbol": name}
+        data = {
+            "kind": "intent",
+            "intent_id": intent.intent_id,
+            "principal_id": intent.principal_id,
+            "state": intent.state,
+            "symbol": name,
+        }
         missing = " (not in this buffer)" if where is None and t.symbols is not None else ""
         if intent.suspended:
-            msg = (f"{owner} held {name}{missing} ({intent.objective}; intent {intent.intent_id}) but is unavailable: "
-                   "the intent is suspended and can be taken over (code action: Claim this file)")
+            msg = (
+                f"{owner} held {name}{missing} ({intent.objective}; intent {intent.intent_id}) but is unavailable: "
+                "the intent is suspended and can be taken over (code action: Claim this file)"
+            )
         else:
-            msg = (f"{owner} is working on {name}{missing} in this file: {intent.objective} "
-                   f"(intent {intent.intent_id}, expires {utc_clock(intent.expires_at)})")
-        out.append(_diag(types.DiagnosticSeverity.Warning, "intent", msg, data, where or FIRST_LINE))
+            msg = (
+                f"{owner} is working on {name}{missing} in this file: {intent.objective} "
+                f"(intent {intent.intent_id}, expires {utc_clock(intent.expires_at)})"
+            )
+        out.append(
+            _diag(types.DiagnosticSeverity.Warning, "intent", msg, data, where or FIRST_LINE)
+        )
     return out
 
 
@@ -112,8 +149,10 @@ def stale_diagnostic(session: Session, t: Tracked) -> types.Diagnostic | None:
         return None
     if t.buffer_ref is not None and last.state_ref == t.buffer_ref:
         return None
-    msg = (f"{who(session, last.principal_id or '?')} committed a change to this file after you opened it "
-           f"(operation {last.op_id}); reload the file before editing")
+    msg = (
+        f"{who(session, last.principal_id or '?')} committed a change to this file after you opened it "
+        f"(operation {last.op_id}); reload the file before editing"
+    )
     data = {"kind": "stale", "op_id": last.op_id, "principal_id": last.principal_id}
     return _diag(types.DiagnosticSeverity.Information, "stale", msg, data)
 
@@ -128,13 +167,26 @@ def compute(session: Session, t: Tracked) -> dict[str, list[types.Diagnostic]]:
     if stale is not None:
         out["stale"] = [stale]
     if t.open and t.disk_change:
-        names = ", ".join(who(session, p) for p in t.disk_change.get("holders", [])) or "another participant"
-        out["disk"] = [_diag(types.DiagnosticSeverity.Information, "changed-on-disk",
-                             f"This file changed on disk while {names} held it; your buffer may be out of date",
-                             {"kind": "disk", **t.disk_change})]
+        names = (
+            ", ".join(who(session, p) for p in t.disk_change.get("holders", []))
+            or "another participant"
+        )
+        out["disk"] = [
+            _diag(
+                types.DiagnosticSeverity.Information,
+                "changed-on-disk",
+                f"This file changed on disk while {names} held it; your buffer may be out of date",
+                {"kind": "disk", **t.disk_change},
+            )
+        ]
     if t.uncoordinated and held:
         names = ", ".join(f"{who(session, i.principal_id)} (intent {i.intent_id})" for i in held)
-        out["uncoordinated"] = [_diag(types.DiagnosticSeverity.Warning, "uncoordinated",
-                                      f"uncoordinated edit: held by {names}; you saved this file while they hold it",
-                                      {"kind": "uncoordinated", "holders": [i.principal_id for i in held]})]
+        out["uncoordinated"] = [
+            _diag(
+                types.DiagnosticSeverity.Warning,
+                "uncoordinated",
+                f"uncoordinated edit: held by {names}; you saved this file while they hold it",
+                {"kind": "uncoordinated", "holders": [i.principal_id for i in held]},
+            )
+        ]
     return out

@@ -58,8 +58,12 @@ def build_server(env: Mapping[str, str] | None = None) -> MpacServer:
     async def watched(ls: MpacServer, params: types.DidChangeWatchedFilesParams) -> None:
         await ls.on_client_file_events(list(params.changes))
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
-                    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Empty]))
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.Empty]
+        ),
+    )
     def code_action(ls: MpacServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         return ls.code_actions(params.text_document.uri, list(params.context.diagnostics))
 

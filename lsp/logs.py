@@ -9,8 +9,11 @@ import sys
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-LEVELS = {logging.ERROR: types.MessageType.Error, logging.WARNING: types.MessageType.Warning,
-          logging.INFO: types.MessageType.Info}
+LEVELS = {
+    logging.ERROR: types.MessageType.Error,
+    logging.WARNING: types.MessageType.Warning,
+    logging.INFO: types.MessageType.Info,
+}
 
 
 class EditorLogHandler(logging.Handler):
@@ -22,12 +25,18 @@ class EditorLogHandler(logging.Handler):
         self._busy = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self._busy or getattr(self.server, "exiting", False) or getattr(self.server.protocol, "writer", None) is None:
+        if (
+            self._busy
+            or getattr(self.server, "exiting", False)
+            or getattr(self.server.protocol, "writer", None) is None
+        ):
             return
         self._busy = True  # no recursion if sending itself logs
         try:
             kind = LEVELS.get(record.levelno, types.MessageType.Log)
-            self.server.window_log_message(types.LogMessageParams(type=kind, message=self.format(record)))
+            self.server.window_log_message(
+                types.LogMessageParams(type=kind, message=self.format(record))
+            )
         except Exception:
             pass
         finally:

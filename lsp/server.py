@@ -90,7 +90,9 @@ class MpacServer(LanguageServer):
             self.tasks.discard(t)
             if not t.cancelled() and t.exception() is not None:
                 exc = t.exception()
-                log.error("background task %s failed: %s: %s", name, type(exc).__name__, exc, exc_info=exc)
+                log.error(
+                    "background task %s failed: %s: %s", name, type(exc).__name__, exc, exc_info=exc
+                )
 
         task.add_done_callback(done)
         return task
@@ -105,7 +107,9 @@ class MpacServer(LanguageServer):
             log.warning(w)
         self.coalescer = Coalescer(self.settings.debounce_ms / 1000.0)
         self.status_wanted = wants_status(getattr(self.client_capabilities, "experimental", None))
-        root = self.workspace.root_path or next((to_fs_path(f.uri) for f in self.workspace.folders.values()), None)
+        root = self.workspace.root_path or next(
+            (to_fs_path(f.uri) for f in self.workspace.folders.values()), None
+        )
         self.root = Path(root) if root else None
         if self.root is not None:
             try:
@@ -119,7 +123,11 @@ class MpacServer(LanguageServer):
     def start_watching(self) -> None:
         mode = self.settings.watch
         caps = self.client_capabilities.workspace
-        dynamic = bool(caps and caps.did_change_watched_files and caps.did_change_watched_files.dynamic_registration)
+        dynamic = bool(
+            caps
+            and caps.did_change_watched_files
+            and caps.did_change_watched_files.dynamic_registration
+        )
         if mode == "auto":
             mode = "client" if dynamic else "server"
         if mode == "client" and dynamic:
@@ -128,22 +136,33 @@ class MpacServer(LanguageServer):
         elif mode in ("server", "client") and self.root is not None:
             self.watch_mode = "server"
             assert self.stopping is not None
-            self.run_task(watch_tree(self.root, self.on_disk_change, self.stopping, is_repo=self.repo is not None), "watch")
+            self.run_task(
+                watch_tree(
+                    self.root, self.on_disk_change, self.stopping, is_repo=self.repo is not None
+                ),
+                "watch",
+            )
         else:
             self.watch_mode = "off"
         log.info("file watching: %s", self.watch_mode)
 
     async def _register_client_watch(self) -> None:
         watcher = types.FileSystemWatcher(glob_pattern="**/*")
-        reg = types.Registration(id="mpac-bridge-watch", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                                 register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[watcher]))
+        reg = types.Registration(
+            id="mpac-bridge-watch",
+            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=[watcher]),
+        )
         await self.client_register_capability_async(types.RegistrationParams(registrations=[reg]))
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Log server errors on stderr; show them in the editor only while it is listening (a
         failed write must not trigger another write)."""
         log.error("server error (%s): %s", getattr(source, "__name__", source), error)
-        if not self.exiting and getattr(source, "__name__", "") not in ("JsonRpcInternalError", "FeatureRequestError"):
+        if not self.exiting and getattr(source, "__name__", "") not in (
+            "JsonRpcInternalError",
+            "FeatureRequestError",
+        ):
             self.show(types.MessageType.Error, f"mpac-bridge internal error: {error}")
 
     async def stop_session(self) -> None:
@@ -166,7 +185,11 @@ class MpacServer(LanguageServer):
                 client = await self._join()
                 break
             except (JoinRefused, SidecarStartError, TimeoutError, OSError) as exc:
-                retry = not isinstance(exc, JoinRefused) or exc.code in ("UNREACHABLE", "CLOSED") or exc.code.startswith("HTTP_5")
+                retry = (
+                    not isinstance(exc, JoinRefused)
+                    or exc.code in ("UNREACHABLE", "CLOSED")
+                    or exc.code.startswith("HTTP_5")
+                )
                 msg = f"mpac-bridge: cannot join the coordination session: {exc}"
                 log.warning("%s%s", msg, f"; retrying in {delay:g} s" if retry else "")
                 if not told:
@@ -196,12 +219,20 @@ class MpacServer(LanguageServer):
         url, session_id = self.settings.coordinator_url, self.settings.session_id
         if url is None:
             if self.repo is None:
-                raise ValueError("the workspace is not inside a git repository and no coordinatorUrl "
-                                 "(or MPAC_COORDINATOR_URL) is set: nothing to coordinate")
+                raise ValueError(
+                    "the workspace is not inside a git repository and no coordinatorUrl "
+                    "(or MPAC_COORDINATOR_URL) is set: nothing to coordinate"
+                )
             info = await asyncio.to_thread(ensure_sidecar, self.repo)
             url, session_id = info.url, info.session_id
-        client = SessionClient(url, self.me, session_id=session_id, display_name=self.settings.user,
-                               roles=["contributor"], token=self.settings.token)
+        client = SessionClient(
+            url,
+            self.me,
+            session_id=session_id,
+            display_name=self.settings.user,
+            roles=["contributor"],
+            token=self.settings.token,
+        )
         await client.connect()
         return client
 
@@ -228,9 +259,15 @@ class MpacServer(LanguageServer):
         self._set_connection(state)
         if state == "reconnecting":
             log.warning("lost the coordinator; reconnecting (diagnostics may be out of date)")
-            if self.repo is not None and self.settings.coordinator_url is None and self.client is not None:
+            if (
+                self.repo is not None
+                and self.settings.coordinator_url is None
+                and self.client is not None
+            ):
                 repo = self.repo
-                self.run_task(follow_sidecar(self.client, lambda: ensure_sidecar(repo).url), "follow-sidecar")
+                self.run_task(
+                    follow_sidecar(self.client, lambda: ensure_sidecar(repo).url), "follow-sidecar"
+                )
         elif state == "connected":
             log.info("reconnected to the coordinator")
 
@@ -307,9 +344,15 @@ class MpacServer(LanguageServer):
             held = holders(session, t.rel)
             if held and not session.mine([t.rel]):
                 t.uncoordinated = [i.principal_id for i in held]
-                log.warning("uncoordinated edit: you saved %s while %s hold it", t.rel, ", ".join(t.uncoordinated))
+                log.warning(
+                    "uncoordinated edit: you saved %s while %s hold it",
+                    t.rel,
+                    ", ".join(t.uncoordinated),
+                )
             last = session.file(t.rel)
-            t.baseline_op = last.op_id if last is not None else None  # the disk now holds the person's choice
+            t.baseline_op = (
+                last.op_id if last is not None else None
+            )  # the disk now holds the person's choice
         self.mark(uri)
 
     def closed(self, uri: str) -> None:
@@ -336,7 +379,11 @@ class MpacServer(LanguageServer):
             disk = await asyncio.to_thread(self._disk_ref, t.rel)
             if t.open and disk != t.buffer_ref:
                 t.disk_change = {"holders": [i.principal_id for i in held], "state_ref": disk}
-            log.info("%s changed on disk while held by %s", t.rel, ", ".join(i.principal_id for i in held))
+            log.info(
+                "%s changed on disk while held by %s",
+                t.rel,
+                ", ".join(i.principal_id for i in held),
+            )
             self.mark(t.uri)
 
     async def on_client_file_events(self, events: list[types.FileEvent]) -> None:
@@ -414,7 +461,9 @@ class MpacServer(LanguageServer):
         t = self.files.get(uri)
         diags = self.store.merged(uri)
         version = t.version if t is not None and t.open else None
-        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=version))
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=version)
+        )
         self.store.published(uri, diags)
         if t is None and not diags:
             self.store.forget(uri)
@@ -456,13 +505,20 @@ class MpacServer(LanguageServer):
     async def _announce(self, rel: str) -> None:
         assert self.client is not None
         try:
-            reply = await self.client.announce(f"editing {rel} (from the editor)", [rel], **self._worktree())
+            reply = await self.client.announce(
+                f"editing {rel} (from the editor)", [rel], **self._worktree()
+            )
             if reply.ok:
                 self.auto_intents[rel] = reply.payload.get("intent_id", "")
                 log.info("announced intent %s on %s", self.auto_intents[rel], rel)
                 self._reset_idle(rel)
             else:
-                log.warning("could not announce an intent on %s: %s %s", rel, reply.error_code, reply.description)
+                log.warning(
+                    "could not announce an intent on %s: %s %s",
+                    rel,
+                    reply.error_code,
+                    reply.description,
+                )
         finally:
             self._announcing.discard(rel)
 
@@ -470,15 +526,22 @@ class MpacServer(LanguageServer):
         if (old := self._idle.pop(rel, None)) is not None:
             old.cancel()
         loop = asyncio.get_running_loop()
-        self._idle[rel] = loop.call_later(self.settings.auto_announce_idle_sec,
-                                          lambda: self.run_task(self._auto_withdraw(rel), f"auto-withdraw {rel}"))
+        self._idle[rel] = loop.call_later(
+            self.settings.auto_announce_idle_sec,
+            lambda: self.run_task(self._auto_withdraw(rel), f"auto-withdraw {rel}"),
+        )
 
     async def _auto_withdraw(self, rel: str) -> None:
         self._idle.pop(rel, None)
         iid = self.auto_intents.pop(rel, None)
         if iid and self.client is not None and self.client.session.intent(iid) is not None:
             reply = await self.client.withdraw(iid, reason="idle")
-            log.info("withdrew idle intent %s on %s: %s", iid, rel, "ok" if reply.ok else reply.description)
+            log.info(
+                "withdrew idle intent %s on %s: %s",
+                iid,
+                rel,
+                "ok" if reply.ok else reply.description,
+            )
 
     # --- requests: code actions, hover, commands ---------------------------------------------
 
@@ -499,12 +562,15 @@ class MpacServer(LanguageServer):
         if t is None or self.client is None:
             return None
         if position.line != FIRST_LINE.start.line and not any(
-                r.start.line <= position.line < r.end.line for r in held_ranges(self.client.session, t)):
+            r.start.line <= position.line < r.end.line for r in held_ranges(self.client.session, t)
+        ):
             return None
         md = hover_markdown(self.client.session, t.rel)
         if md is None:
             return None
-        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=md), range=FIRST_LINE)
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=md), range=FIRST_LINE
+        )
 
     def show(self, kind: types.MessageType, text: str) -> None:
         if self.exiting:
@@ -519,7 +585,9 @@ class MpacServer(LanguageServer):
             raise CommandFailed("not joined to a coordination session yet")
         t = self.tracked_or_new(uri) if uri is not None else None
         if uri is not None and t is None:
-            raise CommandFailed(f"{uri} is not a file of this repository (outside it, ignored or inside .git)")
+            raise CommandFailed(
+                f"{uri} is not a file of this repository (outside it, ignored or inside .git)"
+            )
         return self.client, t
 
     async def claim(self, uri: str) -> dict[str, Any]:
@@ -527,21 +595,39 @@ class MpacServer(LanguageServer):
         assert t is not None
         session = client.session
         if mine := session.mine([t.rel]):
-            return {"ok": True, "intent_id": mine[0].intent_id, "message": f"you already hold {t.rel}"}
+            return {
+                "ok": True,
+                "intent_id": mine[0].intent_id,
+                "message": f"you already hold {t.rel}",
+            }
         suspended = [i for i in holders(session, t.rel) if i.suspended]
         if suspended:
             original = suspended[0]
-            took = await client.take_over(original.intent_id, objective=f"take over {t.rel} (from the editor)", files=[t.rel],
-                                          wait=False, **self._worktree())
+            took = await client.take_over(
+                original.intent_id,
+                objective=f"take over {t.rel} (from the editor)",
+                files=[t.rel],
+                wait=False,
+                **self._worktree(),
+            )
             if not took.ok:
                 raise CommandFailed(f"the takeover was refused: {took.failure}")
             self.mark_all()
             if took.pending:
-                return {"ok": True, "intent_id": took.new_intent_id, "pending": True,
-                        "message": f"claim for {t.rel} sent (takeover of {original.intent_id}); it is yours once approved"}
-            return {"ok": True, "intent_id": took.new_intent_id,
-                    "message": f"you now hold {t.rel} (intent {took.new_intent_id}, taken over from {original.intent_id})"}
-        reply = await client.announce(f"editing {t.rel} (claimed from the editor)", [t.rel], **self._worktree())
+                return {
+                    "ok": True,
+                    "intent_id": took.new_intent_id,
+                    "pending": True,
+                    "message": f"claim for {t.rel} sent (takeover of {original.intent_id}); it is yours once approved",
+                }
+            return {
+                "ok": True,
+                "intent_id": took.new_intent_id,
+                "message": f"you now hold {t.rel} (intent {took.new_intent_id}, taken over from {original.intent_id})",
+            }
+        reply = await client.announce(
+            f"editing {t.rel} (claimed from the editor)", [t.rel], **self._worktree()
+        )
         if not reply.ok:
             raise CommandFailed(f"the claim was refused: {reply.failure}")
         iid = reply.payload.get("intent_id", "")
@@ -560,7 +646,9 @@ class MpacServer(LanguageServer):
             if not reply.ok:
                 raise CommandFailed(f"could not release {intent.intent_id}: {reply.failure}")
             released.append(intent.intent_id)
-            self.auto_intents = {r: i for r, i in self.auto_intents.items() if i != intent.intent_id}
+            self.auto_intents = {
+                r: i for r, i in self.auto_intents.items() if i != intent.intent_id
+            }
         return {"ok": True, "released": released, "message": f"released {', '.join(released)}"}
 
     async def acknowledge(self, conflict_id: str) -> dict[str, Any]:

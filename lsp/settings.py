@@ -79,16 +79,27 @@ class Settings:
                 s.auto_announce = opts["autoAnnounce"]
             else:
                 warnings.append("initialization option autoAnnounce must be true or false; ignored")
-        for key, attr, low in (("autoAnnounceIdleSec", "auto_announce_idle_sec", 0.05), ("debounceMs", "debounce_ms", 0.0)):
+        for key, attr, low in (
+            ("autoAnnounceIdleSec", "auto_announce_idle_sec", 0.05),
+            ("debounceMs", "debounce_ms", 0.0),
+        ):
             if key in opts:
                 value = opts[key]
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= 86_400:
+                if (
+                    isinstance(value, (int, float))
+                    and not isinstance(value, bool)
+                    and low <= value <= 86_400
+                ):
                     setattr(s, attr, float(value))
                 else:
-                    warnings.append(f"initialization option {key} must be a number between {low:g} and 86400; ignored")
+                    warnings.append(
+                        f"initialization option {key} must be a number between {low:g} and 86400; ignored"
+                    )
         if "watch" in opts:
             if opts["watch"] in WATCH_MODES:
                 s.watch = opts["watch"]
             else:
-                warnings.append(f"initialization option watch must be one of {', '.join(WATCH_MODES)}; ignored")
+                warnings.append(
+                    f"initialization option watch must be one of {', '.join(WATCH_MODES)}; ignored"
+                )
         return s, warnings

@@ -30,23 +30,29 @@ def summary(session: Session, connection: str) -> dict[str, Any]:
     def kind(pid: str) -> str:
         return (session.participant(pid) or Participant.of({"principal_id": pid})).kind
 
-    holders = [{
-        "principalId": i.principal_id,
-        "name": who(session, i.principal_id),
-        "kind": kind(i.principal_id),
-        "intentId": i.intent_id,
-        "objective": i.objective,
-        "state": i.state.lower(),
-        "files": i.files,
-        "mine": i.principal_id == session.me,
-    } for i in session.intents()]
-    conflicts = [{
-        "conflictId": c.conflict_id,
-        "category": c.category,
-        "state": c.state.lower(),
-        "principals": [who(session, p) for p in c.principals],
-        "description": c.description,
-    } for c in session.conflicts()]
+    holders = [
+        {
+            "principalId": i.principal_id,
+            "name": who(session, i.principal_id),
+            "kind": kind(i.principal_id),
+            "intentId": i.intent_id,
+            "objective": i.objective,
+            "state": i.state.lower(),
+            "files": i.files,
+            "mine": i.principal_id == session.me,
+        }
+        for i in session.intents()
+    ]
+    conflicts = [
+        {
+            "conflictId": c.conflict_id,
+            "category": c.category,
+            "state": c.state.lower(),
+            "principals": [who(session, p) for p in c.principals],
+            "description": c.description,
+        }
+        for c in session.conflicts()
+    ]
     return {
         "connection": connection,
         "sessionId": session.session_id,
@@ -62,5 +68,14 @@ def summary(session: Session, connection: str) -> dict[str, Any]:
 
 def not_joined(me: str, connection: str, error: str = "") -> dict[str, Any]:
     """The summary while the server is not in a session: still joining, or given up (with why)."""
-    return {"connection": connection, "sessionId": "", "me": me, "agents": 0, "intents": 0, "conflicts": 0,
-            "holders": [], "openConflicts": [], "error": error}
+    return {
+        "connection": connection,
+        "sessionId": "",
+        "me": me,
+        "agents": 0,
+        "intents": 0,
+        "conflicts": 0,
+        "holders": [],
+        "openConflicts": [],
+        "error": error,
+    }

@@ -29,8 +29,14 @@ async def ignored_by_git(root: Path, rels: list[str]) -> set[str]:
         return set()
     try:
         proc = await asyncio.create_subprocess_exec(
-            "git", "check-ignore", "--no-index", "--stdin", cwd=root,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+            "git",
+            "check-ignore",
+            "--no-index",
+            "--stdin",
+            cwd=root,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         out, _ = await proc.communicate("\n".join(rels).encode() + b"\n")
     except OSError as exc:
@@ -49,12 +55,23 @@ async def relevant(root: Path, paths: set[str], is_repo: bool) -> list[str]:
     return [p for r, p in rels.items() if r not in ignored]
 
 
-async def watch_tree(root: Path, on_change: Callable[[list[str]], Awaitable[None]], stop: asyncio.Event,
-                     is_repo: bool = True) -> None:
+async def watch_tree(
+    root: Path,
+    on_change: Callable[[list[str]], Awaitable[None]],
+    stop: asyncio.Event,
+    is_repo: bool = True,
+) -> None:
     """Call `on_change(absolute paths)` for each batch of changes under `root` until `stop` is set."""
     log.info("watching %s for changes on disk", root)
-    async for changes in awatch(root, watch_filter=DefaultFilter(), stop_event=stop, debounce=100, step=20,
-                                recursive=True, ignore_permission_denied=True):
+    async for changes in awatch(
+        root,
+        watch_filter=DefaultFilter(),
+        stop_event=stop,
+        debounce=100,
+        step=20,
+        recursive=True,
+        ignore_permission_denied=True,
+    ):
         paths = await relevant(root, {p for _kind, p in changes}, is_repo)
         if paths:
             await on_change(paths)

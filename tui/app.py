@@ -47,7 +47,11 @@ from tui.widgets.synctable import SyncTable
 
 TABS = ("intents", "conflicts", "participants", "files", "log")
 DECISIONS = ("approved", "rejected", "dismissed", "merged")
-TABLES: dict[str, type[SyncTable]] = {"intents": IntentTable, "conflicts": ConflictTable, "participants": ParticipantTable}
+TABLES: dict[str, type[SyncTable]] = {
+    "intents": IntentTable,
+    "conflicts": ConflictTable,
+    "participants": ParticipantTable,
+}
 W = TypeVar("W", bound=Widget)
 Prompt = ModalScreen[str | None]
 
@@ -78,7 +82,11 @@ def answer_text(action: str, reply: Reply) -> str:
         return f"{action}: accepted by the coordinator"
     text = f"{action} refused: {reply.error_code} — {reply.description}"
     if reply.holders:
-        text += " (held by " + ", ".join(f"{h.get('principal_id')}: {h.get('objective')}" for h in reply.holders) + ")"
+        text += (
+            " (held by "
+            + ", ".join(f"{h.get('principal_id')}: {h.get('objective')}" for h in reply.holders)
+            + ")"
+        )
     return text
 
 
@@ -103,8 +111,16 @@ class Dashboard(App[int]):
         Binding("t", "toggle_theme", "Theme"),
     ]
 
-    def __init__(self, source: Source, *, clock: Callable[[], float] = time.time, repo_root: Path | None = None,
-                 files: list[str] | None = None, tick_interval: float | None = 1.0, theme: str | None = None) -> None:
+    def __init__(
+        self,
+        source: Source,
+        *,
+        clock: Callable[[], float] = time.time,
+        repo_root: Path | None = None,
+        files: list[str] | None = None,
+        tick_interval: float | None = 1.0,
+        theme: str | None = None,
+    ) -> None:
         """`repo_root`: watch this work tree's files; `files`: show this fixed list instead."""
         super().__init__()
         self.source = source
@@ -151,7 +167,9 @@ class Dashboard(App[int]):
             with TabPane("3 Participants", id="participants"):
                 yield ParticipantTable(id="participant-table")
             with TabPane("4 Files", id="files"):
-                yield FileTree(self.repo_root.name if self.repo_root else "repository", id="file-tree")
+                yield FileTree(
+                    self.repo_root.name if self.repo_root else "repository", id="file-tree"
+                )
             with TabPane("5 Log", id="log"):
                 yield EventLog(id="event-log")
         yield Footer()
@@ -174,7 +192,9 @@ class Dashboard(App[int]):
         now, s = self.clock(), self.session
         self.part(IntentTable).refresh_from(s, now, None)
         self.part(ConflictTable).refresh_from(s, now, None)
-        self.part(ParticipantTable).refresh_from(s, now, None, self.history.seen, self.history.status)
+        self.part(ParticipantTable).refresh_from(
+            s, now, None, self.history.seen, self.history.status
+        )
         self.part(FileTree).annotate(s)
         self.show_header()
 
@@ -189,7 +209,9 @@ class Dashboard(App[int]):
         now, s = self.clock(), self.session
         self.part(IntentTable).tick(s, now)
         self.part(ConflictTable).refresh_from(s, now, s.conflict_ids())
-        self.part(ParticipantTable).refresh_from(s, now, s.participant_ids(), self.history.seen, self.history.status)
+        self.part(ParticipantTable).refresh_from(
+            s, now, s.participant_ids(), self.history.seen, self.history.status
+        )
 
     # --- the session -----------------------------------------------------------------------------
 
@@ -212,10 +234,16 @@ class Dashboard(App[int]):
         aff = affected(msg, s)
         mtype = msg.get("message_type")
         if aff.intents is not None and mtype == "RESOLUTION":
-            aff.intents |= set(self.part(ConflictTable).related.pop(str((msg.get("payload") or {}).get("conflict_id")), []))
+            aff.intents |= set(
+                self.part(ConflictTable).related.pop(
+                    str((msg.get("payload") or {}).get("conflict_id")), []
+                )
+            )
         self.part(IntentTable).refresh_from(s, now, aff.intents, aff.owners)
         self.part(ConflictTable).refresh_from(s, now, aff.conflicts)
-        self.part(ParticipantTable).refresh_from(s, now, aff.participants, self.history.seen, self.history.status)
+        self.part(ParticipantTable).refresh_from(
+            s, now, aff.participants, self.history.seen, self.history.status
+        )
         if aff.intents is None or aff.intents or aff.conflicts or aff.owners:
             self.schedule_files()
         if aff.header:
@@ -267,7 +295,9 @@ class Dashboard(App[int]):
         assert self.repo_root is not None
         root = self.repo_root
         self.post_message(FilesChanged(await list_files(root)))
-        async for _changes in awatch(root, watch_filter=lambda _c, p: "/.git/" not in p and not p.endswith("/.git")):
+        async for _changes in awatch(
+            root, watch_filter=lambda _c, p: "/.git/" not in p and not p.endswith("/.git")
+        ):
             self.post_message(FilesChanged(await list_files(root)))
 
     @on(FilesChanged)
@@ -335,7 +365,9 @@ class Dashboard(App[int]):
         self.part(TabbedContent).active = tab
         table = TABLES.get(tab)
         with contextlib.suppress(Exception):
-            (self.part(table) if table else self.part(FileTree if tab == "files" else EventLog)).focus()
+            (
+                self.part(table) if table else self.part(FileTree if tab == "files" else EventLog)
+            ).focus()
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
@@ -357,19 +389,29 @@ class Dashboard(App[int]):
         if (cid := self.conflict_at_cursor()) is None:
             return
         arbiters = [p.principal_id for p in self.session.arbiters()]
-        first: Prompt = (ChoicePrompt(f"Escalate {cid} to", arbiters) if arbiters
-                         else TextPrompt(f"Escalate {cid} to (principal id)", placeholder="human:lead"))
-        answer = await self.ask(first, lambda to: TextPrompt(f"Why escalate {cid} to {to}?", placeholder="reason"))
+        first: Prompt = (
+            ChoicePrompt(f"Escalate {cid} to", arbiters)
+            if arbiters
+            else TextPrompt(f"Escalate {cid} to (principal id)", placeholder="human:lead")
+        )
+        answer = await self.ask(
+            first, lambda to: TextPrompt(f"Why escalate {cid} to {to}?", placeholder="reason")
+        )
         if answer is not None:
             to, reason = answer
-            await self.act("escalate", lambda client: client.escalate(cid, to, reason or "escalated from the dashboard"))
+            await self.act(
+                "escalate",
+                lambda client: client.escalate(cid, to, reason or "escalated from the dashboard"),
+            )
 
     @work(group="actions")
     async def action_resolve(self) -> None:
         if (cid := self.conflict_at_cursor()) is None:
             return
-        answer = await self.ask(ChoicePrompt(f"Resolve {cid}: decision", list(DECISIONS)),
-                                lambda decision: TextPrompt(f"Rationale for '{decision}' on {cid}", placeholder="why"))
+        answer = await self.ask(
+            ChoicePrompt(f"Resolve {cid}: decision", list(DECISIONS)),
+            lambda decision: TextPrompt(f"Rationale for '{decision}' on {cid}", placeholder="why"),
+        )
         if answer is not None:
             decision, rationale = answer
             await self.act("resolve", lambda client: client.resolve(cid, decision, rationale))
@@ -378,14 +420,25 @@ class Dashboard(App[int]):
     async def action_claim(self) -> None:
         def objective(files: str) -> Prompt | None:
             paths = split_paths(files)
-            return TextPrompt(f"What will you do in {', '.join(paths)}?", value="human edit") if paths else None
+            return (
+                TextPrompt(f"What will you do in {', '.join(paths)}?", value="human edit")
+                if paths
+                else None
+            )
 
-        answer = await self.ask(TextPrompt("Claim files (paths separated by spaces or commas)", placeholder="src/app.py"), objective)
+        answer = await self.ask(
+            TextPrompt(
+                "Claim files (paths separated by spaces or commas)", placeholder="src/app.py"
+            ),
+            objective,
+        )
         if answer is not None:
             files, what = answer
             await self.claim(split_paths(files), what or "human edit")
 
-    async def ask(self, first: Prompt, then: Callable[[str], Prompt | None]) -> tuple[str, str] | None:
+    async def ask(
+        self, first: Prompt, then: Callable[[str], Prompt | None]
+    ) -> tuple[str, str] | None:
         """Two prompts in a row, the second built from the first answer; None when either is
         cancelled, the first answer is empty, or `then` has nothing to ask."""
         a = await self.push_screen_wait(first)
@@ -407,15 +460,26 @@ class Dashboard(App[int]):
         if target is None:
             self.notify("you hold no claims to release", severity="warning")
             return
-        await self.act("release", lambda client: client.withdraw(target, reason="released from the dashboard"))
+        await self.act(
+            "release", lambda client: client.withdraw(target, reason="released from the dashboard")
+        )
 
     @work(group="prompts")
     async def action_filter(self) -> None:
         log = self.part(EventLog)
         f = log.filter
-        current = " ".join(x for x in (f"who:{f.participant}" if f.participant else "",
-                                       f"type:{f.message_type}" if f.message_type else "", f.text) if x)
-        text = await self.push_screen_wait(TextPrompt("Filter the log: who:NAME type:TYPE words (empty clears)", value=current))
+        current = " ".join(
+            x
+            for x in (
+                f"who:{f.participant}" if f.participant else "",
+                f"type:{f.message_type}" if f.message_type else "",
+                f.text,
+            )
+            if x
+        )
+        text = await self.push_screen_wait(
+            TextPrompt("Filter the log: who:NAME type:TYPE words (empty clears)", value=current)
+        )
         if text is not None:
             log.set_filter(parse_filter(text))
             self.notify(f"log filter: {log.filter.label()}")
@@ -436,7 +500,10 @@ class Dashboard(App[int]):
         start = table.cursor_row + 1 if table.row_count else 0
         order = keys[start:] + keys[:start] if len(keys) == table.row_count else keys
         for key in order:
-            if text.lower() in " ".join(table.rows_by_key[key]).lower() or text.lower() in key.lower():
+            if (
+                text.lower() in " ".join(table.rows_by_key[key]).lower()
+                or text.lower() in key.lower()
+            ):
                 table.move_cursor(row=table.get_row_index(key))
                 return
         self.notify(f"no row matches {text!r}", severity="warning")
@@ -468,7 +535,16 @@ class Dashboard(App[int]):
 async def list_files(root: Path) -> list[str]:
     """Tracked and untracked, not ignored, files of the work tree (git decides what is ignored)."""
     proc = await asyncio.create_subprocess_exec(
-        "git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        "git",
+        "-C",
+        str(root),
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     out, _ = await proc.communicate()
     return sorted({p for p in out.decode(errors="replace").split("\0") if p})

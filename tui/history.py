@@ -27,7 +27,10 @@ class History:
             self.seen[entry.sender] = max(self.seen.get(entry.sender, 0.0), entry.ts)
         if msg.get("message_type") == "HEARTBEAT" and isinstance(p.get("status"), str):
             self.status[entry.sender] = p["status"]
-        ids = {p.get(k) for k in ("intent_id", "original_intent_id", "new_intent_id", "conflict_id", "op_id")}
+        ids = {
+            p.get(k)
+            for k in ("intent_id", "original_intent_id", "new_intent_id", "conflict_id", "op_id")
+        }
         ids.update(p.get("related_intents") or [])
         ids.update(p.get("observed_intent_ids") or [])
         ids.update(x for x in (p.get("intent_a"), p.get("intent_b")) if x)
@@ -39,8 +42,12 @@ class History:
                 del hist[: -self.limit]
         if msg.get("message_type") in OP_TYPES and isinstance(p.get("op_id"), str):
             op = self.ops.setdefault(p["op_id"], {"op_id": p["op_id"]})
-            op["state"] = {"OP_COMMIT": "COMMITTED", "OP_REJECT": "REJECTED", "OP_PROPOSE": "PROPOSED",
-                           "OP_SUPERSEDE": "SUPERSEDED"}[msg["message_type"]]
+            op["state"] = {
+                "OP_COMMIT": "COMMITTED",
+                "OP_REJECT": "REJECTED",
+                "OP_PROPOSE": "PROPOSED",
+                "OP_SUPERSEDE": "SUPERSEDED",
+            }[msg["message_type"]]
             for k in ("intent_id", "target", "state_ref_before", "state_ref_after", "op_kind"):
                 if p.get(k) is not None:
                     op[k] = p[k]
@@ -52,14 +59,21 @@ class History:
 
 
 def _history_lines(entries: list[LogEntry]) -> list[str]:
-    return [f"  {hms(e.ts)} {escape(short(e.sender) or '-')} {e.mtype} {escape(e.text)}" for e in entries] or ["  (none seen)"]
+    return [
+        f"  {hms(e.ts)} {escape(short(e.sender) or '-')} {e.mtype} {escape(e.text)}"
+        for e in entries
+    ] or ["  (none seen)"]
 
 
 def _op_lines(ops: list[dict[str, Any]]) -> list[str]:
     out = []
     for o in ops:
-        out.append(f"  {escape(o['op_id'])} {o.get('state', '?')} {escape(str(o.get('target', '')))}")
-        out.append(f"    {escape(str(o.get('state_ref_before')))} → {escape(str(o.get('state_ref_after')))}")
+        out.append(
+            f"  {escape(o['op_id'])} {o.get('state', '?')} {escape(str(o.get('target', '')))}"
+        )
+        out.append(
+            f"    {escape(str(o.get('state_ref_before')))} → {escape(str(o.get('state_ref_after')))}"
+        )
     return out or ["  (none)"]
 
 
@@ -72,12 +86,23 @@ def intent_detail(session: Session, h: History, intent_id: str, now: float) -> t
         f"[b]State[/]      {i.state}   [b]Priority[/] {i.priority}",
         f"[b]Expires in[/] {duration(i.ttl_left(now))}",
         f"[b]Deferred by[/] {escape(', '.join(i.deferred_by) or '-')}",
-        "[b]Objective[/]", f"  {escape(i.objective)}",
-        "[b]Scope[/]", f"  kind: {escape(i.scope_kind)}",
+        "[b]Objective[/]",
+        f"  {escape(i.objective)}",
+        "[b]Scope[/]",
+        f"  kind: {escape(i.scope_kind)}",
         *[f"  {escape(f)}" for f in i.files],
-        "[b]Conflicts[/]", *([f"  {escape(c.conflict_id)} {c.category} {c.state}" for c in session.conflicts_of(intent_id)] or ["  (none)"]),
-        "[b]Operations[/]", *_op_lines(h.ops_of(intent_id)),
-        "[b]History[/]", *_history_lines(h.by_id.get(intent_id, [])),
+        "[b]Conflicts[/]",
+        *(
+            [
+                f"  {escape(c.conflict_id)} {c.category} {c.state}"
+                for c in session.conflicts_of(intent_id)
+            ]
+            or ["  (none)"]
+        ),
+        "[b]Operations[/]",
+        *_op_lines(h.ops_of(intent_id)),
+        "[b]History[/]",
+        *_history_lines(h.by_id.get(intent_id, [])),
     ]
     return f"Intent {intent_id}", "\n".join(lines)
 
@@ -89,7 +114,11 @@ def conflict_detail(session: Session, h: History, conflict_id: str, now: float) 
     intents = []
     for iid in c.related_intents:
         i = session.intent(iid)
-        desc = f"{short(i.principal_id)}: {i.objective} [{', '.join(i.files)}]" if i else "(no longer live)"
+        desc = (
+            f"{short(i.principal_id)}: {i.objective} [{', '.join(i.files)}]"
+            if i
+            else "(no longer live)"
+        )
         intents.append(f"  {escape(iid)} {escape(desc)}")
     ops = [h.ops.get(o, {"op_id": o}) for o in c.related_ops]
     for iid in c.related_intents:
@@ -99,9 +128,13 @@ def conflict_detail(session: Session, h: History, conflict_id: str, now: float) 
         f"[b]Parties[/]  {escape(', '.join(c.principals))}",
         f"[b]Age[/]      {duration(None if c.created_at is None else now - c.created_at)}"
         + (f"   [b]Escalated to[/] {escape(c.escalated_to)}" if c.escalated_to else ""),
-        "[b]Description[/]", f"  {escape(c.description or '-')}",
-        "[b]Intents[/]", *(intents or ["  (none)"]),
-        "[b]Operations[/]", *_op_lines(ops),
-        "[b]History[/]", *_history_lines(h.by_id.get(conflict_id, [])),
+        "[b]Description[/]",
+        f"  {escape(c.description or '-')}",
+        "[b]Intents[/]",
+        *(intents or ["  (none)"]),
+        "[b]Operations[/]",
+        *_op_lines(ops),
+        "[b]History[/]",
+        *_history_lines(h.by_id.get(conflict_id, [])),
     ]
     return f"Conflict {conflict_id}", "\n".join(lines)

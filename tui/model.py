@@ -50,7 +50,9 @@ def intent_row(intent: Intent, now: float) -> Row:
     )
 
 
-def participant_row(p: Participant, now: float, seen: float | None = None, status: str | None = None) -> Row:
+def participant_row(
+    p: Participant, now: float, seen: float | None = None, status: str | None = None
+) -> Row:
     last = max(filter(None, (p.last_seen, seen)), default=None)
     return (
         p.name,
@@ -93,7 +95,11 @@ def affected(msg: dict[str, Any], session: Session) -> Affected:
     """The rows a message touches, so tables update only those (never a wholesale rebuild)."""
     t = msg.get("message_type")
     p = msg.get("payload") if isinstance(msg.get("payload"), dict) else {}
-    sender = (msg.get("sender") or {}).get("principal_id") if isinstance(msg.get("sender"), dict) else None
+    sender = (
+        (msg.get("sender") or {}).get("principal_id")
+        if isinstance(msg.get("sender"), dict)
+        else None
+    )
     if t in ("SESSION_INFO", "_CONNECTION", "COORDINATOR_STATUS"):
         return Affected.everything()
     out = Affected(participants={sender} if isinstance(sender, str) else set())
@@ -116,7 +122,12 @@ def affected(msg: dict[str, Any], session: Session) -> Affected:
         cid = p["conflict_id"]
         out.conflicts = {cid}
         known = session.conflict(cid)
-        related = [*(known.related_intents if known else ()), p.get("intent_a"), p.get("intent_b"), *(p.get("related_intents") or [])]
+        related = [
+            *(known.related_intents if known else ()),
+            p.get("intent_a"),
+            p.get("intent_b"),
+            *(p.get("related_intents") or []),
+        ]
         intents.update(i for i in related if isinstance(i, str))
     if t == "PROTOCOL_ERROR":
         ext = p.get("extensions") if isinstance(p.get("extensions"), dict) else {}
@@ -162,13 +173,31 @@ def describe(msg: dict[str, Any], now: float) -> LogEntry:
     """One line of the event log for an inbound message."""
     t = str(msg.get("message_type", "?"))
     p = msg.get("payload") if isinstance(msg.get("payload"), dict) else {}
-    sender = (msg.get("sender") or {}).get("principal_id", "") if isinstance(msg.get("sender"), dict) else ""
+    sender = (
+        (msg.get("sender") or {}).get("principal_id", "")
+        if isinstance(msg.get("sender"), dict)
+        else ""
+    )
     ts = as_time(msg.get("ts")) or now
     if t == "_CONNECTION":
         return LogEntry(ts, "dashboard", t, f"connection {p.get('state')}")
     parts: list[str] = []
-    for key in ("intent_id", "objective", "op_id", "target", "conflict_id", "category", "decision", "ack_type",
-                "escalate_to", "error_code", "description", "status", "reason", "display_name"):
+    for key in (
+        "intent_id",
+        "objective",
+        "op_id",
+        "target",
+        "conflict_id",
+        "category",
+        "decision",
+        "ack_type",
+        "escalate_to",
+        "error_code",
+        "description",
+        "status",
+        "reason",
+        "display_name",
+    ):
         v = p.get(key)
         if isinstance(v, str | int | float) and v != "":
             parts.append(f"{key}={clip(str(v), 60)}")
@@ -191,5 +220,13 @@ class LogFilter:
         )
 
     def label(self) -> str:
-        bits = [f"{k}={v}" for k, v in (("who", self.participant), ("type", self.message_type), ("text", self.text)) if v]
+        bits = [
+            f"{k}={v}"
+            for k, v in (
+                ("who", self.participant),
+                ("type", self.message_type),
+                ("text", self.text),
+            )
+            if v
+        ]
         return " ".join(bits) or "none"

@@ -14,8 +14,13 @@ from typing import Any
 from bridge.bench.launch import Target
 
 
-async def alternate(targets: list[Target], repeat: int, run: Callable[[Target], Awaitable[dict[str, Any]]],
-                    progress: Callable[[str], None] | None = None, what: str = "") -> list[dict[str, Any]]:
+async def alternate(
+    targets: list[Target],
+    repeat: int,
+    run: Callable[[Target], Awaitable[dict[str, Any]]],
+    progress: Callable[[str], None] | None = None,
+    what: str = "",
+) -> list[dict[str, Any]]:
     """`repeat` runs of each target, alternating; each row gets the target's label."""
     rows = []
     for r in range(repeat):
@@ -29,7 +34,9 @@ async def alternate(targets: list[Target], repeat: int, run: Callable[[Target], 
     return rows
 
 
-def medians(rows: list[dict[str, Any]], keys: tuple[str, ...], targets: list[Target]) -> dict[str, Any]:
+def medians(
+    rows: list[dict[str, Any]], keys: tuple[str, ...], targets: list[Target]
+) -> dict[str, Any]:
     """Per target: the median of each key over its runs, the runs themselves and their loads. With two
     targets also `ratio` = second / first for each key (this checkout against the other: < 1 is less)."""
     out: dict[str, Any] = {}
@@ -45,5 +52,7 @@ def medians(rows: list[dict[str, Any]], keys: tuple[str, ...], targets: list[Tar
         out[t.label] = summary
     if len(targets) == 2 and all(t.label in out for t in targets):
         a, b = out[targets[0].label], out[targets[1].label]
-        out["ratio"] = {k: (b[k] / a[k] if a.get(k) and b.get(k) is not None else None) for k in keys}
+        out["ratio"] = {
+            k: (b[k] / a[k] if a.get(k) and b.get(k) is not None else None) for k in keys
+        }
     return out

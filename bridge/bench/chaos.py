@@ -54,7 +54,9 @@ class Worker:
     acked_commits: dict[str, str] = field(default_factory=dict)  # target -> state_ref
     seen: dict[str, str] = field(default_factory=dict)  # message_id -> canonical content
     differing: list[str] = field(default_factory=list)  # ids delivered twice with different content
-    epochs: list[int] = field(default_factory=list)  # coordinator_epoch of coordinator messages, in order
+    epochs: list[int] = field(
+        default_factory=list
+    )  # coordinator_epoch of coordinator messages, in order
     served: list[float] = field(default_factory=list)  # monotonic times of answers and (re)joins
     failures: int = 0
 
@@ -87,12 +89,16 @@ class Worker:
             n += 1
             iid = f"{self.principal}-{n}"
             target = f"{self.principal.split(':', 1)[1]}/f{n}.py"
-            reply = await self.client.announce("chaos", [target], intent_id=iid, ttl_sec=3600, timeout=15)
+            reply = await self.client.announce(
+                "chaos", [target], intent_id=iid, ttl_sec=3600, timeout=15
+            )
             if reply.ok:
                 self.acked_intents.append(iid)
                 self.served.append(time.monotonic())
                 after = ref(f"{iid}/1")
-                commit = await self.client.commit(iid, target, None, after, op_id=f"{iid}-op", timeout=15)
+                commit = await self.client.commit(
+                    iid, target, None, after, op_id=f"{iid}-op", timeout=15
+                )
                 if commit.ok:
                     self.acked_commits[target] = after
                     self.served.append(time.monotonic())
@@ -107,7 +113,9 @@ class Worker:
 @dataclass
 class ChaosReport:
     failovers_ms: list[float] = field(default_factory=list)  # per (kill, affected session)
-    all_back_ms: list[float] = field(default_factory=list)  # per kill: every affected session served
+    all_back_ms: list[float] = field(
+        default_factory=list
+    )  # per kill: every affected session served
     kills: list[dict[str, Any]] = field(default_factory=list)
     missing_intents: list[str] = field(default_factory=list)
     missing_commits: list[str] = field(default_factory=list)
@@ -121,7 +129,13 @@ class ChaosReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.missing_intents or self.missing_commits or self.differing or self.epoch_regressions or self.lease_regressions)
+        return not (
+            self.missing_intents
+            or self.missing_commits
+            or self.differing
+            or self.epoch_regressions
+            or self.lease_regressions
+        )
 
 
 async def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
@@ -132,20 +146,35 @@ async def _until(predicate: Callable[[], bool], timeout: float, what: str) -> No
         await asyncio.sleep(0.02)  # polling the workers' records with a deadline
 
 
-async def run(store_url: str, root: Path, *, sessions: int = 20, clients: int = 3, kills: int = 5, pace: float = 0.2,
-              lease_ttl: float = 3.0, progress: Callable[[str], None] | None = None) -> ChaosReport:
+async def run(
+    store_url: str,
+    root: Path,
+    *,
+    sessions: int = 20,
+    clients: int = 3,
+    kills: int = 5,
+    pace: float = 0.2,
+    lease_ttl: float = 3.0,
+    progress: Callable[[str], None] | None = None,
+) -> ChaosReport:
     say = progress or (lambda _t: None)
     report = ChaosReport()
     started = time.monotonic()
     async with FleetRig(store_url, root, ["n1", "n2", "n3"], lease_ttl=lease_ttl) as rig:
         say(f"chaos: 3 nodes and nginx up after {time.monotonic() - started:.1f} s")
         sids = [f"chaos{n:02d}" for n in range(sessions)]
-        workers = [Worker(rig.session_url(sid), sid, f"agent:{sid}-c{k}") for sid in sids for k in range(clients)]
+        workers = [
+            Worker(rig.session_url(sid), sid, f"agent:{sid}-c{k}")
+            for sid in sids
+            for k in range(clients)
+        ]
         # one at a time, every session's first client before the others: nginx's round robin then
         # hands each node its share of new sessions (the later clients are redirected to them)
         for w in sorted(workers, key=lambda w: w.principal.rsplit("-c", 1)[1]):
             await w.client.connect(timeout=30)
-        say(f"chaos: {len(workers)} clients in {sessions} sessions on 3 nodes after {time.monotonic() - started:.1f} s")
+        say(
+            f"chaos: {len(workers)} clients in {sessions} sessions on 3 nodes after {time.monotonic() - started:.1f} s"
+        )
         stop = asyncio.Event()
         loops = [asyncio.ensure_future(w.run(stop, pace)) for w in workers]
         by_session = {sid: [w for w in workers if w.session_id == sid] for sid in sids}
@@ -153,7 +182,11 @@ async def run(store_url: str, root: Path, *, sessions: int = 20, clients: int = 
         try:
             for round_no in range(kills):
                 acked = sum(len(w.acked_intents) for w in workers)
-                await _until(lambda a=acked: sum(len(w.acked_intents) for w in workers) >= a + len(workers), 60, "traffic")
+                await _until(
+                    lambda a=acked: sum(len(w.acked_intents) for w in workers) >= a + len(workers),
+                    60,
+                    "traffic",
+                )
                 holders = rig.holders()
                 counts: dict[str, int] = {}
                 for _sid, (holder, _e) in holders.items():
@@ -167,26 +200,47 @@ async def run(store_url: str, root: Path, *, sessions: int = 20, clients: int = 
                     times = [s for w in by_session[sid] for s in w.served if s > t]
                     return min(times) if times else None
 
-                await _until(lambda aff=affected: all(back(s) is not None for s in aff), 60, f"sessions of {victim} to be served again")
+                await _until(
+                    lambda aff=affected: all(back(s) is not None for s in aff),
+                    60,
+                    f"sessions of {victim} to be served again",
+                )
                 times = [(back(s) or killed) - killed for s in affected]
                 report.failovers_ms += [t * 1000 for t in times]
                 report.all_back_ms.append(max(times) * 1000)
-                report.kills.append({"round": round_no + 1, "node": victim, "sessions": len(affected),
-                                     "failover_ms_max": max(times) * 1000, "failover_ms_min": min(times) * 1000})
-                say(f"chaos: killed {victim} ({len(affected)} sessions): first client served again after "
-                    f"{min(times) * 1000:.0f}-{max(times) * 1000:.0f} ms")
-                await rig.launch(victim)  # restarted, empty-handed: it serves what it takes or creates later
+                report.kills.append(
+                    {
+                        "round": round_no + 1,
+                        "node": victim,
+                        "sessions": len(affected),
+                        "failover_ms_max": max(times) * 1000,
+                        "failover_ms_min": min(times) * 1000,
+                    }
+                )
+                say(
+                    f"chaos: killed {victim} ({len(affected)} sessions): first client served again after "
+                    f"{min(times) * 1000:.0f}-{max(times) * 1000:.0f} ms"
+                )
+                await rig.launch(
+                    victim
+                )  # restarted, empty-handed: it serves what it takes or creates later
                 now_holders = rig.holders()
                 for sid, (holder, epoch) in now_holders.items():
                     if epoch < last_epochs.get(sid, 0):
-                        report.lease_regressions.append(f"{sid}: epoch {last_epochs[sid]} -> {epoch}")
+                        report.lease_regressions.append(
+                            f"{sid}: epoch {last_epochs[sid]} -> {epoch}"
+                        )
                     if sid in affected and (holder == victim or epoch <= holders[sid][1]):
-                        report.lease_regressions.append(f"{sid}: not taken over after {victim} died ({holder}, {epoch})")
+                        report.lease_regressions.append(
+                            f"{sid}: not taken over after {victim} died ({holder}, {epoch})"
+                        )
                     last_epochs[sid] = epoch
         finally:
             stop.set()
             await asyncio.gather(*loops, return_exceptions=True)
-        say(f"chaos: {kills} kills done after {time.monotonic() - started:.1f} s; checking the state")
+        say(
+            f"chaos: {kills} kills done after {time.monotonic() - started:.1f} s; checking the state"
+        )
         await _check(rig, sids, workers, report)
         say(f"chaos: checked after {time.monotonic() - started:.1f} s")
         await asyncio.gather(*(w.client.close() for w in workers))
@@ -195,15 +249,23 @@ async def run(store_url: str, root: Path, *, sessions: int = 20, clients: int = 
     return report
 
 
-async def _check(rig: FleetRig, sids: list[str], workers: list[Worker], report: ChaosReport) -> None:
+async def _check(
+    rig: FleetRig, sids: list[str], workers: list[Worker], report: ChaosReport
+) -> None:
     """A fresh client per session reads the state the fleet serves now."""
     for sid in sids:
         checker = SessionClient(rig.session_url(sid), f"service:check-{sid}", session_id=sid)
         await checker.connect(timeout=30)
         view = checker.view
         for w in (w for w in workers if w.session_id == sid):
-            report.missing_intents += [f"{sid}/{i}" for i in w.acked_intents if i not in view.intents]
-            report.missing_commits += [f"{sid}/{t}" for t, r in w.acked_commits.items() if (view.targets.get(t) or {}).get("state_ref") != r]
+            report.missing_intents += [
+                f"{sid}/{i}" for i in w.acked_intents if i not in view.intents
+            ]
+            report.missing_commits += [
+                f"{sid}/{t}"
+                for t, r in w.acked_commits.items()
+                if (view.targets.get(t) or {}).get("state_ref") != r
+            ]
             report.differing += [f"{w.principal}: {mid}" for mid in w.differing]
             if any(b < a for a, b in zip(w.epochs, w.epochs[1:], strict=False)):
                 report.epoch_regressions.append(f"{w.principal}: {w.epochs}")

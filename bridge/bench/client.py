@@ -37,9 +37,20 @@ _ids = itertools.count(1)
 def frame(mtype: str, pid: str, payload: dict[str, Any], session_id: str = SID) -> tuple[str, str]:
     """(message id, JSON text) of a fresh envelope from `pid`."""
     mid = f"{pid}-{next(_ids)}"
-    env = {"protocol": PROTOCOL, "version": PROTOCOL_VERSION, "message_type": mtype, "message_id": mid, "session_id": session_id,
-           "sender": {"principal_id": pid, "principal_type": "agent", "sender_instance_id": f"{pid}#1"},
-           "ts": format_ts(time.time()), "payload": payload}
+    env = {
+        "protocol": PROTOCOL,
+        "version": PROTOCOL_VERSION,
+        "message_type": mtype,
+        "message_id": mid,
+        "session_id": session_id,
+        "sender": {
+            "principal_id": pid,
+            "principal_type": "agent",
+            "sender_instance_id": f"{pid}#1",
+        },
+        "ts": format_ts(time.time()),
+        "payload": payload,
+    }
     return mid, json.dumps(env)
 
 
@@ -89,9 +100,18 @@ class LeanClient(asyncio.Protocol):
             del self.buf[: end + 4]
             code = head[0].split(" ")[1:2]
             if code != ["101"]:
-                fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:])}
-                if code and code[0] in ("301", "302", "303", "307", "308") and fields.get("location"):
-                    self.opened.set_exception(Redirected(code[0], fields["location"]))  # a fleet node names the holder
+                fields = {
+                    k.strip().lower(): v.strip()
+                    for k, _, v in (line.partition(":") for line in head[1:])
+                }
+                if (
+                    code
+                    and code[0] in ("301", "302", "303", "307", "308")
+                    and fields.get("location")
+                ):
+                    self.opened.set_exception(
+                        Redirected(code[0], fields["location"])
+                    )  # a fleet node names the holder
                 else:
                     self.opened.set_exception(ConnectionError(f"upgrade refused: {head[0]}"))
                 assert self.transport is not None
@@ -138,7 +158,7 @@ class LeanClient(asyncio.Protocol):
             return
         if buf.find(b'"PROTOCOL_ERROR"', start, end) >= 0:
             self.errors += 1
-            self.last_error = bytes(buf[start:min(end, start + 300)]).decode(errors="replace")
+            self.last_error = bytes(buf[start : min(end, start + 300)]).decode(errors="replace")
         now = time.perf_counter()
         for key in hits:
             fut = self.waiting.pop(key)
@@ -169,7 +189,9 @@ class LeanClient(asyncio.Protocol):
         self.send_text(text)
         return mid, fut
 
-    async def request(self, mtype: str, payload: dict[str, Any], timeout: float | None = 60) -> float:
+    async def request(
+        self, mtype: str, payload: dict[str, Any], timeout: float | None = 60
+    ) -> float:
         """Send and wait for the answer. `timeout=None` waits without a timer (cheaper, for the closed
         loop, whose sampler notices a coordinator that stopped answering)."""
         _mid, fut = self.send(mtype, payload)
@@ -200,11 +222,17 @@ async def _connect_once(url: str, pid: str, session_id: str) -> LeanClient:
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     loop = asyncio.get_running_loop()
-    _transport, client = await loop.create_connection(lambda: LeanClient(pid, session_id), host, port)
+    _transport, client = await loop.create_connection(
+        lambda: LeanClient(pid, session_id), host, port
+    )
     key = base64.b64encode(os.urandom(16)).decode()
     assert client.transport is not None
-    client.transport.write((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    client.transport.write(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
     await asyncio.wait_for(client.opened, 30)
     return client
 
@@ -213,7 +241,12 @@ async def join(url: str, pid: str, session_id: str = SID) -> LeanClient:
     """Connect and HELLO; returns once SESSION_INFO arrived."""
     client = await connect(url, pid, session_id)
     welcome = client.expect_key(b'"SESSION_INFO"')
-    _mid, text = frame("HELLO", pid, {"display_name": pid, "roles": ["contributor"], "capabilities": []}, session_id)
+    _mid, text = frame(
+        "HELLO",
+        pid,
+        {"display_name": pid, "roles": ["contributor"], "capabilities": []},
+        session_id,
+    )
     client.send_text(text)
     await asyncio.wait_for(welcome, 30)
     return client

@@ -32,12 +32,31 @@ from bridge.bench.wire import join, throughput
 from bridge.protocol.constants import PROTOCOL, PROTOCOL_VERSION
 
 Say = Callable[[str], None]
-RAW = json.dumps({"protocol": PROTOCOL, "version": PROTOCOL_VERSION, "message_type": "INTENT_ANNOUNCE", "message_id": "agent:bench#1:42",
-                  "session_id": "bench", "ts": "2026-12-02T12:00:00.000Z",
-                  "sender": {"principal_id": "agent:bench", "principal_type": "agent", "sender_instance_id": "agent:bench#1"},
-                  "payload": {"intent_id": "intent-42", "objective": "refactor the payment retry loop",
-                              "scope": {"kind": "file_set", "resources": ["src/payments/retry.py", "tests/test_retry.py"]}},
-                  "watermark": {"kind": "lamport_clock", "value": 42}}, separators=(",", ":"))
+RAW = json.dumps(
+    {
+        "protocol": PROTOCOL,
+        "version": PROTOCOL_VERSION,
+        "message_type": "INTENT_ANNOUNCE",
+        "message_id": "agent:bench#1:42",
+        "session_id": "bench",
+        "ts": "2026-12-02T12:00:00.000Z",
+        "sender": {
+            "principal_id": "agent:bench",
+            "principal_type": "agent",
+            "sender_instance_id": "agent:bench#1",
+        },
+        "payload": {
+            "intent_id": "intent-42",
+            "objective": "refactor the payment retry loop",
+            "scope": {
+                "kind": "file_set",
+                "resources": ["src/payments/retry.py", "tests/test_retry.py"],
+            },
+        },
+        "watermark": {"kind": "lamport_clock", "value": 42},
+    },
+    separators=(",", ":"),
+)
 BOUND = '{"bound":"agent:bench"}'
 
 
@@ -66,30 +85,49 @@ def append_cost(store_url: str, count: int, repeat: int) -> dict[str, Any]:
         pg.main.run(lambda c: c.execute("SET synchronous_commit = off"))
         out["postgresql_async_commit"].append(_append_us(pg, f"bench-async-{n}", count))
         pg.close()
-    return {k: {"us_per_append": statistics.median(v), "runs": [round(x, 1) for x in v]} for k, v in out.items()} | {"appends": count}
+    return {
+        k: {"us_per_append": statistics.median(v), "runs": [round(x, 1) for x in v]}
+        for k, v in out.items()
+    } | {"appends": count}
 
 
 async def one_session(store_url: str, root: Path, duration: float) -> dict[str, Any]:
     async with FleetRig(store_url, root / "one", ["n1"], proxy=False) as rig:
         node = rig.nodes["n1"]
-        pg = await throughput(rig.session_url("bench", "n1"), 10, duration, lambda: 0, proc_cpu=node.cpu_sec)
-    lite_proc = await start(root / "sqlite", "--session-id", "bench", "--rate", "1000000", "--max-connections", "1000")
+        pg = await throughput(
+            rig.session_url("bench", "n1"), 10, duration, lambda: 0, proc_cpu=node.cpu_sec
+        )
+    lite_proc = await start(
+        root / "sqlite", "--session-id", "bench", "--rate", "1000000", "--max-connections", "1000"
+    )
     try:
-        lite = await throughput(lite_proc.url, 10, duration, lite_proc.rss_kb, proc_cpu=lite_proc.cpu_sec)
+        lite = await throughput(
+            lite_proc.url, 10, duration, lite_proc.rss_kb, proc_cpu=lite_proc.cpu_sec
+        )
     finally:
         await lite_proc.stop()
     keep = ("msgs_per_sec", "sidecar_cpu_us_per_msg", "messages", "seconds")
-    return {"postgresql": {k: pg[k] for k in keep}, "sqlite": {k: lite[k] for k in keep}, "clients": 10}
+    return {
+        "postgresql": {k: pg[k] for k in keep},
+        "sqlite": {k: lite[k] for k in keep},
+        "clients": 10,
+    }
 
 
-async def aggregate(store_url: str, root: Path, nodes: int, sessions: int, clients: int, duration: float) -> dict[str, Any]:
+async def aggregate(
+    store_url: str, root: Path, nodes: int, sessions: int, clients: int, duration: float
+) -> dict[str, Any]:
     names = [f"n{k + 1}" for k in range(nodes)]
     async with FleetRig(store_url, root / f"agg{nodes}", names, proxy=False) as rig:
         peers = []
         for k in range(sessions):  # each session created on the next node; later clients redirected
             sid = f"agg{nodes}-{k}"
             for c in range(clients):
-                peers.append(await join(rig.session_url(sid, names[(k + c) % nodes]), f"agent:{sid}-{c}", sid))
+                peers.append(
+                    await join(
+                        rig.session_url(sid, names[(k + c) % nodes]), f"agent:{sid}-{c}", sid
+                    )
+                )
         cpu_before = {n: node.cpu_sec() for n, node in rig.nodes.items()}
         count = 0
         stop = time.perf_counter() + duration
@@ -100,7 +138,14 @@ async def aggregate(store_url: str, root: Path, nodes: int, sessions: int, clien
             while time.perf_counter() < stop:
                 n += 1
                 iid = f"{peer.pid}-{n}"
-                await peer.request("INTENT_ANNOUNCE", {"intent_id": iid, "objective": "churn", "scope": {"kind": "file_set", "resources": [f"{iid}.py"]}})
+                await peer.request(
+                    "INTENT_ANNOUNCE",
+                    {
+                        "intent_id": iid,
+                        "objective": "churn",
+                        "scope": {"kind": "file_set", "resources": [f"{iid}.py"]},
+                    },
+                )
                 await peer.request("INTENT_WITHDRAW", {"intent_id": iid})
                 count += 2
 
@@ -111,42 +156,73 @@ async def aggregate(store_url: str, root: Path, nodes: int, sessions: int, clien
         held = {n: sum(1 for h, _e in rig.holders().values() if h == n) for n in names}
         for p in peers:
             await p.close()
-    return {"nodes": nodes, "sessions": sessions, "clients_per_session": clients, "msgs_per_sec": count / seconds,
-            "node_cpu_sec": {n: round(v, 2) for n, v in cpu.items()}, "sessions_per_node": held,
-            "node_cpu_us_per_msg": sum(cpu.values()) * 1e6 / max(1, count)}
+    return {
+        "nodes": nodes,
+        "sessions": sessions,
+        "clients_per_session": clients,
+        "msgs_per_sec": count / seconds,
+        "node_cpu_sec": {n: round(v, 2) for n, v in cpu.items()},
+        "sessions_per_node": held,
+        "node_cpu_us_per_msg": sum(cpu.values()) * 1e6 / max(1, count),
+    }
 
 
 async def failover(store_url: str, root: Path, quick: bool, say: Say) -> dict[str, Any]:
-    report = await chaos.run(store_url, root / "chaos", sessions=8 if quick else 20, clients=3, kills=2 if quick else 5, progress=say)
+    report = await chaos.run(
+        store_url,
+        root / "chaos",
+        sessions=8 if quick else 20,
+        clients=3,
+        kills=2 if quick else 5,
+        progress=say,
+    )
     fo = report.failovers_ms
-    return {"kills": report.kills, "takeovers": len(fo), "p50_ms": statistics.median(fo), "max_ms": max(fo),
-            "all_back_p50_ms": statistics.median(report.all_back_ms), "ok": report.ok,
-            "acked_intents": report.acked_intents, "acked_commits": report.acked_commits}
+    return {
+        "kills": report.kills,
+        "takeovers": len(fo),
+        "p50_ms": statistics.median(fo),
+        "max_ms": max(fo),
+        "all_back_p50_ms": statistics.median(report.all_back_ms),
+        "ok": report.ok,
+        "acked_intents": report.acked_intents,
+        "acked_commits": report.acked_commits,
+    }
 
 
 async def run_async(quick: bool, duration: float, say: Say) -> dict[str, Any]:
     from bridge.bench.pgcluster import make_cluster
 
-    say("fleet: starting a throwaway PostgreSQL cluster (default durability: fsync and synchronous_commit on)")
+    say(
+        "fleet: starting a throwaway PostgreSQL cluster (default durability: fsync and synchronous_commit on)"
+    )
     cluster = await asyncio.to_thread(make_cluster, {"max_connections": "300"})
     try:
+
         def db(name: str) -> str:
             return cluster.create_database(name)
 
         out: dict[str, Any] = {"postgresql": cluster.psql("SHOW server_version")}
         say("fleet: journal append cost, SQLite vs PostgreSQL")
-        out["append"] = await asyncio.to_thread(append_cost, db("appends"), 300 if quick else 2000, 1 if quick else 3)
+        out["append"] = await asyncio.to_thread(
+            append_cost, db("appends"), 300 if quick else 2000, 1 if quick else 3
+        )
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
-            say(f"fleet: one session, 10 clients, closed loop, {duration:.0f} s on PostgreSQL then on SQLite")
+            say(
+                f"fleet: one session, 10 clients, closed loop, {duration:.0f} s on PostgreSQL then on SQLite"
+            )
             out["one_session"] = await one_session(db("one"), root, duration)
             sessions = 6 if quick else 12
             out["aggregate"] = []
             for commit in ("on", "off"):  # bound by the disk's flushes, then by the 2 cores
                 for nodes in (1, 3):
-                    say(f"fleet: {sessions} sessions x 3 clients on {nodes} node(s), synchronous_commit {commit}, {duration:.0f} s")
+                    say(
+                        f"fleet: {sessions} sessions x 3 clients on {nodes} node(s), synchronous_commit {commit}, {duration:.0f} s"
+                    )
                     url = db(f"agg{nodes}_{commit}")
-                    cluster.psql(f"ALTER DATABASE agg{nodes}_{commit} SET synchronous_commit = {commit}")
+                    cluster.psql(
+                        f"ALTER DATABASE agg{nodes}_{commit} SET synchronous_commit = {commit}"
+                    )
                     run = await aggregate(url, root, nodes, sessions, 3, duration)
                     out["aggregate"].append(run | {"synchronous_commit": commit})
             say("fleet: failover, kill -9 behind nginx")
@@ -156,5 +232,9 @@ async def run_async(quick: bool, duration: float, say: Say) -> dict[str, Any]:
         await asyncio.to_thread(cluster.destroy)
 
 
-def run(quick: bool = False, duration: float | None = None, progress: Say | None = None) -> dict[str, Any]:
-    return asyncio.run(run_async(quick, duration or (3.0 if quick else 15.0), progress or (lambda _t: None)))
+def run(
+    quick: bool = False, duration: float | None = None, progress: Say | None = None
+) -> dict[str, Any]:
+    return asyncio.run(
+        run_async(quick, duration or (3.0 if quick else 15.0), progress or (lambda _t: None))
+    )

@@ -53,7 +53,9 @@ class FleetRig:
         await asyncio.gather(*(self.launch(name) for name in self.names))
         if self.proxy:
             self.nginx = Nginx(self.root / "nginx", free_port())
-            await asyncio.to_thread(self.nginx.start, {n: node.port for n, node in self.nodes.items()})
+            await asyncio.to_thread(
+                self.nginx.start, {n: node.port for n, node in self.nodes.items()}
+            )
 
     def session_url(self, session_id: str, via: str | None = None) -> str:
         """Through nginx, or straight to node `via` (which redirects to the holder)."""
@@ -67,20 +69,47 @@ class FleetRig:
         data = self.root / name
         data.mkdir(parents=True, exist_ok=True)
         node.starts += 1
-        argv = [sys.executable, "-m", "bridge", "sidecar", "--multi-session", "--store", self.store_url, "--node-name", name,
-                "--port", str(node.port), "--data-dir", str(data), "--lease-ttl", str(self.lease_ttl),
-                "--rate", "100000", "--max-connections", "10000", "--log-level", "INFO", *self.extra]
+        argv = [
+            sys.executable,
+            "-m",
+            "bridge",
+            "sidecar",
+            "--multi-session",
+            "--store",
+            self.store_url,
+            "--node-name",
+            name,
+            "--port",
+            str(node.port),
+            "--data-dir",
+            str(data),
+            "--lease-ttl",
+            str(self.lease_ttl),
+            "--rate",
+            "100000",
+            "--max-connections",
+            "10000",
+            "--log-level",
+            "INFO",
+            *self.extra,
+        ]
         if self.proxy:
             argv += ["--node-url", f"/node/{name}"]
         err = open(data / f"node-{node.starts}.log", "wb")  # noqa: SIM115 - handed to the child
-        node.proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=err)
+        node.proc = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.PIPE, stderr=err
+        )
         err.close()
         assert node.proc.stdout is not None
         deadline = time.monotonic() + timeout
         while True:
-            line = await asyncio.wait_for(node.proc.stdout.readline(), max(0.1, deadline - time.monotonic()))
+            line = await asyncio.wait_for(
+                node.proc.stdout.readline(), max(0.1, deadline - time.monotonic())
+            )
             if not line:
-                raise RuntimeError(f"node {name} exited: {(data / f'node-{node.starts}.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"node {name} exited: {(data / f'node-{node.starts}.log').read_text()[-2000:]}"
+                )
             m = READY.search(line)
             if m:
                 node.url = m.group(1).decode()
@@ -107,7 +136,10 @@ class FleetRig:
 
         with psycopg.connect(self.store_url, autocommit=True) as conn:
             rows = conn.execute("SELECT session_id, holder, epoch FROM mpac_sessions").fetchall()
-        return {sid: (holder.split("/", 1)[0] if holder else None, int(epoch)) for sid, holder, epoch in rows}
+        return {
+            sid: (holder.split("/", 1)[0] if holder else None, int(epoch))
+            for sid, holder, epoch in rows
+        }
 
     async def stop(self) -> None:
         for node in self.nodes.values():

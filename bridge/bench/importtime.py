@@ -33,7 +33,12 @@ def summarise(text: str, top: int = 10) -> dict[str, Any]:
     return {
         "modules": len(rows),
         "total_ms": sum(r[0] for r in rows) / 1000,
-        "top_cumulative": [{"module": name, "cumulative_ms": cum / 1000, "self_ms": s / 1000, "depth": d}
-                           for s, cum, d, name in sorted(rows, key=lambda r: -r[1])[:top]],
-        "top_packages": [{"package": p, "self_ms": us / 1000} for p, us in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]],
+        "top_cumulative": [
+            {"module": name, "cumulative_ms": cum / 1000, "self_ms": s / 1000, "depth": d}
+            for s, cum, d, name in sorted(rows, key=lambda r: -r[1])[:top]
+        ],
+        "top_packages": [
+            {"package": p, "self_ms": us / 1000}
+            for p, us in sorted(by_package.items(), key=lambda kv: -kv[1])[:top]
+        ],
     }

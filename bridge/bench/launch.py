@@ -41,7 +41,9 @@ class Target:
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The environment of a child process: `bridge` is imported from this target's root."""
         env = {**os.environ, **(extra or {})}
-        env["PYTHONPATH"] = os.pathsep.join([str(self.root), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])])
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(self.root), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
+        )
         return env
 
 
@@ -60,7 +62,9 @@ def other_checkout(path: str, python: str | None = None) -> Target:
     return Target(f"{root.name}", python=chosen, root=root)
 
 
-def targets_of(ab: str | None, sidecar_python: str | None, ab_python: str | None = None) -> list[Target]:
+def targets_of(
+    ab: str | None, sidecar_python: str | None, ab_python: str | None = None
+) -> list[Target]:
     """The targets a benchmark alternates between: [other, this] with --ab, else [this]."""
     this = Target("this checkout", python=sidecar_python or sys.executable)
     if not ab:
@@ -93,7 +97,11 @@ class Proc:
 
     def stderr_text(self) -> str:
         """What the process has written to stderr so far."""
-        return self.err_path.read_text(errors="replace") if self.err_path and self.err_path.exists() else ""
+        return (
+            self.err_path.read_text(errors="replace")
+            if self.err_path and self.err_path.exists()
+            else ""
+        )
 
     def _status(self, key: str) -> int:
         with open(f"/proc/{self.proc.pid}/status") as fh:
@@ -137,12 +145,20 @@ class Proc:
         if not stalls and not windows:
             return None
         candidates = [(s["stall_ms"], s["cpu_ms"]) for s in stalls]
-        candidates += [(w["max_ms"], w["max_cpu_ms"]) for w in windows if w["max_ms"] <= 20]  # longer ones are exact above
+        candidates += [
+            (w["max_ms"], w["max_cpu_ms"]) for w in windows if w["max_ms"] <= 20
+        ]  # longer ones are exact above
         # none: every overlapping window's worst stall lies outside the range, so inside it none was over 20 ms
         worst = max(candidates) if candidates else (20.0, 0.0)
-        return {"max_ms": worst[0], "max_cpu_ms": worst[1], "max_is_upper_bound": not candidates, "over_20ms": len(stalls),
-                "over_100ms": sum(1 for s in stalls if s["stall_ms"] > 100), "ticks": sum(w["ticks"] for w in windows),
-                "stalls_over_20ms_ms": sorted((s["stall_ms"] for s in stalls), reverse=True)[:20]}
+        return {
+            "max_ms": worst[0],
+            "max_cpu_ms": worst[1],
+            "max_is_upper_bound": not candidates,
+            "over_20ms": len(stalls),
+            "over_100ms": sum(1 for s in stalls if s["stall_ms"] > 100),
+            "ticks": sum(w["ticks"] for w in windows),
+            "stalls_over_20ms_ms": sorted((s["stall_ms"] for s in stalls), reverse=True)[:20],
+        }
 
     async def stop(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -156,8 +172,14 @@ class Proc:
             self._tmp.cleanup()
 
 
-async def start(data_dir: Path, *args: str, target: Target = THIS, watch: bool = False, env: dict[str, str] | None = None,
-                python_flags: tuple[str, ...] = ()) -> Proc:
+async def start(
+    data_dir: Path,
+    *args: str,
+    target: Target = THIS,
+    watch: bool = False,
+    env: dict[str, str] | None = None,
+    python_flags: tuple[str, ...] = (),
+) -> Proc:
     """Start the target's coordinator on an ephemeral loopback port. `args` go to `mpac-bridge sidecar`
     (ignored by the reference, which has no such options). `watch` turns on the loop-stall watch."""
     extra = dict(env or {})
@@ -168,25 +190,57 @@ async def start(data_dir: Path, *args: str, target: Target = THIS, watch: bool =
         extra["MPAC_LOOP_WATCH"] = str(watch_path)
     err_path = Path(tmp.name) / "stderr.log"
     if target.kind == "reference":
-        argv = [target.python, *python_flags, "-m", "bridge.bench.refserver", "--session-id", _session_of(args)]
+        argv = [
+            target.python,
+            *python_flags,
+            "-m",
+            "bridge.bench.refserver",
+            "--session-id",
+            _session_of(args),
+        ]
     else:
-        argv = target.argv("sidecar", "--port", "0", "--data-dir", str(data_dir), "--log-level", "WARNING", *args,
-                           python_flags=python_flags)
+        argv = target.argv(
+            "sidecar",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+            "--log-level",
+            "WARNING",
+            *args,
+            python_flags=python_flags,
+        )
     started = time.perf_counter()
     with open(err_path, "wb") as err:
-        proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE, stderr=err, env=target.env(extra),
-                                                    cwd=str(target.root))
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=err,
+            env=target.env(extra),
+            cwd=str(target.root),
+        )
     assert proc.stdout is not None
     try:
         while True:
             line = await asyncio.wait_for(proc.stdout.readline(), 60)
             if not line:
                 tail = err_path.read_text(errors="replace")[-1500:]
-                raise RuntimeError(f"{target.label}: the coordinator exited before it was ready ({' '.join(argv)}): {tail}")
+                raise RuntimeError(
+                    f"{target.label}: the coordinator exited before it was ready ({' '.join(argv)}): {tail}"
+                )
             m = READY.search(line)
             if m:
                 asyncio.get_running_loop().create_task(_drain(proc))
-                return Proc(proc, m.group(1).decode(), started, time.perf_counter(), target, watch_path, err_path, tmp)
+                return Proc(
+                    proc,
+                    m.group(1).decode(),
+                    started,
+                    time.perf_counter(),
+                    target,
+                    watch_path,
+                    err_path,
+                    tmp,
+                )
     except BaseException:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()

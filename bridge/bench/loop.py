@@ -27,7 +27,9 @@ class Probe:
     """What the closed loop reads of a coordinator that `launch.start` did not start (a fleet node):
     its URL, and RSS and CPU from callables; no loop watch."""
 
-    def __init__(self, url: str, rss_kb: Callable[[], int], cpu_sec: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self, url: str, rss_kb: Callable[[], int], cpu_sec: Callable[[], float] | None = None
+    ) -> None:
         self.url, self._rss, self._cpu = url, rss_kb, cpu_sec
 
     def rss_kb(self) -> int:
@@ -64,10 +66,20 @@ async def close_all(clients: list[LeanClient]) -> None:
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
 
-async def closed_loop(proc: Proc | Probe, clients: int, duration: float, *, tag: str = "t", warmup: float = 1.0,
-                      target_msgs: int | None = None, objective_bytes: int = 0, ttl_sec: float = 3600,
-                      progress: Callable[[str], None] | None = None, on_warm: Callable[[], None] | None = None,
-                      peers: list[LeanClient] | None = None) -> dict[str, Any]:
+async def closed_loop(
+    proc: Proc | Probe,
+    clients: int,
+    duration: float,
+    *,
+    tag: str = "t",
+    warmup: float = 1.0,
+    target_msgs: int | None = None,
+    objective_bytes: int = 0,
+    ttl_sec: float = 3600,
+    progress: Callable[[str], None] | None = None,
+    on_warm: Callable[[], None] | None = None,
+    peers: list[LeanClient] | None = None,
+) -> dict[str, Any]:
     """Run the loop for `duration` seconds (or until `target_msgs` messages) and measure. Figures
     named `*_after_warmup` leave out the first `warmup` seconds (first-use costs: schema builds,
     caches, the first snapshot); `on_warm` is called when that point is reached. `peers` are
@@ -88,9 +100,16 @@ async def closed_loop(proc: Proc | Probe, clients: int, duration: float, *, tag:
         while time.perf_counter() < stop_t and (target_msgs is None or len(stamps) < target_msgs):
             iid = f"{peer.pid}-{n}"
             n += 1
-            await peer.request("INTENT_ANNOUNCE", {"intent_id": iid, "objective": objective,
-                                                   "scope": {"kind": "file_set", "resources": [f"{iid}.py"]}, "ttl_sec": ttl_sec},
-                               timeout=None)
+            await peer.request(
+                "INTENT_ANNOUNCE",
+                {
+                    "intent_id": iid,
+                    "objective": objective,
+                    "scope": {"kind": "file_set", "resources": [f"{iid}.py"]},
+                    "ttl_sec": ttl_sec,
+                },
+                timeout=None,
+            )
             stamps.append(time.perf_counter())
             await peer.request("INTENT_WITHDRAW", {"intent_id": iid}, timeout=None)
             stamps.append(time.perf_counter())
@@ -100,25 +119,45 @@ async def closed_loop(proc: Proc | Probe, clients: int, duration: float, *, tag:
         if on_warm is not None and t >= warmup and all(s["t"] < warmup for s in samples[-1:]):
             on_warm()
         user, system = proc.cpu_times()
-        samples.append({"t": round(t, 3), "messages": len(stamps), "rss_kb": proc.rss_kb(), "cpu_sec": user + system,
-                        "sys_sec": system, "bench_cpu_sec": time.process_time() - bench_cpu0})
+        samples.append(
+            {
+                "t": round(t, 3),
+                "messages": len(stamps),
+                "rss_kb": proc.rss_kb(),
+                "cpu_sec": user + system,
+                "sys_sec": system,
+                "bench_cpu_sec": time.process_time() - bench_cpu0,
+            }
+        )
 
     async def sampler() -> None:
         # at 0, at the end of the warm-up, then once a second
         due = 0.0  # seconds after the start of the next sample
         while not done.is_set():
             sample()
-            if len(samples) > SILENT_SAMPLES and samples[-SILENT_SAMPLES]["messages"] == len(stamps):
+            if len(samples) > SILENT_SAMPLES and samples[-SILENT_SAMPLES]["messages"] == len(
+                stamps
+            ):
                 looping.cancel()  # nobody got an answer for a long time: the coordinator is stuck or gone
                 child = getattr(proc, "proc", None)
-                state = "unknown" if child is None else "running" if child.returncode is None else f"exited {child.returncode}"
-                raise RuntimeError(f"no answer from the coordinator for {SILENT_SAMPLES - 1} s (after {len(stamps):,} messages; "
-                                   f"process {state}; frames received per client "
-                                   f"{[p.received for p in peers]}; waiting for {[len(p.waiting) for p in peers]}): "
-                                   f"{proc.stderr_text()[-1500:]}")
+                state = (
+                    "unknown"
+                    if child is None
+                    else "running"
+                    if child.returncode is None
+                    else f"exited {child.returncode}"
+                )
+                raise RuntimeError(
+                    f"no answer from the coordinator for {SILENT_SAMPLES - 1} s (after {len(stamps):,} messages; "
+                    f"process {state}; frames received per client "
+                    f"{[p.received for p in peers]}; waiting for {[len(p.waiting) for p in peers]}): "
+                    f"{proc.stderr_text()[-1500:]}"
+                )
             due = warmup if due < warmup else due + 1.0
             if progress and len(samples) % 10 == 0:
-                progress(f"  {len(samples) - 1} s: {len(stamps):,} messages, RSS {samples[-1]['rss_kb'] / 1024:.1f} MiB")
+                progress(
+                    f"  {len(samples) - 1} s: {len(stamps):,} messages, RSS {samples[-1]['rss_kb'] / 1024:.1f} MiB"
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), max(0.0, start_t + due - time.perf_counter()))
 
@@ -139,11 +178,30 @@ async def closed_loop(proc: Proc | Probe, clients: int, duration: float, *, tag:
     errors = sum(p.errors for p in peers)
     last_error = next((p.last_error for p in peers if p.last_error), "")
     await close_all(peers)
-    return summarise(stamps, samples, start_t, end_t, warmup, clients, proc.stalls(wall0, wall1), errors, last_error)
+    return summarise(
+        stamps,
+        samples,
+        start_t,
+        end_t,
+        warmup,
+        clients,
+        proc.stalls(wall0, wall1),
+        errors,
+        last_error,
+    )
 
 
-def summarise(stamps: list[float], samples: list[dict[str, Any]], start_t: float, end_t: float, warmup: float, clients: int,
-              stalls: dict[str, Any] | None, errors: int = 0, last_error: str = "") -> dict[str, Any]:
+def summarise(
+    stamps: list[float],
+    samples: list[dict[str, Any]],
+    start_t: float,
+    end_t: float,
+    warmup: float,
+    clients: int,
+    stalls: dict[str, Any] | None,
+    errors: int = 0,
+    last_error: str = "",
+) -> dict[str, Any]:
     seconds = end_t - start_t
     total = len(stamps)
     window = min(5.0, seconds)
@@ -152,36 +210,67 @@ def summarise(stamps: list[float], samples: list[dict[str, Any]], start_t: float
     warm_msgs = end["messages"] - warm["messages"]
     gaps = [b - a for a, b in zip([start_t, *stamps], stamps, strict=False)]
     return {
-        "clients": clients, "messages": total, "seconds": round(seconds, 3), "msgs_per_sec": total / seconds,
+        "clients": clients,
+        "messages": total,
+        "seconds": round(seconds, 3),
+        "msgs_per_sec": total / seconds,
         "first_5s_per_sec": sum(1 for s in stamps if s - start_t < 5) / window,
         "last_5s_per_sec": sum(1 for s in stamps if end_t - s <= 5) / window,
-        "warmup_sec": warm["t"], "messages_after_warmup": warm_msgs,
+        "warmup_sec": warm["t"],
+        "messages_after_warmup": warm_msgs,
         "msgs_per_sec_after_warmup": warm_msgs / max(1e-9, end["t"] - warm["t"]),
         # CPU the coordinator spent per message: steadier than msg/s on a shared machine
         "sidecar_cpu_us_per_msg": (end["cpu_sec"] - warm["cpu_sec"]) * 1e6 / max(1, warm_msgs),
         # of which in the kernel (socket writes and reads, epoll, the journal's file writes)
         "sidecar_sys_us_per_msg": (end["sys_sec"] - warm["sys_sec"]) * 1e6 / max(1, warm_msgs),
-        "bench_cpu_us_per_msg": (end["bench_cpu_sec"] - warm["bench_cpu_sec"]) * 1e6 / max(1, warm_msgs),
+        "bench_cpu_us_per_msg": (end["bench_cpu_sec"] - warm["bench_cpu_sec"])
+        * 1e6
+        / max(1, warm_msgs),
         # what one core could sustain at that cost, whoever else shares the machine (the clients need CPU too)
-        "one_core_msgs_per_sec": 1e6 * max(1, warm_msgs) / max(1e-9, (end["cpu_sec"] - warm["cpu_sec"]) * 1e6),
-        "rss_start_kb": samples[0]["rss_kb"], "rss_warm_kb": warm["rss_kb"], "rss_end_kb": end["rss_kb"],
-        "rss_bytes_per_msg_after_warmup": (end["rss_kb"] - warm["rss_kb"]) * 1024 / max(1, warm_msgs),
+        "one_core_msgs_per_sec": 1e6
+        * max(1, warm_msgs)
+        / max(1e-9, (end["cpu_sec"] - warm["cpu_sec"]) * 1e6),
+        "rss_start_kb": samples[0]["rss_kb"],
+        "rss_warm_kb": warm["rss_kb"],
+        "rss_end_kb": end["rss_kb"],
+        "rss_bytes_per_msg_after_warmup": (end["rss_kb"] - warm["rss_kb"])
+        * 1024
+        / max(1, warm_msgs),
         "max_gap_ms": max(gaps, default=0.0) * 1000,
-        "loop_stall": stalls, "errors": errors, **({"last_error": last_error} if last_error else {}),
-        "rss_curve_kb": [(s["t"], s["messages"], s["rss_kb"]) for s in samples[:: max(1, len(samples) // 60)]],
+        "loop_stall": stalls,
+        "errors": errors,
+        **({"last_error": last_error} if last_error else {}),
+        "rss_curve_kb": [
+            (s["t"], s["messages"], s["rss_kb"]) for s in samples[:: max(1, len(samples) // 60)]
+        ],
     }
 
 
-async def announce_many(client: LeanClient, count: int, prefix: str, *, objective: str = "bench", window: int = 64,
-                        ttl_sec: float = 36000, progress: Callable[[str], None] | None = None,
-                        every: tuple[int, Callable[[int], None]] | None = None) -> None:
+async def announce_many(
+    client: LeanClient,
+    count: int,
+    prefix: str,
+    *,
+    objective: str = "bench",
+    window: int = 64,
+    ttl_sec: float = 36000,
+    progress: Callable[[str], None] | None = None,
+    every: tuple[int, Callable[[int], None]] | None = None,
+) -> None:
     """`count` disjoint announces from one client, `window` of them in flight; returns once all were
     answered (the relay of each comes back to its sender). `every` = (k, f) calls f(n) after each k
     answered announces."""
     pending: list[asyncio.Future[float]] = []
     for n in range(count):
-        _mid, fut = client.send("INTENT_ANNOUNCE", {"intent_id": f"{prefix}{n}", "objective": objective,
-                                                    "scope": {"kind": "file_set", "resources": [f"{prefix}/{n}.py"]}, "ttl_sec": ttl_sec})
+        _mid, fut = client.send(
+            "INTENT_ANNOUNCE",
+            {
+                "intent_id": f"{prefix}{n}",
+                "objective": objective,
+                "scope": {"kind": "file_set", "resources": [f"{prefix}/{n}.py"]},
+                "ttl_sec": ttl_sec,
+            },
+        )
         pending.append(fut)
         if len(pending) >= window:
             await asyncio.wait_for(pending.pop(0), 300)

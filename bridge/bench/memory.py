@@ -23,10 +23,18 @@ from bridge.bench.launch import THIS, Target, start
 from bridge.bench.loop import announce_many, join_all, load
 from bridge.bench.wire import SIDECAR_ARGS
 
-KEYS = ("bytes_per_intent", "rss_after_kb", "hwm_above_rss_kb", "rss_steps_above_trend_kb", "announce_sec")
+KEYS = (
+    "bytes_per_intent",
+    "rss_after_kb",
+    "hwm_above_rss_kb",
+    "rss_steps_above_trend_kb",
+    "announce_sec",
+)
 
 
-async def one(target: Target, count: int, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+async def one(
+    target: Target, count: int, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         proc = await start(Path(tmp), *SIDECAR_ARGS, target=target)
         try:
@@ -36,16 +44,32 @@ async def one(target: Target, count: int, progress: Callable[[str], None] | None
             before, hwm_before = proc.rss_kb(), proc.hwm_kb()
             curve: list[tuple[int, int]] = [(0, before)]
             t0 = time.perf_counter()
-            await announce_many(client, count, "m", progress=progress, every=(max(1, count // 20), lambda n: curve.append((n, proc.rss_kb()))))
+            await announce_many(
+                client,
+                count,
+                "m",
+                progress=progress,
+                every=(max(1, count // 20), lambda n: curve.append((n, proc.rss_kb()))),
+            )
             elapsed = time.perf_counter() - t0
             at_ack = proc.rss_kb()
             await asyncio.sleep(1.0)
             after, hwm = proc.rss_kb(), proc.hwm_kb()
             await client.close()
-            return {"intents": count, "rss_before_kb": before, "rss_at_last_ack_kb": at_ack, "rss_after_kb": after,
-                    "bytes_per_intent": (after - before) * 1024 / count, "hwm_before_kb": hwm_before, "hwm_kb": hwm,
-                    "hwm_above_rss_kb": hwm - after, "announce_sec": elapsed, "load": load0, "rss_curve_kb": curve,
-                    "rss_steps_above_trend_kb": steps_above_trend(curve)}
+            return {
+                "intents": count,
+                "rss_before_kb": before,
+                "rss_at_last_ack_kb": at_ack,
+                "rss_after_kb": after,
+                "bytes_per_intent": (after - before) * 1024 / count,
+                "hwm_before_kb": hwm_before,
+                "hwm_kb": hwm,
+                "hwm_above_rss_kb": hwm - after,
+                "announce_sec": elapsed,
+                "load": load0,
+                "rss_curve_kb": curve,
+                "rss_steps_above_trend_kb": steps_above_trend(curve),
+            }
         finally:
             await proc.stop()
 
@@ -62,14 +86,29 @@ def steps_above_trend(curve: list[tuple[int, int]]) -> int:
     return sum(s - typical for s in steps if s > 1.5 * typical)
 
 
-async def run_async(counts: tuple[int, ...], repeat: int, targets: list[Target], progress: Callable[[str], None] | None) -> dict[str, Any]:
+async def run_async(
+    counts: tuple[int, ...],
+    repeat: int,
+    targets: list[Target],
+    progress: Callable[[str], None] | None,
+) -> dict[str, Any]:
     out: dict[str, Any] = {"targets": [t.label for t in targets], "rows": []}
     for n in counts:
-        rows = await alternate(targets, repeat, lambda t, n=n: one(t, n, progress), progress, f"memory: {n:,} active intents")
+        rows = await alternate(
+            targets,
+            repeat,
+            lambda t, n=n: one(t, n, progress),
+            progress,
+            f"memory: {n:,} active intents",
+        )
         out["rows"].append({"intents": n, **medians(rows, KEYS, targets), "runs": rows})
     return out
 
 
-def run(counts: tuple[int, ...] = (1000, 10000), repeat: int = 1, targets: list[Target] | None = None,
-        progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run(
+    counts: tuple[int, ...] = (1000, 10000),
+    repeat: int = 1,
+    targets: list[Target] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     return asyncio.run(run_async(counts, repeat, targets or [THIS], progress))

@@ -43,7 +43,9 @@ def find_nginx() -> str | None:
 def fleet_config(root: Path, port: int, nodes: dict[str, int]) -> str:
     """The fleet's routing: see docs/hosted.md, "Running a fleet"."""
     fleet = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in nodes.values())
-    per_node = "\n".join(f"    upstream mpac_node_{name} {{ server 127.0.0.1:{p}; }}" for name, p in nodes.items())
+    per_node = "\n".join(
+        f"    upstream mpac_node_{name} {{ server 127.0.0.1:{p}; }}" for name, p in nodes.items()
+    )
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers need to read the temp dir
     return f"""{user}worker_processes 1;
 error_log {root}/error.log notice;
@@ -110,16 +112,26 @@ class Nginx:
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         conf = self.root / "nginx.conf"
         conf.write_text(fleet_config(self.root, self.port, nodes))
-        self.proc = subprocess.Popen([binary, "-p", str(self.root), "-c", str(conf), "-g", "daemon off;"],
-                                     stdout=subprocess.DEVNULL, stderr=open(self.root / "stderr.log", "wb"))  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [binary, "-p", str(self.root), "-c", str(conf), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.root / "stderr.log", "wb"),  # noqa: SIM115
+        )
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited: {(self.root / 'stderr.log').read_text()[-2000:]} {self.error_log()[-2000:]}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                raise RuntimeError(
+                    f"nginx exited: {(self.root / 'stderr.log').read_text()[-2000:]} {self.error_log()[-2000:]}"
+                )
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5),
+            ):
                 return
             if time.monotonic() > deadline:
-                raise RuntimeError(f"nginx did not listen on {self.port}: {self.error_log()[-2000:]}")
+                raise RuntimeError(
+                    f"nginx did not listen on {self.port}: {self.error_log()[-2000:]}"
+                )
             time.sleep(0.02)  # polling for the listening socket
 
     def error_log(self) -> str:

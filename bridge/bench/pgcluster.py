@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-INSTALL_HINT = "install PostgreSQL 15 (Debian/Ubuntu: apt-get install postgresql-15) or set MPAC_PG_BINDIR"
+INSTALL_HINT = (
+    "install PostgreSQL 15 (Debian/Ubuntu: apt-get install postgresql-15) or set MPAC_PG_BINDIR"
+)
 
 
 class PgMissing(RuntimeError):
@@ -29,8 +31,16 @@ def find_bindir() -> Path | None:
     /usr/lib/postgresql/*/bin, else the one on PATH."""
     env = os.environ.get("MPAC_PG_BINDIR")
     if env:  # authoritative when set
-        return Path(env) if (Path(env) / "initdb").is_file() and (Path(env) / "pg_ctl").is_file() else None
-    candidates: list[Path] = sorted((Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")), key=lambda p: _major(p), reverse=True)
+        return (
+            Path(env)
+            if (Path(env) / "initdb").is_file() and (Path(env) / "pg_ctl").is_file()
+            else None
+        )
+    candidates: list[Path] = sorted(
+        (Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")),
+        key=lambda p: _major(p),
+        reverse=True,
+    )
     which = shutil.which("initdb")
     if which:
         candidates.append(Path(which).parent)
@@ -69,7 +79,9 @@ class PgCluster:
     def log(self) -> Path:
         return self.root / "server.log"
 
-    def url(self, user: str = "postgres", password: str | None = None, dbname: str = "postgres") -> str:
+    def url(
+        self, user: str = "postgres", password: str | None = None, dbname: str = "postgres"
+    ) -> str:
         auth = f"{user}:{password}@" if password is not None else f"{user}@"
         return f"postgresql://{auth}127.0.0.1:{self.port}/{dbname}"
 
@@ -77,10 +89,22 @@ class PgCluster:
         return ["runuser", "-u", self.as_user, "--", *argv] if self.as_user else list(argv)
 
     def _run(self, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self._cmd(*argv), capture_output=True, text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            self._cmd(*argv), capture_output=True, text=True, timeout=timeout, check=False
+        )
 
     def init(self, hba: list[str] | None = None) -> None:
-        res = self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        res = self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
         if res.returncode != 0:
             raise RuntimeError(f"initdb failed: {res.stderr.strip()[-2000:]}")
         if hba:  # extra rules first: they win over the default trust lines
@@ -88,22 +112,60 @@ class PgCluster:
             conf.write_text("\n".join(hba) + "\n" + conf.read_text())
 
     def start(self) -> None:
-        opts = {"port": str(self.port), "listen_addresses": "127.0.0.1", "unix_socket_directories": str(self.root), **self.settings}
+        opts = {
+            "port": str(self.port),
+            "listen_addresses": "127.0.0.1",
+            "unix_socket_directories": str(self.root),
+            **self.settings,
+        }
         o = " ".join(f"-c {k}={v}" for k, v in opts.items())
-        res = self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", o, "-w", "-t", "60", "start")
+        res = self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            o,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
         if res.returncode != 0:
             tail = self.log.read_text()[-2000:] if self.log.exists() else ""
             raise RuntimeError(f"PostgreSQL did not start: {res.stderr.strip()} {tail}")
 
     def stop(self, mode: str = "fast") -> None:
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop"
+        )
 
     def running(self) -> bool:
-        return self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "status").returncode == 0
+        return (
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "status").returncode == 0
+        )
 
     def psql(self, sql: str, dbname: str = "postgres") -> str:
-        res = self._run(str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", dbname,
-                        "-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t", "-c", sql)
+        res = self._run(
+            str(self.bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            dbname,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-c",
+            sql,
+        )
         if res.returncode != 0:
             raise RuntimeError(f"psql failed: {res.stderr.strip()}")
         return res.stdout.strip()
@@ -131,7 +193,9 @@ def make_cluster(settings: dict[str, str] | None = None, hba: list[str] | None =
             pw = pwd.getpwnam("postgres")
         except KeyError:
             shutil.rmtree(root, ignore_errors=True)
-            raise PgMissing("running as root needs a 'postgres' system user to run the server: " + INSTALL_HINT) from None
+            raise PgMissing(
+                "running as root needs a 'postgres' system user to run the server: " + INSTALL_HINT
+            ) from None
         os.chown(root, pw.pw_uid, pw.pw_gid)
         as_user = "postgres"
     cluster = PgCluster(bindir, root, free_port(), settings or {}, as_user)
@@ -145,7 +209,9 @@ def make_cluster(settings: dict[str, str] | None = None, hba: list[str] | None =
 
 
 @contextlib.contextmanager
-def throwaway_cluster(settings: dict[str, str] | None = None, hba: list[str] | None = None) -> Iterator[PgCluster]:
+def throwaway_cluster(
+    settings: dict[str, str] | None = None, hba: list[str] | None = None
+) -> Iterator[PgCluster]:
     cluster = make_cluster(settings, hba)
     try:
         yield cluster

@@ -16,7 +16,11 @@ from typing import Any
 
 def main(argv: list[str]) -> int:
     out, rest = argv[0], [a for a in argv[1:]]
-    while rest and rest[0] in ("--", "-m", "bridge"):  # launch.start puts `-m bridge` before the subcommand
+    while rest and rest[0] in (
+        "--",
+        "-m",
+        "bridge",
+    ):  # launch.start puts `-m bridge` before the subcommand
         rest.pop(0)
     # CPU time, not wall time: on a shared machine, time the process spends descheduled would
     # otherwise be charged to whatever function was running (often a socket send)

@@ -58,7 +58,11 @@ def _short(path: str) -> str:
     for marker in ("site-packages/", "/lib/python3", "/bridge/"):
         i = path.find(marker)
         if i >= 0:
-            return path[i + len(marker):] if marker != "/bridge/" else "bridge/" + path[i + len(marker):]
+            return (
+                path[i + len(marker) :]
+                if marker != "/bridge/"
+                else "bridge/" + path[i + len(marker) :]
+            )
     return path
 
 
@@ -72,7 +76,14 @@ def from_cprofile(path: Path, messages: int, top: int) -> dict[str, Any]:
     for (file, line, func), (_cc, calls, tt, ct, _callers) in raw.items():
         where = f"{file}:{func}"
         groups[category(where)] += tt
-        rows.append({"function": f"{_short(file)}:{line}({func})" if line else func, "calls": calls, "self_sec": tt, "cumulative_sec": ct})
+        rows.append(
+            {
+                "function": f"{_short(file)}:{line}({func})" if line else func,
+                "calls": calls,
+                "self_sec": tt,
+                "cumulative_sec": ct,
+            }
+        )
     idle = groups.pop(IDLE, 0.0)
     total = sum(groups.values())  # self times add up to the total
     waiting = _waiting(raw)
@@ -120,25 +131,56 @@ def from_pyspy(path: Path, messages: int, top: int, rate: int) -> dict[str, Any]
     for f, n in self_n.items():
         groups[category(f)] += n * per
     idle = groups.pop(IDLE, 0.0)
-    rows = [{"function": f, "calls": None, "self_sec": self_n.get(f, 0) * per, "cumulative_sec": n * per}
-            for f, n in cum_n.items() if f not in waiting]
+    rows = [
+        {
+            "function": f,
+            "calls": None,
+            "self_sec": self_n.get(f, 0) * per,
+            "cumulative_sec": n * per,
+        }
+        for f, n in cum_n.items()
+        if f not in waiting
+    ]
     report = _report("py-spy", sum(groups.values()), rows, groups, messages, top)
     report["idle_sec"] = idle
     return report
 
 
-def _report(profiler: str, total: float, rows: list[dict[str, Any]], groups: dict[str, float], messages: int, top: int) -> dict[str, Any]:
+def _report(
+    profiler: str,
+    total: float,
+    rows: list[dict[str, Any]],
+    groups: dict[str, float],
+    messages: int,
+    top: int,
+) -> dict[str, Any]:
     def us(sec: float) -> float:
         return sec * 1e6 / max(1, messages)
 
     def pick(key: str) -> list[dict[str, Any]]:
         chosen = sorted(rows, key=lambda r: -r[key])[:top]
-        return [{**r, "us_per_msg": us(r[key]), "share": r[key] / total if total else 0.0} for r in chosen]
+        return [
+            {**r, "us_per_msg": us(r[key]), "share": r[key] / total if total else 0.0}
+            for r in chosen
+        ]
 
-    return {"profiler": profiler, "profiled_sec": total, "messages": messages, "us_per_msg": us(total),
-            "top_cumulative": pick("cumulative_sec"), "top_self": pick("self_sec"),
-            "by_category": [{"category": c, "self_sec": s, "us_per_msg": us(s), "share": s / total if total else 0.0}
-                            for c, s in sorted(groups.items(), key=lambda kv: -kv[1])]}
+    return {
+        "profiler": profiler,
+        "profiled_sec": total,
+        "messages": messages,
+        "us_per_msg": us(total),
+        "top_cumulative": pick("cumulative_sec"),
+        "top_self": pick("self_sec"),
+        "by_category": [
+            {
+                "category": c,
+                "self_sec": s,
+                "us_per_msg": us(s),
+                "share": s / total if total else 0.0,
+            }
+            for c, s in sorted(groups.items(), key=lambda kv: -kv[1])
+        ],
+    }
 
 
 PYSPY_RATE = 200  # samples per second
@@ -149,24 +191,49 @@ def pyspy_path() -> str | None:
     return str(here) if here.exists() else shutil.which("py-spy")
 
 
-async def run_async(clients: int, duration: float, warmup: float, profiler: str, top: int, target: Target,
-                    progress: Callable[[str], None] | None) -> dict[str, Any]:
+async def run_async(
+    clients: int,
+    duration: float,
+    warmup: float,
+    profiler: str,
+    top: int,
+    target: Target,
+    progress: Callable[[str], None] | None,
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out_path = Path(tmp) / "profile.out"
         exe = pyspy_path()
         if profiler == "py-spy" and exe is None:
-            raise RuntimeError("py-spy is not installed (pip install py-spy), or use --profiler cprofile")
+            raise RuntimeError(
+                "py-spy is not installed (pip install py-spy), or use --profiler cprofile"
+            )
         # cProfile runs inside the sidecar from the warm-up on (bridge/bench/profiled.py); py-spy attaches then
-        flags = ("-m", "bridge.bench.profiled", str(out_path), "--") if profiler == "cprofile" else ()
+        flags = (
+            ("-m", "bridge.bench.profiled", str(out_path), "--") if profiler == "cprofile" else ()
+        )
         proc = await start(Path(tmp) / "data", *SIDECAR_ARGS, target=target, python_flags=flags)
         spies: list[asyncio.Task[tuple[int | None, bytes]]] = []
 
         async def spy() -> tuple[int | None, bytes]:
             assert exe is not None
-            child = await asyncio.create_subprocess_exec(exe, "record", "--pid", str(proc.proc.pid), "--duration",
-                                                         str(max(1, round(duration - warmup))), "--rate", str(PYSPY_RATE), "--format", "raw",
-                                                         "--function", "--nonblocking", "-o", str(out_path),
-                                                         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            child = await asyncio.create_subprocess_exec(
+                exe,
+                "record",
+                "--pid",
+                str(proc.proc.pid),
+                "--duration",
+                str(max(1, round(duration - warmup))),
+                "--rate",
+                str(PYSPY_RATE),
+                "--format",
+                "raw",
+                "--function",
+                "--nonblocking",
+                "-o",
+                str(out_path),
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
             _out, err = await child.communicate()
             return child.returncode, err
 
@@ -178,7 +245,9 @@ async def run_async(clients: int, duration: float, warmup: float, profiler: str,
 
         try:
             if progress:
-                progress(f"profile: {profiler}, closed loop with {clients} clients for {duration:g} s ({warmup:g} s not profiled)")
+                progress(
+                    f"profile: {profiler}, closed loop with {clients} clients for {duration:g} s ({warmup:g} s not profiled)"
+                )
             load0 = load()
             loop = await closed_loop(proc, clients, duration, warmup=warmup, on_warm=on_warm)
             if profiler == "cprofile":
@@ -200,11 +269,27 @@ async def run_async(clients: int, duration: float, warmup: float, profiler: str,
             report = from_cprofile(out_path, messages, top)
         else:
             report = from_pyspy(out_path, messages, top, PYSPY_RATE)
-        report.update({"clients": clients, "duration_sec": duration, "warmup_sec": warmup, "msgs_per_sec": loop["msgs_per_sec_after_warmup"],
-                       "sidecar_cpu_us_per_msg": loop["sidecar_cpu_us_per_msg"], "load": load0, "target": target.label})
+        report.update(
+            {
+                "clients": clients,
+                "duration_sec": duration,
+                "warmup_sec": warmup,
+                "msgs_per_sec": loop["msgs_per_sec_after_warmup"],
+                "sidecar_cpu_us_per_msg": loop["sidecar_cpu_us_per_msg"],
+                "load": load0,
+                "target": target.label,
+            }
+        )
         return report
 
 
-def run(clients: int = 10, duration: float = 20.0, warmup: float = 2.0, profiler: str = "cprofile", top: int = 25, target: Target = THIS,
-        progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run(
+    clients: int = 10,
+    duration: float = 20.0,
+    warmup: float = 2.0,
+    profiler: str = "cprofile",
+    top: int = 25,
+    target: Target = THIS,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     return asyncio.run(run_async(clients, duration, warmup, profiler, top, target, progress))

@@ -18,7 +18,9 @@ import signal
 async def main(session_id: str) -> None:
     from mpac_protocol.server import MPACServer
 
-    server = MPACServer(session_id=session_id, host="127.0.0.1", port=0, unavailability_timeout_sec=10**7)
+    server = MPACServer(
+        session_id=session_id, host="127.0.0.1", port=0, unavailability_timeout_sec=10**7
+    )
     ws_server, heartbeat = await server.run_background()
     port = ws_server.sockets[0].getsockname()[1]
     print(f"mpac reference server ready ws://127.0.0.1:{port}", flush=True)
@@ -33,6 +35,8 @@ async def main(session_id: str) -> None:
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description="Run the reference MPAC coordinator (mpac==0.2.13) on a free loopback port.")
+    p = argparse.ArgumentParser(
+        description="Run the reference MPAC coordinator (mpac==0.2.13) on a free loopback port."
+    )
     p.add_argument("--session-id", default="bench")
     asyncio.run(main(p.parse_args().session_id))

@@ -26,22 +26,40 @@ from bridge.bench.machine import percentile
 from bridge.bench.wire import SIDECAR_ARGS
 
 
-async def one(target: Target, active: int, samples: int, idle: int, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+async def one(
+    target: Target,
+    active: int,
+    samples: int,
+    idle: int,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         proc = await start(Path(tmp), *SIDECAR_ARGS, target=target)
         try:
             idlers = await join_all(proc.url, [f"agent:idle{n}" for n in range(idle)])
-            loader, sender, observer = await join_all(proc.url, ["agent:loader", "agent:sender", "agent:observer"])
+            loader, sender, observer = await join_all(
+                proc.url, ["agent:loader", "agent:sender", "agent:observer"]
+            )
             t0 = time.perf_counter()
             await announce_many(loader, active, "a", progress=progress)
             setup = time.perf_counter() - t0
             load0 = load()
             lat = []
-            warm = max(3, samples // 10)  # first uses (schema builds, caches) are not what we measure
+            warm = max(
+                3, samples // 10
+            )  # first uses (schema builds, caches) are not what we measure
             for n in range(-warm, samples):
                 iid = f"s{n}"
-                mid, text = frame("INTENT_ANNOUNCE", sender.pid, {"intent_id": iid, "objective": "relay probe",
-                                                                  "scope": {"kind": "file_set", "resources": [f"probe/{n}.py"]}, "ttl_sec": 3600})
+                mid, text = frame(
+                    "INTENT_ANNOUNCE",
+                    sender.pid,
+                    {
+                        "intent_id": iid,
+                        "objective": "relay probe",
+                        "scope": {"kind": "file_set", "resources": [f"probe/{n}.py"]},
+                        "ttl_sec": 3600,
+                    },
+                )
                 seen = observer.expect(mid)
                 echo = sender.expect(mid)
                 t0 = time.perf_counter()
@@ -53,22 +71,53 @@ async def one(target: Target, active: int, samples: int, idle: int, progress: Ca
                 await sender.request("INTENT_WITHDRAW", {"intent_id": iid}, timeout=120)
             errors = sender.errors + loader.errors
             await close_all([*idlers, loader, sender, observer])
-            return {"target": target.label, "active": active, "idle_clients": idle, "connections": idle + 3, "samples": samples,
-                    "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "max_ms": max(lat), "setup_sec": setup,
-                    "errors": errors, "load": load0, "load_end": load()}
+            return {
+                "target": target.label,
+                "active": active,
+                "idle_clients": idle,
+                "connections": idle + 3,
+                "samples": samples,
+                "p50_ms": percentile(lat, 50),
+                "p99_ms": percentile(lat, 99),
+                "max_ms": max(lat),
+                "setup_sec": setup,
+                "errors": errors,
+                "load": load0,
+                "load_end": load(),
+            }
         finally:
             await proc.stop()
 
 
-async def run_async(sizes: tuple[int, ...], ref_sizes: tuple[int, ...], samples: int, idle: int, targets: list[Target],
-                    progress: Callable[[str], None] | None, repeat: int = 1) -> dict[str, Any]:
+async def run_async(
+    sizes: tuple[int, ...],
+    ref_sizes: tuple[int, ...],
+    samples: int,
+    idle: int,
+    targets: list[Target],
+    progress: Callable[[str], None] | None,
+    repeat: int = 1,
+) -> dict[str, Any]:
     why_not = reference_available()
-    out: dict[str, Any] = {"targets": [t.label for t in targets], "samples": samples, "idle_clients": idle, "repeat": repeat, "rows": [],
-                           "reference": why_not or REFERENCE.label}
+    out: dict[str, Any] = {
+        "targets": [t.label for t in targets],
+        "samples": samples,
+        "idle_clients": idle,
+        "repeat": repeat,
+        "rows": [],
+        "reference": why_not or REFERENCE.label,
+    }
     for n in sorted(set(sizes) | set(ref_sizes)):
-        plan = [t for t in targets if n in sizes] + ([REFERENCE] if n in ref_sizes and why_not is None else [])
-        runs = await alternate(plan, repeat, lambda t, n=n: one(t, n, samples, idle, progress), progress,
-                               f"relay: {n:,} active intents, {idle} idle clients, {samples} samples")
+        plan = [t for t in targets if n in sizes] + (
+            [REFERENCE] if n in ref_sizes and why_not is None else []
+        )
+        runs = await alternate(
+            plan,
+            repeat,
+            lambda t, n=n: one(t, n, samples, idle, progress),
+            progress,
+            f"relay: {n:,} active intents, {idle} idle clients, {samples} samples",
+        )
         out["rows"] += [combine([r for r in runs if r["target"] == t.label]) for t in plan]
     out["ratios"] = ratios(out["rows"], targets)
     return out
@@ -92,15 +141,32 @@ def ratios(rows: list[dict[str, Any]], targets: list[Target]) -> list[dict[str, 
     out = []
     for ref in (r for r in rows if r["target"] == REFERENCE.label):
         for t in targets:
-            ours = next((r for r in rows if r["target"] == t.label and r["active"] == ref["active"]), None)
+            ours = next(
+                (r for r in rows if r["target"] == t.label and r["active"] == ref["active"]), None
+            )
             if ours is not None:
-                out.append({"active": ref["active"], "target": t.label, "p50_times_faster": ref["p50_ms"] / ours["p50_ms"],
-                            "p99_times_faster": ref["p99_ms"] / ours["p99_ms"]})
+                out.append(
+                    {
+                        "active": ref["active"],
+                        "target": t.label,
+                        "p50_times_faster": ref["p50_ms"] / ours["p50_ms"],
+                        "p99_times_faster": ref["p99_ms"] / ours["p99_ms"],
+                    }
+                )
     return out
 
 
-def run(sizes: tuple[int, ...] = (10, 1000, 10000), ref_sizes: tuple[int, ...] = (10, 1000), samples: int = 300, idle: int = 20,
-        targets: list[Target] | None = None, progress: Callable[[str], None] | None = None, repeat: int = 1) -> dict[str, Any]:
+def run(
+    sizes: tuple[int, ...] = (10, 1000, 10000),
+    ref_sizes: tuple[int, ...] = (10, 1000),
+    samples: int = 300,
+    idle: int = 20,
+    targets: list[Target] | None = None,
+    progress: Callable[[str], None] | None = None,
+    repeat: int = 1,
+) -> dict[str, Any]:
     """With `repeat` > 1 the coordinators measured at one size alternate (ours, the reference, the
     reference, ours, ...) and each row is the median of its runs."""
-    return asyncio.run(run_async(sizes, ref_sizes, samples, idle, targets or [THIS], progress, repeat))
+    return asyncio.run(
+        run_async(sizes, ref_sizes, samples, idle, targets or [THIS], progress, repeat)
+    )

@@ -15,13 +15,20 @@ def scratch_repo() -> Path:
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     (root / "a.py").write_text("x = 0\n")
     subprocess.run(["git", "-C", str(root), "add", "."], check=True)
-    subprocess.run(["git", "-C", str(root), "-c", "user.email=b@b", "-c", "user.name=b", "commit", "-qm", "b"], check=True)
+    subprocess.run(
+        ["git", "-C", str(root), "-c", "user.email=b@b", "-c", "user.name=b", "commit", "-qm", "b"],
+        check=True,
+    )
     return root
 
 
 def stop_sidecar(repo: Path) -> None:
     """Stop the repository's sidecar if one runs (the MCP server starts one as soon as it is initialized)."""
-    subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo)], capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "bridge", "stop", "--workspace", str(repo)],
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def discard_repo(repo: Path) -> None:

@@ -43,7 +43,9 @@ class SnapshotWatch:
         last = None
         while True:
             try:
-                with contextlib.closing(sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=0.2)) as con:
+                with contextlib.closing(
+                    sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=0.2)
+                ) as con:
                     row = con.execute("SELECT MAX(seq) FROM snapshots").fetchone()
                 seq = row[0] if row else None
                 if seq is not None and seq != last:
@@ -61,8 +63,14 @@ class SnapshotWatch:
         self.task.cancel()
 
 
-async def one(target: Target, active: int, objective_bytes: int, duration: float, clients: int,
-              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+async def one(
+    target: Target,
+    active: int,
+    objective_bytes: int,
+    duration: float,
+    clients: int,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         proc = await start(Path(tmp), *SIDECAR_ARGS, target=target, watch=True)
         try:
@@ -74,34 +82,83 @@ async def one(target: Target, active: int, objective_bytes: int, duration: float
             snaps = SnapshotWatch(Path(tmp) / "journal.sqlite3")
             load0 = load()
             wall0, t0 = time.time(), time.perf_counter()
-            await announce_many(loader, active, "big", objective=objective_text(objective_bytes), progress=progress)
+            await announce_many(
+                loader, active, "big", objective=objective_text(objective_bytes), progress=progress
+            )
             setup_sec = time.perf_counter() - t0
             wall_loaded = time.time()
             rss_loaded = proc.rss_kb()
             if progress:
-                progress(f"stall: {active:,} intents loaded in {setup_sec:.1f} s; closed loop, {clients} clients, {duration:g} s")
+                progress(
+                    f"stall: {active:,} intents loaded in {setup_sec:.1f} s; closed loop, {clients} clients, {duration:g} s"
+                )
             loop_start = time.time()
-            loop = await closed_loop(proc, clients, duration, warmup=0, objective_bytes=objective_bytes, progress=progress, peers=peers)
+            loop = await closed_loop(
+                proc,
+                clients,
+                duration,
+                warmup=0,
+                objective_bytes=objective_bytes,
+                progress=progress,
+                peers=peers,
+            )
             snaps.stop()
             await loader.close()
-            setup_stalls = proc.stalls(wall0, wall_loaded)  # read now: the last window is written a second later
-            return {"active": active, "objective_bytes": objective_bytes, "duration_sec": duration, "clients": clients,
-                    "setup_sec": setup_sec, "setup_stall": setup_stalls, "snapshots_loading": snaps.between(wall0, wall_loaded),
-                    "snapshots_loop": snaps.between(loop_start, time.time()), "rss_loaded_kb": rss_loaded, "rss_end_kb": loop["rss_end_kb"],
-                    "hwm_kb": proc.hwm_kb(), "loop_stall": loop["loop_stall"], "max_gap_ms": loop["max_gap_ms"],
-                    "msgs_per_sec": loop["msgs_per_sec"], "messages": loop["messages"], "errors": loop["errors"],
-                    "load": load0, "load_end": load()}
+            setup_stalls = proc.stalls(
+                wall0, wall_loaded
+            )  # read now: the last window is written a second later
+            return {
+                "active": active,
+                "objective_bytes": objective_bytes,
+                "duration_sec": duration,
+                "clients": clients,
+                "setup_sec": setup_sec,
+                "setup_stall": setup_stalls,
+                "snapshots_loading": snaps.between(wall0, wall_loaded),
+                "snapshots_loop": snaps.between(loop_start, time.time()),
+                "rss_loaded_kb": rss_loaded,
+                "rss_end_kb": loop["rss_end_kb"],
+                "hwm_kb": proc.hwm_kb(),
+                "loop_stall": loop["loop_stall"],
+                "max_gap_ms": loop["max_gap_ms"],
+                "msgs_per_sec": loop["msgs_per_sec"],
+                "messages": loop["messages"],
+                "errors": loop["errors"],
+                "load": load0,
+                "load_end": load(),
+            }
         finally:
             await proc.stop()
 
 
-async def run_async(active: int, objective_bytes: int, duration: float, clients: int, repeat: int, targets: list[Target],
-                    progress: Callable[[str], None] | None) -> dict[str, Any]:
-    rows = await alternate(targets, repeat, lambda t: one(t, active, objective_bytes, duration, clients, progress), progress,
-                           f"stall: {active:,} intents of {objective_bytes:,} B")
+async def run_async(
+    active: int,
+    objective_bytes: int,
+    duration: float,
+    clients: int,
+    repeat: int,
+    targets: list[Target],
+    progress: Callable[[str], None] | None,
+) -> dict[str, Any]:
+    rows = await alternate(
+        targets,
+        repeat,
+        lambda t: one(t, active, objective_bytes, duration, clients, progress),
+        progress,
+        f"stall: {active:,} intents of {objective_bytes:,} B",
+    )
     return {"targets": [t.label for t in targets], "runs": rows}
 
 
-def run(active: int = 10_000, objective_bytes: int = 8192, duration: float = 60.0, clients: int = 10, repeat: int = 1,
-        targets: list[Target] | None = None, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    return asyncio.run(run_async(active, objective_bytes, duration, clients, repeat, targets or [THIS], progress))
+def run(
+    active: int = 10_000,
+    objective_bytes: int = 8192,
+    duration: float = 60.0,
+    clients: int = 10,
+    repeat: int = 1,
+    targets: list[Target] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    return asyncio.run(
+        run_async(active, objective_bytes, duration, clients, repeat, targets or [THIS], progress)
+    )

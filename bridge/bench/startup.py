@@ -31,38 +31,72 @@ from bridge.bench.loop import load
 from bridge.bench.repo import discard_repo, scratch_repo, stop_sidecar
 
 IMPORTTIME = ("-X", "importtime")
-INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-              "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "mpac-bench", "version": "1"}}}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "mpac-bench", "version": "1"},
+    },
+}
 
 
 def _edit(repo: Path, rel: str) -> str:
-    return json.dumps({"session_id": "s", "cwd": str(repo), "hook_event_name": "PreToolUse", "tool_name": "Edit",
-                       "tool_input": {"file_path": str(repo / rel), "old_string": "x", "new_string": "y"}})
+    return json.dumps(
+        {
+            "session_id": "s",
+            "cwd": str(repo),
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Edit",
+            "tool_input": {"file_path": str(repo / rel), "old_string": "x", "new_string": "y"},
+        }
+    )
 
 
 def _child_env(target: Target) -> dict[str, str]:
     env = target.env({"MPAC_AGENT_NAME": "bench"})
-    for name in ("MPAC_COORDINATOR_URL", "MPAC_COORDINATOR_TOKEN", "MPAC_SESSION_ID", "MPAC_PRINCIPAL_ID"):
+    for name in (
+        "MPAC_COORDINATOR_URL",
+        "MPAC_COORDINATOR_TOKEN",
+        "MPAC_SESSION_ID",
+        "MPAC_PRINCIPAL_ID",
+    ):
         env.pop(name, None)
     return env
 
 
-async def hook_once(target: Target, repo: Path, rel: str, flags: tuple[str, ...] = ()) -> tuple[float, str, str]:
+async def hook_once(
+    target: Target, repo: Path, rel: str, flags: tuple[str, ...] = ()
+) -> tuple[float, str, str]:
     """(ms, stdout, stderr) of one hook process, start to exit."""
     t0 = time.perf_counter()
-    proc = await asyncio.create_subprocess_exec(*target.argv("hook", "claude-pretooluse", python_flags=flags), stdin=asyncio.subprocess.PIPE,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=_child_env(target),
-                                                cwd=str(repo))
+    proc = await asyncio.create_subprocess_exec(
+        *target.argv("hook", "claude-pretooluse", python_flags=flags),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_child_env(target),
+        cwd=str(repo),
+    )
     out, err = await asyncio.wait_for(proc.communicate(_edit(repo, rel).encode()), 60)
     return (time.perf_counter() - t0) * 1000, out.decode(), err.decode(errors="replace")
 
 
-async def mcp_initialize_once(target: Target, repo: Path, flags: tuple[str, ...] = ()) -> tuple[float, str]:
+async def mcp_initialize_once(
+    target: Target, repo: Path, flags: tuple[str, ...] = ()
+) -> tuple[float, str]:
     """(ms from process start to the initialize result, stderr written until then)."""
     t0 = time.perf_counter()
-    proc = await asyncio.create_subprocess_exec(*target.argv("mcp", "--workspace", str(repo), python_flags=flags),
-                                                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                                                env=_child_env(target), cwd=str(repo))
+    proc = await asyncio.create_subprocess_exec(
+        *target.argv("mcp", "--workspace", str(repo), python_flags=flags),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_child_env(target),
+        cwd=str(repo),
+    )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     err_lines: list[bytes] = []
 
@@ -78,7 +112,9 @@ async def mcp_initialize_once(target: Target, repo: Path, flags: tuple[str, ...]
         while True:
             line = await asyncio.wait_for(proc.stdout.readline(), 60)
             if not line:
-                raise RuntimeError(f"the MCP server exited before answering initialize: {b''.join(err_lines)[-1500:].decode(errors='replace')}")
+                raise RuntimeError(
+                    f"the MCP server exited before answering initialize: {b''.join(err_lines)[-1500:].decode(errors='replace')}"
+                )
             msg = json.loads(line)
             if msg.get("id") == 1:
                 break
@@ -100,35 +136,71 @@ async def mcp_initialize_once(target: Target, repo: Path, flags: tuple[str, ...]
 async def round_once(target: Target, repo: Path, flags: tuple[str, ...] = ()) -> dict[str, Any]:
     """One sample of each figure (with `flags`, the imports of each command instead)."""
     with tempfile.TemporaryDirectory() as tmp:
-        proc = await start(Path(tmp), "--workspace", str(repo), "--session-id", SID, target=target, python_flags=flags)
+        proc = await start(
+            Path(tmp),
+            "--workspace",
+            str(repo),
+            "--session-id",
+            SID,
+            target=target,
+            python_flags=flags,
+        )
         sidecar_imports = proc.stderr_text()  # everything imported before the ready line
         try:
             holder = await join(proc.url, "agent:holder")
             info_ms = (time.perf_counter() - proc.started) * 1000
-            await holder.request("INTENT_ANNOUNCE", {"intent_id": "held", "objective": "hold a.py", "ttl_sec": 3600,
-                                                     "scope": {"kind": "file_set", "resources": ["a.py"]}})
+            await holder.request(
+                "INTENT_ANNOUNCE",
+                {
+                    "intent_id": "held",
+                    "objective": "hold a.py",
+                    "ttl_sec": 3600,
+                    "scope": {"kind": "file_set", "resources": ["a.py"]},
+                },
+            )
             deny_ms, deny_out, deny_err = await hook_once(target, repo, "a.py", flags)
             if "deny" not in deny_out:
-                raise RuntimeError(f"the hook did not deny an edit of a held file: {deny_out!r} {deny_err[-500:]}")
+                raise RuntimeError(
+                    f"the hook did not deny an edit of a held file: {deny_out!r} {deny_err[-500:]}"
+                )
             allow_ms, _out, _err = await hook_once(target, repo, "b.py", flags)
             init_ms, init_err = await mcp_initialize_once(target, repo, flags)
             await holder.close()
         finally:
             await proc.stop()
             stop_sidecar(repo)  # in case the MCP server started another one
-        row = {"sidecar_ready_ms": (proc.ready - proc.started) * 1000, "sidecar_session_info_ms": info_ms,
-               "hook_deny_ms": deny_ms, "hook_allow_ms": allow_ms, "mcp_initialize_ms": init_ms}
+        row = {
+            "sidecar_ready_ms": (proc.ready - proc.started) * 1000,
+            "sidecar_session_info_ms": info_ms,
+            "hook_deny_ms": deny_ms,
+            "hook_allow_ms": allow_ms,
+            "mcp_initialize_ms": init_ms,
+        }
         if flags:
-            row = {"sidecar": importtime.summarise(sidecar_imports), "hook_deny": importtime.summarise(deny_err),
-                   "mcp_initialize": importtime.summarise(init_err)}
+            row = {
+                "sidecar": importtime.summarise(sidecar_imports),
+                "hook_deny": importtime.summarise(deny_err),
+                "mcp_initialize": importtime.summarise(init_err),
+            }
         return row
 
 
-KEYS = ("sidecar_ready_ms", "sidecar_session_info_ms", "hook_deny_ms", "hook_allow_ms", "mcp_initialize_ms")
+KEYS = (
+    "sidecar_ready_ms",
+    "sidecar_session_info_ms",
+    "hook_deny_ms",
+    "hook_allow_ms",
+    "mcp_initialize_ms",
+)
 
 
-async def run_async(repeat: int, targets: list[Target], progress: Callable[[str], None] | None, imports: bool,
-                    warm_up: bool) -> dict[str, Any]:
+async def run_async(
+    repeat: int,
+    targets: list[Target],
+    progress: Callable[[str], None] | None,
+    imports: bool,
+    warm_up: bool,
+) -> dict[str, Any]:
     repo = scratch_repo()
     try:
         samples: dict[str, list[dict[str, Any]]] = {t.label: [] for t in targets}
@@ -136,7 +208,10 @@ async def run_async(repeat: int, targets: list[Target], progress: Callable[[str]
             order = targets if r % 2 == 0 else list(reversed(targets))
             for t in order:
                 if progress:
-                    progress(f"startup [{t.label}]: round {r}/{repeat}" + (" (warm-up, not counted)" if r == 0 else ""))
+                    progress(
+                        f"startup [{t.label}]: round {r}/{repeat}"
+                        + (" (warm-up, not counted)" if r == 0 else "")
+                    )
                 row = await round_once(t, repo)
                 row["load"] = load()
                 if r:
@@ -149,7 +224,9 @@ async def run_async(repeat: int, targets: list[Target], progress: Callable[[str]
             summary["loads"] = [r["load"] for r in rows]
             if imports:
                 if progress:
-                    progress(f"startup [{t.label}]: -X importtime of the sidecar, the hook and the MCP server")
+                    progress(
+                        f"startup [{t.label}]: -X importtime of the sidecar, the hook and the MCP server"
+                    )
                 summary["imports"] = await round_once(t, repo, IMPORTTIME)
             out["targets"][t.label] = summary
         return out
@@ -157,8 +234,13 @@ async def run_async(repeat: int, targets: list[Target], progress: Callable[[str]
         discard_repo(repo)
 
 
-def run(repeat: int = 10, targets: list[Target] | None = None, progress: Callable[[str], None] | None = None,
-        imports: bool = True, warm_up: bool = True) -> dict[str, Any]:
+def run(
+    repeat: int = 10,
+    targets: list[Target] | None = None,
+    progress: Callable[[str], None] | None = None,
+    imports: bool = True,
+    warm_up: bool = True,
+) -> dict[str, Any]:
     out = asyncio.run(run_async(repeat, targets or [THIS], progress, imports, warm_up))
     first = next(iter(out["targets"].values()))
     # the names `bench startup` has always reported (this checkout's figures)

@@ -24,10 +24,25 @@ def python_source(lines: int) -> str:
     while len(out) < lines:
         out += [f"# Handler number {n}.", f"class Handler{n}(Base):", f"    kind = {n}", ""]
         for m in range(4):
-            out += ["    @property" if m == 0 else f"    # method {m}", f"    def method_{m}(self, value: Any) -> int:",
-                    "        total = 0", "        for item in range(value):", "            total += item * 2",
-                    "        return total", ""]
-        out += ["", f"def helper_{n}(a, b):", '    """Add."""', "    return a + b", "", f"LIMIT_{n} = {n}", "", ""]
+            out += [
+                "    @property" if m == 0 else f"    # method {m}",
+                f"    def method_{m}(self, value: Any) -> int:",
+                "        total = 0",
+                "        for item in range(value):",
+                "            total += item * 2",
+                "        return total",
+                "",
+            ]
+        out += [
+            "",
+            f"def helper_{n}(a, b):",
+            '    """Add."""',
+            "    return a + b",
+            "",
+            f"LIMIT_{n} = {n}",
+            "",
+            "",
+        ]
         n += 1
     return "\n".join(out) + "\n"
 
@@ -36,25 +51,61 @@ def typescript_source(lines: int) -> str:
     out = ['import { Base } from "./base";', ""]
     n = 0
     while len(out) < lines:
-        out += [f"// Handler number {n}.", f"export class Handler{n} extends Base {{", f"  kind = {n};"]
+        out += [
+            f"// Handler number {n}.",
+            f"export class Handler{n} extends Base {{",
+            f"  kind = {n};",
+        ]
         for m in range(4):
-            out += [f"  method{m}(value: number): number {{", "    let total = 0;", "    for (let i = 0; i < value; i++) {",
-                    "      total += i * 2;", "    }", "    return total;", "  }", ""]
-        out += ["}", "", f"export function helper{n}(a: number, b: number): number {{", "  return a + b;", "}", "",
-                f"export const LIMIT_{n} = {n};", ""]
+            out += [
+                f"  method{m}(value: number): number {{",
+                "    let total = 0;",
+                "    for (let i = 0; i < value; i++) {",
+                "      total += i * 2;",
+                "    }",
+                "    return total;",
+                "  }",
+                "",
+            ]
+        out += [
+            "}",
+            "",
+            f"export function helper{n}(a: number, b: number): number {{",
+            "  return a + b;",
+            "}",
+            "",
+            f"export const LIMIT_{n} = {n};",
+            "",
+        ]
         n += 1
     return "\n".join(out) + "\n"  # whole units only, so the source parses
 
 
 def go_source(lines: int) -> str:
-    out = ["package bench", "", "import \"fmt\"", ""]
+    out = ["package bench", "", 'import "fmt"', ""]
     n = 0
     while len(out) < lines:
         out += [f"// Handler{n} handles.", f"type Handler{n} struct {{", "\tkind int", "}", ""]
         for m in range(4):
-            out += [f"func (h *Handler{n}) Method{m}(value int) int {{", "\ttotal := 0", "\tfor i := 0; i < value; i++ {",
-                    "\t\ttotal += i * 2", "\t}", "\treturn total", "}", ""]
-        out += [f"func helper{n}(a, b int) int {{", "\tfmt.Println(a)", "\treturn a + b", "}", "", f"const Limit{n} = {n}", ""]
+            out += [
+                f"func (h *Handler{n}) Method{m}(value int) int {{",
+                "\ttotal := 0",
+                "\tfor i := 0; i < value; i++ {",
+                "\t\ttotal += i * 2",
+                "\t}",
+                "\treturn total",
+                "}",
+                "",
+            ]
+        out += [
+            f"func helper{n}(a, b int) int {{",
+            "\tfmt.Println(a)",
+            "\treturn a + b",
+            "}",
+            "",
+            f"const Limit{n} = {n}",
+            "",
+        ]
         n += 1
     return "\n".join(out) + "\n"
 
@@ -78,7 +129,9 @@ def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
 CALLS = 200  # cached calls per timing
 
 
-def run(lines: int = 5000, repeat: int = 7, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def run(
+    lines: int = 5000, repeat: int = 7, progress: Callable[[str], None] = lambda _: None
+) -> dict[str, Any]:
     rows = []
     for language, (path, make) in SOURCES.items():
         progress(f"symbols: {language}, {lines:,} lines")
@@ -91,14 +144,38 @@ def run(lines: int = 5000, repeat: int = 7, progress: Callable[[str], None] = la
         cold = _median_ms(lambda p=path, s=src: extract_symbols(p, s, cache=None), repeat)
         cache = SymbolCache()
         extract_symbols(path, src, cache=cache)
-        cached = _median_ms(lambda p=path, s=src, c=cache: [extract_symbols(p, s, cache=c) for _ in range(CALLS)], repeat) / CALLS
+        cached = (
+            _median_ms(
+                lambda p=path, s=src, c=cache: [
+                    extract_symbols(p, s, cache=c) for _ in range(CALLS)
+                ],
+                repeat,
+            )
+            / CALLS
+        )
         ref = first.state_ref
-        cached_ref = _median_ms(lambda p=path, s=src, c=cache, r=ref: [extract_symbols(p, s, state_ref=r, cache=c) for _ in range(CALLS)],
-                                repeat) / CALLS
+        cached_ref = (
+            _median_ms(
+                lambda p=path, s=src, c=cache, r=ref: [
+                    extract_symbols(p, s, state_ref=r, cache=c) for _ in range(CALLS)
+                ],
+                repeat,
+            )
+            / CALLS
+        )
         per_k = 1000 / n_lines
-        rows.append({"language": language, "lines": n_lines, "symbols": len(first.symbols), "first_call_ms": first_ms,
-                     "cold_ms": cold, "cold_ms_per_1k_lines": cold * per_k, "cached_us": cached * 1000,
-                     "cached_ref_given_us": cached_ref * 1000})
+        rows.append(
+            {
+                "language": language,
+                "lines": n_lines,
+                "symbols": len(first.symbols),
+                "first_call_ms": first_ms,
+                "cold_ms": cold,
+                "cold_ms_per_1k_lines": cold * per_k,
+                "cached_us": cached * 1000,
+                "cached_ref_given_us": cached_ref * 1000,
+            }
+        )
     progress("symbols: one merge decision (python, 1,000 lines)")
     return {"extraction": rows, "merge": _merge_figure(repeat)}
 
@@ -111,5 +188,7 @@ def _merge_figure(repeat: int) -> dict[str, Any]:
     ours = base.replace("    return a + b", "    return b + a", 1)
     decision = decide_merge("bench.py", base, current, ours, ["helper_0"], cache=None)
     assert decision.outcome == "merged", decision.reason
-    ms = _median_ms(lambda: decide_merge("bench.py", base, current, ours, ["helper_0"], cache=None), repeat)
+    ms = _median_ms(
+        lambda: decide_merge("bench.py", base, current, ours, ["helper_0"], cache=None), repeat
+    )
     return {"lines": 1000, "outcome": decision.outcome, "decide_ms": ms}

@@ -34,7 +34,10 @@ def _busy(active: int) -> Any:
     coord = session(active // 2)
     for n in range(active - active // 2):
         pid = AGENTS[n % len(AGENTS)]
-        coord.handle(announce(pid, f"s{n}", _symbol_scope(f"hot/m{n % 100}.py", 2, f"held{n}_"), 10**6 + n), T0)
+        coord.handle(
+            announce(pid, f"s{n}", _symbol_scope(f"hot/m{n % 100}.py", 2, f"held{n}_"), 10**6 + n),
+            T0,
+        )
     return coord
 
 
@@ -56,11 +59,16 @@ def announce_cost(active: int = 1000, count: int = 300, repeat: int = 3) -> dict
     cases = {
         "file_level": lambda n: [files(f"fresh/{n}-{k}.py") for k in range(count)],
         "symbols_20": lambda n: [_symbol_scope(f"fresh/{n}-{k}.py") for k in range(count)],
-        "symbols_20_shared_file": lambda n: [_symbol_scope(f"hot/m{k % 100}.py", prefix=f"fn{n}_{k}_") for k in range(count)],
+        "symbols_20_shared_file": lambda n: [
+            _symbol_scope(f"hot/m{k % 100}.py", prefix=f"fn{n}_{k}_") for k in range(count)
+        ],
     }
     out: dict[str, Any] = {"active": active, "symbols": SYMBOLS, "count": count}
     for i, (name, make) in enumerate(cases.items()):
-        runs = [_per_announce_us(coord, make(r), pid, 10**7 * (i * repeat + r + 1)) for r in range(repeat)]
+        runs = [
+            _per_announce_us(coord, make(r), pid, 10**7 * (i * repeat + r + 1))
+            for r in range(repeat)
+        ]
         out[f"{name}_us"] = statistics.median(runs)
     out["added_us"] = out["symbols_20_us"] - out["file_level_us"]
     t0 = time.perf_counter()
@@ -78,15 +86,24 @@ def _one_granularity(granularity: str, repeat: int) -> dict[str, Any]:
     root = scratch_repo()
     try:
         repo = find_repo(root)
-        ensure_sidecar(repo, extra_args=["--symbol-granularity", granularity, "--idle-timeout", "120"])
+        ensure_sidecar(
+            repo, extra_args=["--symbol-granularity", granularity, "--idle-timeout", "120"]
+        )
         runs = []
         for _ in range(repeat):
             write_cart(root)
             runs.append(asyncio.run(four_agents(repo)))
         last = runs[-1]
-        return {"granularity": granularity, "agents": len(last.begun), "proceeded": last.proceeded, "blocked": last.blocked,
-                "landed": last.landed, "merged": last.merged, "wall_ms": statistics.median(r.wall_ms for r in runs),
-                "runs": repeat}
+        return {
+            "granularity": granularity,
+            "agents": len(last.begun),
+            "proceeded": last.proceeded,
+            "blocked": last.blocked,
+            "landed": last.landed,
+            "merged": last.merged,
+            "wall_ms": statistics.median(r.wall_ms for r in runs),
+            "runs": repeat,
+        }
     finally:
         discard_repo(root)
 
@@ -98,5 +115,7 @@ def parallelism(repeat: int = 3) -> list[dict[str, Any]]:
 def run(active: int, repeat: int, progress: Callable[[str], None]) -> dict[str, Any]:
     progress(f"symbols: announce with {SYMBOLS} symbols vs a file, at {active:,} active intents")
     cost = announce_cost(active=active, count=100 if active <= 100 else 300, repeat=repeat)
-    progress("symbols: four agents, four functions of one file, at symbol and at file granularity (real sidecars)")
+    progress(
+        "symbols: four agents, four functions of one file, at symbol and at file granularity (real sidecars)"
+    )
     return {"announce": cost, "parallelism": parallelism(repeat)}

@@ -63,15 +63,23 @@ class SessionClient(Actions):
     roles: list[str] = field(default_factory=lambda: ["contributor"])
     token: str | None = None
     principal_type: str | None = None
-    capabilities: list[str] = field(default_factory=lambda: ["intent.broadcast", "op.commit", "conflict.ack"])
+    capabilities: list[str] = field(
+        default_factory=lambda: ["intent.broadcast", "op.commit", "conflict.ack"]
+    )
     reconnect: bool = True
-    ssl_context: ssl.SSLContext | None = None  # wss:// without one: verify against SSL_CERT_FILE or the system store
-    heartbeat_status_fn: Callable[[], str] | None = None  # HEARTBEAT status; default idle/working by intents
+    ssl_context: ssl.SSLContext | None = (
+        None  # wss:// without one: verify against SSL_CERT_FILE or the system store
+    )
+    heartbeat_status_fn: Callable[[], str] | None = (
+        None  # HEARTBEAT status; default idle/working by intents
+    )
 
     def __post_init__(self) -> None:
         if self.session_id is None:
             self.session_id = session_of_url(self.url)
-        self.principal_type = self.principal_type or (self.principal_id.split(":", 1)[0] if ":" in self.principal_id else "agent")
+        self.principal_type = self.principal_type or (
+            self.principal_id.split(":", 1)[0] if ":" in self.principal_id else "agent"
+        )
         if self.principal_type not in ("human", "agent", "service"):
             self.principal_type = "agent"
         self.instance_id = ids.instance_id(self.principal_id)
@@ -139,7 +147,10 @@ class SessionClient(Actions):
         self._status_timer = None
         if self.coordinator_available and not self._closing:
             self.coordinator_available = self.view.coordinator_available = False
-            log.warning("no COORDINATOR_STATUS from %s for 2 heartbeat intervals: coordinator unavailable", self.url)
+            log.warning(
+                "no COORDINATOR_STATUS from %s for 2 heartbeat intervals: coordinator unavailable",
+                self.url,
+            )
             self._publish({"message_type": "_COORDINATOR", "payload": {"available": False}})
 
     def _coordinator_heard(self) -> None:
@@ -167,19 +178,36 @@ class SessionClient(Actions):
             try:
                 self.ssl_context = ssl_context_for(self.url)
             except (OSError, ssl.SSLError) as exc:
-                raise JoinRefused("TLS_SETUP", f"cannot load the CA certificates for {self.url} (check SSL_CERT_FILE): {exc}") from None
+                raise JoinRefused(
+                    "TLS_SETUP",
+                    f"cannot load the CA certificates for {self.url} (check SSL_CERT_FILE): {exc}",
+                ) from None
         try:
-            return await connect(self.url, additional_headers=headers, ssl=self.ssl_context if self.url.startswith("wss") else None,
-                                 max_size=8 * 1024 * 1024, open_timeout=10)
+            return await connect(
+                self.url,
+                additional_headers=headers,
+                ssl=self.ssl_context if self.url.startswith("wss") else None,
+                max_size=8 * 1024 * 1024,
+                open_timeout=10,
+            )
         except InvalidStatus as exc:
             body = exc.response.body.decode(errors="replace").strip() if exc.response.body else ""
-            raise JoinRefused("HTTP_" + str(exc.response.status_code), body or "the sidecar refused the connection") from None
+            raise JoinRefused(
+                "HTTP_" + str(exc.response.status_code),
+                body or "the sidecar refused the connection",
+            ) from None
         except OSError as exc:
-            raise JoinRefused("UNREACHABLE", f"cannot reach {self.url}: {exc.strerror or exc}") from None
+            raise JoinRefused(
+                "UNREACHABLE", f"cannot reach {self.url}: {exc.strerror or exc}"
+            ) from None
 
     async def _join(self) -> dict[str, Any]:
         ws = await self._open()
-        hello: dict[str, Any] = {"display_name": self.display_name or self.principal_id, "roles": self.roles, "capabilities": self.capabilities}
+        hello: dict[str, Any] = {
+            "display_name": self.display_name or self.principal_id,
+            "roles": self.roles,
+            "capabilities": self.capabilities,
+        }
         if self.token:
             hello["credential"] = {"type": "bearer_token", "value": self.token}
         env = self._envelope("HELLO", hello)
@@ -188,9 +216,14 @@ class SessionClient(Actions):
             try:
                 raw = await ws.recv()
             except ConnectionClosed as exc:
-                raise JoinRefused("CLOSED", exc.rcvd.reason if exc.rcvd else "connection closed during HELLO") from None
+                raise JoinRefused(
+                    "CLOSED", exc.rcvd.reason if exc.rcvd else "connection closed during HELLO"
+                ) from None
             msg = json.loads(raw)
-            if msg.get("message_type") == "SESSION_INFO" and msg.get("in_reply_to") == env["message_id"]:
+            if (
+                msg.get("message_type") == "SESSION_INFO"
+                and msg.get("in_reply_to") == env["message_id"]
+            ):
                 break
             if msg.get("message_type") == "PROTOCOL_ERROR":
                 p = msg.get("payload", {})
@@ -260,13 +293,17 @@ class SessionClient(Actions):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any handshake failure: keep trying, with backoff
-                log.info("reconnect to %s failed (%s); attempt %d", self.url, exc, self.backoff.attempt)
+                log.info(
+                    "reconnect to %s failed (%s); attempt %d", self.url, exc, self.backoff.attempt
+                )
 
     async def _heartbeats(self) -> None:
         while not self._closing:
             hb, unavail = self._liveness()
             # twice per interval, and well inside the unavailability timeout (short test policies too)
-            await asyncio.sleep(max(0.02, min(hb / 2, unavail / 3)))  # the protocol's schedule, not a test wait
+            await asyncio.sleep(
+                max(0.02, min(hb / 2, unavail / 3))
+            )  # the protocol's schedule, not a test wait
             if self.ws is not None:
                 try:
                     if self.heartbeat_status_fn is not None:
@@ -286,8 +323,16 @@ class SessionClient(Actions):
     def _envelope(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
         self._counter += 1
         env = build_envelope(
-            mtype, {}, session_id=self.session_id or "", now=time.time(), lamport=self.clock.tick(),
-            sender={"principal_id": self.principal_id, "principal_type": self.principal_type, "sender_instance_id": self.instance_id},
+            mtype,
+            {},
+            session_id=self.session_id or "",
+            now=time.time(),
+            lamport=self.clock.tick(),
+            sender={
+                "principal_id": self.principal_id,
+                "principal_type": self.principal_type,
+                "sender_instance_id": self.instance_id,
+            },
             message_id=f"{self.instance_id}:{self._counter}",
         )
         env["payload"] = payload
@@ -295,13 +340,19 @@ class SessionClient(Actions):
 
     def _dispatch(self, msg: dict[str, Any]) -> None:
         if not self.view.apply(msg, time.time()):
-            log.warning("ignored a message from stale coordinator epoch %s", msg.get("coordinator_epoch"))
+            log.warning(
+                "ignored a message from stale coordinator epoch %s", msg.get("coordinator_epoch")
+            )
             return  # digest 10.4: never applied, never an answer to a request
         self.clock.receive(lamport_of(msg.get("watermark")))
         if msg.get("message_type") == "COORDINATOR_STATUS":
             self._coordinator_heard()
         p = msg.get("payload") or {}
-        for key in (msg.get("message_id"), msg.get("in_reply_to"), p.get("refers_to") if isinstance(p, dict) else None):
+        for key in (
+            msg.get("message_id"),
+            msg.get("in_reply_to"),
+            p.get("refers_to") if isinstance(p, dict) else None,
+        ):
             fut = self._pending.get(key) if isinstance(key, str) else None
             if fut is not None and not fut.done():
                 fut.set_result(msg)
@@ -340,8 +391,10 @@ class SessionClient(Actions):
         size = len(frame.encode("utf-8", "surrogatepass"))
         if size <= self.frame_limit:
             return None
-        return (f"this {mtype} is {size:,} bytes; the coordinator accepts at most {self.frame_limit:,} bytes per "
-                "message, so it was not sent (send fewer files or shorter text)")
+        return (
+            f"this {mtype} is {size:,} bytes; the coordinator accepts at most {self.frame_limit:,} bytes per "
+            "message, so it was not sent (send fewer files or shorter text)"
+        )
 
     async def send(self, mtype: str, payload: dict[str, Any]) -> str:
         """Send without waiting for an answer; returns the message id. Raises ValueError for a
@@ -364,12 +417,21 @@ class SessionClient(Actions):
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.connected.wait(), timeout)
         if self.ws is None:
-            return Reply(False, error_code="NOT_CONNECTED", description=f"not connected to the coordinator at {self.url}")
+            return Reply(
+                False,
+                error_code="NOT_CONNECTED",
+                description=f"not connected to the coordinator at {self.url}",
+            )
         env = self._envelope(mtype, payload)
         frame = json.dumps(env)
         too_big = self._oversized(mtype, frame)
         if too_big is not None:
-            return Reply(False, error_code="FRAME_TOO_LARGE", description=too_big, request_id=env["message_id"])
+            return Reply(
+                False,
+                error_code="FRAME_TOO_LARGE",
+                description=too_big,
+                request_id=env["message_id"],
+            )
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[env["message_id"]] = fut
         ws = self.ws
@@ -378,16 +440,30 @@ class SessionClient(Actions):
             msg = await asyncio.wait_for(fut, timeout)
         except TimeoutError:
             self._pending.pop(env["message_id"], None)
-            return Reply(False, error_code="TIMEOUT", description=f"no answer from the coordinator within {timeout:.0f} s", request_id=env["message_id"])
+            return Reply(
+                False,
+                error_code="TIMEOUT",
+                description=f"no answer from the coordinator within {timeout:.0f} s",
+                request_id=env["message_id"],
+            )
         except (ConnectionError, ConnectionClosed) as exc:
             self._pending.pop(env["message_id"], None)
             if self.ws is ws and isinstance(exc, ConnectionClosed):
                 self._lost()  # the send saw the loss before the reader did: reconnect now, not later
-            return Reply(False, error_code="CONNECTION_LOST", description=str(exc), request_id=env["message_id"])
+            return Reply(
+                False,
+                error_code="CONNECTION_LOST",
+                description=str(exc),
+                request_id=env["message_id"],
+            )
         if msg.get("message_type") in FAILURES:
             p = msg.get("payload", {})
-            code = p.get("error_code") or ("OP_REJECT" if msg["message_type"] == "OP_REJECT" else "ERROR")
-            return Reply(False, msg, code, p.get("description") or p.get("reason", ""), env["message_id"])
+            code = p.get("error_code") or (
+                "OP_REJECT" if msg["message_type"] == "OP_REJECT" else "ERROR"
+            )
+            return Reply(
+                False, msg, code, p.get("description") or p.get("reason", ""), env["message_id"]
+            )
         return Reply(True, msg, request_id=env["message_id"])
 
     # --- subscriptions -----------------------------------------------------------------------
@@ -427,7 +503,9 @@ class SessionClient(Actions):
 
         return stream()
 
-    def wait_for(self, predicate: Callable[[dict[str, Any]], bool], timeout: float) -> asyncio.Task[dict[str, Any]]:
+    def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float
+    ) -> asyncio.Task[dict[str, Any]]:
         """The next inbound message for which `predicate` is true (asyncio.TimeoutError otherwise).
         The watch starts at the call, not at the await, so `w = c.wait_for(...); await act(); await w`
         never misses an answer that arrives during `act()`."""
@@ -457,9 +535,18 @@ class SessionClient(Actions):
     def new_id(self, prefix: str) -> str:
         return ids.new_id(prefix)
 
-    async def announce(self, objective: str, files: list[str] | None = None, *, scope: dict[str, Any] | None = None,
-                       symbols: list[str] | None = None, intent_id: str | None = None, ttl_sec: float | None = None,
-                       timeout: float = 10.0, **extra: Any) -> Reply:
+    async def announce(
+        self,
+        objective: str,
+        files: list[str] | None = None,
+        *,
+        scope: dict[str, Any] | None = None,
+        symbols: list[str] | None = None,
+        intent_id: str | None = None,
+        ttl_sec: float | None = None,
+        timeout: float = 10.0,
+        **extra: Any,
+    ) -> Reply:
         """INTENT_ANNOUNCE of `files` and `symbols` (or of `scope`). Symbol ids (`path::name`) make a
         symbol scope when the session coordinates symbols, else a `file_set` of their files; every
         symbol name is also `extensions.affects_symbols` (bare names only go there). See
@@ -467,24 +554,57 @@ class SessionClient(Actions):
         if scope is not None:
             scope = dict(scope)
             if symbols:
-                scope["extensions"] = {**(scope.get("extensions") or {}), "affects_symbols": list(symbols)}
+                scope["extensions"] = {
+                    **(scope.get("extensions") or {}),
+                    "affects_symbols": list(symbols),
+                }
         else:
-            scope = announce_scope(files or [], symbols or [], namespace=self.view.session_id or self.session_id,
-                                   granularity=self.session.granularity)
-        payload = {"intent_id": intent_id or self.new_id("intent"), "objective": objective, "scope": scope,
-                   **{k: v for k, v in extra.items() if v is not None}}
+            scope = announce_scope(
+                files or [],
+                symbols or [],
+                namespace=self.view.session_id or self.session_id,
+                granularity=self.session.granularity,
+            )
+        payload = {
+            "intent_id": intent_id or self.new_id("intent"),
+            "objective": objective,
+            "scope": scope,
+            **{k: v for k, v in extra.items() if v is not None},
+        }
         if ttl_sec is not None:
             payload["ttl_sec"] = ttl_sec
         return await self.request("INTENT_ANNOUNCE", payload, timeout)
 
-    async def withdraw(self, intent_id: str, reason: str | None = None, timeout: float = 10.0) -> Reply:
-        return await self.request("INTENT_WITHDRAW", {"intent_id": intent_id, **({"reason": reason} if reason else {})}, timeout)
+    async def withdraw(
+        self, intent_id: str, reason: str | None = None, timeout: float = 10.0
+    ) -> Reply:
+        return await self.request(
+            "INTENT_WITHDRAW",
+            {"intent_id": intent_id, **({"reason": reason} if reason else {})},
+            timeout,
+        )
 
-    async def commit(self, intent_id: str, target: str, before: str | None, after: str | None, *, op_id: str | None = None,
-                     op_kind: str = "replace", summary: str | None = None, extensions: dict[str, Any] | None = None,
-                     timeout: float = 10.0) -> Reply:
-        payload = {"op_id": op_id or self.new_id("op"), "intent_id": intent_id, "target": target, "op_kind": op_kind,
-                   "state_ref_before": before, "state_ref_after": after}
+    async def commit(
+        self,
+        intent_id: str,
+        target: str,
+        before: str | None,
+        after: str | None,
+        *,
+        op_id: str | None = None,
+        op_kind: str = "replace",
+        summary: str | None = None,
+        extensions: dict[str, Any] | None = None,
+        timeout: float = 10.0,
+    ) -> Reply:
+        payload = {
+            "op_id": op_id or self.new_id("op"),
+            "intent_id": intent_id,
+            "target": target,
+            "op_kind": op_kind,
+            "state_ref_before": before,
+            "state_ref_after": after,
+        }
         if summary:
             payload["summary"] = summary
         if extensions:
@@ -498,7 +618,9 @@ class SessionClient(Actions):
         self._closing = True
         if self.ws is not None:
             with contextlib.suppress(Exception):
-                await self.request("GOODBYE", {"reason": reason, "intent_disposition": disposition}, timeout=3)
+                await self.request(
+                    "GOODBYE", {"reason": reason, "intent_disposition": disposition}, timeout=3
+                )
         await self._shutdown()
 
     async def abort(self) -> None:

@@ -19,10 +19,26 @@ from bridge.protocol.scope import (
     overlap,
 )
 
-__all__ = ["GRANULARITIES", "Overlap", "announce_scope", "claims_meet", "coverage", "is_symbol_id", "normalize_path", "probe",
-           "same_file_as", "scope_items", "scope_paths", "scope_symbols", "split_symbol"]
+__all__ = [
+    "GRANULARITIES",
+    "Overlap",
+    "announce_scope",
+    "claims_meet",
+    "coverage",
+    "is_symbol_id",
+    "normalize_path",
+    "probe",
+    "same_file_as",
+    "scope_items",
+    "scope_paths",
+    "scope_symbols",
+    "split_symbol",
+]
 
-GRANULARITIES = ("symbol", "file")  # the session's unit of coordination (docs/protocol.md "Symbol scopes")
+GRANULARITIES = (
+    "symbol",
+    "file",
+)  # the session's unit of coordination (docs/protocol.md "Symbol scopes")
 
 
 def _norm(scope: Any) -> NormScope | None:
@@ -47,7 +63,9 @@ def scope_paths(scope: Any) -> list[str]:
     norm = _norm(scope)
     if norm is None:
         return []
-    return norm.files() + sorted(norm.symbol_files - norm.paths) if norm.symbol_files else norm.files()
+    return (
+        norm.files() + sorted(norm.symbol_files - norm.paths) if norm.symbol_files else norm.files()
+    )
 
 
 def scope_symbols(scope: Any) -> dict[str, set[str]]:
@@ -71,12 +89,19 @@ def split_symbol(symbol_id: str) -> tuple[str, str]:
 
     ref = parse_symbol_id(symbol_id)
     if ref is None:
-        raise ValueError(f"{symbol_id!r} is not a symbol: write path::Qualified.name, e.g. src/app.py::Router.add")
+        raise ValueError(
+            f"{symbol_id!r} is not a symbol: write path::Qualified.name, e.g. src/app.py::Router.add"
+        )
     return ref.path, ref.name
 
 
-def announce_scope(files: Iterable[str], symbols: Iterable[str] = (), *, namespace: str | None = None,
-                   granularity: str = "symbol") -> dict[str, Any]:
+def announce_scope(
+    files: Iterable[str],
+    symbols: Iterable[str] = (),
+    *,
+    namespace: str | None = None,
+    granularity: str = "symbol",
+) -> dict[str, Any]:
     """The scope of an intent on `files` and `symbols`. Symbol ids (`path::name`) make a symbol
     scope at `symbol` granularity (an `entity_set`; a file listed without a symbol is `path::*`);
     at `file` granularity, or with no symbol ids, a `file_set` of the files and the symbols' files.
@@ -95,7 +120,9 @@ def announce_scope(files: Iterable[str], symbols: Iterable[str] = (), *, namespa
         from bridge.protocol.symbols import symbol_scope
 
         named = {p for p, _ in ids}
-        entities = [f"{p}{SEPARATOR}{n}" for p, n in ids] + [f"{f}{SEPARATOR}*" for f in files if f not in named]
+        entities = [f"{p}{SEPARATOR}{n}" for p, n in ids] + [
+            f"{f}{SEPARATOR}*" for f in files if f not in named
+        ]
         scope = symbol_scope(entities, namespace)
     else:
         resources = list(dict.fromkeys([*files, *(p for p, _ in ids)]))

@@ -151,7 +151,11 @@ class Session:
         return out
 
     def holders(
-        self, files: Iterable[str], *, symbols: Iterable[str] = (), exclude: Collection[str] | None = None
+        self,
+        files: Iterable[str],
+        *,
+        symbols: Iterable[str] = (),
+        exclude: Collection[str] | None = None,
     ) -> list[Holding]:
         """Other participants' live intents overlapping these files (and symbols); `exclude`
         names the principals left out (default: ourselves)."""
@@ -165,7 +169,11 @@ class Session:
         return [h.intent for h in self.covering(files, symbols) if h.intent.principal_id == self.me]
 
     def same_file(
-        self, files: Iterable[str], symbols: Iterable[str], *, exclude: Collection[str] | None = None
+        self,
+        files: Iterable[str],
+        symbols: Iterable[str],
+        *,
+        exclude: Collection[str] | None = None,
     ) -> list[SameFile]:
         """Other participants' live intents on other symbols of the files these symbols are in:
         no overlap (both may work), but worth a note. One record per intent and file."""
@@ -181,7 +189,9 @@ class Session:
             if shared:
                 intent = Intent.of(raw)
                 held = scope_symbols(intent.scope)
-                out.extend(SameFile(intent, path, tuple(sorted(held.get(path, ())))) for path in shared)
+                out.extend(
+                    SameFile(intent, path, tuple(sorted(held.get(path, ())))) for path in shared
+                )
         return out
 
     def held_symbols(self, path: str) -> dict[str, list[Intent]]:

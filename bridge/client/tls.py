@@ -8,7 +8,9 @@ import ssl
 from collections.abc import Mapping
 
 
-def ssl_context_for(url: str, cafile: str | None = None, environ: Mapping[str, str] | None = None) -> ssl.SSLContext | None:
+def ssl_context_for(
+    url: str, cafile: str | None = None, environ: Mapping[str, str] | None = None
+) -> ssl.SSLContext | None:
     """A verifying TLS context for wss:// urls (None for ws://)."""
     if not url.startswith("wss://"):
         return None

@@ -39,23 +39,42 @@ class SessionView:
     intents: dict[str, dict[str, Any]] = field(default_factory=dict)  # live intents only
     conflicts: dict[str, dict[str, Any]] = field(default_factory=dict)  # open conflicts only
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)  # the main worktree's files
-    worktree_targets: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # linked worktree id -> its files
+    worktree_targets: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=dict
+    )  # linked worktree id -> its files
     deferrals: dict[str, dict[str, Any]] = field(default_factory=dict)
     policies: dict[str, Any] = field(default_factory=dict)
     granted_roles: list[str] = field(default_factory=list)
     epoch: int = 0
-    coordinator: dict[str, Any] = field(default_factory=dict)  # payload of the last COORDINATOR_STATUS
-    connection: str = "disconnected"  # set by the client: connecting | connected | reconnecting | closed
-    coordinator_available: bool = True  # false after 2 x heartbeat interval without COORDINATOR_STATUS
-    granularity: str = ""  # SESSION_INFO's extensions["mpac-bridge"].symbol_granularity ("" when not said)
+    coordinator: dict[str, Any] = field(
+        default_factory=dict
+    )  # payload of the last COORDINATOR_STATUS
+    connection: str = (
+        "disconnected"  # set by the client: connecting | connected | reconnecting | closed
+    )
+    coordinator_available: bool = (
+        True  # false after 2 x heartbeat interval without COORDINATOR_STATUS
+    )
+    granularity: str = (
+        ""  # SESSION_INFO's extensions["mpac-bridge"].symbol_granularity ("" when not said)
+    )
 
     def load_session_info(self, info: dict[str, Any]) -> None:
         p = info["payload"]
         self.session_id = p.get("session_id", self.session_id)
         self.granted_roles = list(p.get("granted_roles", []))
         self.epoch = info.get("coordinator_epoch") or self.epoch
-        self.policies = {k: p.get(k) for k in ("security_profile", "compliance_profile", "execution_model",
-                                                 "governance_policy", "liveness_policy", "state_ref_format")}
+        self.policies = {
+            k: p.get(k)
+            for k in (
+                "security_profile",
+                "compliance_profile",
+                "execution_model",
+                "governance_policy",
+                "liveness_policy",
+                "state_ref_format",
+            )
+        }
         g = _ext(p).get("symbol_granularity")
         self.granularity = g if isinstance(g, str) else ""
         state = _ext(p).get("state")
@@ -70,7 +89,10 @@ class SessionView:
             self.intents[i["intent_id"]] = i
         self.conflicts = {c["conflict_id"]: dict(c) for c in state.get("conflicts", [])}
         self.targets = {t: dict(v) for t, v in state.get("targets", {}).items()}
-        self.worktree_targets = {w: {t: dict(v) for t, v in files.items()} for w, files in (state.get("worktree_targets") or {}).items()}
+        self.worktree_targets = {
+            w: {t: dict(v) for t, v in files.items()}
+            for w, files in (state.get("worktree_targets") or {}).items()
+        }
         self.deferrals = {d["deferral_id"]: dict(d) for d in state.get("deferrals", [])}
 
     def apply(self, m: dict[str, Any], now: float | None = None) -> bool:
@@ -113,16 +135,25 @@ class SessionView:
             }
         elif t == "GOODBYE":
             if sender in self.participants:
-                self.participants[sender].update(connected=False, is_available=False, status="offline")
+                self.participants[sender].update(
+                    connected=False, is_available=False, status="offline"
+                )
         elif t == "INTENT_ANNOUNCE":
             owner = ext.get("principal_id") or sender
             ttl = p.get("ttl_sec") or 300
             received = parse_ts(m.get("ts")) or now or 0.0
             self.intents[p["intent_id"]] = {
-                "intent_id": p["intent_id"], "principal_id": owner, "objective": p.get("objective", ""),
-                "scope": p.get("scope", {}), "state": "ACTIVE", "priority": p.get("priority", "normal"),
-                "received_at": received, "expires_at": received + ttl, "deferred_by": [],
-                "worktree": _worktree(ext), "branch": _branch(ext),
+                "intent_id": p["intent_id"],
+                "principal_id": owner,
+                "objective": p.get("objective", ""),
+                "scope": p.get("scope", {}),
+                "state": "ACTIVE",
+                "priority": p.get("priority", "normal"),
+                "received_at": received,
+                "expires_at": received + ttl,
+                "deferred_by": [],
+                "worktree": _worktree(ext),
+                "branch": _branch(ext),
             }
         elif t == "INTENT_UPDATE":
             intent = self.intents.get(p.get("intent_id"))
@@ -142,36 +173,67 @@ class SessionView:
                 d = self.deferrals.pop(p.get("deferral_id"), None)
                 if d:
                     for iid in d.get("observed_intent_ids", []):
-                        if iid in self.intents and d["principal_id"] in self.intents[iid]["deferred_by"]:
+                        if (
+                            iid in self.intents
+                            and d["principal_id"] in self.intents[iid]["deferred_by"]
+                        ):
                             self.intents[iid]["deferred_by"].remove(d["principal_id"])
             else:
                 self.deferrals[p["deferral_id"]] = dict(p)
                 for iid in p.get("observed_intent_ids", []):
-                    if iid in self.intents and p.get("principal_id") not in self.intents[iid]["deferred_by"]:
+                    if (
+                        iid in self.intents
+                        and p.get("principal_id") not in self.intents[iid]["deferred_by"]
+                    ):
                         self.intents[iid]["deferred_by"].append(p.get("principal_id"))
         elif t == "INTENT_CLAIM_STATUS" and p.get("decision") == "approved":
             self.intents.pop(p.get("original_intent_id"), None)
             claim = _ext(p)
             new = p.get("new_intent_id")
             if new:
-                self.intents[new] = {"intent_id": new, "principal_id": claim.get("claimer", ""), "objective": claim.get("objective", ""),
-                                     "scope": claim.get("scope", {}), "state": "ACTIVE", "priority": "normal",
-                                     "received_at": now or 0.0, "expires_at": (now or 0.0) + 300, "deferred_by": [],
-                                     "worktree": _worktree(claim), "branch": _branch(claim)}
+                self.intents[new] = {
+                    "intent_id": new,
+                    "principal_id": claim.get("claimer", ""),
+                    "objective": claim.get("objective", ""),
+                    "scope": claim.get("scope", {}),
+                    "state": "ACTIVE",
+                    "priority": "normal",
+                    "received_at": now or 0.0,
+                    "expires_at": (now or 0.0) + 300,
+                    "deferred_by": [],
+                    "worktree": _worktree(claim),
+                    "branch": _branch(claim),
+                }
         elif t == "OP_COMMIT":
-            self.targets_of(_worktree(ext))[p["target"]] = {"state_ref": p.get("state_ref_after"), "op_id": p["op_id"], "principal_id": sender}
+            self.targets_of(_worktree(ext))[p["target"]] = {
+                "state_ref": p.get("state_ref_after"),
+                "op_id": p["op_id"],
+                "principal_id": sender,
+            }
         elif t == "OP_BATCH_COMMIT":
             files = self.targets_of(_worktree(ext))
             for e in p.get("operations", []):
-                files[e["target"]] = {"state_ref": e.get("state_ref_after"), "op_id": e["op_id"], "principal_id": sender}
+                files[e["target"]] = {
+                    "state_ref": e.get("state_ref_after"),
+                    "op_id": e["op_id"],
+                    "principal_id": sender,
+                }
         elif t == "CONFLICT_REPORT":
-            related = list(p.get("related_intents") or [x for x in (p.get("intent_a"), p.get("intent_b")) if x])
+            related = list(
+                p.get("related_intents") or [x for x in (p.get("intent_a"), p.get("intent_b")) if x]
+            )
             principals = [x for x in (p.get("principal_a"), p.get("principal_b")) if x]
             self.conflicts[p["conflict_id"]] = {
-                "conflict_id": p["conflict_id"], "category": p.get("category"), "severity": p.get("severity"),
-                "state": "OPEN", "related_intents": related, "related_ops": p.get("related_ops", []),
-                "principals": principals, "description": p.get("description", ""),
-                "created_at": parse_ts(m.get("ts")) or now or 0.0, "escalated_to": None,
+                "conflict_id": p["conflict_id"],
+                "category": p.get("category"),
+                "severity": p.get("severity"),
+                "state": "OPEN",
+                "related_intents": related,
+                "related_ops": p.get("related_ops", []),
+                "principals": principals,
+                "description": p.get("description", ""),
+                "created_at": parse_ts(m.get("ts")) or now or 0.0,
+                "escalated_to": None,
             }
         elif t == "CONFLICT_ACK":
             c = self.conflicts.get(p.get("conflict_id"))
@@ -188,7 +250,12 @@ class SessionView:
             presence = ext.get("presence")
             if isinstance(presence, dict) and presence.get("principal_id") in self.participants:
                 self.participants[presence["principal_id"]].update(
-                    {k: presence[k] for k in ("connected", "is_available", "status") if k in presence})
+                    {
+                        k: presence[k]
+                        for k in ("connected", "is_available", "status")
+                        if k in presence
+                    }
+                )
         elif t == "PROTOCOL_ERROR" and p.get("error_code") == "PARTICIPANT_UNAVAILABLE":
             pid = ext.get("principal_id")
             if pid in self.participants:
@@ -206,7 +273,9 @@ class SessionView:
     def intents_of(self, principal_id: str) -> list[dict[str, Any]]:
         return [i for i in self.live_intents() if i["principal_id"] == principal_id]
 
-    def overlapping(self, files: list[str], exclude_principal: str | None = None) -> list[tuple[dict[str, Any], Overlap]]:
+    def overlapping(
+        self, files: list[str], exclude_principal: str | None = None
+    ) -> list[tuple[dict[str, Any], Overlap]]:
         """Live intents of others whose scope overlaps these files, with the overlap (the typed
         form, for front-ends, is `Session.holders`)."""
         probe = file_probe(files)
@@ -229,5 +298,7 @@ class SessionView:
             "intents": self.live_intents(),
             "conflicts": list(self.conflicts.values()),
             "targets": dict(self.targets),
-            "worktree_targets": {w: dict(files) for w, files in self.worktree_targets.items() if files},
+            "worktree_targets": {
+                w: dict(files) for w, files in self.worktree_targets.items() if files
+            },
         }

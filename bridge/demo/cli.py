@@ -25,9 +25,17 @@ def configure(p: argparse.ArgumentParser) -> None:
         "files: four agents change four functions of one file at once and their writes are merged; the same function "
         "is blocked; overlapping edits are refused with the hunks. Your own repositories and sidecars are never touched."
     )
-    p.add_argument("--scenario", choices=["classic", "symbols"], default="classic",
-                   help="classic: files, deferral, stale write, escalation, takeover (default); symbols: function-level claims and merges")
-    p.add_argument("--workspace", type=Path, help="copy this repository instead of the bundled sample (its files are copied, not modified)")
+    p.add_argument(
+        "--scenario",
+        choices=["classic", "symbols"],
+        default="classic",
+        help="classic: files, deferral, stale write, escalation, takeover (default); symbols: function-level claims and merges",
+    )
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        help="copy this repository instead of the bundled sample (its files are copied, not modified)",
+    )
     p.add_argument("--no-color", action="store_true", help="plain output")
     p.add_argument("--keep", action="store_true", help="keep the scratch repository afterwards")
 
@@ -42,14 +50,38 @@ def make_scratch(source: Path | None) -> Path:
     if source is None:
         shutil.copytree(SAMPLE, repo, ignore=shutil.ignore_patterns("__pycache__"))
     else:
-        shutil.copytree(source, repo, ignore=shutil.ignore_patterns(".git", "__pycache__", ".venv", "node_modules"))
+        shutil.copytree(
+            source,
+            repo,
+            ignore=shutil.ignore_patterns(".git", "__pycache__", ".venv", "node_modules"),
+        )
     _git(repo, "init", "-q")
     _git(repo, "add", ".")
-    _git(repo, "-c", "user.email=demo@mpac-bridge", "-c", "user.name=demo", "commit", "-qm", "demo start")
-    if not (repo / "shop" / "checkout.py").exists():  # a user repository: add the demo's files beside it
+    _git(
+        repo,
+        "-c",
+        "user.email=demo@mpac-bridge",
+        "-c",
+        "user.name=demo",
+        "commit",
+        "-qm",
+        "demo start",
+    )
+    if not (
+        repo / "shop" / "checkout.py"
+    ).exists():  # a user repository: add the demo's files beside it
         shutil.copytree(SAMPLE / "shop", repo / "shop", dirs_exist_ok=True)
         _git(repo, "add", ".")
-        _git(repo, "-c", "user.email=demo@mpac-bridge", "-c", "user.name=demo", "commit", "-qm", "demo files")
+        _git(
+            repo,
+            "-c",
+            "user.email=demo@mpac-bridge",
+            "-c",
+            "user.name=demo",
+            "commit",
+            "-qm",
+            "demo files",
+        )
     return repo
 
 
@@ -64,7 +96,17 @@ def run(args: argparse.Namespace) -> int:
     repo_path = make_scratch(args.workspace)
     repo = find_repo(repo_path)
     n.console.print(f"[bold]mpac-bridge demo[/]  scratch repository {repo.root}")
-    info = ensure_sidecar(repo, extra_args=["--heartbeat-interval", "1", "--unavailability-timeout", "3", "--idle-timeout", "60"])
+    info = ensure_sidecar(
+        repo,
+        extra_args=[
+            "--heartbeat-interval",
+            "1",
+            "--unavailability-timeout",
+            "3",
+            "--idle-timeout",
+            "60",
+        ],
+    )
     n.console.print(f"sidecar {info.url} (pid {info.pid}), session {info.session_id}")
     try:
         if args.scenario == "symbols":

@@ -89,13 +89,30 @@ async def four_agents(repo: Repo, path: str = PATH) -> Run:
     contexts = [ToolContext(repo=repo, principal_id=pid) for pid in AGENTS]
     try:
         t0 = time.perf_counter()
-        run.begun = list(await asyncio.gather(*(tools.begin_task(c, f"change {f}", [path], symbols=[f"{path}::{f}"])
-                                                for c, f in zip(contexts, FUNCS, strict=True))))
-        going = [(c, b, f) for c, b, f in zip(contexts, run.begun, FUNCS, strict=True) if b.status == "ok"]
+        run.begun = list(
+            await asyncio.gather(
+                *(
+                    tools.begin_task(c, f"change {f}", [path], symbols=[f"{path}::{f}"])
+                    for c, f in zip(contexts, FUNCS, strict=True)
+                )
+            )
+        )
+        going = [
+            (c, b, f)
+            for c, b, f in zip(contexts, run.begun, FUNCS, strict=True)
+            if b.status == "ok"
+        ]
         states = await asyncio.gather(*(tools.get_file_state(c, path) for c, _b, _f in going))
-        run.submitted = list(await asyncio.gather(*(
-            tools.submit_change(c, b.intent_id or "", path, s.state_ref, changed(s.content or "", f))
-            for (c, b, f), s in zip(going, states, strict=True))))
+        run.submitted = list(
+            await asyncio.gather(
+                *(
+                    tools.submit_change(
+                        c, b.intent_id or "", path, s.state_ref, changed(s.content or "", f)
+                    )
+                    for (c, b, f), s in zip(going, states, strict=True)
+                )
+            )
+        )
         run.wall_ms = (time.perf_counter() - t0) * 1000
         for c, b, _f in going:
             await tools.yield_task(c, b.intent_id or "")

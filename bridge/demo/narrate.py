@@ -7,8 +7,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-COLORS = {"agent:alice": "cyan", "agent:bob": "magenta", "agent:carol": "green", "agent:dave": "red", "human:lead": "yellow",
-          "disk": "blue"}
+COLORS = {
+    "agent:alice": "cyan",
+    "agent:bob": "magenta",
+    "agent:carol": "green",
+    "agent:dave": "red",
+    "human:lead": "yellow",
+    "disk": "blue",
+}
 
 
 class DemoFailed(Exception):
@@ -45,7 +51,9 @@ class Narrator:
         for pid in sorted(view.participants):
             mine = view.intents_of(pid)
             files = sorted({f for i in mine for f in (i.get("scope") or {}).get("resources", [])})
-            table.add_row(pid, ", ".join(i["intent_id"] for i in mine) or "-", ", ".join(files) or "-")
+            table.add_row(
+                pid, ", ".join(i["intent_id"] for i in mine) or "-", ", ".join(files) or "-"
+            )
         self.console.print(table)
         commit_table = Table(title="Commits that reached the disk")
         for col in ("by", "file", "state ref after"):

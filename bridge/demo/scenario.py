@@ -22,8 +22,15 @@ from bridge.workspace import (
 WAIT = 20.0
 
 
-async def edit(n: Narrator, repo: Repo, who: SessionClient, intent_id: str, path: str, change: Any,
-               commits: list[tuple[str, str, str]]) -> str:
+async def edit(
+    n: Narrator,
+    repo: Repo,
+    who: SessionClient,
+    intent_id: str,
+    path: str,
+    change: Any,
+    commits: list[tuple[str, str, str]],
+) -> str:
     """Read the file, commit the change with its state refs, then write it with compare-and-swap,
     holding the file lock from the check to the write."""
     with file_lock(repo, path):
@@ -34,7 +41,11 @@ async def edit(n: Narrator, repo: Repo, who: SessionClient, intent_id: str, path
         n.expect(reply.ok, f"commit of {path} refused: {reply.error_code} {reply.description}")
         write_if_matches(repo, path, state.state_ref, new_text, locked=True)
     commits.append((who.principal_id, path, after))
-    n.say(who.principal_id, f"committed and wrote {path}", f"OP_COMMIT accepted ({state.state_ref[:14]}… → {after[:14]}…)")
+    n.say(
+        who.principal_id,
+        f"committed and wrote {path}",
+        f"OP_COMMIT accepted ({state.state_ref[:14]}… → {after[:14]}…)",
+    )
     return after
 
 
@@ -51,105 +62,260 @@ async def run_scenario(n: Narrator, repo: Repo, url: str, session_id: str) -> in
             await c.close()
 
 
-async def _story(n: Narrator, repo: Repo, alice: SessionClient, bob: SessionClient, carol: SessionClient, lead: SessionClient) -> int:
+async def _story(
+    n: Narrator,
+    repo: Repo,
+    alice: SessionClient,
+    bob: SessionClient,
+    carol: SessionClient,
+    lead: SessionClient,
+) -> int:
     commits: list[tuple[str, str, str]] = []
     for c in (alice, bob, carol, lead):
         info = await c.connect()
-        n.say(c.principal_id, "joined the session", f"SESSION_INFO, roles {', '.join(info['payload']['granted_roles'])}")
+        n.say(
+            c.principal_id,
+            "joined the session",
+            f"SESSION_INFO, roles {', '.join(info['payload']['granted_roles'])}",
+        )
 
     n.chapter("1. Two agents want the same file")
-    r = await alice.announce("Add a discount to checkout", ["shop/checkout.py"], intent_id="alice-checkout", ttl_sec=600)
+    r = await alice.announce(
+        "Add a discount to checkout", ["shop/checkout.py"], intent_id="alice-checkout", ttl_sec=600
+    )
     n.expect(r.ok, f"alice's announce failed: {r.description}")
     n.say("agent:alice", "begins work on shop/checkout.py", "INTENT_ANNOUNCE accepted")
-    r = await bob.announce("Round totals to cents", ["./shop/checkout.py"], intent_id="bob-checkout")
+    r = await bob.announce(
+        "Round totals to cents", ["./shop/checkout.py"], intent_id="bob-checkout"
+    )
     n.expect(r.error_code == "STALE_INTENT", f"bob should have been blocked, got {r.error_code}")
     holder = r.extensions["holders"][0]
-    n.say("agent:bob", "tries ./shop/checkout.py (same file, other spelling)",
-          f"blocked: STALE_INTENT, held by {holder['principal_id']} ({holder['objective']!r})", ok=True)
-    r = await bob.request("INTENT_DEFERRED", {"deferral_id": "bob-waits", "scope": {"kind": "file_set", "resources": ["shop/checkout.py"]},
-                                               "reason": "yielded_to_active_editor", "observed_intent_ids": [holder["intent_id"]]})
+    n.say(
+        "agent:bob",
+        "tries ./shop/checkout.py (same file, other spelling)",
+        f"blocked: STALE_INTENT, held by {holder['principal_id']} ({holder['objective']!r})",
+        ok=True,
+    )
+    r = await bob.request(
+        "INTENT_DEFERRED",
+        {
+            "deferral_id": "bob-waits",
+            "scope": {"kind": "file_set", "resources": ["shop/checkout.py"]},
+            "reason": "yielded_to_active_editor",
+            "observed_intent_ids": [holder["intent_id"]],
+        },
+    )
     n.expect(r.ok, f"deferral failed: {r.description}")
     n.say("agent:bob", "defers to alice and waits", "INTENT_DEFERRED broadcast to everyone")
-    await edit(n, repo, alice, "alice-checkout", "shop/checkout.py",
-               lambda t: t + "\n\ndef total_with_discount(items: list[float], pct: float) -> float:\n    return total(items) * (1 - pct)\n", commits)
-    resolved = bob.wait_for(lambda m: m.get("message_type") == "INTENT_DEFERRED" and m["payload"].get("deferral_id") == "bob-waits"
-                            and m["payload"].get("status") == "resolved", WAIT)
+    await edit(
+        n,
+        repo,
+        alice,
+        "alice-checkout",
+        "shop/checkout.py",
+        lambda t: (
+            t
+            + "\n\ndef total_with_discount(items: list[float], pct: float) -> float:\n    return total(items) * (1 - pct)\n"
+        ),
+        commits,
+    )
+    resolved = bob.wait_for(
+        lambda m: (
+            m.get("message_type") == "INTENT_DEFERRED"
+            and m["payload"].get("deferral_id") == "bob-waits"
+            and m["payload"].get("status") == "resolved"
+        ),
+        WAIT,
+    )
     r = await alice.withdraw("alice-checkout", "done")
     n.expect(r.ok, "alice could not finish")
     n.say("agent:alice", "finishes and yields shop/checkout.py", "INTENT_WITHDRAW accepted")
     await resolved
-    n.say("agent:bob", "is told the file is free", "INTENT_DEFERRED resolved: observed_intents_terminated")
-    r = await bob.announce("Round totals to cents", ["shop/checkout.py"], intent_id="bob-checkout", ttl_sec=600)
+    n.say(
+        "agent:bob",
+        "is told the file is free",
+        "INTENT_DEFERRED resolved: observed_intents_terminated",
+    )
+    r = await bob.announce(
+        "Round totals to cents", ["shop/checkout.py"], intent_id="bob-checkout", ttl_sec=600
+    )
     n.expect(r.ok, f"bob's second announce failed: {r.description}")
     n.say("agent:bob", "begins work on shop/checkout.py", "INTENT_ANNOUNCE accepted")
 
     n.chapter("2. A stale write is refused, then retried")
     stale_ref = read_file_state(repo, "shop/checkout.py").state_ref
-    (repo.root / "shop/checkout.py").write_text((repo.root / "shop/checkout.py").read_text() + "# a human edited this in their editor\n")
+    (repo.root / "shop/checkout.py").write_text(
+        (repo.root / "shop/checkout.py").read_text() + "# a human edited this in their editor\n"
+    )
     n.say("disk", "a human saves shop/checkout.py behind bob's back")
     try:
         write_if_matches(repo, "shop/checkout.py", stale_ref, "def total(items):\n    return 0\n")
         n.expect(False, "a stale write went through")
     except StaleWrite:
-        n.say("agent:bob", "writes with the state ref it read earlier", "refused on disk: the file changed (nothing written)")
+        n.say(
+            "agent:bob",
+            "writes with the state ref it read earlier",
+            "refused on disk: the file changed (nothing written)",
+        )
     r = await bob.commit("bob-checkout", "shop/checkout.py", stale_ref, "sha256:" + "0" * 64)
     n.expect(r.error_code == "STALE_STATE_REF", f"expected STALE_STATE_REF, got {r.error_code}")
-    n.say("agent:bob", "commits with the old ref anyway", f"refused: STALE_STATE_REF, current {r.extensions['current_state_ref'][:20]}…")
-    await edit(n, repo, bob, "bob-checkout", "shop/checkout.py", lambda t: t.replace("return sum(", "return round(sum(").replace("for i in items)", "for i in items), 2)"), commits)
+    n.say(
+        "agent:bob",
+        "commits with the old ref anyway",
+        f"refused: STALE_STATE_REF, current {r.extensions['current_state_ref'][:20]}…",
+    )
+    await edit(
+        n,
+        repo,
+        bob,
+        "bob-checkout",
+        "shop/checkout.py",
+        lambda t: t.replace("return sum(", "return round(sum(").replace(
+            "for i in items)", "for i in items), 2)"
+        ),
+        commits,
+    )
     n.note("bob re-read the file and retried; the human's line is still there")
-    n.expect("a human edited this" in (repo.root / "shop/checkout.py").read_text(), "the human's edit was lost")
+    n.expect(
+        "a human edited this" in (repo.root / "shop/checkout.py").read_text(),
+        "the human's edit was lost",
+    )
 
     n.chapter("3. A conflict is escalated to the human arbiter and resolved")
-    r = await carol.announce("Harden login", scope={"kind": "entity_set", "entities": ["api.auth"]}, intent_id="carol-auth")
+    r = await carol.announce(
+        "Harden login",
+        scope={"kind": "entity_set", "entities": ["api.auth"]},
+        intent_id="carol-auth",
+    )
     n.expect(r.ok, r.description)
     n.say("agent:carol", "works on the entity api.auth", "INTENT_ANNOUNCE accepted")
     report = alice.wait_for(lambda m: m.get("message_type") == "CONFLICT_REPORT", WAIT)
-    r = await alice.announce("Add OAuth to login", scope={"kind": "entity_set", "entities": ["api.auth"]}, intent_id="alice-auth")
+    r = await alice.announce(
+        "Add OAuth to login",
+        scope={"kind": "entity_set", "entities": ["api.auth"]},
+        intent_id="alice-auth",
+    )
     n.expect(r.ok, r.description)
     conflict = (await report)["payload"]
-    n.say("agent:alice", "also works on api.auth", f"accepted, with CONFLICT_REPORT {conflict['category']} ({conflict['severity']})")
-    r = await carol.request("CONFLICT_ACK", {"conflict_id": conflict["conflict_id"], "ack_type": "seen"})
+    n.say(
+        "agent:alice",
+        "also works on api.auth",
+        f"accepted, with CONFLICT_REPORT {conflict['category']} ({conflict['severity']})",
+    )
+    r = await carol.request(
+        "CONFLICT_ACK", {"conflict_id": conflict["conflict_id"], "ack_type": "seen"}
+    )
     n.expect(r.ok, r.description)
     n.say("agent:carol", "acknowledges the conflict", "CONFLICT_ACK accepted")
-    r = await carol.request("CONFLICT_ESCALATE", {"conflict_id": conflict["conflict_id"], "escalate_to": "human:lead", "reason": "both change login"})
+    r = await carol.request(
+        "CONFLICT_ESCALATE",
+        {
+            "conflict_id": conflict["conflict_id"],
+            "escalate_to": "human:lead",
+            "reason": "both change login",
+        },
+    )
     n.expect(r.ok, r.description)
     n.say("agent:carol", "escalates to human:lead", "CONFLICT_ESCALATE accepted")
-    r = await alice.request("RESOLUTION", {"conflict_id": conflict["conflict_id"], "decision": "approved", "rationale": "mine"})
-    n.expect(r.error_code == "AUTHORIZATION_FAILED", f"alice should not be able to resolve, got {r.error_code}")
-    n.say("agent:alice", "tries to resolve it herself", "refused: AUTHORIZATION_FAILED (it was escalated)")
-    r = await lead.request("RESOLUTION", {"conflict_id": conflict["conflict_id"], "decision": "human_override",
-                                          "rationale": "hardening first; OAuth next sprint",
-                                          "outcome": {"accepted": ["carol-auth"], "rejected": ["alice-auth"]}})
+    r = await alice.request(
+        "RESOLUTION",
+        {"conflict_id": conflict["conflict_id"], "decision": "approved", "rationale": "mine"},
+    )
+    n.expect(
+        r.error_code == "AUTHORIZATION_FAILED",
+        f"alice should not be able to resolve, got {r.error_code}",
+    )
+    n.say(
+        "agent:alice",
+        "tries to resolve it herself",
+        "refused: AUTHORIZATION_FAILED (it was escalated)",
+    )
+    r = await lead.request(
+        "RESOLUTION",
+        {
+            "conflict_id": conflict["conflict_id"],
+            "decision": "human_override",
+            "rationale": "hardening first; OAuth next sprint",
+            "outcome": {"accepted": ["carol-auth"], "rejected": ["alice-auth"]},
+        },
+    )
     n.expect(r.ok, r.description)
-    n.say("human:lead", "resolves: carol goes first", "RESOLUTION accepted; alice's intent is withdrawn")
+    n.say(
+        "human:lead",
+        "resolves: carol goes first",
+        "RESOLUTION accepted; alice's intent is withdrawn",
+    )
     ok = await alice.wait_until(lambda v: "alice-auth" not in v.intents, WAIT)
     n.expect(ok, "alice's rejected intent is still live")
-    r = await alice.announce("Add OAuth to login", scope={"kind": "entity_set", "entities": ["api.auth"]}, intent_id="alice-auth-2")
+    r = await alice.announce(
+        "Add OAuth to login",
+        scope={"kind": "entity_set", "entities": ["api.auth"]},
+        intent_id="alice-auth-2",
+    )
     n.expect(r.error_code == "INTENT_BACKOFF", f"expected a backoff, got {r.error_code}")
-    n.say("agent:alice", "re-announces at once", f"refused: INTENT_BACKOFF, retry in {r.payload['extensions']['retry_after_sec']:.0f} s")
+    n.say(
+        "agent:alice",
+        "re-announces at once",
+        f"refused: INTENT_BACKOFF, retry in {r.payload['extensions']['retry_after_sec']:.0f} s",
+    )
 
     n.chapter("4. An agent crashes and another takes its task over")
-    r = await carol.announce("Tax rates per country", ["shop/pricing.py"], intent_id="carol-pricing", ttl_sec=600)
+    r = await carol.announce(
+        "Tax rates per country", ["shop/pricing.py"], intent_id="carol-pricing", ttl_sec=600
+    )
     n.expect(r.ok, r.description)
     n.say("agent:carol", "begins work on shop/pricing.py", "INTENT_ANNOUNCE accepted")
     await carol.abort()
     n.say("agent:carol", "crashes (connection dropped, no GOODBYE)")
-    suspended = await alice.wait_until(lambda v: v.intents.get("carol-pricing", {}).get("state") == "SUSPENDED", WAIT)
+    suspended = await alice.wait_until(
+        lambda v: v.intents.get("carol-pricing", {}).get("state") == "SUSPENDED", WAIT
+    )
     n.expect(suspended, "carol's intent was not suspended")
-    n.say("agent:alice", "sees carol go silent", "carol-pricing is SUSPENDED (the arbiter got PARTICIPANT_UNAVAILABLE)")
-    claim = {"claim_id": "alice-claims", "original_intent_id": "carol-pricing", "original_principal_id": "agent:carol",
-             "new_intent_id": "alice-pricing", "objective": "Finish tax rates per country",
-             "scope": {"kind": "file_set", "resources": ["shop/pricing.py"]}}
+    n.say(
+        "agent:alice",
+        "sees carol go silent",
+        "carol-pricing is SUSPENDED (the arbiter got PARTICIPANT_UNAVAILABLE)",
+    )
+    claim = {
+        "claim_id": "alice-claims",
+        "original_intent_id": "carol-pricing",
+        "original_principal_id": "agent:carol",
+        "new_intent_id": "alice-pricing",
+        "objective": "Finish tax rates per country",
+        "scope": {"kind": "file_set", "resources": ["shop/pricing.py"]},
+    }
     r = await alice.request("INTENT_CLAIM", claim)
     n.expect(r.ok and r.message["message_type"] == "INTENT_CLAIM", f"claim failed: {r.description}")
-    n.say("agent:alice", "claims carol's task", "INTENT_CLAIM pending: the governance profile needs an owner or arbiter")
-    approved = alice.wait_for(lambda m: m.get("message_type") == "INTENT_CLAIM_STATUS" and m["payload"].get("claim_id") == "alice-claims", WAIT)
+    n.say(
+        "agent:alice",
+        "claims carol's task",
+        "INTENT_CLAIM pending: the governance profile needs an owner or arbiter",
+    )
+    approved = alice.wait_for(
+        lambda m: (
+            m.get("message_type") == "INTENT_CLAIM_STATUS"
+            and m["payload"].get("claim_id") == "alice-claims"
+        ),
+        WAIT,
+    )
     r = await lead.request("INTENT_CLAIM", {**claim, "extensions": {EXT: {"decision": "approved"}}})
     n.expect(r.ok, f"approval failed: {r.description}")
     status = (await approved)["payload"]
     n.expect(status["decision"] == "approved", f"claim not approved: {status}")
-    n.say("human:lead", "approves the takeover", "INTENT_CLAIM_STATUS approved; carol-pricing TRANSFERRED, alice-pricing ACTIVE")
-    await edit(n, repo, alice, "alice-pricing", "shop/pricing.py", lambda t: t + "\n\nRATES = {\"FR\": 0.2, \"DE\": 0.19}\n", commits)
+    n.say(
+        "human:lead",
+        "approves the takeover",
+        "INTENT_CLAIM_STATUS approved; carol-pricing TRANSFERRED, alice-pricing ACTIVE",
+    )
+    await edit(
+        n,
+        repo,
+        alice,
+        "alice-pricing",
+        "shop/pricing.py",
+        lambda t: t + '\n\nRATES = {"FR": 0.2, "DE": 0.19}\n',
+        commits,
+    )
 
     n.chapter("Done")
     n.summary(lead.view, commits)

@@ -31,10 +31,18 @@ def note(text: str) -> None:
 
 
 def deny(reason: str) -> dict[str, Any]:
-    return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": reason}}
+    return {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "deny",
+            "permissionDecisionReason": reason,
+        }
+    }
 
 
-def target_of(event: dict[str, Any], tools: tuple[str, ...] = EDIT_TOOLS) -> tuple[Repo, str] | None:
+def target_of(
+    event: dict[str, Any], tools: tuple[str, ...] = EDIT_TOOLS
+) -> tuple[Repo, str] | None:
     """(repo, repo-relative path) of the file the tool will touch, or None when not ours to judge."""
     if event.get("tool_name") not in tools:
         return None
@@ -63,7 +71,9 @@ def join(repo: Repo, principal: str) -> QuickClient | None:
         note(f"{exc}; allowing")
         return None
     if where is None:
-        note("no sidecar is running for this repository; allowing (start one with `mpac-bridge sidecar --workspace .`)")
+        note(
+            "no sidecar is running for this repository; allowing (start one with `mpac-bridge sidecar --workspace .`)"
+        )
         return None
     url, session_id = where
     client = QuickClient(url, session_id, principal, token=os.environ.get(TOKEN_VAR))
@@ -76,8 +86,13 @@ def join(repo: Repo, principal: str) -> QuickClient | None:
     return client
 
 
-def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: float = 900,
-                 default_name: str | None = None) -> dict[str, Any] | None:
+def pre_tool_use(
+    event: dict[str, Any],
+    *,
+    auto_begin: bool = False,
+    ttl_sec: float = 900,
+    default_name: str | None = None,
+) -> dict[str, Any] | None:
     """The hook's answer (None = no objection: Claude Code's normal permission flow continues)."""
     found = target_of(event)
     if found is None:
@@ -87,10 +102,18 @@ def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: fl
     if os.environ.get("MPAC_BYPASS") == "1":
         client = join(repo, me)
         if client is not None:  # recorded in the coordinator's audit trail as a bypass
-            client.send("HEARTBEAT", {"status": "working", "summary": f"bypass: {event.get('tool_name')} {rel}",
-                                      "extensions": {EXT: {"bypass": {"tool": event.get("tool_name"), "file": rel}}}})
+            client.send(
+                "HEARTBEAT",
+                {
+                    "status": "working",
+                    "summary": f"bypass: {event.get('tool_name')} {rel}",
+                    "extensions": {EXT: {"bypass": {"tool": event.get("tool_name"), "file": rel}}},
+                },
+            )
             client.close()
-        note(f"MPAC_BYPASS=1: allowing {event.get('tool_name')} on {rel} without coordination (audited)")
+        note(
+            f"MPAC_BYPASS=1: allowing {event.get('tool_name')} on {rel} without coordination (audited)"
+        )
         return None
     client = join(repo, me)
     if client is None:
@@ -107,14 +130,28 @@ def pre_tool_use(event: dict[str, Any], *, auto_begin: bool = False, ttl_sec: fl
             )
         own = client.own_intent(rel, me, wid)
         if own is None and auto_begin:
-            reply = client.request("INTENT_ANNOUNCE", {"intent_id": f"auto-{uuid.uuid4().hex[:12]}", "objective": f"{event.get('tool_name')} {rel} (auto)",
-                                                       "scope": {"kind": "file_set", "resources": [rel]}, "ttl_sec": ttl_sec,
-                                                       "extensions": worktree_extension(repo)})
+            reply = client.request(
+                "INTENT_ANNOUNCE",
+                {
+                    "intent_id": f"auto-{uuid.uuid4().hex[:12]}",
+                    "objective": f"{event.get('tool_name')} {rel} (auto)",
+                    "scope": {"kind": "file_set", "resources": [rel]},
+                    "ttl_sec": ttl_sec,
+                    "extensions": worktree_extension(repo),
+                },
+            )
             if reply.get("message_type") == "PROTOCOL_ERROR":
                 return deny(f"could not claim {rel}: {reply['payload'].get('description')}")
             own = reply.get("payload")
-        before = remember_file(repo, rel) or state_ref_of(repo, rel)  # what the edit applies to: a base
-        record = {"path": rel, "before": before, "intent_id": (own or {}).get("intent_id"), "principal": me}
+        before = remember_file(repo, rel) or state_ref_of(
+            repo, rel
+        )  # what the edit applies to: a base
+        record = {
+            "path": rel,
+            "before": before,
+            "intent_id": (own or {}).get("intent_id"),
+            "principal": me,
+        }
         path = saved_path(repo, rel, me)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(record))
@@ -148,12 +185,25 @@ def post_tool_use(event: dict[str, Any], *, default_name: str | None = None) -> 
     try:
         own = client.own_intent(rel, me, worktree_id(repo))
         if own is None:
-            note(f"{rel} changed but {me} holds no intent covering it; call begin_task first next time")
+            note(
+                f"{rel} changed but {me} holds no intent covering it; call begin_task first next time"
+            )
             return
-        reply = client.request("OP_COMMIT", {"op_id": f"op-{uuid.uuid4().hex[:12]}", "intent_id": own["intent_id"], "target": rel,
-                                             "op_kind": "replace", "state_ref_before": record["before"], "state_ref_after": after,
-                                             "extensions": worktree_extension(repo)})
+        reply = client.request(
+            "OP_COMMIT",
+            {
+                "op_id": f"op-{uuid.uuid4().hex[:12]}",
+                "intent_id": own["intent_id"],
+                "target": rel,
+                "op_kind": "replace",
+                "state_ref_before": record["before"],
+                "state_ref_after": after,
+                "extensions": worktree_extension(repo),
+            },
+        )
         if reply.get("message_type") == "PROTOCOL_ERROR":
-            note(f"the coordinator refused to record the edit of {rel}: {reply['payload'].get('description')}")
+            note(
+                f"the coordinator refused to record the edit of {rel}: {reply['payload'].get('description')}"
+            )
     finally:
         client.close()

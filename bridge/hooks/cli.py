@@ -18,10 +18,23 @@ def configure(p: argparse.ArgumentParser) -> None:
         "MPAC_AGENT_NAME, as for `mpac-bridge mcp`."
     )
     p.add_argument("name", choices=["claude-pretooluse", "claude-posttooluse"], help="which hook")
-    p.add_argument("--auto-begin", action="store_true", help="pretooluse: claim a free file for the agent (short TTL) before allowing")
-    p.add_argument("--ttl", type=float, default=900.0, help="TTL of an --auto-begin intent in seconds (default 900)")
-    p.add_argument("--default-name", metavar="NAME", help="agent name when MPAC_AGENT_NAME and MPAC_PRINCIPAL_ID are unset "
-                   "(setup writes the same default into .mcp.json, so the hook and the MCP server are one principal)")
+    p.add_argument(
+        "--auto-begin",
+        action="store_true",
+        help="pretooluse: claim a free file for the agent (short TTL) before allowing",
+    )
+    p.add_argument(
+        "--ttl",
+        type=float,
+        default=900.0,
+        help="TTL of an --auto-begin intent in seconds (default 900)",
+    )
+    p.add_argument(
+        "--default-name",
+        metavar="NAME",
+        help="agent name when MPAC_AGENT_NAME and MPAC_PRINCIPAL_ID are unset "
+        "(setup writes the same default into .mcp.json, so the hook and the MCP server are one principal)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from bridge.hooks import claude
 
     if args.name == "claude-pretooluse":
-        answer = claude.pre_tool_use(event, auto_begin=args.auto_begin, ttl_sec=args.ttl, default_name=args.default_name)
+        answer = claude.pre_tool_use(
+            event, auto_begin=args.auto_begin, ttl_sec=args.ttl, default_name=args.default_name
+        )
         if answer is not None:
             print(json.dumps(answer))
         return 0

@@ -13,7 +13,9 @@ NAMES = ("pre-commit", "pre-push")
 
 
 def git(repo: Path, *args: str, stdin: str | None = None) -> str:
-    out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, input=stdin, check=False)
+    out = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, input=stdin, check=False
+    )
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip() or f"git {' '.join(args)} failed")
     return out.stdout
@@ -53,7 +55,9 @@ def install(repo: Path, exe: str, names: tuple[str, ...], warn: bool = False) ->
         target, local = d / name, d / f"{name}.local"
         if target.exists() and not is_ours(target):
             if local.exists():
-                raise RuntimeError(f"{local} already exists; move it away before installing the guard")
+                raise RuntimeError(
+                    f"{local} already exists; move it away before installing the guard"
+                )
             target.rename(local)  # the existing hook keeps running, first
         target.write_text(script(exe, name, warn))
         target.chmod(0o755)
@@ -82,7 +86,9 @@ def status(repo: Path) -> dict[str, str]:
         if not target.exists():
             out[name] = "not installed"
         elif is_ours(target):
-            out[name] = "installed" + (" (chained with an earlier hook)" if (d / f"{name}.local").exists() else "")
+            out[name] = "installed" + (
+                " (chained with an earlier hook)" if (d / f"{name}.local").exists() else ""
+            )
         else:
             out[name] = "another hook (not mpac-bridge)"
     return out
@@ -90,7 +96,13 @@ def status(repo: Path) -> dict[str, str]:
 
 def paths_to_check(repo: Path, hook: str, stdin: str) -> list[str]:
     if hook == "pre-commit":
-        return [p for p in git(repo, "diff", "--cached", "--name-only", "--diff-filter=ACMRD").splitlines() if p]
+        return [
+            p
+            for p in git(
+                repo, "diff", "--cached", "--name-only", "--diff-filter=ACMRD"
+            ).splitlines()
+            if p
+        ]
     files: set[str] = set()
     for line in stdin.splitlines():  # <local ref> <local sha> <remote ref> <remote sha>
         parts = line.split()
@@ -126,7 +138,10 @@ def check(repo: Path, hook: str, warn: bool, stdin: str = "") -> int:
         print(f"mpac-bridge guard: {exc}; not checking", file=sys.stderr)
         return 0
     if where is None:
-        print("mpac-bridge guard: no sidecar is running for this repository; not checking", file=sys.stderr)
+        print(
+            "mpac-bridge guard: no sidecar is running for this repository; not checking",
+            file=sys.stderr,
+        )
         return 0
     me = human_principal("@git")
     client = QuickClient(*where, me, token=os.environ.get(TOKEN_VAR))
@@ -135,17 +150,29 @@ def check(repo: Path, hook: str, warn: bool, stdin: str = "") -> int:
         wid = worktree_id(checkout)
         held = [(p, h) for p in paths for h in client.holders(p, me, wid)]
     except Exception as exc:
-        print(f"mpac-bridge guard: cannot reach the coordinator at {where[0]} ({exc}); not checking", file=sys.stderr)
+        print(
+            f"mpac-bridge guard: cannot reach the coordinator at {where[0]} ({exc}); not checking",
+            file=sys.stderr,
+        )
         return 0
     finally:
         client.close()
     if not held:
         return 0
-    print(f"mpac-bridge guard: {len(held)} file(s) in this {hook.replace('pre-', '')} are held by other principals:", file=sys.stderr)
+    print(
+        f"mpac-bridge guard: {len(held)} file(s) in this {hook.replace('pre-', '')} are held by other principals:",
+        file=sys.stderr,
+    )
     for path, h in held:
-        print(f"  {path}: {h['principal_id']} ({h.get('objective', '')!r}, intent {h['intent_id']})", file=sys.stderr)
+        print(
+            f"  {path}: {h['principal_id']} ({h.get('objective', '')!r}, intent {h['intent_id']})",
+            file=sys.stderr,
+        )
     if warn:
         print("mpac-bridge guard: --warn mode, letting it through", file=sys.stderr)
         return 0
-    print("Wait until they are done (mpac-bridge status), or bypass: MPAC_BYPASS=1 git commit ... / git commit --no-verify", file=sys.stderr)
+    print(
+        "Wait until they are done (mpac-bridge status), or bypass: MPAC_BYPASS=1 git commit ... / git commit --no-verify",
+        file=sys.stderr,
+    )
     return 1

@@ -10,15 +10,28 @@ HELP = "Install, remove or inspect the git pre-commit guard."
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.description = ("A git pre-commit hook (and with --pre-push a pre-push hook) that refuses commits touching files "
-                     "another principal is editing, as the coordinator named by MPAC_COORDINATOR_URL (else the repository's "
-                     "sidecar) sees them; with none reachable it lets git go on. Existing hooks keep running; uninstall restores them. "
-                     "Bypass with MPAC_BYPASS=1 or git commit --no-verify.")
-    p.add_argument("action", choices=["install", "uninstall", "status", "check"], help="check is what the hook runs")
-    p.add_argument("--workspace", type=Path, default=Path("."), help="repository (default: the current directory)")
+    p.description = (
+        "A git pre-commit hook (and with --pre-push a pre-push hook) that refuses commits touching files "
+        "another principal is editing, as the coordinator named by MPAC_COORDINATOR_URL (else the repository's "
+        "sidecar) sees them; with none reachable it lets git go on. Existing hooks keep running; uninstall restores them. "
+        "Bypass with MPAC_BYPASS=1 or git commit --no-verify."
+    )
+    p.add_argument(
+        "action",
+        choices=["install", "uninstall", "status", "check"],
+        help="check is what the hook runs",
+    )
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        default=Path("."),
+        help="repository (default: the current directory)",
+    )
     p.add_argument("--pre-push", action="store_true", help="also guard git push")
     p.add_argument("--warn", action="store_true", help="only warn, never refuse")
-    p.add_argument("--hook", default="pre-commit", choices=["pre-commit", "pre-push"], help=argparse.SUPPRESS)
+    p.add_argument(
+        "--hook", default="pre-commit", choices=["pre-commit", "pre-push"], help=argparse.SUPPRESS
+    )
     p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
 
 
@@ -35,7 +48,10 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.action == "uninstall":
             restored = guard.uninstall(repo)
-            print("removed: " + (", ".join(restored) if restored else "nothing (the guard was not installed)"))
+            print(
+                "removed: "
+                + (", ".join(restored) if restored else "nothing (the guard was not installed)")
+            )
             return 0
         if args.action == "status":
             for name, state in guard.status(repo).items():

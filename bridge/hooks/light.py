@@ -36,20 +36,45 @@ def _ts() -> str:
 
 
 class QuickClient:
-    def __init__(self, url: str, session_id: str, principal_id: str, *, token: str | None = None, timeout: float = 2.0) -> None:
-        self.url, self.session_id, self.principal_id, self.token, self.timeout = url, session_id, principal_id, token, timeout
+    def __init__(
+        self,
+        url: str,
+        session_id: str,
+        principal_id: str,
+        *,
+        token: str | None = None,
+        timeout: float = 2.0,
+    ) -> None:
+        self.url, self.session_id, self.principal_id, self.token, self.timeout = (
+            url,
+            session_id,
+            principal_id,
+            token,
+            timeout,
+        )
         ptype = principal_id.split(":", 1)[0] if ":" in principal_id else "agent"
-        self.sender = {"principal_id": principal_id, "principal_type": ptype if ptype in ("human", "agent", "service") else "agent",
-                       "sender_instance_id": f"{principal_id}#hook-{uuid.uuid4().hex[:8]}"}
+        self.sender = {
+            "principal_id": principal_id,
+            "principal_type": ptype if ptype in ("human", "agent", "service") else "agent",
+            "sender_instance_id": f"{principal_id}#hook-{uuid.uuid4().hex[:8]}",
+        }
         self.lamport = 0
         self.ws: TextSocket | None = None
         self.state: dict[str, Any] = {}
 
     def _envelope(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
         self.lamport += 1
-        return {"protocol": PROTOCOL, "version": PROTOCOL_VERSION, "message_type": mtype, "message_id": f"{self.sender['sender_instance_id']}:{self.lamport}",
-                "session_id": self.session_id, "sender": self.sender, "ts": _ts(), "payload": payload,
-                "watermark": {"kind": "lamport_clock", "value": self.lamport}}
+        return {
+            "protocol": PROTOCOL,
+            "version": PROTOCOL_VERSION,
+            "message_type": mtype,
+            "message_id": f"{self.sender['sender_instance_id']}:{self.lamport}",
+            "session_id": self.session_id,
+            "sender": self.sender,
+            "ts": _ts(),
+            "payload": payload,
+            "watermark": {"kind": "lamport_clock", "value": self.lamport},
+        }
 
     def join(self, roles: list[str] | None = None, *, probe: bool = False) -> dict[str, Any]:
         """HELLO, and the compact state from SESSION_INFO. `probe`: a one-shot observer that only
@@ -57,14 +82,20 @@ class QuickClient:
         leaves (`extensions["mpac-bridge"].transient`, docs/protocol.md)."""
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else None
         self.ws = open_socket(self.url, self.timeout, headers)
-        hello: dict[str, Any] = {"display_name": self.principal_id, "roles": roles or ["contributor"], "capabilities": []}
+        hello: dict[str, Any] = {
+            "display_name": self.principal_id,
+            "roles": roles or ["contributor"],
+            "capabilities": [],
+        }
         if probe:
             hello["extensions"] = {EXT: {"transient": True}}
         if self.token:
             hello["credential"] = {"type": "bearer_token", "value": self.token}
         reply = self.request("HELLO", hello)
         if reply.get("message_type") != "SESSION_INFO":
-            raise ConnectionError(f"the coordinator refused: {reply.get('payload', {}).get('description', reply)}")
+            raise ConnectionError(
+                f"the coordinator refused: {reply.get('payload', {}).get('description', reply)}"
+            )
         self.state = ((reply["payload"].get("extensions") or {}).get(EXT) or {}).get("state") or {}
         return reply
 
@@ -80,7 +111,11 @@ class QuickClient:
                 raise TimeoutError(f"no answer to {mtype} within {self.timeout} s")
             msg = json.loads(ws.recv(timeout=left))
             p = msg.get("payload") or {}
-            if env["message_id"] in (msg.get("message_id"), msg.get("in_reply_to"), p.get("refers_to")):
+            if env["message_id"] in (
+                msg.get("message_id"),
+                msg.get("in_reply_to"),
+                p.get("refers_to"),
+            ):
                 return msg
 
     def send(self, mtype: str, payload: dict[str, Any]) -> None:
@@ -97,16 +132,33 @@ class QuickClient:
         of the file counts, unless our own intents claim other symbols of it (issue 19: then both
         work in the file, each on its own symbols; a merge checks the rest)."""
         probe = file_probe([rel])
-        live = [i for i in self.state.get("intents", []) if i.get("state") == "ACTIVE" and i.get("worktree") == worktree]
-        own = [i.get("scope") for i in live if i.get("principal_id") == me and coverage(probe, i.get("scope")) is not None]
+        live = [
+            i
+            for i in self.state.get("intents", [])
+            if i.get("state") == "ACTIVE" and i.get("worktree") == worktree
+        ]
+        own = [
+            i.get("scope")
+            for i in live
+            if i.get("principal_id") == me and coverage(probe, i.get("scope")) is not None
+        ]
         out = []
         for intent in live:
             if intent.get("principal_id") == me:
                 continue
             ov = coverage(probe, intent.get("scope"))
-            if ov is None or ov.basis not in ("file_set", "resource_path", "canonical_uri", "symbol"):
+            if ov is None or ov.basis not in (
+                "file_set",
+                "resource_path",
+                "canonical_uri",
+                "symbol",
+            ):
                 continue
-            if ov.basis == "symbol" and own and not any(claims_meet(s, intent.get("scope")) for s in own):
+            if (
+                ov.basis == "symbol"
+                and own
+                and not any(claims_meet(s, intent.get("scope")) for s in own)
+            ):
                 continue  # other symbols than ours
             out.append(intent)
         return out
@@ -114,7 +166,11 @@ class QuickClient:
     def own_intent(self, rel: str, me: str, worktree: str | None = None) -> dict[str, Any] | None:
         probe = file_probe([rel])
         for intent in self.state.get("intents", []):
-            mine = intent.get("principal_id") == me and intent.get("state") == "ACTIVE" and intent.get("worktree") == worktree
+            mine = (
+                intent.get("principal_id") == me
+                and intent.get("state") == "ACTIVE"
+                and intent.get("worktree") == worktree
+            )
             if mine and coverage(probe, intent.get("scope")) is not None:
                 return intent
         return None

@@ -6,18 +6,44 @@ import shlex
 from typing import Any
 
 MATCHER = "Edit|Write|MultiEdit|NotebookEdit"
-READ_MATCHER = "Read"  # PostToolUse only: keep what the agent read as the base of a later merge (issue 19)
+READ_MATCHER = (
+    "Read"  # PostToolUse only: keep what the agent read as the base of a later merge (issue 19)
+)
 
 
-def claude_hook_entries(exe: str, auto_begin: bool = False, name: str | None = None) -> dict[str, Any]:
+def claude_hook_entries(
+    exe: str, auto_begin: bool = False, name: str | None = None
+) -> dict[str, Any]:
     """`name` is the agent name the MCP server falls back to, so a hook acts as the same principal
     when MPAC_AGENT_NAME is not set in the environment."""
     tail = f" --default-name {shlex.quote(name)}" if name else ""
     pre = f"{exe} hook claude-pretooluse" + (" --auto-begin" if auto_begin else "") + tail
     return {
-        "PreToolUse": [{"matcher": MATCHER, "hooks": [{"type": "command", "command": pre, "timeout": 10}]}],
-        "PostToolUse": [{"matcher": MATCHER, "hooks": [{"type": "command", "command": f"{exe} hook claude-posttooluse{tail}", "timeout": 10}]},
-                        {"matcher": READ_MATCHER, "hooks": [{"type": "command", "command": f"{exe} hook claude-posttooluse{tail}", "timeout": 5}]}],
+        "PreToolUse": [
+            {"matcher": MATCHER, "hooks": [{"type": "command", "command": pre, "timeout": 10}]}
+        ],
+        "PostToolUse": [
+            {
+                "matcher": MATCHER,
+                "hooks": [
+                    {
+                        "type": "command",
+                        "command": f"{exe} hook claude-posttooluse{tail}",
+                        "timeout": 10,
+                    }
+                ],
+            },
+            {
+                "matcher": READ_MATCHER,
+                "hooks": [
+                    {
+                        "type": "command",
+                        "command": f"{exe} hook claude-posttooluse{tail}",
+                        "timeout": 5,
+                    }
+                ],
+            },
+        ],
     }
 
 
@@ -25,6 +51,10 @@ def merge_hooks(settings: dict[str, Any], entries: dict[str, Any]) -> dict[str, 
     """Add our entries; replace earlier mpac-bridge entries; keep everyone else's."""
     hooks = settings.setdefault("hooks", {})
     for event, new in entries.items():
-        kept = [e for e in hooks.get(event, []) if not any(" hook claude-" in h.get("command", "") for h in e.get("hooks", []))]
+        kept = [
+            e
+            for e in hooks.get(event, [])
+            if not any(" hook claude-" in h.get("command", "") for h in e.get("hooks", []))
+        ]
         hooks[event] = kept + new
     return settings

@@ -79,7 +79,9 @@ class RawWebSocket:
         self.sock = socket.create_connection((parts.hostname, port), timeout=timeout)
         self.buf = bytearray()  # deleting from the front of a bytearray is cheap in CPython
         try:
-            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # IPv6 literal
+            host = (
+                f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            )  # IPv6 literal
             self._handshake(f"{host}:{port}", path, headers or {}, timeout)
         except BaseException:
             self.sock.close()
@@ -88,8 +90,12 @@ class RawWebSocket:
     def _handshake(self, host: str, path: str, headers: dict[str, str], timeout: float) -> None:
         key = base64.b64encode(os.urandom(16)).decode()
         extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n").encode())
+        self.sock.sendall(
+            (
+                f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
+            ).encode()
+        )
         deadline = time.monotonic() + timeout
         while b"\r\n\r\n" not in self.buf:
             if len(self.buf) > 65536:
@@ -99,14 +105,21 @@ class RawWebSocket:
         head = bytes(self.buf[:end])
         del self.buf[: end + 4]
         lines = head.decode("latin-1").split("\r\n")
-        fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        fields = {
+            k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])
+        }
         status = lines[0].split(" ")[1:2]
         if status and status[0] in ("301", "302", "303", "307", "308") and fields.get("location"):
             raise Redirected(status[0], fields["location"])
         if status != ["101"]:
             body = self.buf.decode("utf-8", "replace").strip()
-            raise HandshakeError(f"the server refused the WebSocket upgrade: {lines[0]}" + (f" ({body})" if body else ""))
-        accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()  # SHA-1 is what RFC 6455 specifies here
+            raise HandshakeError(
+                f"the server refused the WebSocket upgrade: {lines[0]}"
+                + (f" ({body})" if body else "")
+            )
+        accept = base64.b64encode(
+            hashlib.sha1((key + GUID).encode()).digest()
+        ).decode()  # SHA-1 is what RFC 6455 specifies here
         if fields.get("sec-websocket-accept") != accept:
             raise HandshakeError("the server's Sec-WebSocket-Accept does not match our key")
 
@@ -139,7 +152,9 @@ class RawWebSocket:
         return bool(b0 & 0x80), b0 & 0x0F, _mask(payload, key) if key else payload
 
     def _write(self, frame: bytes) -> None:
-        self.sock.settimeout(self.timeout)  # reads shorten the socket's timeout; a write gets the full one
+        self.sock.settimeout(
+            self.timeout
+        )  # reads shorten the socket's timeout; a write gets the full one
         self.sock.sendall(frame)
 
     def send(self, text: str) -> None:
@@ -155,7 +170,9 @@ class RawWebSocket:
                 self._write(encode_frame(PONG, payload))
             elif opcode == CLOSE:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
-                raise ConnectionError(f"the server closed the connection ({code}: {payload[2:].decode('utf-8', 'replace')})")
+                raise ConnectionError(
+                    f"the server closed the connection ({code}: {payload[2:].decode('utf-8', 'replace')})"
+                )
             elif opcode in (TEXT, CONT):
                 parts.append(payload)
                 if fin:
@@ -200,9 +217,13 @@ def open_socket(url: str, timeout: float, headers: dict[str, str] | None = None)
         except Redirected as redirect:
             target = urljoin(url, redirect.location)
             if not target.startswith(("ws://", "wss://")):
-                raise HandshakeError(f"the server redirected to {target}, which is not a WebSocket url") from None
+                raise HandshakeError(
+                    f"the server redirected to {target}, which is not a WebSocket url"
+                ) from None
             old, new = urlsplit(url), urlsplit(target)
             if (old.scheme, old.netloc) != (new.scheme, new.netloc) and headers:
-                headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
+                headers = {
+                    k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")
+                }
             url = target
     raise HandshakeError(f"more than {MAX_REDIRECTS} redirects")

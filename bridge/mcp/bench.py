@@ -17,8 +17,11 @@ from bridge.bench.repo import discard_repo, scratch_repo
 def _params(repo: Path, name: str) -> Any:
     from mcp import StdioServerParameters
 
-    return StdioServerParameters(command=sys.executable, args=["-m", "bridge", "mcp", "--workspace", str(repo)],
-                                 env={**os.environ, "MPAC_AGENT_NAME": name})
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "bridge", "mcp", "--workspace", str(repo)],
+        env={**os.environ, "MPAC_AGENT_NAME": name},
+    )
 
 
 async def _measure(repo: Path, calls: int) -> dict[str, Any]:
@@ -41,12 +44,24 @@ async def _measure(repo: Path, calls: int) -> dict[str, Any]:
             await timed("check_overlap", {"files": ["a.py"]})
             begun = await timed("begin_task", {"objective": f"bench {n}", "files": ["a.py"]})
             state = await timed("get_file_state", {"path": "a.py"})
-            await timed("submit_change", {"intent_id": begun["intent_id"], "target": "a.py", "state_ref_before": state["state_ref"],
-                                          "content": f"x = {n}\n"})
+            await timed(
+                "submit_change",
+                {
+                    "intent_id": begun["intent_id"],
+                    "target": "a.py",
+                    "state_ref_before": state["state_ref"],
+                    "content": f"x = {n}\n",
+                },
+            )
             await timed("list_my_tasks", {})
             await timed("yield_task", {"intent_id": begun["intent_id"]})
-    return {"initialize_ms": init_ms,
-            "tools": {k: {"p50_ms": statistics.median(v), "p99_ms": percentile(v, 99), "calls": len(v)} for k, v in lat.items()}}
+    return {
+        "initialize_ms": init_ms,
+        "tools": {
+            k: {"p50_ms": statistics.median(v), "p99_ms": percentile(v, 99), "calls": len(v)}
+            for k, v in lat.items()
+        },
+    }
 
 
 def _server_pid(repo: Path) -> int | None:
@@ -59,7 +74,7 @@ def _server_pid(repo: Path) -> int | None:
             args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if any(args[i:i + 3] == marker for i in range(len(args))):
+        if any(args[i : i + 3] == marker for i in range(len(args))):
             return int(entry.name)
     return None
 
@@ -95,7 +110,9 @@ async def _measure_edges(repo: Path, files: int, big_mib: int) -> dict[str, Any]
     async with Client(_params(repo, "bench-edges")) as client:
         await client.call_tool("who_is_working", {})
         t0 = time.perf_counter()
-        begun = (await client.call_tool("begin_task", {"objective": "many files", "files": names})).structured_content or {}
+        begun = (
+            await client.call_tool("begin_task", {"objective": "many files", "files": names})
+        ).structured_content or {}
         begin_ms = (time.perf_counter() - t0) * 1000
         if begun.get("status") != "ok":
             raise RuntimeError(f"begin_task with {files} files failed: {begun}")
@@ -103,11 +120,20 @@ async def _measure_edges(repo: Path, files: int, big_mib: int) -> dict[str, Any]
         pid = _server_pid(repo)
         before = _memory_mib(pid)
         t0 = time.perf_counter()
-        state = (await client.call_tool("get_file_state", {"path": "big.txt"})).structured_content or {}
+        state = (
+            await client.call_tool("get_file_state", {"path": "big.txt"})
+        ).structured_content or {}
         read_ms = (time.perf_counter() - t0) * 1000
         after = _memory_mib(pid)
-    return {"begin_task_files": files, "begin_task_ms": begin_ms, "big_file_mib": big_mib, "get_file_state_big_ms": read_ms,
-            "big_file_size": state.get("size"), "rss_peak_before_mib": before.get("VmHWM"), "rss_peak_after_mib": after.get("VmHWM")}
+    return {
+        "begin_task_files": files,
+        "begin_task_ms": begin_ms,
+        "big_file_mib": big_mib,
+        "get_file_state_big_ms": read_ms,
+        "big_file_size": state.get("size"),
+        "rss_peak_before_mib": before.get("VmHWM"),
+        "rss_peak_after_mib": after.get("VmHWM"),
+    }
 
 
 def run(calls: int = 30, *, files: int = 10_000, big_mib: int = 300) -> dict[str, Any]:
@@ -127,6 +153,7 @@ def run(calls: int = 30, *, files: int = 10_000, big_mib: int = 300) -> dict[str
 def initialize_ms() -> float:
     repo = scratch_repo()
     try:
+
         async def once() -> float:
             from mcp import Client
 

@@ -18,14 +18,21 @@ from bridge.workspace.symbols import extract_symbols, language_for, name_covers
 
 @dataclass
 class SymbolClaim:
-    symbols: list[str] = field(default_factory=list)  # symbol ids to announce (path::name or path::*)
+    symbols: list[str] = field(
+        default_factory=list
+    )  # symbol ids to announce (path::name or path::*)
     hints: list[str] = field(default_factory=list)  # bare names: affects_symbols only
     files: list[str] = field(default_factory=list)  # the files the symbols are in
     notes: list[str] = field(default_factory=list)
 
 
-def _check(repo: Repo | None, store: BaseStore | None, files: list[str], ids: list[tuple[str, str]],
-           check: bool) -> tuple[list[str], list[str]]:
+def _check(
+    repo: Repo | None,
+    store: BaseStore | None,
+    files: list[str],
+    ids: list[tuple[str, str]],
+    check: bool,
+) -> tuple[list[str], list[str]]:
     """(symbol ids to announce, notes). Reads each file once; keeps it as a base. Blocking."""
     contents: dict[str, bytes | None] = {}
     for path in dict.fromkeys([*files, *(p for p, _ in ids)]):
@@ -43,10 +50,14 @@ def _check(repo: Repo | None, store: BaseStore | None, files: list[str], ids: li
         if not check or repo is None:
             out.append(f"{path}::{name}")
             continue
-        if data is None:  # a new file (or one too large to parse: the coordinator still compares names)
+        if (
+            data is None
+        ):  # a new file (or one too large to parse: the coordinator still compares names)
             if language_for(path) is None:
                 whole.add(path)
-                notes.append(f"{path}: no symbol parser for this kind of file; claimed as a whole file")
+                notes.append(
+                    f"{path}: no symbol parser for this kind of file; claimed as a whole file"
+                )
             else:
                 out.append(f"{path}::{name}")
             continue
@@ -62,7 +73,9 @@ def _check(repo: Repo | None, store: BaseStore | None, files: list[str], ids: li
     return list(dict.fromkeys(out)), notes
 
 
-async def resolve_claim(ctx: ToolContext, files: list[str], symbols: list[str], granularity: str) -> SymbolClaim:
+async def resolve_claim(
+    ctx: ToolContext, files: list[str], symbols: list[str], granularity: str
+) -> SymbolClaim:
     """The claim of begin_task's `symbols` beside its (resolved) `files`. Raises ValueError on a
     malformed symbol id and PathRefused on a symbol's file that may not be claimed."""
     claim = SymbolClaim()
@@ -78,6 +91,8 @@ async def resolve_claim(ctx: ToolContext, files: list[str], symbols: list[str], 
     claim.files = list(dict.fromkeys(by_raw.values()))
     repo = ctx.repo if ctx.url is None else None
     store = BaseStore.for_repo(repo) if repo is not None else None
-    announced, claim.notes = await asyncio.to_thread(_check, repo, store, files, ids, granularity == "symbol")
+    announced, claim.notes = await asyncio.to_thread(
+        _check, repo, store, files, ids, granularity == "symbol"
+    )
     claim.symbols = announced
     return claim

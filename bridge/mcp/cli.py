@@ -8,23 +8,43 @@ import sys
 from pathlib import Path
 
 HELP = "Run the MCP tool server that coding agents (Claude Code, Cursor) use."
-DESCRIPTION = ("Serve the coordination tools over MCP. Stdio by default (what Claude Code and Cursor start); "
-               "streamable HTTP for hosted use. The agent's identity comes from MPAC_PRINCIPAL_ID or MPAC_AGENT_NAME; "
-               "MPAC_COORDINATOR_URL and MPAC_COORDINATOR_TOKEN select a remote coordinator instead of the "
-               "repository's local sidecar, which is started on first use.")
+DESCRIPTION = (
+    "Serve the coordination tools over MCP. Stdio by default (what Claude Code and Cursor start); "
+    "streamable HTTP for hosted use. The agent's identity comes from MPAC_PRINCIPAL_ID or MPAC_AGENT_NAME; "
+    "MPAC_COORDINATOR_URL and MPAC_COORDINATOR_TOKEN select a remote coordinator instead of the "
+    "repository's local sidecar, which is started on first use."
+)
 
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = DESCRIPTION
-    p.add_argument("--workspace", type=Path, default=None, help="repository to coordinate (default: the current directory)")
-    p.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio", help="default stdio")
-    p.add_argument("--host", default="127.0.0.1", help="streamable-http: address (default 127.0.0.1)")
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        default=None,
+        help="repository to coordinate (default: the current directory)",
+    )
+    p.add_argument(
+        "--transport", choices=["stdio", "streamable-http"], default="stdio", help="default stdio"
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="streamable-http: address (default 127.0.0.1)"
+    )
     p.add_argument("--port", type=int, default=8765, help="streamable-http: port (default 8765)")
-    p.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr logging (default WARNING)")
+    p.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="stderr logging (default WARNING)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     from bridge.mcp.context import ToolContext
     from bridge.mcp.server import build_server
 

@@ -58,7 +58,11 @@ class ToolContext:
 
     @classmethod
     def from_env(cls, workspace: Path | None = None) -> ToolContext:
-        roles = [r.strip() for r in os.environ.get("MPAC_AGENT_ROLES", "contributor").split(",") if r.strip()]
+        roles = [
+            r.strip()
+            for r in os.environ.get("MPAC_AGENT_ROLES", "contributor").split(",")
+            if r.strip()
+        ]
         url, session_id, remote_error = os.environ.get(URL_VAR) or None, None, None
         try:
             url, session_id = remote_from_env() or (None, None)
@@ -101,15 +105,19 @@ class ToolContext:
     def check_repo(self, repo_path: str | None) -> Repo:
         """The repository; a `repo_path` naming another repository is refused (one server, one repo)."""
         if self.repo is None:
-            raise ToolFailure("this MCP server is not inside a git repository; start it from your project (or pass --workspace)")
+            raise ToolFailure(
+                "this MCP server is not inside a git repository; start it from your project (or pass --workspace)"
+            )
         if repo_path:
             try:
                 other = find_repo(repo_path)
             except Exception as exc:
                 raise ToolFailure(f"{repo_path} is not a git repository ({exc})") from None
             if other.common_dir != self.repo.common_dir:
-                raise ToolFailure(f"this server coordinates {self.repo.root}; {repo_path} is another repository. "
-                                  "Configure a separate MCP server for it.")
+                raise ToolFailure(
+                    f"this server coordinates {self.repo.root}; {repo_path} is another repository. "
+                    "Configure a separate MCP server for it."
+                )
         return self.repo
 
     def same_repository(self, repo_path: str | None) -> None:
@@ -151,16 +159,22 @@ class ToolContext:
                             self.client = None
                             return await self._join(info.url, info.session_id)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(client.connected.wait(), max(0.0, min(step, deadline - loop.time())))
+                        await asyncio.wait_for(
+                            client.connected.wait(), max(0.0, min(step, deadline - loop.time()))
+                        )
                     step = min(step * 2, 2.0)
                 if client.ws is None:
-                    raise ToolFailure(f"lost the coordinator at {client.url} and could not reconnect within "
-                                      f"{self.reconnect_wait_sec:g} s; try again")
+                    raise ToolFailure(
+                        f"lost the coordinator at {client.url} and could not reconnect within "
+                        f"{self.reconnect_wait_sec:g} s; try again"
+                    )
                 return client
             url, session_id = self.url, self.session_id
             if url is None:
                 if self.repo is None:
-                    raise ToolFailure("no repository and no MPAC_COORDINATOR_URL: nothing to coordinate")
+                    raise ToolFailure(
+                        "no repository and no MPAC_COORDINATOR_URL: nothing to coordinate"
+                    )
                 info = await self._ensure_sidecar(self.repo)
                 url, session_id = info.url, info.session_id
             return await self._join(url, session_id)
@@ -174,7 +188,9 @@ class ToolContext:
             raise ToolFailure(f"cannot start the repository's sidecar: {exc}") from None
 
     async def _join(self, url: str, session_id: str | None) -> SessionClient:
-        client = SessionClient(url, self.principal_id, session_id=session_id, roles=self.roles, token=self.token)
+        client = SessionClient(
+            url, self.principal_id, session_id=session_id, roles=self.roles, token=self.token
+        )
         try:
             await client.connect()
         except Exception as exc:

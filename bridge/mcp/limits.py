@@ -19,7 +19,9 @@ ENVELOPE_ALLOWANCE = 16 * 1024  # the envelope, ids and JSON punctuation around 
 LOCAL_ONLY = frozenset({"content", "repo_path", "include_content", "timeout_sec"})
 # Paths are checked by bridge.workspace (length, names, surrogates, confinement); here only their share of the frame.
 PATHS = frozenset({"path", "target", "repo_path", "files"})
-IDS = frozenset({"state_ref_before", "escalate_to", "original_principal_id", "decision", "ack_type"})
+IDS = frozenset(
+    {"state_ref_before", "escalate_to", "original_principal_id", "decision", "ack_type"}
+)
 
 
 def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
@@ -39,9 +41,16 @@ def surrogate_message(tool: str, where: str, char: str) -> str:
     """The tool error for a string holding an unpaired UTF-16 surrogate (legal as a JSON escape,
     but no Unicode text: it cannot be written to disk, hashed as UTF-8 or sent to the coordinator)."""
     name = where.split("[", 1)[0].split(".", 1)[0].split(" ", 1)[0]
-    hint = ("a file whose name is not valid UTF-8 cannot be used through the bridge" if name in PATHS
-            else "file content must be UTF-8 text" if name == "content" else "use valid Unicode text")
-    return f"{tool}: {where} holds an unpaired UTF-16 surrogate ({char!r}), which is not text; {hint}."
+    hint = (
+        "a file whose name is not valid UTF-8 cannot be used through the bridge"
+        if name in PATHS
+        else "file content must be UTF-8 text"
+        if name == "content"
+        else "use valid Unicode text"
+    )
+    return (
+        f"{tool}: {where} holds an unpaired UTF-16 surrogate ({char!r}), which is not text; {hint}."
+    )
 
 
 def _limit(name: str) -> int | None:
@@ -58,7 +67,9 @@ def _size(n: int) -> str:
     return f"{n:,} bytes" + (f" ({n / (1 << 20):.1f} MiB)" if n >= 1 << 20 else "")
 
 
-def check_arguments(tool: str, arguments: dict[str, Any], frame_limit: int = MAX_FRAME_BYTES) -> str | None:
+def check_arguments(
+    tool: str, arguments: dict[str, Any], frame_limit: int = MAX_FRAME_BYTES
+) -> str | None:
     """None when the call may run; otherwise the tool error text saying what is wrong."""
     sent = ENVELOPE_ALLOWANCE
     for name, value in arguments.items():
@@ -69,13 +80,18 @@ def check_arguments(tool: str, arguments: dict[str, Any], frame_limit: int = MAX
             except UnicodeEncodeError as exc:
                 return surrogate_message(tool, where, text[exc.start])
             if limit is not None and encoded > limit:
-                hint = ("edit the file on disk and call submit_change without content" if name == "content"
-                        else "shorten it")
+                hint = (
+                    "edit the file on disk and call submit_change without content"
+                    if name == "content"
+                    else "shorten it"
+                )
                 return f"{tool}: {where} is {_size(encoded)}; the limit is {_size(limit)}: {hint}."
             if name not in LOCAL_ONLY:
                 sent += encoded + 8  # quotes, comma, escapes of a typical path or sentence
     if sent > frame_limit:
-        return (f"{tool}: this call would send about {_size(sent)} to the coordinator, which accepts at most "
-                f"{_size(frame_limit)} per message (--max-frame-bytes). Split it: fewer files per task, "
-                "shorter text.")
+        return (
+            f"{tool}: this call would send about {_size(sent)} to the coordinator, which accepts at most "
+            f"{_size(frame_limit)} per message (--max-frame-bytes). Split it: fewer files per task, "
+            "shorter text."
+        )
     return None

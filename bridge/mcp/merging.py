@@ -38,22 +38,49 @@ class Merge:
 
 def _info(decision: MergeDecision) -> MergeInfo:
     d = decision.to_json()
-    return MergeInfo.model_validate({k: d[k] for k in ("outcome", "reason", "base_state_ref", "current_state_ref",
-                                                       "applied", "conflicts", "outside")})
+    return MergeInfo.model_validate(
+        {
+            k: d[k]
+            for k in (
+                "outcome",
+                "reason",
+                "base_state_ref",
+                "current_state_ref",
+                "applied",
+                "conflicts",
+                "outside",
+            )
+        }
+    )
 
 
 def _no_base(base_ref: str, current_ref: str, why: str) -> Merge:
-    return Merge(MergeInfo(outcome="no_base", reason=why, base_state_ref=base_ref, current_state_ref=current_ref))
+    return Merge(
+        MergeInfo(
+            outcome="no_base", reason=why, base_state_ref=base_ref, current_state_ref=current_ref
+        )
+    )
 
 
-def merge_stale(repo: Repo, store: BaseStore, rel: str, base_ref: str, current_ref: str, content: str,
-                claimed: Collection[str] | None) -> Merge:
+def merge_stale(
+    repo: Repo,
+    store: BaseStore,
+    rel: str,
+    base_ref: str,
+    current_ref: str,
+    content: str,
+    claimed: Collection[str] | None,
+) -> Merge:
     """Merge `content` (written over `base_ref`) into the file as it is now (`current_ref`).
     `claimed` are the intent's symbol names in `rel` (None: the whole file). Blocking (git, disk)."""
     base = store.get_text(base_ref)
     if base is None:
-        return _no_base(base_ref, current_ref, "the version you read is not in the base store (read it with "
-                                               "get_file_state before editing, so it can be merged)")
+        return _no_base(
+            base_ref,
+            current_ref,
+            "the version you read is not in the base store (read it with "
+            "get_file_state before editing, so it can be merged)",
+        )
     if current_ref == ABSENT_STATE_REF:
         return _no_base(base_ref, current_ref, "the file was deleted since you read it")
     data = read_small(repo.root / rel, rel, store.max_file_bytes)
@@ -75,18 +102,36 @@ def merge_stale(repo: Repo, store: BaseStore, rel: str, base_ref: str, current_r
     return Merge(_info(decision), decision.text, decision.merged_state_ref, len(decision.applied))
 
 
-async def merge_stale_async(repo: Repo, store: BaseStore, rel: str, base_ref: str, current_ref: str, content: str,
-                            claimed: Collection[str] | None) -> Merge:
-    return await asyncio.to_thread(merge_stale, repo, store, rel, base_ref, current_ref, content, claimed)
+async def merge_stale_async(
+    repo: Repo,
+    store: BaseStore,
+    rel: str,
+    base_ref: str,
+    current_ref: str,
+    content: str,
+    claimed: Collection[str] | None,
+) -> Merge:
+    return await asyncio.to_thread(
+        merge_stale, repo, store, rel, base_ref, current_ref, content, claimed
+    )
 
 
-def merge_extension(worktree_ext: dict[str, Any] | None, merge: Merge, base_ref: str, ours_ref: str,
-                    claimed: Collection[str] | None) -> dict[str, Any]:
+def merge_extension(
+    worktree_ext: dict[str, Any] | None,
+    merge: Merge,
+    base_ref: str,
+    ours_ref: str,
+    claimed: Collection[str] | None,
+) -> dict[str, Any]:
     """The OP_COMMIT `extensions` of a merged write: the worktree's, plus what was merged from which base."""
     ext = dict(worktree_ext or {})
     ours = dict(ext.get(EXT) or {})
-    ours["merge"] = {"base_state_ref": base_ref, "ours_state_ref": ours_ref, "hunks": merge.hunks,
-                     "symbols": sorted(claimed) if claimed else []}
+    ours["merge"] = {
+        "base_state_ref": base_ref,
+        "ours_state_ref": ours_ref,
+        "hunks": merge.hunks,
+        "symbols": sorted(claimed) if claimed else [],
+    }
     ext[EXT] = ours
     return ext
 
@@ -94,9 +139,13 @@ def merge_extension(worktree_ext: dict[str, Any] | None, merge: Merge, base_ref:
 def stale_message(info: MergeInfo) -> str:
     """What a refused merge tells the agent to do."""
     if info.outcome == "conflict":
-        return (f"the file changed since you read it and {info.reason}: call get_file_state, look at merge.conflicts "
-                "(what the other change made of each region), and redo your change on the current file")
+        return (
+            f"the file changed since you read it and {info.reason}: call get_file_state, look at merge.conflicts "
+            "(what the other change made of each region), and redo your change on the current file"
+        )
     if info.outcome == "out_of_scope":
-        return (f"the file changed since you read it, and your change could not be merged: {info.reason}. Claim those "
-                "symbols (update_task or begin_task), or claim the whole file, then redo your change on the current file")
+        return (
+            f"the file changed since you read it, and your change could not be merged: {info.reason}. Claim those "
+            "symbols (update_task or begin_task), or claim the whole file, then redo your change on the current file"
+        )
     return f"the file changed since you read it and could not be merged ({info.reason}); call get_file_state and redo your change"

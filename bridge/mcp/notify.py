@@ -23,7 +23,10 @@ from bridge.protocol.constants import EXT
 
 log = logging.getLogger("mpac.mcp")
 STATE_URI = "mpac://session/state"
-QUIET = {"HEARTBEAT", "COORDINATOR_STATUS"}  # liveness chatter does not change what the resource shows
+QUIET = {
+    "HEARTBEAT",
+    "COORDINATOR_STATUS",
+}  # liveness chatter does not change what the resource shows
 
 
 def quiet(message: dict[str, Any]) -> bool:
@@ -38,22 +41,31 @@ class StateNotifier:
     """Forwards view changes of the connected client as resource-updated notifications."""
 
     def __init__(self, server: MCPServer, bus: SubscriptionBus) -> None:
-        self.server, self.bus = server, bus  # the bus the server was built with (its `subscriptions=`)
+        self.server, self.bus = (
+            server,
+            bus,
+        )  # the bus the server was built with (its `subscriptions=`)
         self.sessions: dict[int, Any] = {}  # legacy subscribers, by id(session)
         self.sent = 0
         self._task: asyncio.Task[None] | None = None
         # resources/subscribe is a spec method the 2026 revision removed: the SDK says to re-provide it
         # with the low-level Server's add_request_handler (MCPServer has no public way to reach it)
         low = server._lowlevel_server
-        low.add_request_handler("resources/subscribe", types.SubscribeRequestParams, self._subscribe)
-        low.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, self._unsubscribe)
+        low.add_request_handler(
+            "resources/subscribe", types.SubscribeRequestParams, self._subscribe
+        )
+        low.add_request_handler(
+            "resources/unsubscribe", types.UnsubscribeRequestParams, self._unsubscribe
+        )
 
     async def _subscribe(self, ctx: Any, params: types.SubscribeRequestParams) -> dict[str, Any]:
         if str(params.uri) == STATE_URI:
             self.sessions[id(ctx.session)] = ctx.session
         return {}
 
-    async def _unsubscribe(self, ctx: Any, params: types.UnsubscribeRequestParams) -> dict[str, Any]:
+    async def _unsubscribe(
+        self, ctx: Any, params: types.UnsubscribeRequestParams
+    ) -> dict[str, Any]:
         if str(params.uri) == STATE_URI:
             self.sessions.pop(id(ctx.session), None)
         return {}
@@ -70,7 +82,9 @@ class StateNotifier:
             while True:
                 changed = not quiet(await q.get())
                 while not q.empty():  # coalesce a burst into one notification
-                    changed = not quiet(q.get_nowait()) or changed  # always drain, even once changed
+                    changed = (
+                        not quiet(q.get_nowait()) or changed
+                    )  # always drain, even once changed
                 if changed:
                     await self.notify()
         finally:

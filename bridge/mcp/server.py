@@ -57,7 +57,9 @@ T = TypeVar("T")
 log = logging.getLogger("mpac.mcp")
 
 
-_REFUSAL: contextvars.ContextVar[str | None] = contextvars.ContextVar("mpac_tool_refusal", default=None)
+_REFUSAL: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "mpac_tool_refusal", default=None
+)
 
 
 async def _run(call: Coroutine[Any, Any, T]) -> T:
@@ -71,7 +73,9 @@ async def _run(call: Coroutine[Any, Any, T]) -> T:
         raise ToolError(str(exc)) from None
     except Exception as exc:  # a bug or an OS error nobody foresaw: still say what happened
         log.exception("tool failed")
-        raise ToolError(f"the tool failed ({type(exc).__name__}: {exc}); the MCP server's log (stderr) has the details") from None
+        raise ToolError(
+            f"the tool failed ({type(exc).__name__}: {exc}); the MCP server's log (stderr) has the details"
+        ) from None
 
 
 def _client_name(rctx: Any) -> str | None:
@@ -84,7 +88,9 @@ def _client_name(rctx: Any) -> str | None:
     return None
 
 
-def bind(ctx: ToolContext, tool: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Coroutine[Any, Any, Any]]:
+def bind(
+    ctx: ToolContext, tool: Callable[..., Coroutine[Any, Any, Any]]
+) -> Callable[..., Coroutine[Any, Any, Any]]:
     """`tool` as an MCP tool function: its own signature without the ToolContext (the one
     declaration of its parameters), called by keyword, errors turned into tool errors by `_run`."""
     sig = inspect.signature(tool, eval_str=True)
@@ -128,15 +134,23 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         if not (isinstance(params, Mapping) and isinstance(params.get("arguments"), Mapping)):
             return await call_next(rctx)
         limit = ctx.client.frame_limit if ctx.client is not None else MAX_FRAME_BYTES
-        token = _REFUSAL.set(check_arguments(str(params.get("name")), dict(params["arguments"]), limit))
+        token = _REFUSAL.set(
+            check_arguments(str(params.get("name")), dict(params["arguments"]), limit)
+        )
         try:
             return await call_next(rctx)
         finally:
             _REFUSAL.reset(token)
 
     bus = InMemorySubscriptionBus()
-    mcp = MCPServer("mpac-bridge", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, subscriptions=bus,
-                    middleware=[introduce, check_limits])
+    mcp = MCPServer(
+        "mpac-bridge",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        subscriptions=bus,
+        middleware=[introduce, check_limits],
+    )
     notifier = StateNotifier(mcp, bus)
     ctx.on_connect.append(notifier.attach)
     for tool in tools.TOOLS:

@@ -38,10 +38,20 @@ def recorded_commit(reply: Reply, op_id: str) -> dict[str, Any] | None:
     return rec if isinstance(rec, dict) and rec.get("op_id") == op_id else None
 
 
-async def commit_settled(ctx: ToolContext, client: SessionClient, intent_id: str, target: str, before: str | None,
-                         after: str | None, op_id: str, extensions: dict[str, Any] | None = None,
-                         summary: str | None = None) -> Settled:
-    reply = await client.commit(intent_id, target, before, after, op_id=op_id, extensions=extensions, summary=summary)
+async def commit_settled(
+    ctx: ToolContext,
+    client: SessionClient,
+    intent_id: str,
+    target: str,
+    before: str | None,
+    after: str | None,
+    op_id: str,
+    extensions: dict[str, Any] | None = None,
+    summary: str | None = None,
+) -> Settled:
+    reply = await client.commit(
+        intent_id, target, before, after, op_id=op_id, extensions=extensions, summary=summary
+    )
     lost = 0
     while reply.error_code in UNKNOWN:
         lost += 1
@@ -51,5 +61,7 @@ async def commit_settled(ctx: ToolContext, client: SessionClient, intent_id: str
             client = await ctx.connected()
         except ToolFailure as exc:
             return Settled(None, lost, why=str(exc))
-        reply = await client.commit(intent_id, target, before, after, op_id=op_id, extensions=extensions, summary=summary)
+        reply = await client.commit(
+            intent_id, target, before, after, op_id=op_id, extensions=extensions, summary=summary
+        )
     return Settled(reply, lost, recorded_commit(reply, op_id))

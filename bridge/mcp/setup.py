@@ -23,12 +23,31 @@ def configure(p: argparse.ArgumentParser) -> None:
         "Show the MCP server entry for your client, using the absolute path of this installation. With --write, "
         "merge it into the project's config file (other servers are kept)."
     )
-    p.add_argument("client", choices=sorted(TARGETS), help="claude (.mcp.json), cursor (.cursor/mcp.json) or vscode (.vscode/mcp.json)")
-    p.add_argument("--workspace", type=Path, default=Path("."), help="project root (default: the current directory)")
-    p.add_argument("--name", default=None, help="agent name for MPAC_AGENT_NAME (default: the client's name)")
+    p.add_argument(
+        "client",
+        choices=sorted(TARGETS),
+        help="claude (.mcp.json), cursor (.cursor/mcp.json) or vscode (.vscode/mcp.json)",
+    )
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        default=Path("."),
+        help="project root (default: the current directory)",
+    )
+    p.add_argument(
+        "--name", default=None, help="agent name for MPAC_AGENT_NAME (default: the client's name)"
+    )
     p.add_argument("--write", action="store_true", help="write the file instead of printing")
-    p.add_argument("--hooks", action="store_true", help="claude only: also add the PreToolUse/PostToolUse guards to .claude/settings.json")
-    p.add_argument("--auto-begin", action="store_true", help="with --hooks: claim free files automatically before an edit")
+    p.add_argument(
+        "--hooks",
+        action="store_true",
+        help="claude only: also add the PreToolUse/PostToolUse guards to .claude/settings.json",
+    )
+    p.add_argument(
+        "--auto-begin",
+        action="store_true",
+        help="with --hooks: claim free files automatically before an edit",
+    )
 
 
 def executable() -> str:
@@ -47,7 +66,9 @@ def server_entry(client: str, workspace: Path, name: str | None) -> dict[str, An
     entry: dict[str, Any] = {
         "command": executable(),
         "args": ["mcp", "--workspace", str(workspace.resolve())],
-        "env": {"MPAC_AGENT_NAME": f"${{MPAC_AGENT_NAME:-{agent}}}" if client == "claude" else agent},
+        "env": {
+            "MPAC_AGENT_NAME": f"${{MPAC_AGENT_NAME:-{agent}}}" if client == "claude" else agent
+        },
     }
     if client == "vscode":
         entry["type"] = "stdio"
@@ -61,7 +82,9 @@ def merged(path: Path, client: str, entry: dict[str, Any]) -> dict[str, Any]:
         try:
             data = json.loads(path.read_text() or "{}")
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} is not valid JSON ({exc.msg}); fix or remove it first") from None
+            raise ValueError(
+                f"{path} is not valid JSON ({exc.msg}); fix or remove it first"
+            ) from None
     data.setdefault(key, {})["mpac-bridge"] = entry
     return data
 
@@ -80,12 +103,16 @@ def commit_note(workspace: Path, path: Path, client: str) -> str:
         pass
     if ignored:
         return f"{rel} is ignored by git, as it should be: it holds absolute paths of this machine"
-    return (f"do not commit {rel}: it holds absolute paths of this machine (the mpac-bridge executable and this checkout). "
-            f"Add it to .gitignore; each person runs `mpac-bridge setup {client} --write` once")
+    return (
+        f"do not commit {rel}: it holds absolute paths of this machine (the mpac-bridge executable and this checkout). "
+        f"Add it to .gitignore; each person runs `mpac-bridge setup {client} --write` once"
+    )
 
 
-HOOKS_NOTE = ("the hook commands name this machine's mpac-bridge by its absolute path: commit .claude/settings.json only "
-              "if everyone has it at the same path; otherwise keep the hooks in .claude/settings.local.json (personal)")
+HOOKS_NOTE = (
+    "the hook commands name this machine's mpac-bridge by its absolute path: commit .claude/settings.json only "
+    "if everyone has it at the same path; otherwise keep the hooks in .claude/settings.local.json (personal)"
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -97,7 +124,11 @@ def run(args: argparse.Namespace) -> int:
     path = workspace / TARGETS[args.client]
     try:
         data = merged(path, args.client, entry)
-        hooks = _hooks_settings(workspace, args.auto_begin, args.name or args.client) if args.hooks else None
+        hooks = (
+            _hooks_settings(workspace, args.auto_begin, args.name or args.client)
+            if args.hooks
+            else None
+        )
     except ValueError as exc:
         print(f"mpac-bridge setup: {exc}", file=sys.stderr)
         return 2
@@ -116,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  {commit_note(workspace, path, args.client)}")
     if hooks is not None:
         _write(hooks[0], json.dumps(hooks[1], indent=2) + "\n")
-        print(f"wrote {hooks[0]}: PreToolUse and PostToolUse hooks for Edit|Write|MultiEdit|NotebookEdit")
+        print(
+            f"wrote {hooks[0]}: PreToolUse and PostToolUse hooks for Edit|Write|MultiEdit|NotebookEdit"
+        )
         print(f"  {HOOKS_NOTE}")
     return 0
 

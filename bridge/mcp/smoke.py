@@ -18,10 +18,17 @@ NAMES = ("milestone0", "tools", "commit", "governance", "takeover")
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.description = ("Each check copies the repository to a temporary directory, starts its own sidecar there, "
-                     "runs, and cleans up. Your repository and its sidecar are never touched.")
+    p.description = (
+        "Each check copies the repository to a temporary directory, starts its own sidecar there, "
+        "runs, and cleans up. Your repository and its sidecar are never touched."
+    )
     p.add_argument("check", choices=[*NAMES, "all"], help="which check")
-    p.add_argument("--workspace", type=Path, default=Path("."), help="repository to copy (default: the current directory)")
+    p.add_argument(
+        "--workspace",
+        type=Path,
+        default=Path("."),
+        help="repository to copy (default: the current directory)",
+    )
 
 
 class SmokeFailed(Exception):
@@ -39,12 +46,18 @@ async def _milestone0(ctx, other, say) -> None:  # two independent clients share
     third = SessionClient(other.url, "agent:smoke-c", session_id=other.session_id)
     await third.connect()
     try:
-        r1 = await other.announce("milestone0: entity work", scope={"kind": "entity_set", "entities": ["smoke.api"]})
-        r2 = await third.announce("milestone0: same entity", scope={"kind": "entity_set", "entities": ["smoke.api"]})
+        r1 = await other.announce(
+            "milestone0: entity work", scope={"kind": "entity_set", "entities": ["smoke.api"]}
+        )
+        r2 = await third.announce(
+            "milestone0: same entity", scope={"kind": "entity_set", "entities": ["smoke.api"]}
+        )
         expect(r1.ok and r2.ok, "both announces should be accepted")
         ok = await other.wait_until(lambda v: len(v.conflicts) >= 1, 10)
         expect(ok, "no conflict was reported")
-        say(f"two clients, one coordinator: {len(other.view.intents)} intents, {len(other.view.conflicts)} conflict(s) seen by both")
+        say(
+            f"two clients, one coordinator: {len(other.view.intents)} intents, {len(other.view.conflicts)} conflict(s) seen by both"
+        )
     finally:
         await third.close()
 
@@ -69,24 +82,37 @@ async def _commit(ctx, other, say) -> None:
     begun = await tools.begin_task(ctx, "smoke: commit", [target])
     expect(begun.status == "ok", begun.message)
     state = await tools.get_file_state(ctx, target)
-    res = await tools.submit_change(ctx, begun.intent_id or "", target, state.state_ref, (state.content or "") + "\n# smoke\n")
+    res = await tools.submit_change(
+        ctx, begun.intent_id or "", target, state.state_ref, (state.content or "") + "\n# smoke\n"
+    )
     expect(res.status == "success", res.message)
-    expect((ctx.repo.root / target).read_text().endswith("# smoke\n"), "the file on disk did not change")
+    expect(
+        (ctx.repo.root / target).read_text().endswith("# smoke\n"),
+        "the file on disk did not change",
+    )
     expect((await tools.yield_task(ctx, begun.intent_id or "")).status == "ok", "yield failed")
-    say(f"begin → submit_change ({state.state_ref[:15]}… → {res.state_ref_after[:15]}…) → file on disk changed → yield")
+    say(
+        f"begin → submit_change ({state.state_ref[:15]}… → {res.state_ref_after[:15]}…) → file on disk changed → yield"
+    )
 
 
 async def _governance(ctx, other, say) -> None:
     from bridge.client import SessionClient
     from bridge.mcp import tools
 
-    arbiter = SessionClient(other.url, "human:smoke-arbiter", session_id=other.session_id, roles=["arbiter"])
+    arbiter = SessionClient(
+        other.url, "human:smoke-arbiter", session_id=other.session_id, roles=["arbiter"]
+    )
     await arbiter.connect()
     try:
-        await other.announce("smoke: entity", scope={"kind": "entity_set", "entities": ["smoke.gov"]})
+        await other.announce(
+            "smoke: entity", scope={"kind": "entity_set", "entities": ["smoke.gov"]}
+        )
         begun = await tools.begin_task(ctx, "smoke: entity too", [_some_file(ctx)])
         expect(begun.status == "ok", begun.message)
-        r = await ctx.client.announce("smoke: entity", scope={"kind": "entity_set", "entities": ["smoke.gov"]})
+        r = await ctx.client.announce(
+            "smoke: entity", scope={"kind": "entity_set", "entities": ["smoke.gov"]}
+        )
         expect(r.ok, r.description)
         ok = await ctx.client.wait_until(lambda v: bool(v.conflicts), 10)
         expect(ok, "no conflict")
@@ -107,25 +133,39 @@ async def _takeover(ctx, other, say) -> None:
     r = await other.announce("smoke: will leave", [target], intent_id="smoke-leaver")
     expect(r.ok, r.description)
     await other.close(disposition="transfer")
-    ok = await ctx.client.wait_until(lambda v: v.intents.get("smoke-leaver", {}).get("state") == "SUSPENDED", 10)
+    ok = await ctx.client.wait_until(
+        lambda v: v.intents.get("smoke-leaver", {}).get("state") == "SUSPENDED", 10
+    )
     expect(ok, "the intent was not suspended")
     claim = await tools.take_over_task(ctx, "smoke-leaver")
     expect(claim.status == "approved", f"take_over_task: {claim.status} {claim.message}")
-    expect(ctx.client.view.intents.get(claim.new_intent_id or "", {}).get("state") == "ACTIVE", "replacement not ACTIVE")
+    expect(
+        ctx.client.view.intents.get(claim.new_intent_id or "", {}).get("state") == "ACTIVE",
+        "replacement not ACTIVE",
+    )
     say(f"GOODBYE transfer → SUSPENDED → take_over_task → {claim.new_intent_id} ACTIVE")
 
 
 def _some_file(ctx) -> str:
     for path in sorted(ctx.repo.root.rglob("*")):
         rel = path.relative_to(ctx.repo.root).as_posix()
-        if path.is_file() and not rel.startswith(".git") and "/." not in rel and not rel.startswith("."):
+        if (
+            path.is_file()
+            and not rel.startswith(".git")
+            and "/." not in rel
+            and not rel.startswith(".")
+        ):
             return rel
     (ctx.repo.root / "smoke.txt").write_text("smoke\n")
     return "smoke.txt"
 
 
 CHECKS: dict[str, Callable[..., Awaitable[None]]] = {
-    "milestone0": _milestone0, "tools": _tools, "commit": _commit, "governance": _governance, "takeover": _takeover,
+    "milestone0": _milestone0,
+    "tools": _tools,
+    "commit": _commit,
+    "governance": _governance,
+    "takeover": _takeover,
 }
 
 
@@ -164,5 +204,8 @@ def run(args: argparse.Namespace) -> int:
         except (TimeoutError, SmokeFailed, Exception) as exc:
             failed += 1
             print(f"  FAIL: {type(exc).__name__}: {exc}")
-    print("all smoke checks passed" if not failed else f"{failed} smoke check(s) failed", file=sys.stderr if failed else sys.stdout)
+    print(
+        "all smoke checks passed" if not failed else f"{failed} smoke check(s) failed",
+        file=sys.stderr if failed else sys.stdout,
+    )
     return 1 if failed else 0

@@ -37,7 +37,9 @@ def _unpaired(value: Any, where: str) -> tuple[str, str] | None:
                 return hit
     elif isinstance(value, dict):
         for key, item in value.items():
-            if (hit := _unpaired(key, f"{where} (a key)") or _unpaired(item, f"{where}.{key}")) is not None:
+            if (
+                hit := _unpaired(key, f"{where} (a key)") or _unpaired(item, f"{where}.{key}")
+            ) is not None:
                 return hit
     return None
 
@@ -50,7 +52,10 @@ def answer(line: str) -> dict[str, Any] | None:
     except (ValueError, RecursionError):
         return {"id": None, "error": (PARSE_ERROR, "Parse error: the line is not a JSON object")}
     if not isinstance(msg, dict):
-        return {"id": None, "error": (INVALID_REQUEST, "Invalid Request: expected a JSON-RPC object")}
+        return {
+            "id": None,
+            "error": (INVALID_REQUEST, "Invalid Request: expected a JSON-RPC object"),
+        }
     if "id" not in msg:
         return None  # a notification: JSON-RPC never answers one
     rid = msg.get("id")
@@ -58,22 +63,41 @@ def answer(line: str) -> dict[str, Any] | None:
     if not isinstance(rid, (str, int)) or isinstance(rid, bool) or _unpaired(rid, "id") is not None:
         rid = None
     if hit is None:
-        return {"id": rid, "error": (INVALID_REQUEST, "Invalid Request: not a valid JSON-RPC 2.0 request")}
+        return {
+            "id": rid,
+            "error": (INVALID_REQUEST, "Invalid Request: not a valid JSON-RPC 2.0 request"),
+        }
     where, char = hit[0].lstrip("."), hit[1]
     params = msg.get("params")
-    if msg.get("method") == "tools/call" and where.startswith("params.arguments.") and isinstance(params, dict):
-        text = surrogate_message(str(params.get("name")), where.removeprefix("params.arguments."), char)
+    if (
+        msg.get("method") == "tools/call"
+        and where.startswith("params.arguments.")
+        and isinstance(params, dict)
+    ):
+        text = surrogate_message(
+            str(params.get("name")), where.removeprefix("params.arguments."), char
+        )
         return {"id": rid, "result": {"content": [{"type": "text", "text": text}], "isError": True}}
     code = INVALID_PARAMS if where.startswith("params") else INVALID_REQUEST
     label = "Invalid params" if code == INVALID_PARAMS else "Invalid Request"
-    return {"id": rid, "error": (code, f"{label}: {where} holds an unpaired UTF-16 surrogate ({char!r}), which is not text")}
+    return {
+        "id": rid,
+        "error": (
+            code,
+            f"{label}: {where} holds an unpaired UTF-16 surrogate ({char!r}), which is not text",
+        ),
+    }
 
 
 def _message(reply: dict[str, Any]) -> SessionMessage:
     if "result" in reply:
-        return SessionMessage(JSONRPCResponse(jsonrpc="2.0", id=reply["id"], result=reply["result"]))
+        return SessionMessage(
+            JSONRPCResponse(jsonrpc="2.0", id=reply["id"], result=reply["result"])
+        )
     code, text = reply["error"]
-    return SessionMessage(JSONRPCError(jsonrpc="2.0", id=reply["id"], error=ErrorData(code=code, message=text)))
+    return SessionMessage(
+        JSONRPCError(jsonrpc="2.0", id=reply["id"], error=ErrorData(code=code, message=text))
+    )
 
 
 def _refused_line(exc: Exception) -> str | None:
@@ -108,8 +132,11 @@ class AnsweringReadStream:
             if line is None:
                 return item
             reply = answer(line)
-            log.warning("refused an unreadable MCP line (%s): %s", type(item).__name__,
-                        (reply or {}).get("error") or "a tool error")
+            log.warning(
+                "refused an unreadable MCP line (%s): %s",
+                type(item).__name__,
+                (reply or {}).get("error") or "a tool error",
+            )
             if reply is not None:
                 await self._write.send(_message(reply))
 
@@ -128,8 +155,12 @@ class AnsweringReadStream:
     async def __aenter__(self) -> AnsweringReadStream:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()
 
 
@@ -137,4 +168,8 @@ async def serve_stdio(server: MCPServer) -> None:
     """MCPServer.run_stdio_async, with the unreadable lines answered."""
     low = server._lowlevel_server  # the same object MCPServer.run_stdio_async drives
     async with stdio_server() as (read_stream, write_stream):
-        await low.run(AnsweringReadStream(read_stream, write_stream), write_stream, low.create_initialization_options())
+        await low.run(
+            AnsweringReadStream(read_stream, write_stream),
+            write_stream,
+            low.create_initialization_options(),
+        )

@@ -30,4 +30,6 @@ class ErrorCode(StrEnum):
     STALE_STATE_REF = "STALE_STATE_REF"
 
 
-SPEC_ERROR_CODES: frozenset[str] = frozenset(c.value for c in ErrorCode if c is not ErrorCode.STALE_STATE_REF)
+SPEC_ERROR_CODES: frozenset[str] = frozenset(
+    c.value for c in ErrorCode if c is not ErrorCode.STALE_STATE_REF
+)

@@ -22,5 +22,7 @@ class CloseCode(IntEnum):
     GOING_AWAY = 1001  # the sidecar is shutting down
     POLICY_VIOLATION = 1008  # refused: no such session, no admitted HELLO, credential, rate limit
     MESSAGE_TOO_BIG = 1009  # a frame over the read limit (sent by the websockets library)
-    SERVICE_RESTART = 1012  # reconnect: the session moved to another node, or recovered from an outage
+    SERVICE_RESTART = (
+        1012  # reconnect: the session moved to another node, or recovered from an outage
+    )
     TRY_AGAIN_LATER = 1013  # the coordinator (its store) is unavailable for now

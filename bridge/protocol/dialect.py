@@ -17,7 +17,18 @@ from bridge.protocol.constants import EXT
 
 # What the reference's MessageEnvelope and Sender dataclasses accept.
 ENVELOPE_KEYS = frozenset(
-    {"protocol", "version", "message_type", "message_id", "session_id", "sender", "ts", "payload", "watermark", "coordinator_epoch"}
+    {
+        "protocol",
+        "version",
+        "message_type",
+        "message_id",
+        "session_id",
+        "sender",
+        "ts",
+        "payload",
+        "watermark",
+        "coordinator_epoch",
+    }
 )
 SENDER_KEYS = ("principal_id", "principal_type", "sender_instance_id")
 # `implementation.name` values that mean the reference package (the Python package, its module,
@@ -72,4 +83,3 @@ def to_reference_dialect(message: dict[str, Any]) -> dict[str, Any]:
     payload["extensions"] = ext
     out["payload"] = payload
     return out
-

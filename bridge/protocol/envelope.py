@@ -65,7 +65,9 @@ def parse_ts(text: Any) -> float | None:
     if m is None:
         return None
     try:
-        return datetime.fromisoformat(text.upper()).timestamp()  # 3.11+: "Z" and any fraction length
+        return datetime.fromisoformat(
+            text.upper()
+        ).timestamp()  # 3.11+: "Z" and any fraction length
     except (ValueError, OverflowError):
         return None
 
@@ -74,7 +76,11 @@ def lamport_of(watermark: Any) -> int | None:
     """The Lamport value a watermark carries: `value` for lamport_clock, else `lamport_value`."""
     if not isinstance(watermark, dict):
         return None
-    value = watermark.get("value") if watermark.get("kind") == "lamport_clock" else watermark.get("lamport_value")
+    value = (
+        watermark.get("value")
+        if watermark.get("kind") == "lamport_clock"
+        else watermark.get("lamport_value")
+    )
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return None

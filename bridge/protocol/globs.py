@@ -29,7 +29,9 @@ def literal_prefix(pattern: str) -> str:
     return "/".join(out)
 
 
-def _languages_meet(a: Sequence[str], b: Sequence[str], star: str, meet: Callable[[str, str], bool]) -> bool:
+def _languages_meet(
+    a: Sequence[str], b: Sequence[str], star: str, meet: Callable[[str, str], bool]
+) -> bool:
     """Can one word match both patterns `a` and `b`? `star` stands for any run of items and `meet`
     decides whether two other items can match the same item (memoised search over both positions)."""
     memo: dict[tuple[int, int], bool] = {}
@@ -72,7 +74,9 @@ def globs_intersect(a: str, b: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _seg_regex(seg: str) -> re.Pattern[str]:
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in seg), re.DOTALL)
+    return re.compile(
+        "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in seg), re.DOTALL
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -91,7 +95,11 @@ def glob_match(pattern: str, path: str) -> bool:
             elif sp[i] == "**":
                 res = go(i + 1, j) or (j < len(sx) and go(i, j + 1))
             else:
-                res = j < len(sx) and _seg_regex(sp[i]).fullmatch(sx[j]) is not None and go(i + 1, j + 1)
+                res = (
+                    j < len(sx)
+                    and _seg_regex(sp[i]).fullmatch(sx[j]) is not None
+                    and go(i + 1, j + 1)
+                )
             memo[key] = res
         return memo[key]
 

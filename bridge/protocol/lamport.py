@@ -85,7 +85,10 @@ class SenderFrontier:
         """The snapshot shape: ``{key: {"last_ts": RFC 3339 string, "last_lamport": int | null}}``."""
         from bridge.protocol.envelope import format_ts  # lazily: this module stays free of pydantic
 
-        return {k: {"last_ts": format_ts(ts), "last_lamport": lam} for k, (ts, lam) in self._seen.items()}
+        return {
+            k: {"last_ts": format_ts(ts), "last_lamport": lam}
+            for k, (ts, lam) in self._seen.items()
+        }
 
     @classmethod
     def from_json(cls, data: Any, limit: int = 10_000) -> SenderFrontier:
@@ -103,7 +106,10 @@ class SenderFrontier:
                 ts: float | None = float(raw_ts)
             else:
                 ts = parse_ts(raw_ts)
-            out._seen[k] = (ts if ts is not None and ts == ts else 0.0, _lamport_or_none(v.get("last_lamport")))
+            out._seen[k] = (
+                ts if ts is not None and ts == ts else 0.0,
+                _lamport_or_none(v.get("last_lamport")),
+            )
         while len(out._seen) > out.limit:  # a snapshot from a sidecar with a larger cap
             del out._seen[next(iter(out._seen))]
         return out

@@ -15,7 +15,9 @@ from bridge.protocol.envelope import Envelope, lamport_of, parse_ts
 from bridge.protocol.payloads import PAYLOAD_MODELS
 
 MAX_FRAME_BYTES = 1 << 20  # 1 MiB: the default limit of a frame (the sidecar's --max-frame-bytes)
-OVERSIZE_READ_FACTOR = 4  # a frame up to this many times the limit is still read to name it in the refusal
+OVERSIZE_READ_FACTOR = (
+    4  # a frame up to this many times the limit is still read to name it in the refusal
+)
 MAX_DEPTH = 64
 _TYPES = {t.value: t for t in MessageType}
 P = TypeVar("P", bound=BaseModel)
@@ -42,7 +44,9 @@ class ParsedMessage:
         the model it expects; a mismatch is a dispatch bug, never a sender's mistake)."""
         payload = self.payload
         if not isinstance(payload, model):
-            raise TypeError(f"{self.envelope.message_type} carries {type(payload).__name__}, not {model.__name__}")
+            raise TypeError(
+                f"{self.envelope.message_type} carries {type(payload).__name__}, not {model.__name__}"
+            )
         return payload
 
     @property
@@ -140,14 +144,18 @@ def _encodable(value: Any) -> bool:
     return True
 
 
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # built once: json.loads(**kw) builds one per call
+_DECODER = json.JSONDecoder(
+    parse_constant=_refuse_constant
+)  # built once: json.loads(**kw) builds one per call
 
 
 def _too_large(raw: str | bytes, size: int, max_bytes: int) -> ParseFailure:
     """The refusal of an oversized frame. One up to OVERSIZE_READ_FACTOR times the limit is decoded
     all the same, so the refusal names the request (refers_to) and its sender can match it."""
-    text = (f"frame of {size:,} bytes is over the limit of {max_bytes:,} bytes; nothing in it was applied "
-            "(send fewer files or shorter text)")
+    text = (
+        f"frame of {size:,} bytes is over the limit of {max_bytes:,} bytes; nothing in it was applied "
+        "(send fewer files or shorter text)"
+    )
     if size > OVERSIZE_READ_FACTOR * max_bytes:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, text)
     try:
@@ -169,7 +177,9 @@ def _decode(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> dict[str, Any] | Pars
         except UnicodeDecodeError:
             return ParseFailure(ErrorCode.MALFORMED_MESSAGE, "frame is not valid UTF-8")
     if not isinstance(raw, str):
-        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"expected a JSON object, got {type(raw).__name__}")
+        return ParseFailure(
+            ErrorCode.MALFORMED_MESSAGE, f"expected a JSON object, got {type(raw).__name__}"
+        )
     # Characters first (free); the UTF-8 size only when it could matter (a character is at most 4 bytes).
     if len(raw) * 4 > max_bytes and (size := len(raw.encode("utf-8", "surrogatepass"))) > max_bytes:
         return _too_large(raw, size, max_bytes)
@@ -177,13 +187,19 @@ def _decode(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> dict[str, Any] | Pars
         # NaN and Infinity are not JSON: refused here so they are never stored or relayed.
         value = _DECODER.decode(raw)
     except RecursionError:
-        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"JSON nested deeper than {MAX_DEPTH} levels")
+        return ParseFailure(
+            ErrorCode.MALFORMED_MESSAGE, f"JSON nested deeper than {MAX_DEPTH} levels"
+        )
     except _NonStandardJSON as exc:
-        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"not valid JSON: {exc}", *_readable(_lenient(raw)))
+        return ParseFailure(
+            ErrorCode.MALFORMED_MESSAGE, f"not valid JSON: {exc}", *_readable(_lenient(raw))
+        )
     except ValueError as exc:
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"not valid JSON: {str(exc)[:120]}")
     if not isinstance(value, dict):
-        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"expected a JSON object, got {type(value).__name__}")
+        return ParseFailure(
+            ErrorCode.MALFORMED_MESSAGE, f"expected a JSON object, got {type(value).__name__}"
+        )
     # Only a frame with many brackets can be deep; the walk runs on the decoded value (C-speed decode).
     if raw.count("[") + raw.count("{") > MAX_DEPTH and too_deep(value):
         text = f"JSON nested deeper than {MAX_DEPTH} levels"
@@ -203,7 +219,9 @@ def parse_payload(message_type: str, payload: Any) -> BaseModel | ParseFailure:
     """Validate one payload against its message type's model."""
     mtype = _TYPES.get(message_type) if isinstance(message_type, str) else None
     if mtype is None:
-        return ParseFailure(ErrorCode.UNKNOWN_MESSAGE_TYPE, f"unknown message_type {message_type!r}")
+        return ParseFailure(
+            ErrorCode.UNKNOWN_MESSAGE_TYPE, f"unknown message_type {message_type!r}"
+        )
     if not isinstance(payload, dict):
         return ParseFailure(ErrorCode.MALFORMED_MESSAGE, "payload: expected an object")
     try:
@@ -217,7 +235,9 @@ def parse_message(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> ParsedMessage |
     try:
         return _parse(raw, max_bytes)
     except Exception as exc:
-        return ParseFailure(ErrorCode.MALFORMED_MESSAGE, f"unparseable message ({type(exc).__name__})")
+        return ParseFailure(
+            ErrorCode.MALFORMED_MESSAGE, f"unparseable message ({type(exc).__name__})"
+        )
 
 
 def _parse(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> ParsedMessage | ParseFailure:
@@ -226,17 +246,22 @@ def _parse(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> ParsedMessage | ParseF
         return data
     mtype_raw = _str_or_none(data.get("message_type"))
 
-    def fail(code: ErrorCode, text: str) -> ParseFailure:  # what could be read is only gathered on failure
+    def fail(
+        code: ErrorCode, text: str
+    ) -> ParseFailure:  # what could be read is only gathered on failure
         return ParseFailure(code, text, *_readable(data))
 
     if data.get("protocol") != PROTOCOL:
-        return fail(ErrorCode.MALFORMED_MESSAGE, "protocol: must be \"MPAC\"")
+        return fail(ErrorCode.MALFORMED_MESSAGE, 'protocol: must be "MPAC"')
     version = data.get("version")
     if not isinstance(version, str):
         return fail(ErrorCode.MALFORMED_MESSAGE, "version: required string")
     if version not in ACCEPTED_VERSIONS:
         accepted = ", ".join(sorted(ACCEPTED_VERSIONS))
-        return fail(ErrorCode.VERSION_MISMATCH, f"version {version!r} is not supported (accepted: {accepted})")
+        return fail(
+            ErrorCode.VERSION_MISMATCH,
+            f"version {version!r} is not supported (accepted: {accepted})",
+        )
     for name in ("message_type", "message_id", "session_id", "sender", "ts", "payload"):
         if name not in data:
             return fail(ErrorCode.MALFORMED_MESSAGE, f"{name}: field required")
@@ -250,7 +275,9 @@ def _parse(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> ParsedMessage | ParseF
     except ValidationError as exc:
         return fail(ErrorCode.MALFORMED_MESSAGE, _describe(exc, "envelope"))
     if parse_ts(env.ts) is None:
-        return fail(ErrorCode.MALFORMED_MESSAGE, f"ts: {env.ts[:40]!r} is not an RFC 3339 timestamp")
+        return fail(
+            ErrorCode.MALFORMED_MESSAGE, f"ts: {env.ts[:40]!r} is not an RFC 3339 timestamp"
+        )
     payload = data["payload"]
     if not isinstance(payload, dict):
         return fail(ErrorCode.MALFORMED_MESSAGE, "payload: expected an object")

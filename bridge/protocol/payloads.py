@@ -19,7 +19,9 @@ Number = int | float
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="allow", strict=True, frozen=False, populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(
+        extra="allow", strict=True, frozen=False, populate_by_name=True, defer_build=True
+    )
 
     def dump(self) -> dict[str, Any]:
         """The JSON-ready form: fields that were set (explicit nulls kept) plus unknown extras."""
@@ -175,7 +177,9 @@ class SessionClose(Model):
 
 
 class CoordinatorStatus(Model):
-    event: Literal["heartbeat", "recovered", "handover", "assumed", "authorization", "backend_alert"]
+    event: Literal[
+        "heartbeat", "recovered", "handover", "assumed", "authorization", "backend_alert"
+    ]
     coordinator_id: str
     session_health: str
     active_participants: int | None = Field(default=None, ge=0)
@@ -247,7 +251,9 @@ class IntentDeferred(Model):
     @model_validator(mode="after")
     def _one_form(self) -> IntentDeferred:
         if self.status is None and self.scope is None:
-            raise ValueError("INTENT_DEFERRED needs 'scope' (active form) or 'status' (resolution form)")
+            raise ValueError(
+                "INTENT_DEFERRED needs 'scope' (active form) or 'status' (resolution form)"
+            )
         if self.status is not None and self.principal_id is None:
             raise ValueError("the resolution form of INTENT_DEFERRED requires 'principal_id'")
         return self
@@ -273,7 +279,9 @@ class IntentClaimStatus(Model):
     decision: Literal["approved", "rejected", "withdrawn"]
     new_intent_id: str | None = None
     reason: str | None = None
-    approved_by: str | None = None  # required by governance sessions; Core auto-approval may omit it
+    approved_by: str | None = (
+        None  # required by governance sessions; Core auto-approval may omit it
+    )
 
     @model_validator(mode="after")
     def _decision_fields(self) -> IntentClaimStatus:
@@ -388,7 +396,9 @@ class ConflictEscalate(Model):
 
 class Resolution(Model):
     conflict_id: str = Field(min_length=1)
-    decision: Literal["approved", "rejected", "dismissed", "human_override", "policy_override", "merged"]
+    decision: Literal[
+        "approved", "rejected", "dismissed", "human_override", "policy_override", "merged"
+    ]
     rationale: str = ""  # D: reference clients may leave it empty
     resolution_id: str | None = None  # D3: reference clients omit it; the coordinator assigns one
     outcome: Outcome | None = None

@@ -23,7 +23,11 @@ class ResourceRegistry:
         self._globs: list[tuple[str, str]] = []  # (resource_path alias glob, uri)
         if isinstance(mappings, dict):  # the whole `resource_registry` object
             mappings = mappings.get("mappings") or []
-        self.mappings = [m for m in mappings if isinstance(m, dict)] if isinstance(mappings, (list, tuple)) else []
+        self.mappings = (
+            [m for m in mappings if isinstance(m, dict)]
+            if isinstance(mappings, (list, tuple))
+            else []
+        )
         for m in self.mappings:
             uri = m.get("canonical_uri")
             aliases = m.get("aliases")
@@ -71,7 +75,9 @@ class ResourceRegistry:
                 out |= uris
         return frozenset(out)
 
-    def resolve(self, kind: str, paths: Iterable[str], globs: Iterable[str], entities: Iterable[str]) -> set[str]:
+    def resolve(
+        self, kind: str, paths: Iterable[str], globs: Iterable[str], entities: Iterable[str]
+    ) -> set[str]:
         """URIs of normalized paths, globs and entities (`kind` names the entities' kind)."""
         out: set[str] = set()
         for p in paths:

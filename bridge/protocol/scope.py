@@ -81,7 +81,9 @@ def _strs(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | None = None) -> NormScope:
+def normalize_scope(
+    scope: dict[str, Any] | Any, registry: ResourceRegistry | None = None
+) -> NormScope:
     """The normalized form of a scope given as a dict or a `Scope` model (a NormScope is returned
     as is). Anything else, or a scope without a string `kind`, is an opaque `custom` scope."""
     if isinstance(scope, NormScope):
@@ -94,7 +96,9 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
     kind = scope.get("kind") if isinstance(scope.get("kind"), str) else "custom"
     if kind == "file_set" and registry is None and len(scope) == 2:  # fast path: a plain file list
         res = scope.get("resources")
-        if isinstance(res, list) and all(isinstance(r, str) and "*" not in r and "?" not in r for r in res):
+        if isinstance(res, list) and all(
+            isinstance(r, str) and "*" not in r and "?" not in r for r in res
+        ):
             return NormScope(kind, frozenset(n for n in map(normalize_path, res) if n))
     paths: set[str] = set()
     globs: list[str] = []
@@ -108,7 +112,9 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
     if kind == "file_set":
         for r in _strs(scope.get("resources")):
             n = normalize_path(r)
-            if n and is_glob(n):  # a wildcard in a file list is read as a pattern (docs/protocol.md)
+            if n and is_glob(
+                n
+            ):  # a wildcard in a file list is read as a pattern (docs/protocol.md)
                 globs.append(n)
             elif n:
                 paths.add(n)
@@ -135,7 +141,9 @@ def normalize_scope(scope: dict[str, Any] | Any, registry: ResourceRegistry | No
     )
 
 
-def _symbol_entities(entities: frozenset[str]) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
+def _symbol_entities(
+    entities: frozenset[str],
+) -> tuple[frozenset[str], tuple[tuple[str, frozenset[str]], ...]]:
     """The entities with symbol ids spelled canonically (`./a.py::A::m` is `a.py::A.m`), and the
     symbol names per file, sorted by file."""
     from bridge.protocol.symbols import parse_symbol_id
@@ -192,12 +200,16 @@ def overlap(a: NormScope, b: NormScope) -> Overlap | None:
     direct = a.paths & b.paths
     if direct:
         return Overlap("file_set", tuple(sorted(direct)), race_locked=True)
-    if a.symbol_files or b.symbol_files:  # symbol scopes (issue 19): their rules refine the URI rule
+    if (
+        a.symbol_files or b.symbol_files
+    ):  # symbol scopes (issue 19): their rules refine the URI rule
         from bridge.protocol.symbols import symbol_overlap
 
         verdict = symbol_overlap(a, b)
         if verdict is not None:
-            return Overlap("symbol", verdict.shared, verdict.race_locked) if verdict.overlap else None
+            return (
+                Overlap("symbol", verdict.shared, verdict.race_locked) if verdict.overlap else None
+            )
     if a.uris and b.uris:
         common = a.uris & b.uris
         return Overlap("canonical_uri", tuple(sorted(common))) if common else None
@@ -229,8 +241,11 @@ def contains(container: NormScope, test: NormScope) -> bool:
     if test.uris and container.uris and test.uris <= container.uris and not test.symbol_files:
         return True  # (a symbol scope's URIs name its files: too coarse to judge containment by)
     for p in test.paths:
-        if p not in container.paths and not any(glob_match(g, p) for g in container.globs) \
-                and f"{p}{SEPARATOR}*" not in container.entities:
+        if (
+            p not in container.paths
+            and not any(glob_match(g, p) for g in container.globs)
+            and f"{p}{SEPARATOR}*" not in container.entities
+        ):
             return False
     for g in test.globs:
         if g not in container.globs and not any(glob_covers(c, g) for c in container.globs):
@@ -256,7 +271,7 @@ def _symbol_inside(entity: str, container: NormScope) -> bool:
     prefix = ref.path + SEPARATOR
     for other in container.entities:
         if other.startswith(prefix):
-            name = other[len(prefix):]
+            name = other[len(prefix) :]
             if name == "*" or ref.name == name or ref.name.startswith(name + "."):
                 return True
     return False

@@ -112,7 +112,9 @@ def _decidable(s: NormScope) -> bool:
     """Only symbols, files and globs: nothing the symbol rules cannot judge."""
     if s.opaque or s.tasks or s.kind not in ("entity_set", "file_set", "resource_path"):
         return False
-    return sum(len(names) for _, names in s.symbol_map) == len(s.entities)  # every entity is a symbol id
+    return sum(len(names) for _, names in s.symbol_map) == len(
+        s.entities
+    )  # every entity is a symbol id
 
 
 def _prefixes(names: frozenset[str]) -> set[str]:
@@ -128,7 +130,13 @@ def _prefixes(names: frozenset[str]) -> set[str]:
 
 def _names_meet(a: frozenset[str], b: frozenset[str]) -> bool:
     """Whether some name of `a` overlaps some name of `b` (`names_overlap`), without the pairs."""
-    return WHOLE_FILE in a or WHOLE_FILE in b or bool(a & b) or bool(_prefixes(a) & b) or bool(a & _prefixes(b))
+    return (
+        WHOLE_FILE in a
+        or WHOLE_FILE in b
+        or bool(a & b)
+        or bool(_prefixes(a) & b)
+        or bool(a & _prefixes(b))
+    )
 
 
 def symbol_overlap(a: NormScope, b: NormScope) -> SymbolVerdict | None:
@@ -171,4 +179,8 @@ def whole_files(scope: NormScope) -> NormScope:
     entities = {e for e in scope.entities if parse_symbol_id(e) is None}
     entities |= {f"{p}{SEPARATOR}{WHOLE_FILE}" for p in scope.symbol_files}
     whole = frozenset({WHOLE_FILE})
-    return replace(scope, entities=frozenset(entities), symbol_map=tuple((p, whole) for p, _ in scope.symbol_map))
+    return replace(
+        scope,
+        entities=frozenset(entities),
+        symbol_map=tuple((p, whole) for p, _ in scope.symbol_map),
+    )

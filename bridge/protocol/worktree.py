@@ -38,8 +38,10 @@ def worktree_of(payload: dict[str, Any]) -> tuple[str | None, str | None]:
         raise BadWorktree(f"payload.extensions.{EXT}.worktree must be an object with id and branch")
     wid, branch = wt.get("id"), wt.get("branch")
     if wid is not None and (not isinstance(wid, str) or not WORKTREE_ID.fullmatch(wid)):
-        raise BadWorktree(f"payload.extensions.{EXT}.worktree.id must be a worktree name ([A-Za-z0-9._-], "
-                          "at most 128 characters) or null for the main worktree")
+        raise BadWorktree(
+            f"payload.extensions.{EXT}.worktree.id must be a worktree name ([A-Za-z0-9._-], "
+            "at most 128 characters) or null for the main worktree"
+        )
     if branch is not None and (not isinstance(branch, str) or len(branch) > 256):
         branch = None  # informational only: never a reason to refuse
     return wid, branch

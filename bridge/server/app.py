@@ -73,7 +73,11 @@ def _credential(data: dict[str, Any]) -> dict[str, Any] | None:
 def _presented_token(credential: dict[str, Any] | None, header_token: str | None) -> str | None:
     """The token a connection presents. The Authorization header wins over the HELLO credential:
     it is what the connection proved."""
-    token = credential.get("value") if credential and credential.get("type") in ("bearer_token", "api_key") else None
+    token = (
+        credential.get("value")
+        if credential and credential.get("type") in ("bearer_token", "api_key")
+        else None
+    )
     return header_token or (token if isinstance(token, str) else None)
 
 
@@ -86,13 +90,19 @@ class Sidecar:
         tokens: TokenTable | None = None,
         lookup: Callable[[str], str | None] | None = None,
     ) -> None:
-        if cfg.security_profile == "open" and not cfg.allow_open_network and not _is_loopback(cfg.host):
+        if (
+            cfg.security_profile == "open"
+            and not cfg.allow_open_network
+            and not _is_loopback(cfg.host)
+        ):
             raise ValueError(
                 f"the open profile has no authentication, so it only binds loopback; {cfg.host} is not "
                 "loopback. Use --security-profile authenticated with a token table, or --allow-open-network."
             )
         if cfg.security_profile == "authenticated" and tokens is None:
-            raise ValueError("the authenticated profile needs a token table (--token-table FILE or MPAC_TOKEN_TABLE)")
+            raise ValueError(
+                "the authenticated profile needs a token table (--token-table FILE or MPAC_TOKEN_TABLE)"
+            )
         self.cfg = cfg
         self.data_dir = cfg.data_dir
         # One frame limit: the core refuses (and names) a frame over it; websockets reads a frame up
@@ -120,7 +130,9 @@ class Sidecar:
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def _verifier(self, credential: dict[str, Any] | None, session_id: str, header_token: str | None) -> Verdict:
+    def _verifier(
+        self, credential: dict[str, Any] | None, session_id: str, header_token: str | None
+    ) -> Verdict:
         if self.tokens is None:
             return Verdict(True)
         return self.tokens.verdict(_presented_token(credential, header_token), session_id)
@@ -130,7 +142,11 @@ class Sidecar:
         if need be. Raises StoreError (LeaseHeld: another node serves it)."""
         host = self.hosts.get(session_id)
         if host is None:
-            transcript = TranscriptWriter(self.data_dir / "transcripts" / f"{session_id}.jsonl") if self.data_dir else None
+            transcript = (
+                TranscriptWriter(self.data_dir / "transcripts" / f"{session_id}.jsonl")
+                if self.data_dir
+                else None
+            )
             try:
                 host = SessionHost(
                     session_id,
@@ -198,8 +214,16 @@ class Sidecar:
         forget = getattr(self.store, "forget", None)
         if forget is not None:
             forget(host.session_id)
-        log.warning("session %s dropped: another node serves it now; closing its %d connections", host.session_id, host.connection_count())
-        self._close_session_connections(host.session_id, CloseCode.SERVICE_RESTART, "session moved to another coordinator node; reconnect")
+        log.warning(
+            "session %s dropped: another node serves it now; closing its %d connections",
+            host.session_id,
+            host.connection_count(),
+        )
+        self._close_session_connections(
+            host.session_id,
+            CloseCode.SERVICE_RESTART,
+            "session moved to another coordinator node; reconnect",
+        )
         self._forget(host)
 
     async def release(self, host: SessionHost) -> None:
@@ -210,7 +234,11 @@ class Sidecar:
             try:
                 self.store.release(host.session_id)
             except StoreError as exc:
-                log.warning("session %s: lease not released (%s); it expires by itself", host.session_id, exc)
+                log.warning(
+                    "session %s: lease not released (%s); it expires by itself",
+                    host.session_id,
+                    exc,
+                )
         host.suspended = "this coordinator node released the session"
         self._forget(host)
 
@@ -232,7 +260,9 @@ class Sidecar:
             return self.cfg.session_id
         return None
 
-    async def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
         response = self._check_request(connection, request)
         sid = self._session_of(request.path)
         if response is not None or self.fleet is None or sid is None or sid in self.hosts:
@@ -243,12 +273,22 @@ class Sidecar:
         origin = request.headers.get("Origin")
         if origin is not None and origin not in self.cfg.allow_origins:
             log.warning("refused a browser connection from origin %s", origin)
-            return connection.respond(http.HTTPStatus.FORBIDDEN, f"origin {origin} is not allowed (see --allow-origin)\n")
+            return connection.respond(
+                http.HTTPStatus.FORBIDDEN, f"origin {origin} is not allowed (see --allow-origin)\n"
+            )
         if self._session_of(request.path) is None:
-            hint = "/session/<id>" if self.cfg.multi_session else f"/ or /session/{self.cfg.session_id}"
-            return connection.respond(http.HTTPStatus.NOT_FOUND, f"no session at {request.path}; use {hint}\n")
+            hint = (
+                "/session/<id>"
+                if self.cfg.multi_session
+                else f"/ or /session/{self.cfg.session_id}"
+            )
+            return connection.respond(
+                http.HTTPStatus.NOT_FOUND, f"no session at {request.path}; use {hint}\n"
+            )
         sid = self._session_of(request.path)
-        open_conns = sum(1 for c in self.pending if c.session_id == sid)  # admitted or still joining
+        open_conns = sum(
+            1 for c in self.pending if c.session_id == sid
+        )  # admitted or still joining
         if open_conns >= self.cfg.max_connections:
             log.warning("refused a connection to session %s: %d connections open", sid, open_conns)
             return connection.respond(
@@ -264,10 +304,19 @@ class Sidecar:
         if session_id is None:
             await ws.close(CloseCode.POLICY_VIOLATION, "no such session")
             return
-        conn = Conn(ws, self.outbox, self.cfg.send_queue, self.cfg.rate_per_sec, self.cfg.rate_burst, time.monotonic())
+        conn = Conn(
+            ws,
+            self.outbox,
+            self.cfg.send_queue,
+            self.cfg.rate_per_sec,
+            self.cfg.rate_burst,
+            time.monotonic(),
+        )
         conn.session_id = session_id
         self.pending.add(conn)
-        deadline = asyncio.get_running_loop().call_later(self.cfg.hello_timeout, self._hello_overdue, conn)
+        deadline = asyncio.get_running_loop().call_later(
+            self.cfg.hello_timeout, self._hello_overdue, conn
+        )
         auth = ws.request.headers.get("Authorization", "") if ws.request else ""
         if auth.lower().startswith("bearer "):
             conn.header_token = auth[7:].strip()
@@ -279,12 +328,19 @@ class Sidecar:
                 if not conn.allow(time.monotonic()):
                     conn.strikes += 1
                     limit = self.cfg.rate_per_sec
-                    conn.send(transport_error(
-                        session_id, "MALFORMED_MESSAGE",
-                        f"rate limit exceeded ({limit:g} messages/s per connection): this message was dropped; slow down",
-                        _message_id(_frame(raw))))
+                    conn.send(
+                        transport_error(
+                            session_id,
+                            "MALFORMED_MESSAGE",
+                            f"rate limit exceeded ({limit:g} messages/s per connection): this message was dropped; slow down",
+                            _message_id(_frame(raw)),
+                        )
+                    )
                     if conn.strikes > max(8.0, self.cfg.rate_burst):
-                        log.warning("closing %s: rate limit exceeded repeatedly", conn.principal or "connection")
+                        log.warning(
+                            "closing %s: rate limit exceeded repeatedly",
+                            conn.principal or "connection",
+                        )
                         conn.close(CloseCode.POLICY_VIOLATION, "rate limit exceeded repeatedly")
                         break
                     continue
@@ -312,7 +368,9 @@ class Sidecar:
 
     def _hello_overdue(self, conn: Conn) -> None:
         if conn.principal is None:
-            conn.close(CloseCode.POLICY_VIOLATION, f"no admitted HELLO within {self.cfg.hello_timeout:g} s")
+            conn.close(
+                CloseCode.POLICY_VIOLATION, f"no admitted HELLO within {self.cfg.hello_timeout:g} s"
+            )
 
     async def _admit(self, conn: Conn, session_id: str, raw: str | bytes) -> SessionHost | bool:
         """Before admission a connection may only send HELLO. Returns the host once admitted, True
@@ -320,10 +378,21 @@ class Sidecar:
         data = _frame(raw)
         mid = _message_id(data)
         if data is None:
-            conn.send(transport_error(session_id, "MALFORMED_MESSAGE", "not a JSON object; send an MPAC HELLO", None))
+            conn.send(
+                transport_error(
+                    session_id, "MALFORMED_MESSAGE", "not a JSON object; send an MPAC HELLO", None
+                )
+            )
             return True
         if data.get("message_type") != "HELLO":
-            conn.send(transport_error(session_id, "INVALID_REFERENCE", "this connection is not admitted: send HELLO first", mid))
+            conn.send(
+                transport_error(
+                    session_id,
+                    "INVALID_REFERENCE",
+                    "this connection is not admitted: send HELLO first",
+                    mid,
+                )
+            )
             return True
         host = self.hosts.get(session_id)
         created = host is None
@@ -349,7 +418,14 @@ class Sidecar:
                 owner_key = hashlib.sha256(grant.token.encode()).hexdigest()
                 known = host.owners.get(pid)
                 if known is not None and not hmac.compare_digest(known, owner_key):
-                    conn.send(transport_error(session_id, "CREDENTIAL_REJECTED", f"{pid} joined with another token", mid))
+                    conn.send(
+                        transport_error(
+                            session_id,
+                            "CREDENTIAL_REJECTED",
+                            f"{pid} joined with another token",
+                            mid,
+                        )
+                    )
                     await conn.flush_and_close(CloseCode.POLICY_VIOLATION, "credential rejected")
                     return False
         conn.reference = speaks_reference_dialect(data)  # before its SESSION_INFO is encoded
@@ -357,31 +433,50 @@ class Sidecar:
         if result.admitted is not None and owner_key is not None:
             host.owners.setdefault(result.admitted, owner_key)
         if result.admitted is None:
-            if created and host.connection_count() == 0 and not result.changed and self.hosts.get(session_id) is host:
+            if (
+                created
+                and host.connection_count() == 0
+                and not result.changed
+                and self.hosts.get(session_id) is host
+            ):
                 # Nobody was admitted: the session is not created (nothing of it was journaled).
                 self.hosts.pop(session_id, None)
                 await host.stop()
                 with contextlib.suppress(StoreError):
                     self.store.release(session_id)
             if host.suspended is not None:
-                await conn.flush_and_close(CloseCode.TRY_AGAIN_LATER, "coordinator unavailable; retry later")
+                await conn.flush_and_close(
+                    CloseCode.TRY_AGAIN_LATER, "coordinator unavailable; retry later"
+                )
             else:
                 await conn.flush_and_close(CloseCode.POLICY_VIOLATION, "HELLO refused")
             return False
         return host
 
-    async def _refuse_unserved(self, conn: Conn, session_id: str, exc: StoreError, mid: str | None) -> None:
+    async def _refuse_unserved(
+        self, conn: Conn, session_id: str, exc: StoreError, mid: str | None
+    ) -> None:
         """The session could not be loaded here: another node serves it, or the store is down."""
         holder = getattr(exc, "holder", None)
         if holder is not None:
             log.info("HELLO for session %s refused here: %s", session_id, exc)
-            conn.send(transport_error(session_id, COORDINATOR_UNAVAILABLE, f"{exc}; reconnect to be sent there", mid))
-            await conn.flush_and_close(CloseCode.SERVICE_RESTART, "session served by another coordinator node; reconnect")
+            conn.send(
+                transport_error(
+                    session_id, COORDINATOR_UNAVAILABLE, f"{exc}; reconnect to be sent there", mid
+                )
+            )
+            await conn.flush_and_close(
+                CloseCode.SERVICE_RESTART, "session served by another coordinator node; reconnect"
+            )
             return
         log.warning("HELLO for session %s refused: %s", session_id, exc)
         text = "the coordinator cannot load the session now: its store is unavailable; retry in a few seconds"
-        conn.send(transport_error(session_id, COORDINATOR_UNAVAILABLE, text, mid, {"retry_after_sec": 1}))
-        await conn.flush_and_close(CloseCode.TRY_AGAIN_LATER, "coordinator unavailable; retry later")
+        conn.send(
+            transport_error(session_id, COORDINATOR_UNAVAILABLE, text, mid, {"retry_after_sec": 1})
+        )
+        await conn.flush_and_close(
+            CloseCode.TRY_AGAIN_LATER, "coordinator unavailable; retry later"
+        )
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -413,9 +508,16 @@ class Sidecar:
             return
         while not self.stopping.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), timeout=min(5.0, self.cfg.idle_timeout))
-            if self.connections() == 0 and time.monotonic() - self.idle_since >= self.cfg.idle_timeout:
-                log.info("no participants for %.0f s: exiting (idle timeout)", self.cfg.idle_timeout)
+                await asyncio.wait_for(
+                    self.stopping.wait(), timeout=min(5.0, self.cfg.idle_timeout)
+                )
+            if (
+                self.connections() == 0
+                and time.monotonic() - self.idle_since >= self.cfg.idle_timeout
+            ):
+                log.info(
+                    "no participants for %.0f s: exiting (idle timeout)", self.cfg.idle_timeout
+                )
                 self.stopping.set()
 
     async def shutdown(self) -> None:
@@ -435,11 +537,17 @@ class Sidecar:
                 try:
                     self.store.release(host.session_id)  # a fleet's other nodes may take it at once
                 except StoreError as exc:
-                    log.warning("session %s: lease not released (%s); it expires by itself", host.session_id, exc)
+                    log.warning(
+                        "session %s: lease not released (%s); it expires by itself",
+                        host.session_id,
+                        exc,
+                    )
             host.suspended = host.suspended or "this coordinator node is stopping"
             await host.stop()
         self.outbox.flush()  # what the final turns produced goes out before the close frames
-        closing = [c.ws.close(CloseCode.GOING_AWAY, "sidecar shutting down") for c in list(self.pending)]
+        closing = [
+            c.ws.close(CloseCode.GOING_AWAY, "sidecar shutting down") for c in list(self.pending)
+        ]
         if closing:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), 5)

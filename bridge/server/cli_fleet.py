@@ -20,10 +20,16 @@ def configure(p: argparse.ArgumentParser) -> None:
         "or upgrades the tables (run it with a role that may CREATE, so the nodes can run with a role that "
         "only reads and writes rows)."
     )
-    p.add_argument("action", nargs="?", default="status", choices=["status", "migrate"], help="default status")
-    p.add_argument("--store", metavar="URL", help="postgresql://user@host/db (default $MPAC_STORE_URL)")
+    p.add_argument(
+        "action", nargs="?", default="status", choices=["status", "migrate"], help="default status"
+    )
+    p.add_argument(
+        "--store", metavar="URL", help="postgresql://user@host/db (default $MPAC_STORE_URL)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document")
-    p.add_argument("--all", action="store_true", help="also list stopped and dead node incarnations")
+    p.add_argument(
+        "--all", action="store_true", help="also list stopped and dead node incarnations"
+    )
 
 
 def _age(seconds: float | None, future: bool = False) -> str:
@@ -36,17 +42,32 @@ def _age(seconds: float | None, future: bool = False) -> str:
 
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+    return "\n".join(
+        "  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip()
+        for r in rows
+    )
 
 
 def render(status: dict[str, Any], show_all: bool = False) -> str:
     lines = [f"fleet store: {status['store']} (schema {status['schema_version']})"]
     nodes = [n for n in status["nodes"] if show_all or n["state"] == "alive" or n["sessions"]]
     hidden = len(status["nodes"]) - len(nodes)
-    lines.append(f"nodes ({len(nodes)}{f', {hidden} stopped or gone not shown (--all)' if hidden else ''}):")
+    lines.append(
+        f"nodes ({len(nodes)}{f', {hidden} stopped or gone not shown (--all)' if hidden else ''}):"
+    )
     if nodes:
         rows = [["NAME", "NODE", "STATE", "LAST SEEN", "SESSIONS", "URL"]]
-        rows += [[n["name"], n["node_id"], n["state"], _age(n["last_seen_sec_ago"]), str(n["sessions"]), n["url"] or "-"] for n in nodes]
+        rows += [
+            [
+                n["name"],
+                n["node_id"],
+                n["state"],
+                _age(n["last_seen_sec_ago"]),
+                str(n["sessions"]),
+                n["url"] or "-",
+            ]
+            for n in nodes
+        ]
         lines.append(_table(rows))
     lines.append(f"sessions ({len(status['sessions'])}):")
     if status["sessions"]:
@@ -54,7 +75,16 @@ def render(status: dict[str, Any], show_all: bool = False) -> str:
         for s in status["sessions"]:
             holder = s["holder"].split("/", 1)[0] if s["holder"] else "(released)"
             lease = _age(s["lease_expires_in"], future=True) if s["holder"] else "-"
-            rows.append([s["session_id"], holder, str(s["epoch"]), lease, str(s["journal_length"]), str(s["entries_since_snapshot"])])
+            rows.append(
+                [
+                    s["session_id"],
+                    holder,
+                    str(s["epoch"]),
+                    lease,
+                    str(s["journal_length"]),
+                    str(s["entries_since_snapshot"]),
+                ]
+            )
         lines.append(_table(rows))
     return "\n".join(lines)
 
@@ -62,13 +92,18 @@ def render(status: dict[str, Any], show_all: bool = False) -> str:
 def run(args: argparse.Namespace) -> int:
     url = args.store or os.environ.get("MPAC_STORE_URL")
     if not url:
-        print("mpac-bridge fleet: give --store postgresql://... or set MPAC_STORE_URL", file=sys.stderr)
+        print(
+            "mpac-bridge fleet: give --store postgresql://... or set MPAC_STORE_URL",
+            file=sys.stderr,
+        )
         return 2
     try:
         from bridge.store.base import StoreError
         from bridge.store.postgres import PostgresStore
     except ImportError:
-        print("mpac-bridge fleet: needs psycopg: pip install 'mpac-bridge[postgres]'", file=sys.stderr)
+        print(
+            "mpac-bridge fleet: needs psycopg: pip install 'mpac-bridge[postgres]'", file=sys.stderr
+        )
         return 2
     try:
         store = PostgresStore(url)  # opening creates or migrates the schema

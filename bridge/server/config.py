@@ -25,14 +25,18 @@ class ServerConfig:
     allow_origins: list[str] = field(default_factory=list)
     allow_open_network: bool = False
     idle_timeout: float = 0.0  # 0 = never
-    max_frame: int = MAX_FRAME_BYTES  # the core refuses a bigger frame, naming it; 4x that closes the connection
+    max_frame: int = (
+        MAX_FRAME_BYTES  # the core refuses a bigger frame, naming it; 4x that closes the connection
+    )
     rate_per_sec: float = 200.0
     rate_burst: float = 400.0
     max_connections: int = 256
     send_queue: int = 1024
     compress: bool = False  # permessage-deflate (costs CPU per client per broadcast)
     hello_timeout: float = 30.0  # a connection with no admitted HELLO by then is closed
-    snapshot_every: int = 5000  # journal entries between snapshots (replay after a crash stays well under a second)
+    snapshot_every: int = (
+        5000  # journal entries between snapshots (replay after a crash stays well under a second)
+    )
     runtime_file: Path | None = None
     # A node of a fleet (docs/hosted.md, "Running a fleet"): sessions live in PostgreSQL and are
     # leased to one node at a time.
@@ -51,10 +55,14 @@ class ServerConfig:
         if self.store_url is None:
             return
         if not self.multi_session:
-            raise ValueError("a PostgreSQL store runs a fleet node, which serves many sessions: add --multi-session")
+            raise ValueError(
+                "a PostgreSQL store runs a fleet node, which serves many sessions: add --multi-session"
+            )
         if self.lease_ttl < 1:
             raise ValueError(f"--lease-ttl {self.lease_ttl:g} is too short: at least 1 second")
         if not 0 < self.renew_every <= self.lease_ttl / 2:
-            raise ValueError(f"--lease-renew {self.renew_every:g} must be positive and at most half of --lease-ttl ({self.lease_ttl:g})")
+            raise ValueError(
+                f"--lease-renew {self.renew_every:g} must be positive and at most half of --lease-ttl ({self.lease_ttl:g})"
+            )
         if self.release_idle < 0:
             raise ValueError("--release-idle must be 0 (never) or a number of seconds")

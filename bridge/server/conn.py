@@ -46,7 +46,15 @@ def text_frame(text: str) -> bytes:
 
 
 class Conn:
-    def __init__(self, ws: ServerConnection, outbox: Outbox, queue_size: int, rate: float, burst: float, now: float) -> None:
+    def __init__(
+        self,
+        ws: ServerConnection,
+        outbox: Outbox,
+        queue_size: int,
+        rate: float,
+        burst: float,
+        now: float,
+    ) -> None:
         self.ws = ws
         self.outbox = outbox
         self.direct = not getattr(getattr(ws, "protocol", None), "extensions", None)
@@ -60,13 +68,19 @@ class Conn:
         self.tokens, self.stamp = burst, now
         self.closing = False
         self.strikes = 0  # consecutive messages dropped by the rate limit
-        self.backlog: deque[bytes] = deque()  # direct mode: whole frames waiting for the transport to drain
+        self.backlog: deque[bytes] = (
+            deque()
+        )  # direct mode: whole frames waiting for the transport to drain
         self.backlog_bytes = 0
         self.buffered = 0  # bytes the transport held at the last send()
         self.pump: asyncio.Task[None] | None = None
-        self.on_lost: Callable[[Conn], None] | None = None  # told at once when the sidecar cuts the connection off
+        self.on_lost: Callable[[Conn], None] | None = (
+            None  # told at once when the sidecar cuts the connection off
+        )
         self.reference = False  # joined in the reference package's dialect: envelopes it can parse
-        self.writer: asyncio.Task[None] | None = None if self.direct else asyncio.get_running_loop().create_task(self._write())
+        self.writer: asyncio.Task[None] | None = (
+            None if self.direct else asyncio.get_running_loop().create_task(self._write())
+        )
 
     def allow(self, now: float) -> bool:
         """Token bucket: `rate` messages per second with bursts up to `burst`."""
@@ -85,22 +99,32 @@ class Conn:
         if isinstance(message, str):  # the broadcast path: already encoded for this connection
             text = message
         else:
-            text = json.dumps(to_reference_dialect(message) if self.reference else message, separators=(",", ":"))
+            text = json.dumps(
+                to_reference_dialect(message) if self.reference else message, separators=(",", ":")
+            )
         if self.direct:
             data = frame if frame is not None else text_frame(text)
             self.pending.append(data)
             self.pending_bytes += len(data)
         elif self.queue.qsize() + len(self.pending) >= self.queue.maxsize:
-            log.warning("closing %s: send queue full (slow consumer)", self.principal or "connection")
+            log.warning(
+                "closing %s: send queue full (slow consumer)", self.principal or "connection"
+            )
             self.cut_off(SLOW)
             return
         else:
             self.pending.append(text)
         transport = getattr(self.ws, "transport", None)
-        self.buffered = transport.get_write_buffer_size() if transport is not None else 0  # read again by flush()
+        self.buffered = (
+            transport.get_write_buffer_size() if transport is not None else 0
+        )  # read again by flush()
         backlog = self.pending_bytes + self.backlog_bytes + self.buffered
         if backlog > MAX_BACKLOG:  # bytes the client has not taken: it is not reading
-            log.warning("closing %s: %d bytes unsent (slow consumer)", self.principal or "connection", backlog)
+            log.warning(
+                "closing %s: %d bytes unsent (slow consumer)",
+                self.principal or "connection",
+                backlog,
+            )
             self.cut_off(SLOW)
             return
         self.outbox.mark(self)
@@ -117,7 +141,9 @@ class Conn:
         transport = getattr(self.ws, "transport", None)
         if transport is None or transport.is_closing() or self.ws.protocol.state is not State.OPEN:
             return  # closing or closed: the peer gets the close frame's reason instead
-        if self.backlog or self.buffered >= WRITE_HIGH:  # measured by send() this turn; only flush() writes
+        if (
+            self.backlog or self.buffered >= WRITE_HIGH
+        ):  # measured by send() this turn; only flush() writes
             self.backlog.extend(pending)  # the client is behind: keep whole frames here, in order
             self.backlog_bytes += sum(len(f) for f in pending)
             if self.pump is None:
@@ -131,7 +157,11 @@ class Conn:
             while self.backlog and not self.closing:
                 await self.ws.drain()  # returns once the transport is below its low-water mark
                 transport = self.ws.transport
-                if self.closing or transport.is_closing() or self.ws.protocol.state is not State.OPEN:
+                if (
+                    self.closing
+                    or transport.is_closing()
+                    or self.ws.protocol.state is not State.OPEN
+                ):
                     return
                 batch, size = [], 0
                 while self.backlog and size < WRITE_HIGH:
@@ -140,7 +170,9 @@ class Conn:
                     size += len(frame)
                 self.backlog_bytes -= size
                 transport.writelines(batch)
-                await asyncio.sleep(0)  # let the transport report pause_writing before the next drain
+                await asyncio.sleep(
+                    0
+                )  # let the transport report pause_writing before the next drain
         except (ConnectionError, ConnectionClosed):
             pass
         finally:
@@ -164,7 +196,9 @@ class Conn:
                 task.cancel()
         transport = getattr(self.ws, "transport", None)
         with contextlib.suppress(Exception):
-            self.ws.protocol.fail(code, reason[:120])  # the close frame, then (server side) end of stream
+            self.ws.protocol.fail(
+                code, reason[:120]
+            )  # the close frame, then (server side) end of stream
             self.ws.send_data()
         if transport is not None:
             transport.close()  # once what it holds is written; no closing handshake is awaited

@@ -60,7 +60,9 @@ def open_store(options: ServerConfig) -> Store:
     try:
         from bridge.store.postgres import NodeIdentity, PostgresStore
     except ImportError:
-        raise ValueError("a PostgreSQL store needs psycopg: pip install 'mpac-bridge[postgres]'") from None
+        raise ValueError(
+            "a PostgreSQL store needs psycopg: pip install 'mpac-bridge[postgres]'"
+        ) from None
     name = options.node_name or f"{socket.gethostname()}-{options.port or os.getpid()}"
     if not SESSION_ID.match(name):
         raise ValueError(f"invalid node name {name!r}: letters, digits, '.', '_' and '-'")

@@ -8,14 +8,24 @@ from typing import Any
 from bridge.protocol.constants import EXT
 from bridge.protocol.envelope import build_envelope
 
-SIDECAR = {"principal_id": "service:sidecar", "principal_type": "service", "sender_instance_id": "sidecar"}
+SIDECAR = {
+    "principal_id": "service:sidecar",
+    "principal_type": "service",
+    "sender_instance_id": "sidecar",
+}
 
 # Extension code (docs/protocol.md, "Fleet decisions"): the coordinator cannot record changes now
 # because its store does not answer; nothing of the message was applied; retry later.
 COORDINATOR_UNAVAILABLE = "COORDINATOR_UNAVAILABLE"
 
 
-def transport_error(session_id: str, code: str, text: str, refers_to: str | None, extensions: dict[str, Any] | None = None) -> dict[str, Any]:
+def transport_error(
+    session_id: str,
+    code: str,
+    text: str,
+    refers_to: str | None,
+    extensions: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     payload: dict[str, Any] = {"error_code": code, "description": text, "refers_to": refers_to}
     if extensions:
         payload["extensions"] = {EXT: extensions}

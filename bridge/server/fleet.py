@@ -60,23 +60,33 @@ class Fleet:
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         return bool(token) and self.sidecar._verifier(None, session_id, token).accepted
 
-    def _redirect(self, connection: ServerConnection, request: Request, session_id: str, url: str) -> Response:
+    def _redirect(
+        self, connection: ServerConnection, request: Request, session_id: str, url: str
+    ) -> Response:
         query = request.path.split("?", 1)[1] if "?" in request.path else ""
         location = f"{url.rstrip('/')}/session/{session_id}" + (f"?{query}" if query else "")
-        response = connection.respond(http.HTTPStatus.TEMPORARY_REDIRECT, f"session {session_id} is served at {location}\n")
+        response = connection.respond(
+            http.HTTPStatus.TEMPORARY_REDIRECT, f"session {session_id} is served at {location}\n"
+        )
         response.headers["Location"] = location
         return response
 
     def _unavailable(self, connection: ServerConnection, exc: StoreError) -> Response:
         log.warning("refused a connection: %s", exc)
-        return connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE,
-                                  "the coordinator's store is unavailable; retry in a few seconds\n")
+        return connection.respond(
+            http.HTTPStatus.SERVICE_UNAVAILABLE,
+            "the coordinator's store is unavailable; retry in a few seconds\n",
+        )
 
-    async def route(self, connection: ServerConnection, request: Request, session_id: str) -> Response | None:
+    async def route(
+        self, connection: ServerConnection, request: Request, session_id: str
+    ) -> Response | None:
         """None to accept the connection here; else the response (redirect, 503)."""
         try:
             info = self.store.lease_info(session_id)
-            held_elsewhere = info is not None and info.holder not in (None, self.store.me) and not info.takeable
+            held_elsewhere = (
+                info is not None and info.holder not in (None, self.store.me) and not info.takeable
+            )
             if held_elsewhere and info is not None and info.url:
                 return self._redirect(connection, request, session_id, info.url)
             if self._may_create(request, session_id):
@@ -86,7 +96,9 @@ class Fleet:
             return self._unavailable(connection, exc)
         except StoreError as exc:
             holder = getattr(exc, "holder", None)
-            if holder is not None and holder.url:  # lost a race for the lease: send it to the winner
+            if (
+                holder is not None and holder.url
+            ):  # lost a race for the lease: send it to the winner
                 return self._redirect(connection, request, session_id, holder.url)
             return self._unavailable(connection, exc)
 
@@ -101,7 +113,10 @@ class Fleet:
                 lost = await asyncio.to_thread(self.store.renew, held)
             except StoreError as exc:
                 if not failing:
-                    log.warning("lease renewal failed (%s); the database refuses this node's writes once another node takes over", exc)
+                    log.warning(
+                        "lease renewal failed (%s); the database refuses this node's writes once another node takes over",
+                        exc,
+                    )
                 failing = True
                 continue
             if failing:
@@ -111,7 +126,11 @@ class Fleet:
                 host = self.sidecar.hosts.get(sid)
                 if host is not None and host.lease_epoch == epoch:
                     self.store.forget(sid)
-                    log.warning("lease lost: session %s (epoch %d) was taken over by another node", sid, epoch)
+                    log.warning(
+                        "lease lost: session %s (epoch %d) was taken over by another node",
+                        sid,
+                        epoch,
+                    )
                     self.sidecar.drop(host)
             await self._release_idle()
 
@@ -122,6 +141,15 @@ class Fleet:
         now = time.monotonic()
         joining = {c.session_id for c in self.sidecar.pending}
         for sid, host in list(self.sidecar.hosts.items()):
-            if host.connection_count() == 0 and sid not in joining and now - host.last_activity >= idle and host.suspended is None:
-                log.info("session %s: no connection for %.0f s, releasing its lease", sid, now - host.last_activity)
+            if (
+                host.connection_count() == 0
+                and sid not in joining
+                and now - host.last_activity >= idle
+                and host.suspended is None
+            ):
+                log.info(
+                    "session %s: no connection for %.0f s, releasing its lease",
+                    sid,
+                    now - host.last_activity,
+                )
                 await self.sidecar.release(host)

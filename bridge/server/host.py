@@ -92,12 +92,16 @@ class SessionHost:
         # principal -> its admitted connections (one per process instance: an agent's MCP server and
         # its editor hooks may be connected at the same time)
         self.conns: dict[str, list[Conn]] = {}
-        self.owners: dict[str, str] = {}  # principal -> sha256 of the token it was first admitted with
+        self.owners: dict[
+            str, str
+        ] = {}  # principal -> sha256 of the token it was first admitted with
         self.snapshot_every = snapshot_every
         self.transcript = transcript
         self.since_snapshot = 0
         self.snapshot_at = time.monotonic()
-        self.snapshot_cost = 0.0  # seconds the last snapshot took (it blocks every connection meanwhile)
+        self.snapshot_cost = (
+            0.0  # seconds the last snapshot took (it blocks every connection meanwhile)
+        )
         self.ticked_at = 0.0
         self.wake = asyncio.Event()
         self.wake_at = 0.0  # wall-clock time the timer task will next wake up by itself
@@ -111,7 +115,11 @@ class SessionHost:
     def _verify(self, credential: dict[str, Any] | None, session_id: str) -> Verdict:
         if self._replay_verdict is not None:  # recovery: the verdict the journal recorded
             return self._replay_verdict
-        verdict = Verdict(True) if self._verifier is None else self._verifier(credential, session_id, self._header_token)
+        verdict = (
+            Verdict(True)
+            if self._verifier is None
+            else self._verifier(credential, session_id, self._header_token)
+        )
         self._verdicts.append(verdict)
         return verdict
 
@@ -121,14 +129,26 @@ class SessionHost:
         now = time.time()
         snap, entries = self.store.load(self.session_id)
         if snap is None and not entries:
-            coord = Coordinator(config, self.session_id, now, self.lookup, self._verify, self.transcript)
+            coord = Coordinator(
+                config, self.session_id, now, self.lookup, self._verify, self.transcript
+            )
             # Written with the first journal entry: a session nobody was admitted to leaves no trace.
-            self._initial = json.loads(json.dumps(coord.snapshot(now)))  # a copy: the state moves on first
+            self._initial = json.loads(
+                json.dumps(coord.snapshot(now))
+            )  # a copy: the state moves on first
             return coord, []
         if snap is not None:
-            coord = Coordinator.restore(snap, config, state_ref_lookup=self.lookup, credential_verifier=self._verify, audit=self.transcript)
+            coord = Coordinator.restore(
+                snap,
+                config,
+                state_ref_lookup=self.lookup,
+                credential_verifier=self._verify,
+                audit=self.transcript,
+            )
         else:
-            coord = Coordinator(config, self.session_id, entries[0].now, self.lookup, self._verify, self.transcript)
+            coord = Coordinator(
+                config, self.session_id, entries[0].now, self.lookup, self._verify, self.transcript
+            )
         # The journaled calls already wrote their audit records: replay keeps the chain, not the lines.
         coord.audit_chain.sink = (lambda _r: None) if self.transcript is not None else None
         for e in entries:
@@ -151,13 +171,23 @@ class SessionHost:
         self.lookup.replay = None
         out = coord.recover(now, self.lease_epoch)
         try:
-            self.store.append(self.session_id, "recover", now, None, json.dumps({"epoch": coord.epoch}))
+            self.store.append(
+                self.session_id, "recover", now, None, json.dumps({"epoch": coord.epoch})
+            )
         except StoreError:
             self._discard_transcript()
             raise
         self._flush_transcript()
-        self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), coord.snapshot(now))
-        log.info("session %s recovered: epoch %d, %d intents, %d journal entries replayed", self.session_id, coord.epoch, len(coord.state.intents), len(entries))
+        self.store.snapshot(
+            self.session_id, self.store.last_seq(self.session_id), coord.snapshot(now)
+        )
+        log.info(
+            "session %s recovered: epoch %d, %d intents, %d journal entries replayed",
+            self.session_id,
+            coord.epoch,
+            len(coord.state.intents),
+            len(entries),
+        )
         return coord, out
 
     def _flush_transcript(self) -> None:
@@ -179,8 +209,14 @@ class SessionHost:
             log.warning("lease lost: %s", exc)
         else:
             if self.suspended is None:
-                log.error("session %s: the store failed (%s); refusing changes until it answers again", self.session_id, exc)
-            self.suspended = "the coordinator cannot record changes right now: its store is unavailable"
+                log.error(
+                    "session %s: the store failed (%s); refusing changes until it answers again",
+                    self.session_id,
+                    exc,
+                )
+            self.suspended = (
+                "the coordinator cannot record changes right now: its store is unavailable"
+            )
         if self.on_store_error is not None:
             self.on_store_error(self, exc)
 
@@ -193,7 +229,15 @@ class SessionHost:
         text = f"{self.suspended}; this message was not applied; retry in a few seconds"
         if cut_off:
             text += " (its write was cut off: if it reached the store after all, it is in the state clients see when they rejoin)"
-        conn.send(transport_error(self.session_id, COORDINATOR_UNAVAILABLE, text, mid if isinstance(mid, str) else None, {"retry_after_sec": 1}))
+        conn.send(
+            transport_error(
+                self.session_id,
+                COORDINATOR_UNAVAILABLE,
+                text,
+                mid if isinstance(mid, str) else None,
+                {"retry_after_sec": 1},
+            )
+        )
 
     def resume(self) -> bool:
         """After a store outage: reload the session from the store under a new epoch. False while
@@ -207,12 +251,16 @@ class SessionHost:
             return False
         self.coord, self.suspended = coord, None
         self.since_snapshot = 0
-        log.info("session %s: the store answers again; serving at epoch %d", self.session_id, coord.epoch)
+        log.info(
+            "session %s: the store answers again; serving at epoch %d", self.session_id, coord.epoch
+        )
         # Every client rejoins: the reloaded coordinator counts nobody as connected (no connection
         # survives a recovery), and a write whose answer was cut off may have committed after all;
         # SESSION_INFO gives each client the exact state.
         for conn in [c for conns in self.conns.values() for c in conns]:
-            conn.close(CloseCode.SERVICE_RESTART, "coordinator recovered from a store outage; reconnect")
+            conn.close(
+                CloseCode.SERVICE_RESTART, "coordinator recovered from a store outage; reconnect"
+            )
         self.wake.set()
         return True
 
@@ -265,8 +313,14 @@ class SessionHost:
         for out in outbound:
             text = json.dumps(out.message, separators=(",", ":"))
             frame = text_frame(text)  # framed once for every plain recipient
-            reference: tuple[str, bytes] | None = None  # encoded once, for the first reference-dialect recipient
-            targets = self.conns if out.to.is_all else {p: self.conns.get(p, []) for p in out.to.principals or ()}
+            reference: tuple[str, bytes] | None = (
+                None  # encoded once, for the first reference-dialect recipient
+            )
+            targets = (
+                self.conns
+                if out.to.is_all
+                else {p: self.conns.get(p, []) for p in out.to.principals or ()}
+            )
             for conns in list(targets.values()):
                 for c in list(conns):
                     if not c.reference:
@@ -339,13 +393,19 @@ class SessionHost:
             if isinstance(exc, LeaseLost):
                 self._store_failed(exc)
             else:
-                log.warning("session %s: snapshot not written (%s); the journal keeps every entry", self.session_id, exc)
+                log.warning(
+                    "session %s: snapshot not written (%s); the journal keeps every entry",
+                    self.session_id,
+                    exc,
+                )
             return False
         finally:
             self.snapshot_cost = time.perf_counter() - started
 
     def _write_snapshot(self, now: float) -> None:
-        self.store.snapshot(self.session_id, self.store.last_seq(self.session_id), self.coord.snapshot(now))
+        self.store.snapshot(
+            self.session_id, self.store.last_seq(self.session_id), self.coord.snapshot(now)
+        )
         self._initial = None
         self.since_snapshot = 0
         self.snapshot_at = time.monotonic()
@@ -380,7 +440,9 @@ class SessionHost:
                     self._maybe_snapshot(now)
                 self._flush_transcript()
                 self.route(result.outbound)
-            if self.since_snapshot and time.monotonic() - self.snapshot_at >= max(every, SNAPSHOT_TIME_SHARE * self.snapshot_cost):
+            if self.since_snapshot and time.monotonic() - self.snapshot_at >= max(
+                every, SNAPSHOT_TIME_SHARE * self.snapshot_cost
+            ):
                 self.snapshot(now)
 
     async def stop(self) -> None:

@@ -59,8 +59,16 @@ class LoopWatch:
             self.max_lag, self.max_cpu = lag, cpu - self.last_cpu
         if lag > STALL_LINE_SEC:
             self.over_20 += 1
-            self.out.write(json.dumps({"t": round(time.time(), 3), "stall_ms": round(lag * 1000, 3),
-                                       "cpu_ms": round((cpu - self.last_cpu) * 1000, 3)}) + "\n")
+            self.out.write(
+                json.dumps(
+                    {
+                        "t": round(time.time(), 3),
+                        "stall_ms": round(lag * 1000, 3),
+                        "cpu_ms": round((cpu - self.last_cpu) * 1000, 3),
+                    }
+                )
+                + "\n"
+            )
         self.over_100 += lag > 0.100
         self.last_cpu = cpu
         if now - self.window_start >= self.window:
@@ -70,9 +78,19 @@ class LoopWatch:
 
     def _emit(self, now: float) -> None:
         if self.ticks:
-            self.out.write(json.dumps({"t": round(time.time(), 3), "ticks": self.ticks, "max_ms": round(self.max_lag * 1000, 3),
-                                       "max_cpu_ms": round(self.max_cpu * 1000, 3), "over_20ms": self.over_20,
-                                       "over_100ms": self.over_100}) + "\n")
+            self.out.write(
+                json.dumps(
+                    {
+                        "t": round(time.time(), 3),
+                        "ticks": self.ticks,
+                        "max_ms": round(self.max_lag * 1000, 3),
+                        "max_cpu_ms": round(self.max_cpu * 1000, 3),
+                        "over_20ms": self.over_20,
+                        "over_100ms": self.over_100,
+                    }
+                )
+                + "\n"
+            )
             self.out.flush()
         self._reset(now)
 

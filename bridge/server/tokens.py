@@ -34,7 +34,9 @@ class TokenTable:
     @classmethod
     def parse(cls, data: Any) -> TokenTable:
         if not isinstance(data, dict) or not data:
-            raise TokenTableError("the token table must be a non-empty JSON object {token: {allowed_sessions, roles}}")
+            raise TokenTableError(
+                "the token table must be a non-empty JSON object {token: {allowed_sessions, roles}}"
+            )
         grants = []
         for token, entry in data.items():
             if not isinstance(token, str) or len(token) < 8:
@@ -44,11 +46,15 @@ class TokenTable:
             sessions = entry.get("allowed_sessions", [])
             roles = entry.get("roles", ["contributor"])
             if not isinstance(sessions, list) or not all(isinstance(s, str) for s in sessions):
-                raise TokenTableError(f"allowed_sessions of token {token[:4]}… must be a list of session ids or \"*\"")
+                raise TokenTableError(
+                    f'allowed_sessions of token {token[:4]}… must be a list of session ids or "*"'
+                )
             if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
                 raise TokenTableError(f"roles of token {token[:4]}… must be a list of role names")
             pid = entry.get("principal_id")
-            grants.append(Grant(token, tuple(sessions), tuple(roles), pid if isinstance(pid, str) else None))
+            grants.append(
+                Grant(token, tuple(sessions), tuple(roles), pid if isinstance(pid, str) else None)
+            )
         return cls(grants)
 
     @classmethod

@@ -21,7 +21,9 @@ class JournalEntry:
     kind: str  # "handle" | "tick" | "close" | "recover" | "disconnect"
     now: float
     raw: str | None  # the inbound frame for "handle", the principal for "disconnect"
-    bound: str | None  # JSON: the principal the connection was bound to, recorded lookups, verdicts, epoch
+    bound: (
+        str | None
+    )  # JSON: the principal the connection was bound to, recorded lookups, verdicts, epoch
 
 
 class StoreError(Exception):
@@ -48,7 +50,14 @@ class Store(Protocol):
         """Stop writing the session (clean stop, idle session); another node may take it."""
         ...
 
-    def append(self, session_id: str, kind: str, now: float, raw: str | None = None, bound: str | None = None) -> int:
+    def append(
+        self,
+        session_id: str,
+        kind: str,
+        now: float,
+        raw: str | None = None,
+        bound: str | None = None,
+    ) -> int:
         """Commit one journal entry; returns its sequence number (1, 2, ... per session).
         Returns only once the entry is durable; raises StoreError (nothing written) otherwise."""
         ...

@@ -21,10 +21,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "JSON document. Without FILE, the transcripts of the repository around the current "
         "directory are used."
     )
-    parser.add_argument("action", choices=["verify", "export"], help="verify the chain, or export the messages")
-    parser.add_argument("file", nargs="?", type=Path, metavar="FILE", help="a transcript file (default: the repository's)")
-    parser.add_argument("--workspace", default=".", metavar="PATH", help="a path inside the repository when FILE is not given")
-    parser.add_argument("-o", "--output", type=Path, metavar="OUT", help="export: write here instead of standard output")
+    parser.add_argument(
+        "action", choices=["verify", "export"], help="verify the chain, or export the messages"
+    )
+    parser.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        metavar="FILE",
+        help="a transcript file (default: the repository's)",
+    )
+    parser.add_argument(
+        "--workspace",
+        default=".",
+        metavar="PATH",
+        help="a path inside the repository when FILE is not given",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="OUT",
+        help="export: write here instead of standard output",
+    )
 
 
 def _files(args: argparse.Namespace) -> list[Path]:
@@ -38,7 +57,9 @@ def _files(args: argparse.Namespace) -> list[Path]:
         raise SystemExit(f"mpac-bridge transcript: {exc}; pass a transcript FILE") from None
     found = sorted((repo.data_dir / "transcripts").glob("*.jsonl"))
     if not found:
-        raise SystemExit(f"mpac-bridge transcript: no transcripts under {repo.data_dir / 'transcripts'}; pass a transcript FILE")
+        raise SystemExit(
+            f"mpac-bridge transcript: no transcripts under {repo.data_dir / 'transcripts'}; pass a transcript FILE"
+        )
     return found
 
 
@@ -56,15 +77,24 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{path}: intact, {result.records} records")
             else:
                 bad += 1
-                print(f"{path}: BROKEN at line {result.bad_line}: {result.reason} ({result.records} records before it are intact)")
+                print(
+                    f"{path}: BROKEN at line {result.bad_line}: {result.reason} ({result.records} records before it are intact)"
+                )
         return 1 if bad else 0
     if len(files) > 1 and args.file is None:
-        print("mpac-bridge transcript export: several transcripts found; pass one FILE:\n  " + "\n  ".join(map(str, files)), file=sys.stderr)
+        print(
+            "mpac-bridge transcript export: several transcripts found; pass one FILE:\n  "
+            + "\n  ".join(map(str, files)),
+            file=sys.stderr,
+        )
         return 2
     try:
         doc = export_transcript(files[0], files[0].stem)
     except (OSError, ValueError, KeyError) as exc:
-        print(f"mpac-bridge transcript export: {files[0]} is not a readable transcript ({exc}); run 'verify' first", file=sys.stderr)
+        print(
+            f"mpac-bridge transcript export: {files[0]} is not a readable transcript ({exc}); run 'verify' first",
+            file=sys.stderr,
+        )
         return 1
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     if args.output is not None:

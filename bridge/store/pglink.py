@@ -37,7 +37,9 @@ def parse_store_url(url: str) -> dict[str, str | None]:
     """Check a `postgresql://` URL ourselves before libpq sees it, so a malformed one is refused
     with a message that does not repeat it (libpq's own messages may quote parts of it)."""
     if not isinstance(url, str) or not re.match(r"^postgres(?:ql)?://", url, re.IGNORECASE):
-        raise StoreUrlError("the store URL must start with postgresql:// (e.g. postgresql://mpac@db.internal/mpac)")
+        raise StoreUrlError(
+            "the store URL must start with postgresql:// (e.g. postgresql://mpac@db.internal/mpac)"
+        )
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -45,7 +47,9 @@ def parse_store_url(url: str) -> dict[str, str | None]:
         raise StoreUrlError("the store URL is malformed (check the host and port)") from None
     password = parts.password
     if password is not None and re.search(r"%(?![0-9A-Fa-f]{2})", password):
-        raise StoreUrlError("the password in the store URL is not valid percent-encoding (encode % as %25)")
+        raise StoreUrlError(
+            "the password in the store URL is not valid percent-encoding (encode % as %25)"
+        )
     return {
         "user": unquote(parts.username) if parts.username else None,
         "password": unquote(password) if password is not None else None,
@@ -120,7 +124,10 @@ class PgLink:
             connect_timeout=max(1, round(self.connect_timeout)),
             application_name=self.application_name,
             # a database that stops answering fails a call within seconds, not the TCP timeout
-            keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=3,
+            keepalives=1,
+            keepalives_idle=5,
+            keepalives_interval=2,
+            keepalives_count=3,
             tcp_user_timeout=int(self.connect_timeout * 2000),
             options="-c statement_timeout=15000",
         )
@@ -133,12 +140,16 @@ class PgLink:
             return self.conn
         self._discard()
         if self.failed_at is not None and time.monotonic() - self.failed_at < self.retry_after:
-            raise StoreUnavailable(f"PostgreSQL at {self.where} is unreachable ({self.last_error}); retrying")
+            raise StoreUnavailable(
+                f"PostgreSQL at {self.where} is unreachable ({self.last_error}); retrying"
+            )
         try:
             self.conn = self._open()
         except psycopg.Error as exc:
             self._failed(exc)
-            raise StoreUnavailable(f"cannot connect to PostgreSQL at {self.where}: {self.last_error}") from None
+            raise StoreUnavailable(
+                f"cannot connect to PostgreSQL at {self.where}: {self.last_error}"
+            ) from None
         if self.failed_at is not None:
             log.info("PostgreSQL at %s is reachable again", self.where)
         self.failed_at = None
@@ -150,7 +161,9 @@ class PgLink:
 
     def _discard(self) -> None:
         if self.conn is not None:
-            with contextlib.suppress(Exception):  # a broken connection may fail to close; it is gone anyway
+            with contextlib.suppress(
+                Exception
+            ):  # a broken connection may fail to close; it is gone anyway
                 self.conn.close()
             self.conn = None
 
@@ -167,13 +180,19 @@ class PgLink:
                 self._failed(exc)
                 if conn.broken or conn.closed:
                     self._discard()
-                raise StoreUnavailable(f"PostgreSQL at {self.where} failed: {self.last_error}") from None
+                raise StoreUnavailable(
+                    f"PostgreSQL at {self.where} failed: {self.last_error}"
+                ) from None
             except psycopg.Error as exc:
                 if conn.broken or conn.closed:
                     self._failed(exc)
                     self._discard()
-                    raise StoreUnavailable(f"PostgreSQL at {self.where} failed: {self.last_error}") from None
-                raise StoreError(f"PostgreSQL at {self.where} refused: {describe_error(exc, self.redact)}") from None
+                    raise StoreUnavailable(
+                        f"PostgreSQL at {self.where} failed: {self.last_error}"
+                    ) from None
+                raise StoreError(
+                    f"PostgreSQL at {self.where} refused: {describe_error(exc, self.redact)}"
+                ) from None
 
     def close(self) -> None:
         with self.lock:

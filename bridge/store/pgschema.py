@@ -86,7 +86,9 @@ def migrate(conn: psycopg.Connection[Any], target: int = SCHEMA_VERSION) -> int:
         conn.execute("CREATE TABLE IF NOT EXISTS mpac_schema (version integer NOT NULL)")
         current = _version(conn) or 0
         if current > target:
-            raise StoreError(f"the database's mpac schema is version {current}, newer than this mpac-bridge ({target})")
+            raise StoreError(
+                f"the database's mpac schema is version {current}, newer than this mpac-bridge ({target})"
+            )
         for step in range(current, target):
             conn.execute(MIGRATIONS[step])
         if current < target:

@@ -38,7 +38,9 @@ class LeaseHeld(StoreError):
     """Another live node holds the session's lease; `holder` is its LeaseInfo."""
 
     def __init__(self, session_id: str, holder: LeaseInfo) -> None:
-        super().__init__(f"session {session_id} is served by node {holder.holder_name} (lease epoch {holder.epoch})")
+        super().__init__(
+            f"session {session_id} is served by node {holder.holder_name} (lease epoch {holder.epoch})"
+        )
         self.session_id = session_id
         self.holder = holder
 
@@ -69,7 +71,11 @@ class LeaseInfo:
 
     @property
     def takeable(self) -> bool:
-        return self.holder is None or (self.expires_in is not None and self.expires_in <= 0) or not self.alive
+        return (
+            self.holder is None
+            or (self.expires_in is not None and self.expires_in <= 0)
+            or not self.alive
+        )
 
 
 # A holder counts as alive while its registered backend exists. If the database restarted after
@@ -127,12 +133,24 @@ ON CONFLICT (node_id) DO UPDATE SET backend_pid = excluded.backend_pid, backend_
 class PostgresStore:
     """The Store of a fleet node (with `node`), or a read-only view for `fleet status` (without)."""
 
-    def __init__(self, url: str, node: NodeIdentity | None = None, *, lease_ttl: float = 5.0, connect_timeout: float = 3.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        node: NodeIdentity | None = None,
+        *,
+        lease_ttl: float = 5.0,
+        connect_timeout: float = 3.0,
+    ) -> None:
         self.node = node
         self.lease_ttl = lease_ttl
         app = f"mpac-bridge {node.node_id}" if node else "mpac-bridge"
         self.main = PgLink(url, app, connect_timeout=connect_timeout)
-        self.side = PgLink(url, app + " lease", connect_timeout=connect_timeout, on_connect=self._register if node else None)
+        self.side = PgLink(
+            url,
+            app + " lease",
+            connect_timeout=connect_timeout,
+            on_connect=self._register if node else None,
+        )
         self.where = self.main.where
         self.held: dict[str, int] = {}  # session -> the lease epoch this node holds
         self._seq: dict[str, int] = {}
@@ -144,13 +162,17 @@ class PostgresStore:
 
     def _register(self, conn: psycopg.Connection[Any]) -> None:
         assert self.node is not None
-        conn.execute(REGISTER, {"me": self.node.node_id, "name": self.node.name, "url": self.node.url})
+        conn.execute(
+            REGISTER, {"me": self.node.node_id, "name": self.node.name, "url": self.node.url}
+        )
 
     def advertise(self, url: str) -> None:
         """Set the url clients are redirected to for this node (known once it listens)."""
         assert self.node is not None
         self.node = replace(self.node, url=url)
-        self.side.run(lambda c: c.execute("UPDATE mpac_nodes SET url = %s WHERE node_id = %s", (url, self.me)))
+        self.side.run(
+            lambda c: c.execute("UPDATE mpac_nodes SET url = %s WHERE node_id = %s", (url, self.me))
+        )
 
     @property
     def me(self) -> str:
@@ -165,7 +187,11 @@ class PostgresStore:
         the new epoch. Raises LeaseHeld when another live node holds it."""
         me = self.me
         before = self.lease_info(session_id)
-        row = self.main.run(lambda c: c.execute(CLAIM, {"s": session_id, "me": me, "ttl": self.lease_ttl}).fetchone())
+        row = self.main.run(
+            lambda c: c.execute(
+                CLAIM, {"s": session_id, "me": me, "ttl": self.lease_ttl}
+            ).fetchone()
+        )
         if row is None:
             info = self.lease_info(session_id)
             raise LeaseHeld(session_id, info or LeaseInfo(session_id, None, 0, None, True, None))
@@ -176,7 +202,13 @@ class PostgresStore:
             log.info("lease gained: session %s at epoch %d", session_id, epoch)
         elif before.holder != me:
             why = "its lease expired" if before.alive else "its node is gone"
-            log.info("lease gained: session %s at epoch %d, taken over from node %s (%s)", session_id, epoch, before.holder, why)
+            log.info(
+                "lease gained: session %s at epoch %d, taken over from node %s (%s)",
+                session_id,
+                epoch,
+                before.holder,
+                why,
+            )
         return epoch
 
     def lease_info(self, session_id: str) -> LeaseInfo | None:
@@ -184,14 +216,23 @@ class PostgresStore:
         if row is None:
             return None
         holder, epoch, expires, alive, url = row
-        return LeaseInfo(session_id, holder, int(epoch), float(expires) if expires is not None else None, bool(alive), url)
+        return LeaseInfo(
+            session_id,
+            holder,
+            int(epoch),
+            float(expires) if expires is not None else None,
+            bool(alive),
+            url,
+        )
 
     def renew(self, held: dict[str, int] | None = None) -> dict[str, int]:
         """Extend every lease this node holds (called from the lease thread, with `held`, a copy
         of `self.held` taken by the caller's thread). Returns the leases it believed it held and
         no longer does: session -> epoch (another node took them)."""
         held_before = dict(self.held) if held is None else held
-        rows = self.side.run(lambda c: c.execute(RENEW, {"me": self.me, "ttl": self.lease_ttl}).fetchall())
+        rows = self.side.run(
+            lambda c: c.execute(RENEW, {"me": self.me, "ttl": self.lease_ttl}).fetchall()
+        )
         got = {sid: int(epoch) for sid, epoch in rows}
         return {sid: epoch for sid, epoch in held_before.items() if got.get(sid) != epoch}
 
@@ -210,11 +251,16 @@ class PostgresStore:
 
         def go(c: psycopg.Connection[Any]) -> None:
             with c.transaction():
-                c.execute("UPDATE mpac_sessions SET holder = NULL, lease_expires = NULL WHERE session_id = %s AND holder = %s AND epoch = %s",
-                          (session_id, self.me, epoch))
-                c.execute("DELETE FROM mpac_sessions s WHERE session_id = %s AND holder IS NULL"
-                          " AND NOT EXISTS (SELECT 1 FROM mpac_journal j WHERE j.session_id = s.session_id)"
-                          " AND NOT EXISTS (SELECT 1 FROM mpac_snapshots p WHERE p.session_id = s.session_id)", (session_id,))
+                c.execute(
+                    "UPDATE mpac_sessions SET holder = NULL, lease_expires = NULL WHERE session_id = %s AND holder = %s AND epoch = %s",
+                    (session_id, self.me, epoch),
+                )
+                c.execute(
+                    "DELETE FROM mpac_sessions s WHERE session_id = %s AND holder IS NULL"
+                    " AND NOT EXISTS (SELECT 1 FROM mpac_journal j WHERE j.session_id = s.session_id)"
+                    " AND NOT EXISTS (SELECT 1 FROM mpac_snapshots p WHERE p.session_id = s.session_id)",
+                    (session_id,),
+                )
 
         self.main.run(go)
         log.info("lease released: session %s (epoch %d)", session_id, epoch)
@@ -231,8 +277,14 @@ class PostgresStore:
             info = self.lease_info(session_id)
         except StoreError:
             info = None
-        now_held = f"node {info.holder_name} holds it at epoch {info.epoch}" if info and info.holder else "it was released"
-        return LeaseLost(f"session {session_id}: the database refused the write, this node's lease (epoch {epoch}) was taken over ({now_held})")
+        now_held = (
+            f"node {info.holder_name} holds it at epoch {info.epoch}"
+            if info and info.holder
+            else "it was released"
+        )
+        return LeaseLost(
+            f"session {session_id}: the database refused the write, this node's lease (epoch {epoch}) was taken over ({now_held})"
+        )
 
     # --- fleet status ------------------------------------------------------------------------
 
@@ -244,26 +296,47 @@ class PostgresStore:
                 "SELECT s.session_id, s.holder, s.epoch, extract(epoch FROM s.lease_expires - now()),"
                 " greatest((SELECT max(seq) FROM mpac_journal j WHERE j.session_id = s.session_id), p.seq, 0),"
                 " (SELECT count(*) FROM mpac_journal j WHERE j.session_id = s.session_id), p.seq"
-                " FROM mpac_sessions s LEFT JOIN mpac_snapshots p ON p.session_id = s.session_id ORDER BY s.session_id").fetchall()
+                " FROM mpac_sessions s LEFT JOIN mpac_snapshots p ON p.session_id = s.session_id ORDER BY s.session_id"
+            ).fetchall()
             nodes = c.execute(
                 f"SELECT n.node_id, n.name, n.url, n.started_at, extract(epoch FROM now() - n.last_seen), n.stopped_at IS NOT NULL,"
                 f" {_ALIVE.format(holder='n.node_id')},"
                 " (SELECT count(*) FROM mpac_sessions s WHERE s.holder = n.node_id)"
-                " FROM mpac_nodes n ORDER BY n.name, n.started_at").fetchall()
+                " FROM mpac_nodes n ORDER BY n.name, n.started_at"
+            ).fetchall()
             return {"sessions": sessions, "nodes": nodes}
 
         raw = self.main.run(go)
         sessions = [
-            {"session_id": sid, "holder": holder, "epoch": int(epoch), "lease_expires_in": float(exp) if exp is not None else None,
-             "journal_length": int(last), "entries_since_snapshot": int(since), "snapshot_seq": int(snap) if snap is not None else None}
+            {
+                "session_id": sid,
+                "holder": holder,
+                "epoch": int(epoch),
+                "lease_expires_in": float(exp) if exp is not None else None,
+                "journal_length": int(last),
+                "entries_since_snapshot": int(since),
+                "snapshot_seq": int(snap) if snap is not None else None,
+            }
             for sid, holder, epoch, exp, last, since, snap in raw["sessions"]
         ]
         nodes = [
-            {"node_id": nid, "name": name, "url": url, "started_at": started.isoformat(), "last_seen_sec_ago": float(seen),
-             "state": "stopped" if stopped else ("alive" if alive else "gone"), "sessions": int(count)}
+            {
+                "node_id": nid,
+                "name": name,
+                "url": url,
+                "started_at": started.isoformat(),
+                "last_seen_sec_ago": float(seen),
+                "state": "stopped" if stopped else ("alive" if alive else "gone"),
+                "sessions": int(count),
+            }
             for nid, name, url, started, seen, stopped, alive, count in raw["nodes"]
         ]
-        return {"store": self.where, "schema_version": SCHEMA_VERSION, "sessions": sessions, "nodes": nodes}
+        return {
+            "store": self.where,
+            "schema_version": SCHEMA_VERSION,
+            "sessions": sessions,
+            "nodes": nodes,
+        }
 
     # --- the Store interface -----------------------------------------------------------------
 
@@ -274,12 +347,23 @@ class PostgresStore:
         return self._seq[session_id]
 
     def _max_seq(self, session_id: str) -> int:
-        row = self.main.run(lambda c: c.execute(
-            "SELECT greatest((SELECT max(seq) FROM mpac_journal WHERE session_id = %s),"
-            " (SELECT seq FROM mpac_snapshots WHERE session_id = %s))", (session_id, session_id)).fetchone())
+        row = self.main.run(
+            lambda c: c.execute(
+                "SELECT greatest((SELECT max(seq) FROM mpac_journal WHERE session_id = %s),"
+                " (SELECT seq FROM mpac_snapshots WHERE session_id = %s))",
+                (session_id, session_id),
+            ).fetchone()
+        )
         return int(row[0]) if row and row[0] is not None else 0
 
-    def append(self, session_id: str, kind: str, now: float, raw: str | None = None, bound: str | None = None) -> int:
+    def append(
+        self,
+        session_id: str,
+        kind: str,
+        now: float,
+        raw: str | None = None,
+        bound: str | None = None,
+    ) -> int:
         epoch = self._epoch(session_id)
         me = self.me
         seq = self._next(session_id)
@@ -312,9 +396,13 @@ class PostgresStore:
         def go(c: psycopg.Connection[Any]) -> tuple[Any, list[Any]]:
             with c.transaction():  # one consistent view of snapshot and journal
                 c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                snap = c.execute("SELECT seq, state FROM mpac_snapshots WHERE session_id = %s", (session_id,)).fetchone()
-                rows = c.execute("SELECT seq, kind, now, raw, bound FROM mpac_journal WHERE session_id = %s AND seq > %s ORDER BY seq",
-                                 (session_id, snap[0] if snap else 0)).fetchall()
+                snap = c.execute(
+                    "SELECT seq, state FROM mpac_snapshots WHERE session_id = %s", (session_id,)
+                ).fetchone()
+                rows = c.execute(
+                    "SELECT seq, kind, now, raw, bound FROM mpac_journal WHERE session_id = %s AND seq > %s ORDER BY seq",
+                    (session_id, snap[0] if snap else 0),
+                ).fetchall()
             return snap, rows
 
         snap, rows = self.main.run(go)
@@ -323,8 +411,11 @@ class PostgresStore:
         return (json.loads(snap[1]) if snap else None), entries
 
     def sessions(self) -> list[str]:
-        rows = self.main.run(lambda c: c.execute(
-            "SELECT session_id FROM mpac_snapshots UNION SELECT DISTINCT session_id FROM mpac_journal").fetchall())
+        rows = self.main.run(
+            lambda c: c.execute(
+                "SELECT session_id FROM mpac_snapshots UNION SELECT DISTINCT session_id FROM mpac_journal"
+            ).fetchall()
+        )
         return sorted(r[0] for r in rows)
 
     def last_seq(self, session_id: str) -> int:
@@ -343,9 +434,13 @@ class PostgresStore:
         sessions over at once), then close both connections."""
         if self.node is not None:
             try:
-                self.main.run(lambda c: c.execute(
-                    "WITH n AS (UPDATE mpac_nodes SET stopped_at = now() WHERE node_id = %(me)s)"
-                    " UPDATE mpac_sessions SET holder = NULL, lease_expires = NULL WHERE holder = %(me)s", {"me": self.me}))
+                self.main.run(
+                    lambda c: c.execute(
+                        "WITH n AS (UPDATE mpac_nodes SET stopped_at = now() WHERE node_id = %(me)s)"
+                        " UPDATE mpac_sessions SET holder = NULL, lease_expires = NULL WHERE holder = %(me)s",
+                        {"me": self.me},
+                    )
+                )
             except StoreError as exc:
                 log.warning("could not release this node's leases on close: %s", exc)
             self.held.clear()

@@ -45,13 +45,24 @@ class SqliteStore:
 
     def _next(self, session_id: str) -> int:
         if session_id not in self._seq:
-            row = self._db.execute("SELECT MAX(seq) FROM journal WHERE session_id=?", (session_id,)).fetchone()
-            snap = self._db.execute("SELECT seq FROM snapshots WHERE session_id=?", (session_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT MAX(seq) FROM journal WHERE session_id=?", (session_id,)
+            ).fetchone()
+            snap = self._db.execute(
+                "SELECT seq FROM snapshots WHERE session_id=?", (session_id,)
+            ).fetchone()
             self._seq[session_id] = max(row[0] or 0, snap[0] if snap else 0)
         self._seq[session_id] += 1
         return self._seq[session_id]
 
-    def append(self, session_id: str, kind: str, now: float, raw: str | None = None, bound: str | None = None) -> int:
+    def append(
+        self,
+        session_id: str,
+        kind: str,
+        now: float,
+        raw: str | None = None,
+        bound: str | None = None,
+    ) -> int:
         with self._lock:
             seq = self._next(session_id)
             try:
@@ -59,9 +70,13 @@ class SqliteStore:
                     "INSERT INTO journal (session_id, seq, kind, now, raw, bound) VALUES (?, ?, ?, ?, ?, ?)",
                     (session_id, seq, kind, now, raw, bound),
                 )
-            except sqlite3.OperationalError as exc:  # disk full, I/O error, locked by another process
+            except (
+                sqlite3.OperationalError
+            ) as exc:  # disk full, I/O error, locked by another process
                 self._seq[session_id] -= 1
-                raise StoreUnavailable(f"the journal {self.path} cannot be written: {exc}") from None
+                raise StoreUnavailable(
+                    f"the journal {self.path} cannot be written: {exc}"
+                ) from None
             return seq
 
     def snapshot(self, session_id: str, seq: int, state: dict[str, Any]) -> None:
@@ -74,16 +89,22 @@ class SqliteStore:
                     "ON CONFLICT(session_id) DO UPDATE SET seq=excluded.seq, state=excluded.state",
                     (session_id, seq, text),
                 )
-                self._db.execute("DELETE FROM journal WHERE session_id=? AND seq<=?", (session_id, seq))
+                self._db.execute(
+                    "DELETE FROM journal WHERE session_id=? AND seq<=?", (session_id, seq)
+                )
                 self._db.execute("COMMIT")
             except sqlite3.OperationalError as exc:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
-                raise StoreUnavailable(f"the snapshot of {session_id} cannot be written to {self.path}: {exc}") from None
+                raise StoreUnavailable(
+                    f"the snapshot of {session_id} cannot be written to {self.path}: {exc}"
+                ) from None
 
     def load(self, session_id: str) -> tuple[dict[str, Any] | None, list[JournalEntry]]:
         with self._lock:
-            row = self._db.execute("SELECT seq, state FROM snapshots WHERE session_id=?", (session_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT seq, state FROM snapshots WHERE session_id=?", (session_id,)
+            ).fetchone()
             after = row[0] if row else 0
             rows = self._db.execute(
                 "SELECT seq, kind, now, raw, bound FROM journal WHERE session_id=? AND seq>? ORDER BY seq",
@@ -94,7 +115,9 @@ class SqliteStore:
 
     def sessions(self) -> list[str]:
         with self._lock:
-            rows = self._db.execute("SELECT session_id FROM snapshots UNION SELECT DISTINCT session_id FROM journal").fetchall()
+            rows = self._db.execute(
+                "SELECT session_id FROM snapshots UNION SELECT DISTINCT session_id FROM journal"
+            ).fetchall()
         return sorted(r[0] for r in rows)
 
     def last_seq(self, session_id: str) -> int:

@@ -44,7 +44,9 @@ def verify_file(path: Path) -> Verification:
         return verify_lines(fh)
 
 
-def export_transcript(path: Path, session_id: str, snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
+def export_transcript(
+    path: Path, session_id: str, snapshot: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The §9.6.3 export: messages in causal (Lamport) order, tie-broken by sender."""
     messages = []
     with open(path, encoding="utf-8") as fh:
@@ -57,7 +59,11 @@ def export_transcript(path: Path, session_id: str, snapshot: dict[str, Any] | No
         wm = m.get("watermark") or {}
         lam = wm.get("value") if wm.get("kind") == "lamport_clock" else wm.get("lamport_value")
         sender = m.get("sender") or {}
-        return (lam if isinstance(lam, int) else 0, sender.get("principal_id", ""), sender.get("sender_instance_id", ""))
+        return (
+            lam if isinstance(lam, int) else 0,
+            sender.get("principal_id", ""),
+            sender.get("sender_instance_id", ""),
+        )
 
     messages.sort(key=order)
     return {

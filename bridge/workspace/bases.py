@@ -33,8 +33,15 @@ PRUNE_EVERY = 32  # puts between two checks of the budget, per process
 
 
 class BaseStore:
-    def __init__(self, root: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES, max_entries: int = MAX_ENTRIES,
-                 max_file_bytes: int = MAX_FILE_BYTES, prune_every: int = PRUNE_EVERY) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        max_bytes: int = MAX_BYTES,
+        max_entries: int = MAX_ENTRIES,
+        max_file_bytes: int = MAX_FILE_BYTES,
+        prune_every: int = PRUNE_EVERY,
+    ) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
         self.max_entries = max_entries

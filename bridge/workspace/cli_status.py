@@ -28,22 +28,47 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Worktrees of one repository share one sidecar. With MPAC_COORDINATOR_URL set (or --url), it shows that "
         "remote coordinator's session instead, as every other tool would use it."
     )
-    parser.add_argument("--workspace", default=".", metavar="PATH", help="a path inside the repository (default: the current directory)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text (for scripts)")
-    parser.add_argument("--timeout", type=float, default=5.0, metavar="SEC", help="how long to wait for the sidecar's answer (default 5)")
-    parser.add_argument("--token", default=os.environ.get("MPAC_COORDINATOR_TOKEN"), help="bearer token if the sidecar requires one (default: $MPAC_COORDINATOR_TOKEN)")
-    parser.add_argument("--url", default=None, help="a remote coordinator's ws:// or wss:// url (default: $MPAC_COORDINATOR_URL; "
-                        "the session comes from its /session/<id> or $MPAC_SESSION_ID)")
+    parser.add_argument(
+        "--workspace",
+        default=".",
+        metavar="PATH",
+        help="a path inside the repository (default: the current directory)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of text (for scripts)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="SEC",
+        help="how long to wait for the sidecar's answer (default 5)",
+    )
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("MPAC_COORDINATOR_TOKEN"),
+        help="bearer token if the sidecar requires one (default: $MPAC_COORDINATOR_TOKEN)",
+    )
+    parser.add_argument(
+        "--url",
+        default=None,
+        help="a remote coordinator's ws:// or wss:// url (default: $MPAC_COORDINATOR_URL; "
+        "the session comes from its /session/<id> or $MPAC_SESSION_ID)",
+    )
 
 
-def fetch_state(url: str, session_id: str, *, timeout: float = 5.0, token: str | None = None) -> dict[str, Any]:
+def fetch_state(
+    url: str, session_id: str, *, timeout: float = 5.0, token: str | None = None
+) -> dict[str, Any]:
     """Join as an observer, read the compact state from SESSION_INFO, say GOODBYE. Raises
     OSError/RuntimeError/TimeoutError with a readable message on failure."""
     from bridge.hooks.light import QuickClient
 
     # A probe: the coordinator shows it to nobody and forgets it on GOODBYE. One principal per user
     # all the same, so that an older coordinator keeps one offline record per user, not per run.
-    me = "service:status-" + "".join(c if c.isalnum() or c in "-_." else "-" for c in getpass.getuser())
+    me = "service:status-" + "".join(
+        c if c.isalnum() or c in "-_." else "-" for c in getpass.getuser()
+    )
     client = QuickClient(url, session_id, me, token=token, timeout=timeout)
     try:
         reply = client.join(roles=["observer"], probe=True)
@@ -53,7 +78,9 @@ def fetch_state(url: str, session_id: str, *, timeout: float = 5.0, token: str |
     state = ((reply.get("payload") or {}).get("extensions") or {}).get(EXT, {}).get("state")
     if not isinstance(state, dict):
         raise RuntimeError("the coordinator's SESSION_INFO carries no mpac-bridge state")
-    state["participants"] = [p for p in state.get("participants", []) if p.get("principal_id") != me]
+    state["participants"] = [
+        p for p in state.get("participants", []) if p.get("principal_id") != me
+    ]
     return state
 
 
@@ -77,11 +104,20 @@ def _expires_in(value: Any, now: float) -> str:
     return "expired" if when <= now else f"in {duration(when - now)}"
 
 
-def format_text(repo: Repo, info: RuntimeInfo | None, alive: bool, state: dict[str, Any] | None, error: str | None, now: float) -> str:
+def format_text(
+    repo: Repo,
+    info: RuntimeInfo | None,
+    alive: bool,
+    state: dict[str, Any] | None,
+    error: str | None,
+    now: float,
+) -> str:
     if info is None or not alive:
         lines = []
         if info is not None:
-            lines.append(f"stale runtime file {runtime_path(repo)} (pid {info.pid} is gone or not listening)")
+            lines.append(
+                f"stale runtime file {runtime_path(repo)} (pid {info.pid} is gone or not listening)"
+            )
         lines.append(
             f"no sidecar running for {repo.root}; it starts automatically when an agent connects, "
             f"or run `mpac-bridge sidecar --workspace {repo.root}`"
@@ -97,7 +133,9 @@ def format_text(repo: Repo, info: RuntimeInfo | None, alive: bool, state: dict[s
     return "\n".join(lines + state_lines(state, error, now))
 
 
-def format_remote(url: str, session_id: str, state: dict[str, Any] | None, error: str | None, now: float) -> str:
+def format_remote(
+    url: str, session_id: str, state: dict[str, Any] | None, error: str | None, now: float
+) -> str:
     lines = [f"coordinator {url} (remote: {URL_VAR})", f"session     {session_id}"]
     return "\n".join(lines + state_lines(state, error, now))
 
@@ -109,21 +147,43 @@ def state_lines(state: dict[str, Any] | None, error: str | None, now: float) -> 
     parts = state.get("participants", [])
     lines.append(f"\nparticipants ({len(parts)})")
     for p in parts:
-        flags = [f for f, on in (("disconnected", not p.get("connected", True) and p.get("status") != "offline"),
-                                  ("unavailable", not p.get("is_available", True))) if on]
+        flags = [
+            f
+            for f, on in (
+                ("disconnected", not p.get("connected", True) and p.get("status") != "offline"),
+                ("unavailable", not p.get("is_available", True)),
+            )
+            if on
+        ]
         flag = "".join(f"  [{f}]" for f in flags)
         pid, name = p.get("principal_id"), p.get("display_name")
-        who = f"{pid} ({name})" if name and name != pid else f"{pid}"  # clients default the name to the id
+        who = (
+            f"{pid} ({name})" if name and name != pid else f"{pid}"
+        )  # clients default the name to the id
         lines.append(f"  {who}  roles={','.join(p.get('roles', []))}  {p.get('status', '')}{flag}")
-    intents = [i for i in state.get("intents", []) if i.get("state") in ("ACTIVE", "SUSPENDED", "ANNOUNCED")]
+    intents = [
+        i
+        for i in state.get("intents", [])
+        if i.get("state") in ("ACTIVE", "SUSPENDED", "ANNOUNCED")
+    ]
     lines.append(f"\nintents ({len(intents)})")
     for i in intents:
-        lines.append(f"  {i.get('intent_id')}  [{i.get('state')}]  {i.get('principal_id')}: {i.get('objective', '')}")
-        lines.append(f"      files: {_files(i.get('scope'))}   expires {_expires_in(i.get('expires_at'), now)}")
-    conflicts = [c for c in state.get("conflicts", []) if c.get("state") not in ("CLOSED", "DISMISSED", "RESOLVED")]
+        lines.append(
+            f"  {i.get('intent_id')}  [{i.get('state')}]  {i.get('principal_id')}: {i.get('objective', '')}"
+        )
+        lines.append(
+            f"      files: {_files(i.get('scope'))}   expires {_expires_in(i.get('expires_at'), now)}"
+        )
+    conflicts = [
+        c
+        for c in state.get("conflicts", [])
+        if c.get("state") not in ("CLOSED", "DISMISSED", "RESOLVED")
+    ]
     lines.append(f"\nopen conflicts ({len(conflicts)})")
     for c in conflicts:
-        lines.append(f"  {c.get('conflict_id')}  {c.get('category')} ({c.get('severity')}, {c.get('state')})  between {', '.join(c.get('principals', []))}")
+        lines.append(
+            f"  {c.get('conflict_id')}  {c.get('category')} ({c.get('severity')}, {c.get('state')})  between {', '.join(c.get('principals', []))}"
+        )
         if c.get("description"):
             lines.append(f"      {c['description']}")
     return lines
@@ -181,7 +241,18 @@ def run_remote(args: argparse.Namespace, url: str, session_id: str) -> int:
     except Exception as exc:  # network, TLS, refusal or timeout: report, do not crash
         error = f"{type(exc).__name__}: {exc}"
     if args.json:
-        print(json.dumps({"remote": True, "url": url, "session_id": session_id, "state": state, "error": error}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "remote": True,
+                    "url": url,
+                    "session_id": session_id,
+                    "state": state,
+                    "error": error,
+                },
+                indent=2,
+            )
+        )
     else:
         print(format_remote(url, session_id, state, error, time.time()))
     return 1 if error is not None else 0

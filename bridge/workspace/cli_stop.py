@@ -28,9 +28,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "closes connections and removes its runtime file) and wait for it to exit. Agents that "
         "connect later start a new one automatically."
     )
-    parser.add_argument("--workspace", default=".", metavar="PATH", help="a path inside the repository (default: the current directory)")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SEC", help="how long to wait for a clean exit (default 10)")
-    parser.add_argument("--force", action="store_true", help="if it has not exited after --timeout, kill it (SIGKILL)")
+    parser.add_argument(
+        "--workspace",
+        default=".",
+        metavar="PATH",
+        help="a path inside the repository (default: the current directory)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SEC",
+        help="how long to wait for a clean exit (default 10)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="if it has not exited after --timeout, kill it (SIGKILL)",
+    )
 
 
 def wait_exit(pid: int, timeout: float) -> bool:
@@ -58,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not is_alive(info):
         path.unlink(missing_ok=True)
-        print(f"no sidecar running for {repo.root} (removed a stale runtime file naming pid {info.pid})")
+        print(
+            f"no sidecar running for {repo.root} (removed a stale runtime file naming pid {info.pid})"
+        )
         return 0
     try:
         os.kill(info.pid, signal.SIGTERM)
@@ -66,7 +83,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"sidecar pid {info.pid} exited already")
         return 0
     except PermissionError:
-        print(f"mpac-bridge stop: not allowed to signal pid {info.pid} (another user's process?)", file=sys.stderr)
+        print(
+            f"mpac-bridge stop: not allowed to signal pid {info.pid} (another user's process?)",
+            file=sys.stderr,
+        )
         return 1
     if wait_exit(info.pid, args.timeout):
         print(f"stopped the sidecar for {repo.root} (pid {info.pid})")

@@ -43,11 +43,25 @@ def sidecar_command(repo: Repo, extra_args: Sequence[str] = ()) -> list[str]:
     extra = list(extra_args)
     if not any(a == "--idle-timeout" or a.startswith("--idle-timeout=") for a in extra):
         extra += ["--idle-timeout", f"{DEFAULT_IDLE_TIMEOUT:g}"]
-    return [sys.executable, "-m", "bridge", "sidecar", "--workspace", str(repo.root), "--port", "0", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "bridge",
+        "sidecar",
+        "--workspace",
+        str(repo.root),
+        "--port",
+        "0",
+        *extra,
+    ]
 
 
 def ensure_sidecar(
-    repo: Repo, *, timeout: float = 15.0, extra_args: Sequence[str] = (), command: Sequence[str] | None = None
+    repo: Repo,
+    *,
+    timeout: float = 15.0,
+    extra_args: Sequence[str] = (),
+    command: Sequence[str] | None = None,
 ) -> RuntimeInfo:
     """The repository's live sidecar, starting a detached one if there is none. Raises
     SidecarStartError when it does not come up within `timeout` seconds. `command` replaces the
@@ -62,7 +76,9 @@ def ensure_sidecar(
             if info is not None and is_alive(info):
                 return info
             path.unlink(missing_ok=True)  # missing, corrupt, dead pid, or nothing listening
-            return _start(repo, timeout, list(command) if command else sidecar_command(repo, extra_args))
+            return _start(
+                repo, timeout, list(command) if command else sidecar_command(repo, extra_args)
+            )
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 

@@ -80,8 +80,13 @@ class AppliedHunk:
     same_as_current: bool = False  # the current file already had exactly this change
 
     def to_json(self) -> dict[str, Any]:
-        return {"base": self.base.to_json(), "result": self.result.to_json(), "removed": self.removed,
-                "added": self.added, "same_as_current": self.same_as_current}
+        return {
+            "base": self.base.to_json(),
+            "result": self.result.to_json(),
+            "removed": self.removed,
+            "added": self.added,
+            "same_as_current": self.same_as_current,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +101,14 @@ class ConflictHunk:
     ours_text: str
 
     def to_json(self) -> dict[str, Any]:
-        return {"base": self.base.to_json(), "current": self.current.to_json(), "ours": self.ours.to_json(),
-                "base_text": self.base_text, "current_text": self.current_text, "ours_text": self.ours_text}
+        return {
+            "base": self.base.to_json(),
+            "current": self.current.to_json(),
+            "ours": self.ours.to_json(),
+            "base_text": self.base_text,
+            "current_text": self.current_text,
+            "ours_text": self.ours_text,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,17 +145,44 @@ def diff_both(base: str, current: str, ours: str) -> tuple[list[Change], list[Ch
     """(base -> current, base -> ours) line changes, computed by one `git diff --no-index` run."""
     with tempfile.TemporaryDirectory(prefix="mpac-merge-") as tmp:
         root = Path(tmp)
-        for side, text in (("a/current", base), ("a/ours", base), ("b/current", current), ("b/ours", ours)):
+        for side, text in (
+            ("a/current", base),
+            ("a/ours", base),
+            ("b/current", current),
+            ("b/ours", ours),
+        ):
             (root / side).parent.mkdir(exist_ok=True)
             (root / side).write_bytes(text.encode("utf-8", "surrogatepass"))
-        cmd = ["git", "diff", "--no-index", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames",
-               "--text", "-U0", "--no-indent-heuristic", "--diff-algorithm=myers", "a", "b"]
+        cmd = [
+            "git",
+            "diff",
+            "--no-index",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--no-renames",
+            "--text",
+            "-U0",
+            "--no-indent-heuristic",
+            "--diff-algorithm=myers",
+            "a",
+            "b",
+        ]
         try:
-            out = subprocess.run(cmd, cwd=root, capture_output=True, env={**os.environ, **_GIT_ENV}, check=False, timeout=60)
+            out = subprocess.run(
+                cmd,
+                cwd=root,
+                capture_output=True,
+                env={**os.environ, **_GIT_ENV},
+                check=False,
+                timeout=60,
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise MergeError(f"git diff could not run: {exc}") from exc
     if out.returncode not in (0, 1):
-        raise MergeError(f"git diff failed ({out.returncode}): {out.stderr.decode(errors='replace').strip()[:300]}")
+        raise MergeError(
+            f"git diff failed ({out.returncode}): {out.stderr.decode(errors='replace').strip()[:300]}"
+        )
     found = _parse_diff(out.stdout.decode("utf-8", "surrogateescape"))
     return found.get("current", []), found.get("ours", [])
 
@@ -154,8 +192,8 @@ def _apply(base: list[str], side: list[str], changes: list[Change], r0: int, r1:
     out: list[str] = []
     pos = r0
     for c in changes:
-        out.extend(base[pos:c.a0])
-        out.extend(side[c.b0:c.b1])
+        out.extend(base[pos : c.a0])
+        out.extend(side[c.b0 : c.b1])
         pos = c.a1
     out.extend(base[pos:r1])
     return out
@@ -163,10 +201,14 @@ def _apply(base: list[str], side: list[str], changes: list[Change], r0: int, r1:
 
 def merge3(base: str, current: str, ours: str) -> MergeResult:
     """Merge ours into current over base. Never writes anything; raises MergeError if git fails."""
-    cur_changes, our_changes = ([], []) if base == current == ours else diff_both(base, current, ours)
+    cur_changes, our_changes = (
+        ([], []) if base == current == ours else diff_both(base, current, ours)
+    )
     b_lines, c_lines, o_lines = split_lines(base), split_lines(current), split_lines(ours)
-    tagged = sorted([(c.a0, c.a1, 0, c) for c in cur_changes] + [(c.a0, c.a1, 1, c) for c in our_changes],
-                    key=lambda t: (t[0], t[1], t[2]))
+    tagged = sorted(
+        [(c.a0, c.a1, 0, c) for c in cur_changes] + [(c.a0, c.a1, 1, c) for c in our_changes],
+        key=lambda t: (t[0], t[1], t[2]),
+    )
     out: list[str] = []
     applied: list[AppliedHunk] = []
     conflicts: list[ConflictHunk] = []
@@ -194,21 +236,49 @@ def merge3(base: str, current: str, ours: str) -> MergeResult:
             out.extend(cur_text or [])
         elif cur_text is None or cur_text == our_text:
             out.extend(our_text)
-            applied.append(AppliedHunk(_range(r0, r1), _range(start, len(out)), "".join(b_lines[r0:r1]), "".join(our_text),
-                                       same_as_current=cur_text is not None))
+            applied.append(
+                AppliedHunk(
+                    _range(r0, r1),
+                    _range(start, len(out)),
+                    "".join(b_lines[r0:r1]),
+                    "".join(our_text),
+                    same_as_current=cur_text is not None,
+                )
+            )
         else:
-            conflicts.append(ConflictHunk(_range(r0, r1), _range(c0, r1 + d_cur), _range(o0, r1 + d_ours),
-                                          "".join(b_lines[r0:r1]), "".join(cur_text), "".join(our_text)))
+            conflicts.append(
+                ConflictHunk(
+                    _range(r0, r1),
+                    _range(c0, r1 + d_cur),
+                    _range(o0, r1 + d_ours),
+                    "".join(b_lines[r0:r1]),
+                    "".join(cur_text),
+                    "".join(our_text),
+                )
+            )
             out.extend(_markers(b_lines[r0:r1], cur_text, our_text))
         pos = r1
     out.extend(b_lines[pos:])
-    return MergeResult(not conflicts, "".join(out), tuple(applied), tuple(conflicts), tuple(our_changes), tuple(cur_changes))
+    return MergeResult(
+        not conflicts,
+        "".join(out),
+        tuple(applied),
+        tuple(conflicts),
+        tuple(our_changes),
+        tuple(cur_changes),
+    )
 
 
 def _markers(base: list[str], cur: list[str], ours: list[str]) -> list[str]:
     def block(lines: list[str]) -> list[str]:
         return [*lines[:-1], lines[-1] + "\n"] if lines and not lines[-1].endswith("\n") else lines
 
-    return ["<" * MARKER + " current\n", *block(cur), "|" * MARKER + " base\n", *block(base),
-            "=" * MARKER + "\n", *block(ours), ">" * MARKER + " yours\n"]
-
+    return [
+        "<" * MARKER + " current\n",
+        *block(cur),
+        "|" * MARKER + " base\n",
+        *block(base),
+        "=" * MARKER + "\n",
+        *block(ours),
+        ">" * MARKER + " yours\n",
+    ]

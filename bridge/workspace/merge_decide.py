@@ -46,8 +46,13 @@ class OutsideHunk:
     symbols: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"base": self.base.to_json(), "ours": self.ours.to_json(), "removed": self.removed,
-                "added": self.added, "symbols": list(self.symbols)}
+        return {
+            "base": self.base.to_json(),
+            "ours": self.ours.to_json(),
+            "removed": self.removed,
+            "added": self.added,
+            "symbols": list(self.symbols),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,35 +100,68 @@ def decide_merge(
     MergeError only when git cannot be run."""
     if claimed is not None and "*" in set(claimed):  # `path::*`: the whole file is claimed
         claimed = None
-    refs = {"base_state_ref": _ref(base), "current_state_ref": _ref(current), "ours_state_ref": _ref(ours)}
+    refs = {
+        "base_state_ref": _ref(base),
+        "current_state_ref": _ref(current),
+        "ours_state_ref": _ref(ours),
+    }
     m = merge3(base, current, ours)
     if not m.clean:
         n = len(m.conflicts)
-        return MergeDecision("conflict", f"{n} of your change{'s' if n > 1 else ''} overlap{'' if n > 1 else 's'} "
-                             "changes made since you read the file", conflicts=m.conflicts, applied=m.applied, **refs)
+        return MergeDecision(
+            "conflict",
+            f"{n} of your change{'s' if n > 1 else ''} overlap{'' if n > 1 else 's'} "
+            "changes made since you read the file",
+            conflicts=m.conflicts,
+            applied=m.applied,
+            **refs,
+        )
     now = extract_symbols(path, current, state_ref=refs["current_state_ref"], cache=cache)
     merged_ref = _ref(m.text)
     if now.parses:
         after = extract_symbols(path, m.text, state_ref=merged_ref, cache=cache)
         if not after.parses:
-            return MergeDecision("breaks_parsing", f"the file parses now but the merge would not: {after.reason}",
-                                 applied=m.applied, **refs)
+            return MergeDecision(
+                "breaks_parsing",
+                f"the file parses now but the merge would not: {after.reason}",
+                applied=m.applied,
+                **refs,
+            )
     if claimed is not None:
         names = set(claimed)
         before = extract_symbols(path, base, state_ref=refs["base_state_ref"], cache=cache)
         mine = extract_symbols(path, ours, state_ref=refs["ours_state_ref"], cache=cache)
         for version, syms in (("the version you read", before), ("your version", mine)):
             if not syms.parses:
-                return MergeDecision("out_of_scope", f"cannot tell which symbols you changed: {version} of {path} has no "
-                                     f"symbols ({syms.reason}); claim the whole file", applied=m.applied, **refs)
-        outside = changes_outside(m.ours_changes, split_lines(base), split_lines(ours), before, mine, names)
+                return MergeDecision(
+                    "out_of_scope",
+                    f"cannot tell which symbols you changed: {version} of {path} has no "
+                    f"symbols ({syms.reason}); claim the whole file",
+                    applied=m.applied,
+                    **refs,
+                )
+        outside = changes_outside(
+            m.ours_changes, split_lines(base), split_lines(ours), before, mine, names
+        )
         if outside:
             touched = sorted({s for h in outside for s in h.symbols})
             where = f" (touching {', '.join(touched)})" if touched else " (outside every symbol)"
-            return MergeDecision("out_of_scope", f"{len(outside)} of your changes lie outside the symbols you claimed "
-                                 f"({', '.join(sorted(names)) or 'none'}){where}", applied=m.applied, outside=tuple(outside), **refs)
-    return MergeDecision("merged", f"merged {len(m.applied)} of your change(s) into the current file", text=m.text,
-                         merged_state_ref=merged_ref, applied=m.applied, **refs)
+            return MergeDecision(
+                "out_of_scope",
+                f"{len(outside)} of your changes lie outside the symbols you claimed "
+                f"({', '.join(sorted(names)) or 'none'}){where}",
+                applied=m.applied,
+                outside=tuple(outside),
+                **refs,
+            )
+    return MergeDecision(
+        "merged",
+        f"merged {len(m.applied)} of your change(s) into the current file",
+        text=m.text,
+        merged_state_ref=merged_ref,
+        applied=m.applied,
+        **refs,
+    )
 
 
 class _Lines:
@@ -151,10 +189,23 @@ def changes_outside(
     ok_before, ok_mine = _Lines(before, names), _Lines(mine, names)
     out: list[OutsideHunk] = []
     for c in changes:
-        bad_base = [n for n in range(c.a0 + 1, c.a1 + 1) if n not in ok_before and base_lines[n - 1].strip()]
-        bad_ours = [n for n in range(c.b0 + 1, c.b1 + 1) if n not in ok_mine and our_lines[n - 1].strip()]
+        bad_base = [
+            n for n in range(c.a0 + 1, c.a1 + 1) if n not in ok_before and base_lines[n - 1].strip()
+        ]
+        bad_ours = [
+            n for n in range(c.b0 + 1, c.b1 + 1) if n not in ok_mine and our_lines[n - 1].strip()
+        ]
         if bad_base or bad_ours:
-            touched = {s.name for n in bad_base if (s := before.at(n))} | {s.name for n in bad_ours if (s := mine.at(n))}
-            out.append(OutsideHunk(LineRange(c.a0 + 1, c.a1 - c.a0), LineRange(c.b0 + 1, c.b1 - c.b0),
-                                   "".join(base_lines[c.a0:c.a1]), "".join(our_lines[c.b0:c.b1]), tuple(sorted(touched))))
+            touched = {s.name for n in bad_base if (s := before.at(n))} | {
+                s.name for n in bad_ours if (s := mine.at(n))
+            }
+            out.append(
+                OutsideHunk(
+                    LineRange(c.a0 + 1, c.a1 - c.a0),
+                    LineRange(c.b0 + 1, c.b1 - c.b0),
+                    "".join(base_lines[c.a0 : c.a1]),
+                    "".join(our_lines[c.b0 : c.b1]),
+                    tuple(sorted(touched)),
+                )
+            )
     return out

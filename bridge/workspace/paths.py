@@ -9,7 +9,15 @@ from pathlib import Path
 
 from bridge.workspace.repo import Repo
 
-REASONS = ("outside_repository", "inside_git_dir", "ignored", "not_a_file", "too_large", "invalid", "unreadable")
+REASONS = (
+    "outside_repository",
+    "inside_git_dir",
+    "ignored",
+    "not_a_file",
+    "too_large",
+    "invalid",
+    "unreadable",
+)
 PATH_MAX_BYTES = 4096  # Linux PATH_MAX: the longest path the bridge accepts, in UTF-8 bytes
 NAME_MAX_BYTES = 255  # Linux NAME_MAX: the longest single file or directory name
 
@@ -36,7 +44,9 @@ def ignored_among(repo: Repo, rels: list[str]) -> set[str]:
         capture_output=True,
         check=False,
     )
-    if out.returncode != 0:  # 1: nothing is ignored; 128: git failed (treated as nothing ignored, as before)
+    if (
+        out.returncode != 0
+    ):  # 1: nothing is ignored; 128: git failed (treated as nothing ignored, as before)
         return set()
     return {os.fsdecode(item) for item in out.stdout.split(b"\0") if item}
 
@@ -50,9 +60,13 @@ def check_path_text(path: object) -> str:
     """`path` when it can name a file at all; PathRefused("invalid") saying what is wrong
     otherwise (not text, empty, NUL, an unpaired surrogate, longer than the system allows)."""
     if not isinstance(path, str) or not path.strip():
-        raise PathRefused("invalid", "the path is empty; give a path relative to the repository root")
+        raise PathRefused(
+            "invalid", "the path is empty; give a path relative to the repository root"
+        )
     if "\x00" in path:
-        raise PathRefused("invalid", "the path contains a NUL byte; give a path relative to the repository root")
+        raise PathRefused(
+            "invalid", "the path contains a NUL byte; give a path relative to the repository root"
+        )
     try:
         encoded = path.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -146,7 +160,10 @@ def _resolve(repo: Repo, path: str, dirs: dict[str, str]) -> str:
     raw = _strip_file_uri(path.strip())
     check_path_text(raw)  # a file:// URI can decode to NUL or an overlong path
     if ".git" in raw.replace("\\", "/").split("/"):
-        raise PathRefused("inside_git_dir", f"{path} is inside git's own directory (.git); edit work-tree files only")
+        raise PathRefused(
+            "inside_git_dir",
+            f"{path} is inside git's own directory (.git); edit work-tree files only",
+        )
     root = str(repo.root)
     try:
         full, mode = _real(raw if os.path.isabs(raw) else os.path.join(root, raw), dirs)
@@ -160,17 +177,25 @@ def _resolve(repo: Repo, path: str, dirs: dict[str, str]) -> str:
             f"{path} resolves to {full}, outside the repository {repo.root}; only files inside it can be read or written",
         )
     if _inside(full, repo.git_dir) or _inside(full, repo.common_dir):
-        raise PathRefused("inside_git_dir", f"{path} is inside git's own directory; edit work-tree files only")
-    rel = full[len(root.rstrip("/")) + 1:]
+        raise PathRefused(
+            "inside_git_dir", f"{path} is inside git's own directory; edit work-tree files only"
+        )
+    rel = full[len(root.rstrip("/")) + 1 :]
     if ".git" in rel.split("/"):
-        raise PathRefused("inside_git_dir", f"{path} is inside a .git directory; edit work-tree files only")
+        raise PathRefused(
+            "inside_git_dir", f"{path} is inside a .git directory; edit work-tree files only"
+        )
     if mode is not None:
         check_file_type(Path(full), rel, mode)
     return rel
 
 
-_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"))
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def check_file_type(full: Path, rel: str, mode: int | None = None) -> None:
@@ -184,8 +209,11 @@ def check_file_type(full: Path, rel: str, mode: int | None = None) -> None:
             return
     for test, kind in _KINDS:
         if test(mode):
-            raise PathRefused("not_a_file", f"{rel} is {kind}, not a regular file; only regular files can be read or "
-                                            "written through the bridge")
+            raise PathRefused(
+                "not_a_file",
+                f"{rel} is {kind}, not a regular file; only regular files can be read or "
+                "written through the bridge",
+            )
 
 
 def full_path(repo: Repo, rel_path: str) -> Path:

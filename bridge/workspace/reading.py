@@ -41,9 +41,13 @@ def open_regular(full: Path, rel: str) -> Iterator[int | None]:
         yield None
         return
     except NotADirectoryError:
-        raise PathRefused("not_a_file", f"a parent of {rel} is a file, so {rel} cannot exist") from None
+        raise PathRefused(
+            "not_a_file", f"a parent of {rel} is a file, so {rel} cannot exist"
+        ) from None
     except PermissionError:
-        raise PathRefused("unreadable", f"{rel} cannot be read (permission denied); check its permissions") from None
+        raise PathRefused(
+            "unreadable", f"{rel} cannot be read (permission denied); check its permissions"
+        ) from None
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
             raise PathRefused("invalid", f"{rel} is longer than the file system allows") from None

@@ -40,7 +40,11 @@ class Repo:
 
 def repo_name(common_dir: Path) -> str:
     """A readable name: the directory holding `.git`, or a bare `name.git` without its suffix."""
-    name = common_dir.parent.name if common_dir.name == ".git" else common_dir.name.removesuffix(".git")
+    name = (
+        common_dir.parent.name
+        if common_dir.name == ".git"
+        else common_dir.name.removesuffix(".git")
+    )
     name = _UNSAFE.sub("-", name).strip("-.")[:40]
     return name or "repo"
 
@@ -58,7 +62,11 @@ def _git(cwd: Path, *args: str) -> str:
     except FileNotFoundError:
         raise NotARepository("git is not installed or not on PATH; install git and retry") from None
     if out.returncode != 0:
-        reason = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"git {' '.join(args)} failed"
+        reason = (
+            out.stderr.strip().splitlines()[-1]
+            if out.stderr.strip()
+            else f"git {' '.join(args)} failed"
+        )
         raise NotARepository(
             f"{cwd} is not inside a git work tree ({reason}); run this from your repository, "
             "pass --workspace PATH, or create one with `git init`"
@@ -72,10 +80,21 @@ def find_repo(path: str | os.PathLike[str] = ".") -> Repo:
     if start.is_file():
         start = start.parent
     if not start.is_dir():
-        raise NotARepository(f"{start} does not exist; pass the path of a directory inside a git repository")
-    out = _git(start, "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-dir", "--git-common-dir")
+        raise NotARepository(
+            f"{start} does not exist; pass the path of a directory inside a git repository"
+        )
+    out = _git(
+        start,
+        "rev-parse",
+        "--path-format=absolute",
+        "--show-toplevel",
+        "--git-dir",
+        "--git-common-dir",
+    )
     lines = out.splitlines()
     if len(lines) != 3 or not lines[0]:
-        raise NotARepository(f"{start} is not inside a git work tree; run this from a checkout, not a bare repository")
+        raise NotARepository(
+            f"{start} is not inside a git work tree; run this from a checkout, not a bare repository"
+        )
     root, git_dir, common = (Path(os.path.realpath(line)) for line in lines)
     return Repo(root=root, git_dir=git_dir, common_dir=common)

@@ -107,7 +107,9 @@ async def file_lock_async(repo: Repo, rel_path: str) -> AsyncIterator[None]:
     path = lock_path(repo, rel_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fh = open(path, "a+b")  # noqa: SIM115 - closed below, or by the done callback
-    waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fh.fileno(), fcntl.LOCK_EX)
+    waiting = asyncio.get_running_loop().run_in_executor(
+        None, fcntl.flock, fh.fileno(), fcntl.LOCK_EX
+    )
     try:
         await asyncio.shield(waiting)
     except BaseException:
@@ -151,7 +153,12 @@ def atomic_write(full: Path, data: bytes) -> None:
 
 
 def write_if_matches(
-    repo: Repo, rel_path: str, expected_state_ref: str, content: bytes | str, *, locked: bool = False
+    repo: Repo,
+    rel_path: str,
+    expected_state_ref: str,
+    content: bytes | str,
+    *,
+    locked: bool = False,
 ) -> str:
     """Compare-and-swap: write `content` only if the file's current state ref equals
     `expected_state_ref` (ABSENT_STATE_REF to create a new file). Returns the new state ref; raises

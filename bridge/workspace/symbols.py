@@ -37,7 +37,9 @@ LANGUAGES: dict[str, str] = {
     ".rs": "rust",
     ".java": "java",
 }
-MAX_BYTES = 2_000_000  # larger files are coordinated as whole files (parsing them would stall a tool call)
+MAX_BYTES = (
+    2_000_000  # larger files are coordinated as whole files (parsing them would stall a tool call)
+)
 CACHE_ENTRIES = 256
 
 Status = Literal["ok", "syntax_error", "no_grammar", "unsupported", "not_text", "too_large"]
@@ -75,7 +77,9 @@ class FileSymbols:
     state_ref: str
     status: Status
     symbols: tuple[Symbol, ...] = ()
-    imports: tuple[tuple[int, int], ...] = ()  # line ranges of import statements (1-based, inclusive)
+    imports: tuple[
+        tuple[int, int], ...
+    ] = ()  # line ranges of import statements (1-based, inclusive)
     lines: int = 0
     reason: str = ""
     _by_name: dict[str, tuple[Symbol, ...]] = field(default_factory=dict, compare=False, repr=False)
@@ -111,7 +115,9 @@ class FileSymbols:
         """The innermost symbol whose range contains `line`."""
         best: Symbol | None = None
         for s in self.symbols:
-            if s.start <= line <= s.end and (best is None or s.end - s.start <= best.end - best.start):
+            if s.start <= line <= s.end and (
+                best is None or s.end - s.start <= best.end - best.start
+            ):
                 best = s
         return best
 
@@ -190,7 +196,9 @@ class SymbolCache:
 DEFAULT_CACHE = SymbolCache()
 
 
-def whole_file(language: str | None, state_ref: str, status: Status, reason: str, lines: int = 0) -> FileSymbols:
+def whole_file(
+    language: str | None, state_ref: str, status: Status, reason: str, lines: int = 0
+) -> FileSymbols:
     """The fallback result: no symbols, the whole file is the unit, and why."""
     return FileSymbols(language, state_ref, status, lines=lines, reason=reason)
 
@@ -224,9 +232,16 @@ def extract_symbols(
     return result
 
 
-def _extract(path: str, language: str | None, ref: str, data: bytes, text: str | None) -> FileSymbols:
+def _extract(
+    path: str, language: str | None, ref: str, data: bytes, text: str | None
+) -> FileSymbols:
     if len(data) > MAX_BYTES:
-        return whole_file(language, ref, "too_large", f"{len(data):,} bytes is more than the {MAX_BYTES:,} parsed for symbols")
+        return whole_file(
+            language,
+            ref,
+            "too_large",
+            f"{len(data):,} bytes is more than the {MAX_BYTES:,} parsed for symbols",
+        )
     if text is None:
         try:
             text = data.decode("utf-8")
@@ -234,7 +249,9 @@ def _extract(path: str, language: str | None, ref: str, data: bytes, text: str |
             return whole_file(language, ref, "not_text", "not UTF-8 text")
     lines = count_lines(text)
     if language is None:
-        return whole_file(None, ref, "unsupported", f"no symbol parser for {path.rsplit('/', 1)[-1]!r}", lines)
+        return whole_file(
+            None, ref, "unsupported", f"no symbol parser for {path.rsplit('/', 1)[-1]!r}", lines
+        )
     if language == "python":
         from bridge.workspace.symbols_python import python_symbols
 

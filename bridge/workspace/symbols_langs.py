@@ -51,7 +51,11 @@ def _type_name(node: Node | None) -> str:
     while node is not None and node.type not in ("type_identifier", "identifier", "primitive_type"):
         inner = node.child_by_field_name("type") or node.child_by_field_name("name")
         if inner is None:
-            named = [c for c in node.named_children if c.type not in ("type_arguments", "lifetime", "mutable_specifier")]
+            named = [
+                c
+                for c in node.named_children
+                if c.type not in ("type_arguments", "lifetime", "mutable_specifier")
+            ]
             inner = named[-1] if named else None
         node = inner
     return text(node)
@@ -59,7 +63,11 @@ def _type_name(node: Node | None) -> str:
 
 def go_method_name(node: Node) -> list[str]:
     receiver = node.child_by_field_name("receiver")
-    params = [c for c in receiver.named_children if c.type == "parameter_declaration"] if receiver is not None else []
+    params = (
+        [c for c in receiver.named_children if c.type == "parameter_declaration"]
+        if receiver is not None
+        else []
+    )
     owner = _type_name(params[0].child_by_field_name("type")) if params else ""
     name = text(node.child_by_field_name("name"))
     return [f"{owner}.{name}" if owner else name]
@@ -72,13 +80,23 @@ def rust_impl_name(node: Node) -> list[str]:
 def go_type_kind(node: Node, in_type: bool) -> str:
     shape = node.child_by_field_name("type")
     kinds = {"struct_type": "struct", "interface_type": "interface"}
-    return kinds.get(shape.type, "type") if shape is not None and node.type == "type_spec" else "type"
+    return (
+        kinds.get(shape.type, "type") if shape is not None and node.type == "type_spec" else "type"
+    )
 
 
 def js_variable_kind(node: Node, in_type: bool) -> str:
-    values = [d.child_by_field_name("value") for d in node.named_children if d.type == "variable_declarator"]
+    values = [
+        d.child_by_field_name("value")
+        for d in node.named_children
+        if d.type == "variable_declarator"
+    ]
     functions = {"arrow_function", "function_expression", "function", "generator_function"}
-    return "function" if len(values) == 1 and values[0] is not None and values[0].type in functions else "variable"
+    return (
+        "function"
+        if len(values) == 1 and values[0] is not None and values[0].type in functions
+        else "variable"
+    )
 
 
 @dataclass(frozen=True)
@@ -148,11 +166,20 @@ _TS_DEFS: dict[str, Def] = {
     "abstract_method_signature": Def("function"),
     "public_field_definition": Def("field"),
 }
-_JS_WRAPPERS = {"export_statement": _declaration, "ambient_declaration": _first_named, "expression_statement": _first_named}
+_JS_WRAPPERS = {
+    "export_statement": _declaration,
+    "ambient_declaration": _first_named,
+    "expression_statement": _first_named,
+}
 
 
 def _js(defs: dict[str, Def]) -> LangSpec:
-    return LangSpec(defs, frozenset({"import_statement"}), frozenset({"comment", "decorator"}), wrappers=_JS_WRAPPERS)
+    return LangSpec(
+        defs,
+        frozenset({"import_statement"}),
+        frozenset({"comment", "decorator"}),
+        wrappers=_JS_WRAPPERS,
+    )
 
 
 SPECS: dict[str, LangSpec] = {
@@ -165,7 +192,12 @@ SPECS: dict[str, LangSpec] = {
             "method_declaration": Def("method", names=go_method_name),
             "type_declaration": Def(go_type_kind, specs=frozenset({"type_spec", "type_alias"})),
             "const_declaration": Def("constant", names=all_names, specs=frozenset({"const_spec"})),
-            "var_declaration": Def("variable", names=all_names, specs=frozenset({"var_spec"}), spec_lists=frozenset({"var_spec_list"})),
+            "var_declaration": Def(
+                "variable",
+                names=all_names,
+                specs=frozenset({"var_spec"}),
+                spec_lists=frozenset({"var_spec_list"}),
+            ),
         },
         imports=frozenset({"import_declaration"}),
         leading=frozenset({"comment"}),

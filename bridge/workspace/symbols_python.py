@@ -20,9 +20,13 @@ def python_symbols(text: str, state_ref: str, lines: int) -> FileSymbols:
         tree = ast.parse(text)
     except SyntaxError as exc:
         where = f" at line {exc.lineno}" if exc.lineno else ""
-        return whole_file("python", state_ref, "syntax_error", f"syntax error{where}: {exc.msg}", lines)
+        return whole_file(
+            "python", state_ref, "syntax_error", f"syntax error{where}: {exc.msg}", lines
+        )
     except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes, absurd nesting
-        return whole_file("python", state_ref, "syntax_error", f"cannot parse: {exc.__class__.__name__}", lines)
+        return whole_file(
+            "python", state_ref, "syntax_error", f"cannot parse: {exc.__class__.__name__}", lines
+        )
     walker = _Walker(text.split("\n"))
     walker.body(tree.body, "", "module")
     symbols = tuple(sorted(walker.symbols, key=lambda s: (s.start, -s.end)))
@@ -47,7 +51,9 @@ class _Walker:
                 self.body(node.body, f"{prefix}{node.name}.", "class")
             elif where == "function":
                 self.nested_blocks(node, prefix)
-            elif isinstance(node, (ast.Assign, ast.AnnAssign)) or (_TYPE_ALIAS and isinstance(node, _TYPE_ALIAS)):
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) or (
+                _TYPE_ALIAS and isinstance(node, _TYPE_ALIAS)
+            ):
                 kind = "attribute" if where == "class" else "variable"
                 for name in _target_names(node):
                     self.add(prefix + name, kind, node, [])
@@ -65,7 +71,9 @@ class _Walker:
 
     def add(self, name: str, kind: str, node: ast.stmt, decorators: list[ast.expr]) -> None:
         start = min([node.lineno, *(d.lineno for d in decorators)])
-        self.symbols.append(Symbol(name, kind, self.leading_comments(start), node.end_lineno or node.lineno))
+        self.symbols.append(
+            Symbol(name, kind, self.leading_comments(start), node.end_lineno or node.lineno)
+        )
 
     def leading_comments(self, start: int) -> int:
         """Move `start` up over comment lines directly above it at the same indentation."""
@@ -81,7 +89,9 @@ class _Walker:
 
 
 def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
-    out = [getattr(node, name) for name in ("body", "orelse", "finalbody") if getattr(node, name, None)]
+    out = [
+        getattr(node, name) for name in ("body", "orelse", "finalbody") if getattr(node, name, None)
+    ]
     out.extend(h.body for h in getattr(node, "handlers", []) or [])
     return out
 

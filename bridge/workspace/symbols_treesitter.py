@@ -54,13 +54,25 @@ def treesitter_symbols(language: str, data: bytes, state_ref: str, lines: int) -
     spec = SPECS.get(language)
     if lang is None or spec is None:
         package = GRAMMARS[language][2] if language in GRAMMARS else "a tree-sitter grammar"
-        return whole_file(language, state_ref, "no_grammar", f"the {language} grammar is not installed (pip install tree-sitter {package})", lines)
+        return whole_file(
+            language,
+            state_ref,
+            "no_grammar",
+            f"the {language} grammar is not installed (pip install tree-sitter {package})",
+            lines,
+        )
     import tree_sitter
 
     tree = tree_sitter.Parser(lang).parse(data)  # a parser per call: parsers are not thread-safe
     root = tree.root_node
     if root.has_error:
-        return whole_file(language, state_ref, "syntax_error", f"syntax error at line {_first_error_line(root)}", lines)
+        return whole_file(
+            language,
+            state_ref,
+            "syntax_error",
+            f"syntax error at line {_first_error_line(root)}",
+            lines,
+        )
     walker = _Walker(spec)
     walker.walk(root, "", False)
     symbols = tuple(sorted(walker.symbols, key=lambda s: (s.start, -s.end)))
@@ -143,7 +155,9 @@ class _Walker:
             if body is not None:
                 self.walk(body, f"{prefix}{names[0]}.", rule.type_like)
 
-    def add_names(self, rule: Def, node: Any, prefix: str, first: int, last: int, in_type: bool) -> list[str]:
+    def add_names(
+        self, rule: Def, node: Any, prefix: str, first: int, last: int, in_type: bool
+    ) -> list[str]:
         names = [n for n in rule.names(node) if n]
         kind = rule.kind_of(node, in_type)
         for name in names:

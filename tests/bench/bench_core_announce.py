@@ -33,13 +33,23 @@ def _env(mtype: str, pid: str, payload: dict[str, Any], n: int) -> dict[str, Any
 
 def _announce(pid: str, iid: str, path: str, n: int) -> dict[str, Any]:
     scope = {"kind": "file_set", "resources": [path]}
-    return _env("INTENT_ANNOUNCE", pid, {"intent_id": iid, "objective": "bench", "scope": scope, "ttl_sec": 3600}, n)
+    return _env(
+        "INTENT_ANNOUNCE",
+        pid,
+        {"intent_id": iid, "objective": "bench", "scope": scope, "ttl_sec": 3600},
+        n,
+    )
 
 
 def session(active: int, withdrawn: int = 0) -> Coordinator:
     coord = Coordinator(CoordinatorConfig(unavailability_timeout_sec=10**9), "bench", T0)
     for pid in AGENTS:
-        coord.handle(_env("HELLO", pid, {"display_name": pid, "roles": ["contributor"], "capabilities": []}, 1), T0)
+        coord.handle(
+            _env(
+                "HELLO", pid, {"display_name": pid, "roles": ["contributor"], "capabilities": []}, 1
+            ),
+            T0,
+        )
     for n in range(withdrawn):
         pid = AGENTS[n % len(AGENTS)]
         coord.handle(_announce(pid, f"w{n}", f"old/{n}.py", 10 + n), T0)
@@ -52,8 +62,14 @@ def session(active: int, withdrawn: int = 0) -> Coordinator:
 
 def measure(active: int, count: int = 2000, withdrawn: int = 0) -> dict[str, Any]:
     coord = session(active, withdrawn)
-    batch = [_announce(AGENTS[n % len(AGENTS)], f"new{n}", f"fresh/{n}.py", 10**6 + n) for n in range(count)]
-    withdraws = [_env("INTENT_WITHDRAW", AGENTS[n % len(AGENTS)], {"intent_id": f"new{n}"}, 2 * 10**6 + n) for n in range(count)]
+    batch = [
+        _announce(AGENTS[n % len(AGENTS)], f"new{n}", f"fresh/{n}.py", 10**6 + n)
+        for n in range(count)
+    ]
+    withdraws = [
+        _env("INTENT_WITHDRAW", AGENTS[n % len(AGENTS)], {"intent_id": f"new{n}"}, 2 * 10**6 + n)
+        for n in range(count)
+    ]
     gc.collect()
     gc.disable()
     try:
@@ -67,10 +83,18 @@ def measure(active: int, count: int = 2000, withdrawn: int = 0) -> dict[str, Any
         coord.handle(raw, T0)
     assert len(coord.state.intents) == active
     per = elapsed / count
-    return {"active": active, "withdrawn": withdrawn, "count": count, "us_per_announce": per * 1e6, "announces_per_sec": 1 / per}
+    return {
+        "active": active,
+        "withdrawn": withdrawn,
+        "count": count,
+        "us_per_announce": per * 1e6,
+        "announces_per_sec": 1 / per,
+    }
 
 
-def run(sizes: tuple[int, ...] = (10, 1000, 10000), repeat: int = 3, count: int = 2000) -> list[dict[str, Any]]:
+def run(
+    sizes: tuple[int, ...] = (10, 1000, 10000), repeat: int = 3, count: int = 2000
+) -> list[dict[str, Any]]:
     """Median of `repeat` runs for each size, then one run after 20,000 withdrawn intents."""
     rows = []
     cases = [(n, 0) for n in sizes] + [(sizes[0], 20_000)]
@@ -86,7 +110,9 @@ def main() -> None:
     rows = run()
     print(f"{'active':>8} {'withdrawn':>10} {'us/announce':>12} {'announces/s':>12}")
     for r in rows:
-        print(f"{r['active']:>8} {r['withdrawn']:>10} {r['us_per_announce']:>12.1f} {r['announces_per_sec']:>12.0f}")
+        print(
+            f"{r['active']:>8} {r['withdrawn']:>10} {r['us_per_announce']:>12.1f} {r['announces_per_sec']:>12.0f}"
+        )
     base = rows[0]["us_per_announce"]
     print(f"ratio 10k/10: {rows[2]['us_per_announce'] / base:.2f}  (target < 2)")
     print(f"median of samples at 1k: {statistics.median(rows[1]['samples_us']):.1f} us")

@@ -37,10 +37,18 @@ def queries(size: int) -> dict[str, list[NormScope]]:
     """Per query kind, probes that hit one stored scope (or none) whatever the size."""
     picks = [size // 3, size // 2, size - 1]
     return {
-        "file_set": [normalize_scope({"kind": "file_set", "resources": [f"pkg{k}/a.py"]}) for k in picks],
-        "glob": [normalize_scope({"kind": "resource_path", "pattern": f"pkg{k}/*.py"}) for k in picks],
-        "entity_set": [normalize_scope({"kind": "entity_set", "entities": [f"db.table{k}"]}) for k in picks],
-        "miss": [normalize_scope({"kind": "file_set", "resources": [f"other/{k}.py"]}) for k in picks],
+        "file_set": [
+            normalize_scope({"kind": "file_set", "resources": [f"pkg{k}/a.py"]}) for k in picks
+        ],
+        "glob": [
+            normalize_scope({"kind": "resource_path", "pattern": f"pkg{k}/*.py"}) for k in picks
+        ],
+        "entity_set": [
+            normalize_scope({"kind": "entity_set", "entities": [f"db.table{k}"]}) for k in picks
+        ],
+        "miss": [
+            normalize_scope({"kind": "file_set", "resources": [f"other/{k}.py"]}) for k in picks
+        ],
     }
 
 
@@ -57,7 +65,11 @@ def measure(index: ScopeIndex, probes: list[NormScope], rounds: int = 2000) -> f
 
 def main() -> int:
     gc.disable()
-    print(f"{'stored':>8}  " + "  ".join(f"{k:>12}" for k in ("file_set", "glob", "entity_set", "miss")) + "   (us/query)")
+    print(
+        f"{'stored':>8}  "
+        + "  ".join(f"{k:>12}" for k in ("file_set", "glob", "entity_set", "miss"))
+        + "   (us/query)"
+    )
     for size in SIZES:
         index = ScopeIndex()
         for n in range(size):

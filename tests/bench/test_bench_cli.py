@@ -10,7 +10,12 @@ import pytest
 
 
 def bench(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "bridge", "bench", *args, "--json"], capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "bridge", "bench", *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "…" in out.stderr  # progress is shown on stderr
     return json.loads(out.stdout)
@@ -32,11 +37,23 @@ def test_bench_symbols_quick_json() -> None:
     for r in rows.values():
         assert r["lines"] >= 1000 and r["symbols"] > 100
         assert r["cold_ms_per_1k_lines"] > 0 and r["cached_us"] > 0 and r["cached_ref_given_us"] > 0
-    assert report["symbols"]["merge"]["outcome"] == "merged" and report["symbols"]["merge"]["decide_ms"] > 0
+    assert (
+        report["symbols"]["merge"]["outcome"] == "merged"
+        and report["symbols"]["merge"]["decide_ms"] > 0
+    )
     a = report["symbols"]["announce"]
-    assert a["symbols"] == 20 and a["file_level_us"] > 0 and a["symbols_20_us"] > 0 and a["symbols_20_shared_file_us"] > 0
+    assert (
+        a["symbols"] == 20
+        and a["file_level_us"] > 0
+        and a["symbols_20_us"] > 0
+        and a["symbols_20_shared_file_us"] > 0
+    )
     par = {r["granularity"]: r for r in report["symbols"]["parallelism"]}
-    assert (par["symbol"]["proceeded"], par["symbol"]["landed"], par["symbol"]["merged"]) == (4, 4, 3)
+    assert (par["symbol"]["proceeded"], par["symbol"]["landed"], par["symbol"]["merged"]) == (
+        4,
+        4,
+        3,
+    )
     assert (par["file"]["proceeded"], par["file"]["blocked"], par["file"]["landed"]) == (1, 3, 1)
 
 
@@ -54,7 +71,15 @@ def test_bench_fleet_quick_json() -> None:
     """About a minute: a PostgreSQL cluster, fleets of 1 and 3 nodes, a chaos run behind nginx."""
     report = bench("fleet", "--quick", "--duration", "2")
     fleet = report["fleet"]
-    assert fleet["append"]["postgresql"]["us_per_append"] > 0 and fleet["append"]["sqlite"]["us_per_append"] > 0
+    assert (
+        fleet["append"]["postgresql"]["us_per_append"] > 0
+        and fleet["append"]["sqlite"]["us_per_append"] > 0
+    )
     assert fleet["one_session"]["postgresql"]["msgs_per_sec"] > 0
-    assert [(r["synchronous_commit"], r["nodes"]) for r in fleet["aggregate"]] == [("on", 1), ("on", 3), ("off", 1), ("off", 3)]
+    assert [(r["synchronous_commit"], r["nodes"]) for r in fleet["aggregate"]] == [
+        ("on", 1),
+        ("on", 3),
+        ("off", 1),
+        ("off", 3),
+    ]
     assert fleet["failover"]["ok"] and fleet["failover"]["max_ms"] > 0

@@ -33,7 +33,20 @@ def test_cpu_reports_sidecar_cpu_per_message_per_fanout() -> None:
 def test_cpu_ab_alternates_two_checkouts_and_reports_their_ratio(tmp_path: Path) -> None:
     other = tmp_path / "old-checkout"
     shutil.copytree(HERE / "bridge", other / "bridge", ignore=shutil.ignore_patterns("__pycache__"))
-    report = bench("cpu", "--quick", "--clients", "2", "--duration", "1", "--warmup", "0.2", "--repeat", "2", "--ab", str(other))
+    report = bench(
+        "cpu",
+        "--quick",
+        "--clients",
+        "2",
+        "--duration",
+        "1",
+        "--warmup",
+        "0.2",
+        "--repeat",
+        "2",
+        "--ab",
+        str(other),
+    )
     assert report["targets"] == ["old-checkout", THIS]
     row = report["cpu"]["fanout"][0]
     for label in ("old-checkout", THIS):
@@ -42,8 +55,12 @@ def test_cpu_ab_alternates_two_checkouts_and_reports_their_ratio(tmp_path: Path)
 
 
 def test_ab_refuses_a_directory_that_is_not_a_checkout(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "bridge", "bench", "cpu", "--quick", "--ab", str(tmp_path)], capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "bridge", "bench", "cpu", "--quick", "--ab", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2
     assert "not a checkout of mpac-bridge" in out.stderr
 
@@ -52,11 +69,20 @@ def test_rate_reports_first_and_last_seconds_and_rss_per_message() -> None:
     report = bench("rate", "--quick", "--duration", "2", "--warmup", "0.5")
     rate = report["rate"]
     mine = rate[THIS]
-    for key in ("msgs_per_sec", "first_5s_per_sec", "last_5s_per_sec", "sidecar_cpu_us_per_msg", "rss_bytes_per_msg_after_warmup", "max_gap_ms"):
+    for key in (
+        "msgs_per_sec",
+        "first_5s_per_sec",
+        "last_5s_per_sec",
+        "sidecar_cpu_us_per_msg",
+        "rss_bytes_per_msg_after_warmup",
+        "max_gap_ms",
+    ):
         assert mine[key] is not None, key
     run = rate["runs"][0]
     assert run["messages"] > 0 and run["rss_end_kb"] > 0 and run["rss_curve_kb"]
-    assert run["loop_stall"] is not None and run["loop_stall"]["max_ms"] >= 0  # the sidecar's loop watch was on
+    assert (
+        run["loop_stall"] is not None and run["loop_stall"]["max_ms"] >= 0
+    )  # the sidecar's loop watch was on
 
 
 def test_memory_reports_bytes_per_active_intent_and_the_peak() -> None:
@@ -70,11 +96,19 @@ def test_memory_reports_bytes_per_active_intent_and_the_peak() -> None:
 
 
 def test_relay_measures_ours_and_the_reference_in_one_run() -> None:
-    report = bench("relay", "--quick", "--sizes", "10,30", "--ref-sizes", "10", "--samples", "5", "--idle", "2")
+    report = bench(
+        "relay", "--quick", "--sizes", "10,30", "--ref-sizes", "10", "--samples", "5", "--idle", "2"
+    )
     relay = report["relay"]
     ours = [r for r in relay["rows"] if r["target"] == THIS]
     assert [r["active"] for r in ours] == [10, 30]
-    assert all(r["connections"] == 5 and r["p50_ms"] > 0 and r["p99_ms"] >= r["p50_ms"] and r["errors"] == 0 for r in relay["rows"])
+    assert all(
+        r["connections"] == 5
+        and r["p50_ms"] > 0
+        and r["p99_ms"] >= r["p50_ms"]
+        and r["errors"] == 0
+        for r in relay["rows"]
+    )
     if reference_available() is None:
         ref = [r for r in relay["rows"] if r["target"] != THIS]
         assert [r["active"] for r in ref] == [10]
@@ -84,7 +118,9 @@ def test_relay_measures_ours_and_the_reference_in_one_run() -> None:
 
 
 def test_stall_reports_the_loop_watch_and_the_client_gap() -> None:
-    report = bench("stall", "--quick", "--active", "50", "--objective-bytes", "2048", "--duration", "1.5")
+    report = bench(
+        "stall", "--quick", "--active", "50", "--objective-bytes", "2048", "--duration", "1.5"
+    )
     run = report["stall"]["runs"][0]
     assert run["active"] == 50 and run["objective_bytes"] == 2048 and run["messages"] > 0
     assert run["loop_stall"]["max_ms"] >= 0 and run["loop_stall"]["over_20ms"] >= 0
@@ -94,7 +130,13 @@ def test_stall_reports_the_loop_watch_and_the_client_gap() -> None:
 def test_startup_reports_medians_and_import_summaries() -> None:
     report = bench("startup", "--quick", "--repeat", "1")
     mine = report["startup"]["targets"][THIS]
-    for key in ("sidecar_ready_ms", "sidecar_session_info_ms", "hook_deny_ms", "hook_allow_ms", "mcp_initialize_ms"):
+    for key in (
+        "sidecar_ready_ms",
+        "sidecar_session_info_ms",
+        "hook_deny_ms",
+        "hook_allow_ms",
+        "mcp_initialize_ms",
+    ):
         assert mine[key] > 0 and len(mine["samples_ms"][key]) == 1
     assert mine["sidecar_session_info_ms"] >= mine["sidecar_ready_ms"]
     for what in ("sidecar", "hook_deny", "mcp_initialize"):

@@ -41,8 +41,13 @@ def test_a_healthy_connection_resets_the_delay() -> None:
 
 
 def test_client_from_env_reads_url_and_token() -> None:
-    c = client_from_env(principal_id="agent:x", environ={"MPAC_COORDINATOR_URL": "ws://h:1/session/s9",
-                                                          "MPAC_COORDINATOR_TOKEN": "tok-123"})
+    c = client_from_env(
+        principal_id="agent:x",
+        environ={
+            "MPAC_COORDINATOR_URL": "ws://h:1/session/s9",
+            "MPAC_COORDINATOR_TOKEN": "tok-123",
+        },
+    )
     assert c.url == "ws://h:1/session/s9" and c.token == "tok-123" and c.session_id == "s9"
     assert c.ssl_context is None
 
@@ -57,7 +62,9 @@ def test_client_from_env_default_url_and_errors() -> None:
 
 
 def test_wss_gets_a_verifying_tls_context() -> None:
-    c = client_from_env(principal_id="agent:x", environ={"MPAC_COORDINATOR_URL": "wss://h:1/session/s"})
+    c = client_from_env(
+        principal_id="agent:x", environ={"MPAC_COORDINATOR_URL": "wss://h:1/session/s"}
+    )
     assert isinstance(c.ssl_context, ssl.SSLContext)
     assert c.ssl_context.verify_mode == ssl.CERT_REQUIRED and c.ssl_context.check_hostname
 

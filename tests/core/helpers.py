@@ -12,13 +12,26 @@ T0 = 1_800_000_000.0
 _ids = itertools.count(1)
 
 
-def msg(mtype: str, sender: str, payload: dict[str, Any], *, session: str = "s1", now: float = T0, lamport: int = 1, mid: str | None = None) -> dict[str, Any]:
+def msg(
+    mtype: str,
+    sender: str,
+    payload: dict[str, Any],
+    *,
+    session: str = "s1",
+    now: float = T0,
+    lamport: int = 1,
+    mid: str | None = None,
+) -> dict[str, Any]:
     ptype = sender.split(":", 1)[0] if ":" in sender else "agent"
     env = build_envelope(
         mtype,
         {},
         session_id=session,
-        sender={"principal_id": sender, "principal_type": ptype if ptype in ("human", "agent", "service") else "agent", "sender_instance_id": f"{sender}#1"},
+        sender={
+            "principal_id": sender,
+            "principal_type": ptype if ptype in ("human", "agent", "service") else "agent",
+            "sender_instance_id": f"{sender}#1",
+        },
         now=now,
         message_id=mid or f"m-{next(_ids)}",
         lamport=lamport,
@@ -42,10 +55,18 @@ class Session:
         return self.coord.handle(msg(mtype, sender, payload, now=self.now, **kw), self.now)
 
     def join(self, pid: str, roles: list[str] | None = None) -> HandleResult:
-        return self.send(pid, "HELLO", {"display_name": pid, "roles": roles or ["contributor"], "capabilities": []})
+        return self.send(
+            pid,
+            "HELLO",
+            {"display_name": pid, "roles": roles or ["contributor"], "capabilities": []},
+        )
 
     def announce(self, pid: str, intent_id: str, *paths: str, **extra: Any) -> HandleResult:
-        return self.send(pid, "INTENT_ANNOUNCE", {"intent_id": intent_id, "objective": f"work on {paths}", "scope": fs(*paths), **extra})
+        return self.send(
+            pid,
+            "INTENT_ANNOUNCE",
+            {"intent_id": intent_id, "objective": f"work on {paths}", "scope": fs(*paths), **extra},
+        )
 
     def advance(self, seconds: float):
         self.now += seconds

@@ -15,10 +15,27 @@ from .helpers import T0, fs, msg
 def run_session(path: Path) -> Coordinator:
     writer = TranscriptWriter(path)
     coord = Coordinator(CoordinatorConfig(), "s1", T0, audit=writer)
-    coord.handle(msg("HELLO", "agent:a", {"display_name": "a", "credential": {"type": "bearer_token", "value": "secret"}}), T0)
+    coord.handle(
+        msg(
+            "HELLO",
+            "agent:a",
+            {"display_name": "a", "credential": {"type": "bearer_token", "value": "secret"}},
+        ),
+        T0,
+    )
     coord.handle(msg("HELLO", "agent:b", {"display_name": "b"}), T0)
-    coord.handle(msg("INTENT_ANNOUNCE", "agent:a", {"intent_id": "i1", "objective": "o", "scope": fs("a.py")}), T0)
-    coord.handle(msg("INTENT_ANNOUNCE", "agent:b", {"intent_id": "i2", "objective": "o", "scope": fs("a.py")}), T0)
+    coord.handle(
+        msg(
+            "INTENT_ANNOUNCE", "agent:a", {"intent_id": "i1", "objective": "o", "scope": fs("a.py")}
+        ),
+        T0,
+    )
+    coord.handle(
+        msg(
+            "INTENT_ANNOUNCE", "agent:b", {"intent_id": "i2", "objective": "o", "scope": fs("a.py")}
+        ),
+        T0,
+    )
     writer.close()
     return coord
 
@@ -62,7 +79,9 @@ def test_restored_coordinator_continues_the_chain(tmp_path: Path) -> None:
     assert verify_file(path).ok
 
 
-def test_transcript_command_verifies_exports_and_names_the_broken_line(tmp_path: Path, capsys) -> None:
+def test_transcript_command_verifies_exports_and_names_the_broken_line(
+    tmp_path: Path, capsys
+) -> None:
     from bridge.cli import main
 
     path = tmp_path / "s1.jsonl"
@@ -84,7 +103,10 @@ def test_transcript_command_verifies_exports_and_names_the_broken_line(tmp_path:
 def test_the_sink_gets_the_hashed_text_as_the_line_and_it_verifies() -> None:
     lines: list[str] = []
     chain = AuditChain(lines.append)
-    records = [chain.append({"at": T0, "kind": "in", "message": {"text": "naïve ✓", "n": n}}) for n in range(3)]
+    records = [
+        chain.append({"at": T0, "kind": "in", "message": {"text": "naïve ✓", "n": n}})
+        for n in range(3)
+    ]
     assert [json.loads(line) for line in lines] == records  # the same record, encoded once
     assert all(line.startswith('{"hash":"') for line in lines)
     assert verify_lines(lines).ok and verify_lines(lines).records == 3

@@ -11,8 +11,12 @@ from bridge.core import CoordinatorConfig
 
 from .helpers import Session, types
 
-PROBE = {"display_name": "status", "roles": ["observer"], "capabilities": [],
-         "extensions": {"mpac-bridge": {"transient": True}}}
+PROBE = {
+    "display_name": "status",
+    "roles": ["observer"],
+    "capabilities": [],
+    "extensions": {"mpac-bridge": {"transient": True}},
+}
 
 
 def presence(part: dict[str, Any]) -> tuple[bool, bool, str]:
@@ -31,9 +35,16 @@ def test_a_lost_connection_shows_at_once_and_a_return_restores_it() -> None:
     r = s.coord.disconnected("agent:a", s.now + 1)
     assert r.changed and types(r) == ["COORDINATOR_STATUS"]
     notice = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["presence"]
-    assert notice == {"principal_id": "agent:a", "connected": False, "is_available": True, "status": "idle"}
+    assert notice == {
+        "principal_id": "agent:a",
+        "connected": False,
+        "is_available": True,
+        "status": "idle",
+    }
     assert state(s)["agent:a"] == (False, True, "idle")
-    assert s.coord.intent_state("i1") == "ACTIVE"  # the agent may reconnect: liveness decides about its intents
+    assert (
+        s.coord.intent_state("i1") == "ACTIVE"
+    )  # the agent may reconnect: liveness decides about its intents
     again = s.coord.disconnected("agent:a", s.now + 2)
     assert not again.changed and not again.outbound
     assert not s.coord.disconnected("agent:nobody", s.now + 2).changed
@@ -105,9 +116,13 @@ def test_an_observer_probe_is_invisible_and_forgotten() -> None:
     s = Session()
     s.join("agent:a")
     r = s.send("service:status-me", "HELLO", PROBE)
-    assert r.admitted == "service:status-me" and types(r) == ["SESSION_INFO"]  # no HELLO relayed to agent:a
+    assert r.admitted == "service:status-me" and types(r) == [
+        "SESSION_INFO"
+    ]  # no HELLO relayed to agent:a
     info = r.outbound[0].message["payload"]
-    assert [p["principal_id"] for p in info["extensions"]["mpac-bridge"]["state"]["participants"]] == ["agent:a"]
+    assert [
+        p["principal_id"] for p in info["extensions"]["mpac-bridge"]["state"]["participants"]
+    ] == ["agent:a"]
     joined = s.join("agent:b")
     assert "service:status-me" not in state(s)
     assert all(o.message["sender"]["principal_id"] != "service:status-me" for o in joined.outbound)

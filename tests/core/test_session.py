@@ -23,7 +23,9 @@ def test_hello_gets_session_info_with_epoch_and_policies_11_7_79_80_82() -> None
 
 def test_participant_role_maps_to_contributor_with_an_explanation_d2() -> None:
     s = Session()
-    r = s.send("agent:ref", "HELLO", {"display_name": "ref", "roles": ["participant"], "capabilities": []})
+    r = s.send(
+        "agent:ref", "HELLO", {"display_name": "ref", "roles": ["participant"], "capabilities": []}
+    )
     info = r.outbound[0].message["payload"]
     assert info["granted_roles"] == ["contributor"]
     assert any("participant" in e for e in info["compatibility_errors"])
@@ -40,7 +42,12 @@ def test_bound_connection_cannot_speak_for_another_principal() -> None:
     s = Session()
     s.join("agent:a")
     s.join("agent:b")
-    raw = msg("INTENT_ANNOUNCE", "agent:b", {"intent_id": "i1", "objective": "x", "scope": fs("a.py")}, now=s.now)
+    raw = msg(
+        "INTENT_ANNOUNCE",
+        "agent:b",
+        {"intent_id": "i1", "objective": "x", "scope": fs("a.py")},
+        now=s.now,
+    )
     r = s.coord.handle(raw, s.now, bound_principal="agent:a")
     assert errors(r) == ["AUTHORIZATION_FAILED"]
     assert r.outbound[0].to.principals == ("agent:a",)
@@ -63,9 +70,25 @@ def test_authenticated_profile_rejects_bad_credentials_11_7_81() -> None:
         return Verdict.reject("unknown token")
 
     s = Session(CoordinatorConfig(security_profile="authenticated"), credential_verifier=verify)
-    r = s.send("agent:a", "HELLO", {"display_name": "a", "roles": ["owner"], "credential": {"type": "bearer_token", "value": "bad"}})
+    r = s.send(
+        "agent:a",
+        "HELLO",
+        {
+            "display_name": "a",
+            "roles": ["owner"],
+            "credential": {"type": "bearer_token", "value": "bad"},
+        },
+    )
     assert errors(r) == ["CREDENTIAL_REJECTED"] and r.admitted is None and not r.outbound
-    r = s.send("agent:a", "HELLO", {"display_name": "a", "roles": ["owner"], "credential": {"type": "bearer_token", "value": "good"}})
+    r = s.send(
+        "agent:a",
+        "HELLO",
+        {
+            "display_name": "a",
+            "roles": ["owner"],
+            "credential": {"type": "bearer_token", "value": "good"},
+        },
+    )
     assert r.admitted == "agent:a"
     info = r.outbound[0].message["payload"]
     assert info["granted_roles"] == ["contributor"]  # the verifier decides, not the client
@@ -73,7 +96,10 @@ def test_authenticated_profile_rejects_bad_credentials_11_7_81() -> None:
 
 
 def test_replay_detection_in_authenticated_profile() -> None:
-    s = Session(CoordinatorConfig(security_profile="authenticated"), credential_verifier=lambda c, sid: Verdict(True))
+    s = Session(
+        CoordinatorConfig(security_profile="authenticated"),
+        credential_verifier=lambda c, sid: Verdict(True),
+    )
     s.join("agent:a")
     raw = msg("HEARTBEAT", "agent:a", {"status": "idle"}, now=s.now, mid="dup")
     assert s.coord.handle(raw, s.now).accepted
@@ -125,8 +151,12 @@ def test_unavailable_participant_is_suspended_and_restored_on_return_11_7_96() -
     s.join("human:dash", ["observer"])
     t = s.advance(31)
     assert "PARTICIPANT_UNAVAILABLE" in errors(t)
-    notice = next(o for o in t.outbound if o.message["payload"].get("error_code") == "PARTICIPANT_UNAVAILABLE")
-    assert notice.to.principals == ("human:dash",)  # b holds nothing near a.py, so only the observer
+    notice = next(
+        o for o in t.outbound if o.message["payload"].get("error_code") == "PARTICIPANT_UNAVAILABLE"
+    )
+    assert notice.to.principals == (
+        "human:dash",
+    )  # b holds nothing near a.py, so only the observer
     assert s.coord.intent_state("i1") == "SUSPENDED"
     r = s.send("agent:a", "HEARTBEAT", {"status": "working"})
     assert s.coord.intent_state("i1") == "ACTIVE"
@@ -148,8 +178,18 @@ def test_late_joiner_learns_live_state() -> None:
     s = Session()
     s.join("agent:a")
     s.announce("agent:a", "i1", "a.py")
-    s.send("agent:a", "OP_COMMIT", {"op_id": "o1", "intent_id": "i1", "target": "a.py", "op_kind": "replace",
-                                     "state_ref_before": "sha256:0", "state_ref_after": "sha256:1"})
+    s.send(
+        "agent:a",
+        "OP_COMMIT",
+        {
+            "op_id": "o1",
+            "intent_id": "i1",
+            "target": "a.py",
+            "op_kind": "replace",
+            "state_ref_before": "sha256:0",
+            "state_ref_after": "sha256:1",
+        },
+    )
     r = s.join("agent:late")
     assert types(r)[:4] == ["SESSION_INFO", "HELLO", "INTENT_ANNOUNCE", "OP_COMMIT"]
     state = r.outbound[0].message["payload"]["extensions"]["mpac-bridge"]["state"]
@@ -168,9 +208,14 @@ def test_rejoin_keeps_the_principal() -> None:
 
 
 def test_refused_hello_is_answered_on_its_socket_not_to_the_named_principal() -> None:
-    s = Session(CoordinatorConfig(security_profile="authenticated"), credential_verifier=lambda c, sid: Verdict(True))
+    s = Session(
+        CoordinatorConfig(security_profile="authenticated"),
+        credential_verifier=lambda c, sid: Verdict(True),
+    )
     s.join("agent:a")
-    r = s.coord.handle(msg("HELLO", "agent:a", {"display_name": "thief"}, now=s.now - 10_000), s.now)
+    r = s.coord.handle(
+        msg("HELLO", "agent:a", {"display_name": "thief"}, now=s.now - 10_000), s.now
+    )
     assert errors(r) == ["REPLAY_DETECTED"]
     assert r.outbound == [] and len(r.reply_to_socket) == 1
 
@@ -179,10 +224,22 @@ def test_session_ttl_closes_with_the_summary() -> None:
     s = Session(CoordinatorConfig(session_ttl_sec=100, unavailability_timeout_sec=10_000))
     s.join("agent:a")
     s.announce("agent:a", "i1", "a.py")
-    s.send("agent:a", "OP_COMMIT", {"op_id": "o1", "intent_id": "i1", "target": "a.py", "op_kind": "replace",
-                                     "state_ref_before": None, "state_ref_after": "sha256:1"})
+    s.send(
+        "agent:a",
+        "OP_COMMIT",
+        {
+            "op_id": "o1",
+            "intent_id": "i1",
+            "target": "a.py",
+            "op_kind": "replace",
+            "state_ref_before": None,
+            "state_ref_after": "sha256:1",
+        },
+    )
     t = s.advance(101)
-    close = next(o.message["payload"] for o in t.outbound if o.message["message_type"] == "SESSION_CLOSE")
+    close = next(
+        o.message["payload"] for o in t.outbound if o.message["message_type"] == "SESSION_CLOSE"
+    )
     assert close["reason"] == "timeout"
     summary = close["summary"]
     assert summary["total_intents"] == 1 and summary["withdrawn_intents"] == 1

@@ -15,7 +15,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "hosted.md"
 
 def shipped() -> str:
     text = DOC.read_text()
-    section = text[text.index("## Running a fleet"):]
+    section = text[text.index("## Running a fleet") :]
     return re.search(r"```nginx\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
 
 
@@ -39,11 +39,18 @@ def test_the_shipped_config_is_valid_nginx(tmp_path: Path, nginx_ok: None) -> No
     body = re.sub(r"ssl_certificate\s+\S+;", f"ssl_certificate {tls.cert};", body)
     body = re.sub(r"ssl_certificate_key\s+\S+;", f"ssl_certificate_key {tls.key};", body)
     conf = tmp_path / "nginx.conf"
-    conf.write_text(f"error_log {tmp_path}/error.log; pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n"
-                    f"client_body_temp_path {tmp_path}/b; proxy_temp_path {tmp_path}/p; fastcgi_temp_path {tmp_path}/f;"
-                    f" uwsgi_temp_path {tmp_path}/u; scgi_temp_path {tmp_path}/s;\n{body}\n}}\n")
+    conf.write_text(
+        f"error_log {tmp_path}/error.log; pid {tmp_path}/nginx.pid;\nevents {{}}\nhttp {{\n"
+        f"client_body_temp_path {tmp_path}/b; proxy_temp_path {tmp_path}/p; fastcgi_temp_path {tmp_path}/f;"
+        f" uwsgi_temp_path {tmp_path}/u; scgi_temp_path {tmp_path}/s;\n{body}\n}}\n"
+    )
     binary = find_nginx()
     assert binary is not None
-    res = subprocess.run([binary, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [binary, "-t", "-p", str(tmp_path), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 0, res.stderr
     assert "syntax is ok" in res.stderr and "test is successful" in res.stderr

@@ -17,7 +17,9 @@ from tests.support.fleet import lease, log_of, query, start_node, until
 pytestmark = pytest.mark.e2e
 
 
-async def test_a_second_node_redirects_to_the_holder_and_takes_over_when_it_is_killed(pg_url: str, tmp_path: Path) -> None:
+async def test_a_second_node_redirects_to_the_holder_and_takes_over_when_it_is_killed(
+    pg_url: str, tmp_path: Path
+) -> None:
     a = await start_node(pg_url, "a", tmp_path)
     b = await start_node(pg_url, "b", tmp_path)
     x = SessionClient(a.session_url("s"), "agent:x")
@@ -34,7 +36,11 @@ async def test_a_second_node_redirects_to_the_holder_and_takes_over_when_it_is_k
     killed = time.monotonic()
     await a.kill9()
     # y reconnects through b (its url), which takes the session over: a's database session is gone
-    await until(lambda: y.connected.is_set() and y.session_info["coordinator_epoch"] == 2, 30, "y served again")
+    await until(
+        lambda: y.connected.is_set() and y.session_info["coordinator_epoch"] == 2,
+        30,
+        "y served again",
+    )
     failover = time.monotonic() - killed
     print(f"failover (kill -9 -> first client served again): {failover * 1000:.0f} ms")
     assert failover < 10
@@ -50,7 +56,9 @@ async def test_a_second_node_redirects_to_the_holder_and_takes_over_when_it_is_k
     await b.stop()
 
 
-async def test_a_paused_holder_is_fenced_by_the_database_after_another_node_took_over(pg_url: str, tmp_path: Path) -> None:
+async def test_a_paused_holder_is_fenced_by_the_database_after_another_node_took_over(
+    pg_url: str, tmp_path: Path
+) -> None:
     """SIGSTOP the holder, let another node take the session once the lease expires, SIGCONT it:
     its next append is refused by the database, it drops the session, and the journal has no
     entry from it after the takeover."""
@@ -67,7 +75,9 @@ async def test_a_paused_holder_is_fenced_by_the_database_after_another_node_took
         assert z.session_info["coordinator_epoch"] == 2 and "kept" in z.view.intents
         assert lease(pg_url, "s")[:2] == ("b", 2)
         # x's next message waits in a's socket while a is stopped
-        pending = asyncio.ensure_future(x.announce("sent to the paused node", ["late.py"], intent_id="late"))
+        pending = asyncio.ensure_future(
+            x.announce("sent to the paused node", ["late.py"], intent_id="late")
+        )
         await asyncio.sleep(0)
     finally:
         os.kill(a.pid, signal.SIGCONT)
@@ -76,9 +86,16 @@ async def test_a_paused_holder_is_fenced_by_the_database_after_another_node_took
     await until(lambda: "session s dropped" in log_of(a), 30, "a to drop the session")
     assert "the database refused the write" in log_of(a)
     # x comes back through a, which now redirects it to b
-    await until(lambda: x.connected.is_set() and x.session_info["coordinator_epoch"] == 2, 30, "x served by b")
+    await until(
+        lambda: x.connected.is_set() and x.session_info["coordinator_epoch"] == 2,
+        30,
+        "x served by b",
+    )
     assert "late" not in x.view.intents and "kept" in x.view.intents
-    rows = query(pg_url, "SELECT seq, epoch, split_part(node, '/', 1) FROM mpac_journal WHERE session_id = 's' ORDER BY seq")
+    rows = query(
+        pg_url,
+        "SELECT seq, epoch, split_part(node, '/', 1) FROM mpac_journal WHERE session_id = 's' ORDER BY seq",
+    )
     assert rows and all(epoch == 2 and node == "b" for _seq, epoch, node in rows), rows
     assert "lease lost" in log_of(a) or "the database refused the write" in log_of(a)
     await x.close()

@@ -12,7 +12,12 @@ from bridge.workspace import ensure_sidecar, find_repo
 
 
 def git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.email=t@t", "-c", "user.name=t", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -25,7 +30,11 @@ def repo_path(tmp_path: Path) -> Iterator[Path]:
     git(path, "add", ".")
     git(path, "commit", "-qm", "init")
     yield path
-    subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(path)], capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "bridge", "stop", "--workspace", str(path)],
+        capture_output=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture

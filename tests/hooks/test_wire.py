@@ -85,7 +85,13 @@ def test_silence_is_a_timeout_not_a_hang() -> None:
 async def test_real_sidecar_join_and_refused_upgrade(tmp_path: Path) -> None:
     async with sidecar("--session-id", "wire", data_dir=tmp_path) as sc:
         client = RawWebSocket(sc.url, 5)
-        client.send(json.dumps(msg("HELLO", "agent:hook", {"display_name": "hook"}, session="wire", now=time.time())))
+        client.send(
+            json.dumps(
+                msg(
+                    "HELLO", "agent:hook", {"display_name": "hook"}, session="wire", now=time.time()
+                )
+            )
+        )
         assert json.loads(client.recv(5))["message_type"] == "SESSION_INFO"
         client.close()
         with pytest.raises(HandshakeError, match="404"):
@@ -116,7 +122,9 @@ def test_redirects_are_followed_and_credentials_stay_on_their_origin() -> None:
         def process_request(conn: ServerConnection, request: Any) -> Any:
             seen.append((request.path, request.headers.get("Authorization")))
             if request.path == "/session/s":
-                return Response(307, "Temporary Redirect", Headers({"Location": "/node/b/session/s"}), b"")
+                return Response(
+                    307, "Temporary Redirect", Headers({"Location": "/node/b/session/s"}), b""
+                )
             if request.path == "/node/b/session/s":
                 return Response(307, "Temporary Redirect", Headers({"Location": target}), b"")
             return None
@@ -136,7 +144,11 @@ def test_redirects_are_followed_and_credentials_stay_on_their_origin() -> None:
             finally:
                 srv.shutdown()
                 thread.join(10)
-    assert seen == [("/session/s", "Bearer tok-123"), ("/node/b/session/s", "Bearer tok-123"), ("final", None)]
+    assert seen == [
+        ("/session/s", "Bearer tok-123"),
+        ("/node/b/session/s", "Bearer tok-123"),
+        ("final", None),
+    ]
 
 
 def test_a_redirect_loop_is_an_error() -> None:

@@ -27,8 +27,13 @@ ME = "human:ann@editor"
 def make_repo(root: Path, files: dict[str, str]) -> Path:
     """A git repository with `files` committed (and `.gitignore` ignoring `*.log`)."""
     root.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True, env=env)
     for rel, text in {".gitignore": "*.log\n", **files}.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -47,7 +52,9 @@ def plain(value: Any) -> Any:
     return value
 
 
-async def wait_until(event: asyncio.Event, condition: Callable[[], Any], timeout: float = WAIT) -> bool:
+async def wait_until(
+    event: asyncio.Event, condition: Callable[[], Any], timeout: float = WAIT
+) -> bool:
     """Wait until `condition()` holds, re-checking each time `event` is set (by whoever receives
     the next message); False when `timeout` seconds pass first."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -70,7 +77,9 @@ class Editor:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.event = asyncio.Event()
-        self.publishes: list[tuple[float, types.PublishDiagnosticsParams]] = []  # (perf_counter, params)
+        self.publishes: list[
+            tuple[float, types.PublishDiagnosticsParams]
+        ] = []  # (perf_counter, params)
         self.registrations: list[types.Registration] = []
         self.client = self._make_client()
         self.versions: dict[str, int] = {}
@@ -78,7 +87,11 @@ class Editor:
 
     def _make_client(self) -> LanguageClient:
         client = LanguageClient(converter_factory=default_converter)
-        wrapped = {types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, types.WINDOW_LOG_MESSAGE, types.WINDOW_SHOW_MESSAGE}
+        wrapped = {
+            types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS,
+            types.WINDOW_LOG_MESSAGE,
+            types.WINDOW_SHOW_MESSAGE,
+        }
         for method, func in DEFAULT_CLIENT_FEATURES.items():
             if method in wrapped:
                 client.feature(method)(self._notify(func))
@@ -89,7 +102,9 @@ class Editor:
         # coerces the nested command object to a string): take code-action results raw and structure
         # them here instead
         typed = client.protocol.get_result_type
-        client.protocol.get_result_type = lambda m: None if m == types.TEXT_DOCUMENT_CODE_ACTION else typed(m)  # type: ignore[method-assign]
+        client.protocol.get_result_type = lambda m: (
+            None if m == types.TEXT_DOCUMENT_CODE_ACTION else typed(m)
+        )  # type: ignore[method-assign]
 
         @client.feature("mpac/status")
         def status(_client: LanguageClient, params: Any) -> None:
@@ -113,18 +128,31 @@ class Editor:
 
         return handler
 
-    async def start(self, options: dict[str, Any] | None = None, caps: str = "neovim", env: dict[str, str] | None = None,
-                    experimental: dict[str, Any] | None = None) -> None:
-        cfg = ClientServerConfig(server_command=[sys.executable, "-m", "bridge", "lsp"],
-                                 server_env={**os.environ, "MPAC_USER": "ann", **(env or {})})
+    async def start(
+        self,
+        options: dict[str, Any] | None = None,
+        caps: str = "neovim",
+        env: dict[str, str] | None = None,
+        experimental: dict[str, Any] | None = None,
+    ) -> None:
+        cfg = ClientServerConfig(
+            server_command=[sys.executable, "-m", "bridge", "lsp"],
+            server_env={**os.environ, "MPAC_USER": "ann", **(env or {})},
+        )
         await self.client.start_io(*cfg.get_server_command(), env=cfg.server_env)
         capabilities = client_capabilities(caps)
         if experimental is not None:
             capabilities.experimental = experimental
-        await self.client.initialize_session(types.InitializeParams(
-            capabilities=capabilities, root_uri=self.root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=self.root.as_uri(), name=self.root.name)],
-            initialization_options=options or {}))
+        await self.client.initialize_session(
+            types.InitializeParams(
+                capabilities=capabilities,
+                root_uri=self.root.as_uri(),
+                workspace_folders=[
+                    types.WorkspaceFolder(uri=self.root.as_uri(), name=self.root.name)
+                ],
+                initialization_options=options or {},
+            )
+        )
 
     async def stop(self) -> None:
         try:
@@ -137,7 +165,9 @@ class Editor:
         return await wait_until(self.event, condition, timeout)
 
     async def joined(self) -> bool:
-        return await self.until(lambda: any("joined session" in m.message for m in self.client.log_messages))
+        return await self.until(
+            lambda: any("joined session" in m.message for m in self.client.log_messages)
+        )
 
     def uri(self, rel: str) -> str:
         return (self.root / rel).as_uri()
@@ -151,31 +181,58 @@ class Editor:
     def open(self, rel: str) -> str:
         uri = self.uri(rel)
         self.versions[uri] = 1
-        self.client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=types.TextDocumentItem(
-            uri=uri, language_id="python", version=1, text=(self.root / rel).read_text())))
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=(self.root / rel).read_text()
+                )
+            )
+        )
         return uri
 
     def edit(self, rel: str, text: str) -> None:
         uri = self.uri(rel)
         self.versions[uri] += 1
-        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
+                content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+            )
+        )
 
     def save(self, rel: str, text: str) -> None:
         (self.root / rel).write_text(text)
-        self.client.text_document_did_save(types.DidSaveTextDocumentParams(
-            text_document=types.TextDocumentIdentifier(uri=self.uri(rel))))
+        self.client.text_document_did_save(
+            types.DidSaveTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=self.uri(rel))
+            )
+        )
 
     async def actions(self, rel: str) -> list[types.CodeAction]:
-        rng = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0))
-        out = await self.client.protocol.send_request_async(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=self.uri(rel)), range=rng,
-            context=types.CodeActionContext(diagnostics=self.diags(rel))))
+        rng = types.Range(
+            start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+        )
+        out = await self.client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_CODE_ACTION,
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=self.uri(rel)),
+                range=rng,
+                context=types.CodeActionContext(diagnostics=self.diags(rel)),
+            ),
+        )
         conv = self.client.protocol._converter
-        return [conv.structure(a, types.CodeAction) for a in out or [] if isinstance(a, dict) and "title" in a and "kind" in a]
+        return [
+            conv.structure(a, types.CodeAction)
+            for a in out or []
+            if isinstance(a, dict) and "title" in a and "kind" in a
+        ]
 
     async def run(self, action: types.CodeAction) -> Any:
         assert action.command is not None
-        return await self.client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command=action.command.command, arguments=action.command.arguments))
+        return await self.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=action.command.command, arguments=action.command.arguments
+            )
+        )

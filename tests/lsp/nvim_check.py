@@ -33,10 +33,23 @@ class Nvim:
 
     def __init__(self, repo: Path, rel: str, out: Path) -> None:
         self.out = out
-        env = {**os.environ, "MPAC_NVIM_OUT": str(out), "MPAC_PYTHON": sys.executable, "MPAC_ROOT": str(repo), "MPAC_USER": "ann",
-               "XDG_STATE_HOME": str(out.parent / "state"), "XDG_DATA_HOME": str(out.parent / "data")}
-        self.proc = subprocess.Popen(["nvim", "--headless", "-n", "-u", str(HERE / "init.lua"), rel], cwd=repo, env=env,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **os.environ,
+            "MPAC_NVIM_OUT": str(out),
+            "MPAC_PYTHON": sys.executable,
+            "MPAC_ROOT": str(repo),
+            "MPAC_USER": "ann",
+            "XDG_STATE_HOME": str(out.parent / "state"),
+            "XDG_DATA_HOME": str(out.parent / "data"),
+        }
+        self.proc = subprocess.Popen(
+            ["nvim", "--headless", "-n", "-u", str(HERE / "init.lua"), rel],
+            cwd=repo,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def lines(self) -> list[str]:
         try:
@@ -97,7 +110,9 @@ async def measure(rounds: int, workdir: Path) -> dict[str, object]:
                 t0 = time.time()
                 reply = await agent.announce(f"Round {n}", ["src/app.py"], intent_id=f"i-{n}")
                 assert reply.ok, reply.description
-                _i, line = await nvim.wait_line(lambda s: s.split("\t")[1:2] == ["1"] and "intent|" in s, after)
+                _i, line = await nvim.wait_line(
+                    lambda s: s.split("\t")[1:2] == ["1"] and "intent|" in s, after
+                )
                 latencies.append(float(line.split("\t")[0]) - t0)
                 sample = sample or line.split("\t", 2)[2]
                 after = len(nvim.lines())
@@ -113,11 +128,22 @@ async def measure(rounds: int, workdir: Path) -> dict[str, object]:
             await agent.close()
     finally:
         lines = nvim.quit()
-        subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo), "--force"], capture_output=True, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "bridge", "stop", "--workspace", str(repo), "--force"],
+            capture_output=True,
+            timeout=60,
+        )
     final = next((line for line in lines if line.startswith("final\t")), "")
     ms = sorted(x * 1000 for x in latencies)
-    return {"rounds": rounds, "p50_ms": statistics.median(ms), "p90_ms": ms[int(0.9 * (len(ms) - 1))], "max_ms": ms[-1],
-            "min_ms": ms[0], "sample": sample, "final": final}
+    return {
+        "rounds": rounds,
+        "p50_ms": statistics.median(ms),
+        "p90_ms": ms[int(0.9 * (len(ms) - 1))],
+        "max_ms": ms[-1],
+        "min_ms": ms[0],
+        "sample": sample,
+        "final": final,
+    }
 
 
 def main() -> int:
@@ -128,8 +154,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as d:
         result = asyncio.run(measure(rounds, Path(d)))
     v = subprocess.run(["nvim", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-    print(f"{v}: announce -> vim.diagnostic.get() over {result['rounds']} rounds: p50 {result['p50_ms']:.1f} ms, "
-          f"p90 {result['p90_ms']:.1f} ms, min {result['min_ms']:.1f} ms, max {result['max_ms']:.1f} ms")
+    print(
+        f"{v}: announce -> vim.diagnostic.get() over {result['rounds']} rounds: p50 {result['p50_ms']:.1f} ms, "
+        f"p90 {result['p90_ms']:.1f} ms, min {result['min_ms']:.1f} ms, max {result['max_ms']:.1f} ms"
+    )
     print(f"diagnostic: {result['sample']}")
     print(f"vim.diagnostic.get(0) at exit: {result['final'][6:]}")
     return 0

@@ -38,8 +38,16 @@ async def read_frame(reader: asyncio.StreamReader) -> dict[str, object]:
 async def test_tcp_transport_answers_initialize(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
     port = free_port()
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bridge", "lsp", "--tcp", f"127.0.0.1:{port}",
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bridge",
+        "lsp",
+        "--tcp",
+        f"127.0.0.1:{port}",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         reader = writer = None
         for _ in range(200):  # connect as soon as it listens (each attempt fails fast until then)
@@ -49,14 +57,35 @@ async def test_tcp_transport_answers_initialize(tmp_path: Path) -> None:
             except OSError:
                 await asyncio.sleep(0.05)  # retry backoff for a listener that is starting
         assert reader is not None and writer is not None
-        writer.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
-                            "params": {"processId": None, "rootUri": repo.as_uri(), "capabilities": {},
-                                       "initializationOptions": {"coordinatorUrl": "ws://127.0.0.1:9", "watch": "off"}}}))
+        writer.write(
+            frame(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "processId": None,
+                        "rootUri": repo.as_uri(),
+                        "capabilities": {},
+                        "initializationOptions": {
+                            "coordinatorUrl": "ws://127.0.0.1:9",
+                            "watch": "off",
+                        },
+                    },
+                }
+            )
+        )
         await writer.drain()
         reply = await asyncio.wait_for(read_frame(reader), 30)
         caps = reply["result"]["capabilities"]  # type: ignore[index]
         assert caps["codeActionProvider"] and caps["hoverProvider"]
-        assert set(caps["executeCommandProvider"]["commands"]) == {"mpac.claim", "mpac.release", "mpac.acknowledgeConflict", "mpac.showWho", "mpac.status"}
+        assert set(caps["executeCommandProvider"]["commands"]) == {
+            "mpac.claim",
+            "mpac.release",
+            "mpac.acknowledgeConflict",
+            "mpac.showWho",
+            "mpac.status",
+        }
         writer.close()
     finally:
         proc.kill()
@@ -66,5 +95,10 @@ async def test_tcp_transport_answers_initialize(tmp_path: Path) -> None:
 
 
 def test_bad_tcp_address_is_a_usage_error() -> None:
-    out = subprocess.run([sys.executable, "-m", "bridge", "lsp", "--tcp", "nope"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "bridge", "lsp", "--tcp", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "HOST:PORT" in out.stderr

@@ -18,14 +18,18 @@ from tests.support.sidecar import RunningSidecar
 pytestmark = pytest.mark.e2e
 
 
-async def editor(repo: Path, sidecar: RunningSidecar, caps: str = "neovim", **options: object) -> Editor:
+async def editor(
+    repo: Path, sidecar: RunningSidecar, caps: str = "neovim", **options: object
+) -> Editor:
     ed = Editor(repo)
     await ed.start({"coordinatorUrl": sidecar.url, "sessionId": SESSION, **options}, caps=caps)
     assert await ed.joined(), [m.message for m in ed.client.log_messages]
     return ed
 
 
-async def test_saving_a_held_file_is_an_uncoordinated_edit(repo: Path, sidecar: RunningSidecar, agent: SessionClient) -> None:
+async def test_saving_a_held_file_is_an_uncoordinated_edit(
+    repo: Path, sidecar: RunningSidecar, agent: SessionClient
+) -> None:
     ed = await editor(repo, sidecar, watch="off")
     try:
         ed.open("src/app.py")
@@ -35,25 +39,41 @@ async def test_saving_a_held_file_is_an_uncoordinated_edit(repo: Path, sidecar: 
         ed.save("src/app.py", "print('mine')\n")
         assert await ed.until(lambda: "uncoordinated" in ed.codes("src/app.py"))
         [d] = [d for d in ed.diags("src/app.py") if d.code == "uncoordinated"]
-        assert d.severity == types.DiagnosticSeverity.Warning and d.message.startswith("uncoordinated edit: held by bob (agent:bob)")
+        assert d.severity == types.DiagnosticSeverity.Warning and d.message.startswith(
+            "uncoordinated edit: held by bob (agent:bob)"
+        )
         assert (await agent.withdraw("i-r")).ok
         assert await ed.until(lambda: ed.diags("src/app.py") == [])
     finally:
         await ed.stop()
 
 
-async def test_client_side_watching_when_the_editor_can_register_it(repo: Path, sidecar: RunningSidecar, agent: SessionClient) -> None:
-    ed = await editor(repo, sidecar, caps="visual-studio-code")  # dynamic registration: watch "auto" picks the client
+async def test_client_side_watching_when_the_editor_can_register_it(
+    repo: Path, sidecar: RunningSidecar, agent: SessionClient
+) -> None:
+    ed = await editor(
+        repo, sidecar, caps="visual-studio-code"
+    )  # dynamic registration: watch "auto" picks the client
     try:
-        assert await ed.until(lambda: any(r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in ed.registrations))
+        assert await ed.until(
+            lambda: any(
+                r.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES for r in ed.registrations
+            )
+        )
         ed.open("src/util.py")
         assert (await agent.announce("Bump", ["src/util.py"], intent_id="i-b")).ok
         assert await ed.until(lambda: ed.codes("src/util.py") == ["intent"])
         (repo / "src/util.py").write_text("X = 3\n")
-        ed.client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
-            types.FileEvent(uri=ed.uri("src/util.py"), type=types.FileChangeType.Changed),
-            types.FileEvent(uri=(repo / ".git" / "index").as_uri(), type=types.FileChangeType.Changed),
-        ]))
+        ed.client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[
+                    types.FileEvent(uri=ed.uri("src/util.py"), type=types.FileChangeType.Changed),
+                    types.FileEvent(
+                        uri=(repo / ".git" / "index").as_uri(), type=types.FileChangeType.Changed
+                    ),
+                ]
+            )
+        )
         assert await ed.until(lambda: "changed-on-disk" in ed.codes("src/util.py"))
         # the editor reloads: the buffer matches the disk again and the notice clears
         ed.edit("src/util.py", "X = 3\n")
@@ -62,25 +82,36 @@ async def test_client_side_watching_when_the_editor_can_register_it(repo: Path, 
         await ed.stop()
 
 
-async def test_auto_announce_claims_edited_files_and_withdraws_when_idle(repo: Path, sidecar: RunningSidecar, agent: SessionClient) -> None:
+async def test_auto_announce_claims_edited_files_and_withdraws_when_idle(
+    repo: Path, sidecar: RunningSidecar, agent: SessionClient
+) -> None:
     ed = await editor(repo, sidecar, watch="off", autoAnnounce=True, autoAnnounceIdleSec=0.5)
     try:
         ed.open("src/util.py")
         ed.edit("src/util.py", "X = 10\n")
-        assert await agent.wait_until(lambda v: any(i["scope"].get("resources") == ["src/util.py"] for i in v.intents_of(ME)), WAIT)
+        assert await agent.wait_until(
+            lambda v: any(i["scope"].get("resources") == ["src/util.py"] for i in v.intents_of(ME)),
+            WAIT,
+        )
         # idle: the intent is withdrawn by itself
         assert await agent.wait_until(lambda v: not v.intents_of(ME), WAIT)
     finally:
         await ed.stop()
 
 
-async def test_closing_an_untouched_document_clears_it(repo: Path, sidecar: RunningSidecar, agent: SessionClient) -> None:
+async def test_closing_an_untouched_document_clears_it(
+    repo: Path, sidecar: RunningSidecar, agent: SessionClient
+) -> None:
     ed = await editor(repo, sidecar, watch="off")
     try:
         ed.open("src/app.py")
         assert (await agent.announce("Read-only look", ["src/app.py"], intent_id="i-l")).ok
         assert await ed.until(lambda: ed.codes("src/app.py") == ["intent"])
-        ed.client.text_document_did_close(types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=ed.uri("src/app.py"))))
+        ed.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=ed.uri("src/app.py"))
+            )
+        )
         assert await ed.until(lambda: ed.diags("src/app.py") == [])
         last = [p for _t, p in ed.publishes if p.uri == ed.uri("src/app.py")][-1]
         assert last.version is None
@@ -95,8 +126,12 @@ async def test_unreachable_coordinator_is_reported_not_fatal(repo: Path) -> None
         assert await ed.until(lambda: any("cannot join" in m.message for m in ed.client.messages))
         assert any("debounceMs must be a number" in m.message for m in ed.client.log_messages)
         ed.open("src/app.py")  # still serves requests
-        hover = await ed.client.text_document_hover_async(types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=ed.uri("src/app.py")), position=types.Position(line=0, character=0)))
+        hover = await ed.client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=ed.uri("src/app.py")),
+                position=types.Position(line=0, character=0),
+            )
+        )
         assert hover is None
     finally:
         await ed.stop()
@@ -122,7 +157,11 @@ async def test_joins_the_repository_sidecar_found_from_the_root(repo: Path) -> N
             await agent.close()
     finally:
         await ed.stop()
-        subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo), "--force"], capture_output=True, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "bridge", "stop", "--workspace", str(repo), "--force"],
+            capture_output=True,
+            timeout=60,
+        )
 
 
 async def test_follows_a_restarted_repository_sidecar(repo: Path) -> None:
@@ -138,20 +177,28 @@ async def test_follows_a_restarted_repository_sidecar(repo: Path) -> None:
         assert first is not None
         ed.open("src/app.py")
         os.kill(first.pid, signal.SIGKILL)  # the sidecar crashes
-        assert await ed.until(lambda: any("sidecar is now at" in m.message for m in ed.client.log_messages), 60)
+        assert await ed.until(
+            lambda: any("sidecar is now at" in m.message for m in ed.client.log_messages), 60
+        )
         info = read_runtime(runtime_path(r))
         assert info is not None and info.pid != first.pid
         agent = SessionClient(info.url, "agent:dan", session_id=info.session_id)
         await agent.connect()
         try:
-            assert await agent.wait_until(lambda v: ME in v.participants and v.participants[ME].get("connected", True), WAIT)
+            assert await agent.wait_until(
+                lambda v: ME in v.participants and v.participants[ME].get("connected", True), WAIT
+            )
             assert (await agent.announce("After the crash", ["src/app.py"])).ok
             assert await ed.until(lambda: ed.codes("src/app.py") == ["intent"])
         finally:
             await agent.close()
     finally:
         await ed.stop()
-        subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(repo), "--force"], capture_output=True, timeout=60)
+        subprocess.run(
+            [sys.executable, "-m", "bridge", "stop", "--workspace", str(repo), "--force"],
+            capture_output=True,
+            timeout=60,
+        )
 
 
 async def test_claiming_a_suspended_file_takes_it_over(repo: Path, sidecar: RunningSidecar) -> None:
@@ -171,12 +218,24 @@ async def test_claiming_a_suspended_file_takes_it_over(repo: Path, sidecar: Runn
         assert claim.title == "Claim this file (take over bob (agent:bob)'s suspended intent)"
         relayed = lead.wait_for(lambda m: m.get("message_type") == "INTENT_CLAIM", WAIT)
         result = await ed.run(claim)
-        assert result["ok"] is True and result["pending"] is True and "once approved" in result["message"], result
+        assert (
+            result["ok"] is True
+            and result["pending"] is True
+            and "once approved" in result["message"]
+        ), result
         payload = (await relayed)["payload"]
-        assert payload["original_intent_id"] == "i-bob" and payload["scope"]["resources"] == ["src/app.py"]
+        assert payload["original_intent_id"] == "i-bob" and payload["scope"]["resources"] == [
+            "src/app.py"
+        ]
         assert payload["new_intent_id"] == result["intent_id"]
-        assert (await lead.request("INTENT_CLAIM", {**payload, "extensions": {"mpac-bridge": {"decision": "approved"}}})).ok
-        assert await lead.wait_until(lambda v: v.intents.get(result["intent_id"], {}).get("principal_id") == ME, WAIT)
+        assert (
+            await lead.request(
+                "INTENT_CLAIM", {**payload, "extensions": {"mpac-bridge": {"decision": "approved"}}}
+            )
+        ).ok
+        assert await lead.wait_until(
+            lambda v: v.intents.get(result["intent_id"], {}).get("principal_id") == ME, WAIT
+        )
         assert await ed.until(lambda: ed.diags("src/app.py") == [])
         assert (await ed.actions("src/app.py"))[0].title == "Release my claim"
     finally:

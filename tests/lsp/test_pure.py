@@ -17,8 +17,15 @@ ME = "human:ann@editor"
 T0 = 1_700_000_000.0
 
 
-def msg(mtype: str, sender: str, payload: dict[str, Any], ts: str = "2023-11-14T22:13:20Z") -> dict[str, Any]:
-    return {"message_type": mtype, "ts": ts, "sender": {"principal_id": sender, "principal_type": sender.split(":")[0]}, "payload": payload}
+def msg(
+    mtype: str, sender: str, payload: dict[str, Any], ts: str = "2023-11-14T22:13:20Z"
+) -> dict[str, Any]:
+    return {
+        "message_type": mtype,
+        "ts": ts,
+        "sender": {"principal_id": sender, "principal_type": sender.split(":")[0]},
+        "payload": payload,
+    }
 
 
 def view_with(*messages: dict[str, Any]) -> SessionView:
@@ -32,9 +39,19 @@ def at(v: SessionView, me: str = ME) -> Session:
     return Session(v, me)
 
 
-def announce(sender: str, intent_id: str, files: list[str], objective: str = "work") -> dict[str, Any]:
-    return msg("INTENT_ANNOUNCE", sender, {"intent_id": intent_id, "objective": objective, "ttl_sec": 60,
-                                           "scope": {"kind": "file_set", "resources": files}})
+def announce(
+    sender: str, intent_id: str, files: list[str], objective: str = "work"
+) -> dict[str, Any]:
+    return msg(
+        "INTENT_ANNOUNCE",
+        sender,
+        {
+            "intent_id": intent_id,
+            "objective": objective,
+            "ttl_sec": 60,
+            "scope": {"kind": "file_set", "resources": files},
+        },
+    )
 
 
 def hello(sender: str, name: str) -> dict[str, Any]:
@@ -48,8 +65,13 @@ def tracked(rel: str = "src/a.py", **kw: Any) -> Tracked:
 def test_store_merges_sources_and_tracks_publishing() -> None:
     s = DiagnosticStore()
     uri = "file:///x"
-    err = types.Diagnostic(range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=1)),
-                           message="e", severity=types.DiagnosticSeverity.Error)
+    err = types.Diagnostic(
+        range=types.Range(
+            start=types.Position(line=0, character=0), end=types.Position(line=0, character=1)
+        ),
+        message="e",
+        severity=types.DiagnosticSeverity.Error,
+    )
     warn = types.Diagnostic(range=err.range, message="w", severity=types.DiagnosticSeverity.Warning)
     s.set("intent", uri, [warn])
     s.set("conflict", uri, [err])
@@ -79,7 +101,9 @@ def test_coalescer_bounds_latency_and_coalesces_bursts() -> None:
 
 
 def test_warning_names_holder_objective_intent_and_expiry() -> None:
-    v = view_with(hello("agent:bob", "bob"), announce("agent:bob", "i-1", ["src/a.py"], "Refactor parser"))
+    v = view_with(
+        hello("agent:bob", "bob"), announce("agent:bob", "i-1", ["src/a.py"], "Refactor parser")
+    )
     out = compute(at(v), tracked())
     [d] = out["intent"]
     assert d.severity == types.DiagnosticSeverity.Warning
@@ -98,8 +122,14 @@ def test_glob_scope_covers_files_below_it() -> None:
 
 
 def test_suspended_intent_says_it_can_be_taken_over() -> None:
-    v = view_with(announce("agent:bob", "i-1", ["src/a.py"]),
-                  msg("INTENT_UPDATE", "service:coordinator", {"intent_id": "i-1", "extensions": {"mpac-bridge": {"state": "SUSPENDED"}}}))
+    v = view_with(
+        announce("agent:bob", "i-1", ["src/a.py"]),
+        msg(
+            "INTENT_UPDATE",
+            "service:coordinator",
+            {"intent_id": "i-1", "extensions": {"mpac-bridge": {"state": "SUSPENDED"}}},
+        ),
+    )
     [d] = compute(at(v), tracked())["intent"]
     assert "suspended" in d.message and "taken over" in d.message
     [claim, *_] = code_actions(at(v), tracked())
@@ -107,24 +137,57 @@ def test_suspended_intent_says_it_can_be_taken_over() -> None:
 
 
 def test_conflict_is_an_error_and_clears_on_resolution() -> None:
-    v = view_with(announce("agent:bob", "i-1", ["src/a.py"]), announce("agent:eve", "i-2", ["src/a.py"]),
-                  msg("CONFLICT_REPORT", "service:coordinator", {"conflict_id": "c-1", "category": "scope_overlap", "severity": "medium",
-                                                                  "principal_a": "agent:bob", "principal_b": "agent:eve",
-                                                                  "intent_a": "i-1", "intent_b": "i-2", "description": "both edit a.py"}))
+    v = view_with(
+        announce("agent:bob", "i-1", ["src/a.py"]),
+        announce("agent:eve", "i-2", ["src/a.py"]),
+        msg(
+            "CONFLICT_REPORT",
+            "service:coordinator",
+            {
+                "conflict_id": "c-1",
+                "category": "scope_overlap",
+                "severity": "medium",
+                "principal_a": "agent:bob",
+                "principal_b": "agent:eve",
+                "intent_a": "i-1",
+                "intent_b": "i-2",
+                "description": "both edit a.py",
+            },
+        ),
+    )
     [d] = compute(at(v), tracked())["conflict"]
-    assert d.severity == types.DiagnosticSeverity.Error and "c-1" in d.message and "agent:bob and agent:eve" in d.message
+    assert (
+        d.severity == types.DiagnosticSeverity.Error
+        and "c-1" in d.message
+        and "agent:bob and agent:eve" in d.message
+    )
     assert compute(at(v), tracked("src/b.py"))["conflict"] == []
-    titles = [a.title for a in code_actions(at(v), tracked(), compute(at(v), tracked())["conflict"])]
+    titles = [
+        a.title for a in code_actions(at(v), tracked(), compute(at(v), tracked())["conflict"])
+    ]
     assert "Acknowledge conflict c-1" in titles
     v.apply(msg("RESOLUTION", "human:lead", {"conflict_id": "c-1", "decision": "approved"}), T0)
     assert compute(at(v), tracked())["conflict"] == []
 
 
 def test_stale_information_after_someone_else_commits() -> None:
-    v = view_with(msg("OP_COMMIT", "agent:bob", {"op_id": "op-0", "target": "src/a.py", "state_ref_after": "sha256:aa"}))
+    v = view_with(
+        msg(
+            "OP_COMMIT",
+            "agent:bob",
+            {"op_id": "op-0", "target": "src/a.py", "state_ref_after": "sha256:aa"},
+        )
+    )
     t = tracked(baseline_op="op-0", buffer_ref="sha256:aa")
     assert compute(at(v), t)["stale"] == []
-    v.apply(msg("OP_COMMIT", "agent:bob", {"op_id": "op-1", "target": "src/a.py", "state_ref_after": "sha256:bb"}), T0)
+    v.apply(
+        msg(
+            "OP_COMMIT",
+            "agent:bob",
+            {"op_id": "op-1", "target": "src/a.py", "state_ref_after": "sha256:bb"},
+        ),
+        T0,
+    )
     [d] = compute(at(v), t)["stale"]
     assert d.severity == types.DiagnosticSeverity.Information and "op-1" in d.message
     t.buffer_ref = "sha256:bb"  # the editor reloaded the file: the buffer matches the commit
@@ -132,23 +195,35 @@ def test_stale_information_after_someone_else_commits() -> None:
     t.buffer_ref, t.open = "sha256:cc", False  # closed buffers are never stale
     assert compute(at(v), t)["stale"] == []
     # my own commits never make my buffer stale
-    v.apply(msg("OP_COMMIT", ME, {"op_id": "op-2", "target": "src/a.py", "state_ref_after": "sha256:dd"}), T0)
+    v.apply(
+        msg(
+            "OP_COMMIT", ME, {"op_id": "op-2", "target": "src/a.py", "state_ref_after": "sha256:dd"}
+        ),
+        T0,
+    )
     assert compute(at(v), tracked(baseline_op="op-0"))["stale"] == []
 
 
 def test_disk_change_and_uncoordinated_edit() -> None:
     v = view_with(announce("agent:bob", "i-1", ["src/a.py"]))
-    t = tracked(disk_change={"holders": ["agent:bob"], "state_ref": "sha256:ee"}, uncoordinated=["agent:bob"])
+    t = tracked(
+        disk_change={"holders": ["agent:bob"], "state_ref": "sha256:ee"},
+        uncoordinated=["agent:bob"],
+    )
     out = compute(at(v), t)
     assert "changed on disk while agent:bob held it" in out["disk"][0].message
     [u] = out["uncoordinated"]
-    assert u.severity == types.DiagnosticSeverity.Warning and u.message.startswith("uncoordinated edit: held by agent:bob (intent i-1)")
+    assert u.severity == types.DiagnosticSeverity.Warning and u.message.startswith(
+        "uncoordinated edit: held by agent:bob (intent i-1)"
+    )
     v.apply(msg("INTENT_WITHDRAW", "agent:bob", {"intent_id": "i-1"}), T0)
     assert compute(at(v), t)["uncoordinated"] == [] and compute(at(v), t)["intent"] == []
 
 
 def test_actions_who_and_hover() -> None:
-    v = view_with(hello("agent:bob", "bob"), announce("agent:bob", "i-1", ["src/a.py"], "Refactor parser"))
+    v = view_with(
+        hello("agent:bob", "bob"), announce("agent:bob", "i-1", ["src/a.py"], "Refactor parser")
+    )
     actions = code_actions(at(v), tracked())
     assert [a.command.command for a in actions] == [CLAIM, SHOW_WHO]
     assert actions[0].command.arguments == ["file:///repo/src/a.py"]
@@ -171,17 +246,31 @@ def test_symbol_intents_cover_the_symbols_lines_and_follow_them() -> None:
     from bridge.client.scope import announce_scope
     from bridge.workspace.symbols import extract_symbols
 
-    scope = announce_scope([], ["src/a.py::f", "src/a.py::Router.add", "src/b.py::g"], namespace="s")
-    v = view_with(hello("agent:bob", "bob"), msg("INTENT_ANNOUNCE", "agent:bob", {"intent_id": "i-s", "objective": "tidy",
-                                                                                  "ttl_sec": 60, "scope": scope}))
+    scope = announce_scope(
+        [], ["src/a.py::f", "src/a.py::Router.add", "src/b.py::g"], namespace="s"
+    )
+    v = view_with(
+        hello("agent:bob", "bob"),
+        msg(
+            "INTENT_ANNOUNCE",
+            "agent:bob",
+            {"intent_id": "i-s", "objective": "tidy", "ttl_sec": 60, "scope": scope},
+        ),
+    )
     t = tracked(symbols=extract_symbols("src/a.py", APP))
     ds = compute(at(v), t)["intent"]
     lines = {d.data["symbol"]: (d.range.start.line, d.range.end.line) for d in ds}
-    assert lines == {"f": (3, 5), "Router.add": (8, 10)}  # 0-based start, exclusive end: lines 4-5 and 9-10
+    assert lines == {
+        "f": (3, 5),
+        "Router.add": (8, 10),
+    }  # 0-based start, exclusive end: lines 4-5 and 9-10
     assert "bob (agent:bob) is working on Router.add in this file: tidy" in ds[0].message
     moved = "'''A docstring\nover three lines.'''\n" + APP  # two lines inserted above
     t.symbols = extract_symbols("src/a.py", moved)
-    assert {d.data["symbol"]: d.range.start.line for d in compute(at(v), t)["intent"]} == {"f": 5, "Router.add": 10}
+    assert {d.data["symbol"]: d.range.start.line for d in compute(at(v), t)["intent"]} == {
+        "f": 5,
+        "Router.add": 10,
+    }
     t.symbols = extract_symbols("src/a.py", "import os\n")  # the symbol is gone from the buffer
     [gone, _] = compute(at(v), t)["intent"]
     assert gone.range.start.line == 0 and "(not in this buffer)" in gone.message

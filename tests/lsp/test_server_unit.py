@@ -21,7 +21,10 @@ async def test_run_task_logs_a_failure(caplog: pytest.LogCaptureFixture) -> None
         with pytest.raises(RuntimeError):
             await task
         await asyncio.sleep(0)  # let the done callback run (it is scheduled on the loop)
-    assert any("background task boom failed: RuntimeError: kaboom" in r.getMessage() for r in caplog.records)
+    assert any(
+        "background task boom failed: RuntimeError: kaboom" in r.getMessage()
+        for r in caplog.records
+    )
     assert task not in server.tasks
 
 
@@ -32,4 +35,6 @@ async def test_cancelled_tasks_are_dropped_quietly(caplog: pytest.LogCaptureFixt
     with pytest.raises(asyncio.CancelledError):
         await task
     await asyncio.sleep(0)
-    assert task not in server.tasks and not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert task not in server.tasks and not [
+        r for r in caplog.records if r.levelno >= logging.ERROR
+    ]

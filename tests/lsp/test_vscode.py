@@ -16,7 +16,16 @@ import pytest
 from lsp.settings import WATCH_MODES, Settings
 from tests.lsp.vscode_support import EXT, project_version, run
 
-SERVER_OPTIONS = ["coordinatorUrl", "token", "sessionId", "user", "autoAnnounce", "autoAnnounceIdleSec", "debounceMs", "watch"]
+SERVER_OPTIONS = [
+    "coordinatorUrl",
+    "token",
+    "sessionId",
+    "user",
+    "autoAnnounce",
+    "autoAnnounceIdleSec",
+    "debounceMs",
+    "watch",
+]
 
 
 def manifest_in(vsix: Path) -> dict[str, Any]:
@@ -32,10 +41,15 @@ def camel(name: str) -> str:
 def test_settings_mirror_what_the_server_accepts() -> None:
     """Every option lsp/settings.py reads is a mpacBridge.* setting of the same name and type, with
     its default, and the bounds VS Code enforces are the ones the server accepts."""
-    props = json.loads((EXT / "package.json").read_text())["contributes"]["configuration"]["properties"]
+    props = json.loads((EXT / "package.json").read_text())["contributes"]["configuration"][
+        "properties"
+    ]
     fields = [camel(f) for f in Settings.__dataclass_fields__]
     assert fields == SERVER_OPTIONS
-    assert sorted(props) == sorted([f"mpacBridge.{k}" for k in SERVER_OPTIONS] + ["mpacBridge.command", "mpacBridge.trace.server"])
+    assert sorted(props) == sorted(
+        [f"mpacBridge.{k}" for k in SERVER_OPTIONS]
+        + ["mpacBridge.command", "mpacBridge.trace.server"]
+    )
     defaults = Settings()
     for field, key in zip(Settings.__dataclass_fields__, SERVER_OPTIONS, strict=True):
         spec, value = props[f"mpacBridge.{key}"], getattr(defaults, field)
@@ -62,9 +76,18 @@ def test_make_vscode_builds_a_vsix_named_after_the_project_version(vscode_extens
     assert vscode_extension.is_file()
     with zipfile.ZipFile(vscode_extension) as z:
         names = set(z.namelist())
-    assert {"extension.vsixmanifest", "extension/package.json", "extension/dist/extension.js",
-            "extension/images/icon.png", "extension/README.md"} <= names
-    assert not [n for n in names if "/node_modules/" in n or "/src/" in n or "/test/" in n or n.endswith(".ts")], names
+    assert {
+        "extension.vsixmanifest",
+        "extension/package.json",
+        "extension/dist/extension.js",
+        "extension/images/icon.png",
+        "extension/README.md",
+    } <= names
+    assert not [
+        n
+        for n in names
+        if "/node_modules/" in n or "/src/" in n or "/test/" in n or n.endswith(".ts")
+    ], names
     # the source tree keeps a placeholder version: pyproject.toml is the one to maintain
     assert json.loads((EXT / "package.json").read_text())["version"] == "0.0.0-dev"
 
@@ -78,17 +101,31 @@ def test_vsix_manifest(vscode_extension: Path) -> None:
     assert m["capabilities"]["untrustedWorkspaces"]["supported"] is False
     # the engine range covers what vscode-languageclient needs, and the API typings are not newer
     engine = m["engines"]["vscode"]
-    needed = json.loads((EXT / "node_modules" / "vscode-languageclient" / "package.json").read_text())["engines"]["vscode"]
-    types = json.loads((EXT / "node_modules" / "@types" / "vscode" / "package.json").read_text())["version"]
+    needed = json.loads(
+        (EXT / "node_modules" / "vscode-languageclient" / "package.json").read_text()
+    )["engines"]["vscode"]
+    types = json.loads((EXT / "node_modules" / "@types" / "vscode" / "package.json").read_text())[
+        "version"
+    ]
 
     def v(s: str) -> tuple[int, ...]:
         return tuple(int(x) for x in re.sub(r"^[\^~>=]+", "", s).split(".")[:3])
 
-    assert engine.startswith("^") and v(engine) >= v(needed) and v(types)[:2] <= v(engine)[:2], (engine, needed, types)
+    assert engine.startswith("^") and v(engine) >= v(needed) and v(types)[:2] <= v(engine)[:2], (
+        engine,
+        needed,
+        types,
+    )
     commands = {c["command"]: c for c in m["contributes"]["commands"]}
-    assert set(commands) == {"mpacBridge.claimFile", "mpacBridge.releaseFile", "mpacBridge.whoIsEditing",
-                             "mpacBridge.openDashboard", "mpacBridge.showSession", "mpacBridge.restartServer",
-                             "mpacBridge.showLog"}
+    assert set(commands) == {
+        "mpacBridge.claimFile",
+        "mpacBridge.releaseFile",
+        "mpacBridge.whoIsEditing",
+        "mpacBridge.openDashboard",
+        "mpacBridge.showSession",
+        "mpacBridge.restartServer",
+        "mpacBridge.showLog",
+    }
     assert commands["mpacBridge.whoIsEditing"]["title"] == "Who is editing this file?"
     assert all(c["category"] == "mpac-bridge" for c in commands.values())
     # contributed commands would activate the extension anywhere: they are hidden outside a repository
@@ -113,8 +150,10 @@ def test_extension_unit_tests(vscode_extension: Path) -> None:
     failed = re.search(r"^# fail (\d+)$", report, re.M)
     assert passed and failed, report[-3000:]
     assert int(failed.group(1)) == 0 and int(passed.group(1)) >= 25, report[-3000:]
-    for name in ("an empty setting falls back to the workspace .venv, then PATH",
-                 "what the person set is passed under the same names; empty strings are left out",
-                 "restarts up to the limit within the window, then gives up",
-                 'the counts read "N agents · M intents · K conflicts", singular for one'):
+    for name in (
+        "an empty setting falls back to the workspace .venv, then PATH",
+        "what the person set is passed under the same names; empty strings are left out",
+        "restarts up to the limit within the window, then gives up",
+        'the counts read "N agents · M intents · K conflicts", singular for one',
+    ):
         assert re.search(rf"^ok \d+ - {re.escape(name)}$", report, re.M), name

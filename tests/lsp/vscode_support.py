@@ -40,14 +40,18 @@ def need_node() -> None:
     extension must be checked."""
     absent = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if absent:
-        missing(f"{' and '.join(absent)} not installed (apt-get install nodejs npm): the VS Code extension is not built or tested")
+        missing(
+            f"{' and '.join(absent)} not installed (apt-get install nodejs npm): the VS Code extension is not built or tested"
+        )
 
 
 def run(cmd: list[str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """Run a build step; its whole output goes into the failure message."""
     out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
-        pytest.fail(f"{' '.join(cmd)} exited {out.returncode}\n--- stdout\n{out.stdout[-6000:]}\n--- stderr\n{out.stderr[-6000:]}")
+        pytest.fail(
+            f"{' '.join(cmd)} exited {out.returncode}\n--- stdout\n{out.stdout[-6000:]}\n--- stderr\n{out.stderr[-6000:]}"
+        )
     return out
 
 
@@ -66,8 +70,14 @@ class Host:
 
     async def start(self) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            shutil.which("node") or "node", str(HOST_JS), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=self.env, limit=16 * 1024 * 1024)
+            shutil.which("node") or "node",
+            str(HOST_JS),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self.env,
+            limit=16 * 1024 * 1024,
+        )
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -81,7 +91,9 @@ class Host:
             self.changed.set()
         for fut in self._replies.values():
             if not fut.done():
-                fut.set_exception(RuntimeError(f"the node host exited; stderr:\n{await self._stderr()}"))
+                fut.set_exception(
+                    RuntimeError(f"the node host exited; stderr:\n{await self._stderr()}")
+                )
 
     async def _stderr(self) -> str:
         assert self.proc is not None and self.proc.stderr is not None

@@ -20,7 +20,21 @@ def make_repo(path: Path) -> Path:
     (path / "a.py").write_text("x = 1\n")
     (path / "b.py").write_text("y = 2\n")
     subprocess.run(["git", "-C", str(path), "add", "."], check=True)
-    subprocess.run(["git", "-C", str(path), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init"], check=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(path),
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-qm",
+            "init",
+        ],
+        check=True,
+    )
     return path
 
 
@@ -28,7 +42,11 @@ def make_repo(path: Path) -> Path:
 def repo_path(tmp_path: Path) -> AsyncIterator[Path]:
     path = make_repo(tmp_path / "repo")
     yield path
-    subprocess.run([sys.executable, "-m", "bridge", "stop", "--workspace", str(path)], capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "bridge", "stop", "--workspace", str(path)],
+        capture_output=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture

@@ -13,8 +13,14 @@ pytestmark = pytest.mark.e2e
 
 
 def bench_sidecars() -> set[str]:
-    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True).stdout
-    return {line.split()[0] for line in out.splitlines() if "bridge sidecar" in line and "mpac-bench-" in line}
+    out = subprocess.run(
+        ["ps", "-eo", "pid=,args="], capture_output=True, text=True, check=True
+    ).stdout
+    return {
+        line.split()[0]
+        for line in out.splitlines()
+        if "bridge sidecar" in line and "mpac-bench-" in line
+    }
 
 
 def test_initialize_benchmark_stops_the_sidecar_it_caused() -> None:

@@ -34,12 +34,18 @@ async def test_two_agents_one_base_one_success_one_stale(repo_path: Path) -> Non
         info = ensure_sidecar(repo)
         tally = {"alice": 0, "bob": 0}
         for n in range(ROUNDS):
-            sa, sb = await asyncio.gather(tools.get_file_state(alice, "src/a.py"), tools.get_file_state(bob, "src/a.py"))
+            sa, sb = await asyncio.gather(
+                tools.get_file_state(alice, "src/a.py"), tools.get_file_state(bob, "src/a.py")
+            )
             assert sa.state_ref == sb.state_ref
             base = sa.state_ref or ""
             ra, rb = await asyncio.gather(
-                tools.submit_change(alice, wide.intent_id or "", "src/a.py", base, f"v = {n} # alice\n"),
-                tools.submit_change(bob, narrow.intent_id or "", "src/a.py", base, f"v = {n} # bob\n"),
+                tools.submit_change(
+                    alice, wide.intent_id or "", "src/a.py", base, f"v = {n} # alice\n"
+                ),
+                tools.submit_change(
+                    bob, narrow.intent_id or "", "src/a.py", base, f"v = {n} # bob\n"
+                ),
             )
             assert sorted([ra.status, rb.status]) == ["stale", "success"], (n, ra, rb)
             win, who = (ra, "alice") if ra.status == "success" else (rb, "bob")
@@ -50,8 +56,12 @@ async def test_two_agents_one_base_one_success_one_stale(repo_path: Path) -> Non
             late = SessionClient(info.url, f"agent:late{n}", session_id=info.session_id)
             await late.connect()
             try:
-                recorded = late.session_info["payload"]["extensions"]["mpac-bridge"]["state"]["targets"]["src/a.py"]
-                assert recorded["state_ref"] == win.state_ref_after and recorded["op_id"] == win.op_id
+                recorded = late.session_info["payload"]["extensions"]["mpac-bridge"]["state"][
+                    "targets"
+                ]["src/a.py"]
+                assert (
+                    recorded["state_ref"] == win.state_ref_after and recorded["op_id"] == win.op_id
+                )
                 assert late.view.targets["src/a.py"]["state_ref"] == win.state_ref_after
             finally:
                 await late.close()

@@ -34,8 +34,11 @@ def anyio_backend() -> str:
 
 
 def stdio(repo: Path, name: str = "edge") -> StdioServerParameters:
-    return StdioServerParameters(command=sys.executable, args=["-m", "bridge", "mcp", "--workspace", str(repo)],
-                                 env={**os.environ, "MPAC_AGENT_NAME": name})
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "bridge", "mcp", "--workspace", str(repo)],
+        env={**os.environ, "MPAC_AGENT_NAME": name},
+    )
 
 
 async def call(client: Client, tool: str, args: dict[str, Any]) -> Any:
@@ -52,8 +55,18 @@ async def test_fifo_is_refused_and_the_server_keeps_serving(repo_path: Path) -> 
         assert state["status"] == "refused" and "named pipe (FIFO)" in state["message"]
         begun = await call(client, "begin_task", {"objective": "pipe", "files": ["pipe"]})
         assert begun.is_error and "not a regular file" in begun.content[0].text
-        submit = (await call(client, "submit_change", {"intent_id": "x", "target": "pipe", "state_ref_before": "sha256:absent",
-                                                       "content": "x"})).structured_content
+        submit = (
+            await call(
+                client,
+                "submit_change",
+                {
+                    "intent_id": "x",
+                    "target": "pipe",
+                    "state_ref_before": "sha256:absent",
+                    "content": "x",
+                },
+            )
+        ).structured_content
         assert submit["status"] == "error" and "FIFO" in submit["message"]
         ok = (await call(client, "get_file_state", {"path": "a.py"})).structured_content
         assert ok["status"] == "ok" and ok["content"] == "x = 1\n"
@@ -62,23 +75,44 @@ async def test_fifo_is_refused_and_the_server_keeps_serving(repo_path: Path) -> 
 # --- 2, 3. oversized arguments are refused up front, with the limit ----------------------------------
 
 
-async def test_oversized_arguments_are_refused_with_the_limit(ctx: ToolContext, repo_path: Path) -> None:
+async def test_oversized_arguments_are_refused_with_the_limit(
+    ctx: ToolContext, repo_path: Path
+) -> None:
     server = build_server(ctx)
     async with Client(server) as client:
         big = await call(client, "begin_task", {"objective": "x" * 2_000_000, "files": ["a.py"]})
         assert big.is_error
-        assert f"objective is 2,000,000 bytes (1.9 MiB); the limit is {TEXT_BYTES:,} bytes" in big.content[0].text
-        many = [f"src/module_{n:05d}/implementation_file.py" for n in range(30_000)]  # ~1.4 MB of paths
+        assert (
+            f"objective is 2,000,000 bytes (1.9 MiB); the limit is {TEXT_BYTES:,} bytes"
+            in big.content[0].text
+        )
+        many = [
+            f"src/module_{n:05d}/implementation_file.py" for n in range(30_000)
+        ]  # ~1.4 MB of paths
         frame = await call(client, "begin_task", {"objective": "everything", "files": many})
         assert frame.is_error and "accepts at most 1,048,576 bytes" in frame.content[0].text
-        begun = (await call(client, "begin_task", {"objective": "edit a", "files": ["a.py"]})).structured_content
+        begun = (
+            await call(client, "begin_task", {"objective": "edit a", "files": ["a.py"]})
+        ).structured_content
         state = (await call(client, "get_file_state", {"path": "a.py"})).structured_content
-        huge = await call(client, "submit_change", {"intent_id": begun["intent_id"], "target": "a.py",
-                                                     "state_ref_before": state["state_ref"], "content": "y" * (CONTENT_BYTES + 1)})
+        huge = await call(
+            client,
+            "submit_change",
+            {
+                "intent_id": begun["intent_id"],
+                "target": "a.py",
+                "state_ref_before": state["state_ref"],
+                "content": "y" * (CONTENT_BYTES + 1),
+            },
+        )
         assert huge.is_error and f"the limit is {CONTENT_BYTES:,} bytes" in huge.content[0].text
         assert "without content" in huge.content[0].text
         assert (repo_path / "a.py").read_text() == "x = 1\n"
-        reason = await call(client, "yield_task", {"intent_id": begun["intent_id"], "reason": "r" * (TEXT_BYTES + 1)})
+        reason = await call(
+            client,
+            "yield_task",
+            {"intent_id": begun["intent_id"], "reason": "r" * (TEXT_BYTES + 1)},
+        )
         assert reason.is_error and "reason is" in reason.content[0].text
 
 
@@ -89,12 +123,17 @@ async def test_overlong_paths_get_a_reason(ctx: ToolContext) -> None:
     server = build_server(ctx)
     async with Client(server) as client:
         long = (await call(client, "get_file_state", {"path": "a" * 5000})).structured_content
-        assert long["status"] == "refused" and "5,000 bytes long; paths are limited to 4,096 bytes" in long["message"]
+        assert (
+            long["status"] == "refused"
+            and "5,000 bytes long; paths are limited to 4,096 bytes" in long["message"]
+        )
         name = (await call(client, "get_file_state", {"path": "d/" + "n" * 300})).structured_content
         assert name["status"] == "refused" and "names are limited to 255 bytes" in name["message"]
         begun = await call(client, "begin_task", {"objective": "x", "files": ["a" * 5000]})
         assert begun.is_error and "4,096 bytes" in begun.content[0].text
-        in_process = await call(client, "get_file_state", {"path": "a\udcff.py"})  # no JSON on this path: the tool sees it
+        in_process = await call(
+            client, "get_file_state", {"path": "a\udcff.py"}
+        )  # no JSON on this path: the tool sees it
         assert in_process.is_error and "unpaired UTF-16 surrogate" in in_process.content[0].text
 
 
@@ -118,11 +157,29 @@ class RawStdio:
 @pytest.fixture
 async def raw(repo_path: Path) -> AsyncIterator[RawStdio]:
     p = stdio(repo_path)
-    proc = await asyncio.create_subprocess_exec(p.command, *p.args, env=p.env, stdin=asyncio.subprocess.PIPE,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    proc = await asyncio.create_subprocess_exec(
+        p.command,
+        *p.args,
+        env=p.env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     peer = RawStdio(proc)
-    init = await peer.answer(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}}))
+    init = await peer.answer(
+        json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "1"},
+                },
+            }
+        )
+    )
     assert init["result"]["serverInfo"]["name"] == "mpac-bridge"
     await peer.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
     yield peer
@@ -140,21 +197,41 @@ def tool_call(rid: int, tool: str, args: str) -> str:
     return f'{{"jsonrpc":"2.0","id":{rid},"method":"tools/call","params":{{"name":"{tool}","arguments":{args}}}}}'
 
 
-async def test_unpaired_surrogates_over_stdio_get_a_tool_error(raw: RawStdio, repo_path: Path) -> None:
+async def test_unpaired_surrogates_over_stdio_get_a_tool_error(
+    raw: RawStdio, repo_path: Path
+) -> None:
     path = await raw.answer(tool_call(2, "get_file_state", '{"path":"a\\udcff.py"}'))
     assert path["id"] == 2 and path["result"]["isError"] is True
-    assert "path holds an unpaired UTF-16 surrogate ('\\udcff')" in path["result"]["content"][0]["text"]
-    content = await raw.answer(tool_call(3, "submit_change",
-                                         '{"intent_id":"i","target":"a.py","state_ref_before":"sha256:x","content":"x = \\udcff\\n"}'))
+    assert (
+        "path holds an unpaired UTF-16 surrogate ('\\udcff')"
+        in path["result"]["content"][0]["text"]
+    )
+    content = await raw.answer(
+        tool_call(
+            3,
+            "submit_change",
+            '{"intent_id":"i","target":"a.py","state_ref_before":"sha256:x","content":"x = \\udcff\\n"}',
+        )
+    )
     assert content["id"] == 3 and content["result"]["isError"] is True
     assert "content holds an unpaired UTF-16 surrogate" in content["result"]["content"][0]["text"]
-    files = await raw.answer(tool_call(4, "begin_task", '{"objective":"o","files":["a.py","b\\ud800.py"]}'))
+    files = await raw.answer(
+        tool_call(4, "begin_task", '{"objective":"o","files":["a.py","b\\ud800.py"]}')
+    )
     assert "files[1] holds an unpaired UTF-16 surrogate" in files["result"]["content"][0]["text"]
     garbage = await raw.answer("this is not json")
     assert garbage["id"] is None and garbage["error"]["code"] == -32700
-    other = await raw.answer('{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"mpac://\\udcff"}}')
-    assert other["id"] == 5 and other["error"]["code"] == -32602 and "params.uri" in other["error"]["message"]
-    fine = await raw.answer(tool_call(6, "get_file_state", '{"path":"a.py"}'))  # the server still serves
+    other = await raw.answer(
+        '{"jsonrpc":"2.0","id":5,"method":"resources/read","params":{"uri":"mpac://\\udcff"}}'
+    )
+    assert (
+        other["id"] == 5
+        and other["error"]["code"] == -32602
+        and "params.uri" in other["error"]["message"]
+    )
+    fine = await raw.answer(
+        tool_call(6, "get_file_state", '{"path":"a.py"}')
+    )  # the server still serves
     assert fine["id"] == 6 and fine["result"]["structuredContent"]["content"] == "x = 1\n"
     assert (repo_path / "a.py").read_text() == "x = 1\n"
 
@@ -162,8 +239,9 @@ async def test_unpaired_surrogates_over_stdio_get_a_tool_error(raw: RawStdio, re
 # --- 5. one git process for the ignore check, however many files ---------------------------------------
 
 
-async def test_begin_task_checks_ignore_rules_in_one_git_process(ctx: ToolContext, repo_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_begin_task_checks_ignore_rules_in_one_git_process(
+    ctx: ToolContext, repo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (repo_path / "many").mkdir()
     files = [f"many/f{n}.py" for n in range(2000)]
     for f in files:
@@ -187,13 +265,17 @@ async def test_begin_task_checks_ignore_rules_in_one_git_process(ctx: ToolContex
 # --- 6. superseding tells the agent what it released ------------------------------------------------
 
 
-async def test_a_later_overlapping_begin_task_lists_what_it_released(ctx: ToolContext, repo_path: Path) -> None:
+async def test_a_later_overlapping_begin_task_lists_what_it_released(
+    ctx: ToolContext, repo_path: Path
+) -> None:
     eight = [f"f{n}.py" for n in range(8)]
     first = await tools.begin_task(ctx, "eight files", eight)
     assert first.status == "ok" and first.released == []
     second = await tools.begin_task(ctx, "just f3", ["f3.py", "new.py"])
     assert second.status == "ok"
-    assert [(r.intent_id, r.files) for r in second.released] == [(first.intent_id, [f for f in eight if f != "f3.py"])]
+    assert [(r.intent_id, r.files) for r in second.released] == [
+        (first.intent_id, [f for f in eight if f != "f3.py"])
+    ]
     assert "No longer claimed by you: f0.py" in second.message and "update_task" in second.next_step
     assert [t.intent_id for t in (await tools.list_my_tasks(ctx)).tasks] == [second.intent_id]
     apart = await tools.begin_task(ctx, "unrelated", ["z.py"])
@@ -203,7 +285,9 @@ async def test_a_later_overlapping_begin_task_lists_what_it_released(ctx: ToolCo
 # --- 9. get_file_state names when a holder's claim expires ---------------------------------------------
 
 
-async def test_held_by_carries_the_expiry_a_blocked_begin_task_shows(ctx: ToolContext, other: SessionClient) -> None:
+async def test_held_by_carries_the_expiry_a_blocked_begin_task_shows(
+    ctx: ToolContext, other: SessionClient
+) -> None:
     assert (await other.announce("hold a", ["a.py"], intent_id="hold-a", ttl_sec=600)).ok
     blocked = await tools.begin_task(ctx, "want a", ["a.py"])
     state = await tools.get_file_state(ctx, "a.py")
@@ -211,7 +295,9 @@ async def test_held_by_carries_the_expiry_a_blocked_begin_task_shows(ctx: ToolCo
     assert state.held_by[0].intent_id == "hold-a"
     shown, told = parse_ts(state.held_by[0].expires_at), parse_ts(blocked.holders[0].expires_at)
     assert shown is not None and told is not None
-    assert abs(shown - told) < 60  # the same 600 s claim, as seen by the view and by the coordinator
+    assert (
+        abs(shown - told) < 60
+    )  # the same 600 s claim, as seen by the view and by the coordinator
 
 
 async def test_the_docs_give_the_ttl_begin_task_really_uses(ctx: ToolContext) -> None:

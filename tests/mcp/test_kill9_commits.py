@@ -35,7 +35,9 @@ async def coordinator_record(repo, path: str) -> dict:
     late = SessionClient(info.url, "agent:auditor", session_id=info.session_id)
     await late.connect()
     try:
-        return late.session_info["payload"]["extensions"]["mpac-bridge"]["state"]["targets"].get(path, {})
+        return late.session_info["payload"]["extensions"]["mpac-bridge"]["state"]["targets"].get(
+            path, {}
+        )
     finally:
         await late.close()
 
@@ -53,15 +55,21 @@ async def kill_loop(repo_path: Path, rounds: int, seed: int) -> collections.Coun
         for n in range(3):  # how long an undisturbed submit takes here, to aim the kills
             state = await tools.get_file_state(ctx, "a.py")
             started = time.monotonic()
-            ok = await tools.submit_change(ctx, intent, "a.py", state.state_ref or "", f"warm = {n}\n")
+            ok = await tools.submit_change(
+                ctx, intent, "a.py", state.state_ref or "", f"warm = {n}\n"
+            )
             spans.append(time.monotonic() - started)
             assert ok.status == "success"
         span = sorted(spans)[1]
         for n in range(rounds):
             state = await tools.get_file_state(ctx, "a.py")
             content = f"round = {n}\n"
-            submit = asyncio.ensure_future(tools.submit_change(ctx, intent, "a.py", state.state_ref or "", content))
-            await asyncio.sleep(rng.uniform(0, 1.3 * span))  # the moment of the crash, not a wait for an event
+            submit = asyncio.ensure_future(
+                tools.submit_change(ctx, intent, "a.py", state.state_ref or "", content)
+            )
+            await asyncio.sleep(
+                rng.uniform(0, 1.3 * span)
+            )  # the moment of the crash, not a wait for an event
             running = read_runtime(runtime_path(repo))
             if running is not None:
                 with contextlib.suppress(ProcessLookupError):
@@ -75,13 +83,17 @@ async def kill_loop(repo_path: Path, rounds: int, seed: int) -> collections.Coun
                 print("ERROR", n, res.message)
                 assert (repo_path / "a.py").read_text() == state.content, (n, res)
                 assert f"op_id={res.op_id!r}" in res.message
-                res = await tools.submit_change(ctx, intent, "a.py", state.state_ref or "", content, op_id=res.op_id)
+                res = await tools.submit_change(
+                    ctx, intent, "a.py", state.state_ref or "", content, op_id=res.op_id
+                )
                 assert res.status == "success", (n, res)
             else:
                 outcomes[f"success ({res.recovered or 'answered'})"] += 1
             assert (repo_path / "a.py").read_text() == content
             rec = await coordinator_record(repo, "a.py")
-            assert rec.get("op_id") == res.op_id and rec.get("state_ref") == state_ref_of_bytes(content.encode()), (n, res, rec)
+            assert rec.get("op_id") == res.op_id and rec.get("state_ref") == state_ref_of_bytes(
+                content.encode()
+            ), (n, res, rec)
     finally:
         await ctx.close()
     return outcomes
@@ -96,6 +108,8 @@ async def test_kill9_during_commits(repo_path: Path) -> None:
 @pytest.mark.slow
 async def test_kill9_during_commits_soak(repo_path: Path) -> None:
     rounds = int(os.environ.get("MPAC_KILL9_ROUNDS", "40"))
-    outcomes = await kill_loop(repo_path, rounds=rounds, seed=int(os.environ.get("MPAC_KILL9_SEED", "3")))
+    outcomes = await kill_loop(
+        repo_path, rounds=rounds, seed=int(os.environ.get("MPAC_KILL9_SEED", "3"))
+    )
     print("kill -9 outcomes:", dict(outcomes))
     assert sum(outcomes.values()) == rounds

@@ -30,12 +30,19 @@ def anyio_backend() -> str:
 
 
 def presence(parts: list[dict[str, Any]]) -> dict[str, tuple[bool, bool, str]]:
-    return {p["principal_id"]: (bool(p["connected"]), bool(p["is_available"]), str(p["status"])) for p in parts}
+    return {
+        p["principal_id"]: (bool(p["connected"]), bool(p["is_available"]), str(p["status"]))
+        for p in parts
+    }
 
 
 def status_json(repo_path: Path) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bridge", "status", "--json", "--workspace", str(repo_path)],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "bridge", "status", "--json", "--workspace", str(repo_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)["state"]
 
@@ -56,12 +63,16 @@ async def test_every_surface_shows_the_coordinators_presence(repo_path: Path) ->
         await crashed.abort()  # the socket drops, no GOODBYE
         view = watcher.client.view  # type: ignore[union-attr]
         assert await watcher.client.wait_until(  # type: ignore[union-attr]
-            lambda v: v.participants.get("agent:crashed", {}).get("connected") is False, WAIT)
+            lambda v: v.participants.get("agent:crashed", {}).get("connected") is False, WAIT
+        )
         status_json(repo_path)  # a first status run leaves nothing behind
         status = status_json(repo_path)
         expected = presence(status["participants"])
         assert expected["agent:left"] == (False, False, "offline")
-        assert expected["agent:crashed"][:2] == (False, True)  # gone, its intent kept until the liveness timeout
+        assert expected["agent:crashed"][:2] == (
+            False,
+            True,
+        )  # gone, its intent kept until the liveness timeout
         assert expected["agent:watch"][:2] == (True, True)
         assert not [p for p in expected if p.startswith("service:status")]
 
@@ -70,9 +81,16 @@ async def test_every_surface_shows_the_coordinators_presence(repo_path: Path) ->
             resource = json.loads((await client.read_resource(STATE_URI)).contents[0].text)
         others = {p: v for p, v in presence(resource["participants"]).items() if p != "agent:fresh"}
         assert others == expected
-        assert {p["principal_id"]: p["available"] for p in who["participants"] if p["principal_id"] != "agent:fresh"} == {
-            p: connected and available for p, (connected, available, _s) in expected.items()}
-        live = {p: v for p, v in presence(list(view.participants.values())).items() if p != "agent:fresh"}
+        assert {
+            p["principal_id"]: p["available"]
+            for p in who["participants"]
+            if p["principal_id"] != "agent:fresh"
+        } == {p: connected and available for p, (connected, available, _s) in expected.items()}
+        live = {
+            p: v
+            for p, v in presence(list(view.participants.values())).items()
+            if p != "agent:fresh"
+        }
         assert live == expected
         direct = await tools.who_is_working(watcher)
         assert not [p for p in direct.participants if p.principal_id.startswith("service:status")]

@@ -19,7 +19,9 @@ def anyio_backend() -> str:
 
 
 def setup(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bridge", "setup", *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", "setup", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 async def test_setup_writes_a_working_config_and_keeps_other_servers(repo_path: Path) -> None:
@@ -31,9 +33,16 @@ async def test_setup_writes_a_working_config_and_keeps_other_servers(repo_path: 
     assert data["mcpServers"]["other"] == {"command": "x"}
     entry = data["mcpServers"]["mpac-bridge"]
     assert Path(entry["command"]).is_absolute() and Path(entry["command"]).exists()
-    assert entry["env"]["MPAC_AGENT_NAME"] == "${MPAC_AGENT_NAME:-claude}"  # Claude Code expands it; a shell value wins
-    env = {k: re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m[1]) or m[2], v) for k, v in entry["env"].items()}
-    params = StdioServerParameters(command=entry["command"], args=entry["args"], env={**env, "PATH": "/usr/bin:/bin"})
+    assert (
+        entry["env"]["MPAC_AGENT_NAME"] == "${MPAC_AGENT_NAME:-claude}"
+    )  # Claude Code expands it; a shell value wins
+    env = {
+        k: re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m[1]) or m[2], v)
+        for k, v in entry["env"].items()
+    }
+    params = StdioServerParameters(
+        command=entry["command"], args=entry["args"], env={**env, "PATH": "/usr/bin:/bin"}
+    )
     async with Client(params) as client:
         names = {t.name for t in (await client.list_tools()).tools}
     assert "begin_task" in names
@@ -41,7 +50,11 @@ async def test_setup_writes_a_working_config_and_keeps_other_servers(repo_path: 
 
 def test_setup_prints_by_default_and_refuses_broken_json(repo_path: Path) -> None:
     out = setup("cursor", "--workspace", str(repo_path))
-    assert out.returncode == 0 and '"mpac-bridge"' in out.stdout and not (repo_path / ".cursor").exists()
+    assert (
+        out.returncode == 0
+        and '"mpac-bridge"' in out.stdout
+        and not (repo_path / ".cursor").exists()
+    )
     (repo_path / ".vscode").mkdir()
     (repo_path / ".vscode" / "mcp.json").write_text("{broken")
     out = setup("vscode", "--workspace", str(repo_path), "--write")
@@ -52,8 +65,11 @@ def test_setup_hooks_without_write_prints_the_settings_block_too(repo_path: Path
     out = setup("claude", "--hooks", "--workspace", str(repo_path))
     assert out.returncode == 0, out.stderr
     assert f"# {repo_path / '.mcp.json'}" in out.stdout
-    assert f"# {repo_path / '.claude' / 'settings.json'}" in out.stdout and "hook claude-pretooluse" in out.stdout
-    settings = json.loads(out.stdout[out.stdout.index("\n{", out.stdout.index("settings.json")):])
+    assert (
+        f"# {repo_path / '.claude' / 'settings.json'}" in out.stdout
+        and "hook claude-pretooluse" in out.stdout
+    )
+    settings = json.loads(out.stdout[out.stdout.index("\n{", out.stdout.index("settings.json")) :])
     assert {"PreToolUse", "PostToolUse"} <= set(settings["hooks"])
     assert not (repo_path / ".mcp.json").exists() and not (repo_path / ".claude").exists()
     refused = setup("cursor", "--hooks", "--workspace", str(repo_path), "--write")
@@ -62,7 +78,10 @@ def test_setup_hooks_without_write_prints_the_settings_block_too(repo_path: Path
 
 def test_generated_configs_say_whether_to_commit_them(repo_path: Path) -> None:
     printed = setup("vscode", "--workspace", str(repo_path))
-    assert "# do not commit .vscode/mcp.json: it holds absolute paths of this machine" in printed.stdout
+    assert (
+        "# do not commit .vscode/mcp.json: it holds absolute paths of this machine"
+        in printed.stdout
+    )
     (repo_path / ".gitignore").write_text(".env\n.mcp.json\n")
     wrote = setup("claude", "--workspace", str(repo_path), "--write", "--hooks")
     assert wrote.returncode == 0, wrote.stderr

@@ -32,6 +32,7 @@ def commit_frame(direction: str):
             return False
         done.append(True)
         return True
+
     return cut
 
 
@@ -40,7 +41,9 @@ async def recorded(url: str, sid: str, path: str) -> dict:
     late = SessionClient(url, "agent:auditor", session_id=sid)
     await late.connect()
     try:
-        return late.session_info["payload"]["extensions"]["mpac-bridge"]["state"]["targets"].get(path, {})
+        return late.session_info["payload"]["extensions"]["mpac-bridge"]["state"]["targets"].get(
+            path, {}
+        )
     finally:
         await late.close()
 
@@ -63,13 +66,20 @@ async def agent_via_proxy(repo_path: Path, tmp_path: Path) -> AsyncIterator[Setu
     repo = find_repo(repo_path)
     try:
         async with ws_proxy(sc.url) as proxy:
-            ctx = ToolContext(repo=repo, principal_id="agent:me", url=f"{proxy.url}/session/{repo.session_id}",
-                              session_id=repo.session_id, reconnect_wait_sec=3)
+            ctx = ToolContext(
+                repo=repo,
+                principal_id="agent:me",
+                url=f"{proxy.url}/session/{repo.session_id}",
+                session_id=repo.session_id,
+                reconnect_wait_sec=3,
+            )
             try:
                 begun = await tools.begin_task(ctx, "edit a", ["a.py"])
                 assert begun.status == "ok"
                 state = await tools.get_file_state(ctx, "a.py")
-                yield Setup(sc, proxy, ctx, begun.intent_id or "", state.state_ref or "", repo.session_id)
+                yield Setup(
+                    sc, proxy, ctx, begun.intent_id or "", state.state_ref or "", repo.session_id
+                )
             finally:
                 await ctx.close()
     finally:
@@ -77,7 +87,9 @@ async def agent_via_proxy(repo_path: Path, tmp_path: Path) -> AsyncIterator[Setu
 
 
 @pytest.mark.parametrize("direction", ["down", "up"])
-async def test_a_lost_answer_is_settled_not_rejected(repo_path: Path, tmp_path: Path, direction: str) -> None:
+async def test_a_lost_answer_is_settled_not_rejected(
+    repo_path: Path, tmp_path: Path, direction: str
+) -> None:
     """down: the coordinator recorded the commit and its answer was lost -> the tool finishes the
     write. up: the commit never arrived -> the resend records it, once."""
     async with agent_via_proxy(repo_path, tmp_path) as s:
@@ -90,10 +102,14 @@ async def test_a_lost_answer_is_settled_not_rejected(repo_path: Path, tmp_path: 
         rec = await recorded(s.sidecar.url, s.sid, "a.py")
         assert rec["op_id"] == res.op_id and rec["state_ref"] == state_ref_of_bytes(b"x = 2\n")
         ups = [m for d, m in s.proxy.seen if d == "up" and m.get("message_type") == "OP_COMMIT"]
-        assert len(ups) == 2 and {m["payload"]["op_id"] for m in ups} == {res.op_id}  # one op, sent twice
+        assert len(ups) == 2 and {m["payload"]["op_id"] for m in ups} == {
+            res.op_id
+        }  # one op, sent twice
 
 
-async def test_unreachable_coordinator_is_an_error_with_a_next_step_then_settles(repo_path: Path, tmp_path: Path) -> None:
+async def test_unreachable_coordinator_is_an_error_with_a_next_step_then_settles(
+    repo_path: Path, tmp_path: Path
+) -> None:
     async with agent_via_proxy(repo_path, tmp_path) as s:
         first_commit = commit_frame("down")
 
@@ -107,14 +123,20 @@ async def test_unreachable_coordinator_is_an_error_with_a_next_step_then_settles
         assert res.status == "error" and res.op_id, res
         assert f"op_id={res.op_id!r}" in res.message and "submit_change again" in res.message
         assert (repo_path / "a.py").read_text() == "x = 1\n"  # nothing written
-        assert (await recorded(s.sidecar.url, s.sid, "a.py"))["op_id"] == res.op_id  # ...though it was recorded
+        assert (await recorded(s.sidecar.url, s.sid, "a.py"))[
+            "op_id"
+        ] == res.op_id  # ...though it was recorded
         s.proxy.refuse, s.proxy.cut = False, None
         assert s.ctx.client is not None
         await asyncio.wait_for(s.ctx.client.connected.wait(), 30)  # the client's own reconnect loop
-        again = await tools.submit_change(s.ctx, s.intent, "a.py", s.base, "x = 3\n", op_id=res.op_id)
+        again = await tools.submit_change(
+            s.ctx, s.intent, "a.py", s.base, "x = 3\n", op_id=res.op_id
+        )
         assert again.status == "success" and again.written, again
         assert (repo_path / "a.py").read_text() == "x = 3\n"
-        twice = await tools.submit_change(s.ctx, s.intent, "a.py", s.base, "x = 3\n", op_id=res.op_id)
+        twice = await tools.submit_change(
+            s.ctx, s.intent, "a.py", s.base, "x = 3\n", op_id=res.op_id
+        )
         assert twice.status == "success"  # idempotent: nothing new is recorded
         assert (await recorded(s.sidecar.url, s.sid, "a.py"))["op_id"] == res.op_id
         now = state_ref_of_bytes(b"x = 3\n")

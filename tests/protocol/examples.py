@@ -8,7 +8,11 @@ WM = {"kind": "lamport_clock", "value": 3}
 SCOPE = {"kind": "file_set", "resources": ["src/a.py"]}
 
 VALID: dict[str, dict[str, Any]] = {
-    "HELLO": {"display_name": "Alice", "roles": ["contributor"], "capabilities": ["intent.broadcast"]},
+    "HELLO": {
+        "display_name": "Alice",
+        "roles": ["contributor"],
+        "capabilities": ["intent.broadcast"],
+    },
     "SESSION_INFO": {
         "session_id": "s1",
         "protocol_version": "0.1.15",
@@ -22,7 +26,11 @@ VALID: dict[str, dict[str, Any]] = {
     "HEARTBEAT": {"status": "working", "active_intent_id": "i1"},
     "GOODBYE": {"reason": "user_exit", "intent_disposition": "transfer"},
     "SESSION_CLOSE": {"reason": "completed", "final_lamport_clock": 42},
-    "COORDINATOR_STATUS": {"event": "heartbeat", "coordinator_id": "service:c", "session_health": "healthy"},
+    "COORDINATOR_STATUS": {
+        "event": "heartbeat",
+        "coordinator_id": "service:c",
+        "session_health": "healthy",
+    },
     "INTENT_ANNOUNCE": {"intent_id": "i1", "objective": "fix", "scope": SCOPE, "ttl_sec": 120},
     "INTENT_UPDATE": {"intent_id": "i1", "objective": "fix more"},
     "INTENT_WITHDRAW": {"intent_id": "i1", "reason": "done"},
@@ -35,7 +43,12 @@ VALID: dict[str, dict[str, Any]] = {
         "objective": "take over",
         "scope": SCOPE,
     },
-    "INTENT_CLAIM_STATUS": {"claim_id": "c1", "original_intent_id": "i1", "decision": "approved", "new_intent_id": "i2"},
+    "INTENT_CLAIM_STATUS": {
+        "claim_id": "c1",
+        "original_intent_id": "i1",
+        "decision": "approved",
+        "new_intent_id": "i2",
+    },
     "OP_PROPOSE": {"op_id": "o1", "target": "src/a.py", "op_kind": "replace", "intent_id": "i1"},
     "OP_COMMIT": {
         "op_id": "o1",
@@ -49,7 +62,13 @@ VALID: dict[str, dict[str, Any]] = {
         "batch_id": "b1",
         "atomicity": "all_or_nothing",
         "operations": [
-            {"op_id": "o1", "target": "a.py", "op_kind": "replace", "state_ref_before": "sha256:0", "state_ref_after": "sha256:1"}
+            {
+                "op_id": "o1",
+                "target": "a.py",
+                "op_kind": "replace",
+                "state_ref_before": "sha256:0",
+                "state_ref_after": "sha256:1",
+            }
         ],
     },
     "OP_REJECT": {"op_id": "o1", "reason": "policy_violation"},
@@ -64,7 +83,11 @@ VALID: dict[str, dict[str, Any]] = {
         "description": "both edit a.py",
     },
     "CONFLICT_ACK": {"conflict_id": "k1", "ack_type": "seen"},
-    "CONFLICT_ESCALATE": {"conflict_id": "k1", "escalate_to": "human:lead", "reason": "needs a decision"},
+    "CONFLICT_ESCALATE": {
+        "conflict_id": "k1",
+        "escalate_to": "human:lead",
+        "reason": "needs a decision",
+    },
     "RESOLUTION": {
         "resolution_id": "r1",
         "conflict_id": "k1",
@@ -77,7 +100,15 @@ VALID: dict[str, dict[str, Any]] = {
 
 REQUIRED: dict[str, list[str]] = {
     "HELLO": ["display_name"],
-    "SESSION_INFO": ["session_id", "protocol_version", "security_profile", "compliance_profile", "watermark_kind", "state_ref_format", "granted_roles"],
+    "SESSION_INFO": [
+        "session_id",
+        "protocol_version",
+        "security_profile",
+        "compliance_profile",
+        "watermark_kind",
+        "state_ref_format",
+        "granted_roles",
+    ],
     "HEARTBEAT": ["status"],
     "GOODBYE": ["reason"],
     "SESSION_CLOSE": ["reason", "final_lamport_clock"],
@@ -86,14 +117,28 @@ REQUIRED: dict[str, list[str]] = {
     "INTENT_UPDATE": ["intent_id"],
     "INTENT_WITHDRAW": ["intent_id"],
     "INTENT_DEFERRED": ["deferral_id", "scope"],
-    "INTENT_CLAIM": ["claim_id", "original_intent_id", "original_principal_id", "new_intent_id", "objective", "scope"],
+    "INTENT_CLAIM": [
+        "claim_id",
+        "original_intent_id",
+        "original_principal_id",
+        "new_intent_id",
+        "objective",
+        "scope",
+    ],
     "INTENT_CLAIM_STATUS": ["claim_id", "original_intent_id", "decision"],
     "OP_PROPOSE": ["op_id", "target", "op_kind"],
     "OP_COMMIT": ["op_id", "target", "op_kind", "state_ref_before", "state_ref_after"],
     "OP_BATCH_COMMIT": ["batch_id", "atomicity", "operations"],
     "OP_REJECT": ["op_id", "reason"],
     "OP_SUPERSEDE": ["op_id", "supersedes_op_id", "target"],
-    "CONFLICT_REPORT": ["conflict_id", "category", "severity", "basis", "based_on_watermark", "description"],
+    "CONFLICT_REPORT": [
+        "conflict_id",
+        "category",
+        "severity",
+        "basis",
+        "based_on_watermark",
+        "description",
+    ],
     "CONFLICT_ACK": ["conflict_id", "ack_type"],
     "CONFLICT_ESCALATE": ["conflict_id", "escalate_to", "reason"],
     "RESOLUTION": ["conflict_id", "decision"],
@@ -108,7 +153,11 @@ def envelope(mtype: str, payload: dict[str, Any] | None = None, **over: Any) -> 
         "message_type": mtype,
         "message_id": "m-1",
         "session_id": "s1",
-        "sender": {"principal_id": "agent:a", "principal_type": "agent", "sender_instance_id": "a#1"},
+        "sender": {
+            "principal_id": "agent:a",
+            "principal_type": "agent",
+            "sender_instance_id": "a#1",
+        },
         "ts": "2026-11-25T10:00:00Z",
         "payload": VALID[mtype] if payload is None else payload,
         "watermark": WM,

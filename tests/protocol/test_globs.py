@@ -110,7 +110,9 @@ def test_glob_match_agrees_with_brute_force(pattern: str, path: str) -> None:
 
 def small_paths(max_segments: int = 3) -> list[str]:
     segs = ["".join(t) for n in (1, 2, 3) for t in itertools.product("ab", repeat=n)]
-    return ["/".join(p) for k in range(1, max_segments + 1) for p in itertools.product(segs, repeat=k)]
+    return [
+        "/".join(p) for k in range(1, max_segments + 1) for p in itertools.product(segs, repeat=k)
+    ]
 
 
 SMALL_PATHS = small_paths()

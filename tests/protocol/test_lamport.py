@@ -68,7 +68,10 @@ def test_frontier_json_matches_the_snapshot_shape_and_round_trips() -> None:
     f.record("agent:alice", "inst-01", 1_775_217_570.0, 41)
     f.record("human:bob", "b#2", 1_775_217_571.5, None)
     data = f.to_json()
-    assert data["agent:alice|inst-01"] == {"last_ts": "2026-04-03T11:59:30.000000Z", "last_lamport": 41}
+    assert data["agent:alice|inst-01"] == {
+        "last_ts": "2026-04-03T11:59:30.000000Z",
+        "last_lamport": 41,
+    }
     again = SenderFrontier.from_json(json.loads(json.dumps(data)))
     assert again.to_json() == data
     assert again.last("human:bob", "b#2") == (1_775_217_571.5, None)
@@ -98,9 +101,15 @@ def test_frontier_keeps_only_the_most_recently_heard_incarnations() -> None:
     f = SenderFrontier(limit=3)
     for n in range(5):
         f.record("agent:a", f"hook-{n}", float(n), 1)
-    assert len(f) == 3 and f.last("agent:a", "hook-0") is None and f.last("agent:a", "hook-4") == (4.0, 1)
+    assert (
+        len(f) == 3
+        and f.last("agent:a", "hook-0") is None
+        and f.last("agent:a", "hook-4") == (4.0, 1)
+    )
     f.record("agent:a", "hook-2", 9.0, 2)  # heard again: now the most recent
     f.record("agent:b", "mcp", 10.0, 1)
     assert list(f.to_json()) == ["agent:a|hook-4", "agent:a|hook-2", "agent:b|mcp"]
-    again = SenderFrontier.from_json(f.to_json(), limit=2)  # restored under a smaller cap: oldest go
+    again = SenderFrontier.from_json(
+        f.to_json(), limit=2
+    )  # restored under a smaller cap: oldest go
     assert list(again.to_json()) == ["agent:a|hook-2", "agent:b|mcp"]

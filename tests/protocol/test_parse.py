@@ -63,7 +63,11 @@ def test_build_envelope_output_parses(mtype: str) -> None:
         mtype,
         VALID[mtype],
         session_id="s1",
-        sender={"principal_id": "service:c", "principal_type": "service", "sender_instance_id": "c#1"},
+        sender={
+            "principal_id": "service:c",
+            "principal_type": "service",
+            "sender_instance_id": "c#1",
+        },
         now=1_800_000_000.25,
         message_id="c:e1:7",
         lamport=7,
@@ -138,13 +142,31 @@ def test_wrong_protocol_unknown_type_version_and_timestamp_11_4_56() -> None:
 
 def test_wrong_types_are_not_coerced_11_6() -> None:
     bad = [
-        ("INTENT_ANNOUNCE", {"intent_id": "i", "objective": "o", "scope": {"kind": "file_set", "resources": "a.py"}}),
-        ("INTENT_ANNOUNCE", {"intent_id": "i", "objective": "o", "scope": {"kind": "file_set", "resources": ["a"]}, "ttl_sec": "60"}),
+        (
+            "INTENT_ANNOUNCE",
+            {
+                "intent_id": "i",
+                "objective": "o",
+                "scope": {"kind": "file_set", "resources": "a.py"},
+            },
+        ),
+        (
+            "INTENT_ANNOUNCE",
+            {
+                "intent_id": "i",
+                "objective": "o",
+                "scope": {"kind": "file_set", "resources": ["a"]},
+                "ttl_sec": "60",
+            },
+        ),
         ("HEARTBEAT", {"status": "sleeping"}),
         ("CONFLICT_ACK", {"conflict_id": "k", "ack_type": "maybe"}),
         ("GOODBYE", {"reason": "x", "intent_disposition": "keep"}),
         ("OP_BATCH_COMMIT", {"batch_id": "b", "atomicity": "all_or_nothing", "operations": []}),
-        ("INTENT_ANNOUNCE", {"intent_id": "i", "objective": "o", "scope": {"kind": "resource_path"}}),
+        (
+            "INTENT_ANNOUNCE",
+            {"intent_id": "i", "objective": "o", "scope": {"kind": "resource_path"}},
+        ),
     ]
     for mtype, payload in bad:
         result = parse_message(envelope(mtype, payload))
@@ -161,16 +183,31 @@ def test_reference_client_shapes_are_accepted_d1_d12() -> None:
         envelope("RESOLUTION", {"conflict_id": "k1", "decision": "approved", "rationale": ""}),
         envelope(
             "OP_COMMIT",
-            {"op_id": "o", "target": "a", "op_kind": "replace", "state_ref_before": None, "state_ref_after": None,
-             "file_changes": {"a": {"content": "x"}}},
+            {
+                "op_id": "o",
+                "target": "a",
+                "op_kind": "replace",
+                "state_ref_before": None,
+                "state_ref_after": None,
+                "file_changes": {"a": {"content": "x"}},
+            },
         ),
         envelope("GOODBYE", {"reason": "completed"}),
         envelope(
             "CONFLICT_REPORT",
-            {"conflict_id": "k", "category": "scope_overlap", "severity": "medium", "principal_a": "agent:a",
-             "principal_b": "agent:b", "intent_a": "i1", "intent_b": "i2"},
+            {
+                "conflict_id": "k",
+                "category": "scope_overlap",
+                "severity": "medium",
+                "principal_a": "agent:a",
+                "principal_b": "agent:b",
+                "intent_a": "i1",
+                "intent_b": "i2",
+            },
         ),
-        envelope("INTENT_DEFERRED", {"deferral_id": "d", "principal_id": "agent:a", "status": "resolved"}),
+        envelope(
+            "INTENT_DEFERRED", {"deferral_id": "d", "principal_id": "agent:a", "status": "resolved"}
+        ),
     ]
     for env in ok:
         assert isinstance(parse_message(env), ParsedMessage), env
@@ -213,16 +250,46 @@ def test_whole_message_round_trip_keeps_unknown_fields_at_every_level_11_4_53(mt
 
 def test_reference_extras_and_formats_are_accepted_d7_d10_d12() -> None:
     ok = [
-        envelope("OP_REJECT", {"op_id": "b1", "reason": "batch_validation_failed", "refers_to": "m-0",
-                               "rejected_ops": ["o1"]}),
-        envelope("PROTOCOL_ERROR", {"error_code": "STALE_INTENT", "description": "held by agent:b",
-                                    "duplicate_candidate": {"candidate": True, "confidence": "high"}}),
-        envelope("INTENT_DEFERRED", {"deferral_id": "d", "principal_id": "agent:a", "scope": {"kind": "file_set", "resources": ["a"]},
-                                     "expires_at": "2026-11-25T10:01:00+00:00", "category": "yield"}),
-        envelope("SESSION_INFO", dict(VALID["SESSION_INFO"], governance_policy={"require_acknowledgment": True})),
+        envelope(
+            "OP_REJECT",
+            {
+                "op_id": "b1",
+                "reason": "batch_validation_failed",
+                "refers_to": "m-0",
+                "rejected_ops": ["o1"],
+            },
+        ),
+        envelope(
+            "PROTOCOL_ERROR",
+            {
+                "error_code": "STALE_INTENT",
+                "description": "held by agent:b",
+                "duplicate_candidate": {"candidate": True, "confidence": "high"},
+            },
+        ),
+        envelope(
+            "INTENT_DEFERRED",
+            {
+                "deferral_id": "d",
+                "principal_id": "agent:a",
+                "scope": {"kind": "file_set", "resources": ["a"]},
+                "expires_at": "2026-11-25T10:01:00+00:00",
+                "category": "yield",
+            },
+        ),
+        envelope(
+            "SESSION_INFO",
+            dict(VALID["SESSION_INFO"], governance_policy={"require_acknowledgment": True}),
+        ),
         envelope("PROTOCOL_ERROR", {"error_code": "STALE_STATE_REF", "description": "stale"}),
-        envelope("HEARTBEAT", sender={"principal_id": "agent:x", "principal_type": "agent",
-                                      "sender_instance_id": "agent:x:6c1f0d2e"}),
+        envelope(
+            "HEARTBEAT",
+            sender={
+                "principal_id": "agent:x",
+                "principal_type": "agent",
+                "sender_instance_id": "agent:x:6c1f0d2e",
+            },
+        ),
         envelope("HEARTBEAT", ts="2026-11-25T10:00:00.123+00:00"),
     ]
     for env in ok:

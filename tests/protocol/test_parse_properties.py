@@ -13,15 +13,33 @@ from .examples import VALID, envelope
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=30,
 )
 finite_json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=30,
 )
-FIELDS = ["protocol", "version", "message_type", "message_id", "session_id", "sender", "ts", "payload", "watermark"]
+FIELDS = [
+    "protocol",
+    "version",
+    "message_type",
+    "message_id",
+    "session_id",
+    "sender",
+    "ts",
+    "payload",
+    "watermark",
+]
 
 
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])

@@ -45,7 +45,12 @@ def ok(raw: Any) -> ParsedMessage:
 
 def test_error_registry_has_the_20_spec_codes_plus_stale_state_ref() -> None:
     assert len(SPEC_ERROR_CODES) == 20
-    assert {"STALE_INTENT", "BACKEND_SWITCH_DENIED", "CAUSAL_GAP", "INTENT_BACKOFF"} <= SPEC_ERROR_CODES
+    assert {
+        "STALE_INTENT",
+        "BACKEND_SWITCH_DENIED",
+        "CAUSAL_GAP",
+        "INTENT_BACKOFF",
+    } <= SPEC_ERROR_CODES
     assert ErrorCode.STALE_STATE_REF not in SPEC_ERROR_CODES
     assert {c.value for c in ErrorCode} == SPEC_ERROR_CODES | {"STALE_STATE_REF"}
 
@@ -103,23 +108,40 @@ def test_missing_protocol_and_version_are_malformed_11_4_56_57() -> None:
 
 def test_failure_carries_what_could_be_read() -> None:
     f = failure(envelope("HEARTBEAT", {"status": "napping"}))
-    assert (f.refers_to, f.message_type, f.sender_id, f.session_id) == ("m-1", "HEARTBEAT", "agent:a", "s1")
+    assert (f.refers_to, f.message_type, f.sender_id, f.session_id) == (
+        "m-1",
+        "HEARTBEAT",
+        "agent:a",
+        "s1",
+    )
     assert f.description.startswith("payload.status")
     f = failure(envelope("HEARTBEAT", message_id=12, sender=None))
     assert f.refers_to is None and f.sender_id is None
 
 
 def test_timestamps_must_be_rfc3339_11_4_59() -> None:
-    for ts in ("2026-03-27T18:00:00.5+02:00", "2026-03-27t18:00:00z", "2026-03-27T18:00:00.123456789Z"):
+    for ts in (
+        "2026-03-27T18:00:00.5+02:00",
+        "2026-03-27t18:00:00z",
+        "2026-03-27T18:00:00.123456789Z",
+    ):
         ok(envelope("HEARTBEAT", ts=ts))
-    for ts in ("2026-03-27", "2026-03-27T25:00:00Z", "27/03/2026 18:00", "2026-03-27T18:00:00+2", "x" * 100):
+    for ts in (
+        "2026-03-27",
+        "2026-03-27T25:00:00Z",
+        "27/03/2026 18:00",
+        "2026-03-27T18:00:00+2",
+        "x" * 100,
+    ):
         f = failure(envelope("HEARTBEAT", ts=ts))
         assert f.code == ErrorCode.MALFORMED_MESSAGE and f.description.startswith("ts")
 
 
 def test_unsupported_version_names_the_accepted_ones_a1() -> None:
     f = failure(envelope("HEARTBEAT", version="0.1.12"))
-    assert f.code == ErrorCode.VERSION_MISMATCH and "0.1.15" in f.description and f.refers_to == "m-1"
+    assert (
+        f.code == ErrorCode.VERSION_MISMATCH and "0.1.15" in f.description and f.refers_to == "m-1"
+    )
 
 
 def test_unknown_type_is_reported_with_its_id() -> None:
@@ -144,7 +166,12 @@ def test_watermark_value_is_required_and_lamport_values_are_integers_11_5_63() -
 
 
 def test_other_watermark_kinds_fall_back_to_lamport_value_11_5_64_65() -> None:
-    msg = ok(envelope("OP_COMMIT", watermark={"kind": "vector_clock", "value": {"a": 3, "b": 5}, "lamport_value": 8}))
+    msg = ok(
+        envelope(
+            "OP_COMMIT",
+            watermark={"kind": "vector_clock", "value": {"a": 3, "b": 5}, "lamport_value": 8},
+        )
+    )
     assert msg.lamport == 8
     msg = ok(envelope("OP_COMMIT", watermark={"kind": "opaque", "value": "x"}))
     assert msg.lamport is None
@@ -154,7 +181,9 @@ def test_other_watermark_kinds_fall_back_to_lamport_value_11_5_64_65() -> None:
 def test_conflict_report_needs_based_on_watermark_11_5_66() -> None:
     payload = dict(VALID["CONFLICT_REPORT"])
     payload["based_on_watermark"] = {"kind": "lamport_clock", "value": "late"}
-    assert failure(envelope("CONFLICT_REPORT", payload)).description.startswith("payload.based_on_watermark")
+    assert failure(envelope("CONFLICT_REPORT", payload)).description.startswith(
+        "payload.based_on_watermark"
+    )
 
 
 # --- payload details ------------------------------------------------------------------------
@@ -169,20 +198,30 @@ def test_conflict_report_needs_based_on_watermark_11_5_66() -> None:
         ("entity_set", "entities", ["User"]),
     ],
 )
-def test_scope_kind_fields_are_required_when_that_kind_is_used_11_6_76(kind: str, field: str, value: Any) -> None:
+def test_scope_kind_fields_are_required_when_that_kind_is_used_11_6_76(
+    kind: str, field: str, value: Any
+) -> None:
     base = {"intent_id": "i", "objective": "o"}
-    assert not isinstance(parse_payload("INTENT_ANNOUNCE", dict(base, scope={"kind": kind, field: value})), ParseFailure)
+    assert not isinstance(
+        parse_payload("INTENT_ANNOUNCE", dict(base, scope={"kind": kind, field: value})),
+        ParseFailure,
+    )
     f = parse_payload("INTENT_ANNOUNCE", dict(base, scope={"kind": kind}))
     assert isinstance(f, ParseFailure) and field in f.description
 
 
 def test_query_scope_needs_expression_and_language_and_custom_kinds_pass_11_8_108() -> None:
     base = {"intent_id": "i", "objective": "o"}
-    assert isinstance(parse_payload("INTENT_ANNOUNCE", dict(base, scope={"kind": "query", "expression": "x"})), ParseFailure)
+    assert isinstance(
+        parse_payload("INTENT_ANNOUNCE", dict(base, scope={"kind": "query", "expression": "x"})),
+        ParseFailure,
+    )
     good = {"kind": "query", "expression": "x", "language": "sql"}
     assert not isinstance(parse_payload("INTENT_ANNOUNCE", dict(base, scope=good)), ParseFailure)
     for scope in ({"kind": "custom"}, {"kind": "db_table", "canonical_uris": ["db://t"]}):
-        assert not isinstance(parse_payload("INTENT_ANNOUNCE", dict(base, scope=scope)), ParseFailure)
+        assert not isinstance(
+            parse_payload("INTENT_ANNOUNCE", dict(base, scope=scope)), ParseFailure
+        )
     for scope in ({}, {"kind": ""}, {"kind": 3}, "file_set"):
         assert isinstance(parse_payload("INTENT_ANNOUNCE", dict(base, scope=scope)), ParseFailure)
 
@@ -191,19 +230,69 @@ def test_query_scope_needs_expression_and_language_and_custom_kinds_pass_11_8_10
     ("payload", "valid"),
     [
         ({"event": "handover", "coordinator_id": "c", "session_health": "healthy"}, False),
-        ({"event": "handover", "coordinator_id": "c", "session_health": "healthy",
-          "successor_coordinator_id": "service:c2", "next_coordinator_epoch": 2}, True),
-        ({"event": "authorization", "coordinator_id": "c", "session_health": "healthy", "authorized_op_id": "o"}, False),
-        ({"event": "authorization", "coordinator_id": "c", "session_health": "healthy", "authorized_op_id": "o",
-          "authorized_by": "c"}, True),
-        ({"event": "backend_alert", "coordinator_id": "c", "session_health": "degraded", "affected_principal": "a"}, False),
-        ({"event": "backend_alert", "coordinator_id": "c", "session_health": "degraded", "affected_principal": "a",
-          "backend_detail": {"model_id": "x/y", "provider_status": "down"}}, True),
-        ({"event": "heartbeat", "coordinator_id": "c", "session_health": "healthy", "open_conflicts": -1}, False),
+        (
+            {
+                "event": "handover",
+                "coordinator_id": "c",
+                "session_health": "healthy",
+                "successor_coordinator_id": "service:c2",
+                "next_coordinator_epoch": 2,
+            },
+            True,
+        ),
+        (
+            {
+                "event": "authorization",
+                "coordinator_id": "c",
+                "session_health": "healthy",
+                "authorized_op_id": "o",
+            },
+            False,
+        ),
+        (
+            {
+                "event": "authorization",
+                "coordinator_id": "c",
+                "session_health": "healthy",
+                "authorized_op_id": "o",
+                "authorized_by": "c",
+            },
+            True,
+        ),
+        (
+            {
+                "event": "backend_alert",
+                "coordinator_id": "c",
+                "session_health": "degraded",
+                "affected_principal": "a",
+            },
+            False,
+        ),
+        (
+            {
+                "event": "backend_alert",
+                "coordinator_id": "c",
+                "session_health": "degraded",
+                "affected_principal": "a",
+                "backend_detail": {"model_id": "x/y", "provider_status": "down"},
+            },
+            True,
+        ),
+        (
+            {
+                "event": "heartbeat",
+                "coordinator_id": "c",
+                "session_health": "healthy",
+                "open_conflicts": -1,
+            },
+            False,
+        ),
         ({"event": "reboot", "coordinator_id": "c", "session_health": "healthy"}, False),
     ],
 )
-def test_coordinator_status_conditional_fields_11_6_76(payload: dict[str, Any], valid: bool) -> None:
+def test_coordinator_status_conditional_fields_11_6_76(
+    payload: dict[str, Any], valid: bool
+) -> None:
     assert isinstance(parse_payload("COORDINATOR_STATUS", payload), ParseFailure) is not valid
 
 
@@ -211,9 +300,25 @@ def test_coordinator_status_conditional_fields_11_6_76(payload: dict[str, Any], 
     ("payload", "valid"),
     [
         ({"claim_id": "c", "original_intent_id": "i", "decision": "approved"}, False),
-        ({"claim_id": "c", "original_intent_id": "i", "decision": "approved", "new_intent_id": "j"}, True),
+        (
+            {
+                "claim_id": "c",
+                "original_intent_id": "i",
+                "decision": "approved",
+                "new_intent_id": "j",
+            },
+            True,
+        ),
         ({"claim_id": "c", "original_intent_id": "i", "decision": "rejected"}, False),
-        ({"claim_id": "c", "original_intent_id": "i", "decision": "withdrawn", "reason": "original_owner_rejoined"}, True),
+        (
+            {
+                "claim_id": "c",
+                "original_intent_id": "i",
+                "decision": "withdrawn",
+                "reason": "original_owner_rejoined",
+            },
+            True,
+        ),
         ({"claim_id": "c", "original_intent_id": "i", "decision": "maybe", "reason": "x"}, False),
     ],
 )
@@ -222,9 +327,14 @@ def test_claim_status_conditional_fields_11_6_76(payload: dict[str, Any], valid:
 
 
 def test_intent_deferred_has_two_forms_11_6_75() -> None:
-    active = parse_payload("INTENT_DEFERRED", {"deferral_id": "d", "scope": {"kind": "file_set", "resources": ["a"]}})
+    active = parse_payload(
+        "INTENT_DEFERRED", {"deferral_id": "d", "scope": {"kind": "file_set", "resources": ["a"]}}
+    )
     assert isinstance(active, IntentDeferred) and not active.is_resolution
-    done = parse_payload("INTENT_DEFERRED", {"deferral_id": "d", "principal_id": "agent:a", "status": "expired", "reason": "ttl"})
+    done = parse_payload(
+        "INTENT_DEFERRED",
+        {"deferral_id": "d", "principal_id": "agent:a", "status": "expired", "reason": "ttl"},
+    )
     assert isinstance(done, IntentDeferred) and done.is_resolution
     for bad in (
         {"deferral_id": "d"},
@@ -239,7 +349,11 @@ def test_conflict_report_needs_a_related_intent_or_op_11_6_78() -> None:
     payload = dict(VALID["CONFLICT_REPORT"], related_intents=[])
     assert isinstance(parse_payload("CONFLICT_REPORT", payload), ParseFailure)
     only_ops = parse_payload("CONFLICT_REPORT", dict(payload, related_ops=["o1"]))
-    assert isinstance(only_ops, ConflictReport) and only_ops.intents() == [] and only_ops.principals() == []
+    assert (
+        isinstance(only_ops, ConflictReport)
+        and only_ops.intents() == []
+        and only_ops.principals() == []
+    )
     spec = parse_payload("CONFLICT_REPORT", VALID["CONFLICT_REPORT"])
     assert isinstance(spec, ConflictReport) and spec.intents() == ["i1", "i2"]
 
@@ -267,10 +381,16 @@ def test_nan_and_infinity_are_not_json() -> None:
 def test_nested_unknown_fields_survive_a_round_trip() -> None:
     payload = copy.deepcopy(VALID["OP_BATCH_COMMIT"])
     payload["operations"][0]["vendor.note"] = {"k": [1]}
-    env = envelope("OP_BATCH_COMMIT", payload, watermark={"kind": "lamport_clock", "value": 3, "extensions": {"v": 1}})
+    env = envelope(
+        "OP_BATCH_COMMIT",
+        payload,
+        watermark={"kind": "lamport_clock", "value": 3, "extensions": {"v": 1}},
+    )
     msg = ok(json.dumps(env))
     assert msg.payload.dump()["operations"][0]["vendor.note"] == {"k": [1]}
-    assert msg.envelope.watermark is not None and msg.envelope.watermark.model_dump()["extensions"] == {"v": 1}
+    assert msg.envelope.watermark is not None and msg.envelope.watermark.model_dump()[
+        "extensions"
+    ] == {"v": 1}
     ann = copy.deepcopy(VALID["INTENT_ANNOUNCE"])
     ann["scope"]["extensions"] = {"intent_semantics": {"symbols": ["f"]}}
     ann["scope"]["vendor"] = True
@@ -290,7 +410,9 @@ def nested(levels: int) -> dict[str, Any]:
 def test_nesting_limit_is_64_levels_and_refers_to_is_kept() -> None:
     ok(json.dumps(nested(MAX_DEPTH - 1)))  # the envelope object is one more level
     f = failure(json.dumps(nested(MAX_DEPTH + 1)))
-    assert f.code == ErrorCode.MALFORMED_MESSAGE and "nested" in f.description and f.refers_to == "m-1"
+    assert (
+        f.code == ErrorCode.MALFORMED_MESSAGE and "nested" in f.description and f.refers_to == "m-1"
+    )
     assert failure("[" * 100_000).code == ErrorCode.MALFORMED_MESSAGE
     assert failure('{"a":' * 50_000 + "1" + "}" * 50_000).code == ErrorCode.MALFORMED_MESSAGE
 
@@ -331,16 +453,31 @@ def test_build_envelope_strips_none_and_dumps_models() -> None:
     model = parse_payload("INTENT_ANNOUNCE", VALID["INTENT_ANNOUNCE"])
     assert isinstance(model, IntentAnnounce)
     env = build_envelope(
-        MessageType.INTENT_ANNOUNCE, model, session_id="s", sender=sender, now=1_774_634_400.5,
-        message_id="m9", lamport=12, in_reply_to="m8", extensions={"mpac-bridge": {"x": 1}},
+        MessageType.INTENT_ANNOUNCE,
+        model,
+        session_id="s",
+        sender=sender,
+        now=1_774_634_400.5,
+        message_id="m9",
+        lamport=12,
+        in_reply_to="m8",
+        extensions={"mpac-bridge": {"x": 1}},
     )
     assert env["message_type"] == "INTENT_ANNOUNCE" and type(env["message_type"]) is str
     assert env["ts"] == "2026-03-27T18:00:00.500000Z"
     assert env["watermark"] == {"kind": "lamport_clock", "value": 12}
     assert env["in_reply_to"] == "m8" and "coordinator_epoch" not in env
     assert env["payload"] == VALID["INTENT_ANNOUNCE"]
-    plain = build_envelope("HEARTBEAT", {"status": "idle", "summary": None}, session_id="s", sender=sender,
-                           now=0.0, message_id="m", lamport=1, coordinator_epoch=3)
+    plain = build_envelope(
+        "HEARTBEAT",
+        {"status": "idle", "summary": None},
+        session_id="s",
+        sender=sender,
+        now=0.0,
+        message_id="m",
+        lamport=1,
+        coordinator_epoch=3,
+    )
     assert plain["payload"] == {"status": "idle"} and plain["coordinator_epoch"] == 3
     assert "extensions" not in plain and "in_reply_to" not in plain
     assert json.loads(json.dumps(plain)) == plain
@@ -384,7 +521,12 @@ def test_open_enumerations_accept_unknown_values_a2() -> None:
     assert not isinstance(parse_payload("CONFLICT_REPORT", report), ParseFailure)
     hello = {"display_name": "x", "roles": ["maintainer"], "capabilities": ["x.custom"]}
     assert not isinstance(parse_payload("HELLO", hello), ParseFailure)
-    ok(envelope("HEARTBEAT", sender={"principal_id": "bot:1", "principal_type": "bot", "sender_instance_id": "1"}))
+    ok(
+        envelope(
+            "HEARTBEAT",
+            sender={"principal_id": "bot:1", "principal_type": "bot", "sender_instance_id": "1"},
+        )
+    )
     close = dict(VALID["SESSION_CLOSE"], reason="maintenance_window")
     assert not isinstance(parse_payload("SESSION_CLOSE", close), ParseFailure)
 
@@ -394,8 +536,15 @@ def test_unpaired_surrogate_escapes_are_refused_but_pairs_are_fine() -> None:
     assert "\\ud800" in bad
     f = failure(bad)
     assert f.code == ErrorCode.MALFORMED_MESSAGE and "surrogate" in f.description
-    assert (f.refers_to, f.message_type, f.sender_id, f.session_id) == ("m-1", "HEARTBEAT", "agent:a", "s1")
-    good = ok(json.dumps(envelope("HEARTBEAT", {"status": "idle", "summary": "ok \U0001f600 C:\\ud"})))
+    assert (f.refers_to, f.message_type, f.sender_id, f.session_id) == (
+        "m-1",
+        "HEARTBEAT",
+        "agent:a",
+        "s1",
+    )
+    good = ok(
+        json.dumps(envelope("HEARTBEAT", {"status": "idle", "summary": "ok \U0001f600 C:\\ud"}))
+    )
     assert good.payload.dump()["summary"] == "ok \U0001f600 C:\\ud"
 
 
@@ -411,4 +560,6 @@ def test_format_ts_round_trips_to_the_microsecond(now: float) -> None:
     assert text.endswith("Z") and len(text) == 27
     back = parse_ts(text)
     assert back is not None and abs(back - now) <= 1e-6 + abs(now) * 1e-15
-    assert text == datetime.fromtimestamp(round(now * 1e6) / 1e6, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert text == datetime.fromtimestamp(round(now * 1e6) / 1e6, UTC).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ"
+    )

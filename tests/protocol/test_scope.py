@@ -66,11 +66,32 @@ def test_globs() -> None:
 
 
 def test_canonical_uris_and_registry_11_8_115() -> None:
-    a = normalize_scope({"kind": "file_set", "resources": ["src/auth.ts"], "canonical_uris": ["resource://p/src/auth.ts"]})
-    b = normalize_scope({"kind": "entity_set", "entities": ["api.auth"], "canonical_uris": ["resource://p/src/auth.ts"]})
+    a = normalize_scope(
+        {
+            "kind": "file_set",
+            "resources": ["src/auth.ts"],
+            "canonical_uris": ["resource://p/src/auth.ts"],
+        }
+    )
+    b = normalize_scope(
+        {
+            "kind": "entity_set",
+            "entities": ["api.auth"],
+            "canonical_uris": ["resource://p/src/auth.ts"],
+        }
+    )
     assert overlap(a, b).basis == "canonical_uri"  # type: ignore[union-attr]
-    reg = ResourceRegistry([{"canonical_uri": "resource://p/auth", "aliases": [
-        {"kind": "file_set", "value": "src/auth.ts"}, {"kind": "entity_set", "value": "api.auth"}]}])
+    reg = ResourceRegistry(
+        [
+            {
+                "canonical_uri": "resource://p/auth",
+                "aliases": [
+                    {"kind": "file_set", "value": "src/auth.ts"},
+                    {"kind": "entity_set", "value": "api.auth"},
+                ],
+            }
+        ]
+    )
     c = normalize_scope({"kind": "file_set", "resources": ["./src/auth.ts"]}, reg)
     d = normalize_scope({"kind": "entity_set", "entities": ["api.auth"]}, reg)
     assert overlap(c, d).basis == "canonical_uri"  # type: ignore[union-attr]
@@ -89,14 +110,34 @@ def test_containment() -> None:
 
 
 def test_dependency_candidates() -> None:
-    editing = normalize_scope({"kind": "file_set", "resources": ["lib/util.py"], "extensions": {"affects_symbols": ["lib.util.parse"]}})
-    user = normalize_scope({"kind": "file_set", "resources": ["app.py"], "extensions": {"impact": ["lib/util.py"], "depends_on_symbols": ["parse"]}})
-    other = normalize_scope({"kind": "file_set", "resources": ["app.py"], "extensions": {"impact": ["lib/util.py"], "depends_on_symbols": ["dump"]}})
+    editing = normalize_scope(
+        {
+            "kind": "file_set",
+            "resources": ["lib/util.py"],
+            "extensions": {"affects_symbols": ["lib.util.parse"]},
+        }
+    )
+    user = normalize_scope(
+        {
+            "kind": "file_set",
+            "resources": ["app.py"],
+            "extensions": {"impact": ["lib/util.py"], "depends_on_symbols": ["parse"]},
+        }
+    )
+    other = normalize_scope(
+        {
+            "kind": "file_set",
+            "resources": ["app.py"],
+            "extensions": {"impact": ["lib/util.py"], "depends_on_symbols": ["dump"]},
+        }
+    )
     assert dependency_overlap(editing, user) is not None
     assert dependency_overlap(editing, other) is None
 
 
-paths = st.lists(st.sampled_from(["a", "b", "src", "x.py", ".", "", "**", "*.py"]), min_size=1, max_size=4).map("/".join)
+paths = st.lists(
+    st.sampled_from(["a", "b", "src", "x.py", ".", "", "**", "*.py"]), min_size=1, max_size=4
+).map("/".join)
 
 
 @settings(max_examples=500)
@@ -108,8 +149,12 @@ def test_normalization_is_idempotent(p: str) -> None:
 scopes = st.one_of(
     st.lists(paths, min_size=1, max_size=3).map(lambda r: {"kind": "file_set", "resources": r}),
     paths.map(lambda p: {"kind": "resource_path", "pattern": p}),
-    st.lists(st.sampled_from(["e1", "e2", "e3"]), min_size=1, max_size=2).map(lambda e: {"kind": "entity_set", "entities": e}),
-    st.lists(st.sampled_from(["t1", "t2"]), min_size=1, max_size=2).map(lambda t: {"kind": "task_set", "task_ids": t}),
+    st.lists(st.sampled_from(["e1", "e2", "e3"]), min_size=1, max_size=2).map(
+        lambda e: {"kind": "entity_set", "entities": e}
+    ),
+    st.lists(st.sampled_from(["t1", "t2"]), min_size=1, max_size=2).map(
+        lambda t: {"kind": "task_set", "task_ids": t}
+    ),
 )
 
 

@@ -68,14 +68,21 @@ def test_normalize_scope_accepts_models_and_is_idempotent() -> None:
 
 def test_item_109_file_set_overlap_after_normalization_is_race_locked() -> None:
     ov = overlap(fs("./src//a.py"), fs("src/a.py/", "b.py"))
-    assert ov is not None and ov.basis == "file_set" and ov.race_locked and ov.shared == ("src/a.py",)
+    assert (
+        ov is not None and ov.basis == "file_set" and ov.race_locked and ov.shared == ("src/a.py",)
+    )
     assert overlap(fs("a.py"), fs("b.py")) is None
     assert overlap(fs("Src/A.py"), fs("src/a.py")) is None  # case-sensitive
 
 
 def test_item_110_entity_set_exact_case_sensitive() -> None:
     ov = overlap(ents("db.users", "api.auth"), ents("api.auth"))
-    assert ov is not None and ov.basis == "entity_set" and ov.shared == ("api.auth",) and not ov.race_locked
+    assert (
+        ov is not None
+        and ov.basis == "entity_set"
+        and ov.shared == ("api.auth",)
+        and not ov.race_locked
+    )
     assert overlap(ents("api.auth"), ents("API.auth")) is None
     assert overlap(ents("api.auth"), ents("api.auth.routes")) is None
 
@@ -89,7 +96,12 @@ def test_item_111_task_set_exact_case_sensitive() -> None:
 def test_item_112_kinds_differing_is_not_disjointness() -> None:
     """Cross-kind pairs overlap by shared identifiers, canonical URIs or the registry."""
     ov = overlap(ents("src/db.py"), fs("./src/db.py"))
-    assert ov is not None and ov.basis == "cross_kind" and ov.shared == ("src/db.py",) and not ov.race_locked
+    assert (
+        ov is not None
+        and ov.basis == "cross_kind"
+        and ov.shared == ("src/db.py",)
+        and not ov.race_locked
+    )
     ov = overlap(tasks("src/db.py"), rp("src/*.py"))
     assert ov is not None and ov.basis == "cross_kind"
     ov = overlap(ents("auth"), tasks("auth"))
@@ -109,11 +121,26 @@ def test_items_113_114_canonical_uris_decide_across_kinds_case_sensitive() -> No
     a = fs("src/routes/auth.ts", canonical_uris=[uri])
     b = ents("api.auth.routes", canonical_uris=[uri])
     ov = overlap(a, b)
-    assert ov is not None and ov.basis == "canonical_uri" and ov.shared == (uri,) and not ov.race_locked
+    assert (
+        ov is not None
+        and ov.basis == "canonical_uri"
+        and ov.shared == (uri,)
+        and not ov.race_locked
+    )
     assert overlap(a, ents("api.auth.routes", canonical_uris=[uri.upper()])) is None
-    assert overlap(a, ents("x", canonical_uris=["resource://p/src/routes/auth.ts/"])) is None  # opaque strings
+    assert (
+        overlap(a, ents("x", canonical_uris=["resource://p/src/routes/auth.ts/"])) is None
+    )  # opaque strings
     # both sides carry URIs and they differ: no overlap even for a matching glob
-    assert overlap(normalize_scope({"kind": "resource_path", "pattern": "src/**", "canonical_uris": ["u:1"]}), a) is None
+    assert (
+        overlap(
+            normalize_scope(
+                {"kind": "resource_path", "pattern": "src/**", "canonical_uris": ["u:1"]}
+            ),
+            a,
+        )
+        is None
+    )
     # only one side carries URIs: kind rules decide
     assert overlap(a, fs("src/routes/auth.ts")).basis == "file_set"  # type: ignore[union-attr]
 
@@ -130,7 +157,12 @@ def test_shared_file_is_always_file_basis_even_when_uris_differ() -> None:
 
 def test_resource_path_globs_and_file_sets() -> None:
     ov = overlap(rp("src/*.py"), fs("src/a.py", "lib/b.py"))
-    assert ov is not None and ov.basis == "resource_path" and ov.shared == ("src/a.py",) and not ov.race_locked
+    assert (
+        ov is not None
+        and ov.basis == "resource_path"
+        and ov.shared == ("src/a.py",)
+        and not ov.race_locked
+    )
     assert overlap(rp("src/*.py"), fs("src/sub/a.py")) is None
     assert overlap(rp("src/**"), rp("**/test_*.py")).basis == "resource_path"  # type: ignore[union-attr]
     assert overlap(rp("src/*.py"), rp("lib/*.py")) is None
@@ -149,7 +181,11 @@ def test_literal_resource_path_names_its_subtree() -> None:
 
 
 def test_overlap_is_symmetric_in_basis_and_shared() -> None:
-    pairs = [(rp("src/*"), fs("src/a", "src/b")), (ents("x", "src/a"), fs("src/a")), (tasks("T"), ents("T"))]
+    pairs = [
+        (rp("src/*"), fs("src/a", "src/b")),
+        (ents("x", "src/a"), fs("src/a")),
+        (tasks("T"), ents("T")),
+    ]
     for a, b in pairs:
         assert overlap(a, b) == overlap(b, a)
 
@@ -166,7 +202,10 @@ REGISTRY = {
                 {"kind": "resource_path", "value": "src/routes/auth.*"},
             ],
         },
-        {"canonical_uri": "resource://p/tasks/42", "aliases": [{"kind": "task_set", "value": "T-42"}]},
+        {
+            "canonical_uri": "resource://p/tasks/42",
+            "aliases": [{"kind": "task_set", "value": "T-42"}],
+        },
         {"canonical_uri": 5, "aliases": [{"kind": "file_set", "value": "x"}]},
         {"canonical_uri": "resource://bad", "aliases": [{"kind": 1, "value": "x"}, "junk"]},
         "junk",
@@ -228,7 +267,11 @@ def test_dependency_candidates() -> None:
     other = fs("app.py", extensions={"impact": ["lib/util.py"], "depends_on_symbols": ["dump"]})
     no_symbols = fs("app.py", extensions={"impact": ["lib/util.py"]})
     dep = dependency_overlap(editing, user)
-    assert dep is not None and dep.basis == "dependency" and dep.shared == dep.files == ("lib/util.py",)
+    assert (
+        dep is not None
+        and dep.basis == "dependency"
+        and dep.shared == dep.files == ("lib/util.py",)
+    )
     assert dep.symbols == ("parse",) and not dep.race_locked
     assert dependency_overlap(user, editing) == dep
     assert dependency_overlap(editing, other) is None  # symbols given on both sides and disjoint

@@ -49,12 +49,22 @@ def test_unlisted_transitions_are_refused_and_terminals_have_no_exit() -> None:
 
 def test_spec_rows_present() -> None:
     assert next_state(INTENT_TABLE, None, IntentEvent.ANNOUNCE) == IntentState.ACTIVE  # I1
-    assert next_state(INTENT_TABLE, IntentState.SUSPENDED, IntentEvent.CLAIM_APPROVED) == IntentState.TRANSFERRED  # I9
-    assert next_state(INTENT_TABLE, IntentState.ACTIVE, IntentEvent.CLAIM_APPROVED) is None  # not listed
+    assert (
+        next_state(INTENT_TABLE, IntentState.SUSPENDED, IntentEvent.CLAIM_APPROVED)
+        == IntentState.TRANSFERRED
+    )  # I9
+    assert (
+        next_state(INTENT_TABLE, IntentState.ACTIVE, IntentEvent.CLAIM_APPROVED) is None
+    )  # not listed
     assert next_state(OP_TABLE, OpState.COMMITTED, OpEvent.SUPERSEDE) == OpState.SUPERSEDED  # O12
     assert next_state(OP_TABLE, OpState.COMMITTED, OpEvent.REJECT) is None
-    assert next_state(CONFLICT_TABLE, ConflictState.OPEN, ConflictEvent.DISPUTE) == ConflictState.OPEN  # A6
-    assert next_state(CONFLICT_TABLE, ConflictState.RESOLVED, ConflictEvent.CLOSE) == ConflictState.CLOSED  # C12
+    assert (
+        next_state(CONFLICT_TABLE, ConflictState.OPEN, ConflictEvent.DISPUTE) == ConflictState.OPEN
+    )  # A6
+    assert (
+        next_state(CONFLICT_TABLE, ConflictState.RESOLVED, ConflictEvent.CLOSE)
+        == ConflictState.CLOSED
+    )  # C12
 
 
 def test_legal_states_cover_the_tables() -> None:
@@ -124,7 +134,9 @@ def test_operation_table_11_9_136() -> None:
     assert expected == OP_TABLE
     _refused_everywhere_else(OP_TABLE, OpState, OpEvent, TERMINAL_OP_STATES)
     assert events_from(OP_TABLE, P.COMMITTED) == {E.SUPERSEDE}  # COMMITTED is stable
-    assert next_state(OP_TABLE, P.FROZEN, E.COMMIT_PRE_COMPLETE) is None  # a frozen op cannot commit
+    assert (
+        next_state(OP_TABLE, P.FROZEN, E.COMMIT_PRE_COMPLETE) is None
+    )  # a frozen op cannot commit
 
 
 def test_conflict_table_11_10_147() -> None:
@@ -140,7 +152,9 @@ def test_conflict_table_11_10_147() -> None:
         assert next_state(CONFLICT_TABLE, state, E.RESOLVE) == C.RESOLVED  # C4, C8, C10
         assert next_state(CONFLICT_TABLE, state, E.AUTO_DISMISS) == C.DISMISSED  # C5, C9, C11
         assert next_state(CONFLICT_TABLE, state, E.DISMISS) == C.DISMISSED  # A6
-        assert next_state(CONFLICT_TABLE, state, E.PHASE3_FALLBACK) == C.CLOSED  # C6 (+ A6 from ACKED/ESCALATED)
+        assert (
+            next_state(CONFLICT_TABLE, state, E.PHASE3_FALLBACK) == C.CLOSED
+        )  # C6 (+ A6 from ACKED/ESCALATED)
         assert next_state(CONFLICT_TABLE, state, E.DISPUTE) == state  # A6: disputed changes nothing
     assert next_state(CONFLICT_TABLE, C.RESOLVED, E.CLOSE) == C.CLOSED  # C12
     assert events_from(CONFLICT_TABLE, C.RESOLVED) == {E.CLOSE}

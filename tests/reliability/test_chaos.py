@@ -25,6 +25,7 @@ async def chaos(tmp_path: Path, kills: int, clients: int = 4) -> dict:
     lost_in_flight = 0
     try:
         for k in range(kills):
+
             async def burst(p: SessionClient, k: int = k) -> None:
                 nonlocal lost_in_flight
                 for j in range(6):
@@ -45,20 +46,33 @@ async def chaos(tmp_path: Path, kills: int, clients: int = 4) -> dict:
             watch.add_done_callback(lambda _f, ev=first_ack: ev.set())
             tasks = [asyncio.create_task(burst(p)) for p in peers]
             await first_ack.wait()  # kill mid-traffic: right after the first commit went out
-            assert watch.exception() is None, f"kill {k + 1}: no commit went out in 30 s (was every request refused?)"
+            assert watch.exception() is None, (
+                f"kill {k + 1}: no commit went out in 30 s (was every request refused?)"
+            )
             await sc.kill9()
             await asyncio.gather(*tasks)
             # The round did real work before the kill (else the checks below would hold vacuously).
-            assert len(acked) > acked_before, f"kill {k + 1}: no intent was acknowledged before the kill"
-            sc = await start_sidecar("--session-id", SID, "--port", str(port), "--rate", "100000", data_dir=tmp_path)
+            assert len(acked) > acked_before, (
+                f"kill {k + 1}: no intent was acknowledged before the kill"
+            )
+            sc = await start_sidecar(
+                "--session-id", SID, "--port", str(port), "--rate", "100000", data_dir=tmp_path
+            )
             for p in peers:
                 await asyncio.wait_for(p.connected.wait(), 30)
             for p in peers:
                 ok = await p.wait_until(lambda v: set(acked) <= set(v.intents), 10)
-                assert ok, f"after kill {k + 1}: acknowledged intents missing: {sorted(set(acked) - set(p.view.intents))[:5]}"
+                assert ok, (
+                    f"after kill {k + 1}: acknowledged intents missing: {sorted(set(acked) - set(p.view.intents))[:5]}"
+                )
                 for target, ref in committed.items():
                     assert p.view.targets.get(target, {}).get("state_ref") == ref
-        return {"kills": kills, "acked": len(acked), "commits": len(committed), "in_flight_refused": lost_in_flight}
+        return {
+            "kills": kills,
+            "acked": len(acked),
+            "commits": len(committed),
+            "in_flight_refused": lost_in_flight,
+        }
     finally:
         for p in peers:
             await p.close()
@@ -67,12 +81,18 @@ async def chaos(tmp_path: Path, kills: int, clients: int = 4) -> dict:
 
 async def test_chaos_short(tmp_path: Path) -> None:
     r = await chaos(tmp_path, kills=3)
-    assert r["acked"] >= 3 and r["commits"] >= 1  # something to lose was acknowledged in every round
-    print(f"\nchaos (short): {r['kills']} kill -9, {r['acked']} acknowledged intents and {r['commits']} commits, losses 0")
+    assert (
+        r["acked"] >= 3 and r["commits"] >= 1
+    )  # something to lose was acknowledged in every round
+    print(
+        f"\nchaos (short): {r['kills']} kill -9, {r['acked']} acknowledged intents and {r['commits']} commits, losses 0"
+    )
 
 
 @pytest.mark.slow
 async def test_chaos_soak(tmp_path: Path) -> None:
     r = await chaos(tmp_path, kills=20)
     assert r["acked"] >= 20 and r["commits"] >= 1
-    print(f"\nchaos (soak): {r['kills']} kill -9, {r['acked']} acknowledged intents and {r['commits']} commits, losses 0")
+    print(
+        f"\nchaos (soak): {r['kills']} kill -9, {r['acked']} acknowledged intents and {r['commits']} commits, losses 0"
+    )

@@ -25,17 +25,27 @@ SID = "fuzz"
 EXAMPLES = int(os.environ.get("MPAC_FUZZ_EXAMPLES", "300"))  # `make soak` raises it
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
     max_leaves=40,
 )
 odd_text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200)
 frames = st.one_of(
     json_values.map(json.dumps),
     odd_text,
-    st.builds(lambda t, f, v: json.dumps({**envelope(t, session_id=SID), f: v}), st.sampled_from(sorted(VALID)),
-              st.sampled_from(["payload", "sender", "ts", "message_type", "version", "watermark", "session_id"]), json_values),
+    st.builds(
+        lambda t, f, v: json.dumps({**envelope(t, session_id=SID), f: v}),
+        st.sampled_from(sorted(VALID)),
+        st.sampled_from(
+            ["payload", "sender", "ts", "message_type", "version", "watermark", "session_id"]
+        ),
+        json_values,
+    ),
     st.builds(lambda n: "[" * n + "]" * n, st.integers(50, 3000)),
-    st.builds(lambda n: json.dumps({"protocol": "MPAC", "junk": "x" * n}), st.integers(1000, 200_000)),
+    st.builds(
+        lambda n: json.dumps({"protocol": "MPAC", "junk": "x" * n}), st.integers(1000, 200_000)
+    ),
 )
 
 
@@ -43,8 +53,14 @@ class Live:
     def __init__(self, proc: subprocess.Popen, url: str) -> None:
         self.proc, self.url = proc, url
         # no keepalive thread: its pings draw from `random` while Hypothesis generates frames
-        self.ws = contextlib.ExitStack().enter_context(connect(url, max_size=None, ping_interval=None))
-        self.ws.send(json.dumps(dict(envelope("HELLO", {"display_name": "fuzzer"}), session_id=SID, ts=_ts())))
+        self.ws = contextlib.ExitStack().enter_context(
+            connect(url, max_size=None, ping_interval=None)
+        )
+        self.ws.send(
+            json.dumps(
+                dict(envelope("HELLO", {"display_name": "fuzzer"}), session_id=SID, ts=_ts())
+            )
+        )
         while json.loads(self.ws.recv(timeout=10))["message_type"] != "SESSION_INFO":
             pass
         self.sent = 0
@@ -61,8 +77,25 @@ def _ts() -> str:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     data = tmp_path_factory.mktemp("fuzz")
-    proc = subprocess.Popen([sys.executable, "-m", "bridge", "sidecar", "--session-id", SID, "--port", "0", "--data-dir", str(data),
-                             "--rate", "1000000"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bridge",
+            "sidecar",
+            "--session-id",
+            SID,
+            "--port",
+            "0",
+            "--data-dir",
+            str(data),
+            "--rate",
+            "1000000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     assert proc.stdout is not None
     url = None
     for line in proc.stdout:
@@ -78,16 +111,42 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     proc.wait(timeout=15)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
+)
 @given(frame=frames)
 def test_every_frame_gets_an_answer_and_the_sidecar_survives(live: Live, frame: str) -> None:
     try:
         live.ws.send(frame)
         answer = json.loads(live.ws.recv(timeout=10))
-        assert answer["message_type"] in ("PROTOCOL_ERROR", "INTENT_ANNOUNCE", "INTENT_UPDATE", "INTENT_WITHDRAW", "INTENT_DEFERRED",
-                                          "OP_COMMIT", "OP_PROPOSE", "OP_REJECT", "CONFLICT_REPORT", "CONFLICT_ACK", "RESOLUTION",
-                                          "HELLO", "GOODBYE", "INTENT_CLAIM", "INTENT_CLAIM_STATUS", "COORDINATOR_STATUS",
-                                          "OP_BATCH_COMMIT", "OP_SUPERSEDE", "CONFLICT_ESCALATE", "SESSION_INFO")
+        assert answer["message_type"] in (
+            "PROTOCOL_ERROR",
+            "INTENT_ANNOUNCE",
+            "INTENT_UPDATE",
+            "INTENT_WITHDRAW",
+            "INTENT_DEFERRED",
+            "OP_COMMIT",
+            "OP_PROPOSE",
+            "OP_REJECT",
+            "CONFLICT_REPORT",
+            "CONFLICT_ACK",
+            "RESOLUTION",
+            "HELLO",
+            "GOODBYE",
+            "INTENT_CLAIM",
+            "INTENT_CLAIM_STATUS",
+            "COORDINATOR_STATUS",
+            "OP_BATCH_COMMIT",
+            "OP_SUPERSEDE",
+            "CONFLICT_ESCALATE",
+            "SESSION_INFO",
+        )
     except ConnectionClosed as exc:  # a clean close must carry a reason
         assert exc.rcvd is not None and exc.rcvd.code in (1008, 1009) and exc.rcvd.reason
         live.ws = Live(live.proc, live.url).ws

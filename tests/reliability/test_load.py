@@ -17,18 +17,29 @@ SID = "load"
 
 
 async def churn(tmp_path: Path, clients: int, rounds: int, *extra: str) -> dict:
-    sc = await start_sidecar("--session-id", SID, "--rate", "100000", "--send-queue", "100000", *extra, data_dir=tmp_path)
+    sc = await start_sidecar(
+        "--session-id", SID, "--rate", "100000", "--send-queue", "100000", *extra, data_dir=tmp_path
+    )
     try:
         sockets = []
         for n in range(clients):
             ws = await connect(sc.url, max_size=None, max_queue=None)
-            await ws.send(json.dumps(msg("HELLO", f"agent:l{n}", {"display_name": f"l{n}"}, session=SID, now=_now())))
+            await ws.send(
+                json.dumps(
+                    msg("HELLO", f"agent:l{n}", {"display_name": f"l{n}"}, session=SID, now=_now())
+                )
+            )
             while json.loads(await ws.recv())["message_type"] != "SESSION_INFO":
                 pass
             sockets.append(ws)
         received: list[list[dict]] = [[] for _ in range(clients)]
         waiting: list[dict[str, asyncio.Future]] = [{} for _ in range(clients)]
-        expected = {f"agent:l{i}-{r}-{t}" for i in range(clients) for r in range(rounds) for t in ("INTENT_ANNOUNCE", "OP_COMMIT", "INTENT_WITHDRAW")}
+        expected = {
+            f"agent:l{i}-{r}-{t}"
+            for i in range(clients)
+            for r in range(rounds)
+            for t in ("INTENT_ANNOUNCE", "OP_COMMIT", "INTENT_WITHDRAW")
+        }
         seen = [0] * clients
         complete = asyncio.Event()
         acked = 0
@@ -58,9 +69,25 @@ async def churn(tmp_path: Path, clients: int, rounds: int, *extra: str) -> dict:
                 for mtype, payload in (
                     # one file per client, edited round after round: a repository has finitely many files,
                     # and the coordinator keeps the last commit of each one
-                    ("INTENT_ANNOUNCE", {"intent_id": iid, "objective": "load", "scope": {"kind": "file_set", "resources": [f"{pid}.py"]}}),
-                    ("OP_COMMIT", {"op_id": f"op-{iid}", "intent_id": iid, "target": f"{pid}.py", "op_kind": "replace",
-                                   "state_ref_before": f"sha256:{r - 1}" if r else None, "state_ref_after": f"sha256:{r}"}),
+                    (
+                        "INTENT_ANNOUNCE",
+                        {
+                            "intent_id": iid,
+                            "objective": "load",
+                            "scope": {"kind": "file_set", "resources": [f"{pid}.py"]},
+                        },
+                    ),
+                    (
+                        "OP_COMMIT",
+                        {
+                            "op_id": f"op-{iid}",
+                            "intent_id": iid,
+                            "target": f"{pid}.py",
+                            "op_kind": "replace",
+                            "state_ref_before": f"sha256:{r - 1}" if r else None,
+                            "state_ref_after": f"sha256:{r}",
+                        },
+                    ),
                     ("INTENT_WITHDRAW", {"intent_id": iid}),
                 ):
                     m = msg(mtype, pid, payload, session=SID, now=_now(), mid=f"{iid}-{mtype}")
@@ -70,7 +97,9 @@ async def churn(tmp_path: Path, clients: int, rounds: int, *extra: str) -> dict:
                     await asyncio.wait_for(ack, 30)  # the relay of our own message is the ack
                     acked += 1
                     if rss_tenth is None and acked >= total // 10:
-                        rss_tenth = sc.rss_kb()  # the baseline: memory after the first tenth
+                        rss_tenth = (
+                            sc.rss_kb()
+                        )  # the baseline: memory after the first tenth
 
         await asyncio.gather(*(worker(i) for i in range(clients)))
         try:
@@ -88,8 +117,16 @@ async def churn(tmp_path: Path, clients: int, rounds: int, *extra: str) -> dict:
         for r in received:
             ids = [m["message_id"] for m in r if m["message_id"] in expected]
             per_client.append((len(ids), len(set(ids)), ids))
-        return {"ok": ok, "acked": acked, "errors": errors, "per_client": per_client, "expected": expected,
-                "rss_first": rss_first, "rss_tenth": rss_tenth or rss_first, "rss_last": rss_last}
+        return {
+            "ok": ok,
+            "acked": acked,
+            "errors": errors,
+            "per_client": per_client,
+            "expected": expected,
+            "rss_first": rss_first,
+            "rss_tenth": rss_tenth or rss_first,
+            "rss_last": rss_last,
+        }
     finally:
         await sc.stop()
 
@@ -102,9 +139,11 @@ def _now() -> float:
 
 def check(result: dict, label: str) -> None:
     expected = result["expected"]
-    print(f"\n{label}: {len(expected)} messages acknowledged, delivered to {len(result['per_client'])} clients, "
-          f"errors {len(result['errors'])}, losses {sum(len(expected) - n for n, _u, _i in result['per_client'])}, "
-          f"RSS {result['rss_first']} KiB at the start, {result['rss_tenth']} after the first tenth, {result['rss_last']} at the end")
+    print(
+        f"\n{label}: {len(expected)} messages acknowledged, delivered to {len(result['per_client'])} clients, "
+        f"errors {len(result['errors'])}, losses {sum(len(expected) - n for n, _u, _i in result['per_client'])}, "
+        f"RSS {result['rss_first']} KiB at the start, {result['rss_tenth']} after the first tenth, {result['rss_last']} at the end"
+    )
     assert result["ok"] and not result["errors"]
     order = None
     for count, unique, ids in result["per_client"]:
@@ -122,4 +161,6 @@ async def test_load_soak(tmp_path: Path) -> None:
     # A small history cap, so the run goes past it: from then on, memory must not grow.
     result = await churn(tmp_path, 200, 10, "--history-limit", "500")
     check(result, "load (soak)")
-    assert result["rss_last"] < result["rss_tenth"] + 8 * 1024  # flat after the first tenth: under 8 MiB of growth
+    assert (
+        result["rss_last"] < result["rss_tenth"] + 8 * 1024
+    )  # flat after the first tenth: under 8 MiB of growth

@@ -49,9 +49,27 @@ async def test_impersonation_is_refused_and_not_applied(tmp_path: Path) -> None:
         victim = SessionClient(sc.url, "agent:victim", session_id=SID)
         await victim.connect()
         async with connect(sc.url) as ws:
-            await ws.send(json.dumps(msg("HELLO", "agent:evil", {"display_name": "e", "roles": ["contributor"]}, session=SID)))
+            await ws.send(
+                json.dumps(
+                    msg(
+                        "HELLO",
+                        "agent:evil",
+                        {"display_name": "e", "roles": ["contributor"]},
+                        session=SID,
+                    )
+                )
+            )
             assert (await recv_json(ws))["message_type"] == "SESSION_INFO"
-            forged = msg("INTENT_ANNOUNCE", "agent:victim", {"intent_id": "forged", "objective": "x", "scope": {"kind": "file_set", "resources": ["z"]}}, session=SID)
+            forged = msg(
+                "INTENT_ANNOUNCE",
+                "agent:victim",
+                {
+                    "intent_id": "forged",
+                    "objective": "x",
+                    "scope": {"kind": "file_set", "resources": ["z"]},
+                },
+                session=SID,
+            )
             await ws.send(json.dumps(forged))
             while True:
                 m = await recv_json(ws)
@@ -62,12 +80,27 @@ async def test_impersonation_is_refused_and_not_applied(tmp_path: Path) -> None:
         await victim.close()
 
 
-async def test_unadmitted_socket_gets_only_its_errors_and_garbage_keeps_it_usable(tmp_path: Path) -> None:
+async def test_unadmitted_socket_gets_only_its_errors_and_garbage_keeps_it_usable(
+    tmp_path: Path,
+) -> None:
     async with sidecar("--session-id", SID, data_dir=tmp_path) as sc:  # noqa: SIM117 - the inner one needs sc
         async with connect(sc.url) as ws:
             await ws.send("{not json")
             assert (await recv_json(ws))["payload"]["error_code"] == "MALFORMED_MESSAGE"
-            await ws.send(json.dumps(msg("INTENT_ANNOUNCE", "agent:x", {"intent_id": "i", "objective": "o", "scope": {"kind": "file_set", "resources": ["a"]}}, session=SID)))
+            await ws.send(
+                json.dumps(
+                    msg(
+                        "INTENT_ANNOUNCE",
+                        "agent:x",
+                        {
+                            "intent_id": "i",
+                            "objective": "o",
+                            "scope": {"kind": "file_set", "resources": ["a"]},
+                        },
+                        session=SID,
+                    )
+                )
+            )
             assert (await recv_json(ws))["payload"]["error_code"] == "INVALID_REFERENCE"
             await ws.send(json.dumps(msg("HELLO", "agent:x", {"display_name": "x"}, session=SID)))
             assert (await recv_json(ws))["message_type"] == "SESSION_INFO"
@@ -101,7 +134,9 @@ async def test_far_oversized_frame_closes_with_a_reason(tmp_path: Path) -> None:
             assert "exceeds limit" in exc.value.rcvd.reason
 
 
-async def test_oversized_request_is_refused_by_name_and_the_client_knows_the_limit(tmp_path: Path) -> None:
+async def test_oversized_request_is_refused_by_name_and_the_client_knows_the_limit(
+    tmp_path: Path,
+) -> None:
     """One limit (--max-frame-bytes): SESSION_INFO announces it, the client refuses a bigger request
     without sending it, and a peer that sends one anyway gets a PROTOCOL_ERROR naming its message
     (not a silent drop that ends in a timeout); the connection stays usable."""
@@ -110,25 +145,50 @@ async def test_oversized_request_is_refused_by_name_and_the_client_knows_the_lim
         await client.connect()
         assert client.frame_limit == 65536
         local = await client.announce("x" * 100_000, ["a.py"])
-        assert not local.ok and local.error_code == "FRAME_TOO_LARGE" and "65,536" in local.description
+        assert (
+            not local.ok and local.error_code == "FRAME_TOO_LARGE" and "65,536" in local.description
+        )
         async with connect(sc.url, max_size=None) as ws:
-            await ws.send(json.dumps(msg("HELLO", "agent:raw", {"display_name": "raw"}, session=SID)))
+            await ws.send(
+                json.dumps(msg("HELLO", "agent:raw", {"display_name": "raw"}, session=SID))
+            )
             assert (await recv_json(ws))["message_type"] == "SESSION_INFO"
-            big = msg("INTENT_ANNOUNCE", "agent:raw", {"intent_id": "i-big", "objective": "x" * 100_000,
-                                                       "scope": {"kind": "file_set", "resources": ["a.py"]}}, session=SID)
+            big = msg(
+                "INTENT_ANNOUNCE",
+                "agent:raw",
+                {
+                    "intent_id": "i-big",
+                    "objective": "x" * 100_000,
+                    "scope": {"kind": "file_set", "resources": ["a.py"]},
+                },
+                session=SID,
+            )
             await ws.send(json.dumps(big))
             while (m := await recv_json(ws))["message_type"] != "PROTOCOL_ERROR":
                 pass
-            assert m["payload"]["refers_to"] == big["message_id"] and m["in_reply_to"] == big["message_id"]
+            assert (
+                m["payload"]["refers_to"] == big["message_id"]
+                and m["in_reply_to"] == big["message_id"]
+            )
             assert "over the limit of 65,536 bytes" in m["payload"]["description"]
-        assert (await client.announce("small", ["a.py"])).ok  # nothing of the refused one was applied
+        assert (
+            await client.announce("small", ["a.py"])
+        ).ok  # nothing of the refused one was applied
         await client.close()
 
 
 async def test_open_profile_refuses_non_loopback(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bridge", "sidecar", "--host", "0.0.0.0", "--data-dir", str(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bridge",
+        "sidecar",
+        "--host",
+        "0.0.0.0",
+        "--data-dir",
+        str(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2

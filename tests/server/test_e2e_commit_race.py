@@ -25,7 +25,11 @@ async def reply_to(ws, message_id: str) -> dict:
     while True:
         m = json.loads(await asyncio.wait_for(ws.recv(), 30))
         p = m.get("payload") or {}
-        if m.get("message_type") != "CONFLICT_REPORT" and message_id in (m.get("message_id"), m.get("in_reply_to"), p.get("refers_to")):
+        if m.get("message_type") != "CONFLICT_REPORT" and message_id in (
+            m.get("message_id"),
+            m.get("in_reply_to"),
+            p.get("refers_to"),
+        ):
             return m
 
 
@@ -41,24 +45,65 @@ async def test_two_commits_from_one_base_before_either_writes(tmp_path: Path) ->
     try:
         async with connect(sc.url) as alice, connect(sc.url) as bob:
             for ws, pid in ((alice, "agent:alice"), (bob, "agent:bob")):
-                hello = msg("HELLO", pid, {"display_name": pid, "roles": ["contributor"]}, session=sid, now=time.time())
+                hello = msg(
+                    "HELLO",
+                    pid,
+                    {"display_name": pid, "roles": ["contributor"]},
+                    session=sid,
+                    now=time.time(),
+                )
                 await ws.send(json.dumps(hello))
                 assert (await reply_to(ws, hello["message_id"]))["message_type"] == "SESSION_INFO"
-            glob = msg("INTENT_ANNOUNCE", "agent:alice", {"intent_id": "ia", "objective": "all of src",
-                                                          "scope": {"kind": "file_set", "resources": ["src/*.py"]}}, session=sid, now=time.time())
+            glob = msg(
+                "INTENT_ANNOUNCE",
+                "agent:alice",
+                {
+                    "intent_id": "ia",
+                    "objective": "all of src",
+                    "scope": {"kind": "file_set", "resources": ["src/*.py"]},
+                },
+                session=sid,
+                now=time.time(),
+            )
             await alice.send(json.dumps(glob))
             assert (await reply_to(alice, glob["message_id"]))["message_type"] == "INTENT_ANNOUNCE"
-            one = msg("INTENT_ANNOUNCE", "agent:bob", {"intent_id": "ib", "objective": "a only",
-                                                       "scope": {"kind": "file_set", "resources": ["src/a.py"]}}, session=sid, now=time.time())
+            one = msg(
+                "INTENT_ANNOUNCE",
+                "agent:bob",
+                {
+                    "intent_id": "ib",
+                    "objective": "a only",
+                    "scope": {"kind": "file_set", "resources": ["src/a.py"]},
+                },
+                session=sid,
+                now=time.time(),
+            )
             await bob.send(json.dumps(one))
-            assert (await reply_to(bob, one["message_id"]))["message_type"] == "INTENT_ANNOUNCE"  # an overlap, not a lock
+            assert (await reply_to(bob, one["message_id"]))[
+                "message_type"
+            ] == "INTENT_ANNOUNCE"  # an overlap, not a lock
 
             def op(pid: str, op_id: str, intent: str, after: bytes) -> dict:
-                return msg("OP_COMMIT", pid, {"op_id": op_id, "intent_id": intent, "target": "src/a.py", "op_kind": "replace",
-                                              "state_ref_before": base, "state_ref_after": state_ref_of_bytes(after)},
-                           session=sid, now=time.time(), lamport=10)
+                return msg(
+                    "OP_COMMIT",
+                    pid,
+                    {
+                        "op_id": op_id,
+                        "intent_id": intent,
+                        "target": "src/a.py",
+                        "op_kind": "replace",
+                        "state_ref_before": base,
+                        "state_ref_after": state_ref_of_bytes(after),
+                    },
+                    session=sid,
+                    now=time.time(),
+                    lamport=10,
+                )
 
-            first, second = op("agent:alice", "op-a", "ia", b"x = 2\n"), op("agent:bob", "op-b", "ib", b"x = 3\n")
+            first, second = (
+                op("agent:alice", "op-a", "ia", b"x = 2\n"),
+                op("agent:bob", "op-b", "ib", b"x = 3\n"),
+            )
             await alice.send(json.dumps(first))
             await bob.send(json.dumps(second))  # before anyone wrote: the disk still shows the base
             got_a = await reply_to(alice, first["message_id"])
@@ -67,10 +112,15 @@ async def test_two_commits_from_one_base_before_either_writes(tmp_path: Path) ->
             assert got_b["message_type"] == "PROTOCOL_ERROR", got_b
             assert got_b["payload"]["error_code"] == "STALE_STATE_REF"
             ext = got_b["payload"]["extensions"]["mpac-bridge"]
-            assert ext["current_state_ref"] == state_ref_of_bytes(b"x = 2\n") and ext["pending_op_id"] == "op-a"
+            assert (
+                ext["current_state_ref"] == state_ref_of_bytes(b"x = 2\n")
+                and ext["pending_op_id"] == "op-a"
+            )
             # A late joiner learns one commit for the file: Alice's.
             async with connect(sc.url) as late:
-                hello = msg("HELLO", "agent:late", {"display_name": "late"}, session=sid, now=time.time())
+                hello = msg(
+                    "HELLO", "agent:late", {"display_name": "late"}, session=sid, now=time.time()
+                )
                 await late.send(json.dumps(hello))
                 info = await reply_to(late, hello["message_id"])
                 targets = info["payload"]["extensions"]["mpac-bridge"]["state"]["targets"]

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.e2e
 SID = "dur"
 
 
-async def test_kill9_then_restart_restores_every_acknowledged_intent_and_commit(tmp_path: Path) -> None:
+async def test_kill9_then_restart_restores_every_acknowledged_intent_and_commit(
+    tmp_path: Path,
+) -> None:
     sc = await start_sidecar("--session-id", SID, data_dir=tmp_path)
     port = sc.port
     a = SessionClient(sc.url, "agent:a", session_id=SID)
@@ -57,8 +59,13 @@ async def test_transcript_survives_a_restart_and_verifies(tmp_path: Path) -> Non
     await a.connect()
     assert (await a.announce("one", ["x.py"])).ok
     # the transcript is flushed before any output of a message is sent: acknowledged means recorded
-    records = [json.loads(line) for line in (tmp_path / "transcripts" / f"{SID}.jsonl").read_text().splitlines()]
-    assert any(r["kind"] == "in" and r["message"]["payload"].get("objective") == "one" for r in records)
+    records = [
+        json.loads(line)
+        for line in (tmp_path / "transcripts" / f"{SID}.jsonl").read_text().splitlines()
+    ]
+    assert any(
+        r["kind"] == "in" and r["message"]["payload"].get("objective") == "one" for r in records
+    )
     await sc.kill9()
     sc2 = await start_sidecar("--session-id", SID, "--port", str(sc.port), data_dir=tmp_path)
     try:
@@ -72,7 +79,9 @@ async def test_transcript_survives_a_restart_and_verifies(tmp_path: Path) -> Non
     assert result.records > 5
 
 
-async def test_kill9_while_requests_are_in_flight_loses_no_acknowledged_intent(tmp_path: Path) -> None:
+async def test_kill9_while_requests_are_in_flight_loses_no_acknowledged_intent(
+    tmp_path: Path,
+) -> None:
     import time
 
     from websockets.asyncio.client import connect
@@ -84,13 +93,18 @@ async def test_kill9_while_requests_are_in_flight_loses_no_acknowledged_intent(t
     acked: list[str] = []
     enough = asyncio.Event()
     async with connect(sc.url) as ws:
-        await ws.send(json.dumps(msg("HELLO", "agent:w", {"display_name": "w"}, session=SID, now=time.time())))
+        await ws.send(
+            json.dumps(msg("HELLO", "agent:w", {"display_name": "w"}, session=SID, now=time.time()))
+        )
 
         async def read() -> None:
             try:
                 async for raw in ws:
                     m = json.loads(raw)
-                    if m["message_type"] == "INTENT_ANNOUNCE" and m["sender"]["principal_id"] == "agent:w":
+                    if (
+                        m["message_type"] == "INTENT_ANNOUNCE"
+                        and m["sender"]["principal_id"] == "agent:w"
+                    ):
                         acked.append(m["payload"]["intent_id"])
                         if len(acked) >= 30:
                             enough.set()
@@ -102,7 +116,19 @@ async def test_kill9_while_requests_are_in_flight_loses_no_acknowledged_intent(t
             for n in range(5000):  # keeps sending until the kill; never waits for a reply
                 scope = {"kind": "file_set", "resources": [f"f{n}.py"]}
                 payload = {"intent_id": f"w{n}", "objective": f"task {n}", "scope": scope}
-                await ws.send(json.dumps(msg("INTENT_ANNOUNCE", "agent:w", payload, session=SID, now=time.time(), lamport=n + 2, mid=f"w-{n}")))
+                await ws.send(
+                    json.dumps(
+                        msg(
+                            "INTENT_ANNOUNCE",
+                            "agent:w",
+                            payload,
+                            session=SID,
+                            now=time.time(),
+                            lamport=n + 2,
+                            mid=f"w-{n}",
+                        )
+                    )
+                )
                 if enough.is_set():
                     break
                 await asyncio.sleep(0)  # let the reader run

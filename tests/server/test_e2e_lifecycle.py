@@ -23,16 +23,43 @@ from tests.workspace.helpers import make_repo
 pytestmark = pytest.mark.e2e
 
 FLAGS = [
-    "--workspace", "--host", "--port", "--session-id", "--multi-session", "--security-profile", "--token-table",
-    "--tls", "--cert", "--key", "--data-dir", "--idle-timeout", "--log-level", "--allow-open-network",
-    "--allow-origin", "--max-frame-bytes", "--max-msgs-per-sec", "--max-connections-per-session",
-    "--send-queue-limit", "--heartbeat-interval", "--unavailability-timeout", "--resolution-timeout",
-    "--execution-model", "--compliance-profile", "--compress", "--history-limit", "--file-limit",
+    "--workspace",
+    "--host",
+    "--port",
+    "--session-id",
+    "--multi-session",
+    "--security-profile",
+    "--token-table",
+    "--tls",
+    "--cert",
+    "--key",
+    "--data-dir",
+    "--idle-timeout",
+    "--log-level",
+    "--allow-open-network",
+    "--allow-origin",
+    "--max-frame-bytes",
+    "--max-msgs-per-sec",
+    "--max-connections-per-session",
+    "--send-queue-limit",
+    "--heartbeat-interval",
+    "--unavailability-timeout",
+    "--resolution-timeout",
+    "--execution-model",
+    "--compliance-profile",
+    "--compress",
+    "--history-limit",
+    "--file-limit",
 ]
 
 
 def sidecar_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bridge", "sidecar", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", "sidecar", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_help_explains_every_flag() -> None:
@@ -72,11 +99,19 @@ async def test_workspace_mode_runtime_file_log_and_clean_stop(tmp_path: Path) ->
         assert sc.session_id == repo.session_id
         assert f"pid={sc.pid}" in sc.ready_line
         info = read_runtime(runtime_path(repo))
-        assert info is not None and (info.pid, info.port, info.session_id) == (sc.pid, sc.port, repo.session_id)
+        assert info is not None and (info.pid, info.port, info.session_id) == (
+            sc.pid,
+            sc.port,
+            repo.session_id,
+        )
         async with connect(sc.url) as ws:
-            hello = msg("HELLO", "agent:w", {"display_name": "w"}, session=repo.session_id, now=time.time())
+            hello = msg(
+                "HELLO", "agent:w", {"display_name": "w"}, session=repo.session_id, now=time.time()
+            )
             await ws.send(json.dumps(hello))
-            while json.loads(await asyncio.wait_for(ws.recv(), 30))["message_type"] != "SESSION_INFO":
+            while (
+                json.loads(await asyncio.wait_for(ws.recv(), 30))["message_type"] != "SESSION_INFO"
+            ):
                 pass
             sc.proc.send_signal(signal.SIGTERM)
             with pytest.raises(ConnectionClosed) as exc:
@@ -101,15 +136,32 @@ async def test_idle_timeout_exits_cleanly(tmp_path: Path) -> None:
 
 async def test_token_table_from_the_environment_means_authenticated(tmp_path: Path) -> None:
     table = {"env-token-12345": {"allowed_sessions": ["envs"], "roles": ["contributor"]}}
-    sc = await start_sidecar("--session-id", "envs", data_dir=tmp_path, env={"MPAC_TOKEN_TABLE": json.dumps(table)})
+    sc = await start_sidecar(
+        "--session-id", "envs", data_dir=tmp_path, env={"MPAC_TOKEN_TABLE": json.dumps(table)}
+    )
     try:
         assert "profile=authenticated" in sc.ready_line
         async with connect(sc.url) as ws:
-            await ws.send(json.dumps(msg("HELLO", "agent:n", {"display_name": "n"}, session="envs", now=time.time())))
-            assert json.loads(await asyncio.wait_for(ws.recv(), 30))["payload"]["error_code"] == "CREDENTIAL_REJECTED"
-        async with connect(sc.url, additional_headers={"Authorization": "Bearer env-token-12345"}) as ws:
-            await ws.send(json.dumps(msg("HELLO", "agent:y", {"display_name": "y"}, session="envs", now=time.time())))
-            assert json.loads(await asyncio.wait_for(ws.recv(), 30))["message_type"] == "SESSION_INFO"
+            await ws.send(
+                json.dumps(
+                    msg("HELLO", "agent:n", {"display_name": "n"}, session="envs", now=time.time())
+                )
+            )
+            assert (
+                json.loads(await asyncio.wait_for(ws.recv(), 30))["payload"]["error_code"]
+                == "CREDENTIAL_REJECTED"
+            )
+        async with connect(
+            sc.url, additional_headers={"Authorization": "Bearer env-token-12345"}
+        ) as ws:
+            await ws.send(
+                json.dumps(
+                    msg("HELLO", "agent:y", {"display_name": "y"}, session="envs", now=time.time())
+                )
+            )
+            assert (
+                json.loads(await asyncio.wait_for(ws.recv(), 30))["message_type"] == "SESSION_INFO"
+            )
     finally:
         await sc.stop()
 

@@ -22,7 +22,9 @@ BURST = 60
 
 
 async def join(ws: ClientConnection, pid: str) -> None:
-    await ws.send(json.dumps(msg("HELLO", pid, {"display_name": pid}, session=SID, now=time.time())))
+    await ws.send(
+        json.dumps(msg("HELLO", pid, {"display_name": pid}, session=SID, now=time.time()))
+    )
     while json.loads(await asyncio.wait_for(ws.recv(), 10))["message_type"] != "SESSION_INFO":
         pass
 
@@ -43,15 +45,36 @@ async def test_plain_and_compressed_clients_get_a_burst_whole_and_in_order(tmp_p
         connect(sc.url) as packed,
         connect(sc.url, compression=None) as sender,
     ):
-        assert plain.response is not None and "Sec-WebSocket-Extensions" not in plain.response.headers
-        assert packed.response is not None and "permessage-deflate" in packed.response.headers.get("Sec-WebSocket-Extensions", "")
+        assert (
+            plain.response is not None and "Sec-WebSocket-Extensions" not in plain.response.headers
+        )
+        assert packed.response is not None and "permessage-deflate" in packed.response.headers.get(
+            "Sec-WebSocket-Extensions", ""
+        )
         await join(plain, "agent:plain")
         await join(packed, "agent:packed")
         await join(sender, "agent:sender")
         objective = "x" * 300 + "é✓"  # multi-byte text and a 2-byte length header
         for n in range(BURST):  # sent without waiting, so many land in one turn of the sidecar
-            payload = {"intent_id": f"i{n}", "objective": f"{objective} {n}", "scope": fs(f"f{n}.py"), "ttl_sec": 600}
-            await sender.send(json.dumps(msg("INTENT_ANNOUNCE", "agent:sender", payload, session=SID, now=time.time(), mid=f"m{n}", lamport=n + 2)))
+            payload = {
+                "intent_id": f"i{n}",
+                "objective": f"{objective} {n}",
+                "scope": fs(f"f{n}.py"),
+                "ttl_sec": 600,
+            }
+            await sender.send(
+                json.dumps(
+                    msg(
+                        "INTENT_ANNOUNCE",
+                        "agent:sender",
+                        payload,
+                        session=SID,
+                        now=time.time(),
+                        mid=f"m{n}",
+                        lamport=n + 2,
+                    )
+                )
+            )
         for ws in (plain, packed, sender):
             seen = await announced(ws, BURST)
             assert [m["payload"]["intent_id"] for m in seen] == [f"i{n}" for n in range(BURST)]

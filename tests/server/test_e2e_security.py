@@ -28,16 +28,29 @@ def table_file(tmp_path: Path) -> Path:
 
 
 async def test_tokens_bind_sessions_and_roles(tmp_path: Path) -> None:
-    async with sidecar("--multi-session", "--token-table", str(table_file(tmp_path)), data_dir=tmp_path / "d") as sc:
-        alice = SessionClient(sc.session_url("alpha"), "agent:alice", token="alice-token-123", roles=["owner", "arbiter"])
+    async with sidecar(
+        "--multi-session", "--token-table", str(table_file(tmp_path)), data_dir=tmp_path / "d"
+    ) as sc:
+        alice = SessionClient(
+            sc.session_url("alpha"),
+            "agent:alice",
+            token="alice-token-123",
+            roles=["owner", "arbiter"],
+        )
         info = await alice.connect()
-        assert info["payload"]["granted_roles"] == ["contributor"]  # from the token, not the request
+        assert info["payload"]["granted_roles"] == [
+            "contributor"
+        ]  # from the token, not the request
         assert info["payload"]["security_profile"] == "authenticated"
         with pytest.raises(JoinRefused) as exc:
-            await SessionClient(sc.session_url("alpha"), "agent:bob", token="bob-token-4567").connect()
+            await SessionClient(
+                sc.session_url("alpha"), "agent:bob", token="bob-token-4567"
+            ).connect()
         assert exc.value.code == "CREDENTIAL_REJECTED"
         with pytest.raises(JoinRefused) as exc:
-            await SessionClient(sc.session_url("gamma"), "agent:nobody", token="wrong-token-000").connect()
+            await SessionClient(
+                sc.session_url("gamma"), "agent:nobody", token="wrong-token-000"
+            ).connect()
         assert exc.value.code == "CREDENTIAL_REJECTED"
         lead = SessionClient(sc.session_url("beta"), "human:lead", token="lead-token-890")
         await lead.connect()
@@ -46,11 +59,25 @@ async def test_tokens_bind_sessions_and_roles(tmp_path: Path) -> None:
 
 
 async def test_header_token_and_rejected_hello_receives_nothing(tmp_path: Path) -> None:
-    async with sidecar("--multi-session", "--token-table", str(table_file(tmp_path)), data_dir=tmp_path / "d") as sc:
+    async with sidecar(
+        "--multi-session", "--token-table", str(table_file(tmp_path)), data_dir=tmp_path / "d"
+    ) as sc:
         member = SessionClient(sc.session_url("alpha"), "agent:alice", token="alice-token-123")
         await member.connect()
-        async with connect(sc.session_url("alpha"), additional_headers={"Authorization": "Bearer bob-token-4567"}) as ws:
-            await ws.send(json.dumps(msg("HELLO", "agent:alice", {"display_name": "thief"}, session="alpha", now=time.time())))
+        async with connect(
+            sc.session_url("alpha"), additional_headers={"Authorization": "Bearer bob-token-4567"}
+        ) as ws:
+            await ws.send(
+                json.dumps(
+                    msg(
+                        "HELLO",
+                        "agent:alice",
+                        {"display_name": "thief"},
+                        session="alpha",
+                        now=time.time(),
+                    )
+                )
+            )
             first = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert first["payload"]["error_code"] == "CREDENTIAL_REJECTED"
             await member.announce("after the thief", ["x.py"])
@@ -66,17 +93,23 @@ async def test_header_token_and_rejected_hello_receives_nothing(tmp_path: Path) 
         await member.close()
 
 
-async def test_tls_round_trip_and_plain_ws_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_tls_round_trip_and_plain_ws_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tls = tls_files(tmp_path)
     async with sidecar("--session-id", "tls", *tls.sidecar_args(), data_dir=tmp_path / "d") as sc:
         assert sc.url.startswith("wss://")
-        client = SessionClient(sc.url, "agent:t", session_id="tls", ssl_context=tls.client_context())
+        client = SessionClient(
+            sc.url, "agent:t", session_id="tls", ssl_context=tls.client_context()
+        )
         await client.connect()
         assert (await client.announce("over tls", ["t.py"])).ok
         await client.close()
         # only a url, as the MCP server and the dashboard pass: the CA comes from SSL_CERT_FILE
         untrusted = SessionClient(sc.url, "agent:u", session_id="tls")
-        with pytest.raises(JoinRefused, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        with pytest.raises(
+            JoinRefused, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"
+        ):
             await untrusted.connect()
         monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
         with pytest.raises(JoinRefused, match="check SSL_CERT_FILE"):

@@ -21,11 +21,13 @@ from bridge.server.tokens import TokenTable
 from bridge.store import SqliteStore
 from tests.core.helpers import msg
 
-TOKENS = TokenTable.parse({
-    "alice-token-123": {"allowed_sessions": ["alpha"], "roles": ["contributor"]},
-    "bob-token-4567": {"allowed_sessions": ["beta"], "roles": ["contributor"]},
-    "carol-token-999": {"allowed_sessions": ["alpha"], "roles": ["contributor"]},
-})
+TOKENS = TokenTable.parse(
+    {
+        "alice-token-123": {"allowed_sessions": ["alpha"], "roles": ["contributor"]},
+        "bob-token-4567": {"allowed_sessions": ["beta"], "roles": ["contributor"]},
+        "carol-token-999": {"allowed_sessions": ["alpha"], "roles": ["contributor"]},
+    }
+)
 
 
 async def recv_json(ws, timeout: float = 10.0) -> dict:
@@ -48,15 +50,28 @@ def hello(principal: str, session: str, token: str | None = None) -> str:
 
 @pytest.fixture
 async def hosted(tmp_path: Path) -> AsyncIterator[RunningServer]:
-    cfg = ServerConfig(multi_session=True, security_profile="authenticated", data_dir=tmp_path, max_connections=2)
-    running = await serve_sidecar(cfg, CoordinatorConfig(security_profile="authenticated"), tokens=TOKENS)
+    cfg = ServerConfig(
+        multi_session=True, security_profile="authenticated", data_dir=tmp_path, max_connections=2
+    )
+    running = await serve_sidecar(
+        cfg, CoordinatorConfig(security_profile="authenticated"), tokens=TOKENS
+    )
     yield running
     await running.stop()
 
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/session/", "/session/a%20b", "/session/..", "/session/a/b", "/session/" + "a" * 129, "/other", "/session/-x"],
+    [
+        "/",
+        "/session/",
+        "/session/a%20b",
+        "/session/..",
+        "/session/a/b",
+        "/session/" + "a" * 129,
+        "/other",
+        "/session/-x",
+    ],
 )
 async def test_multi_session_paths_are_validated(hosted: RunningServer, path: str) -> None:
     with pytest.raises(InvalidStatus) as exc:
@@ -67,7 +82,9 @@ async def test_multi_session_paths_are_validated(hosted: RunningServer, path: st
     assert hosted.sidecar.hosts == {}
 
 
-async def test_a_session_is_created_only_by_an_admitted_hello(hosted: RunningServer, tmp_path: Path) -> None:
+async def test_a_session_is_created_only_by_an_admitted_hello(
+    hosted: RunningServer, tmp_path: Path
+) -> None:
     async with connect(hosted.session_url("alpha")) as ws:
         assert hosted.sidecar.hosts == {}  # connecting creates nothing
         await ws.send(hello("agent:bob", "alpha", "bob-token-4567"))
@@ -75,9 +92,19 @@ async def test_a_session_is_created_only_by_an_admitted_hello(hosted: RunningSer
     async with connect(hosted.session_url("alpha")) as ws:
         await ws.send(hello("agent:x", "alpha", None))
         assert (await recv_json(ws))["payload"]["error_code"] == "CREDENTIAL_REJECTED"
-    async with connect(hosted.session_url("alpha")) as ws:  # a valid token, but the core refuses the HELLO
-        bad = msg("HELLO", "agent:alice", {"roles": "not-a-list", "credential": {"type": "bearer_token", "value": "alice-token-123"}},
-                  session="alpha", now=time.time())
+    async with connect(
+        hosted.session_url("alpha")
+    ) as ws:  # a valid token, but the core refuses the HELLO
+        bad = msg(
+            "HELLO",
+            "agent:alice",
+            {
+                "roles": "not-a-list",
+                "credential": {"type": "bearer_token", "value": "alice-token-123"},
+            },
+            session="alpha",
+            now=time.time(),
+        )
         await ws.send(json.dumps(bad))
         assert (await recv_json(ws))["message_type"] == "PROTOCOL_ERROR"
         with pytest.raises(ConnectionClosed):
@@ -91,7 +118,9 @@ async def test_a_session_is_created_only_by_an_admitted_hello(hosted: RunningSer
         assert list(hosted.sidecar.hosts) == ["alpha"]
 
 
-async def test_the_authorization_header_wins_over_the_hello_credential(hosted: RunningServer) -> None:
+async def test_the_authorization_header_wins_over_the_hello_credential(
+    hosted: RunningServer,
+) -> None:
     bad_header = {"Authorization": "Bearer bob-token-4567"}
     async with connect(hosted.session_url("alpha"), additional_headers=bad_header) as ws:
         await ws.send(hello("agent:alice", "alpha", "alice-token-123"))
@@ -108,19 +137,42 @@ async def test_replayed_message_id_and_old_ts_are_refused(hosted: RunningServer)
     async with connect(hosted.session_url("alpha")) as ws:
         await ws.send(hello("agent:alice", "alpha", "alice-token-123"))
         await until(ws, "SESSION_INFO")
-        beat = msg("HEARTBEAT", "agent:alice", {"status": "idle"}, session="alpha", now=time.time(), mid="beat-1")
+        beat = msg(
+            "HEARTBEAT",
+            "agent:alice",
+            {"status": "idle"},
+            session="alpha",
+            now=time.time(),
+            mid="beat-1",
+        )
         await ws.send(json.dumps(beat))
         await ws.send(json.dumps(beat))
         err = await until(ws, "PROTOCOL_ERROR")
-        assert err["payload"]["error_code"] == "REPLAY_DETECTED" and err["payload"]["refers_to"] == "beat-1"
-        old = msg("HEARTBEAT", "agent:alice", {"status": "idle"}, session="alpha", now=time.time() - 3600, mid="beat-old")
+        assert (
+            err["payload"]["error_code"] == "REPLAY_DETECTED"
+            and err["payload"]["refers_to"] == "beat-1"
+        )
+        old = msg(
+            "HEARTBEAT",
+            "agent:alice",
+            {"status": "idle"},
+            session="alpha",
+            now=time.time() - 3600,
+            mid="beat-old",
+        )
         await ws.send(json.dumps(old))
         err = await until(ws, "PROTOCOL_ERROR")
-        assert err["payload"]["error_code"] == "REPLAY_DETECTED" and err["payload"]["refers_to"] == "beat-old"
+        assert (
+            err["payload"]["error_code"] == "REPLAY_DETECTED"
+            and err["payload"]["refers_to"] == "beat-old"
+        )
 
 
 async def test_connections_per_session_are_limited(hosted: RunningServer) -> None:
-    async with connect(hosted.session_url("alpha")) as one, connect(hosted.session_url("alpha")) as two:
+    async with (
+        connect(hosted.session_url("alpha")) as one,
+        connect(hosted.session_url("alpha")) as two,
+    ):
         for n, ws in enumerate((one, two)):
             await ws.send(hello(f"agent:a{n}", "alpha", "alice-token-123"))
             await until(ws, "SESSION_INFO")
@@ -176,15 +228,21 @@ async def test_open_profile_refuses_a_public_address(tmp_path: Path) -> None:
 
 
 async def test_listed_origin_is_accepted_and_others_refused(tmp_path: Path) -> None:
-    running = await serve_sidecar(ServerConfig(session_id="o", data_dir=tmp_path, allow_origins=["https://ok.example"]))
+    running = await serve_sidecar(
+        ServerConfig(session_id="o", data_dir=tmp_path, allow_origins=["https://ok.example"])
+    )
     try:
         async with connect(running.url, additional_headers={"Origin": "https://ok.example"}) as ws:
             await ws.send(hello("agent:o", "o"))
             await until(ws, "SESSION_INFO")
         with pytest.raises(InvalidStatus) as exc:
-            async with connect(running.url, additional_headers={"Origin": "https://ok.example.evil"}):
+            async with connect(
+                running.url, additional_headers={"Origin": "https://ok.example.evil"}
+            ):
                 pass
-        assert exc.value.response.status_code == 403 and b"--allow-origin" in exc.value.response.body
+        assert (
+            exc.value.response.status_code == 403 and b"--allow-origin" in exc.value.response.body
+        )
     finally:
         await running.stop()
 
@@ -205,7 +263,9 @@ async def test_another_token_cannot_take_over_a_known_principal(hosted: RunningS
 
 
 async def test_a_connection_without_hello_is_closed_with_a_reason(tmp_path: Path) -> None:
-    running = await serve_sidecar(ServerConfig(session_id="h", data_dir=tmp_path, hello_timeout=0.5))
+    running = await serve_sidecar(
+        ServerConfig(session_id="h", data_dir=tmp_path, hello_timeout=0.5)
+    )
     try:
         async with connect(running.url) as ws:
             with pytest.raises(ConnectionClosed) as exc:

@@ -42,7 +42,9 @@ def test_off_unless_the_variable_names_a_file(monkeypatch: pytest.MonkeyPatch) -
     assert loopwatch.start_from_env() is None
 
 
-async def test_on_when_the_variable_names_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+async def test_on_when_the_variable_names_a_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = tmp_path / "loop.jsonl"
     monkeypatch.setenv(loopwatch.ENV, str(path))
     watch = loopwatch.start_from_env()

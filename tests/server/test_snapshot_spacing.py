@@ -21,14 +21,18 @@ def test_interval_grows_with_the_cost_of_the_last_snapshot() -> None:
 
 
 def test_records_encode_as_shallow_dicts_of_their_public_fields() -> None:
-    intent = Intent("i1", "agent:a", "obj", {"kind": "file_set", "resources": ["a.py"]}, "ACTIVE", 1.0, 2.0, 1.0)
+    intent = Intent(
+        "i1", "agent:a", "obj", {"kind": "file_set", "resources": ["a.py"]}, "ACTIVE", 1.0, 2.0, 1.0
+    )
     data = intent.to_json()
     assert data["scope"] is intent.scope and data["deferred_by"] == [] and "intent_id" in data
     assert Intent.from_json(data) == intent
 
 
 async def test_sidecar_stretches_the_interval_after_an_expensive_snapshot(tmp_path: Path) -> None:
-    running = await serve_sidecar(ServerConfig(session_id="snap", data_dir=tmp_path, snapshot_every=10), CoordinatorConfig())
+    running = await serve_sidecar(
+        ServerConfig(session_id="snap", data_dir=tmp_path, snapshot_every=10), CoordinatorConfig()
+    )
     try:
         host = running.sidecar.hosts["snap"]
         client = SessionClient(running.url, "agent:a", session_id="snap")
@@ -40,7 +44,9 @@ async def test_sidecar_stretches_the_interval_after_an_expensive_snapshot(tmp_pa
                 n += 1
                 assert (await client.announce(f"task {n}", [f"f{n}.py"], intent_id=f"i{n}")).ok
                 assert n <= 10
-            host.snapshot_cost = 0.0005  # as if the last snapshot had taken 0.5 ms: 25 entries apart
+            host.snapshot_cost = (
+                0.0005  # as if the last snapshot had taken 0.5 ms: 25 entries apart
+            )
             peak, last = 0, ""
             for k in range(40):
                 last = f"g{k}"
@@ -52,7 +58,11 @@ async def test_sidecar_stretches_the_interval_after_an_expensive_snapshot(tmp_pa
             # heartbeat of the client, also journaled, may have taken one of the 25 places)
             assert peak >= 23 and host.since_snapshot == 0
             snap, after = host.store.load("snap")
-            assert snap is not None and not after and any(i["intent_id"] == last for i in snap["intents"])
+            assert (
+                snap is not None
+                and not after
+                and any(i["intent_id"] == last for i in snap["intents"])
+            )
         finally:
             await client.close()
     finally:

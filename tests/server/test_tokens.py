@@ -11,7 +11,11 @@ from bridge.server.tokens import TokenTable, TokenTableError
 
 TABLE = {
     "alice-token-123": {"allowed_sessions": ["alpha"], "roles": ["contributor"]},
-    "lead-token-890": {"allowed_sessions": ["*"], "roles": ["arbiter"], "principal_id": "human:lead"},
+    "lead-token-890": {
+        "allowed_sessions": ["*"],
+        "roles": ["arbiter"],
+        "principal_id": "human:lead",
+    },
 }
 
 

@@ -51,22 +51,41 @@ def claim_eventually(store: Store, sid: str, timeout: float = 15.0) -> int | Non
 
 def _sqlite(tmp_path: Path) -> Backend:
     path = tmp_path / "j.sqlite3"
-    return Backend("sqlite", lambda: SqliteStore(path),
-                   lambda s, sid: s._db.execute("SELECT COUNT(*) FROM journal WHERE session_id=?", (sid,)).fetchone()[0])
+    return Backend(
+        "sqlite",
+        lambda: SqliteStore(path),
+        lambda s, sid: s._db.execute(
+            "SELECT COUNT(*) FROM journal WHERE session_id=?", (sid,)
+        ).fetchone()[0],
+    )
 
 
 def _postgres(url: str) -> Backend:
     from bridge.store.postgres import NodeIdentity, PostgresStore
 
     def rows(s: Any, sid: str) -> int:
-        return s.main.run(lambda c: c.execute("SELECT count(*) FROM mpac_journal WHERE session_id=%s", (sid,)).fetchone()[0])
+        return s.main.run(
+            lambda c: c.execute(
+                "SELECT count(*) FROM mpac_journal WHERE session_id=%s", (sid,)
+            ).fetchone()[0]
+        )
 
-    return Backend("postgresql", lambda: PostgresStore(url, NodeIdentity("node", uuid.uuid4().hex[:8], "/node/node"), lease_ttl=5.0), rows)
+    return Backend(
+        "postgresql",
+        lambda: PostgresStore(
+            url, NodeIdentity("node", uuid.uuid4().hex[:8], "/node/node"), lease_ttl=5.0
+        ),
+        rows,
+    )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    b = _sqlite(tmp_path) if request.param == "sqlite" else _postgres(request.getfixturevalue("pg_url"))
+    b = (
+        _sqlite(tmp_path)
+        if request.param == "sqlite"
+        else _postgres(request.getfixturevalue("pg_url"))
+    )
     yield b
     for s in b.opened:
         s.close()
@@ -86,12 +105,16 @@ def test_append_and_load_in_order(backend: Backend) -> None:
 def test_entries_round_trip_exactly(backend: Backend) -> None:
     store = backend.claimed("s")
     raw = '{"objective":"fix ✓ the \\"quoted\\" thing","nul":"\\u0000"}'
-    store.append("s", "handle", 1712345678.123456, raw, '{"bound":"agent:a","lookups":{"x.py":null}}')
+    store.append(
+        "s", "handle", 1712345678.123456, raw, '{"bound":"agent:a","lookups":{"x.py":null}}'
+    )
     store.append("s", "tick", 1712345679.5)
     store.append("s", "recover", 1712345680.0, None, '{"epoch":2}')
     _snap, rows = backend.store().load("s")
     assert rows == [
-        JournalEntry(1, "handle", 1712345678.123456, raw, '{"bound":"agent:a","lookups":{"x.py":null}}'),
+        JournalEntry(
+            1, "handle", 1712345678.123456, raw, '{"bound":"agent:a","lookups":{"x.py":null}}'
+        ),
         JournalEntry(2, "tick", 1712345679.5, None, None),
         JournalEntry(3, "recover", 1712345680.0, None, '{"epoch":2}'),
     ]
@@ -129,7 +152,9 @@ def test_sessions_are_independent_and_survive_reopen(backend: Backend) -> None:
     assert again.load("missing") == (None, [])
 
 
-def test_a_released_session_can_be_claimed_by_the_next_writer_with_a_larger_epoch(backend: Backend) -> None:
+def test_a_released_session_can_be_claimed_by_the_next_writer_with_a_larger_epoch(
+    backend: Backend,
+) -> None:
     first = backend.claimed()
     e1 = first.claim("s")
     first.append("s", "handle", 1.0, "one")
@@ -165,10 +190,16 @@ def _writer(backend_name: str, where: str, ready: Any) -> None:
     signal.pause()
 
 
-def test_appended_rows_survive_kill9(backend: Backend, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_appended_rows_survive_kill9(
+    backend: Backend, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     """append() returns only once the row is committed: a killed writer loses nothing it returned,
     and its session can be claimed afterwards (PostgreSQL: at once, its database session is gone)."""
-    where = str(tmp_path / "j.sqlite3") if backend.name == "sqlite" else request.getfixturevalue("pg_url")
+    where = (
+        str(tmp_path / "j.sqlite3")
+        if backend.name == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
     ctx = multiprocessing.get_context("fork")
     ready = ctx.Event()
     proc = ctx.Process(target=_writer, args=(backend.name, where, ready))

@@ -20,7 +20,9 @@ from bridge.store.postgres import LeaseHeld, NodeIdentity, PostgresStore  # noqa
 
 
 def node(name: str, url: str, ttl: float = 5.0) -> PostgresStore:
-    return PostgresStore(url, NodeIdentity(name, uuid.uuid4().hex[:8], f"/node/{name}"), lease_ttl=ttl)
+    return PostgresStore(
+        url, NodeIdentity(name, uuid.uuid4().hex[:8], f"/node/{name}"), lease_ttl=ttl
+    )
 
 
 def wait_until(predicate: Any, timeout: float = 15.0) -> None:
@@ -53,8 +55,13 @@ def test_a_live_holder_keeps_its_lease_until_it_expires_then_it_is_fenced(pg_url
         with pytest.raises(LeaseLost):
             a.snapshot("s", 1, {"stale": True})
         assert b.append("s", "handle", 3.0, "from b") == 2
-        journal = rows(b, "SELECT seq, node, epoch, raw FROM mpac_journal WHERE session_id='s' ORDER BY seq")
-        assert [(r[0], r[1].split("/")[0], r[2], r[3]) for r in journal] == [(1, "a", 1, "from a"), (2, "b", 2, "from b")]
+        journal = rows(
+            b, "SELECT seq, node, epoch, raw FROM mpac_journal WHERE session_id='s' ORDER BY seq"
+        )
+        assert [(r[0], r[1].split("/")[0], r[2], r[3]) for r in journal] == [
+            (1, "a", 1, "from a"),
+            (2, "b", 2, "from b"),
+        ]
         assert b.load("s")[0] is None  # a's snapshot never landed
         assert a.renew() == {}  # a forgot the session when it was refused
     finally:
@@ -122,7 +129,9 @@ def test_a_dead_holders_lease_is_taken_at_once(pg_url: str) -> None:
         b.close()
 
 
-def test_a_clean_close_releases_every_lease_and_a_never_written_session_leaves_no_row(pg_url: str) -> None:
+def test_a_clean_close_releases_every_lease_and_a_never_written_session_leaves_no_row(
+    pg_url: str,
+) -> None:
     a, b = node("a", pg_url), node("b", pg_url)
     try:
         a.claim("kept")
@@ -146,13 +155,22 @@ def test_schema_is_created_once_and_a_newer_schema_is_refused(pg_url: str) -> No
         a.main.run(lambda c: c.execute("UPDATE mpac_schema SET version = version + 1"))
     finally:
         a.close()
-    with pytest.raises(StoreError, match=r"schema is version 2, newer than this mpac-bridge understands \(version 1\); upgrade"):
+    with pytest.raises(
+        StoreError,
+        match=r"schema is version 2, newer than this mpac-bridge understands \(version 1\); upgrade",
+    ):
         node("b", pg_url)
 
 
-def test_an_older_schema_is_migrated_step_by_step(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_older_schema_is_migrated_step_by_step(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     node("a", pg_url).close()  # version 1
-    monkeypatch.setattr(pgschema, "MIGRATIONS", [*pgschema.MIGRATIONS, "ALTER TABLE mpac_nodes ADD COLUMN zone text"])
+    monkeypatch.setattr(
+        pgschema,
+        "MIGRATIONS",
+        [*pgschema.MIGRATIONS, "ALTER TABLE mpac_nodes ADD COLUMN zone text"],
+    )
     with psycopg.connect(pg_url, autocommit=True) as conn:
         assert pgschema.migrate(conn, 2) == 1
         assert conn.execute("SELECT version FROM mpac_schema").fetchall() == [(2,)]
@@ -164,10 +182,16 @@ def test_a_role_without_create_runs_on_a_current_schema(pg_url: str, pg_cluster:
     node("a", pg_url).close()
     dbname = pg_url.rsplit("/", 1)[1]
     role = f"dml_{dbname}"
-    pg_cluster.psql(f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role};"
-                    f" GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};"
-                    f" GRANT pg_read_all_stats TO {role}", dbname)
-    pg_cluster.psql(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC; REVOKE CREATE ON DATABASE {dbname} FROM PUBLIC", dbname)
+    pg_cluster.psql(
+        f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role};"
+        f" GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};"
+        f" GRANT pg_read_all_stats TO {role}",
+        dbname,
+    )
+    pg_cluster.psql(
+        f"REVOKE CREATE ON SCHEMA public FROM PUBLIC; REVOKE CREATE ON DATABASE {dbname} FROM PUBLIC",
+        dbname,
+    )
     url = pg_cluster.url(user=role, dbname=dbname)
     s = node("x", url)
     try:
@@ -182,9 +206,11 @@ PASSWORD = "Sup3r-s3cret-pa55"
 @pytest.fixture
 def pw_url(pg_cluster: Any, pg_url: str) -> str:
     dbname = pg_url.rsplit("/", 1)[1]
-    pg_cluster.psql(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mpac_pw') THEN "
-                    f"CREATE ROLE mpac_pw LOGIN PASSWORD '{PASSWORD}'; END IF; END $$;"
-                    f" GRANT ALL ON DATABASE {dbname} TO mpac_pw; ALTER DATABASE {dbname} OWNER TO mpac_pw")
+    pg_cluster.psql(
+        f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mpac_pw') THEN "
+        f"CREATE ROLE mpac_pw LOGIN PASSWORD '{PASSWORD}'; END IF; END $$;"
+        f" GRANT ALL ON DATABASE {dbname} TO mpac_pw; ALTER DATABASE {dbname} OWNER TO mpac_pw"
+    )
     return pg_cluster.url(user="mpac_pw", password=PASSWORD, dbname=dbname)
 
 
@@ -206,22 +232,29 @@ def test_credentials_never_appear_in_errors(pw_url: str, caplog: pytest.LogCaptu
     assert safe_url(pw_url) == pw_url.replace(PASSWORD, "***")
 
 
-@pytest.mark.parametrize("url", ["postgres://u:p%zzss@h/db", "mysql://u:pss@h/db", "postgresql://u:pss@h:notaport/db"])
+@pytest.mark.parametrize(
+    "url", ["postgres://u:p%zzss@h/db", "mysql://u:pss@h/db", "postgresql://u:pss@h:notaport/db"]
+)
 def test_malformed_store_urls_are_refused_without_echoing_them(url: str) -> None:
     with pytest.raises(StoreUrlError) as exc:
         parse_store_url(url)
     assert "pss" not in str(exc.value) and "p%zzss" not in str(exc.value)
 
 
-def test_nodes_under_different_roles_judge_each_others_liveness_by_pid(pg_url: str, pg_cluster: Any) -> None:
+def test_nodes_under_different_roles_judge_each_others_liveness_by_pid(
+    pg_url: str, pg_cluster: Any
+) -> None:
     """pg_stat_activity hides another role's backend_start: a live holder must still count as
     alive (no takeover before expiry), and a dead one as dead."""
     node("setup", pg_url).close()
     dbname = pg_url.rsplit("/", 1)[1]
     urls = []
     for role in (f"ra_{dbname}", f"rb_{dbname}"):
-        pg_cluster.psql(f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role};"
-                        f" GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}", dbname)
+        pg_cluster.psql(
+            f"CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA public TO {role};"
+            f" GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+            dbname,
+        )
         urls.append(pg_cluster.url(user=role, dbname=dbname))
     a, b = node("a", urls[0], ttl=60.0), node("b", urls[1], ttl=60.0)
     try:

@@ -18,7 +18,9 @@ REQUIRED = os.environ.get("MPAC_REQUIRE_COMPONENTS") == "1"
 def missing(what: str) -> None:
     """Skip (or fail in CI) because `what` is not available."""
     if REQUIRED:
-        pytest.fail(f"{what} (MPAC_REQUIRE_COMPONENTS=1: component tests must run here)", pytrace=False)
+        pytest.fail(
+            f"{what} (MPAC_REQUIRE_COMPONENTS=1: component tests must run here)", pytrace=False
+        )
     pytest.skip(what)
 
 
@@ -33,8 +35,10 @@ def pg_cluster() -> Iterator[object]:
     except ImportError:
         missing("psycopg is not installed: pip install 'mpac-bridge[postgres]'")
     try:
-        cluster = make_cluster({"fsync": "off", "max_connections": "200"},
-                               hba=["host all mpac_pw 127.0.0.1/32 scram-sha-256"])
+        cluster = make_cluster(
+            {"fsync": "off", "max_connections": "200"},
+            hba=["host all mpac_pw 127.0.0.1/32 scram-sha-256"],
+        )
     except PgMissing as exc:
         missing(str(exc))
     try:

@@ -80,7 +80,9 @@ def reap() -> int:
     return killed
 
 
-async def start_sidecar(*args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 30.0) -> RunningSidecar:
+async def start_sidecar(
+    *args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 30.0
+) -> RunningSidecar:
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "bridge", "sidecar", "--data-dir", str(data_dir), *args]
     if "--port" not in args:
@@ -96,7 +98,9 @@ async def start_sidecar(*args: str, data_dir: Path, env: dict[str, str] | None =
         while True:
             line = await asyncio.wait_for(proc.stdout.readline(), timeout)
             if not line:
-                raise RuntimeError(f"sidecar exited ({await proc.wait()}): {stderr_path.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"sidecar exited ({await proc.wait()}): {stderr_path.read_text()[-2000:]}"
+                )
             text = line.decode(errors="replace").strip()
             m = READY.search(text)
             if m:
@@ -119,7 +123,9 @@ async def _drain(proc: asyncio.subprocess.Process) -> None:
 
 
 @contextlib.asynccontextmanager
-async def sidecar(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> AsyncIterator[RunningSidecar]:
+async def sidecar(
+    *args: str, data_dir: Path, env: dict[str, str] | None = None
+) -> AsyncIterator[RunningSidecar]:
     sc = await start_sidecar(*args, data_dir=data_dir, env=env)
     try:
         yield sc

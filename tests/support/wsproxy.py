@@ -58,8 +58,10 @@ class Proxy:
         try:
             async with connect(self.upstream + path, max_size=None) as up:
                 both = (down, up)
-                tasks = [asyncio.ensure_future(self._pipe("up", down, up, both)),
-                         asyncio.ensure_future(self._pipe("down", up, down, both))]
+                tasks = [
+                    asyncio.ensure_future(self._pipe("up", down, up, both)),
+                    asyncio.ensure_future(self._pipe("down", up, down, both)),
+                ]
                 _done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 for t in pending:
                     t.cancel()

@@ -30,7 +30,16 @@ async def test_one_message_touches_one_row() -> None:
         table = app.query_one(IntentTable)
         assert table.row_count == 12
         ops = dict(table.ops)
-        deliver(app, envelope("INTENT_UPDATE", "agent:alice", {"intent_id": "intent-00003", "objective": "Harden login, again"}, T0 + 60, 500))
+        deliver(
+            app,
+            envelope(
+                "INTENT_UPDATE",
+                "agent:alice",
+                {"intent_id": "intent-00003", "objective": "Harden login, again"},
+                T0 + 60,
+                500,
+            ),
+        )
         await pilot.pause()
         assert table.ops == {**ops, "update": ops["update"] + 1}
         assert table.rows_by_key["intent-00003"][1] == "Harden login, again"
@@ -43,11 +52,16 @@ async def test_messages_while_a_modal_is_open_and_tree_follows() -> None:
         await pilot.press("enter")  # intent detail modal on top
         await pilot.pause()
         assert app.screen is not app.screen_stack[0]
-        deliver(app, envelope("INTENT_WITHDRAW", "agent:alice", {"intent_id": "intent-00003"}, T0 + 61, 501))
+        deliver(
+            app,
+            envelope("INTENT_WITHDRAW", "agent:alice", {"intent_id": "intent-00003"}, T0 + 61, 501),
+        )
         assert "intent-00003" not in app.screen_stack[0].query_one(IntentTable).rows_by_key
         await pilot.press("escape")
         assert "intent-00003" not in app.query_one(IntentTable).rows_by_key
-        assert await watch.settle(lambda a: str(a.query_one(FileTree).nodes["shop/cart.py"].label) == "cart.py", 5)
+        assert await watch.settle(
+            lambda a: str(a.query_one(FileTree).nodes["shop/cart.py"].label) == "cart.py", 5
+        )
 
 
 async def test_log_filter_and_search_from_keys() -> None:
@@ -106,8 +120,22 @@ async def test_held_symbols_come_and_go_under_their_file() -> None:
     app = fixed(symbol_messages(), files=FILES)
     async with running(app) as (_pilot, watch):
         tree = app.query_one(FileTree)
-        assert sorted(tree.symbols["shop/cart.py"]) == ["Cart.add", "Cart.total"] and sorted(tree.symbols["shop/tax.py"]) == ["rate"]
+        assert sorted(tree.symbols["shop/cart.py"]) == ["Cart.add", "Cart.total"] and sorted(
+            tree.symbols["shop/tax.py"]
+        ) == ["rate"]
         assert "checkout.py" not in tree.symbols  # a whole-file claim has no children
-        deliver(app, envelope("INTENT_WITHDRAW", "agent:bob", {"intent_id": "intent-total"}, T0 + 62, 502))
-        assert await watch.settle(lambda a: "shop/tax.py" not in tree.symbols and list(tree.symbols.get("shop/cart.py", {})) == ["Cart.add"], 5)
-        assert not tree.nodes["shop/tax.py"].allow_expand and str(tree.nodes["shop/tax.py"].label) == "tax.py"
+        deliver(
+            app,
+            envelope("INTENT_WITHDRAW", "agent:bob", {"intent_id": "intent-total"}, T0 + 62, 502),
+        )
+        assert await watch.settle(
+            lambda a: (
+                "shop/tax.py" not in tree.symbols
+                and list(tree.symbols.get("shop/cart.py", {})) == ["Cart.add"]
+            ),
+            5,
+        )
+        assert (
+            not tree.nodes["shop/tax.py"].allow_expand
+            and str(tree.nodes["shop/tax.py"].label) == "tax.py"
+        )

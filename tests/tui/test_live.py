@@ -52,7 +52,9 @@ async def claim(pilot: Pilot[int], watch: Watch, files: str) -> None:
     await pilot.press("c")
     await watch.prompt(TextPrompt)
     await pilot.press(*files, "enter")
-    assert await watch.settle(lambda a: isinstance(a.screen, TextPrompt) and "What will you do" in a.screen.question)
+    assert await watch.settle(
+        lambda a: isinstance(a.screen, TextPrompt) and "What will you do" in a.screen.question
+    )
     await pilot.press("enter")
 
 
@@ -61,17 +63,34 @@ async def test_rows_appear_as_agents_work(sidecar: RunningSidecar) -> None:
     alice, bob = await agents(sidecar.url, "alice", "bob")
     try:
         async with running(app, SIZE) as (pilot, watch):
-            assert await watch.settle(lambda a: a.conn_state == "connected" and a.query_one(ParticipantTable).row_count == 3, WAIT)
-            assert (await alice.announce("Add a discount", ["shop/checkout.py"], intent_id="i-alice")).ok
+            assert await watch.settle(
+                lambda a: (
+                    a.conn_state == "connected" and a.query_one(ParticipantTable).row_count == 3
+                ),
+                WAIT,
+            )
+            assert (
+                await alice.announce("Add a discount", ["shop/checkout.py"], intent_id="i-alice")
+            ).ok
             assert (await bob.announce("Round totals", ["shop/pricing.py"], intent_id="i-bob")).ok
             table = app.query_one(IntentTable)
-            assert await watch.settle(lambda a: {"i-alice", "i-bob"} <= set(table.rows_by_key), WAIT)
-            assert table.rows_by_key["i-alice"][:4] == ("alice", "Add a discount", "shop/checkout.py", "ACTIVE")
+            assert await watch.settle(
+                lambda a: {"i-alice", "i-bob"} <= set(table.rows_by_key), WAIT
+            )
+            assert table.rows_by_key["i-alice"][:4] == (
+                "alice",
+                "Add a discount",
+                "shop/checkout.py",
+                "ACTIVE",
+            )
             # one message, one row touched: the table is never rebuilt
             before = dict(table.ops)
             assert (await bob.withdraw("i-bob")).ok
             assert await watch.settle(lambda a: "i-bob" not in table.rows_by_key, WAIT)
-            assert table.ops["remove"] == before["remove"] + 1 and table.ops["insert"] == before["insert"]
+            assert (
+                table.ops["remove"] == before["remove"] + 1
+                and table.ops["insert"] == before["insert"]
+            )
             assert table.row_count == 1
             # observers see the participants, and the granted role in the header
             people = app.query_one(ParticipantTable).rows_by_key
@@ -87,9 +106,20 @@ async def test_conflict_resolved_from_keyboard(sidecar: RunningSidecar) -> None:
     carol, dave = await agents(sidecar.url, "carol", "dave")
     try:
         async with running(app, SIZE) as (pilot, watch):
-            assert await watch.settle(lambda a: a.conn_state == "connected" and a.session.granted_roles == ("arbiter",), WAIT)
-            assert (await carol.announce("Harden login", scope={"kind": "entity_set", "entities": ["api.auth"]})).ok
-            assert (await dave.announce("OAuth login", scope={"kind": "entity_set", "entities": ["api.auth"]})).ok
+            assert await watch.settle(
+                lambda a: a.conn_state == "connected" and a.session.granted_roles == ("arbiter",),
+                WAIT,
+            )
+            assert (
+                await carol.announce(
+                    "Harden login", scope={"kind": "entity_set", "entities": ["api.auth"]}
+                )
+            ).ok
+            assert (
+                await dave.announce(
+                    "OAuth login", scope={"kind": "entity_set", "entities": ["api.auth"]}
+                )
+            ).ok
             table = app.query_one(ConflictTable)
             assert await watch.settle(lambda a: table.row_count == 1, WAIT)
             (cid,) = table.rows_by_key
@@ -98,14 +128,18 @@ async def test_conflict_resolved_from_keyboard(sidecar: RunningSidecar) -> None:
             await watch.prompt(DetailScreen)
             assert "Harden login" in str(app.screen.query_one("#detail-body").render())
             await pilot.press("escape", "a")  # acknowledge
-            assert await watch.settle(lambda a: len(watch.answers) == 1 and table.rows_by_key[cid][2] == "ACKED", WAIT)
+            assert await watch.settle(
+                lambda a: len(watch.answers) == 1 and table.rows_by_key[cid][2] == "ACKED", WAIT
+            )
             assert watch.answers[0].ok, watch.answers[0].text
             await pilot.press("e")  # escalate: the only arbiter is offered, then a reason
             await watch.prompt(ChoicePrompt)
             await pilot.press("enter")
             await watch.prompt(TextPrompt)
             await pilot.press(*"needs a human", "enter")
-            assert await watch.settle(lambda a: len(watch.answers) == 2 and table.rows_by_key[cid][2] == "ESCALATED", WAIT)
+            assert await watch.settle(
+                lambda a: len(watch.answers) == 2 and table.rows_by_key[cid][2] == "ESCALATED", WAIT
+            )
             assert watch.answers[1].ok, watch.answers[1].text
             await pilot.press("r")  # resolve: pick a decision, then a rationale
             await watch.prompt(ChoicePrompt)
@@ -134,14 +168,26 @@ async def test_claim_release_and_refusal_are_reported(sidecar: RunningSidecar) -
             # a claim on a held file: the coordinator's refusal, with the holder, is shown
             await claim(pilot, watch, "shop/cart.py")
             assert await watch.settle(lambda a: len(watch.answers) == 1, WAIT)
-            assert not watch.answers[0].ok and "STALE_INTENT" in watch.answers[0].text and "agent:erin" in watch.answers[0].text
+            assert (
+                not watch.answers[0].ok
+                and "STALE_INTENT" in watch.answers[0].text
+                and "agent:erin" in watch.answers[0].text
+            )
             # a claim on a free file succeeds, then is released
             await claim(pilot, watch, "docs/guide.md")
             assert await watch.settle(lambda a: len(watch.answers) == 2, WAIT)
             assert watch.answers[1].ok, watch.answers[1].text
-            assert await watch.settle(lambda a: any(r[0] == "lead" for r in table.rows_by_key.values()), WAIT)
+            assert await watch.settle(
+                lambda a: any(r[0] == "lead" for r in table.rows_by_key.values()), WAIT
+            )
             await pilot.press("x")
-            assert await watch.settle(lambda a: len(watch.answers) == 3 and not any(r[0] == "lead" for r in table.rows_by_key.values()), WAIT)
+            assert await watch.settle(
+                lambda a: (
+                    len(watch.answers) == 3
+                    and not any(r[0] == "lead" for r in table.rows_by_key.values())
+                ),
+                WAIT,
+            )
             assert watch.answers[2].ok
     finally:
         await erin.close()
@@ -168,13 +214,23 @@ async def test_banner_on_disconnect_then_reconciled(tmp_path: Path) -> None:
             assert await watch.settle(lambda a: a.conn_state == "connected", WAIT)
             banner = app.query_one(ConnectionBanner)
             assert not banner.has_class("down")
-            assert (await frank.announce("Tax table", ["shop/tax.py"], intent_id="i-frank", ttl_sec=3600)).ok
-            assert await watch.settle(lambda a: "i-frank" in a.query_one(IntentTable).rows_by_key, WAIT)
+            assert (
+                await frank.announce(
+                    "Tax table", ["shop/tax.py"], intent_id="i-frank", ttl_sec=3600
+                )
+            ).ok
+            assert await watch.settle(
+                lambda a: "i-frank" in a.query_one(IntentTable).rows_by_key, WAIT
+            )
             await sc.kill9()
             assert await watch.settle(lambda a: a.conn_state == "reconnecting", WAIT)
             assert banner.has_class("down") and "reconnecting" in str(banner.render())
-            assert "i-frank" in app.query_one(IntentTable).rows_by_key  # last known state stays on screen
-            sc = await start_sidecar("--session-id", "tui-test", "--port", str(sc.port), data_dir=tmp_path / "data")
+            assert (
+                "i-frank" in app.query_one(IntentTable).rows_by_key
+            )  # last known state stays on screen
+            sc = await start_sidecar(
+                "--session-id", "tui-test", "--port", str(sc.port), data_dir=tmp_path / "data"
+            )
             assert await watch.settle(lambda a: a.conn_state == "connected", 30.0)
             assert not banner.has_class("down")
             # reconciled with the recovered coordinator: the intent survived the crash

@@ -9,7 +9,9 @@ from tui.app import Dashboard
 
 def make(state: str = "connected", busy: bool = True, theme: str | None = None) -> Dashboard:
     msgs = busy_messages(agents=3, intents=10) if busy else []
-    return fixed(msgs, url="ws://127.0.0.1:7777", state=state, files=FILES if busy else [], theme=theme)
+    return fixed(
+        msgs, url="ws://127.0.0.1:7777", state=state, files=FILES if busy else [], theme=theme
+    )
 
 
 def test_empty(snap_compare) -> None:

@@ -43,11 +43,15 @@ async def test_tree_follows_disk_and_sidecar_is_restarted(tmp_path: Path) -> Non
     info = await asyncio.to_thread(ensure_sidecar, repo)
     pids = {info.pid}
     client = SessionClient(info.url, "human:lead", session_id=info.session_id, roles=["observer"])
-    app = Dashboard(LiveSource(client, ensure=lambda: ensure_sidecar(repo).url), repo_root=repo.root)
+    app = Dashboard(
+        LiveSource(client, ensure=lambda: ensure_sidecar(repo).url), repo_root=repo.root
+    )
     try:
         async with running(app) as (_, watch):
             tree = app.query_one(FileTree)
-            assert await watch.settle(lambda a: a.conn_state == "connected" and "src/app.py" in tree.files, WAIT)
+            assert await watch.settle(
+                lambda a: a.conn_state == "connected" and "src/app.py" in tree.files, WAIT
+            )
             assert not any(f.startswith("build/") for f in tree.files)
             (repo.root / "src" / "new.py").write_text("x = 1\n")
             (repo.root / "build" / "more.o").write_text("y")

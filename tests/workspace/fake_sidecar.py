@@ -50,8 +50,15 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.SIG_IGN if args.mode == "stubborn" else stop)
     pid = os.getpid() if args.mode != "other-pid" else 1
     info = RuntimeInfo(
-        pid=pid, host="127.0.0.1", port=port, url=f"ws://127.0.0.1:{port}", session_id=repo.session_id,
-        started_at=time.time(), version="fake", workspace=str(repo.root), data_dir=str(repo.data_dir),
+        pid=pid,
+        host="127.0.0.1",
+        port=port,
+        url=f"ws://127.0.0.1:{port}",
+        session_id=repo.session_id,
+        started_at=time.time(),
+        version="fake",
+        workspace=str(repo.root),
+        data_dir=str(repo.data_dir),
     )
     write_runtime(path, info)
     print(f"fake sidecar listening on {port}", file=sys.stderr, flush=True)

@@ -20,7 +20,9 @@ FAKE_SIDECAR = Path(__file__).with_name("fake_sidecar.py")
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def make_repo(path: Path) -> Path:
@@ -57,7 +59,12 @@ def sidecar_pids(root: Path) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if want in argv and b"--workspace" in argv and any(b"sidecar" in a for a in argv) and pid_alive(int(entry.name)):
+        if (
+            want in argv
+            and b"--workspace" in argv
+            and any(b"sidecar" in a for a in argv)
+            and pid_alive(int(entry.name))
+        ):
             pids.append(int(entry.name))
     return sorted(pids)
 

@@ -17,12 +17,19 @@ def test_put_and_get_by_state_ref(tmp_path: Path) -> None:
     store = BaseStore(tmp_path / "bases")
     ref = store.put("def f():\n    return 1\n")
     assert ref == state_ref_of_bytes(b"def f():\n    return 1\n")
-    assert store.get(ref) == b"def f():\n    return 1\n" and store.get_text(ref) == "def f():\n    return 1\n"
+    assert (
+        store.get(ref) == b"def f():\n    return 1\n"
+        and store.get_text(ref) == "def f():\n    return 1\n"
+    )
     assert ref in store and "sha256:" + "0" * 64 not in store
     hexd = ref.removeprefix("sha256:")
     on_disk = tmp_path / "bases" / hexd[:2] / hexd[2:]
-    assert zlib.decompress(on_disk.read_bytes()) == b"def f():\n    return 1\n"  # compressed on disk
-    assert store.put(b"def f():\n    return 1\n") == ref and store.usage()[0] == 1  # same bytes, one entry
+    assert (
+        zlib.decompress(on_disk.read_bytes()) == b"def f():\n    return 1\n"
+    )  # compressed on disk
+    assert (
+        store.put(b"def f():\n    return 1\n") == ref and store.usage()[0] == 1
+    )  # same bytes, one entry
 
 
 def test_unknown_invalid_and_absent_refs(tmp_path: Path) -> None:
@@ -30,7 +37,9 @@ def test_unknown_invalid_and_absent_refs(tmp_path: Path) -> None:
     assert store.get("sha256:" + "1" * 64) is None
     for bad in ("sha256:../../etc/passwd", "md5:abc", "sha256:" + "A" * 64, ""):
         assert store.get(bad) is None and bad not in store
-    assert store.get(ABSENT_STATE_REF) == b"" and ABSENT_STATE_REF in store  # a created file had an empty base
+    assert (
+        store.get(ABSENT_STATE_REF) == b"" and ABSENT_STATE_REF in store
+    )  # a created file had an empty base
     assert store.get_text(store.put(b"\xff\xfe")) is None  # kept, but not text
 
 
@@ -50,7 +59,9 @@ def test_a_damaged_entry_is_dropped_not_returned(tmp_path: Path) -> None:
 def test_too_large_content_is_not_kept(tmp_path: Path) -> None:
     store = BaseStore(tmp_path, max_file_bytes=10)
     ref = store.put(b"x" * 11)
-    assert ref == state_ref_of_bytes(b"x" * 11) and store.get(ref) is None and store.usage() == (0, 0)
+    assert (
+        ref == state_ref_of_bytes(b"x" * 11) and store.get(ref) is None and store.usage() == (0, 0)
+    )
 
 
 def _age(store: BaseStore, ref: str, when: float) -> None:
@@ -60,7 +71,9 @@ def _age(store: BaseStore, ref: str, when: float) -> None:
 
 def test_pruned_least_recently_used_first_within_entry_budget(tmp_path: Path) -> None:
     store = BaseStore(tmp_path, max_entries=10, prune_every=1000)
-    refs = [store.put(f"version {n}\n") for n in range(12)]  # the first put pruned nothing: under budget then
+    refs = [
+        store.put(f"version {n}\n") for n in range(12)
+    ]  # the first put pruned nothing: under budget then
     for n, ref in enumerate(refs):
         _age(store, ref, 1_000_000 + n)  # put order = age order
     _age(store, refs[0], 2_000_000)  # version 0 was used recently

@@ -20,7 +20,9 @@ pytestmark = pytest.mark.usefixtures("cleanup_sidecars")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bridge", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize("command", ["status", "stop"])
@@ -36,7 +38,11 @@ def test_status_without_sidecar(repo: Repo) -> None:
     assert f"no sidecar running for {repo.root}" in out.stdout
     assert f"mpac-bridge sidecar --workspace {repo.root}" in out.stdout
     data = json.loads(cli("status", "--workspace", str(repo.root), "--json").stdout)
-    assert data["running"] is False and data["runtime"] is None and data["session_id"] == repo.session_id
+    assert (
+        data["running"] is False
+        and data["runtime"] is None
+        and data["session_id"] == repo.session_id
+    )
 
 
 def test_status_reports_a_stale_runtime_file(repo: Repo) -> None:
@@ -89,10 +95,22 @@ def test_stop_stubborn_sidecar_needs_force(repo: Repo) -> None:
 def test_status_names_each_participant_once() -> None:
     from bridge.workspace.cli_status import state_lines
 
-    state = {"participants": [
-        {"principal_id": "agent:claude", "display_name": "agent:claude", "roles": ["contributor"], "status": "idle"},
-        {"principal_id": "human:ann", "display_name": "Ann", "roles": ["owner"], "status": "working"},
-    ]}
+    state = {
+        "participants": [
+            {
+                "principal_id": "agent:claude",
+                "display_name": "agent:claude",
+                "roles": ["contributor"],
+                "status": "idle",
+            },
+            {
+                "principal_id": "human:ann",
+                "display_name": "Ann",
+                "roles": ["owner"],
+                "status": "working",
+            },
+        ]
+    }
     lines = state_lines(state, None, 0.0)
     claude = next(line for line in lines if "agent:claude" in line)
     assert claude.count("agent:claude") == 1

@@ -65,8 +65,17 @@ def dead_pid() -> int:
 
 
 def stale_info(repo: Repo, pid: int, port: int) -> RuntimeInfo:
-    return RuntimeInfo(pid=pid, host="127.0.0.1", port=port, url=f"ws://127.0.0.1:{port}", session_id=repo.session_id,
-                       started_at=0.0, version="old", workspace=str(repo.root), data_dir=str(repo.data_dir))
+    return RuntimeInfo(
+        pid=pid,
+        host="127.0.0.1",
+        port=port,
+        url=f"ws://127.0.0.1:{port}",
+        session_id=repo.session_id,
+        started_at=0.0,
+        version="old",
+        workspace=str(repo.root),
+        data_dir=str(repo.data_dir),
+    )
 
 
 def test_dead_pid_replaced(repo: Repo) -> None:
@@ -81,7 +90,9 @@ def test_reused_pid_without_listener_replaced(repo: Repo) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # bound, never listening
-        write_runtime(runtime_path(repo), stale_info(repo, os.getpid(), port))  # our pid: alive, not a sidecar
+        write_runtime(
+            runtime_path(repo), stale_info(repo, os.getpid(), port)
+        )  # our pid: alive, not a sidecar
         info = ensure_sidecar(repo, timeout=TIMEOUT, command=fake(repo))
     assert info.pid != os.getpid() and is_alive(info)
 
@@ -125,12 +136,17 @@ print(json.dumps(info.to_json()), flush=True)
 """
 
 
-def ensure_concurrently(repo: Repo, n: int, command: list[str] | None, timeout: float) -> list[dict]:
+def ensure_concurrently(
+    repo: Repo, n: int, command: list[str] | None, timeout: float
+) -> list[dict]:
     """Start `n` processes, wait until each is loaded, release them together, collect results."""
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", ENSURER, str(repo.root), json.dumps(command), str(timeout)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(n)
     ]

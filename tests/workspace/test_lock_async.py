@@ -50,6 +50,7 @@ async def test_a_cancelled_waiter_does_not_keep_the_lock(repo: Repo) -> None:  #
     release.set()
     await h
     assert w.cancelled()
+
     # The waiter's thread got the lock after the holder let go, then its file was closed: free again.
     def take_and_release() -> None:
         with file_lock(repo, "README.md"):

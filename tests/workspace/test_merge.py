@@ -31,7 +31,12 @@ def git_merge_file(base: str, current: str, ours: str) -> tuple[bool, str]:
         for name, text in (("current", current), ("base", base), ("ours", ours)):
             (root / name).write_bytes(text.encode())
         env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
-        out = subprocess.run(["git", "merge-file", "-p", "current", "base", "ours"], cwd=root, capture_output=True, env=env)
+        out = subprocess.run(
+            ["git", "merge-file", "-p", "current", "base", "ours"],
+            cwd=root,
+            capture_output=True,
+            env=env,
+        )
     assert 0 <= out.returncode < 128, out.stderr
     return out.returncode == 0, out.stdout.decode()
 
@@ -39,7 +44,11 @@ def git_merge_file(base: str, current: str, ours: str) -> tuple[bool, str]:
 def test_split_lines_splits_on_newline_only() -> None:
     assert split_lines("") == []
     assert split_lines("a\nb") == ["a\n", "b"]
-    assert split_lines("a\r\nb\x0c\n\n") == ["a\r\n", "b\x0c\n", "\n"]  # \r and form feed stay inside lines
+    assert split_lines("a\r\nb\x0c\n\n") == [
+        "a\r\n",
+        "b\x0c\n",
+        "\n",
+    ]  # \r and form feed stay inside lines
 
 
 def test_clean_merge_applies_both_sides_and_reports_our_hunks() -> None:
@@ -47,25 +56,51 @@ def test_clean_merge_applies_both_sides_and_reports_our_hunks() -> None:
     ours = edit(BASE, l8="line 8 (ours)\n").replace("line 5\n", "line 5\nadded a\nadded b\n")
     m = merge3(BASE, current, ours)
     assert m.clean and not m.conflicts
-    assert m.text == edit(BASE, l2="line 2 (theirs)\n", l8="line 8 (ours)\n").replace("line 5\n", "line 5\nadded a\nadded b\n")
+    assert m.text == edit(BASE, l2="line 2 (theirs)\n", l8="line 8 (ours)\n").replace(
+        "line 5\n", "line 5\nadded a\nadded b\n"
+    )
     assert [(h.base, h.result, h.removed, h.added) for h in m.applied] == [
-        (LineRange(6, 0), LineRange(6, 2), "", "added a\nadded b\n"),  # an insertion before base line 6
-        (LineRange(8, 1), LineRange(10, 1), "line 8\n", "line 8 (ours)\n"),  # shifted by the insertion
+        (
+            LineRange(6, 0),
+            LineRange(6, 2),
+            "",
+            "added a\nadded b\n",
+        ),  # an insertion before base line 6
+        (
+            LineRange(8, 1),
+            LineRange(10, 1),
+            "line 8\n",
+            "line 8 (ours)\n",
+        ),  # shifted by the insertion
     ]
-    assert m.applied[0].to_json() == {"base": {"start": 6, "end": 5, "count": 0}, "result": {"start": 6, "end": 7, "count": 2},
-                                      "removed": "", "added": "added a\nadded b\n", "same_as_current": False}
+    assert m.applied[0].to_json() == {
+        "base": {"start": 6, "end": 5, "count": 0},
+        "result": {"start": 6, "end": 7, "count": 2},
+        "removed": "",
+        "added": "added a\nadded b\n",
+        "same_as_current": False,
+    }
     assert len(m.ours_changes) == 2 and len(m.current_changes) == 1
 
 
 def test_conflict_reports_the_region_in_every_version() -> None:
-    current = edit(BASE, l5="five (theirs)\n").replace("line 1\n", "line 0\nline 1\n")  # shifts current by one
+    current = edit(BASE, l5="five (theirs)\n").replace(
+        "line 1\n", "line 0\nline 1\n"
+    )  # shifts current by one
     ours = edit(BASE, l5="five (ours)\n", l6="six (ours)\n")
     m = merge3(BASE, current, ours)
     assert not m.clean and len(m.conflicts) == 1 and m.applied == ()
     c = m.conflicts[0]
     assert (c.base, c.current, c.ours) == (LineRange(5, 2), LineRange(6, 2), LineRange(5, 2))
-    assert (c.base_text, c.current_text, c.ours_text) == ("line 5\nline 6\n", "five (theirs)\nline 6\n", "five (ours)\nsix (ours)\n")
-    assert "<<<<<<< current\nfive (theirs)\nline 6\n||||||| base\nline 5\nline 6\n=======\nfive (ours)\nsix (ours)\n>>>>>>> yours\n" in m.text
+    assert (c.base_text, c.current_text, c.ours_text) == (
+        "line 5\nline 6\n",
+        "five (theirs)\nline 6\n",
+        "five (ours)\nsix (ours)\n",
+    )
+    assert (
+        "<<<<<<< current\nfive (theirs)\nline 6\n||||||| base\nline 5\nline 6\n=======\nfive (ours)\nsix (ours)\n>>>>>>> yours\n"
+        in m.text
+    )
     assert c.to_json()["current"] == {"start": 6, "end": 7, "count": 2}
 
 
@@ -96,7 +131,12 @@ def test_insertions_at_one_place_conflict_unless_equal() -> None:
         ("a\nb\n", "a\nb\n", "a\nB\n", "a\nB\n"),  # nothing changed since the read
         ("a\nb\n", "a\nB\n", "a\nB\n", "a\nB\n"),  # the same change already landed
         ("a\nb\nc\nd", "A\nb\nc\nd", "a\nb\nc\nD", "A\nb\nc\nD"),  # no newline at the end
-        ("a\r\nb\r\nc\r\nd\r\n", "A\r\nb\r\nc\r\nd\r\n", "a\r\nb\r\nc\r\nD\r\n", "A\r\nb\r\nc\r\nD\r\n"),  # CRLF
+        (
+            "a\r\nb\r\nc\r\nd\r\n",
+            "A\r\nb\r\nc\r\nd\r\n",
+            "a\r\nb\r\nc\r\nD\r\n",
+            "A\r\nb\r\nc\r\nD\r\n",
+        ),  # CRLF
         ("a\nb\nc\nd\ne\n", "b\nc\nd\ne\n", "a\nb\nc\nd\n", "b\nc\nd\n"),  # deletions at both ends
     ],
 )

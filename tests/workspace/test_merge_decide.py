@@ -44,22 +44,43 @@ def sub(text: str, old: str, new: str) -> str:
 
 def test_merged_when_the_changes_are_in_different_symbols() -> None:
     current = sub(BASE, "return 2\n\n\nclass", "return 22\n\n\nclass")  # someone changed beta
-    ours = sub(sub(BASE, "    return 1\n\n\ndef beta", "    return 11\n\n\ndef beta"), "import os\n", "import os\nimport sys\n")
+    ours = sub(
+        sub(BASE, "    return 1\n\n\ndef beta", "    return 11\n\n\ndef beta"),
+        "import os\n",
+        "import os\nimport sys\n",
+    )
     d = decide_merge("pkg/m.py", BASE, current, ours, ["alpha"])
     assert d.outcome == "merged", d.reason
-    assert "return 11" in d.text and "return 22" in d.text and "import sys" in d.text  # the import is allowed
+    assert (
+        "return 11" in d.text and "return 22" in d.text and "import sys" in d.text
+    )  # the import is allowed
     ast.parse(d.text)
     assert d.merged_state_ref == state_ref_of_bytes(d.text.encode())
     assert (d.base_state_ref, d.current_state_ref, d.ours_state_ref) == tuple(
-        state_ref_of_bytes(t.encode()) for t in (BASE, current, ours))
-    assert [(h.base, h.result) for h in d.applied] == [(LineRange(2, 0), LineRange(2, 1)), (LineRange(5, 1), LineRange(6, 1))]
+        state_ref_of_bytes(t.encode()) for t in (BASE, current, ours)
+    )
+    assert [(h.base, h.result) for h in d.applied] == [
+        (LineRange(2, 0), LineRange(2, 1)),
+        (LineRange(5, 1), LineRange(6, 1)),
+    ]
     doc = d.to_json()
-    assert doc["outcome"] == "merged" and len(doc["applied"]) == 2 and doc["conflicts"] == [] and doc["outside"] == []
+    assert (
+        doc["outcome"] == "merged"
+        and len(doc["applied"]) == 2
+        and doc["conflicts"] == []
+        and doc["outside"] == []
+    )
 
 
 def test_a_claimed_method_and_a_new_claimed_function() -> None:
-    current = sub(BASE, "        return 1\n\n    def two", "        return 100\n\n    def two")  # Gamma.one changed
-    ours = sub(BASE, "        return 2\n\n\nCONFIG", "        return 20\n\n\ndef delta():\n    return 4\n\n\nCONFIG")
+    current = sub(
+        BASE, "        return 1\n\n    def two", "        return 100\n\n    def two"
+    )  # Gamma.one changed
+    ours = sub(
+        BASE,
+        "        return 2\n\n\nCONFIG",
+        "        return 20\n\n\ndef delta():\n    return 4\n\n\nCONFIG",
+    )
     # `delta` is new: the agent claimed it, so adding it is in scope
     assert decide_merge("m.py", BASE, current, ours, ["Gamma.two", "delta"]).outcome == "merged"
     # without the claim it is out of scope, and the result names the hunk and the symbol it touches
@@ -68,16 +89,33 @@ def test_a_claimed_method_and_a_new_claimed_function() -> None:
     assert [h.symbols for h in d.outside] == [("delta",)]
     assert "Gamma.two" in d.reason and "delta" in d.reason
     # claiming the class covers its methods
-    assert decide_merge("m.py", BASE, sub(BASE, "return 2\n\n\nclass", "return 3\n\n\nclass"), ours, ["Gamma", "delta"]).outcome == "merged"
+    assert (
+        decide_merge(
+            "m.py",
+            BASE,
+            sub(BASE, "return 2\n\n\nclass", "return 3\n\n\nclass"),
+            ours,
+            ["Gamma", "delta"],
+        ).outcome
+        == "merged"
+    )
 
 
 def test_conflict_when_both_changed_the_same_lines() -> None:
     current = sub(BASE, "return 2\n\n\nclass", "return 22\n\n\nclass")
     ours = sub(BASE, "return 2\n\n\nclass", "return 23\n\n\nclass")
     d = decide_merge("m.py", BASE, current, ours, ["beta"])
-    assert d.outcome == "conflict" and d.text is None and "overlaps changes made since you read" in d.reason
+    assert (
+        d.outcome == "conflict"
+        and d.text is None
+        and "overlaps changes made since you read" in d.reason
+    )
     (c,) = d.conflicts
-    assert (c.base, c.current_text, c.ours_text) == (LineRange(9, 1), "    return 22\n", "    return 23\n")
+    assert (c.base, c.current_text, c.ours_text) == (
+        LineRange(9, 1),
+        "    return 22\n",
+        "    return 23\n",
+    )
     assert d.to_json()["conflicts"][0]["base"] == {"start": 9, "end": 9, "count": 1}
 
 
@@ -108,34 +146,77 @@ def test_out_of_scope_changes() -> None:
     assert d.outside[0].base == LineRange(20, 1)
     # a module-level statement outside every symbol
     d = decide_merge("m.py", BASE, current, BASE + "print('hi')\n", ["alpha"])
-    assert d.outcome == "out_of_scope" and d.outside[0].symbols == () and "outside every symbol" in d.reason
+    assert (
+        d.outcome == "out_of_scope"
+        and d.outside[0].symbols == ()
+        and "outside every symbol" in d.reason
+    )
     # blank lines anywhere are fine
     assert decide_merge("m.py", BASE, current, BASE + "\n\n", ["alpha"]).outcome == "merged"
     # a whole-file claim is never out of scope
     assert decide_merge("m.py", BASE, current, BASE + "print('hi')\n", None).outcome == "merged"
-    assert decide_merge("m.py", BASE, current, BASE + "print('hi')\n", ["alpha", "*"]).outcome == "merged"
+    assert (
+        decide_merge("m.py", BASE, current, BASE + "print('hi')\n", ["alpha", "*"]).outcome
+        == "merged"
+    )
 
 
 def test_symbols_unknown_means_out_of_scope_for_a_symbol_claim() -> None:
     base, current, ours = "a\nb\nc\nd\n", "A\nb\nc\nd\n", "a\nb\nc\nD\n"
     d = decide_merge("notes.txt", base, current, ours, ["alpha"])
-    assert d.outcome == "out_of_scope" and "claim the whole file" in d.reason and "no symbol parser" in d.reason
-    assert decide_merge("notes.txt", base, current, ours, None).outcome == "merged"  # no parser: nothing to check
+    assert (
+        d.outcome == "out_of_scope"
+        and "claim the whole file" in d.reason
+        and "no symbol parser" in d.reason
+    )
+    assert (
+        decide_merge("notes.txt", base, current, ours, None).outcome == "merged"
+    )  # no parser: nothing to check
     broken = decide_merge("m.py", "def f(:\n\n\n", "def f(:\n\n\n# x\n", "def g(:\n\n\n", ["f"])
     assert broken.outcome == "out_of_scope" and "syntax error" in broken.reason
 
 
 LANGS = {
-    "svc.ts": ("function alpha(): number {\n  return 1;\n}\n\nfunction beta(): number {\n  return 2;\n}\n",
-               "return 1;", "return 11;", "return 2;", "return 22;", "return (2;"),
-    "lib.js": ("export function alpha() {\n  return 1;\n}\n\nexport function beta() {\n  return 2;\n}\n",
-               "return 1;", "return 11;", "return 2;", "return 22;", "return (2;"),
-    "main.go": ("package main\n\nfunc alpha() int {\n\treturn 1\n}\n\nfunc beta() int {\n\treturn 2\n}\n",
-                "return 1", "return 11", "return 2", "return 22", "return (2"),
-    "lib.rs": ("fn alpha() -> i32 {\n    1\n}\n\nfn beta() -> i32 {\n    2\n}\n",
-               "    1\n", "    11\n", "    2\n", "    22\n", "    (2\n"),
-    "App.java": ("class App {\n    int alpha() {\n        return 1;\n    }\n\n    int beta() {\n        return 2;\n    }\n}\n",
-                 "return 1;", "return 11;", "return 2;", "return 22;", "return (2;"),
+    "svc.ts": (
+        "function alpha(): number {\n  return 1;\n}\n\nfunction beta(): number {\n  return 2;\n}\n",
+        "return 1;",
+        "return 11;",
+        "return 2;",
+        "return 22;",
+        "return (2;",
+    ),
+    "lib.js": (
+        "export function alpha() {\n  return 1;\n}\n\nexport function beta() {\n  return 2;\n}\n",
+        "return 1;",
+        "return 11;",
+        "return 2;",
+        "return 22;",
+        "return (2;",
+    ),
+    "main.go": (
+        "package main\n\nfunc alpha() int {\n\treturn 1\n}\n\nfunc beta() int {\n\treturn 2\n}\n",
+        "return 1",
+        "return 11",
+        "return 2",
+        "return 22",
+        "return (2",
+    ),
+    "lib.rs": (
+        "fn alpha() -> i32 {\n    1\n}\n\nfn beta() -> i32 {\n    2\n}\n",
+        "    1\n",
+        "    11\n",
+        "    2\n",
+        "    22\n",
+        "    (2\n",
+    ),
+    "App.java": (
+        "class App {\n    int alpha() {\n        return 1;\n    }\n\n    int beta() {\n        return 2;\n    }\n}\n",
+        "return 1;",
+        "return 11;",
+        "return 2;",
+        "return 22;",
+        "return (2;",
+    ),
 }
 
 
@@ -150,6 +231,11 @@ def test_decisions_in_every_language(path: str) -> None:
     assert d.outcome == "merged", d.reason
     assert a_new in d.text and b_new in d.text
     assert decide_merge(path, base, current, ours, [alpha]).outcome == "out_of_scope"
-    assert decide_merge(path, base, current, sub(base, a_old, a_new.replace("1", "9")), [alpha]).outcome == "conflict"
+    assert (
+        decide_merge(
+            path, base, current, sub(base, a_old, a_new.replace("1", "9")), [alpha]
+        ).outcome
+        == "conflict"
+    )
     broken = decide_merge(path, base, current, sub(base, b_old, b_broken), [beta])
     assert broken.outcome == "breaks_parsing" and "syntax error" in broken.reason

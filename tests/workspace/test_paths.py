@@ -41,7 +41,9 @@ def test_absolute_sibling_directory_refused(repo: Repo, tmp_path: Path) -> None:
     assert refused(repo, str(sibling)).reason == "outside_repository"
 
 
-@pytest.mark.parametrize("path", [".git/config", ".git", "sub/.git/HEAD", "./.git/hooks/pre-commit"])
+@pytest.mark.parametrize(
+    "path", [".git/config", ".git", "sub/.git/HEAD", "./.git/hooks/pre-commit"]
+)
 def test_git_dir_refused(repo: Repo, path: str) -> None:
     assert refused(repo, path).reason == "inside_git_dir"
 
@@ -98,12 +100,15 @@ def test_relative_paths_are_relative_to_root_not_cwd(repo: Repo, tmp_path: Path)
         os.chdir(cwd)
 
 
-@pytest.mark.parametrize(("path", "says"), [
-    ("a" * 5000, "5,000 bytes long; paths are limited to 4,096 bytes"),
-    ("d/" + "n" * 256, "names are limited to 255 bytes"),
-    ("a\udcff.py", "unpaired UTF-16 surrogate"),
-    ("file:///x%00y", "NUL"),
-])
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("a" * 5000, "5,000 bytes long; paths are limited to 4,096 bytes"),
+        ("d/" + "n" * 256, "names are limited to 255 bytes"),
+        ("a\udcff.py", "unpaired UTF-16 surrogate"),
+        ("file:///x%00y", "NUL"),
+    ],
+)
 def test_unusable_paths_refused_with_the_limit(repo: Repo, path: str, says: str) -> None:
     err = refused(repo, path)
     assert err.reason == "invalid" and says in str(err)

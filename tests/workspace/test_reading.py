@@ -61,7 +61,9 @@ def test_text_means_the_whole_file_decodes(repo: Repo) -> None:
     head = read_head(path, "late.bin", 10)
     assert head is not None and not head.is_text and head.head == b"a" * 10
     split = repo.root / "split.txt"
-    split.write_bytes(b"a" * ((1 << 20) - 1) + "é".encode())  # a character across the chunk boundary
+    split.write_bytes(
+        b"a" * ((1 << 20) - 1) + "é".encode()
+    )  # a character across the chunk boundary
     head = read_head(split, "split.txt", 10)
     assert head is not None and head.is_text
 
@@ -98,7 +100,9 @@ def test_symlink_to_a_fifo_and_a_socket_are_refused(repo: Repo) -> None:
     (repo.root / "link").symlink_to("pipe")
     with pytest.raises(PathRefused, match="FIFO"):
         read_file_state(repo, "link")
-    short = Path(f"/tmp/mpac-sock-{os.getpid()}")  # an AF_UNIX path must be short: bind, then move it in
+    short = Path(
+        f"/tmp/mpac-sock-{os.getpid()}"
+    )  # an AF_UNIX path must be short: bind, then move it in
     with socket.socket(socket.AF_UNIX) as sock:
         sock.bind(str(short))
         try:

@@ -34,7 +34,9 @@ except ImportError:
     HAVE_SIDECAR = False
 
 pytestmark = [
-    pytest.mark.skipif(not HAVE_SIDECAR, reason="bridge.server.cli (the real sidecar) is not available yet"),
+    pytest.mark.skipif(
+        not HAVE_SIDECAR, reason="bridge.server.cli (the real sidecar) is not available yet"
+    ),
     pytest.mark.usefixtures("cleanup_sidecars"),
 ]
 TIMEOUT = 60.0
@@ -47,13 +49,29 @@ def participant(info: RuntimeInfo, principal: str, roles: list[str]) -> Iterator
 
     from bridge.protocol.envelope import build_envelope
 
-    sender = {"principal_id": principal, "principal_type": "agent", "sender_instance_id": f"{principal}-{os.getpid()}"}
+    sender = {
+        "principal_id": principal,
+        "principal_type": "agent",
+        "sender_instance_id": f"{principal}-{os.getpid()}",
+    }
     counter = iter(range(1, 10_000))
 
     def send(ws: Any, mtype: str, payload: dict[str, Any]) -> str:
         n = next(counter)
         mid = f"{sender['sender_instance_id']}:{n}"
-        ws.send(json.dumps(build_envelope(mtype, payload, session_id=info.session_id, sender=sender, now=time.time(), message_id=mid, lamport=n)))
+        ws.send(
+            json.dumps(
+                build_envelope(
+                    mtype,
+                    payload,
+                    session_id=info.session_id,
+                    sender=sender,
+                    now=time.time(),
+                    message_id=mid,
+                    lamport=n,
+                )
+            )
+        )
         return mid
 
     def wait_for(ws: Any, pred: Any) -> dict[str, Any]:
@@ -73,7 +91,9 @@ def participant(info: RuntimeInfo, principal: str, roles: list[str]) -> Iterator
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bridge", *args], capture_output=True, text=True, timeout=TIMEOUT * 2)
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", *args], capture_output=True, text=True, timeout=TIMEOUT * 2
+    )
 
 
 def test_eight_concurrent_callers_one_real_sidecar_all_connect(repo: Repo) -> None:
@@ -105,20 +125,35 @@ def test_status_and_stop(repo: Repo) -> None:
     assert out.returncode == 0 and "no sidecar running" in out.stdout
     info = ensure_sidecar(repo, timeout=TIMEOUT)
     with participant(info, "agent:alice", ["contributor"]) as ws:
-        mid = ws.mpac_send("INTENT_ANNOUNCE", {
-            "intent_id": "intent-1", "objective": "fix the parser",
-            "scope": {"kind": "file_set", "resources": ["src/parser.py"]}, "ttl_sec": 600,
-        })
+        mid = ws.mpac_send(
+            "INTENT_ANNOUNCE",
+            {
+                "intent_id": "intent-1",
+                "objective": "fix the parser",
+                "scope": {"kind": "file_set", "resources": ["src/parser.py"]},
+                "ttl_sec": 600,
+            },
+        )
         ws.mpac_wait(lambda m: m.get("message_id") == mid)  # the relay of our own message: accepted
         js = cli("status", "--workspace", str(repo.root), "--json")
         assert js.returncode == 0, js.stderr
         data = json.loads(js.stdout)
         assert data["running"] and data["runtime"]["pid"] == info.pid and data["error"] is None
         assert [p["principal_id"] for p in data["state"]["participants"]] == ["agent:alice"]
-        assert [(i["intent_id"], i["principal_id"]) for i in data["state"]["intents"]] == [("intent-1", "agent:alice")]
+        assert [(i["intent_id"], i["principal_id"]) for i in data["state"]["intents"]] == [
+            ("intent-1", "agent:alice")
+        ]
         text = cli("status", "--workspace", str(repo.root / "."))
         assert text.returncode == 0, text.stderr
-        for needle in (f"pid {info.pid}", info.url, repo.session_id, "agent:alice", "fix the parser", "src/parser.py", "sidecar.log"):
+        for needle in (
+            f"pid {info.pid}",
+            info.url,
+            repo.session_id,
+            "agent:alice",
+            "fix the parser",
+            "src/parser.py",
+            "sidecar.log",
+        ):
             assert needle in text.stdout
     stop = cli("stop", "--workspace", str(repo.root))
     assert stop.returncode == 0 and f"pid {info.pid}" in stop.stdout

@@ -23,8 +23,15 @@ from bridge.workspace import (
 
 def info_for(repo: Repo, pid: int, port: int) -> RuntimeInfo:
     return RuntimeInfo(
-        pid=pid, host="127.0.0.1", port=port, url=f"ws://127.0.0.1:{port}", session_id=repo.session_id,
-        started_at=1700000000.5, version="9.9", workspace=str(repo.root), data_dir=str(repo.data_dir),
+        pid=pid,
+        host="127.0.0.1",
+        port=port,
+        url=f"ws://127.0.0.1:{port}",
+        session_id=repo.session_id,
+        started_at=1700000000.5,
+        version="9.9",
+        workspace=str(repo.root),
+        data_dir=str(repo.data_dir),
     )
 
 
@@ -66,8 +73,16 @@ def test_missing_or_corrupt_reads_none(repo: Repo) -> None:
     path = runtime_path(repo)
     assert read_runtime(path) is None
     path.parent.mkdir(parents=True)
-    for text in ["", "{", "[]", "null", '{"pid": 1}', json.dumps({**info_for(repo, 1, 2).to_json(), "pid": "1"}),
-                 json.dumps({**info_for(repo, 1, 2).to_json(), "port": True}), "\xff\xfe"]:
+    for text in [
+        "",
+        "{",
+        "[]",
+        "null",
+        '{"pid": 1}',
+        json.dumps({**info_for(repo, 1, 2).to_json(), "pid": "1"}),
+        json.dumps({**info_for(repo, 1, 2).to_json(), "port": True}),
+        "\xff\xfe",
+    ]:
         path.write_text(text, encoding="utf-8", errors="surrogateescape")
         assert read_runtime(path) is None, text
 

@@ -44,7 +44,14 @@ def test_state_ref_of_directory_refused(repo: Repo) -> None:
 
 def test_read_file_state_text(repo: Repo) -> None:
     fs = read_file_state(repo, "./README.md")
-    assert (fs.path, fs.exists, fs.size, fs.is_text, fs.content, fs.truncated) == ("README.md", True, 6, True, "hello\n", False)
+    assert (fs.path, fs.exists, fs.size, fs.is_text, fs.content, fs.truncated) == (
+        "README.md",
+        True,
+        6,
+        True,
+        "hello\n",
+        False,
+    )
     assert fs.state_ref == sha(b"hello\n")
     assert read_file_state(repo, "README.md", include_content=False).content is None
 
@@ -67,7 +74,11 @@ def test_read_file_state_binary_and_truncated(repo: Repo) -> None:
 
 def test_read_file_state_refuses_unsafe_paths(repo: Repo) -> None:
     (repo.root / ".env").write_text("K=V\n")
-    for path, reason in [(".env", "ignored"), ("../x", "outside_repository"), (".git/HEAD", "inside_git_dir")]:
+    for path, reason in [
+        (".env", "ignored"),
+        ("../x", "outside_repository"),
+        (".git/HEAD", "inside_git_dir"),
+    ]:
         with pytest.raises(PathRefused) as err:
             read_file_state(repo, path)
         assert err.value.reason == reason
@@ -175,7 +186,9 @@ def test_concurrent_processes_exactly_one_wins(repo: Repo) -> None:
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", WRITER, str(repo.root), before, str(i)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for i in range(6)
     ]

@@ -116,7 +116,12 @@ def test_lookup_helpers() -> None:
     assert name_covers("Router", "Router.add") and name_covers("Router.add", "Router.add")
     assert not name_covers("Router", "RouterX") and not name_covers("Router.add", "Router")
     doc = r.to_json()
-    assert doc["granularity"] == "symbol" and doc["symbols"][0] == {"name": "LIMIT", "kind": "variable", "start": 8, "end": 8}
+    assert doc["granularity"] == "symbol" and doc["symbols"][0] == {
+        "name": "LIMIT",
+        "kind": "variable",
+        "start": 8,
+        "end": 8,
+    }
 
 
 def test_async_def_and_decorated_function_at_top_level() -> None:
@@ -148,7 +153,9 @@ def test_newer_python_syntax_is_a_syntax_error_on_this_interpreter() -> None:
         ("huge.py", "x = 1\n" * (MAX_BYTES // 6 + 1), "too_large", "parsed for symbols"),
     ],
 )
-def test_whole_file_fallbacks_say_why(path: str, content: str | bytes, status: str, reason: str) -> None:
+def test_whole_file_fallbacks_say_why(
+    path: str, content: str | bytes, status: str, reason: str
+) -> None:
     r = extract_symbols(path, content, cache=None)
     assert r.granularity == "file" and r.status == status and reason in r.reason and r.symbols == ()
     assert not r.parses and not r.checkable
@@ -166,13 +173,19 @@ def test_language_from_file_name() -> None:
     assert language_for("web/App.tsx") == "tsx" and language_for("lib.mts") == "typescript"
     assert language_for("x.jsx") == "javascript" and language_for("main.go") == "go"
     assert language_for("lib.rs") == "rust" and language_for("A.java") == "java"
-    assert language_for(".py") is None and language_for("noext") is None and language_for("a.c") is None
+    assert (
+        language_for(".py") is None
+        and language_for("noext") is None
+        and language_for("a.c") is None
+    )
 
 
 def test_cache_by_state_ref_and_bounded() -> None:
     cache = SymbolCache(max_entries=2)
     first = extract_symbols("a.py", "def f(): pass\n", cache=cache)
-    again = extract_symbols("elsewhere/b.py", "def f(): pass\n", cache=cache)  # same bytes, same language
+    again = extract_symbols(
+        "elsewhere/b.py", "def f(): pass\n", cache=cache
+    )  # same bytes, same language
     assert again is first and cache.hits == 1 and cache.misses == 1
     given = extract_symbols("a.py", "def g(): pass\n", state_ref="sha256:" + "0" * 64, cache=cache)
     assert given.state_ref == "sha256:" + "0" * 64
@@ -189,7 +202,9 @@ def test_cache_by_state_ref_and_bounded() -> None:
 def test_importing_symbols_does_not_import_tree_sitter() -> None:
     import subprocess
 
-    code = ("import sys, bridge.workspace.symbols as s; s.extract_symbols('a.py', 'x = 1\\n');"
-            "print('tree_sitter' in sys.modules)")
+    code = (
+        "import sys, bridge.workspace.symbols as s; s.extract_symbols('a.py', 'x = 1\\n');"
+        "print('tree_sitter' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -74,21 +74,29 @@ def test_typescript() -> None:
 
 
 def test_tsx_uses_the_tsx_grammar() -> None:
-    r = syms("web/App.tsx", """\
+    r = syms(
+        "web/App.tsx",
+        """\
         import React from "react";
         export function App(props: { name: string }) {
           return <div className="x">{props.name}</div>;
         }
         export const Row = () => <tr><td>1</td></tr>;
-        """)
+        """,
+    )
     assert r.language == "tsx"
     assert table(r) == [("App", "function", 2, 4), ("Row", "function", 5, 5)]
     # the same JSX in a .ts file is not TypeScript
-    assert extract_symbols("web/App.ts", "const x = <div>{1}</div>;\n", cache=None).status == "syntax_error"
+    assert (
+        extract_symbols("web/App.ts", "const x = <div>{1}</div>;\n", cache=None).status
+        == "syntax_error"
+    )
 
 
 def test_javascript() -> None:
-    r = syms("lib/k.js", """\
+    r = syms(
+        "lib/k.js",
+        """\
         import x from "x";
         const { a, b } = require("y");
         export default function main() {}
@@ -104,7 +112,8 @@ def test_javascript() -> None:
         let z = 1; // trailing comment: not part of the next function
         function after() {}
         const el = <App />;
-        """)
+        """,
+    )
     assert r.language == "javascript"
     assert table(r) == [
         ("main", "function", 3, 3),
@@ -123,7 +132,9 @@ def test_javascript() -> None:
 
 
 def test_go() -> None:
-    r = syms("cmd/main.go", """\
+    r = syms(
+        "cmd/main.go",
+        """\
         package main
 
         import (
@@ -156,7 +167,8 @@ def test_go() -> None:
         var (
         \tc = 3
         )
-        """)
+        """,
+    )
     assert table(r) == [
         ("Foo", "function", 8, 10),
         ("Server.Handle", "method", 12, 12),
@@ -176,7 +188,9 @@ def test_go() -> None:
 
 
 def test_rust() -> None:
-    r = syms("src/lib.rs", """\
+    r = syms(
+        "src/lib.rs",
+        """\
         use std::fmt;
         extern crate foo;
 
@@ -209,7 +223,8 @@ def test_rust() -> None:
         macro_rules! m { () => {} }
         fn main() {}
         union U { a: u32 }
-        """)
+        """,
+    )
     assert table(r) == [
         ("Point", "struct", 4, 6),  # doc comment and attribute included
         ("Point", "impl", 8, 12),  # the impl block is named after its type
@@ -235,7 +250,9 @@ def test_rust() -> None:
 
 
 def test_java() -> None:
-    r = syms("src/App.java", """\
+    r = syms(
+        "src/App.java",
+        """\
         package com.example;
 
         import java.util.List;
@@ -273,7 +290,8 @@ def test_java() -> None:
         record Pair(int a, int b) {
             int sum() { return a + b; }
         }
-        """)
+        """,
+    )
     assert table(r) == [
         ("App", "class", 5, 23),  # Javadoc and annotation included
         ("App.count", "field", 10, 10),
@@ -309,13 +327,19 @@ def test_java() -> None:
 )
 def test_syntax_error_falls_back_to_whole_file(path: str, src: str, line: int) -> None:
     r = extract_symbols(path, src, cache=None)
-    assert r.status == "syntax_error" and r.granularity == "file" and r.symbols == () and r.checkable
+    assert (
+        r.status == "syntax_error" and r.granularity == "file" and r.symbols == () and r.checkable
+    )
     assert r.reason.startswith("syntax error at line ")
     assert 1 <= int(r.reason.rsplit(" ", 1)[-1]) <= line + 1
 
 
 def test_missing_grammar_falls_back_with_install_hint(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(symbols_treesitter.GRAMMARS, "go", ("tree_sitter_go_not_installed", "language", "tree-sitter-go"))
+    monkeypatch.setitem(
+        symbols_treesitter.GRAMMARS,
+        "go",
+        ("tree_sitter_go_not_installed", "language", "tree-sitter-go"),
+    )
     monkeypatch.delitem(symbols_treesitter._loaded, "go", raising=False)
     try:
         r = extract_symbols("main.go", "package main\nfunc f() {}\n", cache=None)

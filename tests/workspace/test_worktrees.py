@@ -38,13 +38,17 @@ def test_identity_of_each_checkout(two: tuple[Repo, Repo]) -> None:
     main, side = two
     assert worktree_id(main) is None and worktree_id(side) == "wt2"
     assert branch_of(main) == "main" and branch_of(side) == "feature"
-    assert worktree_extension(side) == {"mpac-bridge": {"worktree": {"id": "wt2", "branch": "feature"}}}
+    assert worktree_extension(side) == {
+        "mpac-bridge": {"worktree": {"id": "wt2", "branch": "feature"}}
+    }
     git(side.root, "checkout", "-q", "--detach")
     assert (branch_of(side) or "").startswith("detached at ")
     assert main_checkout(side).root == main.root and main_checkout(main) == main
 
 
-def test_checkout_for_finds_only_this_repositorys_worktrees(two: tuple[Repo, Repo], tmp_path: Path) -> None:
+def test_checkout_for_finds_only_this_repositorys_worktrees(
+    two: tuple[Repo, Repo], tmp_path: Path
+) -> None:
     main, side = two
     assert checkout_for(side, None).root == main.root
     assert checkout_for(main, "wt2").root == side.root
@@ -54,7 +58,9 @@ def test_checkout_for_finds_only_this_repositorys_worktrees(two: tuple[Repo, Rep
         assert checkout_for(main, bad) is None, bad
 
 
-def test_the_lookup_reads_the_named_worktree_whichever_checkout_started_the_sidecar(two: tuple[Repo, Repo]) -> None:
+def test_the_lookup_reads_the_named_worktree_whichever_checkout_started_the_sidecar(
+    two: tuple[Repo, Repo],
+) -> None:
     main, side = two
     for started_in in (main, side):
         lookup = make_state_ref_lookup(started_in)
@@ -69,5 +75,8 @@ def test_the_same_path_in_two_worktrees_has_two_locks(two: tuple[Repo, Repo]) ->
     main, side = two
     assert lock_path(main, "README.md") != lock_path(side, "README.md")
     assert lock_path(main, "README.md") == lock_path(find_repo(main.root), "README.md")
-    with file_lock(main, "README.md"), file_lock(side, "README.md"):  # would wait for ever if shared
+    with (
+        file_lock(main, "README.md"),
+        file_lock(side, "README.md"),
+    ):  # would wait for ever if shared
         pass

@@ -9,8 +9,14 @@ from textual.widgets import RichLog
 from bridge.client import short
 from tui.model import LogEntry, LogFilter, clip, escape, hms
 
-TYPE_STYLE = {"PROTOCOL_ERROR": "red", "CONFLICT_REPORT": "bold red", "RESOLUTION": "green", "OP_COMMIT": "cyan",
-              "INTENT_ANNOUNCE": "yellow", "_CONNECTION": "magenta"}
+TYPE_STYLE = {
+    "PROTOCOL_ERROR": "red",
+    "CONFLICT_REPORT": "bold red",
+    "RESOLUTION": "green",
+    "OP_COMMIT": "cyan",
+    "INTENT_ANNOUNCE": "yellow",
+    "_CONNECTION": "magenta",
+}
 
 
 def line(e: LogEntry, utc_hms: str) -> str:
@@ -39,4 +45,3 @@ class EventLog(RichLog):
         for e in self.entries:
             if f.matches(e):
                 self.write(line(e, hms(e.ts)))
-

@@ -20,7 +20,9 @@ class FileTree(Tree[str]):
         self.nodes: dict[str, TreeNode[str]] = {}
         self.files: set[str] = set()
         self.labels: dict[str, str] = {}
-        self.symbols: dict[str, dict[str, TreeNode[str]]] = {}  # file -> held symbol name -> its node
+        self.symbols: dict[
+            str, dict[str, TreeNode[str]]
+        ] = {}  # file -> held symbol name -> its node
         self.symbol_labels: dict[tuple[str, str], str] = {}
         self.root.expand()
 

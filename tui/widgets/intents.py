@@ -16,8 +16,9 @@ class IntentTable(SyncTable):
         super().__init__(**kwargs)
         self.owner_of: dict[str, str] = {}
 
-    def refresh_from(self, session: Session, now: float, keys: Iterable[str] | None,
-                     owners: Iterable[str] = ()) -> None:
+    def refresh_from(
+        self, session: Session, now: float, keys: Iterable[str] | None, owners: Iterable[str] = ()
+    ) -> None:
         """Reconcile the given intent ids (all when None), plus every row owned by `owners`."""
         if keys is not None and owners:
             who = set(owners)
@@ -44,5 +45,5 @@ class IntentTable(SyncTable):
                 continue
             ttl = duration(intent.ttl_left(now))
             if row[col] != ttl:
-                self.rows_by_key[key] = (*row[:col], ttl, *row[col + 1:])
+                self.rows_by_key[key] = (*row[:col], ttl, *row[col + 1 :])
                 self.update_cell(key, str(col), ttl)
