@@ -31,9 +31,11 @@ class Merge:
     merged_state_ref: str | None = None
     hunks: int = 0
 
-    @property
-    def ok(self) -> bool:
-        return self.text is not None
+    def merged(self) -> tuple[str, str] | None:
+        """(merged text, its state_ref) when the merge may be committed, else None."""
+        if self.text is None or self.merged_state_ref is None:
+            return None
+        return self.text, self.merged_state_ref
 
 
 def _info(decision: MergeDecision) -> MergeInfo:
