@@ -8,7 +8,6 @@ carries `extensions["mpac-bridge"].merge` (docs/protocol.md, "Symbol scopes (iss
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,10 @@ class Merge:
     text: str | None = None
     merged_state_ref: str | None = None
     hunks: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.merged() is not None
 
     def merged(self) -> tuple[str, str] | None:
         """(merged text, its state_ref) when the merge may be committed, else None."""
@@ -102,20 +105,6 @@ def merge_stale(
         return Merge(_info(decision))
     store.put(decision.text)  # the agent's next base, like any content it writes
     return Merge(_info(decision), decision.text, decision.merged_state_ref, len(decision.applied))
-
-
-async def merge_stale_async(
-    repo: Repo,
-    store: BaseStore,
-    rel: str,
-    base_ref: str,
-    current_ref: str,
-    content: str,
-    claimed: Collection[str] | None,
-) -> Merge:
-    return await asyncio.to_thread(
-        merge_stale, repo, store, rel, base_ref, current_ref, content, claimed
-    )
 
 
 def merge_extension(

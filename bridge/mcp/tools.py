@@ -20,7 +20,7 @@ from bridge.client import Conflict, Intent, Reply, Session, format_time
 from bridge.client.scope import announce_scope, is_symbol_id, split_symbol
 from bridge.mcp.claims import resolve_claim
 from bridge.mcp.context import ToolContext
-from bridge.mcp.merging import Merge, merge_extension, merge_stale_async, stale_message
+from bridge.mcp.merging import Merge, merge_extension, merge_stale, stale_message
 from bridge.mcp.models import (
     BeginResult,
     ClaimResult,
@@ -73,15 +73,7 @@ def _intent(i: Intent) -> IntentInfo:
 
 
 def _conflict(c: Conflict) -> ConflictInfo:
-    return ConflictInfo(
-        conflict_id=c.conflict_id,
-        category=c.category,
-        severity=c.severity,
-        state=c.state,
-        principals=list(c.principals),
-        related_intents=list(c.related_intents),
-        description=c.description,
-    )
+    return ConflictInfo.model_validate(c, from_attributes=True)  # its fields are the record's
 
 
 def _holder(i: Intent, shared: list[str] | None = None) -> Holder:
@@ -454,8 +446,9 @@ async def submit_change(
             if on_disk != state_ref_before and not (op_id and on_disk == after):
                 # stale: merge three ways (base: what the agent read; current: the file now; ours: its content)
                 claimed = _claimed(client.session, intent_id, rel, ctx.worktree)
-                merge = await merge_stale_async(
-                    repo, BaseStore.for_repo(repo), rel, state_ref_before, on_disk, content, claimed
+                store = BaseStore.for_repo(repo)
+                merge = await asyncio.to_thread(
+                    merge_stale, repo, store, rel, state_ref_before, on_disk, content, claimed
                 )
                 merged = merge.merged()
                 if merged is None:
