@@ -285,7 +285,10 @@ async def _story(
         "scope": {"kind": "file_set", "resources": ["shop/pricing.py"]},
     }
     r = await alice.request("INTENT_CLAIM", claim)
-    n.expect(r.ok and r.message["message_type"] == "INTENT_CLAIM", f"claim failed: {r.description}")
+    n.expect(
+        r.ok and r.message is not None and r.message["message_type"] == "INTENT_CLAIM",
+        f"claim failed: {r.description}",
+    )
     n.say(
         "agent:alice",
         "claims carol's task",

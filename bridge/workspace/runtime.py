@@ -44,14 +44,19 @@ class RuntimeInfo:
         """None unless `data` holds every field with a plausible type."""
         if not isinstance(data, dict):
             return None
-        kinds = {"pid": int, "port": int, "started_at": (int, float)}
+        kinds: dict[str, type | tuple[type, ...]] = {
+            "pid": int,
+            "port": int,
+            "started_at": (int, float),
+        }
         values: dict[str, Any] = {}
         for f in fields(cls):
             value = data.get(f.name, "" if f.name in ("host", "data_dir") else None)
             want = kinds.get(f.name, str)
             if isinstance(value, bool) or not isinstance(value, want):
                 return None
-            values[f.name] = float(value) if f.name == "started_at" else value
+            values[f.name] = value
+        values["started_at"] = float(values["started_at"])
         return cls(**values)
 
 
