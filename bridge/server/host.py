@@ -301,9 +301,11 @@ class SessionHost:
             mine = self.conns.setdefault(result.admitted, [])
             if conn not in mine:  # a second HELLO on the same socket must not double its deliveries
                 mine.append(conn)
+            conn.begin_join()  # the replay below is not held against the slow-consumer limit
         for msg in result.reply_to_socket:
             conn.send(msg)
         self.route(result.outbound)
+        conn.end_join()
         deadline = self.coord.next_deadline()
         if deadline is not None and deadline < self.wake_at:  # else the timer wakes in time anyway
             self.wake.set()
