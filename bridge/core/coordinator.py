@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.core.audit import AuditChain
+from bridge.core.compact import same
 from bridge.core.audit import Sink as AuditSink
 from bridge.core.auth import CredentialVerifier
 from bridge.core.batches import BatchLayer
@@ -285,7 +286,8 @@ class Coordinator:
             text = f"ts is more than {int(window)} s away from the coordinator's clock"
             self._emitter.error(ErrorCode.REPLAY_DETECTED, text, msg.message_id, reply_to)
             return False
-        st.recent_ids.put(msg.message_id, ts)
+        # the envelope's own string (the intent record keeps the same one), not the model's copy
+        st.recent_ids.put(same(msg.raw.get("message_id"), msg.message_id), ts)
         return True
 
     def _participant_error(self, msg: ParsedMessage) -> bool:
