@@ -37,9 +37,7 @@ def compact(value: Any) -> Any:
     """An equal copy of a JSON value with interned keys (and interned values under SHARED keys)."""
     if type(value) is dict:
         return {
-            _intern(k): (
-                _intern(v) if type(v) is str and k in SHARED else compact(v)
-            )
+            _intern(k): (_intern(v) if type(v) is str and k in SHARED else compact(v))
             for k, v in value.items()
         }
     if type(value) is list:

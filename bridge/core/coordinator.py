@@ -16,12 +16,12 @@ from collections.abc import Callable
 from typing import Any
 
 from bridge.core.audit import AuditChain
-from bridge.core.compact import same
 from bridge.core.audit import Sink as AuditSink
 from bridge.core.auth import CredentialVerifier
 from bridge.core.batches import BatchLayer
 from bridge.core.claims import ClaimLayer
 from bridge.core.commits import CommitChecks, StateRefLookup
+from bridge.core.compact import same
 from bridge.core.config import CoordinatorConfig
 from bridge.core.conflicts import ConflictLayer
 from bridge.core.deferrals import DeferralLayer
