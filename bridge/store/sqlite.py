@@ -3,7 +3,7 @@
 Journal rows older than the latest snapshot are deleted when a snapshot is written, so the file
 does not grow with the session's history.
 
-A snapshot is written in parts of about 1 MiB (`snapshot_parts`), each in its own short
+A snapshot is written in parts of about 256 KiB (`snapshot_parts`), each in its own short
 transaction, and becomes the session's snapshot only when its `snapshots` row is switched to it
 (`state` = "parts:<generation>:<count>"); the parts of the previous one and the journal rows it
 covers are deleted after that, in small batches. So `snapshot` may run in a worker thread
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.store.base import JournalEntry, StoreUnavailable
+from bridge.store.checkpoint import Checkpointer
 from bridge.store.chunks import parts
 
 SCHEMA = """
@@ -51,8 +52,8 @@ CREATE TABLE IF NOT EXISTS snapshot_parts (
 );
 """
 PARTS = "parts:"  # a `snapshots.state` naming its parts, "parts:<generation>:<count>"
-PART_CHARS = 1 << 20  # characters per snapshot part
-DELETE_BATCH = 500  # journal rows deleted per transaction after a snapshot
+PART_CHARS = 1 << 18  # characters per snapshot part (one short transaction each)
+DELETE_BATCH = 100  # journal rows deleted per transaction after a snapshot
 
 
 def _gen_of(state: str) -> str | None:
@@ -69,8 +70,10 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes (kill -9)
         self._db.executescript(SCHEMA)
+        self._db.execute("PRAGMA wal_autocheckpoint=0")  # done by a thread (store/checkpoint.py)
         self._lock = threading.Lock()
         self._seq: dict[str, int] = {}
+        self._checkpointer = Checkpointer(self.path)
         # parts no snapshot names: a snapshot cut off half-way by a crash (one process owns the
         # file, so none is being written now)
         self._db.execute(
@@ -135,6 +138,7 @@ class SqliteStore:
             with self._lock:
                 old = self._switch(session_id, seq, f"{PARTS}{gen}:{count}")
             self._forget(session_id, seq, gen if old is False else old)
+            self._checkpointer.nudge()
         except sqlite3.Error as exc:
             self._drop_parts(session_id, gen)
             raise StoreUnavailable(
@@ -252,5 +256,6 @@ class SqliteStore:
         return f"sqlite:{self.path}"
 
     def close(self) -> None:
+        self._checkpointer.stop()
         with self._lock:
             self._db.close()
