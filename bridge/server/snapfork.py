@@ -28,7 +28,7 @@ AVAILABLE = hasattr(os, "fork")
 _HEADER = 8  # bytes of each piece's length prefix; a zero length ends a complete stream
 
 
-def fork(build: Callable[[], dict[str, Any]], size: int = 1 << 20) -> tuple[int, int]:
+def fork(build: Callable[[], dict[str, Any]], size: int = 1 << 18) -> tuple[int, int]:
     """Start the child that writes `build()` as JSON to a pipe; returns (its pid, the read end)."""
     r, w = os.pipe()
     pid = os.fork()
