@@ -112,7 +112,7 @@ class IntentLayer:
     def on_announce(self, msg: ParsedMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(IntentAnnounce)
-        pid = msg.sender_id
+        pid = intern(msg.sender_id)  # one string for every record and index naming it
         if st.id_taken("intent", p.intent_id) is not None:
             emitter.error(
                 ErrorCode.INVALID_REFERENCE,
@@ -169,7 +169,7 @@ class IntentLayer:
         objective = payload.get("objective")
         intent = Intent(
             intent_id=same(payload.get("intent_id"), p.intent_id),
-            principal_id=intern(pid),
+            principal_id=pid,
             objective=same(objective, p.objective),
             scope=payload["scope"],
             state=IntentState.ACTIVE,
