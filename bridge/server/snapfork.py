@@ -16,6 +16,7 @@ before.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import signal
@@ -25,6 +26,7 @@ from typing import Any
 from bridge.store.chunks import parts
 
 AVAILABLE = hasattr(os, "fork")
+_MAXFD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 4096
 _HEADER = 8  # bytes of each piece's length prefix; a zero length ends a complete stream
 
 
@@ -36,10 +38,14 @@ def fork(build: Callable[[], dict[str, Any]], size: int = 1 << 18) -> tuple[int,
         code = 1
         try:
             gc.disable()  # a collection would touch (and copy) every page of the state
-            signal.set_wakeup_fd(-1)  # a signal here must not wake the parent's event loop
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, signal.SIG_DFL)
-            os.close(r)
+            with contextlib.suppress(ValueError):  # a signal must not wake the parent's loop
+                signal.set_wakeup_fd(-1)
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    signal.signal(sig, signal.SIG_DFL)
+            # only the pipe stays open: a child outliving a killed sidecar must not hold its
+            # listening socket (a restart on the same port) or anything else of the parent's
+            os.closerange(3, w)
+            os.closerange(w + 1, _MAXFD)
             for text in parts(build(), size):
                 _write_all(w, _piece(text.encode()))
             _write_all(w, (0).to_bytes(_HEADER, "big"))
