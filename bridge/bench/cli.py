@@ -440,6 +440,12 @@ def print_tables(report: dict[str, Any]) -> None:
             con.print(
                 f"longest event-loop stall in the closed loop: {stall['max_ms']:.1f} ms ({stall['over_20ms']} ticks over 20 ms)"
             )
+        whole = w.get("loop_stall")
+        if whole:
+            con.print(
+                f"longest event-loop stall over the whole run: {whole['max_ms']:.1f} ms "
+                f"(CPU {whole['max_cpu_ms']:.1f} ms; {whole['over_20ms']} over 20 ms, {whole['over_100ms']} over 100 ms)"
+            )
     from bridge.bench.report import print_sections
 
     print_sections(con, report)

@@ -124,6 +124,7 @@ async def run_async(
                 await closed_loop(proc, 10, 3600, target_msgs=rss_msgs, tag="m", warmup=0)
             )
             out["rss_final_kb"] = proc.rss_kb()
+            out["loop_stall"] = proc.stalls()  # the whole run: latency, throughput and RSS phases
             return out
         finally:
             await proc.stop()

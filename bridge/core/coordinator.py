@@ -21,6 +21,7 @@ from bridge.core.auth import CredentialVerifier
 from bridge.core.batches import BatchLayer
 from bridge.core.claims import ClaimLayer
 from bridge.core.commits import CommitChecks, StateRefLookup
+from bridge.core.compact import same
 from bridge.core.config import CoordinatorConfig
 from bridge.core.conflicts import ConflictLayer
 from bridge.core.deferrals import DeferralLayer
@@ -285,7 +286,8 @@ class Coordinator:
             text = f"ts is more than {int(window)} s away from the coordinator's clock"
             self._emitter.error(ErrorCode.REPLAY_DETECTED, text, msg.message_id, reply_to)
             return False
-        st.recent_ids.put(msg.message_id, ts)
+        # the envelope's own string (the intent record keeps the same one), not the model's copy
+        st.recent_ids.put(same(msg.raw.get("message_id"), msg.message_id), ts)
         return True
 
     def _participant_error(self, msg: ParsedMessage) -> bool:

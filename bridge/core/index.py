@@ -32,7 +32,9 @@ def _dirs(path: str) -> list[str]:
 class ScopeIndex:
     def __init__(self) -> None:
         self.scopes: dict[str, NormScope] = {}
-        self._ids: dict[str, set[str]] = defaultdict(set)  # path, entity or task id -> intent ids
+        # path, entity or task id -> the intent id naming it, or a set of them when several do
+        # (one id, not a set, in the common case: a set of one costs 216 bytes per identifier)
+        self._ids: dict[str, str | set[str]] = {}
         self._under: dict[str, set[str]] = defaultdict(
             set
         )  # dir -> identifiers below it (for globs)
@@ -59,12 +61,19 @@ class ScopeIndex:
         if intent_id in self.scopes:
             self.remove(intent_id)
         self.scopes[intent_id] = scope
+        ids = self._ids
         for x in scope.idents:
-            bucket = self._ids[x]
-            if not bucket and self._track_under:
-                for d in _dirs(x):
-                    self._under[d].add(x)
-            bucket.add(intent_id)
+            bucket = ids.get(x)
+            if bucket is None:
+                ids[x] = intent_id
+                if self._track_under:
+                    for d in _dirs(x):
+                        self._under[d].add(x)
+            elif type(bucket) is str:
+                if bucket != intent_id:
+                    ids[x] = {bucket, intent_id}
+            else:
+                bucket.add(intent_id)
         for g in scope.globs:
             prefix = literal_prefix(g)
             if prefix not in self._globs:
@@ -89,12 +98,36 @@ class ScopeIndex:
             return True
         return False
 
+    def _drop_id(self, key: str, intent_id: str) -> bool:
+        """Remove `intent_id` from the identifier's bucket; True when the identifier is gone."""
+        bucket = self._ids.get(key)
+        if bucket is None:
+            return False
+        if type(bucket) is str:
+            if bucket != intent_id:
+                return False
+            del self._ids[key]
+            return True
+        bucket.discard(intent_id)
+        if len(bucket) == 1:
+            self._ids[key] = next(iter(bucket))
+        elif not bucket:
+            del self._ids[key]
+            return True
+        return False
+
+    def _ids_of(self, key: str) -> set[str] | tuple[str, ...]:
+        bucket = self._ids.get(key)
+        if bucket is None:
+            return ()
+        return (bucket,) if type(bucket) is str else bucket
+
     def remove(self, intent_id: str) -> None:
         scope = self.scopes.pop(intent_id, None)
         if scope is None:
             return
         for x in scope.idents:
-            if self._drop(self._ids, x, intent_id) and self._track_under:
+            if self._drop_id(x, intent_id) and self._track_under:
                 for d in _dirs(x):
                     self._drop(self._under, d, x)
         for g in scope.globs:
@@ -115,7 +148,7 @@ class ScopeIndex:
             return set(self.scopes)
         out: set[str] = set(self._opaque)
         for x in scope.idents:
-            out |= self._ids.get(x, set())
+            out.update(self._ids_of(x))
             if self._globs:
                 for d in _dirs(
                     x
@@ -129,7 +162,7 @@ class ScopeIndex:
         for g in scope.globs:
             prefix = literal_prefix(g)
             for ident in self._under.get(prefix, set()):
-                out |= self._ids[ident]
+                out.update(self._ids_of(ident))
             for d in _ancestors(prefix):  # globs stored at an ancestor of our prefix
                 out |= self._globs.get(d, set())
             for p in self._glob_dirs.get(prefix, set()):  # globs stored at or below our prefix
@@ -162,7 +195,7 @@ class ScopeIndex:
         for p in scope.paths:
             cands |= self._impact.get(p, set())
         for f in scope.impact:
-            cands |= self._ids.get(f, set())  # confirmed below: only paths count
+            cands.update(self._ids_of(f))  # confirmed below: only paths count
         hits = []
         for iid in sorted(cands):
             if iid == exclude:

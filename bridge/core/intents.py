@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.core.compact import compact, intern, same
 from bridge.core.conflicts import ConflictLayer, Hits
 from bridge.core.deferrals import DeferralLayer
 from bridge.core.emit import Emitter
@@ -111,7 +112,7 @@ class IntentLayer:
     def on_announce(self, msg: ParsedMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(IntentAnnounce)
-        pid = msg.sender_id
+        pid = intern(msg.sender_id)  # one string for every record and index naming it
         if st.id_taken("intent", p.intent_id) is not None:
             emitter.error(
                 ErrorCode.INVALID_REFERENCE,
@@ -161,20 +162,25 @@ class IntentLayer:
             if same_owner and other.state == IntentState.ACTIVE and other not in replaced:
                 replaced.append(other)
         ttl = p.ttl_sec if p.ttl_sec is not None else st.config.default_intent_ttl_sec
+        # Kept for as long as the intent lives: a compact copy of the envelope (interned keys and
+        # repeated values), whose strings the record shares instead of the model's copies.
+        raw = compact(msg.raw)
+        payload = raw["payload"]
+        objective = payload.get("objective")
         intent = Intent(
-            intent_id=p.intent_id,
+            intent_id=same(payload.get("intent_id"), p.intent_id),
             principal_id=pid,
-            objective=p.objective,
-            scope=scope,
+            objective=same(objective, p.objective),
+            scope=payload["scope"],
             state=IntentState.ACTIVE,
             received_at=st.now,
             expires_at=st.now + ttl,
             ttl_sec=ttl,
             priority=p.priority or "normal",
-            assumptions=list(p.assumptions or []),
+            assumptions=list(p.assumptions) if p.assumptions else [],
             parent_intent_id=p.parent_intent_id,
-            announce=msg.raw,
-            last_message_id=msg.message_id,
+            announce=raw,
+            last_message_id=same(raw.get("message_id"), msg.message_id),
             worktree=wid,
             branch=branch,
         )
@@ -259,7 +265,7 @@ class IntentLayer:
             intent.ttl_sec = p.ttl_sec
             intent.expires_at = st.now + p.ttl_sec
             st.timers.expiry.push(intent.expires_at, intent.intent_id)
-        intent.update = msg.raw
+        intent.update = compact(msg.raw)
         intent.last_message_id = msg.message_id
         if norm is not None:
             self.conflicts.detect(intent, norm, msg)

@@ -9,6 +9,7 @@ _FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> its public field na
 
 
 class JsonRecord:
+    __slots__ = ()  # the records are slotted dataclasses: no per-instance __dict__
     __dataclass_fields__: ClassVar[dict[str, Field[Any]]]  # every record is a dataclass
 
     @classmethod
@@ -30,7 +31,7 @@ class JsonRecord:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-@dataclass
+@dataclass(slots=True)
 class Participant(JsonRecord):
     principal_id: str
     principal_type: str
@@ -62,7 +63,7 @@ class Participant(JsonRecord):
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Intent(JsonRecord):
     intent_id: str
     principal_id: str
@@ -101,7 +102,7 @@ class Intent(JsonRecord):
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Operation(JsonRecord):
     op_id: str
     principal_id: str
@@ -118,7 +119,7 @@ class Operation(JsonRecord):
     worktree: str | None = None  # its intent's worktree: the disk and history it is checked against
 
 
-@dataclass
+@dataclass(slots=True)
 class Target(JsonRecord):
     """The last committed state of one target."""
 
@@ -138,7 +139,7 @@ class Target(JsonRecord):
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class Conflict(JsonRecord):
     conflict_id: str
     category: str
@@ -179,7 +180,7 @@ class Conflict(JsonRecord):
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Deferral(JsonRecord):
     deferral_id: str
     principal_id: str
@@ -206,7 +207,7 @@ class Deferral(JsonRecord):
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Claim(JsonRecord):
     claim_id: str
     claimer: str

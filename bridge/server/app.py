@@ -311,6 +311,7 @@ class Sidecar:
             self.cfg.rate_per_sec,
             self.cfg.rate_burst,
             time.monotonic(),
+            max_backlog=self.cfg.max_backlog,
         )
         conn.session_id = session_id
         self.pending.add(conn)

@@ -108,7 +108,16 @@ def configure(p: argparse.ArgumentParser) -> None:
         default=1024,
         metavar="N",
         help="messages waiting for a compressed connection's writer before that slow client is cut off "
-        "(default 1024); every connection is also cut off once 8 MiB it has not read are waiting",
+        "(default 1024); every connection is also cut off once --max-backlog bytes it has not read are waiting",
+    )
+    lim.add_argument(
+        "--max-backlog",
+        dest="max_backlog",
+        type=int,
+        default=8 * 1024 * 1024,
+        metavar="BYTES",
+        help="unsent bytes a connection may have waiting before it is cut off as a slow consumer "
+        "(default 8 MiB); a joining client's replay of the session state does not count",
     )
     lim.add_argument(
         "--compress",
@@ -381,6 +390,7 @@ async def _main(args: argparse.Namespace) -> int:
         rate_burst=args.rate * 2,
         max_connections=args.max_connections,
         send_queue=args.send_queue,
+        max_backlog=args.max_backlog,
         compress=args.compress,
         store_url=args.store or os.environ.get("MPAC_STORE_URL") or None,
         node_name=args.node_name,

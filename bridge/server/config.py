@@ -32,6 +32,7 @@ class ServerConfig:
     rate_burst: float = 400.0
     max_connections: int = 256
     send_queue: int = 1024
+    max_backlog: int = 8 * 1024 * 1024  # unsent bytes before a connection is cut off as slow
     compress: bool = False  # permessage-deflate (costs CPU per client per broadcast)
     hello_timeout: float = 30.0  # a connection with no admitted HELLO by then is closed
     snapshot_every: int = (

@@ -54,6 +54,7 @@ class Conn:
         rate: float,
         burst: float,
         now: float,
+        max_backlog: int = MAX_BACKLOG,
     ) -> None:
         self.ws = ws
         self.outbox = outbox
@@ -63,7 +64,16 @@ class Conn:
         self.principal: str | None = None
         self.session_id: str | None = None
         self.header_token: str | None = None
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        # Unbounded: send() enforces `queue_size` itself, so a join's replay may exceed it.
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.queue_size = queue_size
+        self.max_backlog = max_backlog
+        # A join's replay (SESSION_INFO and the live state, queued in the joining turn) is not
+        # counted against the limits: `joining` during that turn, then `exempt_bytes` /
+        # `exempt_msgs`, what of it the client has not taken yet (shrinking as it reads).
+        self.joining = False
+        self.exempt_bytes = 0
+        self.exempt_msgs = 0
         self.rate, self.burst = rate, burst
         self.tokens, self.stamp = burst, now
         self.closing = False
@@ -102,24 +112,31 @@ class Conn:
             text = json.dumps(
                 to_reference_dialect(message) if self.reference else message, separators=(",", ":")
             )
+        transport = getattr(self.ws, "transport", None)
+        size = 0
         if self.direct:
             data = frame if frame is not None else text_frame(text)
+            size = len(data)
             self.pending.append(data)
-            self.pending_bytes += len(data)
-        elif self.queue.qsize() + len(self.pending) >= self.queue.maxsize:
-            log.warning(
-                "closing %s: send queue full (slow consumer)", self.principal or "connection"
-            )
-            self.cut_off(SLOW)
-            return
+            self.pending_bytes += size
         else:
+            waiting = self.queue.qsize() + len(self.pending)
+            self.exempt_msgs = min(self.exempt_msgs, waiting)  # what of the replay is still queued
+            if not self.joining and waiting - self.exempt_msgs >= self.queue_size:
+                log.warning(
+                    "closing %s: send queue full (slow consumer)", self.principal or "connection"
+                )
+                self.cut_off(SLOW)
+                return
             self.pending.append(text)
-        transport = getattr(self.ws, "transport", None)
         self.buffered = (
             transport.get_write_buffer_size() if transport is not None else 0
         )  # read again by flush()
         backlog = self.pending_bytes + self.backlog_bytes + self.buffered
-        if backlog > MAX_BACKLOG:  # bytes the client has not taken: it is not reading
+        if self.exempt_bytes:  # the replay not yet taken: at most what is unsent before this frame
+            self.exempt_bytes = min(self.exempt_bytes, backlog - size)
+        if not self.joining and backlog - self.exempt_bytes > self.max_backlog:
+            # bytes the client has not taken: it is not reading
             log.warning(
                 "closing %s: %d bytes unsent (slow consumer)",
                 self.principal or "connection",
@@ -128,6 +145,20 @@ class Conn:
             self.cut_off(SLOW)
             return
         self.outbox.mark(self)
+
+    def begin_join(self) -> None:
+        """The joining turn starts: what is queued until `end_join` is the join's replay."""
+        self.joining = True
+
+    def end_join(self) -> None:
+        """The joining turn's replay is queued: exempt it from the slow-consumer limits until the
+        client has read it, however big the session's state is. A client that does not read is
+        still cut off once `max_backlog` more bytes (or `queue_size` more messages) wait."""
+        if not self.joining:
+            return
+        self.joining = False
+        self.exempt_bytes = self.pending_bytes + self.backlog_bytes + self.buffered
+        self.exempt_msgs = self.queue.qsize() + len(self.pending) if not self.direct else 0
 
     def flush(self) -> None:
         """Hand this turn's messages on (called by the Outbox at the end of the turn)."""

@@ -27,6 +27,7 @@ from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
 from bridge.core.auth import Verdict
 from bridge.protocol.constants import CloseCode
 from bridge.protocol.dialect import to_reference_dialect
+from bridge.server import snapfork
 from bridge.server.conn import Conn, text_frame
 from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error
 from bridge.store.base import LeaseLost, Store, StoreError
@@ -35,9 +36,10 @@ from bridge.store.transcript import TranscriptWriter
 log = logging.getLogger("mpac.sidecar")
 Lookup = Callable[[str], "str | None"]
 
-# A snapshot blocks every connection of the sidecar while it is built and written (about 50 ms at
-# 10,000 active intents, more with full history). Snapshots are spaced so that they cost at most
-# about SNAPSHOT_BUDGET_SEC per journal entry, and at most 1/SNAPSHOT_TIME_SHARE of the wall time.
+# A snapshot costs time proportional to the state (seconds at 10,000 intents of 8 KiB), spent in a
+# forked child and a worker thread (`snapshot_soon`), or in the loop where fork is missing and at a
+# clean stop. Snapshots are spaced so that they cost at most about SNAPSHOT_BUDGET_SEC per journal
+# entry, and at most 1/SNAPSHOT_TIME_SHARE of the wall time.
 SNAPSHOT_BUDGET_SEC = 20e-6
 SNAPSHOT_TIME_SHARE = 100
 SNAPSHOT_MAX_SPREAD = 10  # never more than 10 x snapshot_every entries apart (bounds crash replay)
@@ -102,6 +104,8 @@ class SessionHost:
         self.snapshot_cost = (
             0.0  # seconds the last snapshot took (it blocks every connection meanwhile)
         )
+        # a snapshot being written by a forked child and a worker thread (bridge/server/snapfork.py)
+        self.writing: asyncio.Future[None] | None = None
         self.ticked_at = 0.0
         self.wake = asyncio.Event()
         self.wake_at = 0.0  # wall-clock time the timer task will next wake up by itself
@@ -301,9 +305,11 @@ class SessionHost:
             mine = self.conns.setdefault(result.admitted, [])
             if conn not in mine:  # a second HELLO on the same socket must not double its deliveries
                 mine.append(conn)
+            conn.begin_join()  # the replay below is not held against the slow-consumer limit
         for msg in result.reply_to_socket:
             conn.send(msg)
         self.route(result.outbound)
+        conn.end_join()
         deadline = self.coord.next_deadline()
         if deadline is not None and deadline < self.wake_at:  # else the timer wakes in time anyway
             self.wake.set()
@@ -377,7 +383,53 @@ class SessionHost:
     def _maybe_snapshot(self, now: float) -> None:
         self.since_snapshot += 1
         if self.since_snapshot >= snapshot_interval(self.snapshot_cost, self.snapshot_every):
+            self.snapshot_soon(now)
+
+    def snapshot_soon(self, now: float) -> None:
+        """Snapshot the state as it is now without holding the event loop: a forked child encodes
+        it and a worker thread stores it (bridge/server/snapfork.py). The loop pays for the fork
+        only. Without fork, or with a store that cannot take parts, it is written here and now."""
+        write_parts = getattr(self.store, "write_parts", None)
+        if not snapfork.AVAILABLE or write_parts is None:
             self.snapshot(now)
+            return
+        if self.suspended is not None or self.writing is not None:
+            return  # the next entry or tick tries again
+        started = time.perf_counter()
+        seq = self.store.last_seq(self.session_id)
+        coord = self.coord
+        pid, fd = snapfork.fork(lambda: coord.snapshot(now))
+        self._initial = None
+        self.since_snapshot = 0
+        self.snapshot_at = time.monotonic()
+
+        def write() -> None:
+            try:
+                write_parts(self.session_id, seq, snapfork.pieces(fd))
+            finally:
+                code = snapfork.reap(pid, fd)
+                if code != 0:
+                    log.warning(
+                        "session %s: the snapshot process exited with %d", self.session_id, code
+                    )
+
+        self.writing = asyncio.get_running_loop().run_in_executor(None, write)
+        self.writing.add_done_callback(lambda fut: self._written(fut, started))
+
+    def _written(self, fut: asyncio.Future[None], started: float) -> None:
+        self.writing = None
+        self.snapshot_cost = time.perf_counter() - started
+        exc = None if fut.cancelled() else fut.exception()
+        if exc is None:
+            return
+        if isinstance(exc, LeaseLost):
+            self._store_failed(exc)
+        else:
+            log.warning(
+                "session %s: snapshot not written (%s); the journal keeps every entry",
+                self.session_id,
+                exc,
+            )
 
     def snapshot(self, now: float | None = None) -> bool:
         """Write a snapshot now; False when the store refused it (the journal still has every
@@ -443,10 +495,13 @@ class SessionHost:
             if self.since_snapshot and time.monotonic() - self.snapshot_at >= max(
                 every, SNAPSHOT_TIME_SHARE * self.snapshot_cost
             ):
-                self.snapshot(now)
+                self.snapshot_soon(now)
 
     async def stop(self) -> None:
         self.stopped = True
+        if self.writing is not None:  # let the snapshot in flight finish before the store closes
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self.writing), 60)
         if self.timer is not None:
             self.timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

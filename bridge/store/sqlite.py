@@ -2,17 +2,31 @@
 
 Journal rows older than the latest snapshot are deleted when a snapshot is written, so the file
 does not grow with the session's history.
+
+A snapshot is written in parts of about 256 KiB (`snapshot_parts`), each in its own short
+transaction, and becomes the session's snapshot only when its `snapshots` row is switched to it
+(`state` = "parts:<generation>:<count>"); the parts of the previous one and the journal rows it
+covers are deleted after that, in small batches. So `snapshot` may run in a worker thread
+(`threaded_snapshots`): the event loop's appends wait at most one small statement for the
+connection, never for the whole snapshot. A snapshot cut off half-way (crash, kill -9) leaves
+parts that no row names, deleted at the next start; the previous snapshot and the journal are
+untouched. An older `snapshots` row holding the whole JSON text still loads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
+import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from bridge.store.base import JournalEntry, StoreUnavailable
+from bridge.store.checkpoint import Checkpointer
+from bridge.store.chunks import parts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -29,10 +43,26 @@ CREATE TABLE IF NOT EXISTS snapshots (
     seq INTEGER NOT NULL,
     state TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS snapshot_parts (
+    session_id TEXT NOT NULL,
+    gen TEXT NOT NULL,
+    part INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (session_id, gen, part)
+);
 """
+PARTS = "parts:"  # a `snapshots.state` naming its parts, "parts:<generation>:<count>"
+PART_CHARS = 1 << 18  # characters per snapshot part (one short transaction each)
+DELETE_BATCH = 100  # journal rows deleted per transaction after a snapshot
+
+
+def _gen_of(state: str) -> str | None:
+    return state.split(":")[1] if state.startswith(PARTS) else None
 
 
 class SqliteStore:
+    threaded_snapshots = True  # `snapshot` may run in a worker thread (see the module's docstring)
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,8 +70,17 @@ class SqliteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes (kill -9)
         self._db.executescript(SCHEMA)
+        self._db.execute("PRAGMA wal_autocheckpoint=0")  # done by a thread (store/checkpoint.py)
         self._lock = threading.Lock()
         self._seq: dict[str, int] = {}
+        self._checkpointer = Checkpointer(self.path)
+        # parts no snapshot names: a snapshot cut off half-way by a crash (one process owns the
+        # file, so none is being written now)
+        self._db.execute(
+            "DELETE FROM snapshot_parts WHERE NOT EXISTS (SELECT 1 FROM snapshots s WHERE "
+            "s.session_id = snapshot_parts.session_id AND s.state LIKE ? || snapshot_parts.gen || ':%')",
+            (PARTS,),
+        )
 
     def _next(self, session_id: str) -> int:
         if session_id not in self._seq:
@@ -80,25 +119,85 @@ class SqliteStore:
             return seq
 
     def snapshot(self, session_id: str, seq: int, state: dict[str, Any]) -> None:
-        text = json.dumps(state, separators=(",", ":"))
-        with self._lock:
-            try:
-                self._db.execute("BEGIN")
-                self._db.execute(
-                    "INSERT INTO snapshots (session_id, seq, state) VALUES (?, ?, ?) "
-                    "ON CONFLICT(session_id) DO UPDATE SET seq=excluded.seq, state=excluded.state",
-                    (session_id, seq, text),
-                )
-                self._db.execute(
-                    "DELETE FROM journal WHERE session_id=? AND seq<=?", (session_id, seq)
-                )
+        self.write_parts(session_id, seq, parts(state, PART_CHARS))
+
+    def write_parts(self, session_id: str, seq: int, texts: Iterable[str]) -> None:
+        """Store the snapshot whose JSON text is the concatenation of `texts` (pieces of about
+        PART_CHARS). If `texts` raises, nothing changes but orphan parts (deleted here or at the
+        next start) and the exception goes on."""
+        gen = uuid.uuid4().hex
+        try:
+            count = 0
+            for text in texts:
+                with self._lock:
+                    self._db.execute(
+                        "INSERT INTO snapshot_parts (session_id, gen, part, data) VALUES (?, ?, ?, ?)",
+                        (session_id, gen, count, text),
+                    )
+                count += 1
+            with self._lock:
+                old = self._switch(session_id, seq, f"{PARTS}{gen}:{count}")
+            self._forget(session_id, seq, gen if old is False else old)
+            self._checkpointer.nudge()
+        except sqlite3.Error as exc:
+            self._drop_parts(session_id, gen)
+            raise StoreUnavailable(
+                f"the snapshot of {session_id} cannot be written to {self.path}: {exc}"
+            ) from None
+        except BaseException:
+            self._drop_parts(session_id, gen)
+            raise
+
+    def _drop_parts(self, session_id: str, gen: str) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._forget(session_id, 0, gen)
+
+    def _switch(self, session_id: str, seq: int, state: str) -> str | bool | None:
+        """Make `state` the session's snapshot (lock held). Returns the generation it replaced (None:
+        none, or a whole-text snapshot), or False when a newer snapshot was written meanwhile."""
+        try:
+            self._db.execute("BEGIN")
+            row = self._db.execute(
+                "SELECT seq, state FROM snapshots WHERE session_id=?", (session_id,)
+            ).fetchone()
+            if row is not None and row[0] > seq:
                 self._db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise StoreUnavailable(
-                    f"the snapshot of {session_id} cannot be written to {self.path}: {exc}"
-                ) from None
+                return False
+            self._db.execute(
+                "INSERT INTO snapshots (session_id, seq, state) VALUES (?, ?, ?) "
+                "ON CONFLICT(session_id) DO UPDATE SET seq=excluded.seq, state=excluded.state",
+                (session_id, seq, state),
+            )
+            self._db.execute("COMMIT")
+        except sqlite3.Error:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        return _gen_of(row[1]) if row is not None else None
+
+    def _forget(self, session_id: str, seq: int, gen: str | None) -> None:
+        """After a snapshot at `seq`: the journal rows it covers and the parts of `gen` (the
+        snapshot it replaced), each batch in its own short transaction."""
+        while True:
+            with self._lock:
+                done = self._db.execute(
+                    "DELETE FROM journal WHERE rowid IN (SELECT rowid FROM journal "
+                    "WHERE session_id=? AND seq<=? LIMIT ?)",
+                    (session_id, seq, DELETE_BATCH),
+                ).rowcount
+            if done < DELETE_BATCH:
+                break
+        if gen is None:
+            return
+        while True:
+            with self._lock:
+                done = self._db.execute(
+                    "DELETE FROM snapshot_parts WHERE rowid IN (SELECT rowid FROM snapshot_parts "
+                    "WHERE session_id=? AND gen=? LIMIT 4)",
+                    (session_id, gen),
+                ).rowcount
+            if done < 4:
+                break
 
     def load(self, session_id: str) -> tuple[dict[str, Any] | None, list[JournalEntry]]:
         with self._lock:
@@ -110,7 +209,23 @@ class SqliteStore:
                 "SELECT seq, kind, now, raw, bound FROM journal WHERE session_id=? AND seq>? ORDER BY seq",
                 (session_id, after),
             ).fetchall()
-        snap = json.loads(row[1]) if row else None
+            text = row[1] if row else None
+            if text is not None and text.startswith(PARTS):
+                _, gen, count = text.split(":")
+                chunks = [
+                    r[0]
+                    for r in self._db.execute(
+                        "SELECT data FROM snapshot_parts WHERE session_id=? AND gen=? ORDER BY part",
+                        (session_id, gen),
+                    )
+                ]
+                if len(chunks) != int(count):
+                    raise StoreUnavailable(
+                        f"the snapshot of {session_id} in {self.path} is missing parts "
+                        f"({len(chunks)} of {count})"
+                    )
+                text = "".join(chunks)
+        snap = json.loads(text) if text is not None else None
         return snap, [JournalEntry(*r) for r in rows]
 
     def sessions(self) -> list[str]:
@@ -141,5 +256,6 @@ class SqliteStore:
         return f"sqlite:{self.path}"
 
     def close(self) -> None:
+        self._checkpointer.stop()
         with self._lock:
             self._db.close()
