@@ -69,7 +69,7 @@ class ScopeIndex:
                 if self._track_under:
                     for d in _dirs(x):
                         self._under[d].add(x)
-            elif type(bucket) is str:
+            elif isinstance(bucket, str):
                 if bucket != intent_id:
                     ids[x] = {bucket, intent_id}
             else:
@@ -103,7 +103,7 @@ class ScopeIndex:
         bucket = self._ids.get(key)
         if bucket is None:
             return False
-        if type(bucket) is str:
+        if isinstance(bucket, str):
             if bucket != intent_id:
                 return False
             del self._ids[key]
@@ -120,7 +120,7 @@ class ScopeIndex:
         bucket = self._ids.get(key)
         if bucket is None:
             return ()
-        return (bucket,) if type(bucket) is str else bucket
+        return (bucket,) if isinstance(bucket, str) else bucket
 
     def remove(self, intent_id: str) -> None:
         scope = self.scopes.pop(intent_id, None)

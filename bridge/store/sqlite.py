@@ -22,7 +22,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bridge.store.base import JournalEntry, StoreUnavailable
 from bridge.store.checkpoint import Checkpointer
@@ -152,7 +152,7 @@ class SqliteStore:
         with contextlib.suppress(sqlite3.Error):
             self._forget(session_id, 0, gen)
 
-    def _switch(self, session_id: str, seq: int, state: str) -> str | bool | None:
+    def _switch(self, session_id: str, seq: int, state: str) -> str | Literal[False] | None:
         """Make `state` the session's snapshot (lock held). Returns the generation it replaced (None:
         none, or a whole-text snapshot), or False when a newer snapshot was written meanwhile."""
         try:
