@@ -25,6 +25,7 @@ from typing import Any
 
 from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
 from bridge.core.auth import Verdict
+from bridge.protocol.codec import encode, encode_text
 from bridge.protocol.constants import CloseCode
 from bridge.protocol.dialect import to_reference_dialect
 from bridge.server.conn import Conn, text_frame
@@ -285,7 +286,7 @@ class SessionHost:
                 extra["verdict"] = self._verdicts[-1].to_json()
             try:
                 self._persist_initial()
-                self.store.append(self.session_id, "handle", now, text, json.dumps(extra))
+                self.store.append(self.session_id, "handle", now, text, encode_text(extra))
             except StoreError as exc:
                 self._store_failed(exc)
                 if not isinstance(exc, LeaseLost):
@@ -311,9 +312,9 @@ class SessionHost:
 
     def route(self, outbound: list[Outbound]) -> None:
         for out in outbound:
-            text = json.dumps(out.message, separators=(",", ":"))
+            text = encode(out.message)  # encoded once and
             frame = text_frame(text)  # framed once for every plain recipient
-            reference: tuple[str, bytes] | None = (
+            reference: tuple[bytes, bytes] | None = (
                 None  # encoded once, for the first reference-dialect recipient
             )
             targets = (
@@ -331,7 +332,7 @@ class SessionHost:
                         if converted is out.message:
                             reference = (text, frame)
                         else:
-                            ref_text = json.dumps(converted, separators=(",", ":"))
+                            ref_text = encode(converted)
                             reference = (ref_text, text_frame(ref_text))
                     c.send(*reference)
 
