@@ -17,8 +17,8 @@ from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import OpState
 from bridge.protocol.read import WireMessage
-from bridge.protocol.wiretypes import BatchEntry, OpBatchCommit
 from bridge.protocol.scope import normalize_path
+from bridge.protocol.wiretypes import BatchEntry, OpBatchCommit
 from bridge.protocol.worktree import ref_key
 
 

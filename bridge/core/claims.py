@@ -17,9 +17,9 @@ from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import IntentState
 from bridge.protocol.read import WireMessage
-from bridge.protocol.wiretypes import IntentClaim
 from bridge.protocol.scope import contains
 from bridge.protocol.states import IntentEvent, OpEvent
+from bridge.protocol.wiretypes import IntentClaim
 from bridge.protocol.worktree import BadWorktree, worktree_ext, worktree_of
 
 DECIDERS = frozenset({"owner", "arbiter"})

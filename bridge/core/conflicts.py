@@ -15,9 +15,9 @@ from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import ConflictState, OpState
 from bridge.protocol.read import WireMessage
-from bridge.protocol.wiretypes import ConflictReport
 from bridge.protocol.scope import NormScope, Overlap
 from bridge.protocol.states import CONFLICT_TABLE, ConflictEvent, next_state
+from bridge.protocol.wiretypes import ConflictReport
 from bridge.protocol.worktree import label
 
 Hits = list[tuple[str, Overlap]]

@@ -15,8 +15,8 @@ from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import ConflictState, OpState
 from bridge.protocol.read import WireMessage
-from bridge.protocol.wiretypes import ConflictAck, ConflictEscalate, Resolution
 from bridge.protocol.states import CONFLICT_TABLE, ConflictEvent, IntentEvent, OpEvent, next_state
+from bridge.protocol.wiretypes import ConflictAck, ConflictEscalate, Resolution
 
 AUTHORITY_ROLES = frozenset({"owner", "arbiter"})
 PRIORITY = {"low": 0, "normal": 1, "high": 2, "critical": 3}

@@ -18,9 +18,9 @@ from bridge.core.status import Status
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.enums import OpState
 from bridge.protocol.read import WireMessage
-from bridge.protocol.wiretypes import OpCommit, OpPropose, OpReject, OpSupersede
 from bridge.protocol.scope import normalize_path
 from bridge.protocol.states import OP_TABLE, OpEvent, next_state
+from bridge.protocol.wiretypes import OpCommit, OpPropose, OpReject, OpSupersede
 from bridge.protocol.worktree import ref_key
 
 REVIEW_ROLES = frozenset({"reviewer", "owner", "arbiter"})

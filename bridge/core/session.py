@@ -20,8 +20,8 @@ from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT, PROTOCOL_VERSION
 from bridge.protocol.enums import IntentState, OpState
 from bridge.protocol.read import WireMessage
-from bridge.protocol.wiretypes import Goodbye, Heartbeat, Hello
 from bridge.protocol.states import IntentEvent, OpEvent
+from bridge.protocol.wiretypes import Goodbye, Heartbeat, Hello
 
 SPEC_ROLES = ("observer", "contributor", "reviewer", "owner", "arbiter")
 

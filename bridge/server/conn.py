@@ -104,9 +104,7 @@ class Conn:
         if self.closing:
             return
         if isinstance(message, dict):
-            text: str | bytes = encode(
-                to_reference_dialect(message) if self.reference else message
-            )
+            text: str | bytes = encode(to_reference_dialect(message) if self.reference else message)
         else:  # the broadcast path: already encoded for this connection
             text = message
         if self.direct:

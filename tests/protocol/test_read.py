@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from bridge.protocol import ParsedMessage, ParseFailure, parse_message
 from bridge.protocol.read import WireMessage, read_message
