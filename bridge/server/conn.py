@@ -134,6 +134,10 @@ class Conn:
             return
         self.outbox.mark(self)
 
+    def drop_pending(self) -> None:
+        """Forget this turn's frames (their calls were undone: the store refused them)."""
+        self.pending, self.pending_bytes = [], 0
+
     def flush(self) -> None:
         """Hand this turn's messages on (called by the Outbox at the end of the turn)."""
         pending, self.pending, self.pending_bytes = self.pending, [], 0
