@@ -24,7 +24,7 @@ W = TypeVar("W", bound=Wire)
 _TYPES = {t.value: t for t in MessageType}
 _JSON = msgspec.json.Decoder()
 _ENCODE = msgspec.json.Encoder().encode
-_REQUIRED = ("message_type", "message_id", "session_id", "sender", "ts", "payload")
+_REQUIRED = frozenset(("message_type", "message_id", "session_id", "sender", "ts", "payload"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +112,7 @@ def _read(raw: Any, max_bytes: int) -> WireMessage | ParseFailure:
         or data.get("protocol") != PROTOCOL
         or type(version) is not str
         or version not in ACCEPTED_VERSIONS
-        or any(name not in data for name in _REQUIRED)
+        or not data.keys() >= _REQUIRED
     ):
         return _refusal(data, "")
     try:

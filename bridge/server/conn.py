@@ -107,6 +107,7 @@ class Conn:
             text: str | bytes = encode(to_reference_dialect(message) if self.reference else message)
         else:  # the broadcast path: already encoded for this connection
             text = message
+        first = not self.pending  # the first frame of this turn for this connection
         if self.direct:
             data = frame if frame is not None else text_frame(text)
             self.pending.append(data)
@@ -119,10 +120,11 @@ class Conn:
             return
         else:  # ws.send sends a str as a text frame (bytes would be a binary one)
             self.pending.append(text if isinstance(text, str) else text.decode())
-        transport = getattr(self.ws, "transport", None)
-        self.buffered = (
-            transport.get_write_buffer_size() if transport is not None else 0
-        )  # read again by flush()
+        if first:  # nothing is written to the transport before flush(): once per turn will do
+            transport = getattr(self.ws, "transport", None)
+            self.buffered = (
+                transport.get_write_buffer_size() if transport is not None else 0
+            )  # read again by flush()
         backlog = self.pending_bytes + self.backlog_bytes + self.buffered
         if backlog > MAX_BACKLOG:  # bytes the client has not taken: it is not reading
             log.warning(
@@ -132,7 +134,8 @@ class Conn:
             )
             self.cut_off(SLOW)
             return
-        self.outbox.mark(self)
+        if first:
+            self.outbox.mark(self)
 
     def drop_pending(self) -> None:
         """Forget this turn's frames (their calls were undone: the store refused them)."""
