@@ -31,7 +31,7 @@ from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error
 from bridge.server.host import SessionHost
 from bridge.server.outbox import Outbox
 from bridge.server.tokens import TokenTable
-from bridge.server.turnjournal import TurnJournal
+from bridge.server.turnjournal import GroupStore, TurnJournal
 from bridge.store.base import LeaseLost, Store, StoreError
 from bridge.store.transcript import TranscriptWriter
 
@@ -118,7 +118,7 @@ class Sidecar:
         # Group commit (issue 17): a store that can take several entries in one transaction gets
         # each turn's entries at once, committed by the Outbox before it writes the turn's frames.
         self.journal = (
-            TurnJournal(store, self.outbox.schedule) if hasattr(store, "append_many") else None
+            TurnJournal(store, self.outbox.schedule) if isinstance(store, GroupStore) else None
         )
         self.outbox.before = self.journal.commit if self.journal is not None else None
         self.shut = False

@@ -13,17 +13,18 @@ Only a store with `append_many` (SQLite) is grouped; PostgreSQL appends one entr
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from bridge.store.base import StoreError
 
-log = logging.getLogger("mpac.sidecar")
 Entry = tuple[str, str, float, "str | None", "str | None"]  # session_id, kind, now, raw, bound
 
 
+@runtime_checkable
 class GroupStore(Protocol):
+    """A store that commits several entries in one transaction (SqliteStore)."""
+
     def append_many(self, entries: list[Entry]) -> None: ...
 
 
