@@ -306,8 +306,8 @@ class SessionHost:
             else:  # committed with the turn's group, before any frame of the turn is written
                 group.add(self, entry, lambda: self._refuse(conn, raw, cut_off=True))
             self._maybe_snapshot(now)  # a snapshot commits the group first
-            if self.suspended is not None:  # the group was refused: its senders were told
-                return HandleResult()
+            if group is not None and self.suspended is not None:
+                return HandleResult()  # the group was refused: its senders were told
         elif group is None:
             self._flush_transcript()
         if result.admitted:
@@ -352,8 +352,8 @@ class SessionHost:
         except StoreError as exc:
             self._store_failed(exc)
             return False
-        self._maybe_snapshot(now)
-        return self.suspended is None
+        self._maybe_snapshot(now)  # with a group, commits it first: it may be refused
+        return self.group is None or self.suspended is None
 
     def route(self, outbound: list[Outbound]) -> None:
         for out in outbound:
