@@ -15,20 +15,28 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.protocol.codec import encode_sorted
+
 GENESIS = "0" * 64
 Sink = Callable[[str], None]  # receives each record's JSON line (no newline)
 
 
 def canonical(record: dict[str, Any]) -> str:
+    return encode_sorted(record).decode()
+
+
+def _legacy_canonical(record: dict[str, Any]) -> str:
+    """The canonical text before issue 17 (the standard library's): it differs from msgspec's only
+    in how some floats are spelled (1e+16 for 1e16), so older transcripts still verify."""
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _chain_hash(prev: str, text: str) -> str:
-    return hashlib.sha256((prev + text).encode("utf-8")).hexdigest()
+def _chain_hash(prev: str, text: bytes) -> str:
+    return hashlib.sha256(prev.encode() + text).hexdigest()
 
 
 def record_hash(prev: str, body: dict[str, Any]) -> str:
-    return _chain_hash(prev, canonical(body))
+    return _chain_hash(prev, encode_sorted(body))
 
 
 class AuditChain:
@@ -40,10 +48,10 @@ class AuditChain:
     def append(self, body: dict[str, Any]) -> dict[str, Any]:
         self.seq += 1
         record = {"seq": self.seq, "prev": self.head, **body}
-        text = canonical(record)
+        text = encode_sorted(record)  # hashed and written as is: encoded once
         record["hash"] = self.head = digest = _chain_hash(record["prev"], text)
         if self.sink is not None:
-            self.sink(f'{{"hash":"{digest}",{text[1:]}')
+            self.sink(f'{{"hash":"{digest}",{text[1:].decode()}')
         return record
 
     def state(self) -> dict[str, Any]:
@@ -81,7 +89,10 @@ def verify_lines(lines: Iterable[str | bytes]) -> Verification:
             return Verification(
                 False, count, n, f"sequence {record.get('seq')} where {expected_seq} was expected"
             )
-        if record_hash(record.get("prev", ""), record) != claimed:
+        prev_hash = record.get("prev", "")
+        if record_hash(str(prev_hash), record) != claimed and (
+            _chain_hash(str(prev_hash), _legacy_canonical(record).encode()) != claimed
+        ):
             return Verification(
                 False, count, n, "content does not match its hash (the record was altered)"
             )

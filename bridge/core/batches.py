@@ -16,9 +16,9 @@ from bridge.core.state import SessionState
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import OpState
-from bridge.protocol.parse import ParsedMessage
-from bridge.protocol.payloads import BatchEntry, OpBatchCommit
+from bridge.protocol.read import WireMessage
 from bridge.protocol.scope import normalize_path
+from bridge.protocol.wiretypes import BatchEntry, OpBatchCommit
 from bridge.protocol.worktree import ref_key
 
 
@@ -37,7 +37,7 @@ class BatchLayer:
         self.frozen = frozen
         self.operations = operations
 
-    def on_batch(self, msg: ParsedMessage) -> bool:
+    def on_batch(self, msg: WireMessage) -> bool:
         st, checks, emitter = self.state, self.checks, self.emitter
         p = msg.payload_as(OpBatchCommit)
         pid = msg.sender_id
@@ -140,7 +140,7 @@ class BatchLayer:
                 )
         return True
 
-    def complete(self, msg: ParsedMessage, p: OpBatchCommit) -> bool:
+    def complete(self, msg: WireMessage, p: OpBatchCommit) -> bool:
         """pre_commit completion (O15): every entry must be an authorized proposal of this batch."""
         st = self.state
         pid = msg.sender_id

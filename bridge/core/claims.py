@@ -16,10 +16,10 @@ from bridge.core.state import SessionState
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import IntentState
-from bridge.protocol.parse import ParsedMessage
-from bridge.protocol.payloads import IntentClaim
+from bridge.protocol.read import WireMessage
 from bridge.protocol.scope import contains
 from bridge.protocol.states import IntentEvent, OpEvent
+from bridge.protocol.wiretypes import IntentClaim
 from bridge.protocol.worktree import BadWorktree, worktree_ext, worktree_of
 
 DECIDERS = frozenset({"owner", "arbiter"})
@@ -38,7 +38,7 @@ class ClaimLayer:
         self.intents = intents
         self.operations = operations
 
-    def on_claim(self, msg: ParsedMessage) -> bool:
+    def on_claim(self, msg: WireMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(IntentClaim)
         pid = msg.sender_id
@@ -142,7 +142,7 @@ class ClaimLayer:
                 st.timers.claim.push(claim.approve_at, original_id)
         self.approve_due()
 
-    def on_decision(self, msg: ParsedMessage, claim_id: str, ext: dict[str, Any]) -> bool:
+    def on_decision(self, msg: WireMessage, claim_id: str, ext: dict[str, Any]) -> bool:
         """A8: an owner or arbiter approves or rejects a pending claim by repeating its claim_id with
         `extensions["mpac-bridge"].decision`."""
         st, emitter = self.state, self.emitter

@@ -14,10 +14,10 @@ from bridge.core.state import SessionState
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import ConflictState, OpState
-from bridge.protocol.parse import ParsedMessage
-from bridge.protocol.payloads import ConflictReport
+from bridge.protocol.read import WireMessage
 from bridge.protocol.scope import NormScope, Overlap
 from bridge.protocol.states import CONFLICT_TABLE, ConflictEvent, next_state
+from bridge.protocol.wiretypes import ConflictReport
 from bridge.protocol.worktree import label
 
 Hits = list[tuple[str, Overlap]]
@@ -41,7 +41,7 @@ class ConflictLayer:
     # --- detection ---------------------------------------------------------------------------
 
     def detect(
-        self, intent: Intent, norm: NormScope, msg: ParsedMessage, hits: Hits | None = None
+        self, intent: Intent, norm: NormScope, msg: WireMessage, hits: Hits | None = None
     ) -> None:
         """Overlaps the race lock did not refuse become CONFLICT_REPORTs (one per pair)."""
         st = self.state
@@ -221,7 +221,7 @@ class ConflictLayer:
 
     # --- participant messages ----------------------------------------------------------------
 
-    def find(self, msg: ParsedMessage, cid: str) -> Conflict | None:
+    def find(self, msg: WireMessage, cid: str) -> Conflict | None:
         """The open conflict `cid`, or None with the sender told why."""
         st = self.state
         c = st.conflicts.get(cid)
@@ -240,7 +240,7 @@ class ConflictLayer:
             self.emitter.error(code, why, msg.message_id, msg.sender_id)
         return c
 
-    def on_report(self, msg: ParsedMessage) -> bool:
+    def on_report(self, msg: WireMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(ConflictReport)
         pid = msg.sender_id
@@ -280,7 +280,7 @@ class ConflictLayer:
             principals=principals,
             created_at=st.now,
             description=p.description or "",
-            basis=p.basis.dump() if p.basis else {"kind": "human_report"},
+            basis=msg.part("basis") if p.basis else {"kind": "human_report"},
             report=msg.raw,
         )
         self.store(c)

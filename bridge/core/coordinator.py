@@ -41,10 +41,11 @@ from bridge.core.status import Status
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.enums import COORDINATOR_ONLY_TYPES, MessageType
 from bridge.protocol.envelope import parse_ts
-from bridge.protocol.parse import ParsedMessage, ParseFailure, parse_message
+from bridge.protocol.parse import ParseFailure
+from bridge.protocol.read import WireMessage, read_message
 
 M = MessageType
-Handler = Callable[[ParsedMessage], bool]
+Handler = Callable[[WireMessage], bool]
 OBSERVER_ONLY = frozenset({"observer"})
 WRITE_TYPES = frozenset(
     {
@@ -167,7 +168,7 @@ class Coordinator:
         result = HandleResult()
         before = st.clock.value
         try:
-            parsed = parse_message(raw, self.config.max_frame_bytes)
+            parsed = read_message(raw, self.config.max_frame_bytes)
             if isinstance(parsed, ParseFailure):
                 self._emitter.refuse_unparsed(parsed, bound_principal)
             else:
@@ -187,7 +188,7 @@ class Coordinator:
         result.changed = st.clock.value != before
         return result
 
-    def _pipeline(self, msg: ParsedMessage, bound: str | None, result: HandleResult) -> None:
+    def _pipeline(self, msg: WireMessage, bound: str | None, result: HandleResult) -> None:
         st, emitter = self.state, self._emitter
         env = msg.envelope
         sender = env.sender
@@ -270,7 +271,7 @@ class Coordinator:
         emitter.received(msg.raw)
         result.accepted = bool(handler(msg)) if handler is not None else False
 
-    def _replay_ok(self, msg: ParsedMessage, reply_to: str | None) -> bool:
+    def _replay_ok(self, msg: WireMessage, reply_to: str | None) -> bool:
         st = self.state
         ts = parse_ts(msg.envelope.ts) or 0.0
         window = self.config.replay_window_sec
@@ -290,7 +291,7 @@ class Coordinator:
         st.recent_ids.put(same(msg.raw.get("message_id"), msg.message_id), ts)
         return True
 
-    def _participant_error(self, msg: ParsedMessage) -> bool:
+    def _participant_error(self, msg: WireMessage) -> bool:
         self._emitter.note(
             {"event": "participant_error", "from": msg.sender_id, "payload": msg.raw.get("payload")}
         )

@@ -10,8 +10,8 @@ from bridge.core.records import Deferral
 from bridge.core.state import SessionState
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.envelope import format_ts
-from bridge.protocol.parse import ParsedMessage
-from bridge.protocol.payloads import IntentDeferred
+from bridge.protocol.read import WireMessage
+from bridge.protocol.wiretypes import IntentDeferred
 
 
 class DeferralLayer:
@@ -19,7 +19,7 @@ class DeferralLayer:
         self.state = state
         self.emitter = emitter
 
-    def on_deferred(self, msg: ParsedMessage) -> bool:
+    def on_deferred(self, msg: WireMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(IntentDeferred)
         pid = msg.sender_id
@@ -45,7 +45,7 @@ class DeferralLayer:
         if existing is not None:  # idempotent retry of the same deferral
             self.drop(existing)
         ttl = p.ttl_sec if p.ttl_sec is not None else st.config.deferral_ttl_sec
-        scope = p.scope.dump() if p.scope is not None else {}
+        scope = msg.part("scope")
         given = list(p.observed_intent_ids or [])
         observed = [i for i in given if st.intent_state(i) is not None or i not in st.participants]
         if not given and scope:

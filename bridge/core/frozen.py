@@ -9,7 +9,7 @@ from bridge.core.records import Conflict
 from bridge.core.refusal import Refusal
 from bridge.core.state import SessionState
 from bridge.protocol.codes import ErrorCode
-from bridge.protocol.parse import ParsedMessage
+from bridge.protocol.read import WireMessage
 from bridge.protocol.scope import NormScope, contains, normalize_scope, overlap
 
 
@@ -30,7 +30,7 @@ class FrozenScopes:
                     out.append((c, norm))
         return out
 
-    def check_announce(self, norm: NormScope, msg: ParsedMessage) -> bool | None:
+    def check_announce(self, norm: NormScope, msg: WireMessage) -> bool | None:
         """An announce inside a frozen scope is refused (False, SCOPE_FROZEN sent); one partly
         inside is accepted with a warning (True); None when nothing is frozen."""
         if not self.state.frozen:

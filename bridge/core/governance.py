@@ -14,9 +14,9 @@ from bridge.core.state import SessionState
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import ConflictState, OpState
-from bridge.protocol.parse import ParsedMessage
-from bridge.protocol.payloads import ConflictAck, ConflictEscalate, Resolution
+from bridge.protocol.read import WireMessage
 from bridge.protocol.states import CONFLICT_TABLE, ConflictEvent, IntentEvent, OpEvent, next_state
+from bridge.protocol.wiretypes import ConflictAck, ConflictEscalate, Resolution
 
 AUTHORITY_ROLES = frozenset({"owner", "arbiter"})
 PRIORITY = {"low": 0, "normal": 1, "high": 2, "critical": 3}
@@ -39,7 +39,7 @@ class GovernanceLayer:
 
     # --- participant messages ----------------------------------------------------------------
 
-    def party_to(self, msg: ParsedMessage, cid: str, verb: str) -> Conflict | None:
+    def party_to(self, msg: WireMessage, cid: str, verb: str) -> Conflict | None:
         """The open conflict `cid` when the sender is one of its principals, an owner or an
         arbiter; else None, with the sender told why."""
         c = self.conflicts.find(msg, cid)
@@ -53,7 +53,7 @@ class GovernanceLayer:
         return c
 
     def next_conflict_state(
-        self, msg: ParsedMessage, c: Conflict, event: ConflictEvent
+        self, msg: WireMessage, c: Conflict, event: ConflictEvent
     ) -> ConflictState | None:
         """The conflict's state after `event`, or None (the sender told) when its table refuses it."""
         new = next_state(CONFLICT_TABLE, ConflictState(c.state), event)
@@ -62,7 +62,7 @@ class GovernanceLayer:
             self.emitter.error(ErrorCode.INVALID_REFERENCE, text, msg.message_id, msg.sender_id)
         return new
 
-    def on_ack(self, msg: ParsedMessage) -> bool:
+    def on_ack(self, msg: WireMessage) -> bool:
         p = msg.payload_as(ConflictAck)
         c = self.party_to(msg, p.conflict_id, "acknowledge")
         if c is None:
@@ -76,7 +76,7 @@ class GovernanceLayer:
         self.emitter.relay(msg.raw)
         return True
 
-    def on_escalate(self, msg: ParsedMessage) -> bool:
+    def on_escalate(self, msg: WireMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(ConflictEscalate)
         c = self.party_to(msg, p.conflict_id, "escalate")
@@ -104,7 +104,7 @@ class GovernanceLayer:
         # Without a governance profile, the related principals may settle it between themselves.
         return self.state.config.compliance_profile == "core" and pid in c.principals
 
-    def on_resolution(self, msg: ParsedMessage) -> bool:
+    def on_resolution(self, msg: WireMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(Resolution)
         pid = msg.sender_id
@@ -120,7 +120,7 @@ class GovernanceLayer:
                 pid,
             )
             return False
-        outcome = p.outcome.dump() if p.outcome else {}
+        outcome = msg.part("outcome")
         rejected = [x for x in outcome.get("rejected") or [] if isinstance(x, str)]
         committed = [
             x for x in rejected if (st.committed.get(x) or {}).get("state") == OpState.COMMITTED

@@ -20,10 +20,10 @@ from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import IntentState, OpState
 from bridge.protocol.envelope import format_ts
-from bridge.protocol.parse import ParsedMessage
-from bridge.protocol.payloads import IntentAnnounce, IntentUpdate, IntentWithdraw
+from bridge.protocol.read import WireMessage
 from bridge.protocol.scope import NormScope
 from bridge.protocol.states import INTENT_TABLE, IntentEvent, OpEvent, next_state
+from bridge.protocol.wiretypes import IntentAnnounce, IntentUpdate, IntentWithdraw
 from bridge.protocol.worktree import BadWorktree, worktree_of
 
 
@@ -73,7 +73,7 @@ class IntentLayer:
                 )
         return out
 
-    def refuse_stale(self, msg: ParsedMessage, holders: list[dict[str, Any]]) -> None:
+    def refuse_stale(self, msg: WireMessage, holders: list[dict[str, Any]]) -> None:
         first = holders[0]
         files = ", ".join(first["files"][:5])
         self.emitter.error(
@@ -109,7 +109,7 @@ class IntentLayer:
 
     # --- INTENT_ANNOUNCE ---------------------------------------------------------------------
 
-    def on_announce(self, msg: ParsedMessage) -> bool:
+    def on_announce(self, msg: WireMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(IntentAnnounce)
         pid = intern(msg.sender_id)  # one string for every record and index naming it
@@ -204,7 +204,7 @@ class IntentLayer:
 
     # --- INTENT_UPDATE / INTENT_WITHDRAW -----------------------------------------------------
 
-    def own_active_intent(self, msg: ParsedMessage, intent_id: str, verb: str) -> Intent | None:
+    def own_active_intent(self, msg: WireMessage, intent_id: str, verb: str) -> Intent | None:
         st, emitter = self.state, self.emitter
         intent = st.intents.get(intent_id)
         if intent is None:
@@ -232,7 +232,7 @@ class IntentLayer:
             return None
         return intent
 
-    def on_update(self, msg: ParsedMessage) -> bool:
+    def on_update(self, msg: WireMessage) -> bool:
         st = self.state
         p = msg.payload_as(IntentUpdate)
         intent = self.own_active_intent(msg, p.intent_id, "update")
@@ -240,7 +240,7 @@ class IntentLayer:
             return False
         norm = None
         if p.scope is not None:
-            scope = p.scope.dump()
+            scope = msg.part("scope")
             norm = st.norm(scope)
             # A3: the race lock applies to the files the update adds; files the intent already
             # held stay held (another principal may share them only through a suspension).
@@ -272,7 +272,7 @@ class IntentLayer:
         self.emitter.relay(msg.raw)
         return True
 
-    def on_withdraw(self, msg: ParsedMessage) -> bool:
+    def on_withdraw(self, msg: WireMessage) -> bool:
         p = msg.payload_as(IntentWithdraw)
         intent = self.own_active_intent(msg, p.intent_id, "withdraw")
         if intent is None:

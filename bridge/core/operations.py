@@ -17,10 +17,10 @@ from bridge.core.state import SessionState
 from bridge.core.status import Status
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.enums import OpState
-from bridge.protocol.parse import ParsedMessage
-from bridge.protocol.payloads import OpCommit, OpPropose, OpReject, OpSupersede
+from bridge.protocol.read import WireMessage
 from bridge.protocol.scope import normalize_path
 from bridge.protocol.states import OP_TABLE, OpEvent, next_state
+from bridge.protocol.wiretypes import OpCommit, OpPropose, OpReject, OpSupersede
 from bridge.protocol.worktree import ref_key
 
 REVIEW_ROLES = frozenset({"reviewer", "owner", "arbiter"})
@@ -158,7 +158,7 @@ class OperationLayer:
         )
         self.conflicts.op_committed(op)
 
-    def refuse(self, msg: ParsedMessage, r: Refusal) -> bool:
+    def refuse(self, msg: WireMessage, r: Refusal) -> bool:
         self.emitter.error(r.code, r.text, msg.message_id, msg.sender_id, r.ext)
         return False
 
@@ -176,7 +176,7 @@ class OperationLayer:
 
     # --- handlers ----------------------------------------------------------------------------
 
-    def on_propose(self, msg: ParsedMessage) -> bool:
+    def on_propose(self, msg: WireMessage) -> bool:
         p = msg.payload_as(OpPropose)
         pid = msg.sender_id
         try:
@@ -193,7 +193,7 @@ class OperationLayer:
             self.authorize(op, msg.message_id)
         return True
 
-    def on_commit(self, msg: ParsedMessage) -> bool:
+    def on_commit(self, msg: WireMessage) -> bool:
         st, checks = self.state, self.checks
         p = msg.payload_as(OpCommit)
         pid = msg.sender_id
@@ -261,7 +261,7 @@ class OperationLayer:
         self.emitter.relay(public_commit(msg.raw))
         return True
 
-    def on_reject(self, msg: ParsedMessage) -> bool:
+    def on_reject(self, msg: WireMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(OpReject)
         pid = msg.sender_id
@@ -294,7 +294,7 @@ class OperationLayer:
         self.end(op, OpEvent.REJECT, p.reason, announce=False)
         return True
 
-    def on_supersede(self, msg: ParsedMessage) -> bool:
+    def on_supersede(self, msg: WireMessage) -> bool:
         st, emitter = self.state, self.emitter
         p = msg.payload_as(OpSupersede)
         pid = msg.sender_id

@@ -19,9 +19,9 @@ from bridge.core.status import Status
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT, PROTOCOL_VERSION
 from bridge.protocol.enums import IntentState, OpState
-from bridge.protocol.parse import ParsedMessage
-from bridge.protocol.payloads import Goodbye, Heartbeat, Hello
+from bridge.protocol.read import WireMessage
 from bridge.protocol.states import IntentEvent, OpEvent
+from bridge.protocol.wiretypes import Goodbye, Heartbeat, Hello
 
 SPEC_ROLES = ("observer", "contributor", "reviewer", "owner", "arbiter")
 
@@ -82,9 +82,9 @@ class SessionLayer:
             granted = fallback[:1] or allowed[:1]
         return granted, notes
 
-    def verify(self, msg: ParsedMessage, p: Hello) -> Verdict:
+    def verify(self, msg: WireMessage, p: Hello) -> Verdict:
         """The credential check of the authenticated profile (a failing verifier rejects)."""
-        cred = p.credential.dump() if p.credential is not None else None
+        cred = msg.part("credential") if p.credential is not None else None
         if self.verifier is None:
             verdict = Verdict.reject("no credential verifier is configured")
         else:
@@ -98,7 +98,7 @@ class SessionLayer:
             )
         return verdict
 
-    def on_hello(self, msg: ParsedMessage) -> str | None:
+    def on_hello(self, msg: WireMessage) -> str | None:
         """Admit (or readmit) the sender; returns the admitted principal, or None when refused."""
         st, emitter = self.state, self.emitter
         p = msg.payload_as(Hello)
@@ -133,7 +133,7 @@ class SessionLayer:
                 instance_id=msg.sender_instance_id,
                 joined_at=st.now,
                 last_seen=st.now,
-                backend=p.backend.dump() if p.backend else None,
+                backend=msg.part("backend") if p.backend else None,
             )
             st.participants[pid] = part
         else:
@@ -198,7 +198,7 @@ class SessionLayer:
 
     # --- HEARTBEAT / GOODBYE -----------------------------------------------------------------
 
-    def on_heartbeat(self, msg: ParsedMessage) -> bool:
+    def on_heartbeat(self, msg: WireMessage) -> bool:
         st = self.state
         p = msg.payload_as(Heartbeat)
         part = st.participants[msg.sender_id]
@@ -206,14 +206,14 @@ class SessionLayer:
             part.status = p.status
             self.status.presence(part)  # heartbeats are not relayed: a status change is told (A26)
         if p.backend_health is not None:  # accepted and relayed; a status probe can plug in later
-            part.backend = {**(part.backend or {}), "health": p.backend_health.dump()}
+            part.backend = {**(part.backend or {}), "health": msg.part("backend_health")}
             others = [q for q in st.participants if q != msg.sender_id]
             if others:
                 self.emitter.relay(msg.raw, To.only(*others))
         # last_seen / return from unavailability are handled for every message in `touch`.
         return True
 
-    def on_goodbye(self, msg: ParsedMessage) -> bool:
+    def on_goodbye(self, msg: WireMessage) -> bool:
         st = self.state
         p = msg.payload_as(Goodbye)
         pid = msg.sender_id

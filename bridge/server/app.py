@@ -31,6 +31,7 @@ from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error
 from bridge.server.host import SessionHost
 from bridge.server.outbox import Outbox
 from bridge.server.tokens import TokenTable
+from bridge.server.turnjournal import GroupStore, TurnJournal
 from bridge.store.base import LeaseLost, Store, StoreError
 from bridge.store.transcript import TranscriptWriter
 
@@ -114,6 +115,12 @@ class Sidecar:
         self.hosts: dict[str, SessionHost] = {}
         self.pending: set[Conn] = set()  # every open connection, admitted or not
         self.outbox = Outbox()
+        # Group commit (issue 17): a store that can take several entries in one transaction gets
+        # each turn's entries at once, committed by the Outbox before it writes the turn's frames.
+        self.journal = (
+            TurnJournal(store, self.outbox.schedule) if isinstance(store, GroupStore) else None
+        )
+        self.outbox.before = self.journal.commit if self.journal is not None else None
         self.shut = False
         self.server: Server | None = None
         self.stopping = asyncio.Event()
@@ -157,6 +164,7 @@ class Sidecar:
                     snapshot_every=self.cfg.snapshot_every,
                     transcript=transcript,
                     on_store_error=self._store_error,
+                    group=self.journal,
                 )
             except StoreError:
                 if transcript is not None:

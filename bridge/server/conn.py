@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -26,9 +25,9 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
+from bridge.protocol.codec import encode
 from bridge.protocol.constants import CloseCode
 from bridge.protocol.dialect import to_reference_dialect
 from bridge.server.outbox import Outbox
@@ -40,9 +39,17 @@ CLOSE_GRACE = 10.0  # seconds a cut-off client gets to read its last frames and 
 SLOW = "send queue overflow: this client reads too slowly"
 
 
-def text_frame(text: str) -> bytes:
-    """One unmasked, unfragmented server text frame: the same bytes for every plain recipient."""
-    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+def text_frame(text: str | bytes) -> bytes:
+    """One unmasked, unfragmented server text frame (RFC 6455 §5.2) of UTF-8 text: the same bytes
+    for every plain recipient. Built here rather than by websockets' Frame: a broadcast is framed
+    once per message, so this is on the hot path."""
+    data = text.encode() if isinstance(text, str) else text
+    n = len(data)
+    if n < 126:
+        return bytes((0x81, n)) + data
+    if n < 0x10000:
+        return b"\x81\x7e" + n.to_bytes(2, "big") + data
+    return b"\x81\x7f" + n.to_bytes(8, "big") + data
 
 
 class Conn:
@@ -101,18 +108,16 @@ class Conn:
         self.tokens -= 1
         return True
 
-    def send(self, message: dict[str, Any] | str, frame: bytes | None = None) -> None:
+    def send(self, message: dict[str, Any] | str | bytes, frame: bytes | None = None) -> None:
         """Queue one message for the end of this turn; `frame` is its pre-built text frame, when the
-        caller shares one among recipients."""
+        caller shares one among recipients. A str or bytes message is already encoded JSON."""
         if self.closing:
             return
-        if isinstance(message, str):  # the broadcast path: already encoded for this connection
+        if isinstance(message, dict):
+            text: str | bytes = encode(to_reference_dialect(message) if self.reference else message)
+        else:  # the broadcast path: already encoded for this connection
             text = message
-        else:
-            text = json.dumps(
-                to_reference_dialect(message) if self.reference else message, separators=(",", ":")
-            )
-        transport = getattr(self.ws, "transport", None)
+        first = not self.pending  # the first frame of this turn for this connection
         size = 0
         if self.direct:
             data = frame if frame is not None else text_frame(text)
@@ -128,10 +133,13 @@ class Conn:
                 )
                 self.cut_off(SLOW)
                 return
-            self.pending.append(text)
-        self.buffered = (
-            transport.get_write_buffer_size() if transport is not None else 0
-        )  # read again by flush()
+            # ws.send sends a str as a text frame (bytes would be a binary one)
+            self.pending.append(text if isinstance(text, str) else text.decode())
+        if first:  # nothing is written to the transport before flush(): once per turn will do
+            transport = getattr(self.ws, "transport", None)
+            self.buffered = (
+                transport.get_write_buffer_size() if transport is not None else 0
+            )  # read again by flush()
         backlog = self.pending_bytes + self.backlog_bytes + self.buffered
         if self.exempt_bytes:  # the replay not yet taken: at most what is unsent before this frame
             self.exempt_bytes = min(self.exempt_bytes, backlog - size)
@@ -144,7 +152,12 @@ class Conn:
             )
             self.cut_off(SLOW)
             return
-        self.outbox.mark(self)
+        if first:
+            self.outbox.mark(self)
+
+    def drop_pending(self) -> None:
+        """Forget this turn's frames (their calls were undone: the store refused them)."""
+        self.pending, self.pending_bytes = [], 0
 
     def begin_join(self) -> None:
         """The joining turn starts: what is queued until `end_join` is the join's replay."""

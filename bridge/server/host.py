@@ -25,11 +25,13 @@ from typing import Any
 
 from bridge.core import Coordinator, CoordinatorConfig, HandleResult, Outbound
 from bridge.core.auth import Verdict
+from bridge.protocol.codec import encode, encode_text
 from bridge.protocol.constants import CloseCode
 from bridge.protocol.dialect import to_reference_dialect
 from bridge.server import snapfork
 from bridge.server.conn import Conn, text_frame
 from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error
+from bridge.server.turnjournal import TurnJournal
 from bridge.store.base import LeaseLost, Store, StoreError
 from bridge.store.transcript import TranscriptWriter
 
@@ -78,10 +80,13 @@ class SessionHost:
         snapshot_every: int = 5000,
         transcript: TranscriptWriter | None = None,
         on_store_error: Callable[[SessionHost, StoreError], None] | None = None,
+        group: TurnJournal | None = None,
     ) -> None:
         self.session_id = session_id
         self.store = store
         self.on_store_error = on_store_error
+        # The sidecar's group commit (None: each entry is appended, committed, at once).
+        self.group = group
         self.suspended: str | None = None  # why changes are refused (the store failed), else None
         # The coordinator epoch to serve under: a fleet's lease epoch (None without leases).
         self.lease_epoch = store.claim(session_id)
@@ -279,6 +284,9 @@ class SessionHost:
         self.lookup.recorded = {}
         self._header_token = conn.header_token
         self._verdicts = []
+        group = self.group
+        if group is not None:
+            group.touch(self)
         result = self.coord.handle(raw, now, bound_principal=conn.principal)
         if result.changed:
             text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", "replace")
@@ -287,17 +295,24 @@ class SessionHost:
                 extra["lookups"] = self.lookup.recorded
             if self._verdicts:
                 extra["verdict"] = self._verdicts[-1].to_json()
+            entry = (self.session_id, "handle", now, text, encode_text(extra))
             try:
                 self._persist_initial()
-                self.store.append(self.session_id, "handle", now, text, json.dumps(extra))
+                if group is None:
+                    self.store.append(*entry)
             except StoreError as exc:
                 self._store_failed(exc)
                 if not isinstance(exc, LeaseLost):
                     self._refuse(conn, raw, cut_off=True)
                 return HandleResult()
-            self._flush_transcript()
-            self._maybe_snapshot(now)
-        else:
+            if group is None:
+                self._flush_transcript()
+            else:  # committed with the turn's group, before any frame of the turn is written
+                group.add(self, entry, lambda: self._refuse(conn, raw, cut_off=True))
+            self._maybe_snapshot(now)  # a snapshot commits the group first
+            if group is not None and self.suspended is not None:
+                return HandleResult()  # the group was refused: its senders were told
+        elif group is None:
             self._flush_transcript()
         if result.admitted:
             conn.principal = result.admitted
@@ -315,11 +330,42 @@ class SessionHost:
             self.wake.set()
         return result
 
+    # --- the group commit (bridge/server/turnjournal.py) ---------------------------------------
+
+    def group_committed(self) -> None:
+        self._flush_transcript()
+
+    def group_failed(self, exc: StoreError, lost: list[Callable[[], Any]]) -> None:
+        """The turn's group was refused: this session's calls of the turn are undone like a
+        refused append (nothing of them is sent), and each of their senders is told to retry."""
+        self._store_failed(exc)
+        for conns in self.conns.values():
+            for c in conns:
+                c.drop_pending()
+        if not isinstance(exc, LeaseLost):
+            for refuse in lost:
+                refuse()
+
+    def _journal(self, kind: str, now: float, raw: str | None = None) -> bool:
+        """Journal a timer or disconnect call; False when the store refused it (the call is
+        undone and its output must not be sent)."""
+        try:
+            self._persist_initial()
+            if self.group is None:
+                self.store.append(self.session_id, kind, now, raw)
+            else:
+                self.group.add(self, (self.session_id, kind, now, raw, None))
+        except StoreError as exc:
+            self._store_failed(exc)
+            return False
+        self._maybe_snapshot(now)  # with a group, commits it first: it may be refused
+        return self.group is None or self.suspended is None
+
     def route(self, outbound: list[Outbound]) -> None:
         for out in outbound:
-            text = json.dumps(out.message, separators=(",", ":"))
+            text = encode(out.message)  # encoded once and
             frame = text_frame(text)  # framed once for every plain recipient
-            reference: tuple[str, bytes] | None = (
+            reference: tuple[bytes, bytes] | None = (
                 None  # encoded once, for the first reference-dialect recipient
             )
             targets = (
@@ -337,7 +383,7 @@ class SessionHost:
                         if converted is out.message:
                             reference = (text, frame)
                         else:
-                            ref_text = json.dumps(converted, separators=(",", ":"))
+                            ref_text = encode(converted)
                             reference = (ref_text, text_frame(ref_text))
                     c.send(*reference)
 
@@ -361,16 +407,13 @@ class SessionHost:
 
     def _connection_lost(self, principal: str) -> None:
         now = time.time()
+        if self.group is not None:
+            self.group.touch(self)
         result = self.coord.disconnected(principal, now)
-        if result.changed:
-            try:
-                self._persist_initial()
-                self.store.append(self.session_id, "disconnect", now, principal)
-            except StoreError as exc:
-                self._store_failed(exc)
-                return
-            self._maybe_snapshot(now)
-        self._flush_transcript()
+        if result.changed and not self._journal("disconnect", now, principal):
+            return
+        if self.group is None:
+            self._flush_transcript()
         self.route(result.outbound)
 
     # --- timers and snapshots ----------------------------------------------------------------
@@ -393,8 +436,14 @@ class SessionHost:
         if not snapfork.AVAILABLE or write_parts is None:
             self.snapshot(now)
             return
-        if self.suspended is not None or self.writing is not None:
+        if self.writing is not None:
             return  # the next entry or tick tries again
+        if self.group is not None:
+            # the snapshot covers every entry applied so far: they must be in the journal first,
+            # or its seq would be short of them and a restart would replay them on top of it
+            self.group.commit()
+        if self.suspended is not None:
+            return
         started = time.perf_counter()
         seq = self.store.last_seq(self.session_id)
         coord = self.coord
@@ -434,6 +483,8 @@ class SessionHost:
     def snapshot(self, now: float | None = None) -> bool:
         """Write a snapshot now; False when the store refused it (the journal still has every
         entry, so nothing is lost: a later snapshot or a replay covers it)."""
+        if self.group is not None:
+            self.group.commit()  # the snapshot covers every entry journaled so far
         if self.suspended is not None:
             return False
         now = time.time() if now is None else now
@@ -481,16 +532,13 @@ class SessionHost:
                 continue  # nothing moves until the store answers again (resume() reloads)
             if (deadline is not None and now >= deadline) or now - self.ticked_at >= 1.0:
                 self.ticked_at = now
+                if self.group is not None:
+                    self.group.touch(self)
                 result = self.coord.tick(now)
-                if result.changed:
-                    try:
-                        self._persist_initial()
-                        self.store.append(self.session_id, "tick", now)
-                    except StoreError as exc:
-                        self._store_failed(exc)
-                        continue
-                    self._maybe_snapshot(now)
-                self._flush_transcript()
+                if result.changed and not self._journal("tick", now):
+                    continue
+                if self.group is None:
+                    self._flush_transcript()
                 self.route(result.outbound)
             if self.since_snapshot and time.monotonic() - self.snapshot_at >= max(
                 every, SNAPSHOT_TIME_SHARE * self.snapshot_cost

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 log = logging.getLogger("mpac.sidecar")
@@ -21,19 +22,28 @@ class Flushable(Protocol):
 
 
 class Outbox:
-    def __init__(self) -> None:
+    def __init__(self, before: Callable[[], None] | None = None) -> None:
         self.dirty: dict[Flushable, None] = {}  # an insertion-ordered set
         self.scheduled = False
+        # Runs before any frame is written: the group commit of the turn's journal entries.
+        self.before = before
 
     def mark(self, conn: Flushable) -> None:
         self.dirty[conn] = None
+        self.schedule()
+
+    def schedule(self) -> None:
+        """Make sure a flush runs at the end of this turn."""
         if not self.scheduled:
             asyncio.get_running_loop().call_soon(self.flush)
             self.scheduled = True  # only once a flush is really on its way
 
     def flush(self) -> None:
-        """Write every dirty connection's frames now (also called before a close frame)."""
+        """Commit the turn's journal entries, then write every dirty connection's frames (also
+        called before a close frame)."""
         self.scheduled = False
+        if self.before is not None:
+            self.before()  # a group the store refused drops its own frames here
         dirty, self.dirty = self.dirty, {}
         for conn in dirty:
             try:

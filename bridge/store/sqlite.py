@@ -118,6 +118,28 @@ class SqliteStore:
                 ) from None
             return seq
 
+    def append_many(self, entries: list[tuple[str, str, float, str | None, str | None]]) -> None:
+        """Commit several entries (session_id, kind, now, raw, bound) in one transaction: all of
+        them or, raising StoreUnavailable, none (the sidecar's group commit, issue 17)."""
+        with self._lock:
+            before = dict(self._seq)
+            try:
+                rows = [(sid, self._next(sid), k, now, raw, b) for sid, k, now, raw, b in entries]
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "INSERT INTO journal (session_id, seq, kind, now, raw, bound) VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:  # disk full, I/O error, locked by another process
+                with contextlib.suppress(sqlite3.Error):
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                self._seq = before
+                raise StoreUnavailable(
+                    f"the journal {self.path} cannot be written: {exc}"
+                ) from None
+
     def snapshot(self, session_id: str, seq: int, state: dict[str, Any]) -> None:
         self.write_parts(session_id, seq, parts(state, PART_CHARS))
 

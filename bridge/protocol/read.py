@@ -1,0 +1,134 @@
+"""The sidecar's parser (issue 17): one frame to a `WireMessage` of msgspec structs, or a
+`ParseFailure`, never an exception.
+
+It accepts and refuses exactly what `parse.parse_message` (the pydantic models) does, for the
+same reasons: the checks run in C (msgspec decodes and validates), and only a frame that fails
+them is parsed again the pydantic way, so that its refusal reads word for word as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import msgspec
+
+from bridge.protocol.codes import ErrorCode
+from bridge.protocol.constants import ACCEPTED_VERSIONS, PROTOCOL
+from bridge.protocol.enums import MessageType
+from bridge.protocol.envelope import lamport_of, parse_ts
+from bridge.protocol.parse import MAX_DEPTH, MAX_FRAME_BYTES, ParseFailure, _decode, _parse
+from bridge.protocol.wiretypes import WIRE_TYPES, Envelope, Wire
+
+W = TypeVar("W", bound=Wire)
+_TYPES = {t.value: t for t in MessageType}
+_JSON = msgspec.json.Decoder()
+_ENCODE = msgspec.json.Encoder().encode
+_REQUIRED = frozenset(("message_type", "message_id", "session_id", "sender", "ts", "payload"))
+
+
+@dataclass(frozen=True, slots=True)
+class WireMessage:
+    envelope: Envelope
+    payload: Wire
+    raw: dict[str, Any]
+    message_type: MessageType
+
+    def payload_as(self, kind: type[W]) -> W:
+        """The payload as the struct its message type was validated against (each handler names
+        the struct it expects; a mismatch is a dispatch bug, never a sender's mistake)."""
+        payload = self.payload
+        if not isinstance(payload, kind):
+            raise TypeError(
+                f"{self.envelope.message_type} carries {type(payload).__name__}, not {kind.__name__}"
+            )
+        return payload
+
+    def part(self, name: str) -> dict[str, Any]:
+        """A fresh copy of the payload's object `name` as the sender wrote it (unknown fields
+        kept), for state that outlives the message; {} when it is absent."""
+        value = self.raw["payload"].get(name)
+        return _JSON.decode(_ENCODE(value)) if type(value) is dict else {}
+
+    @property
+    def message_id(self) -> str:
+        return self.envelope.message_id
+
+    @property
+    def sender_id(self) -> str:
+        return self.envelope.sender.principal_id
+
+    @property
+    def sender_instance_id(self) -> str:
+        return self.envelope.sender.sender_instance_id
+
+    @property
+    def session_id(self) -> str:
+        return self.envelope.session_id
+
+    @property
+    def lamport(self) -> int | None:
+        return lamport_of(self.raw.get("watermark"))
+
+
+def read_message(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> WireMessage | ParseFailure:
+    """Parse one frame; a frame over `max_bytes` (UTF-8) is refused. Never raises."""
+    try:
+        return _read(raw, max_bytes)
+    except Exception as exc:
+        return ParseFailure(
+            ErrorCode.MALFORMED_MESSAGE, f"unparseable message ({type(exc).__name__})"
+        )
+
+
+def _fast_decode(raw: Any, max_bytes: int) -> dict[str, Any] | ParseFailure:
+    """msgspec's decoder for a frame that is plainly within the limit; anything else (too large,
+    not JSON, a lone surrogate, not an object, deeper than MAX_DEPTH) takes the standard decoder,
+    which names the fault exactly as `parse_message` does."""
+    if type(raw) is str and len(raw) * 4 <= max_bytes:
+        try:
+            value = _JSON.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+            value = None
+        if (
+            type(value) is dict
+            and raw.count("[") + raw.count("{") <= MAX_DEPTH  # else the depth check decides
+        ):
+            return value
+    return _decode(raw, max_bytes)
+
+
+def _read(raw: Any, max_bytes: int) -> WireMessage | ParseFailure:
+    data = _fast_decode(raw, max_bytes)
+    if isinstance(data, ParseFailure):
+        return data
+    name = data.get("message_type")
+    mtype = _TYPES.get(name) if type(name) is str else None
+    payload = data.get("payload")
+    version = data.get("version")
+    if (
+        mtype is None
+        or type(payload) is not dict
+        or data.get("protocol") != PROTOCOL
+        or type(version) is not str
+        or version not in ACCEPTED_VERSIONS
+        or not data.keys() >= _REQUIRED
+    ):
+        return _refusal(data, "")
+    try:
+        env = msgspec.convert(data, Envelope)
+        body = msgspec.convert(payload, WIRE_TYPES[mtype])
+    except msgspec.ValidationError as exc:
+        return _refusal(data, str(exc))
+    if parse_ts(env.ts) is None:
+        return _refusal(data, "")
+    return WireMessage(env, body, data, mtype)
+
+
+def _refusal(data: dict[str, Any], why: str) -> ParseFailure:
+    """The refusal `parse_message` gives (error path only: it validates with pydantic)."""
+    result = _parse(data)
+    if isinstance(result, ParseFailure):
+        return result
+    # The two validators disagree (a bug to fix in wiretypes): refuse, saying what msgspec saw.
+    return ParseFailure(ErrorCode.MALFORMED_MESSAGE, why or "invalid message", result.message_id)

@@ -1,0 +1,67 @@
+"""The group commit end to end (issue 17): when SQLite refuses a turn's entries, nothing of those
+calls is sent, and their sender is told to retry (PROTOCOL_ERROR COORDINATOR_UNAVAILABLE)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+from websockets.asyncio.client import connect
+
+from bridge.core import CoordinatorConfig
+from bridge.server.config import ServerConfig
+from bridge.server.embed import serve_sidecar
+from tests.core.helpers import msg
+
+
+async def recv_json(ws, timeout: float = 10.0) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def until(ws, mtype: str) -> dict:
+    while True:
+        m = await recv_json(ws)
+        if m["message_type"] == mtype:
+            return m
+
+
+def frame(mtype: str, principal: str, payload: dict, mid: str | None = None) -> str:
+    return json.dumps(msg(mtype, principal, payload, session="g1", now=time.time(), mid=mid))
+
+
+async def test_a_refused_group_sends_nothing_of_it_and_tells_the_sender(tmp_path: Path) -> None:
+    running = await serve_sidecar(
+        ServerConfig(multi_session=True, data_dir=tmp_path), CoordinatorConfig()
+    )
+    try:
+        url = running.session_url("g1")
+        async with connect(url) as alice, connect(url) as bob:
+            for ws, who in ((alice, "agent:alice"), (bob, "agent:bob")):
+                await ws.send(frame("HELLO", who, {"display_name": who, "roles": ["contributor"]}))
+                await until(ws, "SESSION_INFO")
+            store = running.sidecar.store
+            store._db.execute("PRAGMA busy_timeout=50")  # fail fast instead of waiting 5 s
+            other = sqlite3.connect(store.path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # another writer holds the journal's lock
+            try:
+                scope = {"kind": "file_set", "resources": ["src/a.py"]}
+                announce = {"intent_id": "i-lost", "objective": "x", "scope": scope}
+                await alice.send(frame("INTENT_ANNOUNCE", "agent:alice", announce, mid="m-lost"))
+                refusal = await until(alice, "PROTOCOL_ERROR")
+                assert refusal["payload"]["error_code"] == "COORDINATOR_UNAVAILABLE"
+                assert refusal["payload"]["refers_to"] == "m-lost"
+                # everything bob gets up to the answer to his own probe: never the lost announce
+                await bob.send(frame("HEARTBEAT", "agent:bob", {"status": "idle"}, mid="m-bob"))
+                while (m := await recv_json(bob))["payload"].get("refers_to") != "m-bob":
+                    assert "i-lost" not in json.dumps(m), m
+                assert m["payload"]["error_code"] == "COORDINATOR_UNAVAILABLE"
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+        _snap, entries = store.load("g1")
+        assert not any("i-lost" in (e.raw or "") for e in entries)  # nothing of it was written
+    finally:
+        await running.stop()
