@@ -76,7 +76,10 @@ class RawWebSocket:
         port = parts.port or 80
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.timeout = timeout
-        self.sock = socket.create_connection((parts.hostname, port), timeout=timeout)
+        # an ASCII host as bytes: a str one makes getaddrinfo import the idna codec (start-up time)
+        name = parts.hostname
+        address = name.encode("ascii") if name.isascii() else name
+        self.sock = socket.create_connection((address, port), timeout=timeout)
         self.buf = bytearray()  # deleting from the front of a bytearray is cheap in CPython
         try:
             host = (
