@@ -1,4 +1,9 @@
-"""The MCP layer: registers the tool functions on an mcp 2.x MCPServer. No logic lives here."""
+"""The MCP layer: registers the tool functions on an mcp 2.x MCPServer. No logic lives here.
+
+Start-up (issue 17): `initialize` needs only the server's name, instructions and capabilities, so
+with `lazy_tools` the tool implementations (bridge.mcp.tools and what it imports: the client, the
+protocol models, the merge machinery) are imported and registered when the first message after
+`initialize` arrives, before it is handled."""
 
 from __future__ import annotations
 
@@ -16,11 +21,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.subscriptions import InMemorySubscriptionBus
 
 from bridge import __version__
-from bridge.mcp import tools
 from bridge.mcp.context import ToolContext, ToolFailure
 from bridge.mcp.limits import check_arguments
 from bridge.mcp.notify import STATE_URI, StateNotifier
-from bridge.protocol.parse import MAX_FRAME_BYTES
 from bridge.workspace import PathRefused
 
 INSTRUCTIONS = """\
@@ -103,10 +106,29 @@ def bind(
     return call
 
 
-def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
+def build_server(
+    ctx: ToolContext, *, connect_early: bool = True, lazy_tools: bool = False
+) -> MCPServer:
     """The MCPServer for `ctx`. With `connect_early`, the participant joins in the background right
-    after the MCP client introduced itself, so the first tool call does not pay for it."""
+    after the MCP client introduced itself, so the first tool call does not pay for it. With
+    `lazy_tools`, the tools are registered when the first message after `initialize` arrives
+    (stdio: the client cannot call a tool before initializing)."""
     background: list[asyncio.Task[Any]] = []
+    registered: list[bool] = []
+
+    def register_tools() -> None:
+        if registered:
+            return
+        registered.append(True)
+        from bridge.mcp import tools
+
+        for tool in tools.TOOLS:
+            mcp.add_tool(bind(ctx, tool), name=tool.__name__, description=inspect.getdoc(tool))
+
+    async def tools_on_demand(rctx: Any, call_next: Any) -> Any:
+        if rctx.method != "initialize":
+            register_tools()
+        return await call_next(rctx)
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[None]:
@@ -133,7 +155,7 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         params = rctx.params if rctx.method == "tools/call" else None
         if not (isinstance(params, Mapping) and isinstance(params.get("arguments"), Mapping)):
             return await call_next(rctx)
-        limit = ctx.client.frame_limit if ctx.client is not None else MAX_FRAME_BYTES
+        limit = ctx.client.frame_limit if ctx.client is not None else None  # None: the default
         token = _REFUSAL.set(
             check_arguments(str(params.get("name")), dict(params["arguments"]), limit)
         )
@@ -149,12 +171,14 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         subscriptions=bus,
-        middleware=[introduce, check_limits],
+        middleware=[tools_on_demand, introduce, check_limits]
+        if lazy_tools
+        else [introduce, check_limits],
     )
     notifier = StateNotifier(mcp, bus)
     ctx.on_connect.append(notifier.attach)
-    for tool in tools.TOOLS:
-        mcp.add_tool(bind(ctx, tool), name=tool.__name__, description=inspect.getdoc(tool))
+    if not lazy_tools:
+        register_tools()
 
     @mcp.resource(STATE_URI, mime_type="application/json")
     async def session_state() -> str:
