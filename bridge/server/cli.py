@@ -291,8 +291,12 @@ def _setup_logging(level: str, log_file: Path | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bridge.server.eventloop import choose
+
     try:
-        return asyncio.run(_main(args))
+        loop_name, loop_factory = choose()
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(_main(args, loop_name))
     except KeyboardInterrupt:
         return 130
     except (ValueError, OSError) as exc:
@@ -300,7 +304,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-async def _main(args: argparse.Namespace) -> int:
+async def _main(args: argparse.Namespace, loop_name: str = "asyncio") -> int:
     from bridge import __version__
     from bridge.core import CoordinatorConfig
     from bridge.protocol.parse import MAX_FRAME_BYTES
@@ -411,6 +415,7 @@ async def _main(args: argparse.Namespace) -> int:
         symbol_granularity=granularity,
     )
     running = await serve_sidecar(cfg, coord_cfg, tokens=tokens, lookup=lookup)
+    logging.getLogger("mpac.sidecar").info("event loop: %s", loop_name)
     watch = None
     if os.environ.get("MPAC_LOOP_WATCH"):  # measurements only (bridge/server/loopwatch.py)
         from bridge.server.loopwatch import start_from_env
