@@ -145,7 +145,9 @@ def build_server(
         result = await call_next(rctx)
         if ctx.client is None and not background:
             ctx.adopt_client_name(_client_name(rctx))
-            if connect_early:
+            # lazily (stdio): join on the next message, so that importing the client does not
+            # hold the loop before the `initialize` result is written
+            if connect_early and not (lazy_tools and rctx.method == "initialize"):
                 background.append(asyncio.get_running_loop().create_task(_connect_quietly(ctx)))
         return result
 
