@@ -17,7 +17,9 @@ HELP = "Run the MPAC coordinator (WebSocket server) for a repository or a team."
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Run the MPAC coordinator. Locally it serves one repository's session on 127.0.0.1 and keeps its "
-        "state in <git common dir>/mpac/. Hosted, it serves many sessions at /session/<id> with tokens and TLS."
+        "state in <git common dir>/mpac/. Hosted, it serves many sessions at /session/<id> with tokens and TLS. "
+        "It runs on uvloop when that is installed (pip install 'mpac-bridge[fast]'), else on asyncio's loop; "
+        "MPAC_EVENT_LOOP=asyncio|uvloop chooses."
     )
     g = p.add_argument_group("where")
     g.add_argument(
