@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m slow -o addopts='-q' -s

@@ -63,7 +63,11 @@ def code_actions(
         out.append(_action(title, CLAIM, [t.uri], of_kind["intent"]))
     for c in session.conflicts_on(t.rel):
         if c.state == "OPEN":
-            related = [d for d in of_kind["conflict"] if d.data.get("conflict_id") == c.conflict_id]
+            related = [
+                d
+                for d in of_kind["conflict"]
+                if isinstance(d.data, dict) and d.data.get("conflict_id") == c.conflict_id
+            ]
             out.append(
                 _action(f"Acknowledge conflict {c.conflict_id}", ACK, [c.conflict_id], related)
             )

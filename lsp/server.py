@@ -327,7 +327,6 @@ class MpacServer(LanguageServer):
         if t is None:
             return
         t.touched = True
-        t.last_edit = asyncio.get_running_loop().time()
         if t.disk_change and t.disk_change.get("state_ref") == t.buffer_ref:
             t.disk_change = None
         if self.settings.auto_announce:

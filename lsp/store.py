@@ -6,6 +6,7 @@ last publish, publishes `merged(uri)` and calls `published(uri)`.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 
 from lsprotocol import types
@@ -41,7 +42,7 @@ class DiagnosticStore:
         out.sort(key=lambda d: int(d.severity or types.DiagnosticSeverity.Hint))
         return out
 
-    def uris(self) -> set[str]:
+    def uris(self) -> builtins.set[str]:  # plain `set` here names the method above
         """Every uri with diagnostics now or at its last publish."""
         return {k[1] for k in self._by_key} | set(self._last)
 

@@ -442,7 +442,9 @@ class Dashboard(App[int]):
         """Two prompts in a row, the second built from the first answer; None when either is
         cancelled, the first answer is empty, or `then` has nothing to ask."""
         a = await self.push_screen_wait(first)
-        second = then(a) if a else None
+        if not a:
+            return None
+        second = then(a)
         if second is None:
             return None
         b = await self.push_screen_wait(second)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.client import Session, short
-from tui.model import LogEntry, describe, duration, escape, hms
+from tui.model import LogEntry, as_dict, describe, duration, escape, hms
 
 OP_TYPES = ("OP_PROPOSE", "OP_COMMIT", "OP_REJECT", "OP_SUPERSEDE")
 
@@ -22,7 +22,7 @@ class History:
 
     def record(self, msg: dict[str, Any], now: float) -> LogEntry:
         entry = describe(msg, now)
-        p = msg.get("payload") if isinstance(msg.get("payload"), dict) else {}
+        p = as_dict(msg.get("payload"))
         if entry.sender and msg.get("message_type") != "_CONNECTION":
             self.seen[entry.sender] = max(self.seen.get(entry.sender, 0.0), entry.ts)
         if msg.get("message_type") == "HEARTBEAT" and isinstance(p.get("status"), str):

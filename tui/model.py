@@ -27,6 +27,11 @@ CONFLICT_COLUMNS = ("Category", "Severity", "State", "Parties", "Age", "Timeout 
 Row = tuple[str, ...]
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one (messages are read defensively)."""
+    return value if isinstance(value, dict) else {}
+
+
 def hms(ts: float) -> str:
     """UTC time of day, HH:MM:SS."""
     s = int(ts) % 86400
@@ -94,12 +99,8 @@ class Affected:
 def affected(msg: dict[str, Any], session: Session) -> Affected:
     """The rows a message touches, so tables update only those (never a wholesale rebuild)."""
     t = msg.get("message_type")
-    p = msg.get("payload") if isinstance(msg.get("payload"), dict) else {}
-    sender = (
-        (msg.get("sender") or {}).get("principal_id")
-        if isinstance(msg.get("sender"), dict)
-        else None
-    )
+    p = as_dict(msg.get("payload"))
+    sender = as_dict(msg.get("sender")).get("principal_id")
     if t in ("SESSION_INFO", "_CONNECTION", "COORDINATOR_STATUS"):
         return Affected.everything()
     out = Affected(participants={sender} if isinstance(sender, str) else set())
@@ -108,7 +109,7 @@ def affected(msg: dict[str, Any], session: Session) -> Affected:
     if t == "GOODBYE" and isinstance(sender, str):
         out.owners.add(sender)  # a goodbye may withdraw or transfer all of its intents
     if t == "RESOLUTION":  # an outcome names the intents it accepts, rejects or merges
-        outcome = p.get("outcome") if isinstance(p.get("outcome"), dict) else {}
+        outcome = as_dict(p.get("outcome"))
         for key in ("accepted", "rejected", "merged"):
             intents.update(i for i in outcome.get(key) or [] if isinstance(i, str))
     for key in ("intent_id", "original_intent_id", "new_intent_id"):
@@ -130,8 +131,7 @@ def affected(msg: dict[str, Any], session: Session) -> Affected:
         ]
         intents.update(i for i in related if isinstance(i, str))
     if t == "PROTOCOL_ERROR":
-        ext = p.get("extensions") if isinstance(p.get("extensions"), dict) else {}
-        ext = ext.get(EXT) if isinstance(ext.get(EXT), dict) else {}
+        ext = as_dict(as_dict(p.get("extensions")).get(EXT))
         if isinstance(ext.get("principal_id"), str):
             out.participants = {ext["principal_id"]}
             out.owners.add(ext["principal_id"])  # unavailability suspends that principal's intents
@@ -172,12 +172,8 @@ class LogEntry:
 def describe(msg: dict[str, Any], now: float) -> LogEntry:
     """One line of the event log for an inbound message."""
     t = str(msg.get("message_type", "?"))
-    p = msg.get("payload") if isinstance(msg.get("payload"), dict) else {}
-    sender = (
-        (msg.get("sender") or {}).get("principal_id", "")
-        if isinstance(msg.get("sender"), dict)
-        else ""
-    )
+    p = as_dict(msg.get("payload"))
+    sender = as_dict(msg.get("sender")).get("principal_id", "")
     ts = as_time(msg.get("ts")) or now
     if t == "_CONNECTION":
         return LogEntry(ts, "dashboard", t, f"connection {p.get('state')}")

@@ -182,11 +182,11 @@ async def run(
         try:
             for round_no in range(kills):
                 acked = sum(len(w.acked_intents) for w in workers)
-                await _until(
-                    lambda a=acked: sum(len(w.acked_intents) for w in workers) >= a + len(workers),
-                    60,
-                    "traffic",
-                )
+
+                def traffic(a: int = acked) -> bool:
+                    return sum(len(w.acked_intents) for w in workers) >= a + len(workers)
+
+                await _until(traffic, 60, "traffic")
                 holders = rig.holders()
                 counts: dict[str, int] = {}
                 for _sid, (holder, _e) in holders.items():
@@ -200,11 +200,10 @@ async def run(
                     times = [s for w in by_session[sid] for s in w.served if s > t]
                     return min(times) if times else None
 
-                await _until(
-                    lambda aff=affected: all(back(s) is not None for s in aff),
-                    60,
-                    f"sessions of {victim} to be served again",
-                )
+                def served(aff: list[str] = affected) -> bool:
+                    return all(back(s) is not None for s in aff)
+
+                await _until(served, 60, f"sessions of {victim} to be served again")
                 times = [(back(s) or killed) - killed for s in affected]
                 report.failovers_ms += [t * 1000 for t in times]
                 report.all_back_ms.append(max(times) * 1000)

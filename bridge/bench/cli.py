@@ -308,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
             report["mcp"] = {"skipped": "bridge.mcp.bench is not available in this build"}
         else:
             progress("mcp: tool latencies through a real stdio session")
-            from bridge.mcp import bench as mcp_bench  # type: ignore[attr-defined]
+            from bridge.mcp import bench as mcp_bench
 
             report["mcp"] = mcp_bench.run(
                 10 if quick else 30, files=1000 if quick else 10_000, big_mib=32 if quick else 300

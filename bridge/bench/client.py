@@ -82,7 +82,8 @@ class LeanClient(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         err = ConnectionError(f"{self.pid}: the server closed the connection")
-        for fut in [self.opened, self.closed, *self.waiting.values()]:
+        futures: list[asyncio.Future[Any]] = [self.opened, self.closed, *self.waiting.values()]
+        for fut in futures:
             if not fut.done():
                 if fut is self.closed:
                     fut.set_result(None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ async def cpu_async(
         rows = await alternate(
             targets,
             repeat,
-            lambda t, k=k: one_loop(t, k, duration, warmup),
+            partial(one_loop, clients=k, duration=duration, warmup=warmup),
             progress,
             f"cpu: fan-out {k}, {duration:g} s",
         )

@@ -15,6 +15,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ async def one(
             await proc.stop()
 
 
-def steps_above_trend(curve: list[tuple[int, int]]) -> int:
+def steps_above_trend(curve: list[tuple[int, int]]) -> float:
     """RSS growth beyond the steady per-intent trend: the sum of the increments between samples that
     exceed the median increment by half or more. Snapshots (built every 5,000 journal entries)
     leave such steps: memory freed after a snapshot stays with the allocator, so VmHWM alone does
@@ -97,7 +98,7 @@ async def run_async(
         rows = await alternate(
             targets,
             repeat,
-            lambda t, n=n: one(t, n, progress),
+            partial(one, count=n, progress=progress),
             progress,
             f"memory: {n:,} active intents",
         )

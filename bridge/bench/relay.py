@@ -15,6 +15,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ async def run_async(
         runs = await alternate(
             plan,
             repeat,
-            lambda t, n=n: one(t, n, samples, idle, progress),
+            partial(one, active=n, samples=samples, idle=idle, progress=progress),
             progress,
             f"relay: {n:,} active intents, {idle} idle clients, {samples} samples",
         )

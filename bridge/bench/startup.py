@@ -198,7 +198,7 @@ async def round_once(target: Target, repo: Path, flags: tuple[str, ...] = ()) ->
         finally:
             await proc.stop()
             stop_sidecar(repo)  # in case the MCP server started another one
-        row = {
+        row: dict[str, Any] = {
             "sidecar_ready_ms": (proc.ready - proc.started) * 1000,
             "sidecar_session_info_ms": info_ms,
             "hook_deny_ms": deny_ms,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from bridge.workspace.symbols import SymbolCache, extract_symbols
@@ -117,12 +118,14 @@ SOURCES: dict[str, tuple[str, Callable[[int], str]]] = {
 }
 
 
-def _median_ms(fn: Callable[[], Any], repeat: int) -> float:
+def _median_ms(fn: Callable[[], Any], repeat: int, calls: int = 1) -> float:
+    """The median over `repeat` timings of `calls` calls of `fn`, per call."""
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
+        for _ in range(calls):
+            fn()
+        times.append((time.perf_counter() - t0) * 1000 / calls)
     return statistics.median(times)
 
 
@@ -141,28 +144,12 @@ def run(
         first = extract_symbols(path, src, cache=None)
         first_ms = (time.perf_counter() - t0) * 1000
         assert first.status == "ok", f"{language} bench source does not parse: {first.reason}"
-        cold = _median_ms(lambda p=path, s=src: extract_symbols(p, s, cache=None), repeat)
+        cold = _median_ms(partial(extract_symbols, path, src, cache=None), repeat)
         cache = SymbolCache()
         extract_symbols(path, src, cache=cache)
-        cached = (
-            _median_ms(
-                lambda p=path, s=src, c=cache: [
-                    extract_symbols(p, s, cache=c) for _ in range(CALLS)
-                ],
-                repeat,
-            )
-            / CALLS
-        )
-        ref = first.state_ref
-        cached_ref = (
-            _median_ms(
-                lambda p=path, s=src, c=cache, r=ref: [
-                    extract_symbols(p, s, state_ref=r, cache=c) for _ in range(CALLS)
-                ],
-                repeat,
-            )
-            / CALLS
-        )
+        cached = _median_ms(partial(extract_symbols, path, src, cache=cache), repeat, CALLS)
+        warm = partial(extract_symbols, path, src, state_ref=first.state_ref, cache=cache)
+        cached_ref = _median_ms(warm, repeat, CALLS)
         per_k = 1000 / n_lines
         rows.append(
             {

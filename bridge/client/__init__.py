@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from bridge.client.session import Session
     from bridge.client.text import duration, short
     from bridge.client.tls import ssl_context_for
-    from bridge.client.view import EXT, SessionView
+    from bridge.client.view import SessionView
+    from bridge.protocol.constants import EXT
 
 # Exports load on first use, so a quick command importing `bridge.client.text` does not pay for
 # websockets and pydantic.
@@ -57,7 +58,7 @@ _EXPORTS = {
     "short": "text",
     "ssl_context_for": "tls",
     "SessionView": "view",
-    "EXT": "view",
+    "EXT": "view",  # bridge.protocol.constants.EXT, by way of the view
 }
 __all__ = [
     "EXT",

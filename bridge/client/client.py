@@ -219,7 +219,7 @@ class SessionClient(Actions):
                 raise JoinRefused(
                     "CLOSED", exc.rcvd.reason if exc.rcvd else "connection closed during HELLO"
                 ) from None
-            msg = json.loads(raw)
+            msg: dict[str, Any] = json.loads(raw)
             if (
                 msg.get("message_type") == "SESSION_INFO"
                 and msg.get("in_reply_to") == env["message_id"]
@@ -353,7 +353,9 @@ class SessionClient(Actions):
             msg.get("in_reply_to"),
             p.get("refers_to") if isinstance(p, dict) else None,
         ):
-            fut = self._pending.get(key) if isinstance(key, str) else None
+            if not isinstance(key, str):
+                continue
+            fut = self._pending.get(key)
             if fut is not None and not fut.done():
                 fut.set_result(msg)
                 del self._pending[key]
@@ -407,7 +409,8 @@ class SessionClient(Actions):
         if too_big is not None:
             raise ValueError(too_big)
         await self.ws.send(frame)
-        return env["message_id"]
+        message_id: str = env["message_id"]
+        return message_id
 
     async def request(self, mtype: str, payload: dict[str, Any], timeout: float = 10.0) -> Reply:
         """Send and wait for the coordinator's answer to this very message."""
@@ -597,7 +600,7 @@ class SessionClient(Actions):
         extensions: dict[str, Any] | None = None,
         timeout: float = 10.0,
     ) -> Reply:
-        payload = {
+        payload: dict[str, Any] = {
             "op_id": op_id or self.new_id("op"),
             "intent_id": intent_id,
             "target": target,

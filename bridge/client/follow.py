@@ -19,8 +19,8 @@ async def follow_sidecar(
     client: SessionClient,
     ensure: Callable[[], str],
     *,
-    on_moved: Callable[[str], None] | None = None,
-    on_error: Callable[[Exception], None] | None = None,
+    on_moved: Callable[[str], object] | None = None,
+    on_error: Callable[[Exception], object] | None = None,
 ) -> None:
     """While `client` is reconnecting, make sure the repository has a sidecar and point the client
     at its current url (a restarted sidecar listens on a new port).

@@ -117,7 +117,7 @@ class QuickClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"no answer to {mtype} within {self.timeout} s")
-            msg = json.loads(ws.recv(timeout=left))
+            msg: dict[str, Any] = json.loads(ws.recv(timeout=left))
             p = msg.get("payload") or {}
             if env["message_id"] in (
                 msg.get("message_id"),
@@ -235,6 +235,7 @@ class QuickClient:
 
     def own_intent(self, rel: str, me: str, worktree: str | None = None) -> dict[str, Any] | None:
         probe = file_probe([rel])
+        intent: dict[str, Any]
         for intent in self.state.get("intents", []):
             mine = (
                 intent.get("principal_id") == me

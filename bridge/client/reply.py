@@ -22,7 +22,8 @@ class Reply:
 
     @property
     def payload(self) -> dict[str, Any]:
-        return (self.message or {}).get("payload", {})
+        payload = (self.message or {}).get("payload")
+        return payload if isinstance(payload, dict) else {}
 
     @property
     def extensions(self) -> dict[str, Any]:

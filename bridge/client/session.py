@@ -181,7 +181,7 @@ class Session:
         mine = probe(files, symbols)
         if not mine.symbol_files:
             return []
-        out = []
+        out: list[SameFile] = []
         for raw in self.view.live_intents():
             if raw.get("principal_id") in skip:
                 continue

@@ -19,6 +19,12 @@ def _ext(payload: dict[str, Any]) -> dict[str, Any]:
     return ext.get(EXT, {}) if isinstance(ext, dict) and isinstance(ext.get(EXT), dict) else {}
 
 
+def _key(p: dict[str, Any], name: str) -> str:
+    """A string id field of a payload ("" when absent or not a string, which no record has)."""
+    v = p.get(name)
+    return v if isinstance(v, str) else ""
+
+
 def _worktree(ext: dict[str, Any]) -> str | None:
     """The linked worktree a commit names (None: the main worktree; docs/protocol.md "Worktrees")."""
     wt = ext.get("worktree")
@@ -156,7 +162,7 @@ class SessionView:
                 "branch": _branch(ext),
             }
         elif t == "INTENT_UPDATE":
-            intent = self.intents.get(p.get("intent_id"))
+            intent = self.intents.get(_key(p, "intent_id"))
             if intent is None:
                 return
             if "state" in ext:
@@ -167,10 +173,10 @@ class SessionView:
             if p.get("ttl_sec") is not None:
                 intent["expires_at"] = (parse_ts(m.get("ts")) or now or 0.0) + p["ttl_sec"]
         elif t == "INTENT_WITHDRAW":
-            self.intents.pop(p.get("intent_id"), None)
+            self.intents.pop(_key(p, "intent_id"), None)
         elif t == "INTENT_DEFERRED":
             if p.get("status"):
-                d = self.deferrals.pop(p.get("deferral_id"), None)
+                d = self.deferrals.pop(_key(p, "deferral_id"), None)
                 if d:
                     for iid in d.get("observed_intent_ids", []):
                         if (
@@ -187,7 +193,7 @@ class SessionView:
                     ):
                         self.intents[iid]["deferred_by"].append(p.get("principal_id"))
         elif t == "INTENT_CLAIM_STATUS" and p.get("decision") == "approved":
-            self.intents.pop(p.get("original_intent_id"), None)
+            self.intents.pop(_key(p, "original_intent_id"), None)
             claim = _ext(p)
             new = p.get("new_intent_id")
             if new:
@@ -236,25 +242,21 @@ class SessionView:
                 "escalated_to": None,
             }
         elif t == "CONFLICT_ACK":
-            c = self.conflicts.get(p.get("conflict_id"))
+            c = self.conflicts.get(_key(p, "conflict_id"))
             if c and p.get("ack_type") != "disputed" and c["state"] == "OPEN":
                 c["state"] = "ACKED"
         elif t == "CONFLICT_ESCALATE":
-            c = self.conflicts.get(p.get("conflict_id"))
+            c = self.conflicts.get(_key(p, "conflict_id"))
             if c:
                 c.update(state="ESCALATED", escalated_to=p.get("escalate_to"))
         elif t == "RESOLUTION":
-            self.conflicts.pop(p.get("conflict_id"), None)
+            self.conflicts.pop(_key(p, "conflict_id"), None)
         elif t == "COORDINATOR_STATUS":
             self.coordinator = dict(p)
-            presence = ext.get("presence")
-            if isinstance(presence, dict) and presence.get("principal_id") in self.participants:
-                self.participants[presence["principal_id"]].update(
-                    {
-                        k: presence[k]
-                        for k in ("connected", "is_available", "status")
-                        if k in presence
-                    }
+            seen = ext.get("presence")
+            if isinstance(seen, dict) and seen.get("principal_id") in self.participants:
+                self.participants[seen["principal_id"]].update(
+                    {k: seen[k] for k in ("connected", "is_available", "status") if k in seen}
                 )
         elif t == "PROTOCOL_ERROR" and p.get("error_code") == "PARTICIPANT_UNAVAILABLE":
             pid = ext.get("principal_id")

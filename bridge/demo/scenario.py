@@ -5,9 +5,10 @@ Every wait is on an event from the coordinator (a reply to a request, or a broad
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
-from bridge.client import SessionClient
+from bridge.client import ClaimReply, SessionClient
 from bridge.demo.narrate import Narrator
 from bridge.protocol.constants import EXT
 from bridge.workspace import (
@@ -96,14 +97,11 @@ async def _story(
         f"blocked: STALE_INTENT, held by {holder['principal_id']} ({holder['objective']!r})",
         ok=True,
     )
-    r = await bob.request(
-        "INTENT_DEFERRED",
-        {
-            "deferral_id": "bob-waits",
-            "scope": {"kind": "file_set", "resources": ["shop/checkout.py"]},
-            "reason": "yielded_to_active_editor",
-            "observed_intent_ids": [holder["intent_id"]],
-        },
+    r = await bob.defer(
+        ["shop/checkout.py"],
+        deferral_id="bob-waits",
+        reason="yielded_to_active_editor",
+        observed_intent_ids=[holder["intent_id"]],
     )
     n.expect(r.ok, f"deferral failed: {r.description}")
     n.say("agent:bob", "defers to alice and waits", "INTENT_DEFERRED broadcast to everyone")
@@ -202,25 +200,13 @@ async def _story(
         "also works on api.auth",
         f"accepted, with CONFLICT_REPORT {conflict['category']} ({conflict['severity']})",
     )
-    r = await carol.request(
-        "CONFLICT_ACK", {"conflict_id": conflict["conflict_id"], "ack_type": "seen"}
-    )
+    r = await carol.ack(conflict["conflict_id"], "seen")
     n.expect(r.ok, r.description)
     n.say("agent:carol", "acknowledges the conflict", "CONFLICT_ACK accepted")
-    r = await carol.request(
-        "CONFLICT_ESCALATE",
-        {
-            "conflict_id": conflict["conflict_id"],
-            "escalate_to": "human:lead",
-            "reason": "both change login",
-        },
-    )
+    r = await carol.escalate(conflict["conflict_id"], "human:lead", "both change login")
     n.expect(r.ok, r.description)
     n.say("agent:carol", "escalates to human:lead", "CONFLICT_ESCALATE accepted")
-    r = await alice.request(
-        "RESOLUTION",
-        {"conflict_id": conflict["conflict_id"], "decision": "approved", "rationale": "mine"},
-    )
+    r = await alice.resolve(conflict["conflict_id"], "approved", "mine")
     n.expect(
         r.error_code == "AUTHORIZATION_FAILED",
         f"alice should not be able to resolve, got {r.error_code}",
@@ -230,14 +216,11 @@ async def _story(
         "tries to resolve it herself",
         "refused: AUTHORIZATION_FAILED (it was escalated)",
     )
-    r = await lead.request(
-        "RESOLUTION",
-        {
-            "conflict_id": conflict["conflict_id"],
-            "decision": "human_override",
-            "rationale": "hardening first; OAuth next sprint",
-            "outcome": {"accepted": ["carol-auth"], "rejected": ["alice-auth"]},
-        },
+    r = await lead.resolve(
+        conflict["conflict_id"],
+        "human_override",
+        "hardening first; OAuth next sprint",
+        outcome={"accepted": ["carol-auth"], "rejected": ["alice-auth"]},
     )
     n.expect(r.ok, r.description)
     n.say(
@@ -276,16 +259,20 @@ async def _story(
         "sees carol go silent",
         "carol-pricing is SUSPENDED (the arbiter got PARTICIPANT_UNAVAILABLE)",
     )
-    claim = {
-        "claim_id": "alice-claims",
-        "original_intent_id": "carol-pricing",
-        "original_principal_id": "agent:carol",
-        "new_intent_id": "alice-pricing",
-        "objective": "Finish tax rates per country",
-        "scope": {"kind": "file_set", "resources": ["shop/pricing.py"]},
-    }
-    r = await alice.request("INTENT_CLAIM", claim)
-    n.expect(r.ok and r.message["message_type"] == "INTENT_CLAIM", f"claim failed: {r.description}")
+
+    def takeover(who: SessionClient, **how: Any) -> Awaitable[ClaimReply]:
+        return who.claim(
+            "carol-pricing",
+            "agent:carol",
+            "Finish tax rates per country",
+            ["shop/pricing.py"],
+            new_intent_id="alice-pricing",
+            claim_id="alice-claims",
+            **how,
+        )
+
+    r = await takeover(alice, wait=False)
+    n.expect(r.ok and r.decision == "pending", f"claim failed: {r.description}")
     n.say(
         "agent:alice",
         "claims carol's task",
@@ -298,7 +285,8 @@ async def _story(
         ),
         WAIT,
     )
-    r = await lead.request("INTENT_CLAIM", {**claim, "extensions": {EXT: {"decision": "approved"}}})
+    # The arbiter decides by sending the same claim with its decision (docs/protocol.md).
+    r = await takeover(lead, extensions={EXT: {"decision": "approved"}})
     n.expect(r.ok, f"approval failed: {r.description}")
     status = (await approved)["payload"]
     n.expect(status["decision"] == "approved", f"claim not approved: {status}")

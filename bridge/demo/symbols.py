@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from bridge.demo.four_agents import AGENTS, FUNCS, PATH, changed, four_agents, write_cart
-from bridge.demo.narrate import Narrator
+from bridge.demo.narrate import DemoFailed, Narrator
 from bridge.mcp import tools
 from bridge.mcp.context import ToolContext
 from bridge.mcp.models import SubmitResult
@@ -129,13 +129,10 @@ async def run_symbols(n: Narrator, repo: Repo) -> int:
             "success: committed and written",
         )
         stale = await tools.submit_change(carol, c.intent_id or "", PATH, read_c.state_ref, mine_c)
-        n.expect(
-            stale.status == "stale"
-            and stale.merge is not None
-            and stale.merge.outcome == "conflict",
-            f"carol's write should have been refused, got {stale.status}",
-        )
-        hunk = stale.merge.conflicts[0]
+        refused = stale.merge if stale.status == "stale" else None
+        if refused is None or refused.outcome != "conflict":
+            raise DemoFailed(f"carol's write should have been refused, got {stale.status}")
+        hunk = refused.conflicts[0]
         n.say(
             "agent:carol",
             "adds `import fractions` at the same place and changes shipping",

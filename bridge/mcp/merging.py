@@ -8,7 +8,6 @@ carries `extensions["mpac-bridge"].merge` (docs/protocol.md, "Symbol scopes (iss
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,13 @@ class Merge:
 
     @property
     def ok(self) -> bool:
-        return self.text is not None
+        return self.merged() is not None
+
+    def merged(self) -> tuple[str, str] | None:
+        """(merged text, its state_ref) when the merge may be committed, else None."""
+        if self.text is None or self.merged_state_ref is None:
+            return None
+        return self.text, self.merged_state_ref
 
 
 def _info(decision: MergeDecision) -> MergeInfo:
@@ -100,20 +105,6 @@ def merge_stale(
         return Merge(_info(decision))
     store.put(decision.text)  # the agent's next base, like any content it writes
     return Merge(_info(decision), decision.text, decision.merged_state_ref, len(decision.applied))
-
-
-async def merge_stale_async(
-    repo: Repo,
-    store: BaseStore,
-    rel: str,
-    base_ref: str,
-    current_ref: str,
-    content: str,
-    claimed: Collection[str] | None,
-) -> Merge:
-    return await asyncio.to_thread(
-        merge_stale, repo, store, rel, base_ref, current_ref, content, claimed
-    )
 
 
 def merge_extension(

@@ -18,6 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import SubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
 
+from bridge.mcp.lowlevel import lowlevel
 from bridge.protocol.constants import EXT
 
 if TYPE_CHECKING:
@@ -51,8 +52,8 @@ class StateNotifier:
         self.sent = 0
         self._task: asyncio.Task[None] | None = None
         # resources/subscribe is a spec method the 2026 revision removed: the SDK says to re-provide it
-        # with the low-level Server's add_request_handler (MCPServer has no public way to reach it)
-        low = server._lowlevel_server
+        # with the low-level Server's add_request_handler (bridge/mcp/lowlevel.py)
+        low = lowlevel(server)
         low.add_request_handler(
             "resources/subscribe", types.SubscribeRequestParams, self._subscribe
         )

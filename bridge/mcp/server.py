@@ -16,6 +16,8 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
+from mcp.server import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.subscriptions import InMemorySubscriptionBus
@@ -81,14 +83,13 @@ async def _run(call: Coroutine[Any, Any, T]) -> T:
         ) from None
 
 
-def _client_name(rctx: Any) -> str | None:
+def _client_name(rctx: ServerRequestContext[Any, Any]) -> str | None:
     """The MCP client's name: from `initialize` (handshake era) or the session's client info."""
     with contextlib.suppress(Exception):
         if rctx.method == "initialize":
             return str((rctx.params or {})["clientInfo"]["name"])
-    with contextlib.suppress(Exception):
-        return str(rctx.session.client_params.client_info.name)
-    return None
+    params = rctx.session.client_params
+    return None if params is None else str(params.client_info.name)
 
 
 def bind(
@@ -102,6 +103,8 @@ def bind(
         return await _run(tool(ctx, **arguments))
 
     call.__name__, call.__qualname__, call.__doc__ = tool.__name__, tool.__name__, tool.__doc__
+    # inspect.signature (and so the MCP input schema) reads __signature__; typeshed does not
+    # declare it on functions, hence the one ignore
     call.__signature__ = sig.replace(parameters=list(sig.parameters.values())[1:])  # type: ignore[attr-defined]
     return call
 
@@ -125,10 +128,12 @@ def build_server(
         for tool in tools.TOOLS:
             mcp.add_tool(bind(ctx, tool), name=tool.__name__, description=inspect.getdoc(tool))
 
-    async def tools_on_demand(rctx: Any, call_next: Any) -> Any:
-        if rctx.method != "initialize":
+    async def tools_on_demand(
+        ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        if ctx.method != "initialize":
             register_tools()
-        return await call_next(rctx)
+        return await call_next(ctx)
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[None]:
@@ -141,28 +146,34 @@ def build_server(
             with contextlib.suppress(Exception):
                 await ctx.close()
 
-    async def introduce(rctx: Any, call_next: Any) -> Any:
-        result = await call_next(rctx)
-        if ctx.client is None and not background:
-            ctx.adopt_client_name(_client_name(rctx))
+    tool_ctx = ctx  # mcp's ServerMiddleware protocol names the middlewares' first parameter ctx
+
+    async def introduce(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        result = await call_next(ctx)
+        if tool_ctx.client is None and not background:
+            tool_ctx.adopt_client_name(_client_name(ctx))
             # lazily (stdio): join on the next message, so that importing the client does not
             # hold the loop before the `initialize` result is written
-            if connect_early and not (lazy_tools and rctx.method == "initialize"):
-                background.append(asyncio.get_running_loop().create_task(_connect_quietly(ctx)))
+            if connect_early and not (lazy_tools and ctx.method == "initialize"):
+                task = asyncio.get_running_loop().create_task(_connect_quietly(tool_ctx))
+                background.append(task)
         return result
 
-    async def check_limits(rctx: Any, call_next: Any) -> Any:
+    async def check_limits(
+        ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
         """Check a tools/call's arguments before the tool runs (limits.check_arguments); a problem
         is handed to `_run`, which turns it into the tool's error through the normal result path."""
-        params = rctx.params if rctx.method == "tools/call" else None
+        params = ctx.params if ctx.method == "tools/call" else None
         if not (isinstance(params, Mapping) and isinstance(params.get("arguments"), Mapping)):
-            return await call_next(rctx)
-        limit = ctx.client.frame_limit if ctx.client is not None else None  # None: the default
+            return await call_next(ctx)
+        client = tool_ctx.client
+        limit = client.frame_limit if client is not None else None  # None: the protocol's default
         token = _REFUSAL.set(
             check_arguments(str(params.get("name")), dict(params["arguments"]), limit)
         )
         try:
-            return await call_next(rctx)
+            return await call_next(ctx)
         finally:
             _REFUSAL.reset(token)
 
@@ -188,7 +199,6 @@ def build_server(
         client = await ctx.connected()
         return json.dumps(client.view.summary(), default=str)
 
-    mcp.notifier = notifier  # type: ignore[attr-defined]  # for tests and the bench
     return mcp
 
 

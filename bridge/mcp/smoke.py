@@ -92,7 +92,7 @@ async def _commit(ctx, other, say) -> None:
     )
     expect((await tools.yield_task(ctx, begun.intent_id or "")).status == "ok", "yield failed")
     say(
-        f"begin → submit_change ({state.state_ref[:15]}… → {res.state_ref_after[:15]}…) → file on disk changed → yield"
+        f"begin → submit_change ({state.state_ref[:15]}… → {(res.state_ref_after or '')[:15]}…) → file on disk changed → yield"
     )
 
 

@@ -19,6 +19,7 @@ from mcp.shared.message import SessionMessage
 from mcp.types import ErrorData, JSONRPCError, JSONRPCResponse
 
 from bridge.mcp.limits import surrogate_message
+from bridge.mcp.lowlevel import lowlevel
 
 log = logging.getLogger("mpac.mcp")
 PARSE_ERROR, INVALID_REQUEST, INVALID_PARAMS = -32700, -32600, -32602
@@ -166,7 +167,7 @@ class AnsweringReadStream:
 
 async def serve_stdio(server: MCPServer) -> None:
     """MCPServer.run_stdio_async, with the unreadable lines answered."""
-    low = server._lowlevel_server  # the same object MCPServer.run_stdio_async drives
+    low = lowlevel(server)
     async with stdio_server() as (read_stream, write_stream):
         await low.run(
             AnsweringReadStream(read_stream, write_stream),

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -20,7 +20,7 @@ from bridge.client import Conflict, Intent, Reply, Session, format_time
 from bridge.client.scope import announce_scope, is_symbol_id, split_symbol
 from bridge.mcp.claims import resolve_claim
 from bridge.mcp.context import ToolContext
-from bridge.mcp.merging import Merge, merge_extension, merge_stale_async, stale_message
+from bridge.mcp.merging import Merge, merge_extension, merge_stale, stale_message
 from bridge.mcp.models import (
     BeginResult,
     ClaimResult,
@@ -73,15 +73,7 @@ def _intent(i: Intent) -> IntentInfo:
 
 
 def _conflict(c: Conflict) -> ConflictInfo:
-    return ConflictInfo(
-        conflict_id=c.conflict_id,
-        category=c.category,
-        severity=c.severity,
-        state=c.state,
-        principals=list(c.principals),
-        related_intents=list(c.related_intents),
-        description=c.description,
-    )
+    return ConflictInfo.model_validate(c, from_attributes=True)  # its fields are the record's
 
 
 def _holder(i: Intent, shared: list[str] | None = None) -> Holder:
@@ -102,7 +94,7 @@ def _holder(i: Intent, shared: list[str] | None = None) -> Holder:
 
 
 def _holders(
-    session: Session, files: list[str], worktree: str | None, symbols: list[str] = ()
+    session: Session, files: list[str], worktree: str | None, symbols: Sequence[str] = ()
 ) -> list[Holder]:
     """Who holds these files (or symbols) in our checkout (another worktree's intent on a path does
     not hold our copy of it: docs/protocol.md "Worktrees")."""
@@ -246,12 +238,12 @@ async def begin_task(
         )
     if reply.error_code == "STALE_INTENT":
         holders = [
-            Holder(
-                **{
+            Holder.model_validate(
+                {
                     k: h.get(k)
                     for k in ("principal_id", "intent_id", "objective", "files", "expires_at")
-                },
-                symbols=[x for x in h.get("symbols") or [] if isinstance(x, str)],
+                }
+                | {"symbols": [x for x in h.get("symbols") or [] if isinstance(x, str)]}
             )
             for h in reply.holders
         ]
@@ -454,10 +446,12 @@ async def submit_change(
             if on_disk != state_ref_before and not (op_id and on_disk == after):
                 # stale: merge three ways (base: what the agent read; current: the file now; ours: its content)
                 claimed = _claimed(client.session, intent_id, rel, ctx.worktree)
-                merge = await merge_stale_async(
-                    repo, BaseStore.for_repo(repo), rel, state_ref_before, on_disk, content, claimed
+                store = BaseStore.for_repo(repo)
+                merge = await asyncio.to_thread(
+                    merge_stale, repo, store, rel, state_ref_before, on_disk, content, claimed
                 )
-                if not merge.ok:
+                merged = merge.merged()
+                if merged is None:
                     return SubmitResult(
                         status="stale",
                         target=rel,
@@ -465,7 +459,7 @@ async def submit_change(
                         merge=merge.info,
                         message=stale_message(merge.info),
                     )
-                if merge.merged_state_ref == on_disk:  # every change of ours is in the file already
+                if merged[1] == on_disk:  # every change of ours is in the file already
                     return SubmitResult(
                         status="success",
                         target=rel,
@@ -474,7 +468,7 @@ async def submit_change(
                         message="your changes are already in the file; nothing was committed or written",
                     )
                 ext = merge_extension(ext, merge, state_ref_before, after, claimed)
-                content, before, after = merge.text, on_disk, merge.merged_state_ref
+                content, before, after = merged[0], on_disk, merged[1]
         op_id = op_id or client.new_id("op")
         summary = (
             "three-way merge over changes made since the agent read the file"
@@ -495,7 +489,7 @@ async def submit_change(
                 f"again with the same arguments and op_id={op_id!r}: it finishes this change if it was "
                 "recorded, or commits it now, exactly once",
             )
-        recovered = (
+        recovered: Literal["recorded", "resent"] | None = (
             ("recorded" if settled.recorded is not None else "resent") if settled.lost else None
         )
         if settled.recorded is not None:
@@ -617,7 +611,7 @@ def _answer(reply: Reply, done: str, hint: Callable[[], str] | None = None) -> S
     instead (the coordinator decides; the hint only reads the view)."""
     if reply.ok:
         return SimpleResult(status="ok", message=done, details={"message_id": reply.request_id})
-    status = "error" if reply.error_code in LOCAL else "rejected"
+    status: Literal["error", "rejected"] = "error" if reply.error_code in LOCAL else "rejected"
     extra = f"; {hint()}" if hint is not None and status == "rejected" else ""
     return SimpleResult(status=status, message=f"{reply.failure}{extra}")
 

@@ -102,7 +102,7 @@ class SenderFrontier:
             if not isinstance(k, str) or "|" not in k or not isinstance(v, dict):
                 continue
             raw_ts = v.get("last_ts")
-            if type(raw_ts) in (int, float):
+            if isinstance(raw_ts, (int, float)) and not isinstance(raw_ts, bool):
                 ts: float | None = float(raw_ts)
             else:
                 ts = parse_ts(raw_ts)

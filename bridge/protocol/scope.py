@@ -93,7 +93,8 @@ def normalize_scope(
         scope = dump(mode="json", exclude_none=True) if callable(dump) else {}
         if not isinstance(scope, dict):
             scope = {}
-    kind = scope.get("kind") if isinstance(scope.get("kind"), str) else "custom"
+    raw_kind = scope.get("kind")
+    kind: str = raw_kind if isinstance(raw_kind, str) else "custom"
     if kind == "file_set" and registry is None and len(scope) == 2:  # fast path: a plain file list
         res = scope.get("resources")
         if isinstance(res, list) and all(
@@ -123,7 +124,8 @@ def normalize_scope(
     uris = set(_strs(scope.get("canonical_uris")))
     if registry is not None:
         uris |= registry.resolve(kind, paths, globs, entities | tasks)
-    ext = scope.get("extensions") if isinstance(scope.get("extensions"), dict) else {}
+    raw_ext = scope.get("extensions")
+    ext: dict[str, Any] = raw_ext if isinstance(raw_ext, dict) else {}
     impact = frozenset(normalize_path(p) for p in _strs(ext.get("impact")) if p)
     return NormScope(
         kind=kind,

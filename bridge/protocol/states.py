@@ -133,7 +133,7 @@ def next_state(table: dict[tuple[S | None, E], S], current: S | None, event: E) 
     return table.get((current, event))
 
 
-def legal_states(table: dict) -> frozenset:
+def legal_states(table: dict[tuple[S | None, E], S]) -> frozenset[S]:
     """Every state a table can produce (for property tests)."""
     return frozenset(table.values())
 

@@ -92,8 +92,10 @@ async def serve_sidecar(
         sidecar = Sidecar(options, coord_config, store, tokens, lookup)
         if options.store_url is not None:
             from bridge.server.fleet import Fleet
+            from bridge.store.postgres import PostgresStore
 
-            sidecar.fleet = Fleet(sidecar, store)  # type: ignore[arg-type]
+            assert isinstance(store, PostgresStore)  # what open_store opens for a store url
+            sidecar.fleet = Fleet(sidecar, store)
         port = await sidecar.start()
         if sidecar.fleet is not None:
             try:

@@ -125,7 +125,7 @@ class BaseStore:
 
     def entries(self) -> list[tuple[float, int, Path]]:
         """(last use, size, path) of every entry, oldest first."""
-        out = []
+        out: list[tuple[float, int, Path]] = []
         if not self.root.is_dir():
             return out
         for sub in self.root.iterdir():

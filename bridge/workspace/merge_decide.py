@@ -19,7 +19,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from bridge.workspace.merge import AppliedHunk, Change, ConflictHunk, LineRange, merge3, split_lines
 from bridge.workspace.state import state_ref_of_bytes
@@ -86,6 +86,14 @@ def _ref(text: str) -> str:
     return state_ref_of_bytes(text.encode("utf-8", "surrogatepass"))
 
 
+class _Refs(TypedDict):
+    """The three inputs' state_refs, which every MergeDecision carries."""
+
+    base_state_ref: str
+    current_state_ref: str
+    ours_state_ref: str
+
+
 def decide_merge(
     path: str,
     base: str,
@@ -100,7 +108,7 @@ def decide_merge(
     MergeError only when git cannot be run."""
     if claimed is not None and "*" in set(claimed):  # `path::*`: the whole file is claimed
         claimed = None
-    refs = {
+    refs: _Refs = {
         "base_state_ref": _ref(base),
         "current_state_ref": _ref(current),
         "ours_state_ref": _ref(ours),

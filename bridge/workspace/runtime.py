@@ -10,7 +10,7 @@ import os
 import socket
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from bridge.workspace.repo import Repo
@@ -43,14 +43,19 @@ class RuntimeInfo:
         """None unless `data` holds every field with a plausible type."""
         if not isinstance(data, dict):
             return None
-        kinds = {"pid": int, "port": int, "started_at": (int, float)}
+        kinds: dict[str, type | tuple[type, ...]] = {
+            "pid": int,
+            "port": int,
+            "started_at": (int, float),
+        }
         values: dict[str, Any] = {}
         for f in fields(cls):
             value = data.get(f.name, "" if f.name in ("host", "data_dir") else None)
             want = kinds.get(f.name, str)
             if isinstance(value, bool) or not isinstance(value, want):
                 return None
-            values[f.name] = float(value) if f.name == "started_at" else value
+            values[f.name] = value
+        values["started_at"] = float(values["started_at"])
         return cls(**values)
 
 
@@ -112,7 +117,8 @@ def port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         # an ASCII host as bytes: a str one makes getaddrinfo import the idna codec (start-up time)
         address = host.encode("ascii") if host.isascii() else host
-        with socket.create_connection((address, port), timeout=timeout):
+        # (getaddrinfo takes bytes; typeshed's create_connection says str only)
+        with socket.create_connection((cast(str, address), port), timeout=timeout):
             return True
     except (OSError, ValueError, OverflowError):
         return False

@@ -214,11 +214,14 @@ def extract_symbols(
     language). `state_ref` is computed from the bytes when not given. Never raises on content:
     whatever cannot be parsed is a whole-file result with its reason. `cache=None` bypasses the
     cache (for measurements)."""
-    try:
-        data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
-    except UnicodeEncodeError:  # a str with lone surrogates is no file's content
-        data = content.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
-        content = data
+    if isinstance(content, str):
+        try:
+            data = content.encode("utf-8")
+        except UnicodeEncodeError:  # a str with lone surrogates is no file's content
+            data = content.encode("utf-8", "surrogatepass")
+            content = data
+    else:
+        data = bytes(content)
     ref = state_ref or state_ref_of_bytes(data)
     language = language_for(path)
     key = (language, ref)

@@ -166,7 +166,7 @@ _TS_DEFS: dict[str, Def] = {
     "abstract_method_signature": Def("function"),
     "public_field_definition": Def("field"),
 }
-_JS_WRAPPERS = {
+_JS_WRAPPERS: dict[str, Callable[[Node], Node | None]] = {
     "export_statement": _declaration,
     "ambient_declaration": _first_named,
     "expression_statement": _first_named,

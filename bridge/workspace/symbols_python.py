@@ -7,6 +7,7 @@ same indentation, and ends at the last line of the body."""
 from __future__ import annotations
 
 import ast
+import sys
 
 from bridge.workspace.symbols import FileSymbols, Symbol, whole_file
 
@@ -101,8 +102,10 @@ def _target_names(node: ast.stmt) -> list[str]:
         targets: list[ast.expr] = list(node.targets)
     elif isinstance(node, ast.AnnAssign):
         targets = [node.target]
-    else:  # ast.TypeAlias
-        targets = [node.name]  # type: ignore[attr-defined]
+    elif sys.version_info >= (3, 12) and isinstance(node, ast.TypeAlias):
+        targets = [node.name]
+    else:
+        return []
     names: list[str] = []
     for t in targets:
         if isinstance(t, ast.Name):

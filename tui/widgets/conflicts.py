@@ -12,7 +12,7 @@ from tui.widgets.synctable import SyncTable
 class ConflictTable(SyncTable):
     COLUMNS = CONFLICT_COLUMNS
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: str | None) -> None:  # name, id, classes
         super().__init__(**kwargs)
         self.related: dict[str, list[str]] = {}  # conflict id -> its intents, kept after resolution
 

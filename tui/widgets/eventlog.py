@@ -29,8 +29,17 @@ def line(e: LogEntry, utc_hms: str) -> str:
 class EventLog(RichLog):
     """Keeps the last `limit` entries; a new entry is appended (one write), a filter change redraws."""
 
-    def __init__(self, limit: int = 2000, **kwargs: object) -> None:
-        super().__init__(markup=True, wrap=False, max_lines=limit, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        limit: int = 2000,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(
+            markup=True, wrap=False, max_lines=limit, name=name, id=id, classes=classes
+        )
         self.entries: deque[LogEntry] = deque(maxlen=limit)
         self.filter = LogFilter()
 

@@ -12,7 +12,7 @@ from tui.widgets.synctable import SyncTable
 class IntentTable(SyncTable):
     COLUMNS = INTENT_COLUMNS
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: str | None) -> None:  # name, id, classes
         super().__init__(**kwargs)
         self.owner_of: dict[str, str] = {}
 

@@ -31,9 +31,6 @@ class DetailScreen(ModalScreen[None]):
                 yield Static(self.body, id="detail-body")
             yield Label("[dim]Esc to close[/]")
 
-    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
-        self.dismiss(None)
-
 
 class TextPrompt(ModalScreen[str | None]):
     """Ask for one line of text (None when cancelled)."""

@@ -14,8 +14,10 @@ class SyncTable(DataTable[str]):
 
     COLUMNS: tuple[str, ...] = ()
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, name=name, id=id, classes=classes)
         self.rows_by_key: dict[str, Row] = {}
         self.ops = {"insert": 0, "update": 0, "remove": 0}
 
