@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    if not argv or argv[0] not in SUBCOMMANDS:
+    if not argv or argv[0] not in SUBCOMMANDS:  # the top-level parser only for help and mistakes
+        parser = build_parser()
         if argv and not argv[0].startswith("-"):
             parser.error(f"unknown command {argv[0]!r}; see 'mpac-bridge --help'")
         args = parser.parse_args(argv)

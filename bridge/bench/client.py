@@ -25,7 +25,7 @@ import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bridge.hooks.wire import CLOSE, MAX_REDIRECTS, PING, PONG, TEXT, Redirected, encode_frame
+from bridge.client.wire import CLOSE, MAX_REDIRECTS, PING, PONG, TEXT, Redirected, encode_frame
 from bridge.protocol.constants import PROTOCOL, PROTOCOL_VERSION
 from bridge.protocol.envelope import format_ts
 

@@ -212,6 +212,7 @@ def print_startup(con: Any, st: dict[str, Any]) -> None:
             "hook deny ms",
             "hook allow ms",
             "MCP initialize ms",
+            "→ tools/list ms",
             "loads",
         ),
     )
@@ -223,6 +224,7 @@ def print_startup(con: Any, st: dict[str, Any]) -> None:
             _f(r["hook_deny_ms"]),
             _f(r["hook_allow_ms"]),
             _f(r["mcp_initialize_ms"]),
+            _f(r["mcp_tools_list_ms"]),
             _loads(r["loads"][:3]) + ("…" if len(r["loads"]) > 3 else ""),
         )
     con.print(t)

@@ -7,8 +7,12 @@ A round, for each target (alternating with `--ab`), in a scratch git repository:
   as Claude Code runs it) that denies an edit of a file another principal holds, and one that
   allows an edit of a free file, against that warm sidecar;
 - the MCP server (`mpac-bridge mcp --workspace`): process start to the `initialize` result, over
-  raw JSON-RPC on stdio (no SDK on our side), with the sidecar running.
-One unrecorded round first fills the bytecode caches (not with --quick). A last round runs each command with
+  raw JSON-RPC on stdio (no SDK on our side), with the sidecar running; and to the `tools/list`
+  result sent right after it (what an agent waits for before it can use a tool).
+One unrecorded round first fills the bytecode caches (not with --quick). The child processes
+write them even when PYTHONDONTWRITEBYTECODE is set here (else every run would compile every
+module again, which no installed copy does): into PYTHONPYCACHEPREFIX when that is set, else
+into a cache directory of the bench's own, so no checkout is written to. A last round runs each command with
 `python -X importtime` and summarises its imports (bridge/bench/importtime.py); for the MCP
 server only the imports finished before the `initialize` result count.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -31,6 +36,9 @@ from bridge.bench.loop import load
 from bridge.bench.repo import discard_repo, scratch_repo, stop_sidecar
 
 IMPORTTIME = ("-X", "importtime")
+PYCACHE = Path(tempfile.gettempdir()) / "mpac-bench-pycache"
+LIST_TOOLS = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -55,8 +63,19 @@ def _edit(repo: Path, rel: str) -> str:
     )
 
 
+def _bytecode_env() -> dict[str, str]:
+    """What a child needs to keep its bytecode caches although PYTHONDONTWRITEBYTECODE is set here
+    (an empty value turns it off)."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return {}
+    return {
+        "PYTHONDONTWRITEBYTECODE": "",
+        "PYTHONPYCACHEPREFIX": os.environ.get("PYTHONPYCACHEPREFIX") or str(PYCACHE),
+    }
+
+
 def _child_env(target: Target) -> dict[str, str]:
-    env = target.env({"MPAC_AGENT_NAME": "bench"})
+    env = target.env({"MPAC_AGENT_NAME": "bench", **_bytecode_env()})
     for name in (
         "MPAC_COORDINATOR_URL",
         "MPAC_COORDINATOR_TOKEN",
@@ -86,8 +105,9 @@ async def hook_once(
 
 async def mcp_initialize_once(
     target: Target, repo: Path, flags: tuple[str, ...] = ()
-) -> tuple[float, str]:
-    """(ms from process start to the initialize result, stderr written until then)."""
+) -> tuple[float, float, str]:
+    """(ms from process start to the initialize result, ms to the tools/list result, stderr
+    written until the initialize result)."""
     t0 = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         *target.argv("mcp", "--workspace", str(repo), python_flags=flags),
@@ -106,22 +126,30 @@ async def mcp_initialize_once(
             err_lines.append(line)
 
     draining = asyncio.get_running_loop().create_task(drain_err())
-    proc.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
-    await proc.stdin.drain()
-    try:
+
+    async def answer(rid: int, what: str) -> float:
+        assert proc.stdout is not None
         while True:
             line = await asyncio.wait_for(proc.stdout.readline(), 60)
             if not line:
                 raise RuntimeError(
-                    f"the MCP server exited before answering initialize: {b''.join(err_lines)[-1500:].decode(errors='replace')}"
+                    f"the MCP server exited before answering {what}: {b''.join(err_lines)[-1500:].decode(errors='replace')}"
                 )
             msg = json.loads(line)
-            if msg.get("id") == 1:
+            if msg.get("id") == rid:
                 break
-        elapsed = (time.perf_counter() - t0) * 1000
         if "result" not in msg:
-            raise RuntimeError(f"initialize failed: {msg}")
+            raise RuntimeError(f"{what} failed: {msg}")
+        return (time.perf_counter() - t0) * 1000
+
+    proc.stdin.write((json.dumps(INITIALIZE) + "\n").encode())
+    await proc.stdin.drain()
+    try:
+        elapsed = await answer(1, "initialize")
         before = b"".join(err_lines).decode(errors="replace")
+        proc.stdin.write((json.dumps(INITIALIZED) + "\n" + json.dumps(LIST_TOOLS) + "\n").encode())
+        await proc.stdin.drain()
+        listed = await answer(2, "tools/list")
     finally:
         proc.stdin.close()
         try:
@@ -130,7 +158,7 @@ async def mcp_initialize_once(
             proc.kill()
             await proc.wait()
         await draining
-    return elapsed, before
+    return elapsed, listed, before
 
 
 async def round_once(target: Target, repo: Path, flags: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -143,6 +171,7 @@ async def round_once(target: Target, repo: Path, flags: tuple[str, ...] = ()) ->
             "--session-id",
             SID,
             target=target,
+            env=_bytecode_env(),
             python_flags=flags,
         )
         sidecar_imports = proc.stderr_text()  # everything imported before the ready line
@@ -164,7 +193,7 @@ async def round_once(target: Target, repo: Path, flags: tuple[str, ...] = ()) ->
                     f"the hook did not deny an edit of a held file: {deny_out!r} {deny_err[-500:]}"
                 )
             allow_ms, _out, _err = await hook_once(target, repo, "b.py", flags)
-            init_ms, init_err = await mcp_initialize_once(target, repo, flags)
+            init_ms, list_ms, init_err = await mcp_initialize_once(target, repo, flags)
             await holder.close()
         finally:
             await proc.stop()
@@ -175,6 +204,7 @@ async def round_once(target: Target, repo: Path, flags: tuple[str, ...] = ()) ->
             "hook_deny_ms": deny_ms,
             "hook_allow_ms": allow_ms,
             "mcp_initialize_ms": init_ms,
+            "mcp_tools_list_ms": list_ms,
         }
         if flags:
             row = {
@@ -191,6 +221,7 @@ KEYS = (
     "hook_deny_ms",
     "hook_allow_ms",
     "mcp_initialize_ms",
+    "mcp_tools_list_ms",
 )
 
 

@@ -9,16 +9,15 @@ import hashlib
 import json
 import os
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
-from bridge.hooks.light import QuickClient, coordinator_of
+from bridge.client.quick import QuickClient, coordinator_of
 from bridge.identity import agent_principal
-from bridge.protocol.constants import EXT
 from bridge.remote import TOKEN_VAR
-from bridge.workspace import PathRefused, Repo, find_repo, resolve_in_repo
 from bridge.workspace.bases import remember_file
+from bridge.workspace.paths import PathRefused, resolve_in_repo
+from bridge.workspace.repo import Repo, find_repo
 from bridge.workspace.state import state_ref_of
 from bridge.workspace.worktrees import worktree_extension, worktree_id
 
@@ -102,14 +101,7 @@ def pre_tool_use(
     if os.environ.get("MPAC_BYPASS") == "1":
         client = join(repo, me)
         if client is not None:  # recorded in the coordinator's audit trail as a bypass
-            client.send(
-                "HEARTBEAT",
-                {
-                    "status": "working",
-                    "summary": f"bypass: {event.get('tool_name')} {rel}",
-                    "extensions": {EXT: {"bypass": {"tool": event.get("tool_name"), "file": rel}}},
-                },
-            )
+            client.note_bypass(str(event.get("tool_name")), rel)
             client.close()
         note(
             f"MPAC_BYPASS=1: allowing {event.get('tool_name')} on {rel} without coordination (audited)"
@@ -130,19 +122,14 @@ def pre_tool_use(
             )
         own = client.own_intent(rel, me, wid)
         if own is None and auto_begin:
-            reply = client.request(
-                "INTENT_ANNOUNCE",
-                {
-                    "intent_id": f"auto-{uuid.uuid4().hex[:12]}",
-                    "objective": f"{event.get('tool_name')} {rel} (auto)",
-                    "scope": {"kind": "file_set", "resources": [rel]},
-                    "ttl_sec": ttl_sec,
-                    "extensions": worktree_extension(repo),
-                },
+            own, refused = client.announce_files(
+                [rel],
+                f"{event.get('tool_name')} {rel} (auto)",
+                ttl_sec,
+                extensions=worktree_extension(repo),
             )
-            if reply.get("message_type") == "PROTOCOL_ERROR":
-                return deny(f"could not claim {rel}: {reply['payload'].get('description')}")
-            own = reply.get("payload")
+            if refused is not None:
+                return deny(f"could not claim {rel}: {refused}")
         before = remember_file(repo, rel) or state_ref_of(
             repo, rel
         )  # what the edit applies to: a base
@@ -189,21 +176,10 @@ def post_tool_use(event: dict[str, Any], *, default_name: str | None = None) -> 
                 f"{rel} changed but {me} holds no intent covering it; call begin_task first next time"
             )
             return
-        reply = client.request(
-            "OP_COMMIT",
-            {
-                "op_id": f"op-{uuid.uuid4().hex[:12]}",
-                "intent_id": own["intent_id"],
-                "target": rel,
-                "op_kind": "replace",
-                "state_ref_before": record["before"],
-                "state_ref_after": after,
-                "extensions": worktree_extension(repo),
-            },
+        refused = client.commit_replace(
+            own["intent_id"], rel, record["before"], after, extensions=worktree_extension(repo)
         )
-        if reply.get("message_type") == "PROTOCOL_ERROR":
-            note(
-                f"the coordinator refused to record the edit of {rel}: {reply['payload'].get('description')}"
-            )
+        if refused is not None:
+            note(f"the coordinator refused to record the edit of {rel}: {refused}")
     finally:
         client.close()

@@ -119,10 +119,10 @@ def paths_to_check(repo: Path, hook: str, stdin: str) -> list[str]:
 
 def check(repo: Path, hook: str, warn: bool, stdin: str = "") -> int:
     """0 to let git go on, 1 to stop it (printing why)."""
-    from bridge.hooks.light import QuickClient, coordinator_of
+    from bridge.client.quick import QuickClient, coordinator_of
     from bridge.identity import human_principal
     from bridge.remote import TOKEN_VAR
-    from bridge.workspace import find_repo
+    from bridge.workspace.repo import find_repo
     from bridge.workspace.worktrees import worktree_id
 
     if os.environ.get("MPAC_BYPASS") == "1":

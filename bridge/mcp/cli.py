@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from bridge.mcp.server import build_server
 
     ctx = ToolContext.from_env(args.workspace)
-    server = build_server(ctx)
+    server = build_server(ctx, lazy_tools=args.transport == "stdio")
     if args.transport == "stdio":
         import anyio
 

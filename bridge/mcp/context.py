@@ -9,8 +9,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bridge.client import SessionClient
 from bridge.client.scope import normalize_path
 from bridge.identity import agent_principal
 from bridge.remote import TOKEN_VAR, URL_VAR, remote_from_env
@@ -23,6 +23,9 @@ from bridge.workspace import (
     resolve_many,
 )
 from bridge.workspace.worktrees import worktree_extension, worktree_id
+
+if TYPE_CHECKING:
+    from bridge.client import SessionClient
 
 log = logging.getLogger("mpac.mcp")
 
@@ -188,6 +191,10 @@ class ToolContext:
             raise ToolFailure(f"cannot start the repository's sidecar: {exc}") from None
 
     async def _join(self, url: str, session_id: str | None) -> SessionClient:
+        # here, not at the top: the client (websockets, the protocol models) is not needed to
+        # answer `initialize`, and the MCP server's start-up is an agent's wait (issue 17)
+        from bridge.client import SessionClient
+
         client = SessionClient(
             url, self.principal_id, session_id=session_id, roles=self.roles, token=self.token
         )

@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from bridge.protocol.parse import MAX_FRAME_BYTES
-
 TEXT_BYTES = 16 * 1024  # objective, reason, rationale, context, justification, symbols, ...
 ID_BYTES = 256  # intent_id, conflict_id, state_ref_before, ...
 CONTENT_BYTES = 1 << 20  # submit_change content: the new file, written by the MCP server itself
@@ -68,9 +66,15 @@ def _size(n: int) -> str:
 
 
 def check_arguments(
-    tool: str, arguments: dict[str, Any], frame_limit: int = MAX_FRAME_BYTES
+    tool: str, arguments: dict[str, Any], frame_limit: int | None = None
 ) -> str | None:
-    """None when the call may run; otherwise the tool error text saying what is wrong."""
+    """None when the call may run; otherwise the tool error text saying what is wrong.
+    `frame_limit`: the coordinator's frame limit (default the protocol's)."""
+    if frame_limit is None:
+        # here, not at the top: the protocol parser costs the MCP server's start-up (issue 17)
+        from bridge.protocol.parse import MAX_FRAME_BYTES
+
+        frame_limit = MAX_FRAME_BYTES
     sent = ENVELOPE_ALLOWANCE
     for name, value in arguments.items():
         limit = _limit(name)

@@ -11,16 +11,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mcp_types as types
 from mcp.server.mcpserver import MCPServer
 from mcp.server.subscriptions import SubscriptionBus
 from mcp.shared.subscriptions import ResourceUpdated
 
-from bridge.client import SessionClient
 from bridge.mcp.lowlevel import lowlevel
 from bridge.protocol.constants import EXT
+
+if TYPE_CHECKING:
+    from bridge.client import SessionClient
 
 log = logging.getLogger("mpac.mcp")
 STATE_URI = "mpac://session/state"

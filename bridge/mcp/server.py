@@ -1,4 +1,9 @@
-"""The MCP layer: registers the tool functions on an mcp 2.x MCPServer. No logic lives here."""
+"""The MCP layer: registers the tool functions on an mcp 2.x MCPServer. No logic lives here.
+
+Start-up (issue 17): `initialize` needs only the server's name, instructions and capabilities, so
+with `lazy_tools` the tool implementations (bridge.mcp.tools and what it imports: the client, the
+protocol models, the merge machinery) are imported and registered when the first message after
+`initialize` arrives, before it is handled."""
 
 from __future__ import annotations
 
@@ -18,11 +23,9 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.subscriptions import InMemorySubscriptionBus
 
 from bridge import __version__
-from bridge.mcp import tools
 from bridge.mcp.context import ToolContext, ToolFailure
 from bridge.mcp.limits import check_arguments
 from bridge.mcp.notify import STATE_URI, StateNotifier
-from bridge.protocol.parse import MAX_FRAME_BYTES
 from bridge.workspace import PathRefused
 
 INSTRUCTIONS = """\
@@ -106,10 +109,31 @@ def bind(
     return call
 
 
-def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
+def build_server(
+    ctx: ToolContext, *, connect_early: bool = True, lazy_tools: bool = False
+) -> MCPServer:
     """The MCPServer for `ctx`. With `connect_early`, the participant joins in the background right
-    after the MCP client introduced itself, so the first tool call does not pay for it."""
+    after the MCP client introduced itself, so the first tool call does not pay for it. With
+    `lazy_tools`, the tools are registered when the first message after `initialize` arrives
+    (stdio: the client cannot call a tool before initializing)."""
     background: list[asyncio.Task[Any]] = []
+    registered: list[bool] = []
+
+    def register_tools() -> None:
+        if registered:
+            return
+        registered.append(True)
+        from bridge.mcp import tools
+
+        for tool in tools.TOOLS:
+            mcp.add_tool(bind(ctx, tool), name=tool.__name__, description=inspect.getdoc(tool))
+
+    async def tools_on_demand(
+        ctx: ServerRequestContext[Any, Any], call_next: CallNext
+    ) -> HandlerResult:
+        if ctx.method != "initialize":
+            register_tools()
+        return await call_next(ctx)
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[None]:
@@ -128,7 +152,9 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         result = await call_next(ctx)
         if tool_ctx.client is None and not background:
             tool_ctx.adopt_client_name(_client_name(ctx))
-            if connect_early:
+            # lazily (stdio): join on the next message, so that importing the client does not
+            # hold the loop before the `initialize` result is written
+            if connect_early and not (lazy_tools and ctx.method == "initialize"):
                 task = asyncio.get_running_loop().create_task(_connect_quietly(tool_ctx))
                 background.append(task)
         return result
@@ -142,7 +168,7 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         if not (isinstance(params, Mapping) and isinstance(params.get("arguments"), Mapping)):
             return await call_next(ctx)
         client = tool_ctx.client
-        limit = client.frame_limit if client is not None else MAX_FRAME_BYTES
+        limit = client.frame_limit if client is not None else None  # None: the protocol's default
         token = _REFUSAL.set(
             check_arguments(str(params.get("name")), dict(params["arguments"]), limit)
         )
@@ -158,12 +184,14 @@ def build_server(ctx: ToolContext, *, connect_early: bool = True) -> MCPServer:
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         subscriptions=bus,
-        middleware=[introduce, check_limits],
+        middleware=[tools_on_demand, introduce, check_limits]
+        if lazy_tools
+        else [introduce, check_limits],
     )
     notifier = StateNotifier(mcp, bus)
     ctx.on_connect.append(notifier.attach)
-    for tool in tools.TOOLS:
-        mcp.add_tool(bind(ctx, tool), name=tool.__name__, description=inspect.getdoc(tool))
+    if not lazy_tools:
+        register_tools()
 
     @mcp.resource(STATE_URI, mime_type="application/json")
     async def session_state() -> str:

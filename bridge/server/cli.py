@@ -17,7 +17,9 @@ HELP = "Run the MPAC coordinator (WebSocket server) for a repository or a team."
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Run the MPAC coordinator. Locally it serves one repository's session on 127.0.0.1 and keeps its "
-        "state in <git common dir>/mpac/. Hosted, it serves many sessions at /session/<id> with tokens and TLS."
+        "state in <git common dir>/mpac/. Hosted, it serves many sessions at /session/<id> with tokens and TLS. "
+        "It runs on uvloop when that is installed (pip install 'mpac-bridge[fast]'), else on asyncio's loop; "
+        "MPAC_EVENT_LOOP=asyncio|uvloop chooses."
     )
     g = p.add_argument_group("where")
     g.add_argument(
@@ -300,8 +302,12 @@ def _setup_logging(level: str, log_file: Path | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bridge.server.eventloop import choose
+
     try:
-        return asyncio.run(_main(args))
+        loop_name, loop_factory = choose()
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(_main(args, loop_name))
     except KeyboardInterrupt:
         return 130
     except (ValueError, OSError) as exc:
@@ -309,7 +315,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-async def _main(args: argparse.Namespace) -> int:
+async def _main(args: argparse.Namespace, loop_name: str = "asyncio") -> int:
     from bridge import __version__
     from bridge.core import CoordinatorConfig
     from bridge.protocol.parse import MAX_FRAME_BYTES
@@ -421,6 +427,7 @@ async def _main(args: argparse.Namespace) -> int:
         symbol_granularity=granularity,
     )
     running = await serve_sidecar(cfg, coord_cfg, tokens=tokens, lookup=lookup)
+    logging.getLogger("mpac.sidecar").info("event loop: %s", loop_name)
     watch = None
     if os.environ.get("MPAC_LOOP_WATCH"):  # measurements only (bridge/server/loopwatch.py)
         from bridge.server.loopwatch import start_from_env

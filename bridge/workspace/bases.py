@@ -18,7 +18,6 @@ import fcntl
 import hashlib
 import os
 import re
-import tempfile
 import zlib
 from pathlib import Path
 
@@ -72,6 +71,8 @@ class BaseStore:
         if path.exists():
             _touch(path)
         else:
+            import tempfile  # here, not at the top: a hook that only denies never writes (start-up)
+
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".put-")
             try:

@@ -62,7 +62,7 @@ def fetch_state(
 ) -> dict[str, Any]:
     """Join as an observer, read the compact state from SESSION_INFO, say GOODBYE. Raises
     OSError/RuntimeError/TimeoutError with a readable message on failure."""
-    from bridge.hooks.light import QuickClient
+    from bridge.client.quick import QuickClient
 
     # A probe: the coordinator shows it to nobody and forgets it on GOODBYE. One principal per user
     # all the same, so that an older coordinator keeps one offline record per user, not per run.
@@ -72,7 +72,7 @@ def fetch_state(
     client = QuickClient(url, session_id, me, token=token, timeout=timeout)
     try:
         reply = client.join(roles=["observer"], probe=True)
-        client.send("GOODBYE", {"reason": "user_exit", "intent_disposition": "withdraw"})
+        client.leave()
     finally:
         client.close()
     state = ((reply.get("payload") or {}).get("extensions") or {}).get(EXT, {}).get("state")

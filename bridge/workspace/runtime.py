@@ -8,10 +8,9 @@ from __future__ import annotations
 import json
 import os
 import socket
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from bridge.workspace.repo import Repo
@@ -70,6 +69,8 @@ def log_path(repo: Repo) -> Path:
 
 def write_runtime(path: Path, info: RuntimeInfo) -> None:
     """Atomically (temp file in the same directory, fsync, os.replace): readers never see half."""
+    import tempfile  # here: the hooks read the runtime file and never write it (start-up time)
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -114,7 +115,10 @@ def pid_alive(pid: int) -> bool:
 
 def port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
-        with socket.create_connection((host, port), timeout=timeout):
+        # an ASCII host as bytes: a str one makes getaddrinfo import the idna codec (start-up time)
+        address = host.encode("ascii") if host.isascii() else host
+        # (getaddrinfo takes bytes; typeshed's create_connection says str only)
+        with socket.create_connection((cast(str, address), port), timeout=timeout):
             return True
     except (OSError, ValueError, OverflowError):
         return False

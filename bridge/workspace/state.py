@@ -3,12 +3,10 @@ that never overwrites a change its caller did not see."""
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import hashlib
 import os
 import stat
-import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -104,6 +102,8 @@ async def file_lock_async(repo: Repo, rel_path: str) -> AsyncIterator[None]:
     """`file_lock` for coroutines: the wait happens in a worker thread, so another coroutine of the
     same event loop that holds the lock (two agents in one process) can finish and release it. A
     waiter that is cancelled closes its lock file once the thread returns, which drops the lock."""
+    import asyncio  # here, not at the top: the hooks read state refs and never pay for asyncio
+
     path = lock_path(repo, rel_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fh = open(path, "a+b")  # noqa: SIM115 - closed below, or by the done callback
@@ -131,6 +131,8 @@ def atomic_write(full: Path, data: bytes) -> None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
+    import tempfile  # here, not at the top: the hooks read state refs and never write (start-up)
+
     fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=f".{full.name}.", suffix=".mpac-tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -136,13 +136,20 @@ def test_startup_reports_medians_and_import_summaries() -> None:
         "hook_deny_ms",
         "hook_allow_ms",
         "mcp_initialize_ms",
+        "mcp_tools_list_ms",
     ):
         assert mine[key] > 0 and len(mine["samples_ms"][key]) == 1
     assert mine["sidecar_session_info_ms"] >= mine["sidecar_ready_ms"]
+    assert mine["mcp_tools_list_ms"] >= mine["mcp_initialize_ms"]
     for what in ("sidecar", "hook_deny", "mcp_initialize"):
         imports = mine["imports"][what]
         assert imports["total_ms"] > 0 and len(imports["top_cumulative"]) == 10
-        assert any(p["package"] == "bridge" for p in imports["top_packages"]), what
+        packages = {p["package"] for p in imports["top_packages"]}
+        if what == "mcp_initialize":  # the SDK's imports, under our server module
+            assert packages & {"mcp", "mcp_types"}, packages
+            assert "bridge.mcp.server" in {m["module"] for m in imports["top_cumulative"]}
+        else:
+            assert "bridge" in packages, what
 
 
 def test_profile_groups_self_time_by_kind() -> None:

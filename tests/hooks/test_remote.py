@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bridge.client import SessionClient
-from bridge.hooks.light import coordinator_of
+from bridge.client.quick import coordinator_of
 from bridge.workspace import find_repo, live_runtime
 from tests.support.sidecar import sidecar
 from tests.support.tls import tls_files, token_table

@@ -236,6 +236,17 @@ async def test_unpaired_surrogates_over_stdio_get_a_tool_error(
     assert (repo_path / "a.py").read_text() == "x = 1\n"
 
 
+async def test_the_first_call_after_initialize_finds_every_tool(raw: RawStdio) -> None:
+    """Over stdio the tools are registered when the first message after `initialize` arrives
+    (issue 17: `initialize` does not wait for them): a tools/call with no tools/list before it
+    runs, and the list that follows is complete."""
+    first = await raw.answer(tool_call(2, "get_file_state", '{"path":"a.py"}'))
+    assert first["id"] == 2 and first["result"]["structuredContent"]["content"] == "x = 1\n"
+    listed = await raw.answer('{"jsonrpc":"2.0","id":3,"method":"tools/list","params":{}}')
+    names = {t["name"] for t in listed["result"]["tools"]}
+    assert {t.__name__ for t in tools.TOOLS} == names
+
+
 # --- 5. one git process for the ignore check, however many files ---------------------------------------
 
 

@@ -1,20 +1,27 @@
-"""A small synchronous participant for short-lived commands (hooks, the git guard): connect, HELLO,
-read the compact state from SESSION_INFO, maybe send one request, leave. It avoids asyncio, pydantic
-and (for the local ws:// sidecar) the websockets client, so that a hook answers quickly."""
+"""A small synchronous participant for short-lived commands (the Claude Code hooks, the git
+guard, `mpac-bridge status`): connect, HELLO, read the compact state from SESSION_INFO, maybe send
+one message, leave. Its actions (`join`, `note_bypass`, `announce_files`, `commit_replace`,
+`leave`) are the only place those commands' messages are built. It avoids asyncio, pydantic and
+(for the local ws:// sidecar) the websockets client, so that a hook answers quickly: importing it
+costs a few milliseconds (`tests/hooks/test_wire.py` checks what it imports)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from bridge.client.scope import claims_meet, coverage, file_probe
-from bridge.hooks.wire import TextSocket, open_socket
+from bridge.client.wire import TextSocket, open_socket
 from bridge.protocol.constants import EXT, PROTOCOL, PROTOCOL_VERSION
 from bridge.remote import remote_from_env
+
+
+def _hex(n: int) -> str:
+    """n random hex digits (uuid4().hex[:n] without importing uuid)."""
+    return os.urandom((n + 1) // 2).hex()[:n]
 
 
 def coordinator_of(repo: Any, environ: Any = None) -> tuple[str, str] | None:
@@ -25,14 +32,15 @@ def coordinator_of(repo: Any, environ: Any = None) -> tuple[str, str] | None:
     remote = remote_from_env(environ)
     if remote is not None:
         return remote
-    from bridge.workspace import live_runtime
+    from bridge.workspace.runtime import live_runtime
 
     info = live_runtime(repo)
     return None if info is None else (info.url, info.session_id)
 
 
 def _ts() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
 
 
 class QuickClient:
@@ -56,7 +64,7 @@ class QuickClient:
         self.sender = {
             "principal_id": principal_id,
             "principal_type": ptype if ptype in ("human", "agent", "service") else "agent",
-            "sender_instance_id": f"{principal_id}#hook-{uuid.uuid4().hex[:8]}",
+            "sender_instance_id": f"{principal_id}#hook-{_hex(8)}",
         }
         self.lamport = 0
         self.ws: TextSocket | None = None
@@ -91,7 +99,7 @@ class QuickClient:
             hello["extensions"] = {EXT: {"transient": True}}
         if self.token:
             hello["credential"] = {"type": "bearer_token", "value": self.token}
-        reply = self.request("HELLO", hello)
+        reply = self._request("HELLO", hello)
         if reply.get("message_type") != "SESSION_INFO":
             raise ConnectionError(
                 f"the coordinator refused: {reply.get('payload', {}).get('description', reply)}"
@@ -99,7 +107,7 @@ class QuickClient:
         self.state = ((reply["payload"].get("extensions") or {}).get(EXT) or {}).get("state") or {}
         return reply
 
-    def request(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _request(self, mtype: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Send, then read until the answer to this message (its relay, in_reply_to or refers_to)."""
         env = self._envelope(mtype, payload)
         ws = self._socket()
@@ -109,7 +117,7 @@ class QuickClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError(f"no answer to {mtype} within {self.timeout} s")
-            msg = json.loads(ws.recv(timeout=left))
+            msg: dict[str, Any] = json.loads(ws.recv(timeout=left))
             p = msg.get("payload") or {}
             if env["message_id"] in (
                 msg.get("message_id"),
@@ -118,8 +126,70 @@ class QuickClient:
             ):
                 return msg
 
-    def send(self, mtype: str, payload: dict[str, Any]) -> None:
+    def _send(self, mtype: str, payload: dict[str, Any]) -> None:
         self._socket().send(json.dumps(self._envelope(mtype, payload)))
+
+    # The actions: every message a short-lived command sends is built here.
+
+    def note_bypass(self, tool: str, file: str) -> None:
+        """Record in the coordinator's audit trail that `tool` edited `file` with MPAC_BYPASS=1 (a
+        HEARTBEAT whose extension says so); no answer is awaited."""
+        self._send(
+            "HEARTBEAT",
+            {
+                "status": "working",
+                "summary": f"bypass: {tool} {file}",
+                "extensions": {EXT: {"bypass": {"tool": tool, "file": file}}},
+            },
+        )
+
+    def announce_files(
+        self,
+        files: list[str],
+        objective: str,
+        ttl_sec: float,
+        *,
+        intent_id: str | None = None,
+        extensions: dict[str, Any] | None = None,
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """INTENT_ANNOUNCE of a file set: (the intent as the coordinator relayed it, None), or
+        (None, the coordinator's reason) when it refused."""
+        payload: dict[str, Any] = {
+            "intent_id": intent_id or f"auto-{_hex(12)}",
+            "objective": objective,
+            "scope": {"kind": "file_set", "resources": list(files)},
+            "ttl_sec": ttl_sec,
+        }
+        if extensions is not None:
+            payload["extensions"] = extensions
+        return _outcome(self._request("INTENT_ANNOUNCE", payload))
+
+    def commit_replace(
+        self,
+        intent_id: str,
+        target: str,
+        before: str,
+        after: str,
+        *,
+        extensions: dict[str, Any] | None = None,
+    ) -> str | None:
+        """OP_COMMIT of an edit already made (`op_kind` replace, state refs before and after):
+        None when recorded, else the coordinator's reason for refusing it."""
+        payload: dict[str, Any] = {
+            "op_id": f"op-{_hex(12)}",
+            "intent_id": intent_id,
+            "target": target,
+            "op_kind": "replace",
+            "state_ref_before": before,
+            "state_ref_after": after,
+        }
+        if extensions is not None:
+            payload["extensions"] = extensions
+        return _outcome(self._request("OP_COMMIT", payload))[1]
+
+    def leave(self) -> None:
+        """GOODBYE (withdrawing what this participant holds); no answer is awaited."""
+        self._send("GOODBYE", {"reason": "user_exit", "intent_disposition": "withdraw"})
 
     def _socket(self) -> TextSocket:
         if self.ws is None:
@@ -165,6 +235,7 @@ class QuickClient:
 
     def own_intent(self, rel: str, me: str, worktree: str | None = None) -> dict[str, Any] | None:
         probe = file_probe([rel])
+        intent: dict[str, Any]
         for intent in self.state.get("intents", []):
             mine = (
                 intent.get("principal_id") == me
@@ -180,3 +251,10 @@ class QuickClient:
             with contextlib.suppress(Exception):
                 self.ws.close()
             self.ws = None
+
+
+def _outcome(reply: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    payload = reply.get("payload") or {}
+    if reply.get("message_type") == "PROTOCOL_ERROR":
+        return None, str(payload.get("description") or payload.get("error_code") or "refused")
+    return payload, None

@@ -16,7 +16,7 @@ import os
 import socket
 import struct
 import time
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urljoin, urlsplit
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -76,7 +76,11 @@ class RawWebSocket:
         port = parts.port or 80
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.timeout = timeout
-        self.sock = socket.create_connection((parts.hostname, port), timeout=timeout)
+        # an ASCII host as bytes: a str one makes getaddrinfo import the idna codec (start-up time)
+        name = parts.hostname
+        address = name.encode("ascii") if name.isascii() else name
+        # (getaddrinfo takes bytes; typeshed's create_connection says str only)
+        self.sock = socket.create_connection((cast(str, address), port), timeout=timeout)
         self.buf = bytearray()  # deleting from the front of a bytearray is cheap in CPython
         try:
             host = (
