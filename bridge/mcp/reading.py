@@ -113,9 +113,8 @@ async def get_file_state(
     except PathRefused as exc:
         return FileStateResult(status="refused", path=path, message=str(exc))
     if state.content is not None and not state.truncated and state.is_text:
-        await asyncio.to_thread(
-            keep_base, ctx.repo, state.content, state.state_ref
-        )  # the base of a later merge
+        # the base of a later merge
+        await asyncio.to_thread(keep_base, ctx.repo, state.content, state.state_ref)
     client = await ctx.connected()
     held = holders_here(client.session, [state.path], ctx.worktree)
     last_commit = client.session.file(state.path, ctx.worktree)

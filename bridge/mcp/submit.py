@@ -14,7 +14,7 @@ from bridge.mcp.context import ToolContext
 from bridge.mcp.merging import Merge, keep_base, merge_extension, merge_stale, stale_message
 from bridge.mcp.models import SubmitResult
 from bridge.mcp.params import IntentId, RepoPath
-from bridge.mcp.settle import commit_settled
+from bridge.mcp.settle import Settled, commit_settled
 from bridge.workspace import (
     PathRefused,
     StaleWrite,
@@ -25,6 +25,12 @@ from bridge.workspace import (
 )
 from bridge.workspace.bases import BaseStore
 from bridge.workspace.state import state_ref_of
+
+Recovered = Literal["recorded", "resent"] | None
+HOW: dict[str, str] = {
+    "recorded": " (the connection was lost after the coordinator recorded the commit; the write was finished after reconnecting)",
+    "resent": " (the connection was lost before the coordinator recorded the commit; it was sent again and recorded once)",
+}
 
 
 async def submit_change(
@@ -62,9 +68,8 @@ async def submit_change(
     client = await ctx.connected()
     merge: Merge | None = None
     before, ext = state_ref_before, ctx.worktree_extension()
-    async with file_lock_async(
-        repo, rel
-    ):  # held across check → commit → write against our own writers
+    # the lock is held across check → commit → write against our own writers
+    async with file_lock_async(repo, rel):
         on_disk = state_ref_of(repo, rel)
         if content is None:  # the agent already edited the file: record what is on disk now
             after = on_disk
@@ -97,63 +102,21 @@ async def submit_change(
                 ext = merge_extension(ext, merge, state_ref_before, after, claimed)
                 content, before, after = merged[0], on_disk, merged[1]
         op_id = op_id or client.new_id("op")
-        summary = (
-            "three-way merge over changes made since the agent read the file"
-            if merge is not None
-            else None
-        )
+        merged_note = "three-way merge over changes made since the agent read the file"
+        summary = merged_note if merge is not None else None
         settled = await commit_settled(
             ctx, client, intent_id, rel, before, after, op_id, ext, summary=summary
         )
-        reply = settled.reply
-        if reply is None:
-            return SubmitResult(
-                status="error",
-                op_id=op_id,
-                target=rel,
-                message=f"the connection to the coordinator was lost while committing {op_id}, and whether it was "
-                f"recorded cannot be told ({settled.why}); nothing was written. Next step: call submit_change "
-                f"again with the same arguments and op_id={op_id!r}: it finishes this change if it was "
-                "recorded, or commits it now, exactly once",
-            )
-        recovered: Literal["recorded", "resent"] | None = (
+        recovered: Recovered = (
             ("recorded" if settled.recorded is not None else "resent") if settled.lost else None
         )
-        if settled.recorded is not None:
-            problem = _not_this_change(settled.recorded, rel, before, after)
-            if problem:
-                return SubmitResult(
-                    status="error",
-                    op_id=op_id,
-                    target=rel,
-                    recovered=recovered,
-                    current_state_ref=settled.recorded.get("current_state_ref"),
-                    message=problem,
-                )
-        elif not reply.ok:
-            lost = (
-                "nothing was committed: the connection was lost and the retry was refused: "
-                if settled.lost
-                else ""
-            )
-            if reply.error_code == "STALE_STATE_REF":
-                return SubmitResult(
-                    status="stale",
-                    target=rel,
-                    current_state_ref=reply.extensions.get("current_state_ref"),
-                    message=lost + reply.description,
-                )
-            return SubmitResult(
-                status="rejected",
-                target=rel,
-                message=f"{lost}{reply.error_code}: {reply.description}",
-            )
+        failed = _not_committed(settled, rel, before, after, op_id, recovered)
+        if failed is not None:
+            return failed
         if content is not None:
             try:
                 write_if_matches(repo, rel, before, content, locked=True)
-            except (
-                StaleWrite
-            ) as exc:  # only a writer that ignores the lock (an editor) can get here
+            except StaleWrite as exc:  # only a writer that ignores the lock (an editor) gets here
                 if exc.current_state_ref != after:  # (the same content already there is this write)
                     return SubmitResult(
                         status="error",
@@ -164,38 +127,9 @@ async def submit_change(
                         message="the commit was recorded but the file changed on disk "
                         "before the write; re-read it and submit again",
                     )
-            await asyncio.to_thread(
-                keep_base, ctx.repo, content, after
-            )  # the base of this agent's next write
-    how = {
-        "recorded": " (the connection was lost after the coordinator recorded the commit; the write was finished after reconnecting)",
-        "resent": " (the connection was lost before the coordinator recorded the commit; it was sent again and recorded once)",
-    }
-    if merge is not None:
-        n = len(merge.info.applied)
-        return SubmitResult(
-            status="merged",
-            op_id=op_id,
-            target=rel,
-            state_ref_after=after,
-            written=True,
-            recovered=recovered,
-            merge=merge.info,
-            message=f"the file had changed since you read it: your {n} change(s) were merged into it "
-            "(merge.applied says where), committed and written. Call get_file_state before changing it again"
-            + how.get(recovered or "", ""),
-        )
-    return SubmitResult(
-        status="success",
-        op_id=op_id,
-        target=rel,
-        state_ref_after=after,
-        written=content is not None,
-        recovered=recovered,
-        message="committed"
-        + (" and written to disk" if content is not None else " (file already edited)")
-        + how.get(recovered or "", ""),
-    )
+            # the base of this agent's next write
+            await asyncio.to_thread(keep_base, ctx.repo, content, after)
+    return _committed(rel, op_id, after, content is not None, recovered, merge)
 
 
 def _claimed(session: Session, intent_id: str, rel: str, worktree: str | None) -> set[str] | None:
@@ -226,3 +160,75 @@ def _not_this_change(rec: dict[str, Any], rel: str, before: str, after: str) -> 
             f"({rec.get('current_state_ref')}); nothing was written. Call get_file_state and redo your change"
         )
     return ""
+
+
+def _not_committed(
+    settled: Settled, rel: str, before: str, after: str, op_id: str, recovered: Recovered
+) -> SubmitResult | None:
+    """The result when the settled commit is not this change recorded (None when it is): the
+    outcome is unknown, a recorded op_id is another change, or the coordinator refused."""
+    reply = settled.reply
+    if reply is None:
+        return SubmitResult(
+            status="error",
+            op_id=op_id,
+            target=rel,
+            message=f"the connection to the coordinator was lost while committing {op_id}, and whether it was "
+            f"recorded cannot be told ({settled.why}); nothing was written. Next step: call submit_change "
+            f"again with the same arguments and op_id={op_id!r}: it finishes this change if it was "
+            "recorded, or commits it now, exactly once",
+        )
+    if settled.recorded is not None:
+        problem = _not_this_change(settled.recorded, rel, before, after)
+        if not problem:
+            return None
+        return SubmitResult(
+            status="error",
+            op_id=op_id,
+            target=rel,
+            recovered=recovered,
+            current_state_ref=settled.recorded.get("current_state_ref"),
+            message=problem,
+        )
+    if reply.ok:
+        return None
+    lost = (
+        "nothing was committed: the connection was lost and the retry was refused: "
+        if settled.lost
+        else ""
+    )
+    if reply.error_code == "STALE_STATE_REF":
+        return SubmitResult(
+            status="stale",
+            target=rel,
+            current_state_ref=reply.extensions.get("current_state_ref"),
+            message=lost + reply.description,
+        )
+    return SubmitResult(
+        status="rejected", target=rel, message=f"{lost}{reply.error_code}: {reply.description}"
+    )
+
+
+def _committed(
+    rel: str, op_id: str, after: str, wrote: bool, recovered: Recovered, merge: Merge | None
+) -> SubmitResult:
+    """The result of a change committed (and, with content, written): success, or merged when it
+    was merged into a file that had changed since the agent read it."""
+    if merge is not None:
+        message = (
+            f"the file had changed since you read it: your {len(merge.info.applied)} change(s) were "
+            "merged into it (merge.applied says where), committed and written. Call get_file_state "
+            "before changing it again"
+        )
+    else:
+        message = "committed" + (" and written to disk" if wrote else " (file already edited)")
+    return SubmitResult(
+        status="success" if merge is None else "merged",
+        op_id=op_id,
+        target=rel,
+        state_ref_after=after,
+        written=wrote,
+        recovered=recovered,
+        merge=None if merge is None else merge.info,
+        message=message + HOW.get(recovered or "", ""),
+    )
