@@ -76,9 +76,8 @@ def same_file_notes(
     ]
 
 
-LOCAL = frozenset(
-    {"TIMEOUT", "NOT_CONNECTED", "CONNECTION_LOST"}
-)  # no answer: an error, not a refusal
+# no answer: an error, not a refusal
+LOCAL = frozenset({"TIMEOUT", "NOT_CONNECTED", "CONNECTION_LOST"})
 
 
 def answer(reply: Reply, done: str, hint: Callable[[], str] | None = None) -> SimpleResult:

@@ -60,9 +60,8 @@ async def begin_task(
     claimed = claim.symbols if granularity == "symbol" else []
     every = list(dict.fromkeys([*rels, *claim.files]))
     intent_id = client.new_id("intent")
-    mine = _own_overlapping(
-        client.session, rels, claimed, ctx.worktree
-    )  # the coordinator supersedes these (A4)
+    # the coordinator supersedes these (A4)
+    mine = _own_overlapping(client.session, rels, claimed, ctx.worktree)
     reply = await client.announce(
         objective,
         rels,
