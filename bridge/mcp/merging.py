@@ -8,6 +8,7 @@ carries `extensions["mpac-bridge"].merge` (docs/protocol.md, "Symbol scopes (iss
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -140,3 +141,13 @@ def stale_message(info: MergeInfo) -> str:
             "symbols (update_task or begin_task), or claim the whole file, then redo your change on the current file"
         )
     return f"the file changed since you read it and could not be merged ({info.reason}); call get_file_state and redo your change"
+
+
+def keep_base(repo: Repo | None, content: str, state_ref: str) -> None:
+    """Keep content an agent read or wrote as the base of a later merge (never fails the tool)."""
+    if repo is None:
+        return
+    data = content.encode("utf-8")
+    if state_ref_of_bytes(data) == state_ref:
+        with contextlib.suppress(OSError):
+            BaseStore.for_repo(repo).put(data)
