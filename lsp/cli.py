@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 
+from bridge.cliargs import add_log_level
+
 HELP = (
     "Run the language server: other participants' intents, conflicts and commits on your files "
     "appear as diagnostics, with code actions to claim, release and acknowledge. Speaks LSP on stdio "
@@ -33,12 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="speak on stdio (the default; accepted for editors that pass it)",
     )
-    parser.add_argument(
-        "--log-level",
-        default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="how much to log on stderr (default INFO)",
-    )
+    add_log_level(parser, "INFO", "how much to log on stderr (default INFO)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bridge.cliargs import add_workspace
 from bridge.remote import SESSION_VAR, TOKEN_VAR, URL_VAR
 
 HELP = (
@@ -18,12 +19,7 @@ HELP = (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--workspace",
-        type=Path,
-        default=None,
-        help="repository to watch (default: the current directory)",
-    )
+    add_workspace(parser, "repository to watch (default: the current directory)")
     env = os.environ
     parser.add_argument(
         "--url",

@@ -13,6 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bridge.cliargs import add_workspace
+
 HELP = "Watch simulated agents coordinate on a scratch repository."
 SAMPLE = Path(__file__).with_name("sample_repo")
 
@@ -31,10 +33,8 @@ def configure(p: argparse.ArgumentParser) -> None:
         default="classic",
         help="classic: files, deferral, stale write, escalation, takeover (default); symbols: function-level claims and merges",
     )
-    p.add_argument(
-        "--workspace",
-        type=Path,
-        help="copy this repository instead of the bundled sample (its files are copied, not modified)",
+    add_workspace(
+        p, "copy this repository instead of the bundled sample (its files are copied, not modified)"
     )
     p.add_argument("--no-color", action="store_true", help="plain output")
     p.add_argument("--keep", action="store_true", help="keep the scratch repository afterwards")

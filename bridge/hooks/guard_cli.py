@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from bridge.cliargs import add_workspace
+
 HELP = "Install, remove or inspect the git pre-commit guard."
 
 
@@ -21,12 +23,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         choices=["install", "uninstall", "status", "check"],
         help="check is what the hook runs",
     )
-    p.add_argument(
-        "--workspace",
-        type=Path,
-        default=Path("."),
-        help="repository (default: the current directory)",
-    )
+    add_workspace(p, "repository (default: the current directory)", Path("."))
     p.add_argument("--pre-push", action="store_true", help="also guard git push")
     p.add_argument("--warn", action="store_true", help="only warn, never refuse")
     p.add_argument(

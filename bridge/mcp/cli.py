@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
+
+from bridge.cliargs import add_log_level, add_workspace
 
 HELP = "Run the MCP tool server that coding agents (Claude Code, Cursor) use."
 DESCRIPTION = (
@@ -18,12 +19,7 @@ DESCRIPTION = (
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.description = DESCRIPTION
-    p.add_argument(
-        "--workspace",
-        type=Path,
-        default=None,
-        help="repository to coordinate (default: the current directory)",
-    )
+    add_workspace(p, "repository to coordinate (default: the current directory)")
     p.add_argument(
         "--transport", choices=["stdio", "streamable-http"], default="stdio", help="default stdio"
     )
@@ -31,12 +27,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="streamable-http: address (default 127.0.0.1)"
     )
     p.add_argument("--port", type=int, default=8765, help="streamable-http: port (default 8765)")
-    p.add_argument(
-        "--log-level",
-        default="WARNING",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="stderr logging (default WARNING)",
-    )
+    add_log_level(p, "WARNING", "stderr logging (default WARNING)")
 
 
 def run(args: argparse.Namespace) -> int:

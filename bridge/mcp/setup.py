@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bridge.cliargs import add_workspace
+
 HELP = "Print or write MCP client configuration for Claude Code, Cursor or VS Code."
 TARGETS = {
     "claude": ".mcp.json",  # Claude Code project-scoped servers
@@ -28,12 +30,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         choices=sorted(TARGETS),
         help="claude (.mcp.json), cursor (.cursor/mcp.json) or vscode (.vscode/mcp.json)",
     )
-    p.add_argument(
-        "--workspace",
-        type=Path,
-        default=Path("."),
-        help="project root (default: the current directory)",
-    )
+    add_workspace(p, "project root (default: the current directory)", Path("."))
     p.add_argument(
         "--name", default=None, help="agent name for MPAC_AGENT_NAME (default: the client's name)"
     )

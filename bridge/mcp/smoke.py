@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from bridge.cliargs import add_workspace
+
 HELP = "Run the end-to-end smoke checks on a scratch copy of a repository."
 NAMES = ("milestone0", "tools", "commit", "governance", "takeover")
 
@@ -23,12 +25,7 @@ def configure(p: argparse.ArgumentParser) -> None:
         "runs, and cleans up. Your repository and its sidecar are never touched."
     )
     p.add_argument("check", choices=[*NAMES, "all"], help="which check")
-    p.add_argument(
-        "--workspace",
-        type=Path,
-        default=Path("."),
-        help="repository to copy (default: the current directory)",
-    )
+    add_workspace(p, "repository to copy (default: the current directory)", Path("."))
 
 
 class SmokeFailed(Exception):

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from bridge.cliargs import add_log_level, add_workspace
+
 HELP = "Run the MPAC coordinator (WebSocket server) for a repository or a team."
 
 
@@ -22,10 +24,8 @@ def configure(p: argparse.ArgumentParser) -> None:
         "MPAC_EVENT_LOOP=asyncio|uvloop chooses."
     )
     g = p.add_argument_group("where")
-    g.add_argument(
-        "--workspace",
-        type=Path,
-        help="repository to coordinate (session id, data dir and runtime file come from it)",
+    add_workspace(
+        g, "repository to coordinate (session id, data dir and runtime file come from it)"
     )
     g.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     g.add_argument(
@@ -265,11 +265,10 @@ def configure(p: argparse.ArgumentParser) -> None:
         "symbols of one file both proceed and stale writes are merged; file = whole files, as before "
         "(default symbol, or MPAC_SYMBOL_GRANULARITY)",
     )
-    p.add_argument(
-        "--log-level",
-        default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log verbosity (default INFO); with --workspace the log is <git common dir>/mpac/sidecar.log",
+    add_log_level(
+        p,
+        "INFO",
+        "log verbosity (default INFO); with --workspace the log is <git common dir>/mpac/sidecar.log",
     )
 
 
