@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 from bridge.client.wire import CLOSE, MAX_REDIRECTS, PING, PONG, TEXT, Redirected, encode_frame
 from bridge.protocol.constants import PROTOCOL, PROTOCOL_VERSION
-from bridge.protocol.envelope import format_ts
+from bridge.protocol.stamps import format_ts
 
 SID = "bench"
 ZERO_KEY = b"\0\0\0\0"

@@ -9,7 +9,7 @@ from typing import Any
 
 from bridge.bench.machine import median_of
 from bridge.core import Coordinator, CoordinatorConfig
-from bridge.protocol.envelope import build_envelope
+from bridge.protocol.stamps import build_envelope
 
 T0 = 1_800_000_000.0
 AGENTS = [f"agent:{n}" for n in range(8)]

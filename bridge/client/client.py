@@ -28,9 +28,9 @@ from bridge.client.scope import announce_scope
 from bridge.client.session import Session
 from bridge.client.tls import ssl_context_for
 from bridge.client.view import SessionView, _ext
-from bridge.protocol.envelope import build_envelope, lamport_of
+from bridge.protocol.frames import MAX_FRAME_BYTES
 from bridge.protocol.lamport import LamportClock
-from bridge.protocol.parse import MAX_FRAME_BYTES
+from bridge.protocol.stamps import build_envelope, lamport_of
 from bridge.remote import session_of_url
 
 log = logging.getLogger("mpac.client")

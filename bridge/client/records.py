@@ -16,7 +16,7 @@ from typing import Any
 
 from bridge.client.scope import scope_items, scope_paths, scope_symbols
 from bridge.client.text import short
-from bridge.protocol.envelope import format_ts, parse_ts
+from bridge.protocol.stamps import format_ts, parse_ts
 
 AUTHORITY = frozenset({"owner", "arbiter"})  # roles that may settle any conflict
 

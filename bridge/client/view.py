@@ -9,7 +9,7 @@ from typing import Any
 
 from bridge.client.scope import Overlap, coverage, file_probe
 from bridge.protocol.constants import EXT
-from bridge.protocol.envelope import parse_ts
+from bridge.protocol.stamps import parse_ts
 
 LIVE = ("ACTIVE", "SUSPENDED")
 

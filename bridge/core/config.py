@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bridge.protocol.parse import MAX_FRAME_BYTES
+from bridge.protocol.frames import MAX_FRAME_BYTES
 
 CLAIM_APPROVALS = ("", "auto", "governance", "arbiter_or_auto")
 

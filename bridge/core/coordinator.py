@@ -40,9 +40,9 @@ from bridge.core.state import SessionState
 from bridge.core.status import Status
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.enums import COORDINATOR_ONLY_TYPES, MessageType
-from bridge.protocol.envelope import parse_ts
-from bridge.protocol.parse import ParseFailure
+from bridge.protocol.frames import ParseFailure
 from bridge.protocol.read import WireMessage, read_message
+from bridge.protocol.stamps import parse_ts
 
 M = MessageType
 Handler = Callable[[WireMessage], bool]

@@ -9,8 +9,8 @@ from bridge.core.outbound import To
 from bridge.core.records import Deferral
 from bridge.core.state import SessionState
 from bridge.protocol.codes import ErrorCode
-from bridge.protocol.envelope import format_ts
 from bridge.protocol.read import WireMessage
+from bridge.protocol.stamps import format_ts
 from bridge.protocol.wiretypes import IntentDeferred
 
 

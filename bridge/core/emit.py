@@ -15,8 +15,8 @@ from bridge.core.outbound import Outbound, To
 from bridge.core.state import SessionState
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import PROTOCOL, PROTOCOL_VERSION
-from bridge.protocol.envelope import build_envelope, format_ts
-from bridge.protocol.parse import ParseFailure
+from bridge.protocol.frames import ParseFailure
+from bridge.protocol.stamps import build_envelope, format_ts
 
 
 class Emitter:

@@ -19,9 +19,9 @@ from bridge.core.symbols import holder_entry
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import EXT
 from bridge.protocol.enums import IntentState, OpState
-from bridge.protocol.envelope import format_ts
 from bridge.protocol.read import WireMessage
 from bridge.protocol.scope import NormScope
+from bridge.protocol.stamps import format_ts
 from bridge.protocol.states import INTENT_TABLE, IntentEvent, OpEvent, next_state
 from bridge.protocol.wiretypes import IntentAnnounce, IntentUpdate, IntentWithdraw
 from bridge.protocol.worktree import BadWorktree, worktree_of

@@ -16,7 +16,7 @@ from bridge.core.outbound import To
 from bridge.core.state import SessionState
 from bridge.protocol.constants import EXT, PROTOCOL, PROTOCOL_VERSION
 from bridge.protocol.enums import IntentState
-from bridge.protocol.envelope import format_ts
+from bridge.protocol.stamps import format_ts
 
 
 class LateJoin:

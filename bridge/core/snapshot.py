@@ -15,8 +15,8 @@ from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Pa
 from bridge.core.state import RECENT_IDS, SessionState
 from bridge.core.timers import Timers
 from bridge.protocol.constants import PROTOCOL_VERSION
-from bridge.protocol.envelope import format_ts
 from bridge.protocol.lamport import LamportClock, SenderFrontier
+from bridge.protocol.stamps import format_ts
 from bridge.protocol.worktree import ref_key
 
 SNAPSHOT_VERSION = 1

@@ -72,7 +72,7 @@ def check_arguments(
     `frame_limit`: the coordinator's frame limit (default the protocol's)."""
     if frame_limit is None:
         # here, not at the top: the protocol parser costs the MCP server's start-up (issue 17)
-        from bridge.protocol.parse import MAX_FRAME_BYTES
+        from bridge.protocol.frames import MAX_FRAME_BYTES
 
         frame_limit = MAX_FRAME_BYTES
     sent = ENVELOPE_ALLOWANCE

@@ -34,7 +34,7 @@ _EXPORTS = {
     "Overlap": "bridge.protocol.scope",
     "PAYLOAD_MODELS": "bridge.protocol.payloads",
     "PROTOCOL_VERSION": "bridge.protocol.constants",
-    "ParseFailure": "bridge.protocol.parse",
+    "ParseFailure": "bridge.protocol.frames",
     "ParsedMessage": "bridge.protocol.parse",
     "SPEC_ERROR_CODES": "bridge.protocol.codes",
     "Scope": "bridge.protocol.payloads",
@@ -44,12 +44,12 @@ _EXPORTS = {
     "TERMINAL_INTENT_STATES": "bridge.protocol.enums",
     "TERMINAL_OP_STATES": "bridge.protocol.enums",
     "Watermark": "bridge.protocol.payloads",
-    "build_envelope": "bridge.protocol.envelope",
+    "build_envelope": "bridge.protocol.stamps",
     "contains": "bridge.protocol.scope",
     "dependency_overlap": "bridge.protocol.scope",
     "events_from": "bridge.protocol.states",
-    "format_ts": "bridge.protocol.envelope",
-    "lamport_of": "bridge.protocol.envelope",
+    "format_ts": "bridge.protocol.stamps",
+    "lamport_of": "bridge.protocol.stamps",
     "legal_states": "bridge.protocol.states",
     "next_state": "bridge.protocol.states",
     "normalize_path": "bridge.protocol.scope",
@@ -57,7 +57,7 @@ _EXPORTS = {
     "overlap": "bridge.protocol.scope",
     "parse_message": "bridge.protocol.parse",
     "parse_payload": "bridge.protocol.parse",
-    "parse_ts": "bridge.protocol.envelope",
+    "parse_ts": "bridge.protocol.stamps",
 }
 
 

@@ -83,7 +83,7 @@ class SenderFrontier:
 
     def to_json(self) -> dict[str, Any]:
         """The snapshot shape: ``{key: {"last_ts": RFC 3339 string, "last_lamport": int | null}}``."""
-        from bridge.protocol.envelope import format_ts  # lazily: this module stays free of pydantic
+        from bridge.protocol.stamps import format_ts  # lazily
 
         return {
             k: {"last_ts": format_ts(ts), "last_lamport": lam}
@@ -93,7 +93,7 @@ class SenderFrontier:
     @classmethod
     def from_json(cls, data: Any, limit: int = 10_000) -> SenderFrontier:
         """Inverse of `to_json`. Also takes numeric `last_ts` (older snapshots); bad entries are skipped."""
-        from bridge.protocol.envelope import parse_ts
+        from bridge.protocol.stamps import parse_ts
 
         out = cls(limit)
         if not isinstance(data, dict):

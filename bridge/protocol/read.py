@@ -3,7 +3,8 @@
 
 It accepts and refuses exactly what `parse.parse_message` (the pydantic models) does, for the
 same reasons: the checks run in C (msgspec decodes and validates), and only a frame that fails
-them is parsed again the pydantic way, so that its refusal reads word for word as before.
+them is parsed again the pydantic way, so that its refusal reads word for word as before
+(pydantic is imported on the first refusal, not at start).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import msgspec
 from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import ACCEPTED_VERSIONS, PROTOCOL
 from bridge.protocol.enums import MessageType
-from bridge.protocol.envelope import lamport_of, parse_ts
-from bridge.protocol.parse import MAX_DEPTH, MAX_FRAME_BYTES, ParseFailure, _decode, _parse
+from bridge.protocol.frames import MAX_DEPTH, MAX_FRAME_BYTES, ParseFailure, _decode
+from bridge.protocol.stamps import lamport_of, parse_ts
 from bridge.protocol.wiretypes import WIRE_TYPES, Envelope, Wire
 
 W = TypeVar("W", bound=Wire)
@@ -126,7 +127,10 @@ def _read(raw: Any, max_bytes: int) -> WireMessage | ParseFailure:
 
 
 def _refusal(data: dict[str, Any], why: str) -> ParseFailure:
-    """The refusal `parse_message` gives (error path only: it validates with pydantic)."""
+    """The refusal `parse_message` gives (error path only: it validates with pydantic, imported
+    here on the first refusal so that the sidecar starts without it)."""
+    from bridge.protocol.parse import _parse
+
     result = _parse(data)
     if isinstance(result, ParseFailure):
         return result

@@ -7,10 +7,10 @@ are in docs/protocol.md, "Scopes and overlap".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bridge.protocol.globs import glob_covers, glob_match, globs_intersect, is_glob
+from bridge.protocol.slotted import Frozen, Slotted
 
 if TYPE_CHECKING:
     from bridge.protocol.registry import ResourceRegistry
@@ -34,24 +34,74 @@ def normalize_path(path: str) -> str:
     return out
 
 
-@dataclass(slots=True, eq=True)
-class NormScope:
+_EMPTY: frozenset[str] = frozenset()
+
+
+class NormScope(Slotted):
     """A normalized scope. Treat as immutable (not frozen only because frozen init is slow)."""
 
+    __slots__ = (
+        "affects_symbols",
+        "depends_on_symbols",
+        "entities",
+        "globs",
+        "impact",
+        "kind",
+        "opaque",
+        "paths",
+        "symbol_files",
+        "symbol_map",
+        "tasks",
+        "uris",
+    )
     kind: str
-    paths: frozenset[str] = frozenset()
-    globs: tuple[str, ...] = ()
-    entities: frozenset[str] = frozenset()
-    tasks: frozenset[str] = frozenset()
-    uris: frozenset[str] = frozenset()
-    opaque: bool = False
-    impact: frozenset[str] = frozenset()
-    affects_symbols: frozenset[str] = frozenset()
-    depends_on_symbols: frozenset[str] = frozenset()
+    paths: frozenset[str]
+    globs: tuple[str, ...]
+    entities: frozenset[str]
+    tasks: frozenset[str]
+    uris: frozenset[str]
+    opaque: bool
+    impact: frozenset[str]
+    affects_symbols: frozenset[str]
+    depends_on_symbols: frozenset[str]
     # the files of the symbol ids among `entities` (`a.py` for `a.py::f`, issue 19), and each
     # file's symbol names, parsed once here so that comparisons never parse an id again
-    symbol_files: frozenset[str] = frozenset()
-    symbol_map: tuple[tuple[str, frozenset[str]], ...] = ()
+    symbol_files: frozenset[str]
+    symbol_map: tuple[tuple[str, frozenset[str]], ...]
+
+    def __init__(
+        self,
+        kind: str,
+        paths: frozenset[str] = _EMPTY,
+        globs: tuple[str, ...] = (),
+        entities: frozenset[str] = _EMPTY,
+        tasks: frozenset[str] = _EMPTY,
+        uris: frozenset[str] = _EMPTY,
+        opaque: bool = False,
+        impact: frozenset[str] = _EMPTY,
+        affects_symbols: frozenset[str] = _EMPTY,
+        depends_on_symbols: frozenset[str] = _EMPTY,
+        symbol_files: frozenset[str] = _EMPTY,
+        symbol_map: tuple[tuple[str, frozenset[str]], ...] = (),
+    ) -> None:
+        self.kind = kind
+        self.paths = paths
+        self.globs = globs
+        self.entities = entities
+        self.tasks = tasks
+        self.uris = uris
+        self.opaque = opaque
+        self.impact = impact
+        self.affects_symbols = affects_symbols
+        self.depends_on_symbols = depends_on_symbols
+        self.symbol_files = symbol_files
+        self.symbol_map = symbol_map
+
+    def replace(self, **changes: Any) -> NormScope:
+        """A copy with `changes` (field name to value), as `dataclasses.replace` made it."""
+        values = {n: getattr(self, n) for n in self._fields}
+        values.update(changes)
+        return NormScope(**values)
 
     def files(self) -> list[str]:
         """The file paths and patterns, for display."""
@@ -66,15 +116,20 @@ class NormScope:
         return self.paths | self.entities | self.tasks | self.symbol_files
 
 
-@dataclass(frozen=True, slots=True)
-class Overlap:
+class Overlap(Frozen):
     """Why two scopes overlap. `race_locked` is true only for shared `file_set` resources."""
 
+    __slots__ = ("basis", "race_locked", "shared")
     # "file_set", "resource_path", "entity_set", "task_set", "canonical_uri", "opaque", "cross_kind",
     # or "dependency" (from `dependency_overlap`)
     basis: str
-    shared: tuple[str, ...] = field(default=())
-    race_locked: bool = False
+    shared: tuple[str, ...]
+    race_locked: bool
+
+    def __init__(self, basis: str, shared: tuple[str, ...] = (), race_locked: bool = False) -> None:
+        object.__setattr__(self, "basis", basis)
+        object.__setattr__(self, "shared", shared)
+        object.__setattr__(self, "race_locked", race_locked)
 
 
 def _strs(value: Any) -> list[str]:
@@ -283,12 +338,22 @@ def _tail(symbol: str) -> str:
     return symbol.rsplit(".", 1)[-1]
 
 
-@dataclass(frozen=True, slots=True)
 class DependencyOverlap(Overlap):
     """A dependency_breakage candidate (basis "dependency"): `shared` are the impacted files,
     `symbols` the used symbols that match changed ones (empty for the file-level fallback)."""
 
-    symbols: tuple[str, ...] = ()
+    __slots__ = ("symbols",)
+    symbols: tuple[str, ...]
+
+    def __init__(
+        self,
+        basis: str,
+        shared: tuple[str, ...] = (),
+        race_locked: bool = False,
+        symbols: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(basis, shared, race_locked)
+        object.__setattr__(self, "symbols", symbols)
 
     @property
     def files(self) -> tuple[str, ...]:

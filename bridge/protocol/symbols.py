@@ -17,7 +17,7 @@ one file do not overlap (reported as `same_file`, for an advisory note). Other p
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.protocol.globs import glob_match, is_glob
@@ -179,8 +179,7 @@ def whole_files(scope: NormScope) -> NormScope:
     entities = {e for e in scope.entities if parse_symbol_id(e) is None}
     entities |= {f"{p}{SEPARATOR}{WHOLE_FILE}" for p in scope.symbol_files}
     whole = frozenset({WHOLE_FILE})
-    return replace(
-        scope,
+    return scope.replace(
         entities=frozenset(entities),
         symbol_map=tuple((p, whole) for p, _ in scope.symbol_map),
     )

@@ -24,7 +24,7 @@ from websockets.http11 import Request, Response
 from bridge.core import CoordinatorConfig, Verdict
 from bridge.protocol.constants import CloseCode
 from bridge.protocol.dialect import speaks_reference_dialect
-from bridge.protocol.parse import OVERSIZE_READ_FACTOR
+from bridge.protocol.frames import OVERSIZE_READ_FACTOR
 from bridge.server.config import SESSION_ID, ServerConfig
 from bridge.server.conn import Conn
 from bridge.server.errors import COORDINATOR_UNAVAILABLE, transport_error

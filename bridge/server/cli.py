@@ -317,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
 async def _main(args: argparse.Namespace, loop_name: str = "asyncio") -> int:
     from bridge import __version__
     from bridge.core import CoordinatorConfig
-    from bridge.protocol.parse import MAX_FRAME_BYTES
+    from bridge.protocol.frames import MAX_FRAME_BYTES
     from bridge.server.config import SESSION_ID, ServerConfig
     from bridge.server.embed import serve_sidecar
     from bridge.server.tokens import TokenTable, TokenTableError

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bridge.protocol.parse import MAX_FRAME_BYTES
+from bridge.protocol.frames import MAX_FRAME_BYTES
 
 SESSION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 

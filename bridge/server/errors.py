@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from bridge.protocol.constants import EXT
-from bridge.protocol.envelope import build_envelope
+from bridge.protocol.stamps import build_envelope
 
 SIDECAR = {
     "principal_id": "service:sidecar",

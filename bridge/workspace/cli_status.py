@@ -96,7 +96,7 @@ def _files(scope: Any) -> str:
 
 
 def _expires_in(value: Any, now: float) -> str:
-    from bridge.protocol.envelope import parse_ts
+    from bridge.protocol.stamps import parse_ts
 
     when = value if isinstance(value, (int, float)) else parse_ts(value)
     if when is None:

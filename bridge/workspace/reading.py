@@ -12,23 +12,29 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.protocol.slotted import Frozen
 from bridge.workspace.paths import PathRefused, check_file_type
 
 CHUNK_BYTES = 1 << 20  # read and hash 1 MiB at a time
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(Frozen):
     """What one pass over a file found: the digest of all of it, its size, the first bytes and
     whether the whole file decodes as UTF-8."""
 
+    __slots__ = ("head", "is_text", "size", "state_ref")
     state_ref: str
     size: int
     head: bytes
     is_text: bool
+
+    def __init__(self, state_ref: str, size: int, head: bytes, is_text: bool) -> None:
+        object.__setattr__(self, "state_ref", state_ref)
+        object.__setattr__(self, "size", size)
+        object.__setattr__(self, "head", head)
+        object.__setattr__(self, "is_text", is_text)
 
 
 @contextmanager

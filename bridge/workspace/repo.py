@@ -7,8 +7,9 @@ import hashlib
 import os
 import re
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
+
+from bridge.protocol.slotted import Frozen
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -17,14 +18,19 @@ class NotARepository(Exception):
     """The path is not inside a git work tree; the message says what to do."""
 
 
-@dataclass(frozen=True)
-class Repo:
+class Repo(Frozen):
     """One checkout of a git repository. Worktrees of one repository share `common_dir`, hence the
     same `data_dir` (runtime file, journal, log) and the same `session_id`."""
 
+    __slots__ = ("common_dir", "git_dir", "root")
     root: Path  # top level of this work tree (realpath)
     git_dir: Path  # this worktree's git dir
     common_dir: Path  # the git common dir
+
+    def __init__(self, root: Path, git_dir: Path, common_dir: Path) -> None:
+        object.__setattr__(self, "root", root)
+        object.__setattr__(self, "git_dir", git_dir)
+        object.__setattr__(self, "common_dir", common_dir)
 
     @property
     def data_dir(self) -> Path:

@@ -8,19 +8,29 @@ from __future__ import annotations
 import json
 import os
 import socket
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from bridge.protocol.slotted import Slotted
 from bridge.workspace.repo import Repo
 
 
-@dataclass
-class RuntimeInfo:
+class RuntimeInfo(Slotted):
     """What the sidecar publishes. Field order keeps the first draft's positional form working;
     `host` defaults to the url's host."""
 
+    __slots__ = (
+        "data_dir",
+        "host",
+        "pid",
+        "port",
+        "session_id",
+        "started_at",
+        "url",
+        "version",
+        "workspace",
+    )
     pid: int
     port: int
     url: str  # ws://host:port (what clients connect to)
@@ -28,15 +38,33 @@ class RuntimeInfo:
     started_at: float  # Unix seconds
     version: str
     workspace: str  # the work tree the sidecar was started for
-    host: str = ""
-    data_dir: str = ""
+    host: str
+    data_dir: str
 
-    def __post_init__(self) -> None:
-        if not self.host:
-            self.host = urlsplit(self.url).hostname or "127.0.0.1"
+    def __init__(
+        self,
+        pid: int,
+        port: int,
+        url: str,
+        session_id: str,
+        started_at: float,
+        version: str,
+        workspace: str,
+        host: str = "",
+        data_dir: str = "",
+    ) -> None:
+        self.pid = pid
+        self.port = port
+        self.url = url
+        self.session_id = session_id
+        self.started_at = started_at
+        self.version = version
+        self.workspace = workspace
+        self.host = host or urlsplit(url).hostname or "127.0.0.1"
+        self.data_dir = data_dir
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {n: getattr(self, n) for n in self._fields}
 
     @classmethod
     def from_json(cls, data: Any) -> RuntimeInfo | None:
@@ -49,12 +77,12 @@ class RuntimeInfo:
             "started_at": (int, float),
         }
         values: dict[str, Any] = {}
-        for f in fields(cls):
-            value = data.get(f.name, "" if f.name in ("host", "data_dir") else None)
-            want = kinds.get(f.name, str)
+        for name in cls._fields:
+            value = data.get(name, "" if name in ("host", "data_dir") else None)
+            want = kinds.get(name, str)
             if isinstance(value, bool) or not isinstance(value, want):
                 return None
-            values[f.name] = value
+            values[name] = value
         values["started_at"] = float(values["started_at"])
         return cls(**values)
 

@@ -9,9 +9,9 @@ import os
 import stat
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.protocol.slotted import Slotted
 from bridge.protocol.worktree import split_key
 from bridge.workspace.paths import PathRefused, full_path, resolve_in_repo
 from bridge.workspace.reading import digest_file, read_head
@@ -34,15 +34,33 @@ def state_ref_of(repo: Repo, rel_path: str) -> str:
     return ABSENT_STATE_REF if found is None else found[0]
 
 
-@dataclass
-class FileState:
+class FileState(Slotted):
+    __slots__ = ("content", "exists", "is_text", "path", "size", "state_ref", "truncated")
     path: str  # repo-relative POSIX path
     state_ref: str
     size: int
     exists: bool
     is_text: bool  # decodes as UTF-8 (an absent file counts as empty text)
     content: str | None  # None when binary or not requested
-    truncated: bool = False  # content holds only the first max_bytes
+    truncated: bool  # content holds only the first max_bytes
+
+    def __init__(
+        self,
+        path: str,
+        state_ref: str,
+        size: int,
+        exists: bool,
+        is_text: bool,
+        content: str | None,
+        truncated: bool = False,
+    ) -> None:
+        self.path = path
+        self.state_ref = state_ref
+        self.size = size
+        self.exists = exists
+        self.is_text = is_text
+        self.content = content
+        self.truncated = truncated
 
 
 def read_file_state(
