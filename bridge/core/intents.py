@@ -162,15 +162,17 @@ class IntentLayer:
             if same_owner and other.state == IntentState.ACTIVE and other not in replaced:
                 replaced.append(other)
         ttl = p.ttl_sec if p.ttl_sec is not None else st.config.default_intent_ttl_sec
-        # Kept for as long as the intent lives: the envelope as its JSON bytes (`pack`); the
-        # record shares the decoded envelope's strings instead of the model's copies.
-        raw = msg.raw
-        payload = raw["payload"]
+        # Kept for as long as the intent lives: the envelope as its JSON bytes, or a compact copy
+        # when it is large (`pack`); the record shares the decoded envelope's strings (the kept
+        # copy's, when there is one) instead of the model's copies.
+        kept = pack(msg.raw)
+        source = kept if isinstance(kept, dict) else msg.raw
+        payload = source["payload"]
         intent = Intent(
             intent_id=same(payload.get("intent_id"), p.intent_id),
             principal_id=pid,
             objective=same(payload.get("objective"), p.objective),
-            scope=compact(scope),
+            scope=payload["scope"] if source is kept else compact(scope),
             state=IntentState.ACTIVE,
             received_at=st.now,
             expires_at=st.now + ttl,
@@ -178,8 +180,8 @@ class IntentLayer:
             priority=p.priority or "normal",
             assumptions=list(p.assumptions) if p.assumptions else [],
             parent_intent_id=p.parent_intent_id,
-            announce=pack(raw),
-            last_message_id=same(raw.get("message_id"), msg.message_id),
+            announce=kept,
+            last_message_id=same(source.get("message_id"), msg.message_id),
             worktree=wid,
             branch=branch,
         )

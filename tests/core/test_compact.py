@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from bridge.core.compact import pack, unpack
+from bridge.core.compact import PACK_LIMIT, pack, unpack
 
 
 def envelope(payload: dict[str, Any]) -> dict[str, Any]:
@@ -30,9 +30,19 @@ def test_a_plain_envelope_is_kept_as_bytes_and_decodes_equal_in_order() -> None:
     assert unpack(kept) is not back  # a new copy each time: a relay may not share the kept one
 
 
-def test_values_json_cannot_carry_keep_the_envelope_as_it_is() -> None:
+def test_values_json_cannot_carry_keep_a_decoded_copy() -> None:
     for odd in (math.nan, math.inf, "\udc80"):
         env = envelope({"intent_id": "i", "objective": odd})
-        assert pack(env) is env
-        assert unpack(env) is env
+        kept = pack(env)
+        assert type(kept) is dict
+        assert unpack(kept) is kept
+        assert json.dumps(kept) == json.dumps(env)
     assert unpack(None) is None
+
+
+def test_a_large_envelope_keeps_a_decoded_copy_that_can_share_its_strings() -> None:
+    objective = "x" * PACK_LIMIT
+    env = envelope({"intent_id": "i", "objective": objective})
+    kept = pack(env)
+    assert type(kept) is dict and kept == env
+    assert kept["payload"]["objective"] is objective
