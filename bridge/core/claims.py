@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.core.compact import pack
 from bridge.core.emit import Emitter
 from bridge.core.intents import IntentLayer
 from bridge.core.operations import OperationLayer
@@ -246,21 +247,23 @@ class ClaimLayer:
             branch=claim.branch,
         )
         where = worktree_ext(claim.worktree, claim.branch)[EXT]
-        new.announce = emitter.envelope(
-            "INTENT_ANNOUNCE",
-            {
-                "intent_id": new.intent_id,
-                "objective": new.objective,
-                "scope": claim.scope,
-                "ttl_sec": new.ttl_sec,
-                "extensions": {
-                    EXT: {
-                        "principal_id": claim.claimer,
-                        "claimed_from": original.intent_id,
-                        **where,
-                    }
+        new.announce = pack(
+            emitter.envelope(
+                "INTENT_ANNOUNCE",
+                {
+                    "intent_id": new.intent_id,
+                    "objective": new.objective,
+                    "scope": claim.scope,
+                    "ttl_sec": new.ttl_sec,
+                    "extensions": {
+                        EXT: {
+                            "principal_id": claim.claimer,
+                            "claimed_from": original.intent_id,
+                            **where,
+                        }
+                    },
                 },
-            },
+            )
         )
         st.take_id("intent", new.intent_id, claim.claimer)
         self.intents.register(new, st.norm(claim.scope))

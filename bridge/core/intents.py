@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.core.compact import compact, intern, same
+from bridge.core.compact import compact, intern, pack, same
 from bridge.core.conflicts import ConflictLayer, Hits
 from bridge.core.deferrals import DeferralLayer
 from bridge.core.emit import Emitter
@@ -162,16 +162,17 @@ class IntentLayer:
             if same_owner and other.state == IntentState.ACTIVE and other not in replaced:
                 replaced.append(other)
         ttl = p.ttl_sec if p.ttl_sec is not None else st.config.default_intent_ttl_sec
-        # Kept for as long as the intent lives: a compact copy of the envelope (interned keys and
-        # repeated values), whose strings the record shares instead of the model's copies.
-        raw = compact(msg.raw)
-        payload = raw["payload"]
-        objective = payload.get("objective")
+        # Kept for as long as the intent lives: the envelope as its JSON bytes, or a compact copy
+        # when it is large (`pack`); the record shares the decoded envelope's strings (the kept
+        # copy's, when there is one) instead of the model's copies.
+        kept = pack(msg.raw)
+        source = kept if isinstance(kept, dict) else msg.raw
+        payload = source["payload"]
         intent = Intent(
             intent_id=same(payload.get("intent_id"), p.intent_id),
             principal_id=pid,
-            objective=same(objective, p.objective),
-            scope=payload["scope"],
+            objective=same(payload.get("objective"), p.objective),
+            scope=payload["scope"] if source is kept else compact(scope),
             state=IntentState.ACTIVE,
             received_at=st.now,
             expires_at=st.now + ttl,
@@ -179,8 +180,8 @@ class IntentLayer:
             priority=p.priority or "normal",
             assumptions=list(p.assumptions) if p.assumptions else [],
             parent_intent_id=p.parent_intent_id,
-            announce=raw,
-            last_message_id=same(raw.get("message_id"), msg.message_id),
+            announce=kept,
+            last_message_id=same(source.get("message_id"), msg.message_id),
             worktree=wid,
             branch=branch,
         )
@@ -265,7 +266,7 @@ class IntentLayer:
             intent.ttl_sec = p.ttl_sec
             intent.expires_at = st.now + p.ttl_sec
             st.timers.expiry.push(intent.expires_at, intent.intent_id)
-        intent.update = compact(msg.raw)
+        intent.update = pack(msg.raw)
         intent.last_message_id = msg.message_id
         if norm is not None:
             self.conflicts.detect(intent, norm, msg)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge.core.compact import unpack
 from bridge.core.emit import Emitter
 from bridge.core.outbound import To
 from bridge.core.state import SessionState
@@ -84,10 +85,12 @@ class LateJoin:
             }
             emitter.relay(hello, to)
         for intent in sorted(st.intents.values(), key=lambda i: i.received_at):
-            if intent.announce is not None:
-                emitter.relay(intent.announce, to)
-            if intent.update is not None:
-                emitter.relay(intent.update, to)
+            announce = unpack(intent.announce)
+            if announce is not None:
+                emitter.relay(announce, to)
+            update = unpack(intent.update)
+            if update is not None:
+                emitter.relay(update, to)
             if intent.state == IntentState.SUSPENDED:
                 ext = {
                     EXT: {

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import Field, dataclass, field, fields
 from typing import Any, ClassVar, Self
 
+from bridge.core.compact import pack, unpack
+
 _FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> its public field names
 
 
@@ -76,15 +78,31 @@ class Intent(JsonRecord):
     priority: str = "normal"
     assumptions: list[str] = field(default_factory=list)
     parent_intent_id: str | None = None
-    announce: dict[str, Any] | None = (
-        None  # the accepted INTENT_ANNOUNCE envelope (late-join replay)
-    )
-    update: dict[str, Any] | None = None  # the latest accepted INTENT_UPDATE envelope
+    # the accepted INTENT_ANNOUNCE envelope (late-join replay, snapshots), kept as its JSON bytes
+    # (`compact.pack`; `compact.unpack` decodes it), decoded again in snapshots
+    announce: bytes | dict[str, Any] | None = None
+    update: bytes | dict[str, Any] | None = None  # the latest accepted INTENT_UPDATE, the same way
     last_message_id: str | None = None
     deferred_by: list[str] = field(default_factory=list)
     suspended_reason: str | None = None  # owner_left (GOODBYE transfer) or owner_unavailable
     worktree: str | None = None  # the checkout the intent is about (None: the main worktree)
     branch: str | None = None  # that checkout's branch, as the announcer reported it
+
+    def to_json(self) -> dict[str, Any]:
+        data = JsonRecord.to_json(self)  # not super(): slotted dataclasses are rebuilt classes
+        data["announce"] = unpack(self.announce)
+        data["update"] = unpack(self.update)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Intent:
+        names = cls.public_fields()
+        intent = cls(**{k: v for k, v in data.items() if k in names})
+        if type(intent.announce) is dict:
+            intent.announce = pack(intent.announce)
+        if type(intent.update) is dict:
+            intent.update = pack(intent.update)
+        return intent
 
     def public(self) -> dict[str, Any]:
         return {
