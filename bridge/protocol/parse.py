@@ -21,8 +21,9 @@ from bridge.protocol.frames import (
     _str_or_none,
     too_deep,
 )
+from bridge.protocol.message import EnvelopeFields
 from bridge.protocol.payloads import PAYLOAD_MODELS
-from bridge.protocol.stamps import lamport_of, parse_ts
+from bridge.protocol.stamps import parse_ts
 
 _TYPES = {t.value: t for t in MessageType}
 P = TypeVar("P", bound=BaseModel)
@@ -39,44 +40,14 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedMessage:
+class ParsedMessage(EnvelopeFields):
     envelope: Envelope
     payload: BaseModel
     raw: dict[str, Any]
 
-    def payload_as(self, model: type[P]) -> P:
-        """The payload as the model its message type was validated against (each handler names
-        the model it expects; a mismatch is a dispatch bug, never a sender's mistake)."""
-        payload = self.payload
-        if not isinstance(payload, model):
-            raise TypeError(
-                f"{self.envelope.message_type} carries {type(payload).__name__}, not {model.__name__}"
-            )
-        return payload
-
     @property
     def message_type(self) -> MessageType:
         return _TYPES[self.envelope.message_type]
-
-    @property
-    def message_id(self) -> str:
-        return self.envelope.message_id
-
-    @property
-    def sender_id(self) -> str:
-        return self.envelope.sender.principal_id
-
-    @property
-    def sender_instance_id(self) -> str:
-        return self.envelope.sender.sender_instance_id
-
-    @property
-    def session_id(self) -> str:
-        return self.envelope.session_id
-
-    @property
-    def lamport(self) -> int | None:
-        return lamport_of(self.raw.get("watermark"))
 
     def dump(self) -> dict[str, Any]:
         """The message rebuilt from its models (unknown fields included), JSON-ready."""

@@ -18,7 +18,8 @@ from bridge.protocol.codes import ErrorCode
 from bridge.protocol.constants import ACCEPTED_VERSIONS, PROTOCOL
 from bridge.protocol.enums import MessageType
 from bridge.protocol.frames import MAX_DEPTH, MAX_FRAME_BYTES, ParseFailure, _decode
-from bridge.protocol.stamps import lamport_of, parse_ts
+from bridge.protocol.message import EnvelopeFields
+from bridge.protocol.stamps import parse_ts
 from bridge.protocol.wiretypes import WIRE_TYPES, Envelope, Wire
 
 W = TypeVar("W", bound=Wire)
@@ -29,47 +30,17 @@ _REQUIRED = frozenset(("message_type", "message_id", "session_id", "sender", "ts
 
 
 @dataclass(frozen=True, slots=True)
-class WireMessage:
+class WireMessage(EnvelopeFields):
     envelope: Envelope
     payload: Wire
     raw: dict[str, Any]
     message_type: MessageType
-
-    def payload_as(self, kind: type[W]) -> W:
-        """The payload as the struct its message type was validated against (each handler names
-        the struct it expects; a mismatch is a dispatch bug, never a sender's mistake)."""
-        payload = self.payload
-        if not isinstance(payload, kind):
-            raise TypeError(
-                f"{self.envelope.message_type} carries {type(payload).__name__}, not {kind.__name__}"
-            )
-        return payload
 
     def part(self, name: str) -> dict[str, Any]:
         """A fresh copy of the payload's object `name` as the sender wrote it (unknown fields
         kept), for state that outlives the message; {} when it is absent."""
         value = self.raw["payload"].get(name)
         return _JSON.decode(_ENCODE(value)) if type(value) is dict else {}
-
-    @property
-    def message_id(self) -> str:
-        return self.envelope.message_id
-
-    @property
-    def sender_id(self) -> str:
-        return self.envelope.sender.principal_id
-
-    @property
-    def sender_instance_id(self) -> str:
-        return self.envelope.sender.sender_instance_id
-
-    @property
-    def session_id(self) -> str:
-        return self.envelope.session_id
-
-    @property
-    def lamport(self) -> int | None:
-        return lamport_of(self.raw.get("watermark"))
 
 
 def read_message(raw: Any, max_bytes: int = MAX_FRAME_BYTES) -> WireMessage | ParseFailure:

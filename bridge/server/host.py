@@ -469,8 +469,11 @@ class SessionHost:
         self.writing = None
         self.snapshot_cost = time.perf_counter() - started
         exc = None if fut.cancelled() else fut.exception()
-        if exc is None:
-            return
+        if exc is not None:
+            self._snapshot_failed(exc)
+
+    def _snapshot_failed(self, exc: BaseException) -> None:
+        """A lost lease suspends the session; any other refusal only costs this snapshot."""
         if isinstance(exc, LeaseLost):
             self._store_failed(exc)
         else:
@@ -493,14 +496,7 @@ class SessionHost:
             self._write_snapshot(now)
             return True
         except StoreError as exc:
-            if isinstance(exc, LeaseLost):
-                self._store_failed(exc)
-            else:
-                log.warning(
-                    "session %s: snapshot not written (%s); the journal keeps every entry",
-                    self.session_id,
-                    exc,
-                )
+            self._snapshot_failed(exc)
             return False
         finally:
             self.snapshot_cost = time.perf_counter() - started
