@@ -92,7 +92,7 @@ def pack(envelope: dict[str, Any]) -> bytes | dict[str, Any]:
 
 def unpack(kept: bytes | dict[str, Any] | None) -> dict[str, Any] | None:
     """The envelope `pack` kept (bytes are decoded into a new copy each time)."""
-    if type(kept) is bytes:
+    if isinstance(kept, bytes):
         value: dict[str, Any] = _decode(kept)
         return value
-    return kept  # type: ignore[return-value]
+    return kept

@@ -3,18 +3,38 @@ share: the envelope's identity fields, the Lamport value and checked payload acc
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bridge.protocol.stamps import lamport_of
 
 T = TypeVar("T")
 
 
+class _Sender(Protocol):
+    @property
+    def principal_id(self) -> str: ...
+    @property
+    def sender_instance_id(self) -> str: ...
+
+
+class _Envelope(Protocol):
+    """What both envelope types (pydantic and msgspec) have."""
+
+    @property
+    def message_type(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def sender(self) -> _Sender: ...
+
+
 class EnvelopeFields:
     """Read-only views of `self.envelope` and `self.raw`; the subclass provides both."""
 
     __slots__ = ()
-    envelope: Any
+    envelope: _Envelope
     raw: dict[str, Any]
     payload: Any
 
@@ -30,19 +50,19 @@ class EnvelopeFields:
 
     @property
     def message_id(self) -> str:
-        return str(self.envelope.message_id)
+        return self.envelope.message_id
 
     @property
     def sender_id(self) -> str:
-        return str(self.envelope.sender.principal_id)
+        return self.envelope.sender.principal_id
 
     @property
     def sender_instance_id(self) -> str:
-        return str(self.envelope.sender.sender_instance_id)
+        return self.envelope.sender.sender_instance_id
 
     @property
     def session_id(self) -> str:
-        return str(self.envelope.session_id)
+        return self.envelope.session_id
 
     @property
     def lamport(self) -> int | None:

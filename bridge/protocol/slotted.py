@@ -38,7 +38,7 @@ class Slotted:
             return NotImplemented
         return self._values() == other._values()
 
-    __hash__: ClassVar[None] = None  # type: ignore[assignment]
+    # defining __eq__ without __hash__ makes the class unhashable, as a mutable record should be
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields)
@@ -56,5 +56,5 @@ class Frozen(Slotted):
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"cannot delete field {name!r} of a frozen {type(self).__name__}")
 
-    def __hash__(self) -> int:  # type: ignore[override]
+    def __hash__(self) -> int:
         return hash(self._values())
