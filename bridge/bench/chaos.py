@@ -58,6 +58,7 @@ class Worker:
         default_factory=list
     )  # coordinator_epoch of coordinator messages, in order
     served: list[float] = field(default_factory=list)  # monotonic times of answers and (re)joins
+    rejoins: list[float] = field(default_factory=list)  # monotonic times of reconnections
     failures: int = 0
 
     def __post_init__(self) -> None:
@@ -71,7 +72,17 @@ class Worker:
         if mtype == "SESSION_INFO" and m is self.client.session_info:
             self._record(m)
         elif mtype == "_CONNECTION" and (m.get("payload") or {}).get("state") == "connected":
-            self.served.append(time.monotonic())
+            now = time.monotonic()
+            self.rejoins.append(now)
+            self.served.append(now)
+
+    def served_again(self, killed: float) -> float | None:
+        """The first answer after a kill that came over a new connection: an answer the killed node
+        wrote before it died can still be read after the kill, and must not count as a takeover."""
+        rejoined = next((r for r in self.rejoins if r > killed), None)
+        if rejoined is None:
+            return None
+        return min(s for s in self.served if s >= rejoined)
 
     def _record(self, m: dict[str, Any]) -> None:
         mid = m.get("message_id")
@@ -197,8 +208,8 @@ async def run(
                 killed = await rig.kill(victim)
 
                 def back(sid: str, t: float = killed) -> float | None:
-                    times = [s for w in by_session[sid] for s in w.served if s > t]
-                    return min(times) if times else None
+                    times = [w.served_again(t) for w in by_session[sid]]
+                    return min((s for s in times if s is not None), default=None)
 
                 def served(aff: list[str] = affected) -> bool:
                     return all(back(s) is not None for s in aff)
