@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.core.compact import pack
+from bridge.core.compact import frozen_scope, pack
 from bridge.core.emit import Emitter
 from bridge.core.intents import IntentLayer
 from bridge.core.operations import OperationLayer
@@ -235,7 +235,7 @@ class ClaimLayer:
             intent_id=claim.new_intent_id,
             principal_id=claim.claimer,
             objective=claim.objective,
-            scope=claim.scope,
+            scope=frozen_scope(claim.scope),
             state=IntentState.ACTIVE,
             received_at=st.now,
             expires_at=st.now + original.ttl_sec,

@@ -7,6 +7,13 @@ values every envelope repeats (the protocol version, the sender, the session): m
 interned (one string object for the whole process), so only what is unique to the message is kept
 per intent. Equal as data: it encodes to the same JSON. `pack` goes further for an envelope kept
 only to be replayed: its JSON bytes, decoded again when a late joiner or a snapshot needs it.
+
+What the state keeps per intent is also kept out of the garbage collector's way (issue 17: loop
+stalls). CPython's full collection visits every container it tracks, and a dict that holds a dict
+or a list stays tracked for good, while a tuple of strings and numbers, and a dict holding only
+such values, are dropped from tracking by the first collection that sees them. So a long kept
+envelope is `freeze`d into nested tuples instead of dicts, and a record's scope holds tuples
+(`frozen_scope`); both read back as the same JSON.
 """
 
 from __future__ import annotations
@@ -67,32 +74,98 @@ def same(raw: Any, parsed: Any) -> Any:
 PACK_LIMIT = 800
 
 
-def _copy(envelope: dict[str, Any]) -> dict[str, Any]:
-    copy: dict[str, Any] = compact(envelope)
-    return copy
+# Marks a tuple that stands for a JSON object in a `freeze`d value: (_OBJECT, key, value, ...).
+# Decoded JSON never holds bytes, so a tuple starting with bytes cannot be a frozen array.
+_OBJECT = b"{"
+
+Kept = bytes | tuple[Any, ...]  # what `pack` returns
 
 
-def pack(envelope: dict[str, Any]) -> bytes | dict[str, Any]:
+def freeze(value: Any) -> Any:
+    """A JSON value as nested tuples that share its strings (keys, and values under SHARED keys,
+    interned): no dict or list left for the garbage collector to track. `thaw` reverses it."""
+    kind = type(value)
+    if kind is dict:
+        items: list[Any] = [_OBJECT]
+        for k, v in value.items():
+            key = _intern(k)
+            items.append(key)
+            items.append(_intern(v) if type(v) is str and key in SHARED else freeze(v))
+        return tuple(items)
+    if kind is list or kind is tuple:
+        return tuple([freeze(v) for v in value])
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A fresh JSON value (dicts and lists) from a `freeze`d one."""
+    if type(value) is tuple:
+        if value and type(value[0]) is bytes:
+            it = iter(value)
+            next(it)
+            return {k: thaw(v) for k, v in zip(it, it, strict=True)}
+        return [thaw(v) for v in value]
+    return value
+
+
+def _tupled(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        return {
+            _intern(k): (_intern(v) if type(v) is str and k in SHARED else _tupled(v))
+            for k, v in value.items()
+        }
+    if kind is list or kind is tuple:
+        return tuple([_tupled(v) for v in value])
+    return value
+
+
+def frozen_scope(scope: dict[str, Any]) -> dict[str, Any]:
+    """A record's own copy of a scope: its keys interned and its lists made tuples, so that the
+    garbage collector stops tracking it once it has seen it (unless it holds a dict, such as
+    `extensions`). Still plain JSON: encodes to the same text."""
+    frozen: dict[str, Any] = _tupled(scope)
+    return frozen
+
+
+def listed(value: Any) -> Any:
+    """A `frozen_scope` (or any value with tuples) with lists again, for callers that compare it
+    with decoded JSON in-process."""
+    kind = type(value)
+    if kind is dict:
+        return {k: listed(v) for k, v in value.items()}
+    if kind is tuple:
+        return [listed(v) for v in value]
+    return value
+
+
+def pack(envelope: dict[str, Any]) -> Kept:
     """An envelope kept for replay: its compact JSON when it is small (one bytes object, about a
-    third of the decoded dicts and strings), else its `compact` copy. Lossless or not at all: a
-    value JSON cannot carry as it is (a lone surrogate, NaN or an infinity, which msgspec writes as
-    null) keeps the `compact` copy too."""
+    third of the decoded dicts and strings), else its `freeze`d form, which shares its strings with
+    the record. Lossless or not at all: a value JSON cannot carry as it is (a lone surrogate, NaN
+    or an infinity, which msgspec writes as null) is kept `freeze`d too."""
     buf = bytearray()
     try:
         _encode_into(envelope, buf)
     except (TypeError, ValueError, OverflowError):
-        return _copy(envelope)
+        frozen: tuple[Any, ...] = freeze(envelope)
+        return frozen
     if len(buf) > PACK_LIMIT:
-        return _copy(envelope)
+        frozen = freeze(envelope)
+        return frozen
     data = bytes(buf)  # exact size: `encode` leaves its buffer's slack in the object it returns
     if b"null" in data and _decode(data) != envelope:  # a NaN or infinity became null
-        return _copy(envelope)
+        frozen = freeze(envelope)
+        return frozen
     return data
 
 
-def unpack(kept: bytes | dict[str, Any] | None) -> dict[str, Any] | None:
-    """The envelope `pack` kept (bytes are decoded into a new copy each time)."""
-    if isinstance(kept, bytes):
+def unpack(kept: Kept | dict[str, Any] | None) -> dict[str, Any] | None:
+    """A new copy of the envelope `pack` kept (a dict is returned as it is)."""
+    if type(kept) is bytes:
         value: dict[str, Any] = _decode(kept)
         return value
-    return kept
+    if type(kept) is tuple:
+        thawed: dict[str, Any] = thaw(kept)
+        return thawed
+    return kept if type(kept) is dict else None

@@ -76,7 +76,7 @@ class DeferralLayer:
         for iid in observed:
             intent = st.intents.get(iid)
             if intent is not None and pid not in intent.deferred_by:
-                intent.deferred_by.append(pid)
+                intent.deferred_by = (*intent.deferred_by, pid)
         st.timers.deferral.push(d.expires_at, d.deferral_id)
         payload = dict(msg.raw["payload"])
         payload.update(
@@ -104,7 +104,7 @@ class DeferralLayer:
         for iid in d.observed_intent_ids:
             intent = st.intents.get(iid)
             if intent is not None and d.principal_id in intent.deferred_by:
-                intent.deferred_by.remove(d.principal_id)
+                intent.deferred_by = tuple(p for p in intent.deferred_by if p != d.principal_id)
 
     def resolve(self, d: Deferral, status: str, reason: str) -> None:
         self.drop(d)

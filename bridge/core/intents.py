@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.core.compact import compact, intern, pack, same
+from bridge.core.compact import frozen_scope, intern, pack, same
 from bridge.core.conflicts import ConflictLayer, Hits
 from bridge.core.deferrals import DeferralLayer
 from bridge.core.emit import Emitter
@@ -162,23 +162,23 @@ class IntentLayer:
             if same_owner and other.state == IntentState.ACTIVE and other not in replaced:
                 replaced.append(other)
         ttl = p.ttl_sec if p.ttl_sec is not None else st.config.default_intent_ttl_sec
-        # Kept for as long as the intent lives: the envelope as its JSON bytes, or a compact copy
-        # when it is large (`pack`); the record shares the decoded envelope's strings (the kept
-        # copy's, when there is one) instead of the model's copies.
+        # Kept for as long as the intent lives: the envelope as its JSON bytes, or as nested tuples
+        # when it is large (`pack`); the record shares the decoded envelope's strings (as the
+        # tuples do) instead of the model's copies.
         kept = pack(msg.raw)
-        source = kept if isinstance(kept, dict) else msg.raw
+        source = msg.raw
         payload = source["payload"]
         intent = Intent(
             intent_id=same(payload.get("intent_id"), p.intent_id),
             principal_id=pid,
             objective=same(payload.get("objective"), p.objective),
-            scope=payload["scope"] if source is kept else compact(scope),
+            scope=frozen_scope(scope),
             state=IntentState.ACTIVE,
             received_at=st.now,
             expires_at=st.now + ttl,
             ttl_sec=ttl,
             priority=p.priority or "normal",
-            assumptions=list(p.assumptions) if p.assumptions else [],
+            assumptions=tuple(p.assumptions) if p.assumptions else (),
             parent_intent_id=p.parent_intent_id,
             announce=kept,
             last_message_id=same(source.get("message_id"), msg.message_id),
@@ -256,12 +256,12 @@ class IntentLayer:
             if holders:
                 self.refuse_stale(msg, holders)
                 return False
-            intent.scope = scope
+            intent.scope = frozen_scope(scope)
             st.rescope_intent(intent, norm)
         if p.objective is not None:
             intent.objective = p.objective
         if p.assumptions is not None:
-            intent.assumptions = list(p.assumptions)
+            intent.assumptions = tuple(p.assumptions)
         if p.ttl_sec is not None:
             intent.ttl_sec = p.ttl_sec
             intent.expires_at = st.now + p.ttl_sec

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import Field, dataclass, field, fields
 from typing import Any, ClassVar, Self
 
-from bridge.core.compact import pack, unpack
+from bridge.core.compact import Kept, frozen_scope, listed, pack, unpack
 
 _FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> its public field names
 
@@ -76,14 +76,16 @@ class Intent(JsonRecord):
     expires_at: float
     ttl_sec: float
     priority: str = "normal"
-    assumptions: list[str] = field(default_factory=list)
+    # tuples, not lists, here and in `scope` (`compact.frozen_scope`): a record then holds nothing
+    # the garbage collector keeps tracking (issue 17: stalls), and the empty tuple is shared
+    assumptions: tuple[str, ...] = ()
     parent_intent_id: str | None = None
-    # the accepted INTENT_ANNOUNCE envelope (late-join replay, snapshots), kept as its JSON bytes
-    # (`compact.pack`; `compact.unpack` decodes it), decoded again in snapshots
-    announce: bytes | dict[str, Any] | None = None
-    update: bytes | dict[str, Any] | None = None  # the latest accepted INTENT_UPDATE, the same way
+    # the accepted INTENT_ANNOUNCE envelope (late-join replay, snapshots), kept as its JSON bytes or
+    # as nested tuples (`compact.pack`; `compact.unpack` decodes it), decoded again in snapshots
+    announce: Kept | None = None
+    update: Kept | None = None  # the latest accepted INTENT_UPDATE, the same way
     last_message_id: str | None = None
-    deferred_by: list[str] = field(default_factory=list)
+    deferred_by: tuple[str, ...] = ()
     suspended_reason: str | None = None  # owner_left (GOODBYE transfer) or owner_unavailable
     worktree: str | None = None  # the checkout the intent is about (None: the main worktree)
     branch: str | None = None  # that checkout's branch, as the announcer reported it
@@ -97,19 +99,21 @@ class Intent(JsonRecord):
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Intent:
         names = cls.public_fields()
-        intent = cls(**{k: v for k, v in data.items() if k in names})
-        if type(intent.announce) is dict:
-            intent.announce = pack(intent.announce)
-        if type(intent.update) is dict:
-            intent.update = pack(intent.update)
-        return intent
+        values = {k: v for k, v in data.items() if k in names}
+        for key in ("announce", "update"):  # decoded in snapshots, kept packed
+            if isinstance(values.get(key), dict):
+                values[key] = pack(values[key])
+        values["scope"] = frozen_scope(values["scope"])
+        values["assumptions"] = tuple(values.get("assumptions") or ())
+        values["deferred_by"] = tuple(values.get("deferred_by") or ())
+        return cls(**values)
 
     def public(self) -> dict[str, Any]:
         return {
             "intent_id": self.intent_id,
             "principal_id": self.principal_id,
             "objective": self.objective,
-            "scope": self.scope,
+            "scope": listed(self.scope),
             "state": self.state,
             "priority": self.priority,
             "received_at": self.received_at,

@@ -133,7 +133,8 @@ class Overlap(Frozen):
 
 
 def _strs(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    # a tuple too: the coordinator's records keep their scopes' lists as tuples
+    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
 
 
 def normalize_scope(
@@ -152,7 +153,7 @@ def normalize_scope(
     kind: str = raw_kind if isinstance(raw_kind, str) else "custom"
     if kind == "file_set" and registry is None and len(scope) == 2:  # fast path: a plain file list
         res = scope.get("resources")
-        if isinstance(res, list) and all(
+        if isinstance(res, (list, tuple)) and all(
             isinstance(r, str) and "*" not in r and "?" not in r for r in res
         ):
             return NormScope(kind, frozenset(n for n in map(normalize_path, res) if n))

@@ -1,12 +1,17 @@
-"""Envelopes kept for replay as their JSON bytes (issue 17): lossless, or kept as they are."""
+"""Envelopes kept for replay as their JSON bytes or as nested tuples (issue 17): lossless, and
+nothing the garbage collector has to keep visiting."""
 
 from __future__ import annotations
 
+import gc
 import json
 import math
+import platform
 from typing import Any
 
-from bridge.core.compact import PACK_LIMIT, pack, unpack
+import pytest
+
+from bridge.core.compact import PACK_LIMIT, freeze, frozen_scope, pack, thaw, unpack
 
 
 def envelope(payload: dict[str, Any]) -> dict[str, Any]:
@@ -30,19 +35,62 @@ def test_a_plain_envelope_is_kept_as_bytes_and_decodes_equal_in_order() -> None:
     assert unpack(kept) is not back  # a new copy each time: a relay may not share the kept one
 
 
-def test_values_json_cannot_carry_keep_a_decoded_copy() -> None:
+def test_values_json_cannot_carry_are_kept_frozen_as_they_are() -> None:
     for odd in (math.nan, math.inf, "\udc80"):
         env = envelope({"intent_id": "i", "objective": odd})
         kept = pack(env)
-        assert type(kept) is dict
-        assert unpack(kept) is kept
-        assert json.dumps(kept) == json.dumps(env)
+        assert type(kept) is tuple
+        back = unpack(kept)
+        assert json.dumps(back) == json.dumps(env)
+        assert back["payload"]["objective"] is odd
     assert unpack(None) is None
 
 
-def test_a_large_envelope_keeps_a_decoded_copy_that_can_share_its_strings() -> None:
+def test_a_large_envelope_is_kept_frozen_and_shares_its_strings() -> None:
     objective = "x" * PACK_LIMIT
-    env = envelope({"intent_id": "i", "objective": objective})
+    env = envelope({"intent_id": "i", "objective": objective, "scope": {"resources": ["a", "b"]}})
     kept = pack(env)
-    assert type(kept) is dict and kept == env
-    assert kept["payload"]["objective"] is objective
+    assert type(kept) is tuple
+    back = unpack(kept)
+    assert back == env and json.dumps(back) == json.dumps(env)  # same keys, same order
+    assert back["payload"]["objective"] is objective  # the record and the kept form share it
+    assert unpack(kept) is not back
+
+
+def test_freeze_round_trips_every_json_shape() -> None:
+    for value in (
+        {},
+        [],
+        [[]],
+        [{}],
+        {"a": [1, {"b": None}], "c": {"d": [True, 2.5, "s"]}},
+        "x",
+        3,
+    ):
+        assert thaw(freeze(value)) == value
+    assert thaw(freeze(("t", ["u"]))) == ["t", ["u"]]  # an in-process tuple reads back as a list
+
+
+@pytest.mark.skipif(platform.python_implementation() != "CPython", reason="CPython's GC rules")
+def test_what_is_kept_per_intent_leaves_the_collectors_tracking() -> None:
+    """A full collection visits every tracked container; the kept forms stop being tracked."""
+    env = envelope(
+        {
+            "intent_id": "i",
+            "objective": "y" * 4096,
+            "scope": {"kind": "file_set", "resources": ["a"]},
+        }
+    )
+    kept = pack(env)
+    scope = frozen_scope({"kind": "file_set", "resources": ["a.py", "b.py"]})
+    nested = frozen_scope(
+        {"kind": "entity_set", "entities": ["e"], "extensions": {"impact": ["x"]}}
+    )
+    for _ in range(4):  # each collection untracks one more level of nesting (tuples, then dicts)
+        gc.collect()
+    assert not gc.is_tracked(kept)
+    assert not gc.is_tracked(scope) and not gc.is_tracked(scope["resources"])
+    assert json.dumps(scope) == json.dumps({"kind": "file_set", "resources": ["a.py", "b.py"]})
+    assert json.dumps(nested) == json.dumps(
+        {"kind": "entity_set", "entities": ["e"], "extensions": {"impact": ["x"]}}
+    )

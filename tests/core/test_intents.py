@@ -161,7 +161,7 @@ def test_deferral_lifecycle_11_8_121_122_123_125() -> None:
     assert types(r) == ["INTENT_DEFERRED"]
     out = r.outbound[0].message
     assert out["payload"]["principal_id"] == "agent:b" and "expires_at" in out["payload"]
-    assert s.coord.state.intents["i1"].deferred_by == ["agent:b"]
+    assert s.coord.state.intents["i1"].deferred_by == ("agent:b",)
     r = s.send("agent:a", "INTENT_WITHDRAW", {"intent_id": "i1"})
     resolved = [
         o.message["payload"] for o in r.outbound if o.message["message_type"] == "INTENT_DEFERRED"
