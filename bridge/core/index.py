@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from bridge.core.normtable import NormTable
 from bridge.protocol.globs import literal_prefix
 from bridge.protocol.scope import DependencyOverlap, NormScope, Overlap, dependency_overlap, overlap
 
@@ -31,7 +32,7 @@ def _dirs(path: str) -> list[str]:
 
 class ScopeIndex:
     def __init__(self) -> None:
-        self.scopes: dict[str, NormScope] = {}
+        self.scopes = NormTable()  # intent id -> its scope (the coordinator's `norms` too)
         # path, entity or task id -> the intent id naming it, or a set of them when several do
         # (one id, not a set, in the common case: a set of one costs 216 bytes per identifier)
         self._ids: dict[str, str | set[str]] = {}
@@ -123,7 +124,7 @@ class ScopeIndex:
         return (bucket,) if isinstance(bucket, str) else bucket
 
     def remove(self, intent_id: str) -> None:
-        scope = self.scopes.pop(intent_id, None)
+        scope = self.scopes.pop(intent_id)
         if scope is None:
             return
         for x in scope.idents:

@@ -66,7 +66,7 @@ class SessionState:
         self.timers = Timers()
         # indexes (rebuilt from the records on restore, never snapshotted)
         self.index = ScopeIndex()
-        self.norms: dict[str, NormScope] = {}  # live intent -> its normalized scope
+        self.norms = self.index.scopes  # live intent -> its normalized scope (one table)
         self.by_principal: MultiIndex[str, str] = MultiIndex()  # principal -> live intents
         self.ops_by_intent: MultiIndex[str, str] = MultiIndex()  # intent -> pending ops
         self.conflicts_by_intent: MultiIndex[str, str] = MultiIndex()  # intent -> open conflicts
@@ -86,19 +86,16 @@ class SessionState:
     def add_intent(self, intent: Intent, norm: NormScope) -> None:
         iid = intent.intent_id
         self.intents[iid] = intent
-        self.norms[iid] = norm
-        self.index.add(iid, norm)
+        self.index.add(iid, norm)  # and so in `norms`
         self.by_principal.add(intent.principal_id, iid)
 
     def rescope_intent(self, intent: Intent, norm: NormScope) -> None:
-        self.norms[intent.intent_id] = norm
         self.index.add(intent.intent_id, norm)
 
     def remove_intent(self, intent: Intent) -> None:
         iid = intent.intent_id
         self.intents.pop(iid, None)
-        self.norms.pop(iid, None)
-        self.index.remove(iid)
+        self.index.remove(iid)  # and from `norms`
         self.by_principal.discard(intent.principal_id, iid)
 
     def add_op(self, op: Operation) -> None:
