@@ -144,15 +144,30 @@ class Proc:
                     windows.append(row)
         if not stalls and not windows:
             return None
-        candidates = [(s["stall_ms"], s["cpu_ms"]) for s in stalls]
+        # (stall, CPU, GC) in ms; the GC time is known for stalls over 20 ms from newer watches
+        candidates = [(s["stall_ms"], s["cpu_ms"], s.get("gc_ms")) for s in stalls]
         candidates += [
-            (w["max_ms"], w["max_cpu_ms"]) for w in windows if w["max_ms"] <= 20
+            (w["max_ms"], w["max_cpu_ms"], None) for w in windows if w["max_ms"] <= 20
         ]  # longer ones are exact above
         # none: every overlapping window's worst stall lies outside the range, so inside it none was over 20 ms
-        worst = max(candidates) if candidates else (20.0, 0.0)
+        worst = max(candidates, key=lambda c: c[0]) if candidates else (20.0, 0.0, None)
         return {
             "max_ms": worst[0],
             "max_cpu_ms": worst[1],
+            "max_gc_ms": worst[2],
+            "full_gc_stalls": sum(1 for s in stalls if s.get("gc_gen") == 2),
+            "worst_stalls": [
+                {
+                    k: s.get(k)
+                    for k in ("stall_ms", "cpu_ms", "gc_ms", "gc_gen", "loop_cpu_ms", "run_wait_ms")
+                }
+                for s in sorted(stalls, key=lambda s: -s["stall_ms"])[:10]
+            ],
+            # the longest stall less the time the loop thread waited for a core (a busy machine)
+            "max_own_ms": max(
+                (s["stall_ms"] - s["run_wait_ms"] for s in stalls if "run_wait_ms" in s),
+                default=None,
+            ),
             "max_is_upper_bound": not candidates,
             "over_20ms": len(stalls),
             "over_100ms": sum(1 for s in stalls if s["stall_ms"] > 100),

@@ -113,6 +113,15 @@ def print_rate(con: Any, rate: dict[str, Any]) -> None:
         )
 
 
+def _stall_cell(ls: dict[str, Any] | None) -> str:
+    """`max (CPU)`, and the collector's share of it when the watch records one."""
+    if not ls:
+        return "-"
+    gc_ms = ls.get("max_gc_ms")
+    tail = f", GC {gc_ms:.0f}" if gc_ms is not None else ""
+    return f"{ls['max_ms']:.1f} ({ls['max_cpu_ms']:.0f}{tail})"
+
+
 def print_memory(con: Any, mem: dict[str, Any]) -> None:
     t = _table(
         "memory: sidecar RSS per active intent (one client, N disjoint announces)",
@@ -178,7 +187,7 @@ def print_stall(con: Any, stall: dict[str, Any]) -> None:
             "target",
             "intents x B",
             "loading: stall ms (snapshots)",
-            "loop: stall ms (CPU)",
+            "loop: stall ms (CPU, GC)",
             "ticks >20/>100 ms",
             "snapshots",
             "gap ms",
@@ -192,7 +201,7 @@ def print_stall(con: Any, stall: dict[str, Any]) -> None:
             r["target"],
             f"{r['active']:,} x {r['objective_bytes']:,}",
             f"{_f(s and s['max_ms'], '.1f')} ({_f(r.get('snapshots_loading'))})",
-            f"{ls['max_ms']:.1f} ({ls['max_cpu_ms']:.0f})" if ls else "-",
+            _stall_cell(ls),
             f"{ls['over_20ms']}/{ls['over_100ms']}" if ls else "-",
             _f(r.get("snapshots_loop")),
             _f(r["max_gap_ms"], ".1f"),

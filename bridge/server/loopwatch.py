@@ -6,12 +6,17 @@ for 800 ms no connection was served (a snapshot, a long handler, a blocking writ
 process not being scheduled at all). It appends JSON lines to the file: each stall over 20 ms
 as it ends, and once a second a summary of the last window:
 
-    {"t": <wall clock at the end of the stall>, "stall_ms": x, "cpu_ms": y}
+    {"t": <wall clock at the end of the stall>, "stall_ms": x, "cpu_ms": y, "gc_ms": z, "gc_gen": g,
+     "loop_cpu_ms": c, "run_wait_ms": w}
     {"t": <wall clock at the end of the window>, "ticks": n, "max_ms": x, "max_cpu_ms": y,
      "over_20ms": k, "over_100ms": j}
 
 `cpu_ms` is the CPU time the process used during the stall: close to the stall when the sidecar
-itself was busy, much less when it was blocked on I/O or descheduled by a busy machine. The
+itself was busy, much less when it was blocked on I/O or descheduled by a busy machine. `gc_ms`
+is the time the garbage collector ran meanwhile (from `gc.callbacks`) and `gc_gen` the oldest
+generation it collected (2: a full collection), or -1 when it did not run. Where Linux gives
+`/proc/thread-self/schedstat`, `loop_cpu_ms` is the loop thread's own CPU time and `run_wait_ms`
+the time it was ready to run but waited for a core (a busy machine, not the sidecar). The
 readers (the benchmarks) filter the lines by time to attribute stalls to a phase. When the
 variable is unset nothing is imported or scheduled.
 """
@@ -19,6 +24,7 @@ variable is unset nothing is imported or scheduled.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import time
@@ -38,6 +44,18 @@ class LoopWatch:
         self._reset(self.loop.time())
         self.last_cpu = time.process_time()
         self.due = self.loop.time() + tick
+        self.gc_sec = 0.0  # collector time since the last tick
+        self.gc_gen = -1  # the oldest generation collected since the last tick
+        self._gc_started = 0.0
+        gc.callbacks.append(self._on_gc)
+        self.last_sched = _schedstat()
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_sec += time.perf_counter() - self._gc_started
+            self.gc_gen = max(self.gc_gen, info.get("generation", -1))
 
     def _reset(self, now: float) -> None:
         self.window_start = now
@@ -57,20 +75,24 @@ class LoopWatch:
         self.ticks += 1
         if lag > self.max_lag:
             self.max_lag, self.max_cpu = lag, cpu - self.last_cpu
+        sched = _schedstat()
         if lag > STALL_LINE_SEC:
             self.over_20 += 1
-            self.out.write(
-                json.dumps(
-                    {
-                        "t": round(time.time(), 3),
-                        "stall_ms": round(lag * 1000, 3),
-                        "cpu_ms": round((cpu - self.last_cpu) * 1000, 3),
-                    }
-                )
-                + "\n"
-            )
+            row = {
+                "t": round(time.time(), 3),
+                "stall_ms": round(lag * 1000, 3),
+                "cpu_ms": round((cpu - self.last_cpu) * 1000, 3),
+                "gc_ms": round(self.gc_sec * 1000, 3),
+                "gc_gen": self.gc_gen,
+            }
+            if sched is not None and self.last_sched is not None:
+                row["loop_cpu_ms"] = round((sched[0] - self.last_sched[0]) / 1e6, 3)
+                row["run_wait_ms"] = round((sched[1] - self.last_sched[1]) / 1e6, 3)
+            self.out.write(json.dumps(row) + "\n")
+        self.last_sched = sched
         self.over_100 += lag > 0.100
         self.last_cpu = cpu
+        self.gc_sec, self.gc_gen = 0.0, -1
         if now - self.window_start >= self.window:
             self._emit(now)
         self.due = now + self.tick
@@ -95,11 +117,23 @@ class LoopWatch:
         self._reset(now)
 
     def stop(self) -> None:
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
         if self.handle is not None:
             self.handle.cancel()
             self.handle = None
         self._emit(self.loop.time())
         self.out.close()
+
+
+def _schedstat() -> tuple[int, int] | None:
+    """(ns on a CPU, ns waiting for one) of the calling thread, or None off Linux."""
+    try:
+        with open("/proc/thread-self/schedstat", "rb") as f:
+            on_cpu, waiting, _ = f.read().split()
+        return int(on_cpu), int(waiting)
+    except (OSError, ValueError):
+        return None
 
 
 def start_from_env() -> LoopWatch | None:
