@@ -307,7 +307,7 @@ class IntentLayer:
         iid = intent.intent_id
         intent.state = new
         st.remove_intent(intent)
-        st.ended.put(iid, [intent.principal_id, str(new)])
+        st.ended.put(iid, (intent.principal_id, str(new)))  # a tuple: the GC stops tracking it
         if (
             len(st.timers.expiry.entries) > 2 * len(st.intents) + 1024
         ):  # drop entries of ended intents

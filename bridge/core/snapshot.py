@@ -22,7 +22,7 @@ from bridge.protocol.worktree import ref_key
 SNAPSHOT_VERSION = 1
 
 
-def _bounded(items: list[list[Any]], limit: int) -> Bounded[Any]:
+def _bounded(items: list[Any], limit: int) -> Bounded[Any]:
     b: Bounded[Any] = Bounded(limit)
     for k, v in items:
         b.put(k, v)
@@ -100,7 +100,7 @@ def restore_into(st: SessionState, audit: AuditChain, snap: dict[str, Any]) -> N
         st.add_conflict(c)
         if c.frozen_at is not None:
             st.frozen.add(c.conflict_id)
-    st.ended = _bounded(ext["ended_intents"], limit)
+    st.ended = _bounded([(k, tuple(v)) for k, v in ext["ended_intents"]], limit)
     st.committed = _bounded(ext["committed_ops"], limit)
     st.targets = _bounded(
         [[ref_key(t["target"], t.get("worktree")), Target.from_json(t)] for t in ext["targets"]],

@@ -49,7 +49,7 @@ class SessionState:
         self.backoff: dict[str, list[float]] = {}  # "principal|resource" -> [until, interval]
         self.frozen: set[str] = set()  # conflict ids whose scope is frozen
         # bounded histories
-        self.ended: Bounded[list[str]] = Bounded(limit)  # intent_id -> [principal, state]
+        self.ended: Bounded[tuple[str, str]] = Bounded(limit)  # intent_id -> (principal, state)
         self.committed: Bounded[dict[str, Any]] = Bounded(limit)  # op_id -> Operation json
         # ref key (path, or path + NUL + worktree) -> its last commit, least recently committed first
         self.targets: Bounded[Target] = Bounded(config.file_limit)
