@@ -24,13 +24,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bridge.store.chunks import parts
+from bridge.store.sqlite import PART_CHARS
 
 AVAILABLE = hasattr(os, "fork")
 _MAXFD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 4096
 _HEADER = 8  # bytes of each piece's length prefix; a zero length ends a complete stream
 
 
-def fork(build: Callable[[], dict[str, Any]], size: int = 1 << 18) -> tuple[int, int]:
+def fork(build: Callable[[], dict[str, Any]], size: int = PART_CHARS) -> tuple[int, int]:
     """Start the child that writes `build()` as JSON to a pipe; returns (its pid, the read end)."""
     r, w = os.pipe()
     pid = os.fork()

@@ -3,7 +3,7 @@
 Journal rows older than the latest snapshot are deleted when a snapshot is written, so the file
 does not grow with the session's history.
 
-A snapshot is written in parts of about 256 KiB (`snapshot_parts`), each in its own short
+A snapshot is written in parts of about 64 KiB (`snapshot_parts`), each in its own short
 transaction, and becomes the session's snapshot only when its `snapshots` row is switched to it
 (`state` = "parts:<generation>:<count>"); the parts of the previous one and the journal rows it
 covers are deleted after that, in small batches. So `snapshot` may run in a worker thread
@@ -55,11 +55,13 @@ CREATE TABLE IF NOT EXISTS snapshot_parts (
 );
 """
 PARTS = "parts:"  # a `snapshots.state` naming its parts, "parts:<generation>:<count>"
-PART_CHARS = 1 << 18  # characters per snapshot part (one short transaction each)
-DELETE_BATCH = 100  # journal rows deleted per transaction after a snapshot
+# characters per snapshot part, and journal rows (8 KiB and more each) deleted per transaction
+# after a snapshot: each is one short statement, the longest the loop's append waits for the lock
+PART_CHARS = 1 << 16
+DELETE_BATCH = 25
 # A snapshot's worker sleeps this long after each statement, so that the event loop's append,
 # waiting for the connection's lock, gets it (issue 17: the clean-up after a snapshot of 10,000
-# intents of 8 KiB held the loop 150-230 ms without it).
+# intents of 8 KiB held the loop 160-230 ms without it).
 BACKGROUND_PAUSE_SEC = 0.0005
 
 
