@@ -159,7 +159,15 @@ class Proc:
             "worst_stalls": [
                 {
                     k: s.get(k)
-                    for k in ("stall_ms", "cpu_ms", "gc_ms", "gc_gen", "loop_cpu_ms", "run_wait_ms")
+                    for k in (
+                        "stall_ms",
+                        "cpu_ms",
+                        "gc_ms",
+                        "gc_gen",
+                        "loop_cpu_ms",
+                        "run_wait_ms",
+                        "blocked_in",
+                    )
                 }
                 for s in sorted(stalls, key=lambda s: -s["stall_ms"])[:10]
             ],

@@ -7,7 +7,7 @@ process not being scheduled at all). It appends JSON lines to the file: each sta
 as it ends, and once a second a summary of the last window:
 
     {"t": <wall clock at the end of the stall>, "stall_ms": x, "cpu_ms": y, "gc_ms": z, "gc_gen": g,
-     "loop_cpu_ms": c, "run_wait_ms": w}
+     "loop_cpu_ms": c, "run_wait_ms": w, "blocked_in": {"S futex_wait_queue": 12, ...}}
     {"t": <wall clock at the end of the window>, "ticks": n, "max_ms": x, "max_cpu_ms": y,
      "over_20ms": k, "over_100ms": j}
 
@@ -16,7 +16,10 @@ itself was busy, much less when it was blocked on I/O or descheduled by a busy m
 is the time the garbage collector ran meanwhile (from `gc.callbacks`) and `gc_gen` the oldest
 generation it collected (2: a full collection), or -1 when it did not run. Where Linux gives
 `/proc/thread-self/schedstat`, `loop_cpu_ms` is the loop thread's own CPU time and `run_wait_ms`
-the time it was ready to run but waited for a core (a busy machine, not the sidecar). The
+the time it was ready to run but waited for a core (a busy machine, not the sidecar), and a
+thread samples the loop thread's state and kernel wait channel every 2 ms (`blocked_in`: R
+running, S sleeping, D waiting for the disk; `futex_wait_queue` is a lock or the GIL,
+`balance_dirty_pages` the kernel slowing a writer). The
 readers (the benchmarks) filter the lines by time to attribute stalls to a phase. When the
 variable is unset nothing is imported or scheduled.
 """
@@ -27,7 +30,9 @@ import asyncio
 import gc
 import json
 import os
+import threading
 import time
+from collections import Counter
 from typing import IO
 
 ENV = "MPAC_LOOP_WATCH"
@@ -49,6 +54,24 @@ class LoopWatch:
         self._gc_started = 0.0
         gc.callbacks.append(self._on_gc)
         self.last_sched = _schedstat()
+        self.samples: Counter[str] = Counter()  # the loop thread's state since the last tick
+        self._sampling = threading.Event()
+        self._sampler = threading.Thread(
+            target=self._sample, args=(threading.get_native_id(),), daemon=True
+        )
+        self._sampler.start()
+
+    def _sample(self, tid: int) -> None:
+        base = f"/proc/self/task/{tid}/"
+        while not self._sampling.wait(0.002):
+            try:
+                with open(base + "stat", "rb") as f:
+                    state = f.read().rsplit(b")", 1)[1].split()[0].decode()
+                with open(base + "wchan", "rb") as f:
+                    wchan = f.read().decode() or "-"
+            except (OSError, IndexError, UnicodeDecodeError):
+                return  # not Linux, or the thread is gone
+            self.samples[f"{state} {wchan}"] += 1
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -78,7 +101,7 @@ class LoopWatch:
         sched = _schedstat()
         if lag > STALL_LINE_SEC:
             self.over_20 += 1
-            row = {
+            row: dict[str, object] = {
                 "t": round(time.time(), 3),
                 "stall_ms": round(lag * 1000, 3),
                 "cpu_ms": round((cpu - self.last_cpu) * 1000, 3),
@@ -88,8 +111,11 @@ class LoopWatch:
             if sched is not None and self.last_sched is not None:
                 row["loop_cpu_ms"] = round((sched[0] - self.last_sched[0]) / 1e6, 3)
                 row["run_wait_ms"] = round((sched[1] - self.last_sched[1]) / 1e6, 3)
+            if self.samples:
+                row["blocked_in"] = dict(self.samples.most_common(4))
             self.out.write(json.dumps(row) + "\n")
         self.last_sched = sched
+        self.samples = Counter()
         self.over_100 += lag > 0.100
         self.last_cpu = cpu
         self.gc_sec, self.gc_gen = 0.0, -1
@@ -117,6 +143,7 @@ class LoopWatch:
         self._reset(now)
 
     def stop(self) -> None:
+        self._sampling.set()
         if self._on_gc in gc.callbacks:
             gc.callbacks.remove(self._on_gc)
         if self.handle is not None:
