@@ -6,7 +6,9 @@ import asyncio
 import io
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +55,43 @@ async def test_on_when_the_variable_names_a_file(
     watch.stop()
     (summary,) = [json.loads(line) for line in path.read_text().splitlines()]
     assert summary["ticks"] >= 1 and summary["max_ms"] >= 0
+
+
+async def _stall_rows(hold: Callable[[], object]) -> list[dict[str, Any]]:
+    out = Kept()
+    watch = loopwatch.LoopWatch(out, tick=0.005, window=10)
+    watch.start()
+    await asyncio.sleep(0.02)
+    hold()
+    await asyncio.sleep(0.03)  # the late tick runs and writes its line
+    watch.stop()
+    return [r for r in map(json.loads, out.getvalue().splitlines()) if "stall_ms" in r]
+
+
+async def test_a_stall_says_what_the_loop_thread_was_doing() -> None:
+    """Busy: the collector's share and running samples; blocked on a lock: sleeping samples."""
+    import gc
+    import sys
+    import threading
+
+    heap = [[n] for n in range(300_000)]  # a full collection of these takes a while
+
+    def collect() -> None:
+        deadline = time.monotonic() + 0.05
+        while time.monotonic() < deadline:
+            gc.collect()
+
+    (busy,) = await _stall_rows(collect)
+    assert busy["gc_gen"] == 2 and busy["gc_ms"] > 10
+    del heap
+    lock = threading.Lock()
+    lock.acquire()
+    releaser = threading.Timer(0.06, lock.release)
+    releaser.start()
+    (blocked,) = await _stall_rows(lock.acquire)  # the loop thread waits for another thread
+    releaser.join()
+    if sys.platform == "linux":
+        assert set(busy) >= {"loop_cpu_ms", "run_wait_ms", "blocked_in"}
+        assert any(k.startswith("R") for k in busy["blocked_in"])
+        assert any(k.startswith("S") for k in blocked["blocked_in"])
+        assert blocked["loop_cpu_ms"] < blocked["stall_ms"] / 2
