@@ -32,6 +32,8 @@ class Checkpointer:
 
     def _run(self) -> None:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=1)
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("PRAGMA cache_size=-256")  # copying WAL frames needs no large cache
         try:
             while not self._stop:
                 self._wake.wait(self.interval)

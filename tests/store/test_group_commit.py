@@ -90,3 +90,17 @@ def test_the_turn_journal_commits_once_and_fails_only_hosts_with_entries(tmp_pat
     assert [n for _, n in a.failed] == [1] and told == ["a"]
     assert idle.committed == 2 and not idle.failed  # no entry of its own was lost
     assert isinstance(a.failed[0][0], StoreUnavailable)
+
+
+def test_the_journal_connection_keeps_a_small_page_cache(tmp_path: Path) -> None:
+    """Appends need only the newest pages: SQLite's 2 MiB default cache was RSS for nothing."""
+    from bridge.store.sqlite import CACHE_KIB
+
+    store = SqliteStore(tmp_path / "j.sqlite3")
+    try:
+        assert store._db.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
+        for _ in range(200):
+            store.append_many([("s", "k", 1.0, "x" * 500, None)])
+        assert store.load("s")[1][-1].seq == 200  # appends and a read still work with it
+    finally:
+        store.close()
