@@ -11,24 +11,28 @@ keep using `websockets` (see `open_socket`).
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
-import socket
 import struct
 import time
-from typing import Any, Protocol, cast
 from urllib.parse import urljoin, urlsplit
+
+from bridge.digest import sha1
+from bridge.tcp import connect
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class TextSocket(Protocol):
+        def send(self, text: str) -> None: ...
+
+        def recv(self, timeout: float) -> str: ...
+
+        def close(self) -> None: ...
+
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, CLOSE, PING, PONG, CONT = 0x1, 0x8, 0x9, 0xA, 0x0
-
-
-class TextSocket(Protocol):
-    def send(self, text: str) -> None: ...
-
-    def recv(self, timeout: float) -> str: ...
-
-    def close(self) -> None: ...
 
 
 class HandshakeError(ConnectionError):
@@ -76,11 +80,7 @@ class RawWebSocket:
         port = parts.port or 80
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self.timeout = timeout
-        # an ASCII host as bytes: a str one makes getaddrinfo import the idna codec (start-up time)
-        name = parts.hostname
-        address = name.encode("ascii") if name.isascii() else name
-        # (getaddrinfo takes bytes; typeshed's create_connection says str only)
-        self.sock = socket.create_connection((cast(str, address), port), timeout=timeout)
+        self.sock = connect(parts.hostname, port, timeout)
         self.buf = bytearray()  # deleting from the front of a bytearray is cheap in CPython
         try:
             host = (
@@ -122,7 +122,7 @@ class RawWebSocket:
                 + (f" ({body})" if body else "")
             )
         accept = base64.b64encode(
-            hashlib.sha1((key + GUID).encode()).digest()
+            sha1((key + GUID).encode()).digest()
         ).decode()  # SHA-1 is what RFC 6455 specifies here
         if fields.get("sec-websocket-accept") != accept:
             raise HandshakeError("the server's Sec-WebSocket-Accept does not match our key")

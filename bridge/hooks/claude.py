@@ -5,14 +5,13 @@ file just before an edit) is kept in the base store, so a stale write based on i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from bridge.client.quick import QuickClient, coordinator_of
+from bridge.digest import sha256
 from bridge.identity import agent_principal
 from bridge.remote import TOKEN_VAR
 from bridge.workspace.bases import remember_file
@@ -20,6 +19,10 @@ from bridge.workspace.paths import PathRefused, resolve_in_repo
 from bridge.workspace.repo import Repo, find_repo
 from bridge.workspace.state import state_ref_of
 from bridge.workspace.worktrees import worktree_extension, worktree_id
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 READ_TOOLS = ("Read",)
@@ -59,7 +62,7 @@ def target_of(
 
 
 def saved_path(repo: Repo, rel: str, principal: str) -> Path:
-    key = hashlib.sha256(f"{principal}\0{rel}".encode()).hexdigest()[:24]
+    key = sha256(f"{principal}\0{rel}".encode()).hexdigest()[:24]
     return repo.data_dir / "hooks" / f"{key}.json"
 
 

@@ -15,9 +15,12 @@ same key.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from bridge.protocol.constants import EXT
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any
 
 WORKTREE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 SEP = "\x00"

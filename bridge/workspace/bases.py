@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import re
 import zlib
 from pathlib import Path
 
+from bridge.digest import sha256
 from bridge.workspace.repo import Repo
 from bridge.workspace.state import ABSENT_STATE_REF, state_ref_of_bytes
 
@@ -102,7 +102,7 @@ class BaseStore:
         except (OSError, zlib.error):
             path.unlink(missing_ok=True)
             return None
-        if "sha256:" + hashlib.sha256(data).hexdigest() != state_ref:
+        if "sha256:" + sha256(data).hexdigest() != state_ref:
             path.unlink(missing_ok=True)
             return None
         _touch(path)

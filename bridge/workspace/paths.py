@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
 
 from bridge.workspace.repo import Repo
@@ -37,6 +36,8 @@ def ignored_among(repo: Repo, rels: list[str]) -> set[str]:
     One `git check-ignore --stdin` process for the whole list, however long."""
     if not rels:
         return set()
+    import subprocess  # here: a hook resolves paths without the ignore check (start-up, issue 17)
+
     out = subprocess.run(
         ["git", "check-ignore", "--no-index", "--stdin", "-z"],
         cwd=repo.root,

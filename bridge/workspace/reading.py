@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import codecs
 import errno
-import hashlib
 import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bridge.digest import sha256
 from bridge.protocol.slotted import Frozen
 from bridge.workspace.paths import PathRefused, check_file_type
 
@@ -78,7 +78,7 @@ def digest_file(full: Path, rel: str) -> tuple[str, int] | None:
     with open_regular(full, rel) as fd:
         if fd is None:
             return None
-        h, size = hashlib.sha256(), 0
+        h, size = sha256(size=os.fstat(fd).st_size), 0
         for chunk in _chunks(fd):
             h.update(chunk)
             size += len(chunk)
@@ -91,7 +91,7 @@ def read_head(full: Path, rel: str, max_bytes: int) -> Head | None:
     with open_regular(full, rel) as fd:
         if fd is None:
             return None
-        h, size, head = hashlib.sha256(), 0, bytearray()
+        h, size, head = sha256(size=os.fstat(fd).st_size), 0, bytearray()
         decoder: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
         for chunk in _chunks(fd):
             h.update(chunk)

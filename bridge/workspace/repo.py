@@ -3,12 +3,12 @@ the repository, and the session id derived from that common dir."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import subprocess
+import stat
 from pathlib import Path
 
+from bridge.digest import sha256
 from bridge.protocol.slotted import Frozen
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -40,7 +40,7 @@ class Repo(Frozen):
     @property
     def session_id(self) -> str:
         """`<repo name>-<12 hex of sha256(realpath of common dir)>`, characters [A-Za-z0-9._-]."""
-        digest = hashlib.sha256(os.fsencode(str(self.common_dir))).hexdigest()[:12]
+        digest = sha256(os.fsencode(str(self.common_dir))).hexdigest()[:12]
         return f"{repo_name(self.common_dir)}-{digest}"
 
 
@@ -56,6 +56,8 @@ def repo_name(common_dir: Path) -> str:
 
 
 def _git(cwd: Path, *args: str) -> str:
+    import subprocess  # only when the layout needs git's own answer (start-up: _read_layout)
+
     try:
         out = subprocess.run(
             ["git", *args],
@@ -89,6 +91,10 @@ def find_repo(path: str | os.PathLike[str] = ".") -> Repo:
         raise NotARepository(
             f"{start} does not exist; pass the path of a directory inside a git repository"
         )
+    found = _read_layout(str(start))
+    if found is not None:
+        root, git_dir, common = (Path(p) for p in found)
+        return Repo(root=root, git_dir=git_dir, common_dir=common)
     out = _git(
         start,
         "rev-parse",
@@ -104,3 +110,81 @@ def find_repo(path: str | os.PathLike[str] = ".") -> Repo:
         )
     root, git_dir, common = (Path(os.path.realpath(line)) for line in lines)
     return Repo(root=root, git_dir=git_dir, common_dir=common)
+
+
+# Variables and configuration that change where git looks or what the work tree is: with any of
+# them, git itself is asked.
+_GIT_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+)
+_CONFIG_WORDS = (b"worktree", b"bare=true", b"include")
+
+
+def _read_layout(start: str) -> tuple[str, str, str] | None:
+    """(top level, git dir, common dir) of the work tree holding the real directory `start`, read
+    from the files git reads (issue 17: a hook starts a git process no more), for the plain
+    layouts: a `.git` directory, or a `.git` file naming a linked worktree's git dir. None for
+    anything else (a bare or foreign-owned repository, core.worktree, a file system boundary, git
+    variables, no repository at all): then `git rev-parse` answers, and explains a refusal."""
+    if any(os.environ.get(name) for name in _GIT_ENV):
+        return None
+    uid, here = os.geteuid(), start
+    try:
+        dev = os.stat(here).st_dev
+        while True:
+            if os.path.basename(here) == ".git":
+                return None  # inside a git dir
+            top = os.lstat(here)
+            if top.st_dev != dev or top.st_uid != uid:
+                return None
+            dot = os.path.join(here, ".git")
+            try:
+                mode = os.stat(dot).st_mode
+            except FileNotFoundError:
+                if os.path.exists(os.path.join(here, "HEAD")):
+                    return None  # perhaps a bare repository
+                parent = os.path.dirname(here)
+                if parent == here:
+                    return None
+                here = parent
+                continue
+            return _layout_at(here, dot, mode, uid)
+    except (OSError, ValueError):
+        return None
+
+
+def _layout_at(top: str, dot: str, mode: int, uid: int) -> tuple[str, str, str] | None:
+    if stat.S_ISDIR(mode):
+        git_dir = dot
+    elif stat.S_ISREG(mode):
+        with open(dot, "rb") as fh:
+            line = fh.read(8192).decode("utf-8").strip()
+        if not line.startswith("gitdir:") or "\n" in line:
+            return None
+        git_dir = os.path.join(top, line[7:].strip())
+    else:
+        return None
+    git_dir = os.path.realpath(git_dir)
+    common = git_dir
+    try:
+        with open(os.path.join(git_dir, "commondir"), "rb") as fh:
+            common = os.path.realpath(os.path.join(git_dir, fh.read().decode("utf-8").strip()))
+    except FileNotFoundError:
+        pass
+    with open(os.path.join(common, "config"), "rb") as fh:
+        config = fh.read().lower().replace(b" ", b"").replace(b"\t", b"")
+    if any(word in config for word in _CONFIG_WORDS):
+        return None
+    for d in (git_dir, common):
+        st = os.stat(d)
+        if st.st_uid != uid or not os.path.isfile(os.path.join(d, "HEAD")):
+            return None
+    if not os.path.isdir(os.path.join(common, "objects")):
+        return None
+    return top, git_dir, common

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
-from typing import Any, cast
 from urllib.parse import urlsplit
 
 from bridge.protocol.slotted import Slotted
+from bridge.tcp import connect
 from bridge.workspace.repo import Repo
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class RuntimeInfo(Slotted):
@@ -143,11 +146,8 @@ def pid_alive(pid: int) -> bool:
 
 def port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
-        # an ASCII host as bytes: a str one makes getaddrinfo import the idna codec (start-up time)
-        address = host.encode("ascii") if host.isascii() else host
-        # (getaddrinfo takes bytes; typeshed's create_connection says str only)
-        with socket.create_connection((cast(str, address), port), timeout=timeout):
-            return True
+        connect(host, port, timeout).close()
+        return True
     except (OSError, ValueError, OverflowError):
         return False
 

@@ -4,13 +4,13 @@ that never overwrites a change its caller did not see."""
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import stat
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
+from bridge.digest import sha256
 from bridge.protocol.slotted import Slotted
 from bridge.protocol.worktree import split_key
 from bridge.workspace.paths import PathRefused, full_path, resolve_in_repo
@@ -24,7 +24,7 @@ DEFAULT_MAX_BYTES = 256_000
 
 def state_ref_of_bytes(data: bytes) -> str:
     """`sha256:` followed by the full 64-character hex digest of `data`."""
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return "sha256:" + sha256(data).hexdigest()
 
 
 def state_ref_of(repo: Repo, rel_path: str) -> str:
@@ -97,7 +97,7 @@ class StaleWrite(Exception):
 def lock_path(repo: Repo, rel_path: str) -> Path:
     """One lock per file of one checkout: worktrees share the data dir but not their files."""
     key = f"{rel_path}\0{repo.root}" if repo.git_dir != repo.common_dir else rel_path
-    return repo.data_dir / "locks" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock")
+    return repo.data_dir / "locks" / (sha256(key.encode()).hexdigest()[:32] + ".lock")
 
 
 @contextmanager
