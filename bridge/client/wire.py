@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import os
 import struct
+import sys
 import time
 from urllib.parse import urljoin, urlsplit
 
@@ -196,9 +197,19 @@ class _Websockets:
     """The `websockets` sync client behind the same three calls (used for wss://)."""
 
     def __init__(self, url: str, timeout: float, headers: dict[str, str] | None) -> None:
-        from websockets.sync.client import connect
+        try:
+            from websockets.sync.client import connect as ws_connect
+        except ImportError:
+            if not sys.flags.no_site:
+                raise
+            import site  # a hook started with -S (bridge/hooks/run.py): site-packages are not on the path yet
 
-        self.ws: Any = connect(url, open_timeout=timeout, additional_headers=headers, max_size=None)
+            site.main()
+            from websockets.sync.client import connect as ws_connect
+
+        self.ws: Any = ws_connect(
+            url, open_timeout=timeout, additional_headers=headers, max_size=None
+        )
 
     def send(self, text: str) -> None:
         self.ws.send(text)

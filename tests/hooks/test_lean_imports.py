@@ -3,8 +3,14 @@ a quarter of a hook's start, issue 17); its records derive from bridge.protocol.
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
 import subprocess
 import sys
+from pathlib import Path
+
+from bridge.hooks.settings import hook_launcher
 
 
 def test_the_hook_command_imports_no_dataclasses_or_inspect() -> None:
@@ -16,3 +22,56 @@ def test_the_hook_command_imports_no_dataclasses_or_inspect() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# What the hook's own command line (`python -S bridge/hooks/run.py hook ...`, issue 17) does
+# without: each of these cost it milliseconds of start-up (docs/performance.md, "Issue 17").
+NOT_ON_THE_HOOK_PATH = (
+    "site",  # and with it setuptools' editable finder
+    "argparse",
+    "subprocess",  # find_repo reads .git; git runs only for unusual layouts
+    "hashlib",  # bridge.digest
+    "socket",  # bridge.tcp
+    "typing",
+    "asyncio",
+    "pydantic",
+    "websockets",
+    "uuid",
+    "tempfile",
+    "dataclasses",
+    "inspect",
+)
+
+
+def test_the_hook_command_line_imports_none_of_the_slow_modules(tmp_path: Path) -> None:
+    """Run the command setup writes, with `-X importtime`, on a repository with no sidecar (the
+    hook looks for one, says so and allows), and read what it imported."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "a.py").write_text("a = 1\n")
+    event = {
+        "cwd": str(repo),
+        "tool_name": "Edit",
+        "tool_input": {"file_path": str(repo / "a.py")},
+    }
+    python, *rest = shlex.split(hook_launcher("mpac-bridge"))
+    out = subprocess.run(
+        [python, "-X", "importtime", *rest, "hook", "claude-pretooluse"],
+        input=json.dumps(event),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=repo,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MPAC_")},
+    )
+    assert out.returncode == 0 and "no sidecar is running" in out.stderr, out.stderr[-2000:]
+    imported = {
+        line.split("|")[-1].strip()
+        for line in out.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "bridge.hooks.claude" in imported
+    top = {name.split(".")[0] for name in imported}
+    assert sorted(top & set(NOT_ON_THE_HOOK_PATH)) == []
+    assert not [m for m in imported if "editable" in m]
