@@ -8,10 +8,10 @@ costs a few milliseconds (`tests/hooks/test_wire.py` checks what it imports)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 
+from bridge import jsonlite as json
 from bridge.client.scope import claims_meet, coverage, file_probe
 from bridge.client.wire import open_socket
 from bridge.protocol.constants import EXT, PROTOCOL, PROTOCOL_VERSION

@@ -10,12 +10,11 @@ keep using `websockets` (see `open_socket`).
 
 from __future__ import annotations
 
-import base64
+import binascii
 import os
 import struct
 import sys
 import time
-from urllib.parse import urljoin, urlsplit
 
 from bridge.digest import sha1
 from bridge.tcp import connect
@@ -52,6 +51,49 @@ class Redirected(HandshakeError):
 MAX_REDIRECTS = 5
 
 
+def _b64(data: bytes) -> str:
+    """base64.b64encode(data).decode() (the base64 module imports re: start-up, issue 17)."""
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+_PLAIN_HOST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+
+
+def split_ws_url(url: str) -> tuple[str, int, str]:
+    """(host, port, path with query) of a ws:// URL, as urllib.parse.urlsplit reads it. The
+    common `ws://host:port/path` with a plain host is read here; anything else (userinfo, an IPv6
+    literal, a fragment, odd characters) goes to urlsplit, which a hook's start does without."""
+    if url.startswith("ws://"):
+        netloc, slash, rest = url[5:].partition("/")
+        host, colon, port_text = netloc.partition(":")
+        host = host.lower()
+        if (
+            host
+            and _PLAIN_HOST.issuperset(host)
+            and (not colon or (port_text.isascii() and port_text.isdigit()))
+            and "#" not in rest
+            and not any(c in rest for c in "\t\r\n")
+            and "?" not in netloc
+            and (not colon or int(port_text) <= 65535)
+        ):
+            path, _, query = (slash + rest).partition("?")
+            return (
+                host,
+                int(port_text) if colon else 80,
+                (path or "/") + (f"?{query}" if query else ""),
+            )
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "ws" or not parts.hostname:
+        raise ValueError(f"RawWebSocket handles ws:// URLs only, not {url!r}")
+    return (
+        parts.hostname,
+        parts.port or 80,
+        (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+    )
+
+
 def _mask(data: bytes, key: bytes) -> bytes:
     n = len(data)
     if not n:
@@ -75,25 +117,19 @@ def encode_frame(opcode: int, payload: bytes, key: bytes | None = None) -> bytes
 
 class RawWebSocket:
     def __init__(self, url: str, timeout: float, headers: dict[str, str] | None = None) -> None:
-        parts = urlsplit(url)
-        if parts.scheme != "ws" or not parts.hostname:
-            raise ValueError(f"RawWebSocket handles ws:// URLs only, not {url!r}")
-        port = parts.port or 80
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        hostname, port, path = split_ws_url(url)
         self.timeout = timeout
-        self.sock = connect(parts.hostname, port, timeout)
+        self.sock = connect(hostname, port, timeout)
         self.buf = bytearray()  # deleting from the front of a bytearray is cheap in CPython
         try:
-            host = (
-                f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-            )  # IPv6 literal
+            host = f"[{hostname}]" if ":" in hostname else hostname  # IPv6 literal
             self._handshake(f"{host}:{port}", path, headers or {}, timeout)
         except BaseException:
             self.sock.close()
             raise
 
     def _handshake(self, host: str, path: str, headers: dict[str, str], timeout: float) -> None:
-        key = base64.b64encode(os.urandom(16)).decode()
+        key = _b64(os.urandom(16))
         extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         self.sock.sendall(
             (
@@ -122,9 +158,7 @@ class RawWebSocket:
                 f"the server refused the WebSocket upgrade: {lines[0]}"
                 + (f" ({body})" if body else "")
             )
-        accept = base64.b64encode(
-            sha1((key + GUID).encode()).digest()
-        ).decode()  # SHA-1 is what RFC 6455 specifies here
+        accept = _b64(sha1((key + GUID).encode()).digest())  # SHA-1: what RFC 6455 specifies
         if fields.get("sec-websocket-accept") != accept:
             raise HandshakeError("the server's Sec-WebSocket-Accept does not match our key")
 
@@ -230,6 +264,8 @@ def open_socket(url: str, timeout: float, headers: dict[str, str] | None = None)
         try:
             return RawWebSocket(url, timeout, headers)
         except Redirected as redirect:
+            from urllib.parse import urljoin, urlsplit
+
             target = urljoin(url, redirect.location)
             if not target.startswith(("ws://", "wss://")):
                 raise HandshakeError(

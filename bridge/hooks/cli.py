@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
+
+from bridge import jsonlite as json
 
 TYPE_CHECKING = False  # typing itself costs a hook's start-up some milliseconds (issue 17)
 if TYPE_CHECKING:

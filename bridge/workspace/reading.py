@@ -11,11 +11,14 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from bridge.digest import sha256
 from bridge.protocol.slotted import Frozen
 from bridge.workspace.paths import PathRefused, check_file_type
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from bridge.workspace.paths import FilePath
 
 CHUNK_BYTES = 1 << 20  # read and hash 1 MiB at a time
 
@@ -38,7 +41,7 @@ class Head(Frozen):
 
 
 @contextmanager
-def open_regular(full: Path, rel: str) -> Iterator[int | None]:
+def open_regular(full: FilePath, rel: str) -> Iterator[int | None]:
     """A read-only descriptor of `full`, or None when the file does not exist. Refuses (PathRefused)
     a directory, FIFO, socket or device; the open itself never waits (O_NONBLOCK)."""
     try:
@@ -73,7 +76,7 @@ def _chunks(fd: int) -> Iterator[bytes]:
         yield chunk
 
 
-def digest_file(full: Path, rel: str) -> tuple[str, int] | None:
+def digest_file(full: FilePath, rel: str) -> tuple[str, int] | None:
     """(`sha256:<hex>`, size) of the file, hashed in chunks; None when it does not exist."""
     with open_regular(full, rel) as fd:
         if fd is None:
@@ -85,7 +88,7 @@ def digest_file(full: Path, rel: str) -> tuple[str, int] | None:
         return "sha256:" + h.hexdigest(), size
 
 
-def read_head(full: Path, rel: str, max_bytes: int) -> Head | None:
+def read_head(full: FilePath, rel: str, max_bytes: int) -> Head | None:
     """One pass over the file: its digest and size, its first `max_bytes` bytes, and whether all of
     it is UTF-8 (decoded incrementally, nothing kept). None when it does not exist."""
     with open_regular(full, rel) as fd:

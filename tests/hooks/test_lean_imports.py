@@ -35,6 +35,12 @@ NOT_ON_THE_HOOK_PATH = (
     "hashlib",  # bridge.digest
     "socket",  # bridge.tcp
     "typing",
+    "pathlib",  # Repo keeps its directories as strings too
+    "json",  # bridge.jsonlite calls _json
+    "re",
+    "enum",  # CloseCode loads on first use
+    "urllib",
+    "base64",
     "asyncio",
     "pydantic",
     "websockets",
