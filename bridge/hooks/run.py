@@ -14,7 +14,11 @@ bytecode, so it is compiled on every run.
 import os
 import sys
 
-sys.path[0] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if sys.flags.safe_path:  # -P / PYTHONSAFEPATH: this file's directory was not put first
+    sys.path.insert(0, root)
+else:
+    sys.path[0] = root  # instead of bridge/hooks, whose modules must not shadow any others
 from bridge.hooks.fast import main  # noqa: E402 (the path above comes first)
 
 raise SystemExit(main(sys.argv[1:]))
