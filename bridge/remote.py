@@ -5,8 +5,10 @@ and the language server use them as defaults under their own flags and initializ
 from __future__ import annotations
 
 import os
-import urllib.parse
-from collections.abc import Mapping
+
+TYPE_CHECKING = False  # a hook reads these variables without typing or urllib (start-up, issue 17)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 URL_VAR = "MPAC_COORDINATOR_URL"
 TOKEN_VAR = "MPAC_COORDINATOR_TOKEN"
@@ -15,6 +17,8 @@ SESSION_VAR = "MPAC_SESSION_ID"
 
 def session_of_url(url: str) -> str | None:
     """The session id in a `.../session/<id>` url (a reverse proxy may put it under a prefix)."""
+    import urllib.parse
+
     path = urllib.parse.urlsplit(url).path
     return path.split("/session/", 1)[1].strip("/") or None if "/session/" in path else None
 

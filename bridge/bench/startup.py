@@ -4,7 +4,8 @@ A round, for each target (alternating with `--ab`), in a scratch git repository:
 - the sidecar (`mpac-bridge sidecar --workspace`): process start to its ready line, and to the
   first SESSION_INFO a client gets;
 - a Claude Code PreToolUse hook (`mpac-bridge hook claude-pretooluse`, a new process each time,
-  as Claude Code runs it) that denies an edit of a file another principal holds, and one that
+  with the command line `setup claude --hooks` writes: `python -S bridge/hooks/run.py hook ...`
+  when the target has that entry, else `python -m bridge hook ...`) that denies an edit of a file another principal holds, and one that
   allows an edit of a free file, against that warm sidecar;
 - the MCP server (`mpac-bridge mcp --workspace`): process start to the `initialize` result, over
   raw JSON-RPC on stdio (no SDK on our side), with the sidecar running; and to the `tools/list`
@@ -86,13 +87,22 @@ def _child_env(target: Target) -> dict[str, str]:
     return env
 
 
+def hook_argv(target: Target, flags: tuple[str, ...] = ()) -> list[str]:
+    """The hook's command line as `setup claude --hooks` writes it for the target's checkout (an
+    older checkout without `bridge/hooks/run.py` is run as `python -m bridge`)."""
+    entry = target.root / "bridge" / "hooks" / "run.py"
+    if not entry.is_file():
+        return target.argv("hook", "claude-pretooluse", python_flags=flags)
+    return [target.python, "-S", *flags, str(entry), "hook", "claude-pretooluse"]
+
+
 async def hook_once(
     target: Target, repo: Path, rel: str, flags: tuple[str, ...] = ()
 ) -> tuple[float, str, str]:
     """(ms, stdout, stderr) of one hook process, start to exit."""
     t0 = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        *target.argv("hook", "claude-pretooluse", python_flags=flags),
+        *hook_argv(target, flags),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

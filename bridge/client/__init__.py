@@ -6,9 +6,12 @@ read-only picture of the session they show."""
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from bridge.client.backoff import Backoff
     from bridge.client.client import JoinRefused, SessionClient
     from bridge.client.env import client_from_env

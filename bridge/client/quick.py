@@ -8,15 +8,20 @@ costs a few milliseconds (`tests/hooks/test_wire.py` checks what it imports)."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
-from typing import Any
 
+from bridge import jsonlite as json
 from bridge.client.scope import claims_meet, coverage, file_probe
-from bridge.client.wire import TextSocket, open_socket
+from bridge.client.wire import open_socket
 from bridge.protocol.constants import EXT, PROTOCOL, PROTOCOL_VERSION
 from bridge.remote import remote_from_env
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from bridge.client.wire import TextSocket
 
 
 def _hex(n: int) -> str:

@@ -8,7 +8,6 @@ nothing: it is never raised to the caller.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from bridge.protocol.scope import (
     SEPARATOR,
@@ -18,6 +17,10 @@ from bridge.protocol.scope import (
     normalize_scope,
     overlap,
 )
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "GRANULARITIES",

@@ -10,25 +10,29 @@ keep using `websockets` (see `open_socket`).
 
 from __future__ import annotations
 
-import base64
-import hashlib
+import binascii
 import os
-import socket
 import struct
+import sys
 import time
-from typing import Any, Protocol, cast
-from urllib.parse import urljoin, urlsplit
+
+from bridge.digest import sha1
+from bridge.tcp import connect
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any, Protocol
+
+    class TextSocket(Protocol):
+        def send(self, text: str) -> None: ...
+
+        def recv(self, timeout: float) -> str: ...
+
+        def close(self) -> None: ...
+
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, CLOSE, PING, PONG, CONT = 0x1, 0x8, 0x9, 0xA, 0x0
-
-
-class TextSocket(Protocol):
-    def send(self, text: str) -> None: ...
-
-    def recv(self, timeout: float) -> str: ...
-
-    def close(self) -> None: ...
 
 
 class HandshakeError(ConnectionError):
@@ -45,6 +49,49 @@ class Redirected(HandshakeError):
 
 
 MAX_REDIRECTS = 5
+
+
+def _b64(data: bytes) -> str:
+    """base64.b64encode(data).decode() (the base64 module imports re: start-up, issue 17)."""
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+_PLAIN_HOST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+
+
+def split_ws_url(url: str) -> tuple[str, int, str]:
+    """(host, port, path with query) of a ws:// URL, as urllib.parse.urlsplit reads it. The
+    common `ws://host:port/path` with a plain host is read here; anything else (userinfo, an IPv6
+    literal, a fragment, odd characters) goes to urlsplit, which a hook's start does without."""
+    if url.startswith("ws://"):
+        netloc, slash, rest = url[5:].partition("/")
+        host, colon, port_text = netloc.partition(":")
+        host = host.lower()
+        if (
+            host
+            and _PLAIN_HOST.issuperset(host)
+            and (not colon or (port_text.isascii() and port_text.isdigit()))
+            and "#" not in rest
+            and not any(c in rest for c in "\t\r\n")
+            and "?" not in netloc
+            and (not colon or int(port_text) <= 65535)
+        ):
+            path, _, query = (slash + rest).partition("?")
+            return (
+                host,
+                int(port_text) if colon else 80,
+                (path or "/") + (f"?{query}" if query else ""),
+            )
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "ws" or not parts.hostname:
+        raise ValueError(f"RawWebSocket handles ws:// URLs only, not {url!r}")
+    return (
+        parts.hostname,
+        parts.port or 80,
+        (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+    )
 
 
 def _mask(data: bytes, key: bytes) -> bytes:
@@ -70,29 +117,19 @@ def encode_frame(opcode: int, payload: bytes, key: bytes | None = None) -> bytes
 
 class RawWebSocket:
     def __init__(self, url: str, timeout: float, headers: dict[str, str] | None = None) -> None:
-        parts = urlsplit(url)
-        if parts.scheme != "ws" or not parts.hostname:
-            raise ValueError(f"RawWebSocket handles ws:// URLs only, not {url!r}")
-        port = parts.port or 80
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        hostname, port, path = split_ws_url(url)
         self.timeout = timeout
-        # an ASCII host as bytes: a str one makes getaddrinfo import the idna codec (start-up time)
-        name = parts.hostname
-        address = name.encode("ascii") if name.isascii() else name
-        # (getaddrinfo takes bytes; typeshed's create_connection says str only)
-        self.sock = socket.create_connection((cast(str, address), port), timeout=timeout)
+        self.sock = connect(hostname, port, timeout)
         self.buf = bytearray()  # deleting from the front of a bytearray is cheap in CPython
         try:
-            host = (
-                f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-            )  # IPv6 literal
+            host = f"[{hostname}]" if ":" in hostname else hostname  # IPv6 literal
             self._handshake(f"{host}:{port}", path, headers or {}, timeout)
         except BaseException:
             self.sock.close()
             raise
 
     def _handshake(self, host: str, path: str, headers: dict[str, str], timeout: float) -> None:
-        key = base64.b64encode(os.urandom(16)).decode()
+        key = _b64(os.urandom(16))
         extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         self.sock.sendall(
             (
@@ -121,9 +158,7 @@ class RawWebSocket:
                 f"the server refused the WebSocket upgrade: {lines[0]}"
                 + (f" ({body})" if body else "")
             )
-        accept = base64.b64encode(
-            hashlib.sha1((key + GUID).encode()).digest()
-        ).decode()  # SHA-1 is what RFC 6455 specifies here
+        accept = _b64(sha1((key + GUID).encode()).digest())  # SHA-1: what RFC 6455 specifies
         if fields.get("sec-websocket-accept") != accept:
             raise HandshakeError("the server's Sec-WebSocket-Accept does not match our key")
 
@@ -196,9 +231,19 @@ class _Websockets:
     """The `websockets` sync client behind the same three calls (used for wss://)."""
 
     def __init__(self, url: str, timeout: float, headers: dict[str, str] | None) -> None:
-        from websockets.sync.client import connect
+        try:
+            from websockets.sync.client import connect as ws_connect
+        except ImportError:
+            if not sys.flags.no_site:
+                raise
+            import site  # a hook started with -S (bridge/hooks/run.py): site-packages are not on the path yet
 
-        self.ws: Any = connect(url, open_timeout=timeout, additional_headers=headers, max_size=None)
+            site.main()
+            from websockets.sync.client import connect as ws_connect
+
+        self.ws: Any = ws_connect(
+            url, open_timeout=timeout, additional_headers=headers, max_size=None
+        )
 
     def send(self, text: str) -> None:
         self.ws.send(text)
@@ -219,6 +264,8 @@ def open_socket(url: str, timeout: float, headers: dict[str, str] | None = None)
         try:
             return RawWebSocket(url, timeout, headers)
         except Redirected as redirect:
+            from urllib.parse import urljoin, urlsplit
+
             target = urljoin(url, redirect.location)
             if not target.startswith(("ws://", "wss://")):
                 raise HandshakeError(

@@ -5,14 +5,13 @@ file just before an edit) is kept in the base store, so a stale write based on i
 
 from __future__ import annotations
 
-import hashlib
-import json
+import contextlib
 import os
 import sys
-from pathlib import Path
-from typing import Any
 
+from bridge import jsonlite as json
 from bridge.client.quick import QuickClient, coordinator_of
+from bridge.digest import sha256
 from bridge.identity import agent_principal
 from bridge.remote import TOKEN_VAR
 from bridge.workspace.bases import remember_file
@@ -20,6 +19,10 @@ from bridge.workspace.paths import PathRefused, resolve_in_repo
 from bridge.workspace.repo import Repo, find_repo
 from bridge.workspace.state import state_ref_of
 from bridge.workspace.worktrees import worktree_extension, worktree_id
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 READ_TOOLS = ("Read",)
@@ -51,16 +54,17 @@ def target_of(
         return None
     cwd = event.get("cwd") or os.getcwd()
     full = path if os.path.isabs(path) else os.path.join(cwd, path)
+    parent = os.path.dirname(full.rstrip("/") or "/") or "."  # Path(full).parent
     try:
-        repo = find_repo(Path(full).parent if Path(full).parent.exists() else cwd)
+        repo = find_repo(parent if os.path.exists(parent) else cwd)
         return repo, resolve_in_repo(repo, full, allow_ignored=True)
     except (PathRefused, Exception):
         return None
 
 
-def saved_path(repo: Repo, rel: str, principal: str) -> Path:
-    key = hashlib.sha256(f"{principal}\0{rel}".encode()).hexdigest()[:24]
-    return repo.data_dir / "hooks" / f"{key}.json"
+def saved_path(repo: Repo, rel: str, principal: str) -> str:
+    key = sha256(f"{principal}\0{rel}".encode()).hexdigest()[:24]
+    return os.path.join(repo.data_dir_str, "hooks", f"{key}.json")
 
 
 def join(repo: Repo, principal: str) -> QuickClient | None:
@@ -140,8 +144,9 @@ def pre_tool_use(
             "principal": me,
         }
         path = saved_path(repo, rel, me)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(record))
         return None
     finally:
         client.close()
@@ -159,10 +164,12 @@ def post_tool_use(event: dict[str, Any], *, default_name: str | None = None) -> 
     me = agent_principal(default_name)
     path = saved_path(repo, rel, me)
     try:
-        record = json.loads(path.read_text())
+        with open(path, encoding="utf-8") as fh:
+            record = json.loads(fh.read())
     except (OSError, ValueError):
         return  # the pre-tool hook did not see this edit
-    path.unlink(missing_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
     after = state_ref_of(repo, rel)
     if after == record.get("before"):
         return

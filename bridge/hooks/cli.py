@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
+
+from bridge import jsonlite as json
+
+TYPE_CHECKING = False  # typing itself costs a hook's start-up some milliseconds (issue 17)
+if TYPE_CHECKING:
+    import argparse
 
 HELP = "Claude Code hook commands (PreToolUse / PostToolUse guards)."
 
@@ -38,6 +42,15 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    return answer(
+        args.name, auto_begin=args.auto_begin, ttl=args.ttl, default_name=args.default_name
+    )
+
+
+def answer(
+    name: str, *, auto_begin: bool = False, ttl: float = 900.0, default_name: str | None = None
+) -> int:
+    """Read the hook's event from stdin, print the answer (`bridge.hooks.fast` calls this too)."""
     try:
         event = json.loads(sys.stdin.read() or "{}")
     except ValueError:
@@ -45,12 +58,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from bridge.hooks import claude
 
-    if args.name == "claude-pretooluse":
-        answer = claude.pre_tool_use(
-            event, auto_begin=args.auto_begin, ttl_sec=args.ttl, default_name=args.default_name
+    if name == "claude-pretooluse":
+        reply = claude.pre_tool_use(
+            event, auto_begin=auto_begin, ttl_sec=ttl, default_name=default_name
         )
-        if answer is not None:
-            print(json.dumps(answer))
+        if reply is not None:
+            print(json.dumps(reply))
         return 0
-    claude.post_tool_use(event, default_name=args.default_name)
+    claude.post_tool_use(event, default_name=default_name)
     return 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
 from typing import Any
 
 MATCHER = "Edit|Write|MultiEdit|NotebookEdit"
@@ -11,10 +13,21 @@ READ_MATCHER = (
 )
 
 
+def hook_launcher(fallback: str) -> str:
+    """What the hook commands start with: this interpreter with -S running `bridge/hooks/run.py`
+    (which takes `mpac-bridge`'s arguments; about 20 ms quicker to start than the `mpac-bridge`
+    script, issue 17), or `fallback` (the `mpac-bridge` executable) when the interpreter is unknown."""
+    entry = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.py")
+    if not sys.executable or not os.path.isfile(entry):
+        return fallback
+    return f"{shlex.quote(sys.executable)} -S {shlex.quote(entry)}"
+
+
 def claude_hook_entries(
     exe: str, auto_begin: bool = False, name: str | None = None
 ) -> dict[str, Any]:
-    """`name` is the agent name the MCP server falls back to, so a hook acts as the same principal
+    """`exe` is what the commands start with (`hook_launcher`, or the `mpac-bridge` executable).
+    `name` is the agent name the MCP server falls back to, so a hook acts as the same principal
     when MPAC_AGENT_NAME is not set in the environment."""
     tail = f" --default-name {shlex.quote(name)}" if name else ""
     pre = f"{exe} hook claude-pretooluse" + (" --auto-begin" if auto_begin else "") + tail

@@ -107,8 +107,9 @@ def commit_note(workspace: Path, path: Path, client: str) -> str:
 
 
 HOOKS_NOTE = (
-    "the hook commands name this machine's mpac-bridge by its absolute path: commit .claude/settings.json only "
-    "if everyone has it at the same path; otherwise keep the hooks in .claude/settings.local.json (personal)"
+    "the hook commands name this machine's mpac-bridge (its Python and package) by absolute path: commit "
+    ".claude/settings.json only if everyone has them at the same path; otherwise keep the hooks in "
+    ".claude/settings.local.json (personal); run setup again after reinstalling mpac-bridge"
 )
 
 
@@ -160,11 +161,13 @@ def _write(path: Path, text: str) -> None:
 
 def _hooks_settings(workspace: Path, auto_begin: bool, name: str) -> tuple[Path, dict[str, Any]]:
     """The path of .claude/settings.json and its content with our hooks merged in."""
-    from bridge.hooks.settings import claude_hook_entries, merge_hooks
+    from bridge.hooks.settings import claude_hook_entries, hook_launcher, merge_hooks
 
     path = workspace / ".claude" / "settings.json"
     try:
         data = json.loads(path.read_text() or "{}") if path.exists() else {}
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON ({exc.msg}); fix or remove it first") from None
-    return path, merge_hooks(data, claude_hook_entries(executable(), auto_begin, name))
+    return path, merge_hooks(
+        data, claude_hook_entries(hook_launcher(executable()), auto_begin, name)
+    )

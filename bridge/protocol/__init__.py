@@ -7,7 +7,10 @@ intents, operations and conflicts, and scope normalization and overlap.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Exports load on first use, so `import bridge.protocol.scope` (used by light tools such as the
 # editor hooks) does not pay for pydantic.

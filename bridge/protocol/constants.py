@@ -4,7 +4,9 @@ standard library, so the lightest tools (editor hooks) can use it."""
 
 from __future__ import annotations
 
-from enum import IntEnum
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from bridge.protocol.closecodes import CloseCode as CloseCode
 
 PROTOCOL = "MPAC"
 PROTOCOL_VERSION = "0.1.15"  # what we send
@@ -15,14 +17,11 @@ ACCEPTED_VERSIONS: frozenset[str] = frozenset({"0.1.13", "0.1.14", "0.1.15"})  #
 EXT = "mpac-bridge"
 
 
-class CloseCode(IntEnum):
-    """WebSocket close codes (RFC 6455 section 7.4.1) the sidecar sends."""
+def __getattr__(name: str) -> object:
+    """`CloseCode` is defined in bridge.protocol.closecodes and loaded on first use: it is an
+    IntEnum, and `enum` is among what a Claude Code hook's start does without (issue 17)."""
+    if name == "CloseCode":
+        from bridge.protocol.closecodes import CloseCode as CloseCode
 
-    NORMAL = 1000
-    GOING_AWAY = 1001  # the sidecar is shutting down
-    POLICY_VIOLATION = 1008  # refused: no such session, no admitted HELLO, credential, rate limit
-    MESSAGE_TOO_BIG = 1009  # a frame over the read limit (sent by the websockets library)
-    SERVICE_RESTART = (
-        1012  # reconnect: the session moved to another node, or recovered from an outage
-    )
-    TRY_AGAIN_LATER = 1013  # the coordinator (its store) is unavailable for now
+        return CloseCode
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

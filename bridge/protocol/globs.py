@@ -8,9 +8,12 @@ matches zero or more whole segments; `**` inside a longer segment (`a**b`) acts 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 WILD = frozenset("*?")
 
@@ -74,6 +77,8 @@ def globs_intersect(a: str, b: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def _seg_regex(seg: str) -> re.Pattern[str]:
+    import re  # on first use: a hook checking plain file claims never needs it (start-up, issue 17)
+
     return re.compile(
         "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in seg), re.DOTALL
     )

@@ -7,13 +7,15 @@ are in docs/protocol.md, "Scopes and overlap".
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from bridge.protocol.globs import glob_covers, glob_match, globs_intersect, is_glob
 from bridge.protocol.slotted import Frozen, Slotted
 
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
 if TYPE_CHECKING:
+    from typing import Any
+
     from bridge.protocol.registry import ResourceRegistry
+
 
 SEPARATOR = "::"  # between a file and a symbol name in a symbol id (`a.py::Router.add`, issue 19)
 PATH_KINDS = frozenset({"file_set", "resource_path"})

@@ -11,7 +11,9 @@ order the classes annotate them (bases first).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 
 class Slotted:

@@ -14,12 +14,22 @@ same key.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from bridge.protocol.constants import EXT
 
-WORKTREE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from typing import Any
+
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_NAME = _ALNUM | frozenset("._-")
+
+
+def is_worktree_id(text: str) -> bool:
+    """A worktree name: `[A-Za-z0-9][A-Za-z0-9._-]{0,127}` (checked without `re`, which a hook's
+    start-up does without, issue 17)."""
+    return 0 < len(text) <= 128 and text[0] in _ALNUM and _NAME.issuperset(text)
+
+
 SEP = "\x00"
 
 
@@ -37,7 +47,7 @@ def worktree_of(payload: dict[str, Any]) -> tuple[str | None, str | None]:
     if not isinstance(wt, dict):
         raise BadWorktree(f"payload.extensions.{EXT}.worktree must be an object with id and branch")
     wid, branch = wt.get("id"), wt.get("branch")
-    if wid is not None and (not isinstance(wid, str) or not WORKTREE_ID.fullmatch(wid)):
+    if wid is not None and (not isinstance(wid, str) or not is_worktree_id(wid)):
         raise BadWorktree(
             f"payload.extensions.{EXT}.worktree.id must be a worktree name ([A-Za-z0-9._-], "
             "at most 128 characters) or null for the main worktree"

@@ -4,9 +4,12 @@ disk, the per-repository sidecar runtime file and `ensure_sidecar()`."""
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from bridge.workspace.ensure import SidecarStartError, ensure_sidecar
     from bridge.workspace.paths import PathRefused, check_path_text, resolve_in_repo, resolve_many
     from bridge.workspace.repo import NotARepository, Repo, find_repo

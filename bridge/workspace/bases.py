@@ -15,16 +15,20 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
-import re
 import zlib
-from pathlib import Path
 
+from bridge.digest import sha256
 from bridge.workspace.repo import Repo
 from bridge.workspace.state import ABSENT_STATE_REF, state_ref_of_bytes
 
-_REF = re.compile(r"^sha256:([0-9a-f]{64})$")
+TYPE_CHECKING = False  # a hook keeps bases without pathlib or typing (start-up, issue 17)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from bridge.workspace.paths import FilePath
+
+_HEX = frozenset("0123456789abcdef")
 MAX_BYTES = 64 * 1024 * 1024  # compressed bytes on disk
 MAX_ENTRIES = 4096
 MAX_FILE_BYTES = 2_000_000  # larger files are not kept (and are not parsed for symbols either)
@@ -41,7 +45,7 @@ class BaseStore:
         max_file_bytes: int = MAX_FILE_BYTES,
         prune_every: int = PRUNE_EVERY,
     ) -> None:
-        self.root = Path(root)
+        self.root_str = os.fspath(root)
         self.max_bytes = max_bytes
         self.max_entries = max_entries
         self.max_file_bytes = max_file_bytes
@@ -51,14 +55,20 @@ class BaseStore:
     @classmethod
     def for_repo(cls, repo: Repo, **kwargs: int) -> BaseStore:
         """The repository's store, shared by every worktree and agent (`<git common dir>/mpac/bases`)."""
-        return cls(repo.data_dir / "bases", **kwargs)
+        return cls(os.path.join(repo.data_dir_str, "bases"), **kwargs)
 
-    def _path(self, state_ref: str) -> Path | None:
-        m = _REF.match(state_ref)
-        if m is None:
+    @property
+    def root(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.root_str)
+
+    def _path(self, state_ref: str) -> str | None:
+        """Where the entry of `state_ref` (`sha256:` and 64 lowercase hex digits) is kept."""
+        hexd = state_ref[7:]
+        if not state_ref.startswith("sha256:") or len(hexd) != 64 or not _HEX.issuperset(hexd):
             return None
-        hexd = m[1]
-        return self.root / hexd[:2] / hexd[2:]
+        return os.path.join(self.root_str, hexd[:2], hexd[2:])
 
     def put(self, content: bytes | str) -> str:
         """Keep `content`; returns its state ref (also when it is too large to keep)."""
@@ -68,20 +78,18 @@ class BaseStore:
             return ref
         path = self._path(ref)
         assert path is not None
-        if path.exists():
-            _touch(path)
-        else:
-            import tempfile  # here, not at the top: a hook that only denies never writes (start-up)
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".put-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(zlib.compress(data, 1))
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+        if os.path.exists(path):
+            _touch(path)  # a use; the store did not grow, so there is nothing to prune
+            return ref
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = _new_temp(os.path.dirname(path))
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(zlib.compress(data, 1))
+            os.replace(tmp, path)
+        except BaseException:
+            _unlink(tmp)
+            raise
         self._puts += 1
         if self._puts % self.prune_every == 1 or self.prune_every == 1:
             self.prune()
@@ -96,14 +104,15 @@ class BaseStore:
         if path is None:
             return None
         try:
-            data = zlib.decompress(path.read_bytes())
+            with open(path, "rb") as fh:
+                data = zlib.decompress(fh.read())
         except FileNotFoundError:
             return None
         except (OSError, zlib.error):
-            path.unlink(missing_ok=True)
+            _unlink(path)
             return None
-        if "sha256:" + hashlib.sha256(data).hexdigest() != state_ref:
-            path.unlink(missing_ok=True)
+        if "sha256:" + sha256(data).hexdigest() != state_ref:
+            _unlink(path)
             return None
         _touch(path)
         return data
@@ -121,50 +130,57 @@ class BaseStore:
         if state_ref == ABSENT_STATE_REF:
             return True
         path = self._path(state_ref) if isinstance(state_ref, str) else None
-        return path is not None and path.exists()
+        return path is not None and os.path.exists(path)
+
+    def _scan(self) -> list[tuple[float, int, str, str]]:
+        """(last use, size, name, path) of every entry, oldest first."""
+        out: list[tuple[float, int, str, str]] = []
+        try:
+            subs = [e for e in os.scandir(self.root_str) if len(e.name) == 2 and e.is_dir()]
+        except (FileNotFoundError, NotADirectoryError):
+            return out
+        for sub in subs:
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(sub) as it:
+                for f in it:
+                    if f.name.startswith("."):
+                        continue
+                    with contextlib.suppress(FileNotFoundError):
+                        st = f.stat()
+                        out.append((st.st_mtime, st.st_size, f.name, f.path))
+        out.sort(key=lambda e: (e[0], e[2]))
+        return out
 
     def entries(self) -> list[tuple[float, int, Path]]:
         """(last use, size, path) of every entry, oldest first."""
-        out: list[tuple[float, int, Path]] = []
-        if not self.root.is_dir():
-            return out
-        for sub in self.root.iterdir():
-            if len(sub.name) != 2 or not sub.is_dir():
-                continue
-            for f in sub.iterdir():
-                if f.name.startswith("."):
-                    continue
-                with contextlib.suppress(FileNotFoundError):
-                    st = f.stat()
-                    out.append((st.st_mtime, st.st_size, f))
-        out.sort(key=lambda e: (e[0], e[2].name))
-        return out
+        from pathlib import Path
+
+        return [(used, size, Path(path)) for used, size, _name, path in self._scan()]
 
     def usage(self) -> tuple[int, int]:
         """(entries, bytes on disk)."""
-        found = self.entries()
-        return len(found), sum(size for _, size, _ in found)
+        found = self._scan()
+        return len(found), sum(e[1] for e in found)
 
     def prune(self) -> int:
         """Drop the least recently used entries until the store is within 90% of its budget;
         returns how many were dropped. Only one process prunes at a time (the others skip)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".prune.lock", "a+b") as lock:
+        os.makedirs(self.root_str, exist_ok=True)
+        with open(os.path.join(self.root_str, ".prune.lock"), "a+b") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return 0
             try:
-                found = self.entries()
-                total = sum(size for _, size, _ in found)
+                found = self._scan()
+                total = sum(e[1] for e in found)
                 if len(found) <= self.max_entries and total <= self.max_bytes:
                     return 0
                 keep_entries, keep_bytes = int(self.max_entries * 0.9), int(self.max_bytes * 0.9)
                 dropped = 0
-                for _, size, path in found:
+                for _, size, _name, path in found:
                     if len(found) - dropped <= keep_entries and total <= keep_bytes:
                         break
-                    path.unlink(missing_ok=True)
+                    _unlink(path)
                     total -= size
                     dropped += 1
                 return dropped
@@ -172,7 +188,7 @@ class BaseStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def read_small(full: Path, rel: str, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
+def read_small(full: FilePath, rel: str, max_bytes: int = MAX_FILE_BYTES) -> bytes | None:
     """The bytes of a regular file of at most `max_bytes`; None when it is absent, larger, not a
     regular file or unreadable (never blocks on a FIFO)."""
     from bridge.workspace.paths import PathRefused
@@ -196,7 +212,7 @@ def remember_file(repo: Repo, rel: str, store: BaseStore | None = None) -> str |
     next write; returns its state ref, or None when nothing was kept (absent, too large, unreadable).
     Never raises: a base that could not be kept only means a later stale write is refused."""
     store = store or BaseStore.for_repo(repo)
-    data = read_small(repo.root / rel, rel, store.max_file_bytes)
+    data = read_small(os.path.join(repo.root_str, rel), rel, store.max_file_bytes)
     if data is None:
         return None
     try:
@@ -205,6 +221,24 @@ def remember_file(repo: Repo, rel: str, store: BaseStore | None = None) -> str |
         return None
 
 
-def _touch(path: Path) -> None:
+def _new_temp(directory: str) -> tuple[int, str]:
+    """A new file `.put-<random>` in `directory`, opened for writing with mode 0600, as
+    tempfile.mkstemp makes it (importing tempfile costs a hook's start several milliseconds,
+    and the hooks keep a base on most edits and reads)."""
+    for _ in range(100):
+        tmp = os.path.join(directory, f".put-{os.urandom(8).hex()}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {directory}")
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _touch(path: str) -> None:
     with contextlib.suppress(OSError):
         os.utime(path)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-from pathlib import Path
 
 from bridge.workspace.repo import Repo
+
+TYPE_CHECKING = False  # a hook resolves paths without pathlib or typing (start-up, issue 17)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    FilePath = str | os.PathLike[str]  # a file's path as a str (the hooks) or a Path
 
 REASONS = (
     "outside_repository",
@@ -37,6 +41,8 @@ def ignored_among(repo: Repo, rels: list[str]) -> set[str]:
     One `git check-ignore --stdin` process for the whole list, however long."""
     if not rels:
         return set()
+    import subprocess  # here: a hook resolves paths without the ignore check (start-up, issue 17)
+
     out = subprocess.run(
         ["git", "check-ignore", "--no-index", "--stdin", "-z"],
         cwd=repo.root,
@@ -149,8 +155,8 @@ def _real(joined: str, dirs: dict[str, str]) -> tuple[str, int | None]:
         return full, None
 
 
-def _inside(full: str, directory: Path) -> bool:
-    d = str(directory)
+def _inside(full: str, directory: str) -> bool:
+    d = directory
     return full == d or full.startswith(d.rstrip("/") + "/")
 
 
@@ -164,19 +170,19 @@ def _resolve(repo: Repo, path: str, dirs: dict[str, str]) -> str:
             "inside_git_dir",
             f"{path} is inside git's own directory (.git); edit work-tree files only",
         )
-    root = str(repo.root)
+    root = repo.root_str
     try:
         full, mode = _real(raw if os.path.isabs(raw) else os.path.join(root, raw), dirs)
     except OSError as exc:  # ELOOP, ENAMETOOLONG once links are followed, ...
         raise PathRefused("invalid", f"{path} cannot be resolved: {exc.strerror or exc}") from None
     if full == root:
         raise PathRefused("not_a_file", f"{path} is the repository root, not a file")
-    if not _inside(full, repo.root):
+    if not _inside(full, root):
         raise PathRefused(
             "outside_repository",
-            f"{path} resolves to {full}, outside the repository {repo.root}; only files inside it can be read or written",
+            f"{path} resolves to {full}, outside the repository {root}; only files inside it can be read or written",
         )
-    if _inside(full, repo.git_dir) or _inside(full, repo.common_dir):
+    if _inside(full, repo.git_dir_str) or _inside(full, repo.common_dir_str):
         raise PathRefused(
             "inside_git_dir", f"{path} is inside git's own directory; edit work-tree files only"
         )
@@ -186,7 +192,7 @@ def _resolve(repo: Repo, path: str, dirs: dict[str, str]) -> str:
             "inside_git_dir", f"{path} is inside a .git directory; edit work-tree files only"
         )
     if mode is not None:
-        check_file_type(Path(full), rel, mode)
+        check_file_type(full, rel, mode)
     return rel
 
 
@@ -198,7 +204,7 @@ _KINDS = (
 )
 
 
-def check_file_type(full: Path, rel: str, mode: int | None = None) -> None:
+def check_file_type(full: FilePath, rel: str, mode: int | None = None) -> None:
     """PathRefused("not_a_file") when `full` exists and is a FIFO, socket or device: opening one
     can block for ever or never end, so only regular files (and directories, refused when read)
     pass. `mode` is an fstat result when the caller already holds the file open."""

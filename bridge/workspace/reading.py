@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import codecs
 import errno
-import hashlib
 import os
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
+from bridge.digest import sha256
 from bridge.protocol.slotted import Frozen
 from bridge.workspace.paths import PathRefused, check_file_type
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from bridge.workspace.paths import FilePath
 
 CHUNK_BYTES = 1 << 20  # read and hash 1 MiB at a time
 
@@ -38,7 +41,7 @@ class Head(Frozen):
 
 
 @contextmanager
-def open_regular(full: Path, rel: str) -> Iterator[int | None]:
+def open_regular(full: FilePath, rel: str) -> Iterator[int | None]:
     """A read-only descriptor of `full`, or None when the file does not exist. Refuses (PathRefused)
     a directory, FIFO, socket or device; the open itself never waits (O_NONBLOCK)."""
     try:
@@ -73,25 +76,25 @@ def _chunks(fd: int) -> Iterator[bytes]:
         yield chunk
 
 
-def digest_file(full: Path, rel: str) -> tuple[str, int] | None:
+def digest_file(full: FilePath, rel: str) -> tuple[str, int] | None:
     """(`sha256:<hex>`, size) of the file, hashed in chunks; None when it does not exist."""
     with open_regular(full, rel) as fd:
         if fd is None:
             return None
-        h, size = hashlib.sha256(), 0
+        h, size = sha256(size=os.fstat(fd).st_size), 0
         for chunk in _chunks(fd):
             h.update(chunk)
             size += len(chunk)
         return "sha256:" + h.hexdigest(), size
 
 
-def read_head(full: Path, rel: str, max_bytes: int) -> Head | None:
+def read_head(full: FilePath, rel: str, max_bytes: int) -> Head | None:
     """One pass over the file: its digest and size, its first `max_bytes` bytes, and whether all of
     it is UTF-8 (decoded incrementally, nothing kept). None when it does not exist."""
     with open_regular(full, rel) as fd:
         if fd is None:
             return None
-        h, size, head = hashlib.sha256(), 0, bytearray()
+        h, size, head = sha256(size=os.fstat(fd).st_size), 0, bytearray()
         decoder: codecs.IncrementalDecoder | None = codecs.getincrementaldecoder("utf-8")()
         for chunk in _chunks(fd):
             h.update(chunk)

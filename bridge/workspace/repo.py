@@ -3,15 +3,23 @@ the repository, and the session id derived from that common dir."""
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-import subprocess
-from pathlib import Path
+import stat
 
+from bridge.digest import sha256
 from bridge.protocol.slotted import Frozen
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def as_path(text: str) -> Path:
+    """pathlib is imported on first use: a Claude Code hook works on the string forms and never
+    pays for it (with re, urllib.parse and ipaddress it brings about 7 ms of start-up, issue 17)."""
+    from pathlib import Path
+
+    return Path(text)
 
 
 class NotARepository(Exception):
@@ -20,42 +28,70 @@ class NotARepository(Exception):
 
 class Repo(Frozen):
     """One checkout of a git repository. Worktrees of one repository share `common_dir`, hence the
-    same `data_dir` (runtime file, journal, log) and the same `session_id`."""
+    same `data_dir` (runtime file, journal, log) and the same `session_id`.
 
-    __slots__ = ("common_dir", "git_dir", "root")
-    root: Path  # top level of this work tree (realpath)
-    git_dir: Path  # this worktree's git dir
-    common_dir: Path  # the git common dir
+    The directories are kept as strings (`root_str`, `git_dir_str`, `common_dir_str`, realpaths);
+    `root`, `git_dir`, `common_dir` and `data_dir` give them as Paths."""
 
-    def __init__(self, root: Path, git_dir: Path, common_dir: Path) -> None:
-        object.__setattr__(self, "root", root)
-        object.__setattr__(self, "git_dir", git_dir)
-        object.__setattr__(self, "common_dir", common_dir)
+    __slots__ = ("common_dir_str", "git_dir_str", "root_str")
+    root_str: str  # top level of this work tree (realpath)
+    git_dir_str: str  # this worktree's git dir
+    common_dir_str: str  # the git common dir
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        git_dir: str | os.PathLike[str],
+        common_dir: str | os.PathLike[str],
+    ) -> None:
+        object.__setattr__(self, "root_str", os.fspath(root))
+        object.__setattr__(self, "git_dir_str", os.fspath(git_dir))
+        object.__setattr__(self, "common_dir_str", os.fspath(common_dir))
+
+    @property
+    def root(self) -> Path:
+        return as_path(self.root_str)
+
+    @property
+    def git_dir(self) -> Path:
+        return as_path(self.git_dir_str)
+
+    @property
+    def common_dir(self) -> Path:
+        return as_path(self.common_dir_str)
+
+    @property
+    def data_dir_str(self) -> str:
+        return os.path.join(self.common_dir_str, "mpac")
 
     @property
     def data_dir(self) -> Path:
         """Where the sidecar keeps its runtime file, journal, locks and log (created by callers)."""
-        return self.common_dir / "mpac"
+        return as_path(self.data_dir_str)
 
     @property
     def session_id(self) -> str:
         """`<repo name>-<12 hex of sha256(realpath of common dir)>`, characters [A-Za-z0-9._-]."""
-        digest = hashlib.sha256(os.fsencode(str(self.common_dir))).hexdigest()[:12]
+        digest = sha256(os.fsencode(self.common_dir_str)).hexdigest()[:12]
         return f"{repo_name(self.common_dir)}-{digest}"
 
 
 def repo_name(common_dir: Path) -> str:
     """A readable name: the directory holding `.git`, or a bare `name.git` without its suffix."""
+    import re
+
     name = (
         common_dir.parent.name
         if common_dir.name == ".git"
         else common_dir.name.removesuffix(".git")
     )
-    name = _UNSAFE.sub("-", name).strip("-.")[:40]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:40]
     return name or "repo"
 
 
-def _git(cwd: Path, *args: str) -> str:
+def _git(cwd: str | os.PathLike[str], *args: str) -> str:
+    import subprocess  # only when the layout needs git's own answer (start-up: _read_layout)
+
     try:
         out = subprocess.run(
             ["git", *args],
@@ -82,13 +118,16 @@ def _git(cwd: Path, *args: str) -> str:
 
 def find_repo(path: str | os.PathLike[str] = ".") -> Repo:
     """The repository containing `path` (a file or directory, any depth, any worktree)."""
-    start = Path(os.path.realpath(path))
-    if start.is_file():
-        start = start.parent
-    if not start.is_dir():
+    start = os.path.realpath(path)
+    if os.path.isfile(start):
+        start = os.path.dirname(start)
+    if not os.path.isdir(start):
         raise NotARepository(
             f"{start} does not exist; pass the path of a directory inside a git repository"
         )
+    found = _read_layout(start)
+    if found is not None:
+        return Repo(*found)
     out = _git(
         start,
         "rev-parse",
@@ -102,5 +141,83 @@ def find_repo(path: str | os.PathLike[str] = ".") -> Repo:
         raise NotARepository(
             f"{start} is not inside a git work tree; run this from a checkout, not a bare repository"
         )
-    root, git_dir, common = (Path(os.path.realpath(line)) for line in lines)
+    root, git_dir, common = (os.path.realpath(line) for line in lines)
     return Repo(root=root, git_dir=git_dir, common_dir=common)
+
+
+# Variables and configuration that change where git looks or what the work tree is: with any of
+# them, git itself is asked.
+_GIT_ENV = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_COMMON_DIR",
+    "GIT_CEILING_DIRECTORIES",
+    "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_CONFIG_COUNT",
+)
+_CONFIG_WORDS = (b"worktree", b"bare=true", b"include")
+
+
+def _read_layout(start: str) -> tuple[str, str, str] | None:
+    """(top level, git dir, common dir) of the work tree holding the real directory `start`, read
+    from the files git reads (issue 17: a hook starts a git process no more), for the plain
+    layouts: a `.git` directory, or a `.git` file naming a linked worktree's git dir. None for
+    anything else (a bare or foreign-owned repository, core.worktree, a file system boundary, git
+    variables, no repository at all): then `git rev-parse` answers, and explains a refusal."""
+    if any(os.environ.get(name) for name in _GIT_ENV):
+        return None
+    uid, here = os.geteuid(), start
+    try:
+        dev = os.stat(here).st_dev
+        while True:
+            if os.path.basename(here) == ".git":
+                return None  # inside a git dir
+            top = os.lstat(here)
+            if top.st_dev != dev or top.st_uid != uid:
+                return None
+            dot = os.path.join(here, ".git")
+            try:
+                mode = os.stat(dot).st_mode
+            except FileNotFoundError:
+                if os.path.exists(os.path.join(here, "HEAD")):
+                    return None  # perhaps a bare repository
+                parent = os.path.dirname(here)
+                if parent == here:
+                    return None
+                here = parent
+                continue
+            return _layout_at(here, dot, mode, uid)
+    except (OSError, ValueError):
+        return None
+
+
+def _layout_at(top: str, dot: str, mode: int, uid: int) -> tuple[str, str, str] | None:
+    if stat.S_ISDIR(mode):
+        git_dir = dot
+    elif stat.S_ISREG(mode):
+        with open(dot, "rb") as fh:
+            line = fh.read(8192).decode("utf-8").strip()
+        if not line.startswith("gitdir:") or "\n" in line:
+            return None
+        git_dir = os.path.join(top, line[7:].strip())
+    else:
+        return None
+    git_dir = os.path.realpath(git_dir)
+    common = git_dir
+    try:
+        with open(os.path.join(git_dir, "commondir"), "rb") as fh:
+            common = os.path.realpath(os.path.join(git_dir, fh.read().decode("utf-8").strip()))
+    except FileNotFoundError:
+        pass
+    with open(os.path.join(common, "config"), "rb") as fh:
+        config = fh.read().lower().replace(b" ", b"").replace(b"\t", b"")
+    if any(word in config for word in _CONFIG_WORDS):
+        return None
+    for d in (git_dir, common):
+        st = os.stat(d)
+        if st.st_uid != uid or not os.path.isfile(os.path.join(d, "HEAD")):
+            return None
+    if not os.path.isdir(os.path.join(common, "objects")):
+        return None
+    return top, git_dir, common

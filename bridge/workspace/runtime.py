@@ -5,15 +5,18 @@ The sidecar writes it once it listens and removes it at clean exit; everybody el
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
-import socket
-from pathlib import Path
-from typing import Any, cast
-from urllib.parse import urlsplit
 
+from bridge import jsonlite
 from bridge.protocol.slotted import Slotted
+from bridge.tcp import connect
 from bridge.workspace.repo import Repo
+
+TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 
 class RuntimeInfo(Slotted):
@@ -60,7 +63,11 @@ class RuntimeInfo(Slotted):
         self.started_at = started_at
         self.version = version
         self.workspace = workspace
-        self.host = host or urlsplit(url).hostname or "127.0.0.1"
+        if not host:
+            from urllib.parse import urlsplit  # here: the runtime file names its host (start-up)
+
+            host = urlsplit(url).hostname or "127.0.0.1"
+        self.host = host
         self.data_dir = data_dir
 
     def to_json(self) -> dict[str, Any]:
@@ -91,13 +98,18 @@ def runtime_path(repo: Repo) -> Path:
     return repo.data_dir / "sidecar.json"
 
 
+def runtime_path_str(repo: Repo) -> str:
+    return os.path.join(repo.data_dir_str, "sidecar.json")
+
+
 def log_path(repo: Repo) -> Path:
     return repo.data_dir / "sidecar.log"
 
 
 def write_runtime(path: Path, info: RuntimeInfo) -> None:
     """Atomically (temp file in the same directory, fsync, os.replace): readers never see half."""
-    import tempfile  # here: the hooks read the runtime file and never write it (start-up time)
+    import json  # here, as tempfile: the hooks read the runtime file and never write it (start-up)
+    import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -109,17 +121,19 @@ def write_runtime(path: Path, info: RuntimeInfo) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
 
 
-def read_runtime(path: Path | Repo) -> RuntimeInfo | None:
+def read_runtime(path: str | Path | Repo) -> RuntimeInfo | None:
     """The runtime info, or None when the file is missing, unreadable or corrupt. Accepts the
     runtime file's path or (draft form) the Repo."""
     if isinstance(path, Repo):
-        path = runtime_path(path)
+        path = runtime_path_str(path)
     try:
-        return RuntimeInfo.from_json(json.loads(path.read_text(encoding="utf-8")))
+        with open(path, encoding="utf-8") as fh:
+            return RuntimeInfo.from_json(jsonlite.loads(fh.read()))
     except (OSError, ValueError):
         return None
 
@@ -143,11 +157,8 @@ def pid_alive(pid: int) -> bool:
 
 def port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
-        # an ASCII host as bytes: a str one makes getaddrinfo import the idna codec (start-up time)
-        address = host.encode("ascii") if host.isascii() else host
-        # (getaddrinfo takes bytes; typeshed's create_connection says str only)
-        with socket.create_connection((cast(str, address), port), timeout=timeout):
-            return True
+        connect(host, port, timeout).close()
+        return True
     except (OSError, ValueError, OverflowError):
         return False
 
@@ -160,7 +171,7 @@ def is_alive(info: RuntimeInfo) -> bool:
 
 def live_runtime(repo: Repo) -> RuntimeInfo | None:
     """The repository's runtime info when its sidecar is alive; None otherwise."""
-    info = read_runtime(runtime_path(repo))
+    info = read_runtime(runtime_path_str(repo))
     return info if info is not None and is_alive(info) else None
 
 

@@ -3,14 +3,14 @@ that never overwrites a change its caller did not see."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
-import hashlib
 import os
 import stat
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from pathlib import Path
 
+from bridge.digest import sha256
 from bridge.protocol.slotted import Slotted
 from bridge.protocol.worktree import split_key
 from bridge.workspace.paths import PathRefused, full_path, resolve_in_repo
@@ -18,19 +18,23 @@ from bridge.workspace.reading import digest_file, read_head
 from bridge.workspace.repo import Repo
 from bridge.workspace.worktrees import checkout_for
 
+TYPE_CHECKING = False  # a hook reads state refs without pathlib (start-up, issue 17)
+if TYPE_CHECKING:
+    from pathlib import Path
+
 ABSENT_STATE_REF = "sha256:absent"  # the state ref of a file that does not exist
 DEFAULT_MAX_BYTES = 256_000
 
 
 def state_ref_of_bytes(data: bytes) -> str:
     """`sha256:` followed by the full 64-character hex digest of `data`."""
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return "sha256:" + sha256(data).hexdigest()
 
 
 def state_ref_of(repo: Repo, rel_path: str) -> str:
     """The state ref of a resolved repo-relative path as it is on disk now; ABSENT_STATE_REF when
     the file does not exist. Hashed in chunks: memory stays flat whatever the file's size."""
-    found = digest_file(full_path(repo, rel_path), rel_path)
+    found = digest_file(os.path.join(repo.root_str, rel_path), rel_path)
     return ABSENT_STATE_REF if found is None else found[0]
 
 
@@ -97,7 +101,7 @@ class StaleWrite(Exception):
 def lock_path(repo: Repo, rel_path: str) -> Path:
     """One lock per file of one checkout: worktrees share the data dir but not their files."""
     key = f"{rel_path}\0{repo.root}" if repo.git_dir != repo.common_dir else rel_path
-    return repo.data_dir / "locks" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".lock")
+    return repo.data_dir / "locks" / (sha256(key.encode()).hexdigest()[:32] + ".lock")
 
 
 @contextmanager
@@ -160,7 +164,8 @@ def atomic_write(full: Path, data: bytes) -> None:
         os.chmod(tmp, mode)
         os.replace(tmp, full)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
     try:
         dfd = os.open(full.parent, os.O_RDONLY)

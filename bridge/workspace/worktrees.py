@@ -10,23 +10,26 @@ repository.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from bridge.protocol.worktree import WORKTREE_ID, worktree_ext
-from bridge.workspace.repo import NotARepository, Repo, find_repo
+from bridge.protocol.worktree import is_worktree_id, worktree_ext
+from bridge.workspace.repo import NotARepository, Repo, as_path, find_repo
 
 
 def worktree_id(repo: Repo) -> str | None:
     """None for the main worktree, else the linked worktree's name (its git dir's last part)."""
-    if repo.git_dir == repo.common_dir or repo.git_dir.parent != repo.common_dir / "worktrees":
+    git_dir = repo.git_dir_str
+    if git_dir == repo.common_dir_str or os.path.dirname(git_dir) != os.path.join(
+        repo.common_dir_str, "worktrees"
+    ):
         return None
-    return repo.git_dir.name
+    return os.path.basename(git_dir)
 
 
 def branch_of(repo: Repo) -> str | None:
     """The checked-out branch (short name), `detached at <sha>` for a detached HEAD, None if unknown."""
     try:
-        head = (repo.git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        with open(os.path.join(repo.git_dir_str, "HEAD"), encoding="utf-8") as fh:
+            head = fh.read().strip()
     except OSError:
         return None
     if head.startswith("ref: "):
@@ -56,14 +59,14 @@ def checkout_for(repo: Repo, wid: str | None) -> Repo | None:
     there is no such worktree of this repository."""
     if wid is None:
         return main_checkout(repo)
-    if not WORKTREE_ID.fullmatch(wid):
+    if not is_worktree_id(wid):
         return None
     admin = repo.common_dir / "worktrees" / wid
     try:
-        dot_git = Path((admin / "gitdir").read_text(encoding="utf-8").strip())
+        dot_git = as_path((admin / "gitdir").read_text(encoding="utf-8").strip())
     except OSError:
         return None
-    root = Path(os.path.realpath(dot_git.parent))
+    root = as_path(os.path.realpath(dot_git.parent))
     try:
         found = find_repo(root)
     except NotARepository:

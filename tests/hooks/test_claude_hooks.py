@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from bridge.client import SessionClient
+from bridge.hooks.settings import hook_launcher
 from bridge.store.transcript import verify_file
 from bridge.workspace import find_repo, state_ref_of_bytes
 
 
 def hook(
-    name: str, event: dict[str, Any], *extra: str, env: dict[str, str] | None = None
+    name: str,
+    event: dict[str, Any],
+    *extra: str,
+    env: dict[str, str] | None = None,
+    launcher: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """The hook run as `setup claude --hooks` writes its command (python -S bridge/hooks/run.py
+    hook ...), or with `launcher` (e.g. `python -m bridge`)."""
+    start = launcher or shlex.split(hook_launcher("mpac-bridge"))
     return subprocess.run(
-        [sys.executable, "-m", "bridge", "hook", name, *extra],
+        [*start, "hook", name, *extra],
         input=json.dumps(event),
         capture_output=True,
         text=True,
@@ -218,3 +227,31 @@ async def test_default_name_makes_the_hook_the_same_principal_as_the_mcp_server(
         )  # another agent
     finally:
         await mine.close()
+
+
+async def test_the_setup_command_line_and_mpac_bridge_hook_answer_alike(
+    repo_path: Path, holder: SessionClient
+) -> None:
+    """`python -S bridge/hooks/run.py hook ...` (what setup writes, issue 17) and `mpac-bridge hook
+    ...` give the same answers: deny with the same reason, allow silently, same errors."""
+    assert (await holder.announce("refactor a", ["a.py"], intent_id="holder-a")).ok
+    cli = [sys.executable, "-m", "bridge"]
+    answers = {}
+    for rel in ("a.py", "b.py"):
+        fast, slow = (
+            hook("claude-pretooluse", edit(repo_path, rel), launcher=launcher)
+            for launcher in (None, cli)
+        )
+        assert (fast.returncode, fast.stdout) == (slow.returncode, slow.stdout), rel
+        answers[rel] = fast.stdout
+    assert '"deny"' in answers["a.py"] and answers["b.py"].strip() == ""
+    for extra in (("--ttl", "soon"), ("--bogus",), ("--auto-begin", "--ttl")):
+        fast, slow = (
+            hook("claude-pretooluse", edit(repo_path, "b.py"), *extra, launcher=launcher)
+            for launcher in (None, cli)
+        )
+        assert fast.returncode == slow.returncode == 2 and fast.stderr == slow.stderr, extra
+    fast = subprocess.run(
+        [*shlex.split(hook_launcher("mpac-bridge")), "--version"], capture_output=True, text=True
+    )
+    assert fast.returncode == 0 and fast.stdout.startswith("mpac-bridge ")

@@ -179,3 +179,35 @@ def test_a_redirect_loop_is_an_error() -> None:
         finally:
             srv.shutdown()
             thread.join(10)
+
+
+def test_ws_urls_are_read_as_urlsplit_reads_them() -> None:
+    """split_ws_url reads the plain forms itself (the hook does without urllib.parse, issue 17)."""
+    from urllib.parse import urlsplit
+
+    from bridge.client.wire import split_ws_url
+
+    for url in (
+        "ws://127.0.0.1:8765",
+        "ws://127.0.0.1:8765/",
+        "ws://LocalHost:80/session/abc?x=1&y=2",
+        "ws://host/a/b?",
+        "ws://host:0080/p",
+        "ws://host:/p",
+        "ws://user:pw@host:1/p",
+        "ws://[::1]:9/p",
+        "ws://host:1/p#frag",
+        "ws://host:1/p\tq",
+        "ws://ho_st:1/p",
+        "ws://host:1?q=1",
+    ):
+        parts = urlsplit(url)
+        want = (
+            parts.hostname,
+            parts.port or 80,
+            (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+        )
+        assert split_ws_url(url) == want, url
+    for bad in ("ws://host:99999/", "ws://host:x/", "wss://host/", "ws:///p"):
+        with pytest.raises(ValueError):
+            split_ws_url(bad)

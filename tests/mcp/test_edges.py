@@ -264,7 +264,7 @@ async def test_begin_task_checks_ignore_rules_in_one_git_process(
         runs.append(list(cmd))
         return real_run(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(paths.subprocess, "run", counting_run)
+    monkeypatch.setattr(subprocess, "run", counting_run)  # paths imports subprocess when used
     begun = await tools.begin_task(ctx, "many files", files)
     assert begun.status == "ok" and len(begun.files) == 2000
     assert sum("check-ignore" in cmd for cmd in runs) == 1

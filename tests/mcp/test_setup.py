@@ -86,4 +86,4 @@ def test_generated_configs_say_whether_to_commit_them(repo_path: Path) -> None:
     wrote = setup("claude", "--workspace", str(repo_path), "--write", "--hooks")
     assert wrote.returncode == 0, wrote.stderr
     assert ".mcp.json is ignored by git, as it should be" in wrote.stdout
-    assert "commit .claude/settings.json only if everyone has it at the same path" in wrote.stdout
+    assert "commit .claude/settings.json only if everyone has them at the same path" in wrote.stdout
