@@ -7,6 +7,15 @@ The store turns automatic checkpoints off on its own connection and this thread 
 second connection every `interval` seconds (and when nudged). A PASSIVE checkpoint never blocks
 the writer; what it cannot copy yet is copied by the next one. Durability is unchanged: a commit
 is in the log (synced as before) whether or not it was checkpointed.
+
+SQLite starts writing the log from its beginning again only when a write transaction begins after
+a checkpoint has copied every frame in it. Under a steady stream of appends a PASSIVE checkpoint
+never gets there (the loop commits new frames while it copies), so the log grew without end: 156
+MB after 12 s of the closed-loop benchmark, every commit extending the file, and the file kept
+that size afterwards. So when a checkpoint leaves frames behind, a second one copies just those
+while holding the store's lock (`lock`, the one every append takes): only the frames committed
+during the first one, a few milliseconds at most, then the next append starts the log afresh.
+The log now stays at what half a second of appends writes.
 """
 
 from __future__ import annotations
@@ -17,11 +26,17 @@ import threading
 from pathlib import Path
 
 INTERVAL = 0.5  # seconds between checkpoints
+UNLOCKED_PASSES = 4  # at most, before the one under the lock
+FEW_FRAMES = 64  # new frames since the previous pass that are left to the pass under the lock
 
 
 class Checkpointer:
-    def __init__(self, path: Path, interval: float = INTERVAL) -> None:
+    def __init__(
+        self, path: Path, interval: float = INTERVAL, lock: threading.Lock | None = None
+    ) -> None:
         self.path, self.interval = path, interval
+        self._lock = lock  # the writer's: held, no frame can be added (see the module's docstring)
+        self.locked = 0  # checkpoints finished under the lock
         self._wake = threading.Event()
         self._stop = False
         self._thread = threading.Thread(target=self._run, name="mpac-wal-checkpoint", daemon=True)
@@ -39,9 +54,24 @@ class Checkpointer:
                 self._wake.wait(self.interval)
                 self._wake.clear()
                 with contextlib.suppress(sqlite3.Error):  # busy or gone: the next one retries
-                    db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self._checkpoint(db)
         finally:
             db.close()
+
+    def _checkpoint(self, db: sqlite3.Connection) -> None:
+        """PASSIVE checkpoints without the lock while each one finds many new frames, then (when
+        the store gave its lock) one with it, which copies the few left and lets the log restart."""
+        seen = -1
+        for _ in range(UNLOCKED_PASSES):
+            # (busy, frames in the log when it started, frames copied); -1s when not in WAL mode
+            _busy, frames, _copied = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if frames < 0 or frames - seen <= FEW_FRAMES:
+                break
+            seen = frames
+        if self._lock is not None and frames > 0:
+            with self._lock:  # no append can add frames meanwhile
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            self.locked += 1
 
     def stop(self) -> None:
         self._stop = True
