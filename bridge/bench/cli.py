@@ -49,7 +49,8 @@ EPILOG = """modes:
 
 before/after: --ab DIR runs another checkout's code (DIR/.venv/bin/python when it exists, its
 bridge package either way) alternately with this one, in cpu, rate, memory, relay, stall and
-startup, and reports both with their ratio."""
+startup, and reports both with their ratio. --floor adds the floor server (the transport alone:
+websockets reads each frame, it is relayed framed once per turn) to cpu and relay."""
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -150,6 +151,12 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="the interpreter for --ab's checkout (default its .venv/bin/python, else ours)",
     )
     ab.add_argument(
+        "--floor",
+        action="store_true",
+        help="cpu, relay: also run the floor server (bridge/bench/floorserver.py), which only lets "
+        "websockets read each frame and relays it: what the transport alone costs",
+    )
+    ab.add_argument(
         "--sidecar-python",
         metavar="PATH",
         help="the interpreter for this checkout's processes (default this one)",
@@ -163,7 +170,7 @@ def _ints(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bridge.bench.launch import targets_of
+    from bridge.bench.launch import FLOOR, targets_of
     from bridge.bench.loop import load
     from bridge.bench.machine import machine
 
@@ -218,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
             duration=args.duration or (2.0 if quick else 10.0),
             warmup=args.warmup if args.warmup is not None else (0.5 if quick else 2.0),
             repeat=rep(3),
-            targets=targets,
+            targets=[FLOOR, *targets] if args.floor else targets,
             progress=progress,
         )
     if wants("rate"):
@@ -254,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
             _ints(args.ref_sizes, (10,) if quick else (10, 1000)),
             samples=args.samples or (20 if quick else 300),
             idle=5 if quick and args.idle == 20 else args.idle,
-            targets=targets,
+            targets=[*targets, FLOOR] if args.floor else targets,
             progress=progress,
             repeat=rep(1),
         )

@@ -4,12 +4,9 @@ written to every connection once per event-loop turn (as the Outbox does). Nothi
 validated, journaled or audited. It answers a HELLO with a frame naming SESSION_INFO, which is
 all the benchmarks' lean client waits for, and relays every other frame to everyone.
 
-Measure it with the closed loop, through an interpreter wrapper (the benchmark starts
-`PYTHON -m bridge sidecar ...`):
-
-    printf '#!/bin/sh\\nexec %s -m bridge.bench.floorserver\\n' "$PWD/.venv/bin/python" > /tmp/floor
-    chmod +x /tmp/floor
-    mpac-bridge bench cpu --sidecar-python /tmp/floor
+Measure it next to the sidecar with `mpac-bridge bench cpu --floor` (the closed loop, CPU per
+message) or `mpac-bridge bench relay --floor` (announce -> relay latency); `bridge.bench.launch`
+starts it as the target kind "floor".
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 A `Target` says whose code runs: this checkout (the default), another checkout of mpac-bridge
 (`--ab DIR`, for alternating before/after runs on the same machine) or the public reference
-package (`mpac==0.2.13`, run by `bridge.bench.refserver`). The benchmark's own clients are the
-same for all of them.
+package (`mpac==0.2.13`, run by `bridge.bench.refserver`), or the floor server
+(`bridge.bench.floorserver`: websockets reads each frame and it is relayed, nothing else, so it
+measures what the transport alone costs). The benchmark's own clients are the same for all of them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ HERE = Path(bridge.__file__).resolve().parent.parent  # this checkout's root
 
 @dataclass(frozen=True)
 class Target:
-    """Whose coordinator a benchmark runs: `kind` is "bridge" or "reference"."""
+    """Whose coordinator a benchmark runs: `kind` is "bridge", "reference" or "floor"."""
 
     label: str
     python: str = sys.executable
@@ -49,6 +50,7 @@ class Target:
 
 THIS = Target("this checkout")
 REFERENCE = Target("reference mpac 0.2.13", kind="reference")
+FLOOR = Target("floor server", kind="floor")
 
 
 def other_checkout(path: str, python: str | None = None) -> Target:
@@ -204,7 +206,7 @@ async def start(
     python_flags: tuple[str, ...] = (),
 ) -> Proc:
     """Start the target's coordinator on an ephemeral loopback port. `args` go to `mpac-bridge sidecar`
-    (ignored by the reference, which has no such options). `watch` turns on the loop-stall watch."""
+    (ignored by the reference and the floor server, which have no such options). `watch` turns on the loop-stall watch."""
     extra = dict(env or {})
     watch_path = None
     tmp = tempfile.TemporaryDirectory(prefix="mpac-bench-proc-")
@@ -221,6 +223,8 @@ async def start(
             "--session-id",
             _session_of(args),
         ]
+    elif target.kind == "floor":
+        argv = [target.python, *python_flags, "-m", "bridge.bench.floorserver"]
     else:
         argv = target.argv(
             "sidecar",

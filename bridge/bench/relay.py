@@ -5,7 +5,11 @@ For each N a fresh coordinator, 20 idle clients, a loader that announces N disjo
 sender and an observer (23 connections). Each sample: the sender announces an intent on a fresh
 file, the time until the observer receives the relay is recorded, then the sender withdraws it
 (and waits for that), so the active count stays at N. The same lean client drives both
-coordinators; the reference relays the sender's own frame, ours its accepted copy.
+coordinators; the reference relays the sender's own frame, ours its accepted copy. With
+`--floor` the floor server (bridge/bench/floorserver.py) is measured the same way: it relays every
+frame and keeps nothing, so "active" there only means the loader's messages went through it, and
+its latency is what the transport alone (websockets reading, one write per connection, two
+processes on loopback) takes.
 """
 
 from __future__ import annotations

@@ -117,6 +117,38 @@ def test_relay_measures_ours_and_the_reference_in_one_run() -> None:
         assert "not installed" in relay["reference"]
 
 
+def test_relay_floor_runs_the_floor_server_next_to_ours() -> None:
+    report = bench(
+        "relay",
+        "--quick",
+        "--floor",
+        "--sizes",
+        "10",
+        "--ref-sizes",
+        "none",
+        "--samples",
+        "5",
+        "--idle",
+        "2",
+    )
+    relay = report["relay"]
+    assert [r["target"] for r in relay["rows"]] == [THIS, "floor server"]
+    for r in relay["rows"]:
+        assert r["active"] == 10 and r["connections"] == 5 and r["errors"] == 0
+        assert r["p50_ms"] > 0 and r["p99_ms"] >= r["p50_ms"]
+
+
+def test_cpu_floor_measures_the_floor_server_and_the_ratio_to_it() -> None:
+    report = bench(
+        "cpu", "--quick", "--floor", "--clients", "2", "--duration", "1", "--warmup", "0.2"
+    )
+    assert report["targets"] == [THIS]
+    row = report["cpu"]["fanout"][0]
+    for label in ("floor server", THIS):
+        assert row[label]["sidecar_cpu_us_per_msg"] > 0
+    assert row["ratio"]["sidecar_cpu_us_per_msg"] > 0  # this checkout / the floor
+
+
 def test_stall_reports_the_loop_watch_and_the_client_gap() -> None:
     report = bench(
         "stall", "--quick", "--active", "50", "--objective-bytes", "2048", "--duration", "1.5"
