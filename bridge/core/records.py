@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import Field, dataclass, field, fields
 from typing import Any, ClassVar, Self
 
-from bridge.core.compact import Kept, frozen_scope, listed, pack, unpack
+from bridge.core.compact import Frozen, Kept, frozen_scope, pack, thaw, unpack
 
 _FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> its public field names
 
@@ -70,14 +70,14 @@ class Intent(JsonRecord):
     intent_id: str
     principal_id: str
     objective: str
-    scope: dict[str, Any]
+    scope: Frozen | dict[str, Any]  # `compact.freeze`d by the coordinator: read it with `thaw`
     state: str
     received_at: float
     expires_at: float
     ttl_sec: float
     priority: str = "normal"
     # tuples, not lists, here and in `scope` (`compact.frozen_scope`): a record then holds nothing
-    # the garbage collector keeps tracking (issue 17: stalls), and the empty tuple is shared
+    # the garbage collector keeps tracking but itself (issue 17: stalls); the empty tuple is shared
     assumptions: tuple[str, ...] = ()
     parent_intent_id: str | None = None
     # the accepted INTENT_ANNOUNCE envelope (late-join replay, snapshots), kept as its JSON bytes or
@@ -92,6 +92,7 @@ class Intent(JsonRecord):
 
     def to_json(self) -> dict[str, Any]:
         data = JsonRecord.to_json(self)  # not super(): slotted dataclasses are rebuilt classes
+        data["scope"] = thaw(self.scope)
         data["announce"] = unpack(self.announce)
         data["update"] = unpack(self.update)
         return data
@@ -113,7 +114,7 @@ class Intent(JsonRecord):
             "intent_id": self.intent_id,
             "principal_id": self.principal_id,
             "objective": self.objective,
-            "scope": listed(self.scope),
+            "scope": thaw(self.scope),
             "state": self.state,
             "priority": self.priority,
             "received_at": self.received_at,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.core.audit import AuditChain
+from bridge.core.compact import thaw
 from bridge.core.maps import Bounded
 from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant, Target
 from bridge.core.state import RECENT_IDS, SessionState
@@ -92,7 +93,7 @@ def restore_into(st: SessionState, audit: AuditChain, snap: dict[str, Any]) -> N
     st.participants = {p["principal_id"]: Participant.from_json(p) for p in snap["participants"]}
     for raw in snap["intents"]:
         intent = Intent.from_json(raw)
-        st.add_intent(intent, st.norm(intent.scope))
+        st.add_intent(intent, st.norm(thaw(intent.scope)))
     for raw in snap["operations"]:
         st.add_op(Operation.from_json(raw))
     for raw in snap["conflicts"]:
