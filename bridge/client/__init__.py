@@ -5,13 +5,11 @@ read-only picture of the session they show."""
 
 from __future__ import annotations
 
-import importlib
+from bridge.lazy import exports
 
 TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from bridge.client.backoff import Backoff
     from bridge.client.client import JoinRefused, SessionClient
     from bridge.client.env import client_from_env
@@ -91,10 +89,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bridge.client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"bridge.client.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports("bridge.client", _EXPORTS, globals())

@@ -6,11 +6,7 @@ intents, operations and conflicts, and scope normalization and overlap.
 
 from __future__ import annotations
 
-import importlib
-
-TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
-if TYPE_CHECKING:
-    from typing import Any
+from bridge.lazy import exports
 
 # Exports load on first use, so `import bridge.protocol.scope` (used by light tools such as the
 # editor hooks) does not pay for pydantic.
@@ -64,13 +60,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bridge.protocol' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports("bridge.protocol", _EXPORTS, globals())
 
 
 __all__ = [

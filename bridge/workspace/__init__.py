@@ -3,13 +3,11 @@ disk, the per-repository sidecar runtime file and `ensure_sidecar()`."""
 
 from __future__ import annotations
 
-import importlib
+from bridge.lazy import exports
 
 TYPE_CHECKING = False  # importing typing is part of what a hook's start avoids (issue 17)
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from bridge.workspace.ensure import SidecarStartError, ensure_sidecar
     from bridge.workspace.paths import PathRefused, check_path_text, resolve_in_repo, resolve_many
     from bridge.workspace.repo import NotARepository, Repo, find_repo
@@ -98,10 +96,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bridge.workspace' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"bridge.workspace.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports("bridge.workspace", _EXPORTS, globals())
