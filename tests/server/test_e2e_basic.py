@@ -13,14 +13,11 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bridge.client import JoinRefused, SessionClient
 from tests.core.helpers import msg
+from tests.server.wsread import recv_json
 from tests.support.sidecar import sidecar
 
 pytestmark = pytest.mark.e2e
 SID = "e2e"
-
-
-async def recv_json(ws, timeout: float = 10.0) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
 async def test_broadcast_reaches_every_client_and_acks_match(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ calls is sent, and their sender is told to retry (PROTOCOL_ERROR COORDINATOR_UNA
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
 import time
@@ -15,17 +14,7 @@ from bridge.core import CoordinatorConfig
 from bridge.server.config import ServerConfig
 from bridge.server.embed import serve_sidecar
 from tests.core.helpers import msg
-
-
-async def recv_json(ws, timeout: float = 10.0) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
-
-
-async def until(ws, mtype: str) -> dict:
-    while True:
-        m = await recv_json(ws)
-        if m["message_type"] == mtype:
-            return m
+from tests.server.wsread import recv_json, until
 
 
 def frame(mtype: str, principal: str, payload: dict, mid: str | None = None) -> str:

@@ -20,6 +20,7 @@ from bridge.server.embed import RunningServer, serve_sidecar
 from bridge.server.tokens import TokenTable
 from bridge.store import SqliteStore
 from tests.core.helpers import msg
+from tests.server.wsread import recv_json, until
 
 TOKENS = TokenTable.parse(
     {
@@ -28,17 +29,6 @@ TOKENS = TokenTable.parse(
         "carol-token-999": {"allowed_sessions": ["alpha"], "roles": ["contributor"]},
     }
 )
-
-
-async def recv_json(ws, timeout: float = 10.0) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
-
-
-async def until(ws, mtype: str) -> dict:
-    while True:
-        m = await recv_json(ws)
-        if m["message_type"] == mtype:
-            return m
 
 
 def hello(principal: str, session: str, token: str | None = None) -> str:
