@@ -1,19 +1,16 @@
-"""Compact forms of the envelopes the state keeps (issue 17: memory per active intent).
+"""Compact forms of the envelopes and scopes the state keeps per live intent (issue 17).
 
-A live intent keeps its INTENT_ANNOUNCE envelope for late-join replay and snapshots. Decoded from
-JSON, every envelope has its own copy of every key ("message_type", "payload", ...) and of the
-values every envelope repeats (the protocol version, the sender, the session): most of its memory.
-`compact` returns an equal envelope whose keys, and the values of the keys in `SHARED`, are
-interned (one string object for the whole process), so only what is unique to the message is kept
-per intent. Equal as data: it encodes to the same JSON. `pack` goes further for an envelope kept
-only to be replayed: its MessagePack bytes, decoded again when a late joiner or a snapshot needs it.
+A live intent keeps its INTENT_ANNOUNCE envelope for late-join replay and snapshots. `pack` keeps
+a small one as its MessagePack bytes (decoded again by `unpack` when a late joiner or a snapshot
+needs it) and a large one `freeze`d: one flat tuple of tokens whose keys, and the values under
+the keys in `SHARED` (the protocol, the sender, the session...), are interned, so only what is
+unique to the message is kept and its strings are shared with the record. A record's scope is
+`freeze`d as well (`frozen_scope`; read it with `thaw`).
 
-What the state keeps per intent is also kept out of the garbage collector's way (issue 17: loop
-stalls). CPython's full collection visits every container it tracks, and a dict that holds a dict
-or a list stays tracked for good, while a tuple of strings and numbers, and a dict holding only
-such values, are dropped from tracking by the first collection that sees them. So a long kept
-envelope is `freeze`d into nested tuples instead of dicts, and a record's scope holds tuples
-(`frozen_scope`); both read back as the same JSON.
+Both forms are also out of the garbage collector's way (loop stalls): a full collection visits
+every container the collector tracks, and a dict that holds a dict or a list is tracked for
+good, while a tuple of strings and numbers is dropped from tracking by the first collection that
+sees it.
 """
 
 from __future__ import annotations
@@ -45,18 +42,6 @@ _intern = sys.intern
 # of JSON is 366 (about 80 bytes less per intent); NaN and infinities are kept as they are.
 _encode_into = msgspec.msgpack.Encoder().encode_into
 _decode = msgspec.msgpack.Decoder().decode
-
-
-def compact(value: Any) -> Any:
-    """An equal copy of a JSON value with interned keys (and interned values under SHARED keys)."""
-    if type(value) is dict:
-        return {
-            _intern(k): (_intern(v) if type(v) is str and k in SHARED else compact(v))
-            for k, v in value.items()
-        }
-    if type(value) is list:
-        return [compact(v) for v in value]
-    return value
 
 
 def intern(text: str) -> str:
