@@ -116,11 +116,12 @@ class Sidecar:
         self.pending: set[Conn] = set()  # every open connection, admitted or not
         self.outbox = Outbox()
         # Group commit (issue 17): a store that can take several entries in one transaction gets
-        # each turn's entries at once, committed by the Outbox before it writes the turn's frames.
+        # each turn's entries at once, committed by the journal's thread; the Outbox writes the
+        # turn's frames when they have committed.
         self.journal = (
             TurnJournal(store, self.outbox.schedule) if isinstance(store, GroupStore) else None
         )
-        self.outbox.before = self.journal.commit if self.journal is not None else None
+        self.outbox.journal = self.journal
         self.shut = False
         self.server: Server | None = None
         self.stopping = asyncio.Event()
@@ -371,6 +372,9 @@ class Sidecar:
             if host is not None:
                 host.disconnected(conn)
             await asyncio.sleep(0)
+            if conn.closer is not None:  # its last frames wait for their commit, then its reason
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(conn.closer)
             conn.stop()
             if self.connections() == 0:
                 self.idle_since = time.monotonic()
@@ -554,6 +558,8 @@ class Sidecar:
             host.suspended = host.suspended or "this coordinator node is stopping"
             await host.stop()
         self.outbox.flush()  # what the final turns produced goes out before the close frames
+        if self.journal is not None:
+            self.journal.close()  # every sealed turn committed and written; the thread stops
         closing = [
             c.ws.close(CloseCode.GOING_AWAY, "sidecar shutting down") for c in list(self.pending)
         ]

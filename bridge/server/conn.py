@@ -68,6 +68,7 @@ class Conn:
         self.direct = not getattr(getattr(ws, "protocol", None), "extensions", None)
         self.pending: list[Any] = []  # frames (direct) or texts (queued) not yet handed on
         self.pending_bytes = 0
+        self.sealed_bytes = 0  # frames taken by the Outbox, waiting for their turn's commit
         self.principal: str | None = None
         self.session_id: str | None = None
         self.header_token: str | None = None
@@ -84,6 +85,7 @@ class Conn:
         self.rate, self.burst = rate, burst
         self.tokens, self.stamp = burst, now
         self.closing = False
+        self.closer: asyncio.Task[None] | None = None  # close(): the frames, then the close frame
         self.strikes = 0  # consecutive messages dropped by the rate limit
         self.backlog: deque[bytes] = (
             deque()
@@ -140,7 +142,7 @@ class Conn:
             self.buffered = (
                 transport.get_write_buffer_size() if transport is not None else 0
             )  # read again by flush()
-        backlog = self.pending_bytes + self.backlog_bytes + self.buffered
+        backlog = self.pending_bytes + self.sealed_bytes + self.backlog_bytes + self.buffered
         if self.exempt_bytes:  # the replay not yet taken: at most what is unsent before this frame
             self.exempt_bytes = min(self.exempt_bytes, backlog - size)
         if not self.joining and backlog - self.exempt_bytes > self.max_backlog:
@@ -170,12 +172,28 @@ class Conn:
         if not self.joining:
             return
         self.joining = False
-        self.exempt_bytes = self.pending_bytes + self.backlog_bytes + self.buffered
+        self.exempt_bytes = (
+            self.pending_bytes + self.sealed_bytes + self.backlog_bytes + self.buffered
+        )
         self.exempt_msgs = self.queue.qsize() + len(self.pending) if not self.direct else 0
 
+    def take(self) -> tuple[list[Any], int]:
+        """This turn's frames and their bytes (the Outbox seals them with the turn's journal)."""
+        pending, size = self.pending, self.pending_bytes
+        self.pending, self.pending_bytes = [], 0
+        self.sealed_bytes += size
+        return pending, size
+
+    def forget(self, size: int) -> None:
+        """Frames taken by `take` are dropped (their turn was refused by the store)."""
+        self.sealed_bytes -= size
+
     def flush(self) -> None:
-        """Hand this turn's messages on (called by the Outbox at the end of the turn)."""
-        pending, self.pending, self.pending_bytes = self.pending, [], 0
+        self.write(*self.take())
+
+    def write(self, pending: list[Any], size: int) -> None:
+        """Hand frames taken by `take` on, once their turn has committed."""
+        self.sealed_bytes -= size
         if not pending:
             return
         if not self.direct:
@@ -254,11 +272,13 @@ class Conn:
         if self.closing:
             return
         self.closing = True
-        asyncio.get_running_loop().create_task(self._close(code, reason))
+        self.closer = asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def _close(self, code: CloseCode, reason: str) -> None:
         if self.pending:  # what was sent before the close goes out before the close frame
             self.outbox.flush()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.outbox.settled(), CLOSE_GRACE)
         with contextlib.suppress(Exception):
             await self.ws.close(code, reason[:120])
 
@@ -267,6 +287,8 @@ class Conn:
         self.closing = True
         if self.pending:
             self.outbox.flush()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.outbox.settled(), CLOSE_GRACE)
         if self.writer is not None:
             await self.queue.put(None)
             with contextlib.suppress(Exception):

@@ -16,6 +16,7 @@ session (LeaseLost), the sidecar drops the session instead.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -45,6 +46,13 @@ Lookup = Callable[[str], "str | None"]
 SNAPSHOT_BUDGET_SEC = 20e-6
 SNAPSHOT_TIME_SHARE = 100
 SNAPSHOT_MAX_SPREAD = 10  # never more than 10 x snapshot_every entries apart (bounds crash replay)
+MARK_TIMEOUT_SEC = 60.0  # a snapshot's worker waits this long for the journal to reach its mark
+
+
+def _known(seq: int) -> concurrent.futures.Future[int]:
+    future: concurrent.futures.Future[int] = concurrent.futures.Future()
+    future.set_result(seq)
+    return future
 
 
 def snapshot_interval(last_cost_sec: float, every: int) -> int:
@@ -251,6 +259,8 @@ class SessionHost:
     def resume(self) -> bool:
         """After a store outage: reload the session from the store under a new epoch. False while
         the store still fails (the session stays suspended; LeaseLost goes to on_store_error)."""
+        if self.group is not None:
+            self.group.drain()  # the reload reads the journal: nothing may still be on its way
         try:
             self.lease_epoch = self.store.claim(self.session_id)
             coord, _out = self._load(self.coord.config)
@@ -332,8 +342,12 @@ class SessionHost:
 
     # --- the group commit (bridge/server/turnjournal.py) ---------------------------------------
 
-    def group_committed(self) -> None:
-        self._flush_transcript()
+    def take_lines(self) -> tuple[TranscriptWriter, list[str]] | None:
+        """The audit lines written since the last seal, for the journal's writer thread."""
+        if self.transcript is None:
+            return None
+        lines = self.transcript.take()
+        return (self.transcript, lines) if lines else None
 
     def group_failed(self, exc: StoreError, lost: list[Callable[[], Any]]) -> None:
         """The turn's group was refused: this session's calls of the turn are undone like a
@@ -438,14 +452,17 @@ class SessionHost:
             return
         if self.writing is not None:
             return  # the next entry or tick tries again
-        if self.group is not None:
-            # the snapshot covers every entry applied so far: they must be in the journal first,
-            # or its seq would be short of them and a restart would replay them on top of it
-            self.group.commit()
         if self.suspended is not None:
             return
         started = time.perf_counter()
-        seq = self.store.last_seq(self.session_id)
+        # The snapshot covers every entry applied so far: its seq is the journal's position once
+        # they are all committed (the writer thread's answer to the mark), or a restart would
+        # replay some of them on top of it. Entries sealed after the mark are not in it.
+        mark = (
+            self.group.seal([], mark=self.session_id)
+            if self.group is not None
+            else _known(self.store.last_seq(self.session_id))
+        )
         coord = self.coord
         pid, fd = snapfork.fork(lambda: coord.snapshot(now))
         self._initial = None
@@ -454,6 +471,8 @@ class SessionHost:
 
         def write() -> None:
             try:
+                assert mark is not None
+                seq = mark.result(timeout=MARK_TIMEOUT_SEC)  # raises when the entries were refused
                 write_parts(self.session_id, seq, snapfork.pieces(fd))
             finally:
                 code = snapfork.reap(pid, fd)
@@ -487,7 +506,7 @@ class SessionHost:
         """Write a snapshot now; False when the store refused it (the journal still has every
         entry, so nothing is lost: a later snapshot or a replay covers it)."""
         if self.group is not None:
-            self.group.commit()  # the snapshot covers every entry journaled so far
+            self.group.drain()  # the snapshot covers every entry journaled so far
         if self.suspended is not None:
             return False
         now = time.time() if now is None else now

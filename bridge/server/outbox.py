@@ -1,32 +1,34 @@
 """The sidecar's outbox: frames wait here until the end of the event-loop turn that produced them.
 
 A connection that was sent something in this turn is marked dirty, and one callback at the end of
-the turn hands each dirty connection its frames in a single write. Together with framing a
-broadcast once for every recipient, this cut the sidecar's CPU per message in the closed-loop
-benchmark by about a quarter (docs/performance.md). The journal is not involved: a change is
-committed by its append, before its frames are even produced.
+the turn takes each dirty connection's frames. Together with framing a broadcast once for every
+recipient, one write per connection per turn cut the sidecar's CPU per message in the closed-loop
+benchmark by about a quarter (docs/performance.md). With a group-committing store the turn's frames
+are sealed with its journal entries and written once those have committed (turnjournal.py);
+otherwise they are written at once (each entry was committed by its own append).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
-log = logging.getLogger("mpac.sidecar")
+from bridge.server.turnjournal import TurnJournal, deliver
 
 
 class Flushable(Protocol):
-    def flush(self) -> None: ...
+    def take(self) -> tuple[list[Any], int]: ...
+
+    def write(self, frames: list[Any], size: int) -> None: ...
+
+    def forget(self, size: int) -> None: ...
 
 
 class Outbox:
-    def __init__(self, before: Callable[[], None] | None = None) -> None:
+    def __init__(self, journal: TurnJournal | None = None) -> None:
         self.dirty: dict[Flushable, None] = {}  # an insertion-ordered set
         self.scheduled = False
-        # Runs before any frame is written: the group commit of the turn's journal entries.
-        self.before = before
+        self.journal = journal  # the group commit the turn's frames wait for, if any
 
     def mark(self, conn: Flushable) -> None:
         self.dirty[conn] = None
@@ -39,14 +41,17 @@ class Outbox:
             self.scheduled = True  # only once a flush is really on its way
 
     def flush(self) -> None:
-        """Commit the turn's journal entries, then write every dirty connection's frames (also
-        called before a close frame)."""
+        """End the turn: seal its journal entries with every dirty connection's frames, which are
+        written once the entries committed (also called before a close frame)."""
         self.scheduled = False
-        if self.before is not None:
-            self.before()  # a group the store refused drops its own frames here
         dirty, self.dirty = self.dirty, {}
-        for conn in dirty:
-            try:
-                conn.flush()
-            except Exception:  # one broken transport must not hold back everyone else's frames
-                log.exception("writing to a connection failed")
+        frames = [(conn, *conn.take()) for conn in dirty]
+        if self.journal is not None:
+            self.journal.seal(frames)
+        else:
+            deliver(frames, {}, 0)
+
+    async def settled(self) -> None:
+        """Wait until every frame flushed so far is written (or dropped with its refused turn)."""
+        if self.journal is not None:
+            await self.journal.settled()

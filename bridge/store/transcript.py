@@ -4,6 +4,7 @@ before the output it records is sent."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ class TranscriptWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the session's life
         self._lines: list[str] = []
+        self._write_lock = threading.Lock()
 
     def __call__(self, line: str) -> None:
         """The audit chain's sink. Held back until flush(): the sidecar flushes once per handled
@@ -26,10 +28,19 @@ class TranscriptWriter:
         self._lines.append(line)
 
     def flush(self) -> None:
-        if self._lines:
-            self._fh.write("\n".join(self._lines) + "\n")
-            self._lines.clear()
-        self._fh.flush()
+        self.write_lines(self.take())
+
+    def take(self) -> list[str]:
+        """The held-back lines, handed to whoever writes them (the sidecar's journal thread)."""
+        lines, self._lines = self._lines, []
+        return lines
+
+    def write_lines(self, lines: list[str]) -> None:
+        """Append `lines` and flush them to the OS (from the loop or the journal's thread)."""
+        with self._write_lock:
+            if lines:
+                self._fh.write("\n".join(lines) + "\n")
+            self._fh.flush()
 
     def discard(self) -> None:
         self._lines.clear()

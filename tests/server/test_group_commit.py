@@ -3,6 +3,7 @@ calls is sent, and their sender is told to retry (PROTOCOL_ERROR COORDINATOR_UNA
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
@@ -52,5 +53,46 @@ async def test_a_refused_group_sends_nothing_of_it_and_tells_the_sender(tmp_path
                 other.close()
         _snap, entries = store.load("g1")
         assert not any("i-lost" in (e.raw or "") for e in entries)  # nothing of it was written
+    finally:
+        await running.stop()
+
+
+async def test_a_commit_waiting_for_the_disk_does_not_hold_the_event_loop(tmp_path: Path) -> None:
+    """The journal's thread commits, not the loop: while the commit of alice's announce waits for
+    the database (another writer holds its lock), the sidecar still accepts bob's connection, and
+    alice gets her answer once the commit went through, with the announce in the journal."""
+    running = await serve_sidecar(
+        ServerConfig(multi_session=True, data_dir=tmp_path), CoordinatorConfig()
+    )
+    try:
+        url = running.session_url("g1")
+        async with connect(url) as alice:
+            await alice.send(frame("HELLO", "agent:alice", {"display_name": "a"}))
+            await until(alice, "SESSION_INFO")
+            store = running.sidecar.store
+            other = sqlite3.connect(store.path, isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # the sidecar's commit waits (up to 5 s) for this
+            try:
+                scope = {"kind": "file_set", "resources": ["src/a.py"]}
+                announce = {"intent_id": "i-held", "objective": "x", "scope": scope}
+                await alice.send(frame("INTENT_ANNOUNCE", "agent:alice", announce, mid="m-held"))
+                writer = running.sidecar.journal.writer
+                deadline = time.monotonic() + 10
+                while writer.wait_idle(0):  # until the loop has handled it: the writer waits
+                    assert time.monotonic() < deadline, "the announce never reached the writer"
+                    await asyncio.sleep(0.005)
+                async with connect(url):  # the handshake needs the loop
+                    pass
+                reader = sqlite3.connect(store.path)
+                held = "SELECT COUNT(*) FROM journal WHERE raw LIKE '%i-held%'"
+                assert reader.execute(held).fetchone()[0] == 0  # not committed yet
+                reader.close()
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            answer = await until(alice, "INTENT_ANNOUNCE")
+            assert answer["payload"]["intent_id"] == "i-held"
+        _snap, entries = store.load("g1")
+        assert any("i-held" in (e.raw or "") for e in entries)
     finally:
         await running.stop()

@@ -1,16 +1,13 @@
-"""The group commit (issue 17): a turn's journal entries go to SQLite in one transaction, all or
-none, and a refused group fails exactly the hosts that had entries in it."""
+"""The group commit's store side (issue 17): several journal entries go to SQLite in one
+transaction, all or none (the loop's side is tests/server/test_turnjournal.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bridge.server.turnjournal import TurnJournal
-from bridge.store.base import StoreError, StoreUnavailable
+from bridge.store.base import StoreUnavailable
 from bridge.store.sqlite import SqliteStore
 
 
@@ -52,44 +49,6 @@ def test_a_refused_group_writes_nothing_and_keeps_the_sequence(tmp_path: Path) -
     store.append_many([("s1", "handle", 4.0, "next", None)])
     assert [(e.seq, e.raw) for e in store.load("s1")[1]] == [(2, "next")]
     store.close()
-
-
-class Host:
-    def __init__(self) -> None:
-        self.committed = 0
-        self.failed: list[tuple[StoreError, int]] = []
-
-    def group_committed(self) -> None:
-        self.committed += 1
-
-    def group_failed(self, exc: StoreError, lost: list[Callable[[], Any]]) -> None:
-        for refuse in lost:
-            refuse()
-        self.failed.append((exc, len(lost)))
-
-
-def test_the_turn_journal_commits_once_and_fails_only_hosts_with_entries(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "j.db")
-    wakes: list[int] = []
-    group = TurnJournal(store, lambda: wakes.append(1))
-    a, b, idle = Host(), Host(), Host()
-    group.add(a, ("s1", "handle", 1.0, "x", None))
-    group.add(b, ("s2", "handle", 1.0, "y", None))
-    group.touch(idle)
-    group.commit()
-    assert len(wakes) == 1 and (a.committed, b.committed, idle.committed) == (1, 1, 1)
-    assert (group.turns, group.grouped) == (1, 2)
-    group.commit()  # nothing touched since: nothing to do
-    assert a.committed == 1
-
-    told: list[str] = []
-    store._db.close()  # the store now refuses everything
-    group.add(a, ("s1", "handle", 2.0, "x2", None), lambda: told.append("a"))
-    group.touch(idle)
-    group.commit()
-    assert [n for _, n in a.failed] == [1] and told == ["a"]
-    assert idle.committed == 2 and not idle.failed  # no entry of its own was lost
-    assert isinstance(a.failed[0][0], StoreUnavailable)
 
 
 def test_the_journal_connection_keeps_a_small_page_cache(tmp_path: Path) -> None:
