@@ -157,6 +157,15 @@ def configure(p: argparse.ArgumentParser) -> None:
         "websockets read each frame and relays it: what the transport alone costs",
     )
     ab.add_argument(
+        "--sidecar-arg",
+        action="append",
+        default=[],
+        metavar="OPTION",
+        help="one more option for this checkout's sidecar (repeat it for several), e.g. "
+        "--sidecar-arg=--commit-in-loop; with it --ab may name this checkout, to compare the "
+        "option against the defaults",
+    )
+    ab.add_argument(
         "--sidecar-python",
         metavar="PATH",
         help="the interpreter for this checkout's processes (default this one)",
@@ -180,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"… {text}", file=sys.stderr, flush=True)
 
     try:
-        targets = targets_of(args.ab, args.sidecar_python, args.ab_python)
+        targets = targets_of(args.ab, args.sidecar_python, args.ab_python, tuple(args.sidecar_arg))
     except ValueError as exc:
         print(f"mpac-bridge bench: {exc}", file=sys.stderr)
         return 2

@@ -35,6 +35,7 @@ class Target:
     python: str = sys.executable
     root: Path = HERE
     kind: str = "bridge"
+    sidecar_args: tuple[str, ...] = ()  # more options for its sidecar (bench --sidecar-arg)
 
     def argv(self, *args: str, python_flags: tuple[str, ...] = ()) -> list[str]:
         return [self.python, *python_flags, "-m", "bridge", *args]
@@ -65,15 +66,22 @@ def other_checkout(path: str, python: str | None = None) -> Target:
 
 
 def targets_of(
-    ab: str | None, sidecar_python: str | None, ab_python: str | None = None
+    ab: str | None,
+    sidecar_python: str | None,
+    ab_python: str | None = None,
+    sidecar_args: tuple[str, ...] = (),
 ) -> list[Target]:
-    """The targets a benchmark alternates between: [other, this] with --ab, else [this]."""
-    this = Target("this checkout", python=sidecar_python or sys.executable)
+    """The targets a benchmark alternates between: [other, this] with --ab, else [this]. With
+    `sidecar_args`, --ab may name this checkout: its default options against these."""
+    label = " ".join(["this checkout", *sidecar_args])
+    this = Target(label, python=sidecar_python or sys.executable, sidecar_args=sidecar_args)
     if not ab:
         return [this]
     other = other_checkout(ab, ab_python)
     if other.root == this.root:
-        raise ValueError(f"--ab {ab} is this checkout; give another worktree")
+        if not sidecar_args:
+            raise ValueError(f"--ab {ab} is this checkout; give another worktree")
+        other = Target("this checkout, default options", python=this.python)
     return [other, this]
 
 
@@ -235,6 +243,7 @@ async def start(
             "--log-level",
             "WARNING",
             *args,
+            *target.sidecar_args,
             python_flags=python_flags,
         )
     started = time.perf_counter()

@@ -119,7 +119,9 @@ class Sidecar:
         # each turn's entries at once, committed by the journal's thread; the Outbox writes the
         # turn's frames when they have committed.
         self.journal = (
-            TurnJournal(store, self.outbox.schedule) if isinstance(store, GroupStore) else None
+            TurnJournal(store, self.outbox.schedule, in_loop=cfg.commit_in_loop)
+            if isinstance(store, GroupStore)
+            else None
         )
         self.outbox.journal = self.journal
         self.shut = False

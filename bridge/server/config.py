@@ -39,6 +39,9 @@ class ServerConfig:
         5000  # journal entries between snapshots (replay after a crash stays well under a second)
     )
     runtime_file: Path | None = None
+    # Commit each turn's journal entries in the event loop instead of the journal's thread: less
+    # CPU per message, but a commit that waits for the disk holds every client meanwhile.
+    commit_in_loop: bool = False
     # A node of a fleet (docs/hosted.md, "Running a fleet"): sessions live in PostgreSQL and are
     # leased to one node at a time.
     store_url: str | None = None  # postgresql://...; None = the SQLite journal in data_dir

@@ -61,36 +61,44 @@ class Turn:
 
 
 class JournalWriter:
-    def __init__(self, store: GroupStore, wake: Callable[[], None]) -> None:
+    def __init__(self, store: GroupStore, wake: Callable[[], None], threaded: bool = True) -> None:
         self.store = store
         self.wake = wake  # called in this thread after a batch of turns is done (thread-safe)
         self._queue: queue.SimpleQueue[Turn | None] = queue.SimpleQueue()
         self._idle = threading.Condition()
-        self._pending = 0  # turns handed over and not yet done
+        # turns handed over and turns done: counted without a lock, each by one thread
+        self._submitted = 0
+        self._done = 0
+        self._waiting = 0  # threads in wait_idle
         self._refused_epoch = -1  # turns of this epoch (and older) are refused without a try
         self._refused_hosts: set[Any] = set()  # hosts failed in that epoch: their lines are void
-        self._closed = False
+        self._closed = not threaded  # no thread: `submit` commits in the caller's thread
         self.commits = 0  # transactions with at least one entry, and
         self.entries = 0  # the entries they held (docs/performance.md: entries per commit)
         self._thread = threading.Thread(target=self._run, name="mpac-journal", daemon=True)
-        self._thread.start()
+        if threaded:
+            self._thread.start()
 
     def submit(self, turn: Turn) -> None:
-        if self._closed:  # after a clean stop's last drain: committed here and now
+        if self._closed:  # in the loop, or after a clean stop's last drain: here and now
             self._commit([turn])
-            self.wake()
             return
-        with self._idle:
-            self._pending += 1
+        self._submitted += 1  # only the loop's thread counts these, only the writer `_done`
         self._queue.put(turn)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until every turn handed over is done (a snapshot in the loop, a clean stop)."""
         with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+            self._waiting += 1
+            try:
+                return self._idle.wait_for(lambda: self._done == self._submitted, timeout)
+            finally:
+                self._waiting -= 1
 
     def close(self) -> None:
         """Finish what was handed over, then stop the thread."""
+        if self._closed:
+            return
         self._closed = True
         self._queue.put(None)
         self._thread.join(60)
@@ -117,9 +125,10 @@ class JournalWriter:
                 for turn in batch:
                     if not turn.done:
                         self._finish(turn, StoreError("the journal writer failed"))
-            with self._idle:
-                self._pending -= len(batch)
-                self._idle.notify_all()
+            self._done += len(batch)
+            if self._waiting:  # someone blocks in wait_idle (rare): no lock otherwise
+                with self._idle:
+                    self._idle.notify_all()
             if batch:
                 self.wake()
 

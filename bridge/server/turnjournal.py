@@ -65,7 +65,7 @@ def deliver(frames: list[tuple[Any, list[Any], int]], silenced: dict[Any, int], 
 
 
 class TurnJournal:
-    def __init__(self, store: GroupStore, wake: Callable[[], None]) -> None:
+    def __init__(self, store: GroupStore, wake: Callable[[], None], in_loop: bool = False) -> None:
         self.store = store
         self.wake = wake  # makes sure a seal (an Outbox flush) is on its way this turn
         self.entries: list[Entry] = []
@@ -75,7 +75,8 @@ class TurnJournal:
         self.silenced: dict[Any, int] = {}  # connection -> last epoch whose frames it must not get
         self.sealed: deque[Turn] = deque()  # in order; the head is written first
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.writer = JournalWriter(store, self._wake_loop)
+        # in_loop (--commit-in-loop): each turn is committed here and now, its frames written
+        self.writer = JournalWriter(store, self._wake_loop, threaded=not in_loop)
 
     @property
     def turns(self) -> int:
@@ -127,6 +128,8 @@ class TurnJournal:
                 self._loop = asyncio.get_running_loop()
         self.sealed.append(turn)
         self.writer.submit(turn)
+        if turn.done:  # committed in the loop (or after the writer stopped)
+            self.advance()
         return future
 
     def _wake_loop(self) -> None:

@@ -54,6 +54,26 @@ def test_cpu_ab_alternates_two_checkouts_and_reports_their_ratio(tmp_path: Path)
     assert row["ratio"]["sidecar_cpu_us_per_msg"] > 0
 
 
+def test_a_sidecar_option_is_compared_against_the_defaults_of_the_same_checkout() -> None:
+    report = bench(
+        "cpu",
+        "--quick",
+        "--clients",
+        "2",
+        "--duration",
+        "1",
+        "--warmup",
+        "0.2",
+        "--ab",
+        str(HERE),
+        "--sidecar-arg=--commit-in-loop",
+    )
+    labels = ["this checkout, default options", "this checkout --commit-in-loop"]
+    assert report["targets"] == labels
+    row = report["cpu"]["fanout"][0]
+    assert all(row[label]["sidecar_cpu_us_per_msg"] > 0 for label in labels) and not row["errors"]
+
+
 def test_ab_refuses_a_directory_that_is_not_a_checkout(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "bridge", "bench", "cpu", "--quick", "--ab", str(tmp_path)],

@@ -9,6 +9,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 from websockets.asyncio.client import connect
 
 from bridge.core import CoordinatorConfig
@@ -22,9 +23,13 @@ def frame(mtype: str, principal: str, payload: dict, mid: str | None = None) -> 
     return json.dumps(msg(mtype, principal, payload, session="g1", now=time.time(), mid=mid))
 
 
-async def test_a_refused_group_sends_nothing_of_it_and_tells_the_sender(tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_loop", [False, True], ids=["journal-thread", "commit-in-loop"])
+async def test_a_refused_group_sends_nothing_of_it_and_tells_the_sender(
+    tmp_path: Path, in_loop: bool
+) -> None:
     running = await serve_sidecar(
-        ServerConfig(multi_session=True, data_dir=tmp_path), CoordinatorConfig()
+        ServerConfig(multi_session=True, data_dir=tmp_path, commit_in_loop=in_loop),
+        CoordinatorConfig(),
     )
     try:
         url = running.session_url("g1")

@@ -154,3 +154,14 @@ def test_a_mark_is_the_position_after_the_entries_sealed_before_it(store: Sqlite
     group.drain()
     assert store.last_seq("s1") == 4
     group.close()
+
+
+def test_in_loop_a_turn_is_committed_and_written_before_seal_returns(store: SqliteStore) -> None:
+    """--commit-in-loop: no thread; the frames go out as soon as the entries are in."""
+    group = TurnJournal(store, lambda: None, in_loop=True)
+    host = Host()
+    group.add(host, ("s1", "handle", 1.0, "x", None))
+    group.seal([(host.conn, [b"f"], 1)])
+    assert host.conn.written == [b"f"] and store.last_seq("s1") == 1
+    assert not group.writer._thread.is_alive()
+    group.close()
