@@ -455,16 +455,17 @@ class SessionHost:
         if self.suspended is not None:
             return
         started = time.perf_counter()
+        coord = self.coord
+        pid, fd = snapfork.fork(lambda: coord.snapshot(now))
         # The snapshot covers every entry applied so far: its seq is the journal's position once
         # they are all committed (the writer thread's answer to the mark), or a restart would
-        # replay some of them on top of it. Entries sealed after the mark are not in it.
+        # replay some of them on top of it. Sealed after the fork, so that the writer thread is
+        # not woken to touch the journal's files while the loop forks.
         mark = (
             self.group.seal([], mark=self.session_id)
             if self.group is not None
             else _known(self.store.last_seq(self.session_id))
         )
-        coord = self.coord
-        pid, fd = snapfork.fork(lambda: coord.snapshot(now))
         self._initial = None
         self.since_snapshot = 0
         self.snapshot_at = time.monotonic()

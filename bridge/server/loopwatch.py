@@ -19,7 +19,9 @@ generation it collected (2: a full collection), or -1 when it did not run. Where
 the time it was ready to run but waited for a core (a busy machine, not the sidecar), and a
 thread samples the loop thread's state and kernel wait channel every 2 ms (`blocked_in`: R
 running, S sleeping, D waiting for the disk; `futex_wait_queue` is a lock or the GIL,
-`balance_dirty_pages` the kernel slowing a writer). The
+`balance_dirty_pages` the kernel slowing a writer; no samples at all: another thread held the
+GIL, or the loop thread did while blocked). `fork_ms` is the time spent forking a snapshot's
+child during the stall, when one was forked (the fork holds the GIL). The
 readers (the benchmarks) filter the lines by time to attribute stalls to a phase. When the
 variable is unset nothing is imported or scheduled.
 """
@@ -34,6 +36,8 @@ import threading
 import time
 from collections import Counter
 from typing import IO
+
+from bridge.server import snapfork
 
 ENV = "MPAC_LOOP_WATCH"
 TICK_SEC = 0.01
@@ -54,6 +58,7 @@ class LoopWatch:
         self._gc_started = 0.0
         gc.callbacks.append(self._on_gc)
         self.last_sched = _schedstat()
+        self.forked_ns = snapfork.fork_ns
         self.samples: Counter[str] = Counter()  # the loop thread's state since the last tick
         self._sampling = threading.Event()
         self._sampler = threading.Thread(
@@ -111,10 +116,13 @@ class LoopWatch:
             if sched is not None and self.last_sched is not None:
                 row["loop_cpu_ms"] = round((sched[0] - self.last_sched[0]) / 1e6, 3)
                 row["run_wait_ms"] = round((sched[1] - self.last_sched[1]) / 1e6, 3)
+            if snapfork.fork_ns != self.forked_ns:  # a snapshot's fork (it holds the GIL)
+                row["fork_ms"] = round((snapfork.fork_ns - self.forked_ns) / 1e6, 3)
             if self.samples:
                 row["blocked_in"] = dict(self.samples.most_common(4))
             self.out.write(json.dumps(row) + "\n")
         self.last_sched = sched
+        self.forked_ns = snapfork.fork_ns
         self.samples = Counter()
         self.over_100 += lag > 0.100
         self.last_cpu = cpu

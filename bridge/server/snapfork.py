@@ -20,6 +20,7 @@ import contextlib
 import gc
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,12 +30,17 @@ from bridge.store.sqlite import PART_CHARS
 AVAILABLE = hasattr(os, "fork")
 _MAXFD = os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 4096
 _HEADER = 8  # bytes of each piece's length prefix; a zero length ends a complete stream
+fork_ns = 0  # time the parent spent in os.fork, in all (the loop watch reports it per stall)
 
 
 def fork(build: Callable[[], dict[str, Any]], size: int = PART_CHARS) -> tuple[int, int]:
     """Start the child that writes `build()` as JSON to a pipe; returns (its pid, the read end)."""
+    global fork_ns
     r, w = os.pipe()
+    started = time.perf_counter_ns()
     pid = os.fork()
+    if pid != 0:
+        fork_ns += time.perf_counter_ns() - started
     if pid == 0:  # the child: never returns
         code = 1
         try:

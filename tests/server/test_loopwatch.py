@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bridge.server import loopwatch
+from bridge.server import loopwatch, snapfork
 
 
 class Kept(io.StringIO):
@@ -38,6 +38,25 @@ async def test_a_blocked_loop_is_recorded_as_a_stall_with_its_cpu_time() -> None
     assert stalls[0]["cpu_ms"] + stalls[0].get("run_wait_ms", 0) > 20
     assert max(w["max_ms"] for w in windows) == stalls[0]["stall_ms"]
     assert sum(w["over_20ms"] for w in windows) == 1 and all(w["ticks"] > 0 for w in windows)
+
+
+@pytest.mark.skipif(not snapfork.AVAILABLE, reason="no os.fork here")
+async def test_a_snapshot_fork_during_a_stall_is_named_in_its_line() -> None:
+    out = Kept()
+    watch = loopwatch.LoopWatch(out, tick=0.005, window=0.05)
+    watch.start()
+    await asyncio.sleep(0.02)
+    pid, fd = snapfork.fork(lambda: {"state": 1})  # the fork, then hold the loop past 20 ms
+    deadline = time.monotonic() + 0.04
+    while time.monotonic() < deadline:
+        pass
+    assert "".join(snapfork.pieces(fd)) == '{"state":1}' and snapfork.reap(pid, fd) == 0
+    late = asyncio.get_running_loop().create_future()
+    asyncio.get_running_loop().call_later(0.01, late.set_result, None)
+    await late  # the late tick has run by now
+    watch.stop()
+    stalls = [json.loads(line) for line in out.getvalue().splitlines() if "stall_ms" in line]
+    assert len(stalls) == 1 and stalls[0]["fork_ms"] > 0
 
 
 def test_off_unless_the_variable_names_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
