@@ -1,7 +1,7 @@
 """One WebSocket connection: outbound frames, slow-consumer limits, rate limit, principal binding.
 
-Frames are collected in `pending` and written by the sidecar's Outbox at the end of the event-loop
-turn. A connection that negotiated no extension (the default: compression is off unless
+Frames are collected in `pending`; at the end of the event-loop turn the sidecar's Outbox takes
+them (`take`) and, once the turn's journal entries have committed, writes them (`write`). A connection that negotiated no extension (the default: compression is off unless
 `--compress`) gets the broadcast's shared pre-built frame written straight to its transport, in one
 write per turn. While the transport holds more than WRITE_HIGH unsent bytes (the client reads
 slower than we write), further frames wait in our own `backlog`, whole frames only, and a pump
@@ -187,9 +187,6 @@ class Conn:
     def forget(self, size: int) -> None:
         """Frames taken by `take` are dropped (their turn was refused by the store)."""
         self.sealed_bytes -= size
-
-    def flush(self) -> None:
-        self.write(*self.take())
 
     def write(self, pending: list[Any], size: int) -> None:
         """Hand frames taken by `take` on, once their turn has committed."""
