@@ -21,7 +21,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from bridge.store.base import StoreError
@@ -55,7 +55,7 @@ class Turn:
     lines: list[tuple[Any, Lines, list[str]]]  # (host, its transcript, the lines)
     frames: list[tuple[Any, list[Any], int]]  # (connection, its frames, their bytes)
     mark: tuple[str, concurrent.futures.Future[int]] | None = None  # a snapshot's journal position
-    waiters: list[Any] = field(default_factory=list)  # asyncio futures: "delivered"
+    waiters: list[Any] | None = None  # asyncio futures: "delivered" (Outbox.settled)
     error: StoreError | None = None
     done: bool = False  # set by the writer thread, after `error`
 

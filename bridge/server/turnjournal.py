@@ -147,7 +147,7 @@ class TurnJournal:
             if turn.error is not None:
                 self._refused(turn, turn.error)
             deliver(turn.frames, self.silenced, turn.epoch)
-            for waiter in turn.waiters:
+            for waiter in turn.waiters or ():
                 if not waiter.done():
                     waiter.set_result(None)
         if not sealed:
@@ -182,7 +182,8 @@ class TurnJournal:
         if not self.sealed:
             return
         waiter = asyncio.get_running_loop().create_future()
-        self.sealed[-1].waiters.append(waiter)
+        last = self.sealed[-1]
+        last.waiters = [*(last.waiters or ()), waiter]
         await waiter
 
     def close(self) -> None:

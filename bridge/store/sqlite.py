@@ -18,7 +18,6 @@ untouched. An older `snapshots` row holding the whole JSON text still loads.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import sqlite3
 import threading
@@ -67,19 +66,7 @@ BACKGROUND_PAUSE_SEC = 0.0005
 CACHE_KIB = 256  # each connection's page cache
 
 
-# Entries per INSERT statement. The journal's thread commits each batch of turns as one multi-row
-# INSERT (autocommit makes it one transaction): one statement releases and takes back the GIL once,
-# where BEGIN, executemany and COMMIT did it once per row and statement, each time a chance to wait
-# for the event loop's thread (issue 17: the cost of the handoff per message).
-ROWS_PER_INSERT = 500
-_ROW = "(?, ?, ?, ?, ?, ?)"
-
-
-@functools.lru_cache(maxsize=64)
-def _insert(rows: int) -> str:
-    return "INSERT INTO journal (session_id, seq, kind, now, raw, bound) VALUES " + ", ".join(
-        [_ROW] * rows
-    )
+INSERT = "INSERT INTO journal (session_id, seq, kind, now, raw, bound) VALUES (?, ?, ?, ?, ?, ?)"
 
 
 def _gen_of(state: str) -> str | None:
@@ -139,10 +126,7 @@ class SqliteStore:
         with self._lock:
             seq = self._next(session_id)
             try:
-                self._db.execute(
-                    "INSERT INTO journal (session_id, seq, kind, now, raw, bound) VALUES (?, ?, ?, ?, ?, ?)",
-                    (session_id, seq, kind, now, raw, bound),
-                )
+                self._db.execute(INSERT, (session_id, seq, kind, now, raw, bound))
             except (
                 sqlite3.OperationalError
             ) as exc:  # disk full, I/O error, locked by another process
@@ -158,20 +142,12 @@ class SqliteStore:
         with self._lock:
             before = dict(self._seq)
             try:
-                params = [
-                    v
-                    for sid, k, now, raw, b in entries
-                    for v in (sid, self._next(sid), k, now, raw, b)
-                ]
-                if len(entries) <= ROWS_PER_INSERT:  # one statement: its own transaction
-                    self._db.execute(_insert(len(entries)), params)
+                rows = [(sid, self._next(sid), k, now, raw, b) for sid, k, now, raw, b in entries]
+                if len(rows) == 1:  # most turns: one statement is its own transaction
+                    self._db.execute(INSERT, rows[0])
                 else:
                     self._db.execute("BEGIN")
-                    step = ROWS_PER_INSERT * 6
-                    for i in range(0, len(params), step):
-                        self._db.execute(
-                            _insert(min(step, len(params) - i) // 6), params[i : i + step]
-                        )
+                    self._db.executemany(INSERT, rows)
                     self._db.execute("COMMIT")
             except sqlite3.Error as exc:  # disk full, I/O error, locked by another process
                 with contextlib.suppress(sqlite3.Error):
