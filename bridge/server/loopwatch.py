@@ -18,7 +18,8 @@ generation it collected (2: a full collection), or -1 when it did not run. Where
 `/proc/thread-self/schedstat`, `loop_cpu_ms` is the loop thread's own CPU time and `run_wait_ms`
 the time it was ready to run but waited for a core (a busy machine, not the sidecar), and a
 thread samples the loop thread's state and kernel wait channel every 2 ms (`blocked_in`: R
-running, S sleeping, D waiting for the disk; `futex_wait_queue` is a lock or the GIL,
+running, S sleeping, D waiting for the disk, then " in <file>" when the syscall names one;
+`futex_wait_queue` is a lock or the GIL,
 `balance_dirty_pages` the kernel slowing a writer; no samples at all: another thread held the
 GIL, or the loop thread did while blocked). `fork_ms` is the time spent forking a snapshot's
 child during the stall, when one was forked (the fork holds the GIL). The
@@ -76,6 +77,8 @@ class LoopWatch:
                     wchan = f.read().decode() or "-"
             except (OSError, IndexError, UnicodeDecodeError):
                 return  # not Linux, or the thread is gone
+            if state == "D":  # waiting for the disk: in which file (when a syscall names one)
+                wchan += _file_of(base)
             self.samples[f"{state} {wchan}"] += 1
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
@@ -159,6 +162,24 @@ class LoopWatch:
             self.handle = None
         self._emit(self.loop.time())
         self.out.close()
+
+
+# syscalls whose first argument is a file descriptor: read, write, pread64, pwrite64, fsync,
+# fdatasync, ftruncate, fallocate (x86-64 numbers; elsewhere no file is named)
+_FD_CALLS = {0, 1, 17, 18, 74, 75, 77, 285}
+
+
+def _file_of(base: str) -> str:
+    """ " in <file name>" for a thread blocked in a syscall on a file, else ""."""
+    try:
+        with open(base + "syscall", "rb") as f:
+            fields = f.read().split()
+        if not fields or not fields[0].isdigit() or int(fields[0]) not in _FD_CALLS:
+            return ""
+        target = os.readlink(f"/proc/self/fd/{int(fields[1], 16)}")
+    except (OSError, ValueError, IndexError):
+        return ""
+    return " in " + os.path.basename(target)
 
 
 def _schedstat() -> tuple[int, int] | None:
