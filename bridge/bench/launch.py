@@ -177,7 +177,10 @@ class Proc:
                         "loop_cpu_ms",
                         "run_wait_ms",
                         "blocked_in",
+                        "fork_ms",
+                        "gc_tracked",
                     )
+                    if k in s
                 }
                 for s in sorted(stalls, key=lambda s: -s["stall_ms"])[:10]
             ],
