@@ -162,10 +162,8 @@ class IntentLayer:
             if same_owner and other.state == IntentState.ACTIVE and other not in replaced:
                 replaced.append(other)
         ttl = p.ttl_sec if p.ttl_sec is not None else st.config.default_intent_ttl_sec
-        # Kept for as long as the intent lives: the envelope as its JSON bytes, or as nested tuples
-        # when it is large (`pack`); the record shares the decoded envelope's strings (as the
-        # tuples do) instead of the model's copies.
-        kept = pack(msg.raw)
+        # The record shares the decoded envelope's strings instead of the model's copies, and
+        # keeps of the envelope (for late joiners) only what it does not hold itself.
         source = msg.raw
         payload = source["payload"]
         intent = Intent(
@@ -180,11 +178,11 @@ class IntentLayer:
             priority=p.priority or "normal",
             assumptions=tuple(p.assumptions) if p.assumptions else (),
             parent_intent_id=p.parent_intent_id,
-            announce=kept,
             last_message_id=same(source.get("message_id"), msg.message_id),
             worktree=wid,
             branch=branch,
         )
+        intent.keep_announce(source, scope)
         st.take_id("intent", p.intent_id, pid)
         for old in replaced:
             if old.state == IntentState.ACTIVE:
@@ -240,6 +238,7 @@ class IntentLayer:
         if intent is None:
             return False
         norm = None
+        intent.detach_announce()  # the kept announce shares the values changed below
         if p.scope is not None:
             scope = msg.part("scope")
             norm = st.norm(scope)

@@ -6,6 +6,7 @@ from dataclasses import Field, dataclass, field, fields
 from typing import Any, ClassVar, Self
 
 from bridge.core.compact import Frozen, Kept, frozen_scope, pack, thaw, unpack
+from bridge.core.residual import Shape, join, split
 
 _FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> its public field names
 
@@ -80,8 +81,9 @@ class Intent(JsonRecord):
     # the garbage collector keeps tracking but itself (issue 17: stalls); the empty tuple is shared
     assumptions: tuple[str, ...] = ()
     parent_intent_id: str | None = None
-    # the accepted INTENT_ANNOUNCE envelope (late-join replay, snapshots), kept as its JSON bytes or
-    # as nested tuples (`compact.pack`; `compact.unpack` decodes it), decoded again in snapshots
+    # the accepted INTENT_ANNOUNCE envelope (late-join replay, snapshots; read it with
+    # `announce_envelope`): with `_shape` set, only what this record does not hold
+    # (`residual.split`), else whole (`compact.pack`); decoded in snapshots
     announce: Kept | None = None
     update: Kept | None = None  # the latest accepted INTENT_UPDATE, the same way
     last_message_id: str | None = None
@@ -89,11 +91,39 @@ class Intent(JsonRecord):
     suspended_reason: str | None = None  # owner_left (GOODBYE transfer) or owner_unavailable
     worktree: str | None = None  # the checkout the intent is about (None: the main worktree)
     branch: str | None = None  # that checkout's branch, as the announcer reported it
+    _shape: Shape | None = None  # set when `announce` is a residual
+
+    def keep_announce(self, raw: dict[str, Any], scope_source: Any = None) -> None:
+        """Keep `raw`, this record's announce: as its residual when `join` gives it back exactly,
+        else whole. `scope_source`: the object this record's scope was frozen from."""
+        parts = split(
+            raw, self.intent_id, self.objective, self.last_message_id, self.scope, scope_source
+        )
+        if parts is None:
+            self.announce, self._shape = pack(raw), None
+        else:
+            self._shape, self.announce = parts
+
+    def announce_envelope(self) -> dict[str, Any] | None:
+        """A new copy of the kept announce (None when there is none)."""
+        shape = self._shape
+        if shape is None:
+            return unpack(self.announce)
+        assert type(self.announce) is bytes
+        return join(
+            shape, self.announce, self.intent_id, self.objective, self.last_message_id, self.scope
+        )
+
+    def detach_announce(self) -> None:
+        """Keep the announce whole from now on: call before changing the values it shares with
+        this record (objective, scope, message id)."""
+        if self._shape is not None:
+            self.announce, self._shape = pack(self.announce_envelope() or {}), None
 
     def to_json(self) -> dict[str, Any]:
         data = JsonRecord.to_json(self)  # not super(): slotted dataclasses are rebuilt classes
         data["scope"] = thaw(self.scope)
-        data["announce"] = unpack(self.announce)
+        data["announce"] = self.announce_envelope()
         data["update"] = unpack(self.update)
         return data
 
@@ -101,13 +131,18 @@ class Intent(JsonRecord):
     def from_json(cls, data: dict[str, Any]) -> Intent:
         names = cls.public_fields()
         values = {k: v for k, v in data.items() if k in names}
-        for key in ("announce", "update"):  # decoded in snapshots, kept packed
-            if isinstance(values.get(key), dict):
-                values[key] = pack(values[key])
+        announce = values.pop("announce", None)  # decoded in snapshots, kept compact
+        if isinstance(values.get("update"), dict):
+            values["update"] = pack(values["update"])
         values["scope"] = frozen_scope(values["scope"])
         values["assumptions"] = tuple(values.get("assumptions") or ())
         values["deferred_by"] = tuple(values.get("deferred_by") or ())
-        return cls(**values)
+        record = cls(**values)
+        if isinstance(announce, dict):
+            record.keep_announce(announce)
+        else:
+            record.announce = announce
+        return record
 
     def public(self) -> dict[str, Any]:
         return {
