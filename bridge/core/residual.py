@@ -49,7 +49,7 @@ _SCOPE = b"s"  # the record's scope (payload.scope)
 class Shape:
     """One interned announce shape (see the module's docstring)."""
 
-    __slots__ = ("tokens", "__weakref__")
+    __slots__ = ("__weakref__", "tokens")
 
     def __init__(self, tokens: tuple[Any, ...]) -> None:
         self.tokens = tokens
@@ -95,7 +95,7 @@ def split(
     intent_id: str,
     objective: str,
     message_id: str | None,
-    scope: Frozen,
+    scope: Frozen | dict[str, Any],
     scope_source: Any = None,
 ) -> tuple[Shape, bytes] | None:
     """The announce `raw` as (shape, residual) next to a record holding these values, or None.
@@ -138,7 +138,7 @@ def _payload(
     leaves: list[Any],
     intent_id: str,
     objective: str,
-    scope: Frozen,
+    scope: Frozen | dict[str, Any],
     scope_source: Any,
 ) -> None:
     tokens.append(_OBJECT)
@@ -164,7 +164,7 @@ def join(
     intent_id: str,
     objective: str,
     message_id: str | None,
-    scope: Frozen,
+    scope: Frozen | dict[str, Any],
 ) -> dict[str, Any]:
     """A new copy of the announce `split` took apart, from its shape, residual and record values."""
     leaves = iter(_decode(residual))
@@ -178,7 +178,7 @@ def join(
                 key = token
                 continue
             value: Any = token
-        elif token == _OBJECT or token == _ARRAY:
+        elif token in (_OBJECT, _ARRAY):
             new: Any = {} if token == _OBJECT else []
             if top is not None:
                 stack.append((top, key))
@@ -192,7 +192,7 @@ def join(
         elif token == _HOLE:
             value = next(leaves)
         elif token == _SCOPE:
-            value = thaw(scope)
+            value = thaw(scope) if type(scope) is tuple else _decode(_encode(scope))  # a copy
         else:
             value = held[token]
         if type(top) is dict:
