@@ -94,3 +94,16 @@ def test_what_is_kept_per_intent_leaves_the_collectors_tracking_at_once() -> Non
     gc.collect(0)
     assert not gc.is_tracked(kept) and not gc.is_tracked(scope)
     assert thaw(scope) == {"kind": "file_set", "resources": ["a.py", "b.py"], "x": {"k": ["v"]}}
+
+
+def test_a_plain_file_list_is_kept_as_its_paths() -> None:
+    plain = {"kind": "file_set", "resources": ["a.py", "b/c.py"]}
+    kept = frozen_scope(plain)
+    assert len(kept) == 3 and thaw(kept) == plain and thaw(kept) is not thaw(kept)
+    for other in (
+        {"resources": ["a.py"], "kind": "file_set"},  # another key order
+        {"kind": "file_set", "resources": ["a.py", 1]},
+        {"kind": "file_set", "resources": ["a.py"], "extensions": {}},
+        {"kind": "entity_set", "resources": ["a.py"]},
+    ):
+        assert json.dumps(thaw(frozen_scope(other))) == json.dumps(other)

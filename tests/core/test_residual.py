@@ -205,3 +205,22 @@ def _leaves(value: Any) -> list[Any]:
     if isinstance(value, list):
         return [x for v in value for x in _leaves(v)]
     return [value]
+
+
+def test_used_ids_keep_their_order_and_snapshot_form() -> None:
+    s = Session()
+    s.join("agent:a")
+    s.announce("agent:a", "op:x", "a.py")  # an intent id that reads like another kind's key
+    s.send(
+        "agent:a",
+        "OP_PROPOSE",
+        {"op_id": "x", "intent_id": "op:x", "target": "a.py", "op_kind": "replace"},
+    )
+    s.announce("agent:a", "i2", "b.py")
+    st = s.coord.state
+    assert st.id_taken("intent", "op:x") == "agent:a" and st.id_taken("op", "x") == "agent:a"
+    assert st.id_taken("op", "op:x") is None and st.id_taken("intent", "x") is None
+    used = s.coord.snapshot()["mpac_bridge"]["used_ids"]
+    assert used == [["intent:op:x", "agent:a"], ["op:x", "agent:a"], ["intent:i2", "agent:a"]]
+    restored = Coordinator.restore(json.loads(json.dumps(s.coord.snapshot())))
+    assert restored.snapshot()["mpac_bridge"]["used_ids"] == used
