@@ -6,7 +6,7 @@ from dataclasses import Field, dataclass, field, fields
 from typing import Any, ClassVar, Self
 
 from bridge.core.compact import Frozen, Kept, frozen_scope, pack, thaw, unpack
-from bridge.core.residual import Shape, join, split
+from bridge.core.residual import Shape, join, message_id, split
 
 _FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> its public field names
 
@@ -86,6 +86,7 @@ class Intent(JsonRecord):
     # (`residual.split`), else whole (`compact.pack`); decoded in snapshots
     announce: Kept | None = None
     update: Kept | None = None  # the latest accepted INTENT_UPDATE, the same way
+    # None while it is the announce's own id and the residual holds it: read `latest_message_id`
     last_message_id: str | None = None
     deferred_by: tuple[str, ...] = ()
     suspended_reason: str | None = None  # owner_left (GOODBYE transfer) or owner_unavailable
@@ -96,13 +97,20 @@ class Intent(JsonRecord):
     def keep_announce(self, raw: dict[str, Any], scope_source: Any = None) -> None:
         """Keep `raw`, this record's announce: as its residual when `join` gives it back exactly,
         else whole. `scope_source`: the object this record's scope was frozen from."""
-        parts = split(
-            raw, self.intent_id, self.objective, self.last_message_id, self.scope, scope_source
-        )
-        if parts is None:
+        parts = split(raw, self.intent_id, self.objective, self.scope, scope_source)
+        if parts is None or self.last_message_id is None:
             self.announce, self._shape = pack(raw), None
         else:
             self._shape, self.announce = parts
+            if self.last_message_id == raw["message_id"]:
+                self.last_message_id = None  # the residual holds it (`latest_message_id`)
+
+    def latest_message_id(self) -> str | None:
+        """The id of the last accepted message about this intent."""
+        if self.last_message_id is None and self._shape is not None:
+            assert type(self.announce) is bytes
+            return message_id(self.announce)
+        return self.last_message_id
 
     def announce_envelope(self) -> dict[str, Any] | None:
         """A new copy of the kept announce (None when there is none)."""
@@ -110,20 +118,20 @@ class Intent(JsonRecord):
         if shape is None:
             return unpack(self.announce)
         assert type(self.announce) is bytes
-        return join(
-            shape, self.announce, self.intent_id, self.objective, self.last_message_id, self.scope
-        )
+        return join(shape, self.announce, self.intent_id, self.objective, self.scope)
 
     def detach_announce(self) -> None:
         """Keep the announce whole from now on: call before changing the values it shares with
         this record (objective, scope, message id)."""
         if self._shape is not None:
+            self.last_message_id = self.latest_message_id()
             self.announce, self._shape = pack(self.announce_envelope() or {}), None
 
     def to_json(self) -> dict[str, Any]:
         data = JsonRecord.to_json(self)  # not super(): slotted dataclasses are rebuilt classes
         data["scope"] = thaw(self.scope)
         data["announce"] = self.announce_envelope()
+        data["last_message_id"] = self.latest_message_id()
         data["update"] = unpack(self.update)
         return data
 

@@ -65,9 +65,12 @@ def test_an_update_keeps_the_announce_whole_and_replays_both() -> None:
     s.join("agent:a")
     s.announce("agent:a", "i1", "a.py")
     original = s.coord.state.intents["i1"].announce_envelope()
-    s.send("agent:a", "INTENT_UPDATE", {"intent_id": "i1", "objective": "new", "scope": fs("b.py")})
+    r = s.send(
+        "agent:a", "INTENT_UPDATE", {"intent_id": "i1", "objective": "new", "scope": fs("b.py")}
+    )
     intent = s.coord.state.intents["i1"]
     assert intent._shape is None and intent.objective == "new"
+    assert intent.latest_message_id() == r.outbound[0].message["message_id"]
     assert wire(replayed_announces(s)["i1"]) == wire(original)
     restored = Coordinator.restore(s.coord.snapshot())
     assert wire(restored.state.intents["i1"].announce_envelope()) == wire(original)
@@ -186,6 +189,7 @@ def test_every_accepted_announce_is_given_back_exactly(
     event("kept as a residual" if intent._shape is not None else "kept whole")
     today = unpack(pack(copy.deepcopy(sent)))  # what the core kept and replayed before
     assert wire(intent.announce_envelope()) == wire(today) == wire(sent)
+    assert intent.latest_message_id() == sent["message_id"]
     replay = replayed_announces(s)["i1"]
     assert wire(replay) == wire(sent)
     if not any(isinstance(v, float) and not math.isfinite(v) for v in _leaves(sent)):
@@ -195,8 +199,12 @@ def test_every_accepted_announce_is_given_back_exactly(
             want = None
         if want is not None:
             assert codec.encode(replay) == want
-    restored = Coordinator.restore(json.loads(json.dumps(s.coord.snapshot(), allow_nan=True)))
-    assert wire(restored.state.intents["i1"].announce_envelope()) == wire(sent)
+    snap = s.coord.snapshot()
+    assert snap["intents"][0]["last_message_id"] == sent["message_id"]
+    restored = Coordinator.restore(json.loads(json.dumps(snap, allow_nan=True)))
+    again = restored.state.intents["i1"]
+    assert wire(again.announce_envelope()) == wire(sent)
+    assert again.latest_message_id() == sent["message_id"]
 
 
 def _leaves(value: Any) -> list[Any]:
