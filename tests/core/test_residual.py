@@ -160,6 +160,17 @@ TOP = st.fixed_dictionaries(
     order=st.randoms(use_true_random=False),
     lamport=st.integers(1, 2**40),
     mid=st.one_of(st.text(min_size=1, max_size=12), st.just("m-1")),
+    ts=st.sampled_from(
+        [
+            None,  # the helper's own
+            "2027-01-15T08:00:00.000000Z",
+            "2027-01-15t08:00:00.000000z",
+            "2027-01-15T08:00:00.5Z",
+            "2027-01-15T08:00:00.000000+00:00",
+            "2027-01-15T08:00:0\u0660.000000Z",  # an Arabic-Indic zero: a digit, not ASCII
+            "2027-01-15T08:00:00.000000Z\n",
+        ]
+    ),
 )
 def test_every_accepted_announce_is_given_back_exactly(
     objective: str,
@@ -169,6 +180,7 @@ def test_every_accepted_announce_is_given_back_exactly(
     order: Any,
     lamport: int,
     mid: str,
+    ts: str | None,
 ) -> None:
     s = Session()
     s.join("agent:a")
@@ -177,6 +189,8 @@ def test_every_accepted_announce_is_given_back_exactly(
     order.shuffle(keys)
     env = msg("INTENT_ANNOUNCE", "agent:a", {k: payload[k] for k in keys}, lamport=lamport, mid=mid)
     env.update(top)
+    if ts is not None:
+        env["ts"] = ts
     keys = list(env)
     order.shuffle(keys)
     env = {k: env[k] for k in keys}
@@ -232,3 +246,19 @@ def test_used_ids_keep_their_order_and_snapshot_form() -> None:
     assert used == [["intent:op:x", "agent:a"], ["op:x", "agent:a"], ["intent:i2", "agent:a"]]
     restored = Coordinator.restore(json.loads(json.dumps(s.coord.snapshot())))
     assert restored.snapshot()["mpac_bridge"]["used_ids"] == used
+
+
+def test_split_and_join_give_back_any_ts_text() -> None:
+    """Only our own timestamp layout, ASCII digits only, is kept as two integers."""
+    from bridge.core.compact import frozen_scope
+    from bridge.core.residual import join, split
+
+    scope = fs("a.py")
+    for ts in ("2027-01-15T08:00:00.000000Z", "2027-01-15T08:00:0\u0660.000000Z", "x", 5, None):
+        env = msg(
+            "INTENT_ANNOUNCE", "agent:a", {"intent_id": "i", "objective": "o", "scope": scope}
+        )
+        env["ts"] = ts
+        parts = split(env, "i", "o", frozen_scope(scope), scope)
+        assert parts is not None
+        assert wire(join(*parts, "i", "o", frozen_scope(scope))) == wire(env)
