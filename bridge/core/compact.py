@@ -51,6 +51,23 @@ def intern(text: str) -> str:
     return _intern(text) if type(text) is str else text
 
 
+_NUMBERS: dict[tuple[type, Any], Any] = {}  # (type, value) -> the one shared object
+_NUMBERS_MAX = 1024
+
+
+def shared_number(value: Any) -> Any:
+    """One object for a repeated number kept per record (a TTL: most clients send the same few),
+    for the first 1,024 distinct ones; a new int or float costs 24-32 bytes per record. Keyed by
+    type as well, so 60 and 60.0 stay apart."""
+    key = (type(value), value)
+    shared = _NUMBERS.get(key)
+    if shared is not None:
+        return shared
+    if len(_NUMBERS) < _NUMBERS_MAX and type(value) in (int, float):
+        _NUMBERS[key] = value
+    return value
+
+
 def same(raw: Any, parsed: Any) -> Any:
     """The envelope's own value when it equals the validated model's (one object, not two)."""
     return raw if type(raw) is type(parsed) and raw == parsed else parsed

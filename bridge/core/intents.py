@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.core.compact import frozen_scope, intern, pack, same
+from bridge.core.compact import frozen_scope, intern, pack, same, shared_number
 from bridge.core.conflicts import ConflictLayer, Hits
 from bridge.core.deferrals import DeferralLayer
 from bridge.core.emit import Emitter
@@ -161,7 +161,9 @@ class IntentLayer:
             same_owner = other.principal_id == pid and ov.race_locked and other.worktree == wid
             if same_owner and other.state == IntentState.ACTIVE and other not in replaced:
                 replaced.append(other)
-        ttl = p.ttl_sec if p.ttl_sec is not None else st.config.default_intent_ttl_sec
+        ttl = shared_number(
+            p.ttl_sec if p.ttl_sec is not None else st.config.default_intent_ttl_sec
+        )
         # The record shares the decoded envelope's strings instead of the model's copies, and
         # keeps of the envelope (for late joiners) only what it does not hold itself.
         source = msg.raw
@@ -262,7 +264,7 @@ class IntentLayer:
         if p.assumptions is not None:
             intent.assumptions = tuple(p.assumptions)
         if p.ttl_sec is not None:
-            intent.ttl_sec = p.ttl_sec
+            intent.ttl_sec = shared_number(p.ttl_sec)
             intent.expires_at = st.now + p.ttl_sec
             st.timers.expiry.push(intent.expires_at, intent.intent_id)
         intent.update = pack(msg.raw)

@@ -107,3 +107,13 @@ def test_a_plain_file_list_is_kept_as_its_paths() -> None:
         {"kind": "entity_set", "resources": ["a.py"]},
     ):
         assert json.dumps(thaw(frozen_scope(other))) == json.dumps(other)
+
+
+def test_a_repeated_number_is_one_object_and_keeps_its_type() -> None:
+    from bridge.core.compact import shared_number
+
+    a, b = int("36001"), int("36001")
+    assert a is not b and shared_number(a) is shared_number(b)
+    as_float = shared_number(float("36001"))
+    assert type(as_float) is float and as_float == 36001.0
+    assert shared_number(True) is True and shared_number("60") == "60"
