@@ -70,6 +70,9 @@ class Shape:
 
 
 _SHAPES: weakref.WeakValueDictionary[tuple[Any, ...], Shape] = weakref.WeakValueDictionary()
+# Past this many live shapes a new one is not made and the announce is kept whole: a client whose
+# keys change from announce to announce (one shape per intent) costs no more than before.
+SHAPES_MAX = 1024
 
 
 def _compile(tokens: tuple[Any, ...]) -> tuple[Any, tuple[tuple[tuple[Any, ...], Any, bytes], ...]]:
@@ -209,6 +212,8 @@ def split(
     key_tokens = tuple(tokens)
     shape = _SHAPES.get(key_tokens)
     if shape is None:
+        if len(_SHAPES) >= SHAPES_MAX:
+            return None
         shape = _SHAPES[key_tokens] = Shape(key_tokens)
     return shape, residual
 

@@ -90,6 +90,20 @@ def test_shapes_are_forgotten_with_their_last_intent() -> None:
     assert ref() is None
 
 
+def test_past_the_shape_limit_announces_are_kept_whole(monkeypatch: Any) -> None:
+    from bridge.core import residual
+
+    s = Session()
+    s.join("agent:a")
+    gc.collect()  # the shapes of earlier tests' sessions go now, not during this test
+    monkeypatch.setattr(residual, "SHAPES_MAX", len(_SHAPES) + 2)
+    for n in range(4):  # a new key in every announce: a new shape each time
+        s.announce("agent:a", f"i{n}", f"{n}.py", **{f"x{n}": 1})
+    kept = [s.coord.state.intents[f"i{n}"]._shape is not None for n in range(4)]
+    assert kept == [True, True, False, False]
+    assert [m["payload"][f"x{n}"] for n, m in enumerate(replayed_announces(s).values())] == [1] * 4
+
+
 def test_a_snapshot_of_the_old_kept_forms_restores_and_replays_the_same_announces() -> None:
     """The fixture was written by the core that kept every announce whole (bytes or tuples)."""
     snap = json.loads(OLD_SNAPSHOT.read_text())
