@@ -277,3 +277,26 @@ def test_split_and_join_give_back_any_ts_text() -> None:
         parts = split(env, "i", "o", frozen_scope(scope), scope)
         assert parts is not None
         assert wire(join(*parts, "i", "o", frozen_scope(scope))) == wire(env)
+
+
+def test_the_rare_fields_live_apart_and_snapshot_as_before() -> None:
+    from bridge.core.records import Intent
+
+    plain = Intent("i1", "agent:a", "o", fs("a.py"), "ACTIVE", 1.0, 2.0, 1.0)
+    assert plain._rare is None and plain.deferred_by == () and plain.update is None
+    odd = Intent(
+        "i2", "agent:a", "o", fs("a.py"), "ACTIVE", 1.0, 2.0, 1.0, assumptions=("x",), worktree="w"
+    )
+    assert odd._rare is not None and odd.assumptions == ("x",) and odd.worktree == "w"
+    plain.deferred_by = ("agent:b",)
+    assert plain._rare is not None and plain.deferred_by == ("agent:b",)
+    plain.deferred_by = ()
+    assert plain._rare is None  # back to the defaults: as if never set
+    data = odd.to_json()
+    assert list(data) == [
+        "intent_id", "principal_id", "objective", "scope", "state", "received_at", "expires_at",
+        "ttl_sec", "priority", "assumptions", "parent_intent_id", "announce", "update",
+        "last_message_id", "deferred_by", "suspended_reason", "worktree", "branch",
+    ]  # fmt: skip
+    back = Intent.from_json(json.loads(json.dumps(data)))
+    assert back.to_json() == data and back == Intent.from_json(data)
