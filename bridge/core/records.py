@@ -67,10 +67,18 @@ class Participant(JsonRecord):
 
 
 class _Rare:
-    """The fields most intents never set, apart: an `Intent` is 32 bytes smaller without their
-    five slots (issue 17), and the few intents that set one pay for this object (80 bytes)."""
+    """The fields most intents never set, apart: an `Intent` is 40 bytes smaller without their
+    six slots (issue 17; 48 once rounded to the allocator's 16), and the few intents that set one
+    (an update, a deferral, a linked worktree's branch) pay for this object (80 bytes)."""
 
-    __slots__ = ("assumptions", "deferred_by", "parent_intent_id", "suspended_reason", "update")
+    __slots__ = (
+        "assumptions",
+        "branch",
+        "deferred_by",
+        "parent_intent_id",
+        "suspended_reason",
+        "update",
+    )
 
     def __init__(self) -> None:
         for name, default in _RARE.items():
@@ -92,6 +100,7 @@ _RARE: dict[str, Any] = {
     "update": None,
     "deferred_by": (),
     "suspended_reason": None,
+    "branch": None,
 }
 
 
@@ -135,7 +144,6 @@ class Intent(JsonRecord):
     # None while it is the announce's own id and the residual holds it: read `latest_message_id`
     last_message_id: str | None = None
     worktree: str | None = None  # the checkout the intent is about (None: the main worktree)
-    branch: str | None = None  # that checkout's branch, as the announcer reported it
     _shape: Shape | None = None  # set when `announce` is a residual
     _rare: _Rare | None = None  # the fields below, once one of them is set
     if TYPE_CHECKING:  # properties over `_rare` (`_rare_field`), init arguments all the same
@@ -146,6 +154,7 @@ class Intent(JsonRecord):
         update: Kept | None = None  # the latest accepted INTENT_UPDATE, kept as `announce` is
         deferred_by: tuple[str, ...] = ()
         suspended_reason: str | None = None  # owner_left (GOODBYE transfer) or owner_unavailable
+        branch: str | None = None  # the worktree's branch, as the announcer reported it
 
     def keep_announce(self, raw: dict[str, Any], scope_source: Any = None) -> None:
         """Keep `raw`, this record's announce: as its residual when `join` gives it back exactly,
