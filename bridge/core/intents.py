@@ -178,12 +178,13 @@ class IntentLayer:
             expires_at=st.now + ttl,
             ttl_sec=ttl,
             priority=p.priority or "normal",
-            assumptions=tuple(p.assumptions) if p.assumptions else (),
-            parent_intent_id=p.parent_intent_id,
             last_message_id=same(source.get("message_id"), msg.message_id),
             worktree=wid,
-            branch=branch,
         )
+        if p.assumptions or p.parent_intent_id is not None or branch is not None:  # rarely
+            intent.assumptions = tuple(p.assumptions) if p.assumptions else ()
+            intent.parent_intent_id = p.parent_intent_id
+            intent.branch = branch
         intent.keep_announce(source, scope)
         st.take_id("intent", p.intent_id, pid)
         for old in replaced:

@@ -254,6 +254,9 @@ _intent_init = Intent.__init__
 
 
 def _init_intent(self: Intent, *args: Any, **kwargs: Any) -> None:
+    if kwargs.keys().isdisjoint(_RARE):
+        _intent_init(self, *args, **kwargs)
+        return
     rare = {name: kwargs.pop(name) for name in _RARE if name in kwargs}
     _intent_init(self, *args, **kwargs)
     for name, value in rare.items():
