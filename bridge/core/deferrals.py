@@ -138,7 +138,7 @@ class DeferralLayer:
             if self.observed_all_ended(st.deferrals[did])
         }
         if owner is not None:
-            due |= st.deferrals_by_watched.get(owner)
+            due.update(st.deferrals_by_watched.get(owner))
         for did in sorted(due):
             d = st.deferrals.get(did)
             if d is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.core.compact import frozen_scope, intern, pack, same
+from bridge.core.compact import frozen_scope, intern, pack, same, shared_number
 from bridge.core.conflicts import ConflictLayer, Hits
 from bridge.core.deferrals import DeferralLayer
 from bridge.core.emit import Emitter
@@ -161,11 +161,11 @@ class IntentLayer:
             same_owner = other.principal_id == pid and ov.race_locked and other.worktree == wid
             if same_owner and other.state == IntentState.ACTIVE and other not in replaced:
                 replaced.append(other)
-        ttl = p.ttl_sec if p.ttl_sec is not None else st.config.default_intent_ttl_sec
-        # Kept for as long as the intent lives: the envelope as its JSON bytes, or as nested tuples
-        # when it is large (`pack`); the record shares the decoded envelope's strings (as the
-        # tuples do) instead of the model's copies.
-        kept = pack(msg.raw)
+        ttl = shared_number(
+            p.ttl_sec if p.ttl_sec is not None else st.config.default_intent_ttl_sec
+        )
+        # The record shares the decoded envelope's strings instead of the model's copies, and
+        # keeps of the envelope (for late joiners) only what it does not hold itself.
         source = msg.raw
         payload = source["payload"]
         intent = Intent(
@@ -178,13 +178,14 @@ class IntentLayer:
             expires_at=st.now + ttl,
             ttl_sec=ttl,
             priority=p.priority or "normal",
-            assumptions=tuple(p.assumptions) if p.assumptions else (),
-            parent_intent_id=p.parent_intent_id,
-            announce=kept,
             last_message_id=same(source.get("message_id"), msg.message_id),
             worktree=wid,
-            branch=branch,
         )
+        if p.assumptions or p.parent_intent_id is not None or branch is not None:  # rarely
+            intent.assumptions = tuple(p.assumptions) if p.assumptions else ()
+            intent.parent_intent_id = p.parent_intent_id
+            intent.branch = branch
+        intent.keep_announce(source, scope)
         st.take_id("intent", p.intent_id, pid)
         for old in replaced:
             if old.state == IntentState.ACTIVE:
@@ -240,6 +241,7 @@ class IntentLayer:
         if intent is None:
             return False
         norm = None
+        intent.detach_announce()  # the kept announce shares the values changed below
         if p.scope is not None:
             scope = msg.part("scope")
             norm = st.norm(scope)
@@ -263,7 +265,7 @@ class IntentLayer:
         if p.assumptions is not None:
             intent.assumptions = tuple(p.assumptions)
         if p.ttl_sec is not None:
-            intent.ttl_sec = p.ttl_sec
+            intent.ttl_sec = shared_number(p.ttl_sec)
             intent.expires_at = st.now + p.ttl_sec
             st.timers.expiry.push(intent.expires_at, intent.intent_id)
         intent.update = pack(msg.raw)

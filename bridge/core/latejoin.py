@@ -85,7 +85,7 @@ class LateJoin:
             }
             emitter.relay(hello, to)
         for intent in sorted(st.intents.values(), key=lambda i: i.received_at):
-            announce = unpack(intent.announce)
+            announce = intent.announce_envelope()
             if announce is not None:
                 emitter.relay(announce, to)
             update = unpack(intent.update)

@@ -3,8 +3,9 @@
 Most scopes are a plain list of files. As a `NormScope` (a record of twelve fields and a
 frozenset) such a scope costs about 340 bytes and two objects the garbage collector tracks for as
 long as the intent lives; every full collection visits them (issue 17: loop stalls). The table
-keeps it as a tuple of its paths instead (about 50 bytes, and a tuple of strings is dropped from
-the collector's tracking the first time it is seen) and builds the `NormScope` again when asked
+keeps it as a tuple of its paths instead, or as the path alone when there is one (about 50
+bytes or none; a tuple of strings is dropped from the collector's tracking the first time it is
+seen, a string is never tracked) and builds the `NormScope` again when asked
 for it: a frozenset of a few paths, well under a microsecond. Any other scope is kept as it is.
 Readers get an equal `NormScope` either way, never the stored object.
 """
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 
 from bridge.protocol.scope import NormScope
 
-_Stored = NormScope | tuple[str, ...]
+_Stored = NormScope | tuple[str, ...] | str
 
 
 def _plain(norm: NormScope) -> bool:
@@ -37,10 +38,17 @@ def _plain(norm: NormScope) -> bool:
 
 
 def _pack(norm: NormScope) -> _Stored:
-    return tuple(norm.paths) if _plain(norm) else norm
+    if not _plain(norm):
+        return norm
+    if len(norm.paths) == 1:  # the path itself: no tuple at all (48 bytes less, issue 17)
+        (path,) = norm.paths
+        return path
+    return tuple(norm.paths)
 
 
 def _unpack(stored: _Stored) -> NormScope:
+    if type(stored) is str:
+        return NormScope("file_set", frozenset((stored,)))
     if type(stored) is tuple:
         return NormScope("file_set", frozenset(stored))
     assert isinstance(stored, NormScope)

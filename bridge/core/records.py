@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import Field, dataclass, field, fields
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from bridge.core.compact import Frozen, Kept, frozen_scope, pack, thaw, unpack
+from bridge.core.residual import Shape, join, message_id, split
 
 _FIELDS: dict[type, tuple[str, ...]] = {}  # record class -> its public field names
 
@@ -65,6 +66,66 @@ class Participant(JsonRecord):
         }
 
 
+class _Rare:
+    """The fields most intents never set, apart: an `Intent` is 40 bytes smaller without their
+    six slots (issue 17; 48 once rounded to the allocator's 16), and the few intents that set one
+    (an update, a deferral, a linked worktree's branch) pay for this object (80 bytes)."""
+
+    __slots__ = (
+        "assumptions",
+        "branch",
+        "deferred_by",
+        "parent_intent_id",
+        "suspended_reason",
+        "update",
+    )
+
+    def __init__(self) -> None:
+        for name, default in _RARE.items():
+            setattr(self, name, default)
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _RARE)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Rare) and self._values() == other._values()
+
+    def __repr__(self) -> str:
+        return f"_Rare{self._values()!r}"
+
+
+_RARE: dict[str, Any] = {
+    "assumptions": (),
+    "parent_intent_id": None,
+    "update": None,
+    "deferred_by": (),
+    "suspended_reason": None,
+    "branch": None,
+}
+
+
+_RARE_DEFAULTS = tuple(_RARE.values())
+
+
+def _rare_field(name: str, default: Any) -> property:
+    def get(self: Intent) -> Any:
+        rare = self._rare
+        return default if rare is None else getattr(rare, name)
+
+    def put(self: Intent, value: Any) -> None:
+        rare = self._rare
+        unset = value is default or (type(value) is type(default) and value == default)
+        if rare is None:
+            if unset:
+                return
+            rare = self._rare = _Rare()
+        setattr(rare, name, value)
+        if unset and rare._values() == _RARE_DEFAULTS:
+            self._rare = None  # all back to their defaults: as if never set (and equal to one)
+
+    return property(get, put)
+
+
 @dataclass(slots=True)
 class Intent(JsonRecord):
     intent_id: str
@@ -76,24 +137,63 @@ class Intent(JsonRecord):
     expires_at: float
     ttl_sec: float
     priority: str = "normal"
-    # tuples, not lists, here and in `scope` (`compact.frozen_scope`): a record then holds nothing
-    # the garbage collector keeps tracking but itself (issue 17: stalls); the empty tuple is shared
-    assumptions: tuple[str, ...] = ()
-    parent_intent_id: str | None = None
-    # the accepted INTENT_ANNOUNCE envelope (late-join replay, snapshots), kept as its JSON bytes or
-    # as nested tuples (`compact.pack`; `compact.unpack` decodes it), decoded again in snapshots
+    # the accepted INTENT_ANNOUNCE envelope (late-join replay, snapshots; read it with
+    # `announce_envelope`): with `_shape` set, only what this record does not hold
+    # (`residual.split`), else whole (`compact.pack`); decoded in snapshots
     announce: Kept | None = None
-    update: Kept | None = None  # the latest accepted INTENT_UPDATE, the same way
+    # None while it is the announce's own id and the residual holds it: read `latest_message_id`
     last_message_id: str | None = None
-    deferred_by: tuple[str, ...] = ()
-    suspended_reason: str | None = None  # owner_left (GOODBYE transfer) or owner_unavailable
     worktree: str | None = None  # the checkout the intent is about (None: the main worktree)
-    branch: str | None = None  # that checkout's branch, as the announcer reported it
+    _shape: Shape | None = None  # set when `announce` is a residual
+    _rare: _Rare | None = None  # the fields below, once one of them is set
+    if TYPE_CHECKING:  # properties over `_rare` (`_rare_field`), init arguments all the same
+        # tuples, not lists, here and in `scope` (`compact.frozen_scope`): a record then holds
+        # nothing the garbage collector keeps tracking but itself (issue 17: stalls)
+        assumptions: tuple[str, ...] = ()
+        parent_intent_id: str | None = None
+        update: Kept | None = None  # the latest accepted INTENT_UPDATE, kept as `announce` is
+        deferred_by: tuple[str, ...] = ()
+        suspended_reason: str | None = None  # owner_left (GOODBYE transfer) or owner_unavailable
+        branch: str | None = None  # the worktree's branch, as the announcer reported it
+
+    def keep_announce(self, raw: dict[str, Any], scope_source: Any = None) -> None:
+        """Keep `raw`, this record's announce: as its residual when `join` gives it back exactly,
+        else whole. `scope_source`: the object this record's scope was frozen from."""
+        parts = split(raw, self.intent_id, self.objective, self.scope, scope_source)
+        if parts is None or self.last_message_id is None:
+            self.announce, self._shape = pack(raw), None
+        else:
+            self._shape, self.announce = parts
+            if self.last_message_id == raw["message_id"]:
+                self.last_message_id = None  # the residual holds it (`latest_message_id`)
+
+    def latest_message_id(self) -> str | None:
+        """The id of the last accepted message about this intent."""
+        if self.last_message_id is None and self._shape is not None:
+            assert type(self.announce) is bytes
+            return message_id(self.announce)
+        return self.last_message_id
+
+    def announce_envelope(self) -> dict[str, Any] | None:
+        """A new copy of the kept announce (None when there is none)."""
+        shape = self._shape
+        if shape is None:
+            return unpack(self.announce)
+        assert type(self.announce) is bytes
+        return join(shape, self.announce, self.intent_id, self.objective, self.scope)
+
+    def detach_announce(self) -> None:
+        """Keep the announce whole from now on: call before changing the values it shares with
+        this record (objective, scope, message id)."""
+        if self._shape is not None:
+            self.last_message_id = self.latest_message_id()
+            self.announce, self._shape = pack(self.announce_envelope() or {}), None
 
     def to_json(self) -> dict[str, Any]:
         data = JsonRecord.to_json(self)  # not super(): slotted dataclasses are rebuilt classes
         data["scope"] = thaw(self.scope)
-        data["announce"] = unpack(self.announce)
+        data["announce"] = self.announce_envelope()
+        data["last_message_id"] = self.latest_message_id()
         data["update"] = unpack(self.update)
         return data
 
@@ -101,13 +201,18 @@ class Intent(JsonRecord):
     def from_json(cls, data: dict[str, Any]) -> Intent:
         names = cls.public_fields()
         values = {k: v for k, v in data.items() if k in names}
-        for key in ("announce", "update"):  # decoded in snapshots, kept packed
-            if isinstance(values.get(key), dict):
-                values[key] = pack(values[key])
+        announce = values.pop("announce", None)  # decoded in snapshots, kept compact
+        if isinstance(values.get("update"), dict):
+            values["update"] = pack(values["update"])
         values["scope"] = frozen_scope(values["scope"])
         values["assumptions"] = tuple(values.get("assumptions") or ())
         values["deferred_by"] = tuple(values.get("deferred_by") or ())
-        return cls(**values)
+        record = cls(**values)
+        if isinstance(announce, dict):
+            record.keep_announce(announce)
+        else:
+            record.announce = announce
+        return record
 
     def public(self) -> dict[str, Any]:
         return {
@@ -123,6 +228,45 @@ class Intent(JsonRecord):
             "worktree": self.worktree,
             "branch": self.branch,
         }
+
+
+_INTENT_FIELDS = (  # public, in the order snapshots have always listed them
+    "intent_id",
+    "principal_id",
+    "objective",
+    "scope",
+    "state",
+    "received_at",
+    "expires_at",
+    "ttl_sec",
+    "priority",
+    "assumptions",
+    "parent_intent_id",
+    "announce",
+    "update",
+    "last_message_id",
+    "deferred_by",
+    "suspended_reason",
+    "worktree",
+    "branch",
+)
+_intent_init = Intent.__init__
+
+
+def _init_intent(self: Intent, *args: Any, **kwargs: Any) -> None:
+    if kwargs.keys().isdisjoint(_RARE):
+        _intent_init(self, *args, **kwargs)
+        return
+    rare = {name: kwargs.pop(name) for name in _RARE if name in kwargs}
+    _intent_init(self, *args, **kwargs)
+    for name, value in rare.items():
+        setattr(self, name, value)
+
+
+_FIELDS[Intent] = _INTENT_FIELDS
+setattr(Intent, "__init__", _init_intent)  # noqa: B010 (mypy: a method cannot be assigned)
+for _name, _default in _RARE.items():
+    setattr(Intent, _name, _rare_field(_name, _default))
 
 
 @dataclass(slots=True)

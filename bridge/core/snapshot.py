@@ -13,7 +13,7 @@ from bridge.core.audit import AuditChain
 from bridge.core.compact import thaw
 from bridge.core.maps import Bounded
 from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant, Target
-from bridge.core.state import RECENT_IDS, SessionState
+from bridge.core.state import SessionState
 from bridge.core.timers import Timers
 from bridge.protocol.constants import PROTOCOL_VERSION
 from bridge.protocol.lamport import LamportClock, SenderFrontier
@@ -67,7 +67,7 @@ def snapshot(st: SessionState, audit: AuditChain, now: float | None = None) -> d
             "deferrals": [d.to_json() for d in st.deferrals.values()],
             "claims": [c.to_json() for c in st.claims.values()],
             "backoff": st.backoff,
-            "used_ids": list(st.used_ids.items()),
+            "used_ids": st.used_ids_json(),
             "counters": dict(st.counters),
             "next_status_at": st.next_status_at,
             "audit": audit.state(),
@@ -89,7 +89,8 @@ def restore_into(st: SessionState, audit: AuditChain, snap: dict[str, Any]) -> N
     st.closed = ext["closed"]
     anti = snap.get("anti_replay", {})
     st.frontier = SenderFrontier.from_json(anti.get("sender_frontier", {}), limit)
-    st.recent_ids = _bounded(anti.get("recent_message_ids", []), RECENT_IDS)
+    for mid, ts in anti.get("recent_message_ids", []):
+        st.recent_ids.put(mid, ts)
     st.participants = {p["principal_id"]: Participant.from_json(p) for p in snap["participants"]}
     for raw in snap["intents"]:
         intent = Intent.from_json(raw)
@@ -112,7 +113,7 @@ def restore_into(st: SessionState, audit: AuditChain, snap: dict[str, Any]) -> N
         st.add_deferral(Deferral.from_json(raw))
     st.claims = {c["original_intent_id"]: Claim.from_json(c) for c in ext["claims"]}
     st.backoff = {k: list(v) for k, v in ext["backoff"].items()}
-    st.used_ids = _bounded(ext["used_ids"], limit * 2)
+    st.load_used_ids(ext["used_ids"])
     st.counters = dict(ext["counters"])
     st.next_status_at = ext["next_status_at"]
     chain = ext.get("audit") or {}

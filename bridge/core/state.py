@@ -14,7 +14,7 @@ from typing import Any
 
 from bridge.core.config import CoordinatorConfig
 from bridge.core.index import ScopeIndex
-from bridge.core.maps import Bounded, MultiIndex
+from bridge.core.maps import Bounded, IdHistory, MultiIndex
 from bridge.core.records import Claim, Conflict, Deferral, Intent, Operation, Participant, Target
 from bridge.core.symbols import granular
 from bridge.core.timers import Timers
@@ -54,8 +54,10 @@ class SessionState:
         # ref key (path, or path + NUL + worktree) -> its last commit, least recently committed first
         self.targets: Bounded[Target] = Bounded(config.file_limit)
         self.ended_conflicts: Bounded[str] = Bounded(limit)  # conflict_id -> state
-        self.used_ids: Bounded[str] = Bounded(limit * 2)  # "kind:id" -> owner
-        self.recent_ids: Bounded[float] = Bounded(RECENT_IDS)  # replay window: message_id -> ts
+        # used id -> owner: an intent's id as itself (the record's own string), another kind's as
+        # (kind, id); "kind:id" in snapshots (`used_ids_json`, `load_used_ids`)
+        self.used_ids: IdHistory[str] = IdHistory(limit * 2)
+        self.recent_ids: IdHistory[float] = IdHistory(RECENT_IDS)  # replay window: message_id -> ts
         self.counters: dict[str, int] = {
             "conflict": 0,
             "resolution": 0,
@@ -150,10 +152,22 @@ class SessionState:
 
     def id_taken(self, kind: str, ident: str) -> str | None:
         """The owner of a previously used id of this kind, or None."""
-        return self.used_ids.get(f"{kind}:{ident}")
+        return self.used_ids.get(ident if kind == "intent" else (kind, ident))
 
     def take_id(self, kind: str, ident: str, owner: str) -> None:
-        self.used_ids.put(f"{kind}:{ident}", owner)
+        self.used_ids.put(ident if kind == "intent" else (kind, ident), owner)
+
+    def used_ids_json(self) -> list[list[str]]:
+        out = []
+        for key, owner in self.used_ids.items():
+            pair: tuple[str, str] = ("intent", key) if type(key) is str else key  # type: ignore[assignment]
+            out.append([f"{pair[0]}:{pair[1]}", owner])
+        return out
+
+    def load_used_ids(self, items: list[list[str]]) -> None:
+        for key, owner in items:
+            kind, _, ident = key.partition(":")
+            self.take_id(kind, ident, owner)
 
     # --- queries -----------------------------------------------------------------------------
 

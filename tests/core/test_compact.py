@@ -94,3 +94,26 @@ def test_what_is_kept_per_intent_leaves_the_collectors_tracking_at_once() -> Non
     gc.collect(0)
     assert not gc.is_tracked(kept) and not gc.is_tracked(scope)
     assert thaw(scope) == {"kind": "file_set", "resources": ["a.py", "b.py"], "x": {"k": ["v"]}}
+
+
+def test_a_plain_file_list_is_kept_as_its_paths() -> None:
+    plain = {"kind": "file_set", "resources": ["a.py", "b/c.py"]}
+    kept = frozen_scope(plain)
+    assert len(kept) == 3 and thaw(kept) == plain and thaw(kept) is not thaw(kept)
+    for other in (
+        {"resources": ["a.py"], "kind": "file_set"},  # another key order
+        {"kind": "file_set", "resources": ["a.py", 1]},
+        {"kind": "file_set", "resources": ["a.py"], "extensions": {}},
+        {"kind": "entity_set", "resources": ["a.py"]},
+    ):
+        assert json.dumps(thaw(frozen_scope(other))) == json.dumps(other)
+
+
+def test_a_repeated_number_is_one_object_and_keeps_its_type() -> None:
+    from bridge.core.compact import shared_number
+
+    a, b = int("36001"), int("36001")
+    assert a is not b and shared_number(a) is shared_number(b)
+    as_float = shared_number(float("36001"))
+    assert type(as_float) is float and as_float == 36001.0
+    assert shared_number(True) is True and shared_number("60") == "60"

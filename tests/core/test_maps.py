@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.core.maps import Bounded, MultiIndex
+from bridge.core.maps import Bounded, IdHistory, MultiIndex
 
 
 def test_a_key_goes_with_its_last_value() -> None:
@@ -76,3 +76,16 @@ def test_equal_to_a_mapping_of_sets_with_the_same_content() -> None:
     b.add("k", "v")
     assert a == b
     assert a != [("k", "v")]  # not a mapping: never equal
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from("abcdefg"), st.integers(0, 9)), max_size=40),
+    st.integers(1, 5),
+)
+def test_id_history_keeps_what_bounded_keeps(puts: list[tuple[str, int]], limit: int) -> None:
+    b: Bounded[int] = Bounded(limit)
+    h: IdHistory[int] = IdHistory(limit)
+    for key, value in puts:
+        b.put(key, value)
+        h.put(key, value)
+        assert list(h.items()) == list(b.items())

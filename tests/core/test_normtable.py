@@ -41,3 +41,6 @@ def test_a_plain_file_list_leaves_the_collectors_tracking() -> None:
     gc.collect()
     stored = table._rows["i"]
     assert type(stored) is tuple and not gc.is_tracked(stored)
+    table["j"] = normalize_scope({"kind": "file_set", "resources": ["./c.py"]})
+    one = {"kind": "file_set", "resources": ["c.py"]}
+    assert table._rows["j"] == "c.py" and table["j"] == normalize_scope(one)  # the path alone
