@@ -178,7 +178,6 @@ class Proc:
                         "run_wait_ms",
                         "blocked_in",
                         "fork_ms",
-                        "gc_tracked",
                     )
                     if k in s
                 }

@@ -119,8 +119,6 @@ class LoopWatch:
             if sched is not None and self.last_sched is not None:
                 row["loop_cpu_ms"] = round((sched[0] - self.last_sched[0]) / 1e6, 3)
                 row["run_wait_ms"] = round((sched[1] - self.last_sched[1]) / 1e6, 3)
-            if self.gc_gen == 2:  # what a full collection had to visit (counted after the stall)
-                row["gc_tracked"] = len(gc.get_objects(generation=2))
             if snapfork.fork_ns != self.forked_ns:  # a snapshot's fork (it holds the GIL)
                 row["fork_ms"] = round((snapfork.fork_ns - self.forked_ns) / 1e6, 3)
             if self.samples:
