@@ -30,23 +30,15 @@ def test_cpu_reports_sidecar_cpu_per_message_per_fanout() -> None:
         assert "ratio" not in row  # one target only
 
 
+def quick_cpu(*more: str) -> dict:
+    """`bench cpu` at fan-out 2 for about a second per run."""
+    return bench("cpu", "--quick", "--clients", "2", "--duration", "1", "--warmup", "0.2", *more)
+
+
 def test_cpu_ab_alternates_two_checkouts_and_reports_their_ratio(tmp_path: Path) -> None:
     other = tmp_path / "old-checkout"
     shutil.copytree(HERE / "bridge", other / "bridge", ignore=shutil.ignore_patterns("__pycache__"))
-    report = bench(
-        "cpu",
-        "--quick",
-        "--clients",
-        "2",
-        "--duration",
-        "1",
-        "--warmup",
-        "0.2",
-        "--repeat",
-        "2",
-        "--ab",
-        str(other),
-    )
+    report = quick_cpu("--repeat", "2", "--ab", str(other))
     assert report["targets"] == ["old-checkout", THIS]
     row = report["cpu"]["fanout"][0]
     for label in ("old-checkout", THIS):
@@ -55,19 +47,7 @@ def test_cpu_ab_alternates_two_checkouts_and_reports_their_ratio(tmp_path: Path)
 
 
 def test_a_sidecar_option_is_compared_against_the_defaults_of_the_same_checkout() -> None:
-    report = bench(
-        "cpu",
-        "--quick",
-        "--clients",
-        "2",
-        "--duration",
-        "1",
-        "--warmup",
-        "0.2",
-        "--ab",
-        str(HERE),
-        "--sidecar-arg=--commit-in-loop",
-    )
+    report = quick_cpu("--ab", str(HERE), "--sidecar-arg=--commit-in-loop")
     labels = ["this checkout, default options", "this checkout --commit-in-loop"]
     assert report["targets"] == labels
     row = report["cpu"]["fanout"][0]
