@@ -178,6 +178,7 @@ class Proc:
                         "run_wait_ms",
                         "blocked_in",
                         "fork_ms",
+                        "faults",
                     )
                     if k in s
                 }

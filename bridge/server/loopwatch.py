@@ -16,7 +16,8 @@ itself was busy, much less when it was blocked on I/O or descheduled by a busy m
 is the time the garbage collector ran meanwhile (from `gc.callbacks`) and `gc_gen` the oldest
 generation it collected (2: a full collection), or -1 when it did not run. Where Linux gives
 `/proc/thread-self/schedstat`, `loop_cpu_ms` is the loop thread's own CPU time and `run_wait_ms`
-the time it was ready to run but waited for a core (a busy machine, not the sidecar), and a
+the time it was ready to run but waited for a core (a busy machine, not the sidecar), `faults`
+the loop thread's minor page faults (after a snapshot's fork: pages copied on write), and a
 thread samples the loop thread's state and kernel wait channel every 2 ms (`blocked_in`: R
 running, S sleeping, D waiting for the disk, then " in <file>" when the syscall names one;
 `futex_wait_queue` is a lock or the GIL,
@@ -119,6 +120,7 @@ class LoopWatch:
             if sched is not None and self.last_sched is not None:
                 row["loop_cpu_ms"] = round((sched[0] - self.last_sched[0]) / 1e6, 3)
                 row["run_wait_ms"] = round((sched[1] - self.last_sched[1]) / 1e6, 3)
+                row["faults"] = sched[2] - self.last_sched[2]
             if snapfork.fork_ns != self.forked_ns:  # a snapshot's fork (it holds the GIL)
                 row["fork_ms"] = round((snapfork.fork_ns - self.forked_ns) / 1e6, 3)
             if self.samples:
@@ -182,13 +184,16 @@ def _file_of(base: str) -> str:
     return " in " + os.path.basename(target)
 
 
-def _schedstat() -> tuple[int, int] | None:
-    """(ns on a CPU, ns waiting for one) of the calling thread, or None off Linux."""
+def _schedstat() -> tuple[int, int, int] | None:
+    """(ns on a CPU, ns waiting for one, minor page faults) of the calling thread, or None off
+    Linux. Minor faults count, among others, the pages copied after a fork (copy-on-write)."""
     try:
         with open("/proc/thread-self/schedstat", "rb") as f:
             on_cpu, waiting, _ = f.read().split()
-        return int(on_cpu), int(waiting)
-    except (OSError, ValueError):
+        with open("/proc/thread-self/stat", "rb") as f:
+            minflt = f.read().rsplit(b")", 1)[1].split()[7]
+        return int(on_cpu), int(waiting), int(minflt)
+    except (OSError, ValueError, IndexError):
         return None
 
 
