@@ -165,9 +165,11 @@ class JournalWriter:
             for host, sink, lines in turn.lines:
                 if host in self._refused_hosts:
                     continue
+                # The journal has the calls: only audit lines are short (ValueError: a session
+                # dropped meanwhile closed its transcript).
                 try:
                     sink.write_lines(lines)
-                except OSError as exc:  # the journal has the calls; only audit lines are short
+                except (OSError, ValueError) as exc:
                     log.error("audit transcript not written: %s", exc)
         for turn in run:
             self._finish(turn, error)
