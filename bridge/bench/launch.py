@@ -179,6 +179,7 @@ class Proc:
                         "blocked_in",
                         "fork_ms",
                         "faults",
+                        "threads_cpu_ms",
                     )
                     if k in s
                 }

@@ -17,7 +17,9 @@ is the time the garbage collector ran meanwhile (from `gc.callbacks`) and `gc_ge
 generation it collected (2: a full collection), or -1 when it did not run. Where Linux gives
 `/proc/thread-self/schedstat`, `loop_cpu_ms` is the loop thread's own CPU time and `run_wait_ms`
 the time it was ready to run but waited for a core (a busy machine, not the sidecar), `faults`
-the loop thread's minor page faults (after a snapshot's fork: pages copied on write), and a
+the loop thread's minor page faults (after a snapshot's fork: pages copied on write),
+`threads_cpu_ms` the CPU the other threads used (by thread name, approximate: read ten times a
+second), and a
 thread samples the loop thread's state and kernel wait channel every 2 ms (`blocked_in`: R
 running, S sleeping, D waiting for the disk, then " in <file>" when the syscall names one;
 `futex_wait_queue` is a lock or the GIL,
@@ -61,6 +63,7 @@ class LoopWatch:
         gc.callbacks.append(self._on_gc)
         self.last_sched = _schedstat()
         self.forked_ns = snapfork.fork_ns
+        self.threads_cpu = _threads_cpu()
         self.samples: Counter[str] = Counter()  # the loop thread's state since the last tick
         self._sampling = threading.Event()
         self._sampler = threading.Thread(
@@ -121,6 +124,14 @@ class LoopWatch:
                 row["loop_cpu_ms"] = round((sched[0] - self.last_sched[0]) / 1e6, 3)
                 row["run_wait_ms"] = round((sched[1] - self.last_sched[1]) / 1e6, 3)
                 row["faults"] = sched[2] - self.last_sched[2]
+            threads = _threads_cpu()  # who else used the CPU meanwhile (ms, over 1 ms only)
+            busy = {
+                name: round((ns - self.threads_cpu.get(name, 0)) / 1e6, 1)
+                for name, ns in threads.items()
+                if ns - self.threads_cpu.get(name, 0) > 1_000_000
+            }
+            if busy:
+                row["threads_cpu_ms"] = busy
             if snapfork.fork_ns != self.forked_ns:  # a snapshot's fork (it holds the GIL)
                 row["fork_ms"] = round((snapfork.fork_ns - self.forked_ns) / 1e6, 3)
             if self.samples:
@@ -128,6 +139,8 @@ class LoopWatch:
             self.out.write(json.dumps(row) + "\n")
         self.last_sched = sched
         self.forked_ns = snapfork.fork_ns
+        if lag > STALL_LINE_SEC or self.ticks % 10 == 0:  # cheap enough: ten times a second
+            self.threads_cpu = _threads_cpu()
         self.samples = Counter()
         self.over_100 += lag > 0.100
         self.last_cpu = cpu
@@ -182,6 +195,23 @@ def _file_of(base: str) -> str:
     except (OSError, ValueError, IndexError):
         return ""
     return " in " + os.path.basename(target)
+
+
+def _threads_cpu() -> dict[str, int]:
+    """ns on a CPU of each of this process's threads but the calling one, by Python thread name
+    (the native id for a thread Python did not start)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    me = threading.get_native_id()
+    out: dict[str, int] = {}
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            if int(tid) == me:
+                continue
+            with open(f"/proc/self/task/{tid}/schedstat", "rb") as f:
+                out[names.get(int(tid), tid)] = int(f.read().split()[0])
+    except (OSError, ValueError):
+        pass
+    return out
 
 
 def _schedstat() -> tuple[int, int, int] | None:
