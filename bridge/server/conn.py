@@ -142,7 +142,7 @@ class Conn:
             self.buffered = (
                 transport.get_write_buffer_size() if transport is not None else 0
             )  # read again by flush()
-        backlog = self.pending_bytes + self.sealed_bytes + self.backlog_bytes + self.buffered
+        backlog = self.unsent()
         if self.exempt_bytes:  # the replay not yet taken: at most what is unsent before this frame
             self.exempt_bytes = min(self.exempt_bytes, backlog - size)
         if not self.joining and backlog - self.exempt_bytes > self.max_backlog:
@@ -156,6 +156,11 @@ class Conn:
             return
         if first:
             self.outbox.mark(self)
+
+    def unsent(self) -> int:
+        """Bytes queued for this client and not yet taken by it: this turn's, those waiting for
+        their commit, our backlog and the transport's buffer (as read at the turn's first send)."""
+        return self.pending_bytes + self.sealed_bytes + self.backlog_bytes + self.buffered
 
     def drop_pending(self) -> None:
         """Forget this turn's frames (their calls were undone: the store refused them)."""
@@ -172,9 +177,7 @@ class Conn:
         if not self.joining:
             return
         self.joining = False
-        self.exempt_bytes = (
-            self.pending_bytes + self.sealed_bytes + self.backlog_bytes + self.buffered
-        )
+        self.exempt_bytes = self.unsent()
         self.exempt_msgs = self.queue.qsize() + len(self.pending) if not self.direct else 0
 
     def take(self) -> tuple[list[Any], int]:

@@ -78,14 +78,6 @@ class TurnJournal:
         # in_loop (--commit-in-loop): each turn is committed here and now, its frames written
         self.writer = JournalWriter(store, self._wake_loop, threaded=not in_loop)
 
-    @property
-    def turns(self) -> int:
-        return self.writer.commits
-
-    @property
-    def grouped(self) -> int:
-        return self.writer.entries
-
     def touch(self, host: Member) -> None:
         if not self.touched:
             self.wake()

@@ -72,7 +72,7 @@ def test_a_turn_commits_once_before_its_frames_are_written(store: SqliteStore) -
     assert len(wakes) == 1
     group.drain()
     assert a.conn.written == [b"a1"] and b.conn.written == [b"b1"]
-    assert (group.turns, group.grouped) == (1, 2)
+    assert (group.writer.commits, group.writer.entries) == (1, 2)
     assert [e.raw for e in store.load("s1")[1]] == ["x"]
     group.close()
 
