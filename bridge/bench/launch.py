@@ -49,6 +49,8 @@ class Target:
         return env
 
 
+WRITER_KEYS = ("writer_max_ms", "writer_store_ms", "writer_lines_ms", "writer_entries")
+
 THIS = Target("this checkout")
 REFERENCE = Target("reference mpac 0.2.13", kind="reference")
 FLOOR = Target("floor server", kind="floor")
@@ -178,6 +180,7 @@ class Proc:
                         "run_wait_ms",
                         "blocked_in",
                         "fork_ms",
+                        "steal_ms",
                         "faults",
                         "threads_cpu_ms",
                     )
@@ -195,6 +198,18 @@ class Proc:
             "over_100ms": sum(1 for s in stalls if s["stall_ms"] > 100),
             "ticks": sum(w["ticks"] for w in windows),
             "stalls_over_20ms_ms": sorted((s["stall_ms"] for s in stalls), reverse=True)[:20],
+            # each snapshot's fork (it holds the loop), from the windows
+            "forks_ms": [w["fork_ms"] for w in windows if "fork_ms" in w],
+            # the journal writer's slowest batch (no answer leaves meanwhile), from the windows
+            "writer_slowest": max(
+                (
+                    {k: w[k] for k in WRITER_KEYS if k in w}
+                    for w in windows
+                    if "writer_max_ms" in w
+                ),
+                key=lambda w: w["writer_max_ms"],
+                default=None,
+            ),
         }
 
     async def stop(self) -> None:

@@ -211,6 +211,14 @@ def print_stall(con: Any, stall: dict[str, Any]) -> None:
             f"{r['load']:.1f}",
         )
     con.print(t)
+    for r in stall["runs"]:
+        w = (r.get("loop_stall") or {}).get("writer_slowest")
+        if w:
+            con.print(
+                f"  {r['target']}: the journal writer's slowest batch {w['writer_max_ms']:.1f} ms "
+                f"(store commit {w.get('writer_store_ms', 0):.1f}, audit lines "
+                f"{w.get('writer_lines_ms', 0):.1f}, {w.get('writer_entries', 0):,} entries)"
+            )
 
 
 def print_startup(con: Any, st: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ import concurrent.futures
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -28,6 +29,11 @@ from bridge.store.base import StoreError
 
 log = logging.getLogger("mpac.sidecar")
 Entry = tuple[str, str, float, "str | None", "str | None"]  # session_id, kind, now, raw, bound
+
+# The slowest batch since the loop watch last took it (measurements: bridge/server/loopwatch.py),
+# as (ns in all, ns in the store's commit, ns appending audit lines, entries). While a batch takes
+# long, no frame of a later turn leaves: clients wait although the loop runs on.
+slowest: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 @runtime_checkable
@@ -75,6 +81,7 @@ class JournalWriter:
         self._closed = not threaded  # no thread: `submit` commits in the caller's thread
         self.commits = 0  # transactions with at least one entry, and
         self.entries = 0  # the entries they held (docs/performance.md: entries per commit)
+        self._store_ns = self._lines_ns = self._batch_entries = 0  # of the batch being committed
         self._thread = threading.Thread(target=self._run, name="mpac-journal", daemon=True)
         if threaded:
             self._thread.start()
@@ -118,6 +125,8 @@ class JournalWriter:
                     break
             else:
                 stop = True
+            started = time.perf_counter_ns()
+            self._store_ns = self._lines_ns = self._batch_entries = 0
             try:
                 self._commit(batch)
             except Exception:  # never leave the loop waiting: what failed is refused
@@ -125,12 +134,18 @@ class JournalWriter:
                 for turn in batch:
                     if not turn.done:
                         self._finish(turn, StoreError("the journal writer failed"))
+            self._note(time.perf_counter_ns() - started)
             self._done += len(batch)
             if self._waiting:  # someone blocks in wait_idle (rare): no lock otherwise
                 with self._idle:
                     self._idle.notify_all()
             if batch:
                 self.wake()
+
+    def _note(self, took_ns: int) -> None:
+        global slowest
+        if took_ns > slowest[0]:
+            slowest = (took_ns, self._store_ns, self._lines_ns, self._batch_entries)
 
     def _commit(self, batch: list[Turn]) -> None:
         """Commit runs of turns of one epoch in one transaction each; a run ends at a mark, whose
@@ -152,6 +167,7 @@ class JournalWriter:
             self._refused_hosts.clear()
             entries = [e for turn in run for e in turn.entries]
             if entries:
+                started = time.perf_counter_ns()
                 try:
                     self.store.append_many(entries)
                     self.commits += 1
@@ -159,8 +175,11 @@ class JournalWriter:
                 except StoreError as exc:
                     self._refused_epoch = epoch
                     error = exc
+                self._store_ns += time.perf_counter_ns() - started
+                self._batch_entries += len(entries)
         if error is not None:  # these hosts' calls are undone, and so are their audit lines
             self._refused_hosts.update(host for turn in run for host, _ in turn.owners)
+        started = time.perf_counter_ns()
         for turn in run:
             for host, sink, lines in turn.lines:
                 if host in self._refused_hosts:
@@ -171,6 +190,7 @@ class JournalWriter:
                     sink.write_lines(lines)
                 except (OSError, ValueError) as exc:
                     log.error("audit transcript not written: %s", exc)
+        self._lines_ns += time.perf_counter_ns() - started
         for turn in run:
             self._finish(turn, error)
 

@@ -9,7 +9,13 @@ as it ends, and once a second a summary of the last window:
     {"t": <wall clock at the end of the stall>, "stall_ms": x, "cpu_ms": y, "gc_ms": z, "gc_gen": g,
      "loop_cpu_ms": c, "run_wait_ms": w, "blocked_in": {"S futex_wait_queue": 12, ...}}
     {"t": <wall clock at the end of the window>, "ticks": n, "max_ms": x, "max_cpu_ms": y,
-     "over_20ms": k, "over_100ms": j}
+     "over_20ms": k, "over_100ms": j, "fork_ms": f, "writer_max_ms": w, "writer_store_ms": s,
+     "writer_lines_ms": l, "writer_entries": e}
+
+`fork_ms` (when a snapshot was forked in the window) is the time the fork took, stall or not. The
+`writer_*` fields describe the journal writer thread's slowest batch in the window (its
+time in all, in the store's commit, appending audit lines, and the entries it held): while it
+runs, the loop goes on but no later answer leaves.
 
 `cpu_ms` is the CPU time the process used during the stall: close to the stall when the sidecar
 itself was busy, much less when it was blocked on I/O or descheduled by a busy machine. `gc_ms`
@@ -25,7 +31,10 @@ running, S sleeping, D waiting for the disk, then " in <file>" when the syscall 
 `futex_wait_queue` is a lock or the GIL,
 `balance_dirty_pages` the kernel slowing a writer; no samples at all: another thread held the
 GIL, or the loop thread did while blocked). `fork_ms` is the time spent forking a snapshot's
-child during the stall, when one was forked (the fork holds the GIL). The
+child during the stall, when one was forked (the fork holds the GIL). `steal_ms` is the time the
+hypervisor gave this machine's CPUs to someone else during the stall (all CPUs together, from
+`/proc/stat`, in steps of 10 ms): a stall with steal and neither CPU nor waits of our own was the
+virtual machine not running at all. The
 readers (the benchmarks) filter the lines by time to attribute stalls to a phase. When the
 variable is unset nothing is imported or scheduled.
 """
@@ -41,7 +50,7 @@ import time
 from collections import Counter
 from typing import IO
 
-from bridge.server import snapfork
+from bridge.server import journalwriter, snapfork
 
 ENV = "MPAC_LOOP_WATCH"
 TICK_SEC = 0.01
@@ -62,7 +71,8 @@ class LoopWatch:
         self._gc_started = 0.0
         gc.callbacks.append(self._on_gc)
         self.last_sched = _schedstat()
-        self.forked_ns = snapfork.fork_ns
+        self.last_steal = _steal_ms()
+        self.forked_ns = self.window_forked_ns = snapfork.fork_ns
         self.threads_cpu = _threads_cpu()
         self.samples: Counter[str] = Counter()  # the loop thread's state since the last tick
         self._sampling = threading.Event()
@@ -111,6 +121,7 @@ class LoopWatch:
         if lag > self.max_lag:
             self.max_lag, self.max_cpu = lag, cpu - self.last_cpu
         sched = _schedstat()
+        steal = _steal_ms()
         if lag > STALL_LINE_SEC:
             self.over_20 += 1
             row: dict[str, object] = {
@@ -132,12 +143,14 @@ class LoopWatch:
             }
             if busy:
                 row["threads_cpu_ms"] = busy
+            if steal is not None and self.last_steal is not None and steal > self.last_steal:
+                row["steal_ms"] = steal - self.last_steal
             if snapfork.fork_ns != self.forked_ns:  # a snapshot's fork (it holds the GIL)
                 row["fork_ms"] = round((snapfork.fork_ns - self.forked_ns) / 1e6, 3)
             if self.samples:
                 row["blocked_in"] = dict(self.samples.most_common(4))
             self.out.write(json.dumps(row) + "\n")
-        self.last_sched = sched
+        self.last_sched, self.last_steal = sched, steal
         self.forked_ns = snapfork.fork_ns
         if lag > STALL_LINE_SEC or self.ticks % 10 == 0:  # cheap enough: ten times a second
             self.threads_cpu = _threads_cpu()
@@ -152,20 +165,26 @@ class LoopWatch:
 
     def _emit(self, now: float) -> None:
         if self.ticks:
-            self.out.write(
-                json.dumps(
-                    {
-                        "t": round(time.time(), 3),
-                        "ticks": self.ticks,
-                        "max_ms": round(self.max_lag * 1000, 3),
-                        "max_cpu_ms": round(self.max_cpu * 1000, 3),
-                        "over_20ms": self.over_20,
-                        "over_100ms": self.over_100,
-                    }
-                )
-                + "\n"
-            )
+            row: dict[str, object] = {
+                "t": round(time.time(), 3),
+                "ticks": self.ticks,
+                "max_ms": round(self.max_lag * 1000, 3),
+                "max_cpu_ms": round(self.max_cpu * 1000, 3),
+                "over_20ms": self.over_20,
+                "over_100ms": self.over_100,
+            }
+            if snapfork.fork_ns != self.window_forked_ns:  # every snapshot's fork, stall or not
+                row["fork_ms"] = round((snapfork.fork_ns - self.window_forked_ns) / 1e6, 3)
+            took, store, lines, entries = journalwriter.slowest
+            journalwriter.slowest = (0, 0, 0, 0)  # a batch ending just now may be lost: it is a sample
+            if took:
+                row["writer_max_ms"] = round(took / 1e6, 3)
+                row["writer_store_ms"] = round(store / 1e6, 3)
+                row["writer_lines_ms"] = round(lines / 1e6, 3)
+                row["writer_entries"] = entries
+            self.out.write(json.dumps(row) + "\n")
             self.out.flush()
+        self.window_forked_ns = snapfork.fork_ns
         self._reset(now)
 
     def stop(self) -> None:
@@ -223,6 +242,18 @@ def _schedstat() -> tuple[int, int, int] | None:
         with open("/proc/thread-self/stat", "rb") as f:
             minflt = f.read().rsplit(b")", 1)[1].split()[7]
         return int(on_cpu), int(waiting), int(minflt)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+_TICK_MS = 1000 // (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
+
+
+def _steal_ms() -> int | None:
+    """Steal time of all CPUs so far (ms), or None where /proc/stat does not give it."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            return int(f.readline().split()[8]) * _TICK_MS
     except (OSError, ValueError, IndexError):
         return None
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bridge.server import loopwatch, snapfork
+from bridge.server import journalwriter, loopwatch, snapfork
 
 
 class Kept(io.StringIO):
@@ -118,3 +118,31 @@ async def test_a_stall_says_what_the_loop_thread_was_doing() -> None:
         samples = blocked.get("blocked_in") or {}
         assert all(k.split()[0] in ("S", "R") for k in samples)
         assert not samples or any(k.startswith("S") for k in samples)
+
+
+@pytest.mark.skipif(not Path("/proc/stat").exists(), reason="no /proc/stat here")
+def test_steal_time_is_read_from_proc_stat_in_milliseconds() -> None:
+    first = loopwatch._steal_ms()
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    assert fields[0] == "cpu" and first is not None and first >= 0
+    assert first % loopwatch._TICK_MS == 0  # whole clock ticks
+    later = loopwatch._steal_ms()
+    assert later is not None and later >= first
+
+
+async def test_the_journal_writers_slowest_batch_is_in_the_window_line() -> None:
+    out = Kept()
+    journalwriter.slowest = (0, 0, 0, 0)
+    watch = loopwatch.LoopWatch(out, tick=0.005, window=0.02)
+    watch.start()
+    journalwriter.slowest = (30_000_000, 25_000_000, 4_000_000, 12)  # as the writer notes one
+    deadline = time.monotonic() + 10
+    while "writer_max_ms" not in out.getvalue():
+        assert time.monotonic() < deadline, "no window line with the writer's batch"
+        await asyncio.sleep(0.005)
+    watch.stop()
+    rows = [json.loads(line) for line in out.getvalue().splitlines() if "writer_max_ms" in line]
+    assert rows == [rows[0]] and journalwriter.slowest == (0, 0, 0, 0)  # taken once, then reset
+    row = rows[0]
+    assert (row["writer_max_ms"], row["writer_store_ms"], row["writer_lines_ms"]) == (30, 25, 4)
+    assert row["writer_entries"] == 12

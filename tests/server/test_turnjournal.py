@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bridge.server import journalwriter
 from bridge.server.turnjournal import TurnJournal
 from bridge.store.base import StoreError, StoreUnavailable
 from bridge.store.sqlite import SqliteStore
@@ -74,6 +75,19 @@ def test_a_turn_commits_once_before_its_frames_are_written(store: SqliteStore) -
     assert a.conn.written == [b"a1"] and b.conn.written == [b"b1"]
     assert (group.writer.commits, group.writer.entries) == (1, 2)
     assert [e.raw for e in store.load("s1")[1]] == ["x"]
+    group.close()
+
+
+def test_the_writer_notes_its_slowest_batch_for_the_loop_watch(store: SqliteStore) -> None:
+    journalwriter.slowest = (0, 0, 0, 0)
+    group = TurnJournal(store, lambda: None)
+    a = Host()
+    group.add(a, ("s1", "handle", 1.0, "x", None))
+    group.add(a, ("s1", "handle", 1.0, "y", None))
+    group.seal([(a.conn, [b"a1"], 2)])
+    group.drain()
+    took, in_store, in_lines, entries = journalwriter.slowest
+    assert entries == 2 and took >= in_store + in_lines and in_store > 0
     group.close()
 
 
