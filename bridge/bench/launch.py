@@ -49,7 +49,13 @@ class Target:
         return env
 
 
-WRITER_KEYS = ("writer_max_ms", "writer_store_ms", "writer_lines_ms", "writer_entries")
+WRITER_KEYS = (
+    "writer_max_ms",
+    "writer_store_ms",
+    "writer_lines_ms",
+    "writer_entries",
+    "disk_waits",
+)
 
 THIS = Target("this checkout")
 REFERENCE = Target("reference mpac 0.2.13", kind="reference")

@@ -12,7 +12,10 @@ as it ends, and once a second a summary of the last window:
      "over_20ms": k, "over_100ms": j, "fork_ms": f, "writer_max_ms": w, "writer_store_ms": s,
      "writer_lines_ms": l, "writer_entries": e}
 
-`fork_ms` (when a snapshot was forked in the window) is the time the fork took, stall or not. The
+`fork_ms` (when a snapshot was forked in the window) is the time the fork took, stall or not.
+`disk_waits` counts, by thread and wait channel, the 2 ms samples in which one of the threads
+that write to disk (the journal's writer, the checkpointer, the snapshot's worker) waited for the
+disk. The
 `writer_*` fields describe the journal writer thread's slowest batch in the window (its
 time in all, in the store's commit, appending audit lines, and the entries it held): while it
 runs, the loop goes on but no later answer leaves.
@@ -56,6 +59,9 @@ ENV = "MPAC_LOOP_WATCH"
 TICK_SEC = 0.01
 WINDOW_SEC = 1.0
 STALL_LINE_SEC = 0.020  # stalls longer than this get a line of their own
+# threads that write to disk (the journal's writer, the WAL checkpointer, the snapshot's worker),
+# by name prefix: their waits for the disk are counted too (`disk_waits`)
+DISK_THREADS = ("mpac-journal", "mpac-wal-checkpoint", "asyncio_")
 
 
 class LoopWatch:
@@ -75,6 +81,7 @@ class LoopWatch:
         self.forked_ns = self.window_forked_ns = snapfork.fork_ns
         self.threads_cpu = _threads_cpu()
         self.samples: Counter[str] = Counter()  # the loop thread's state since the last tick
+        self.disk_samples: Counter[str] = Counter()  # disk waits of DISK_THREADS in the window
         self._sampling = threading.Event()
         self._sampler = threading.Thread(
             target=self._sample, args=(threading.get_native_id(),), daemon=True
@@ -83,6 +90,8 @@ class LoopWatch:
 
     def _sample(self, tid: int) -> None:
         base = f"/proc/self/task/{tid}/"
+        others: dict[str, int] = {}
+        n = 0
         while not self._sampling.wait(0.002):
             try:
                 with open(base + "stat", "rb") as f:
@@ -94,6 +103,17 @@ class LoopWatch:
             if state == "D":  # waiting for the disk: in which file (when a syscall names one)
                 wchan += _file_of(base)
             self.samples[f"{state} {wchan}"] += 1
+            if n % 50 == 0:  # the threads that write to disk, looked up ten times a second
+                others = {
+                    t.name: t.native_id
+                    for t in threading.enumerate()
+                    if t.native_id is not None and t.name.startswith(DISK_THREADS)
+                }
+            n += 1
+            for name, other in others.items():
+                waiting = _disk_wait(f"/proc/self/task/{other}/")
+                if waiting:
+                    self.disk_samples[f"{name} {waiting}"] += 1
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -175,6 +195,9 @@ class LoopWatch:
             }
             if snapfork.fork_ns != self.window_forked_ns:  # every snapshot's fork, stall or not
                 row["fork_ms"] = round((snapfork.fork_ns - self.window_forked_ns) / 1e6, 3)
+            if self.disk_samples:
+                row["disk_waits"] = dict(self.disk_samples.most_common(4))
+                self.disk_samples = Counter()
             took, store, lines, entries = journalwriter.slowest
             journalwriter.slowest = (0, 0, 0, 0)  # a batch ending just now may be lost: it is a sample
             if took:
@@ -214,6 +237,19 @@ def _file_of(base: str) -> str:
     except (OSError, ValueError, IndexError):
         return ""
     return " in " + os.path.basename(target)
+
+
+def _disk_wait(base: str) -> str:
+    """ "D <wait channel> in <file>" when the thread waits for the disk, else "" (or gone)."""
+    try:
+        with open(base + "stat", "rb") as f:
+            if f.read().rsplit(b")", 1)[1].split()[0] != b"D":
+                return ""
+        with open(base + "wchan", "rb") as f:
+            wchan = f.read().decode() or "-"
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
+    return "D " + wchan + _file_of(base)
 
 
 def _threads_cpu() -> dict[str, int]:

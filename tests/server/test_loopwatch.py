@@ -146,3 +146,9 @@ async def test_the_journal_writers_slowest_batch_is_in_the_window_line() -> None
     row = rows[0]
     assert (row["writer_max_ms"], row["writer_store_ms"], row["writer_lines_ms"]) == (30, 25, 4)
     assert row["writer_entries"] == 12
+
+
+@pytest.mark.skipif(not Path("/proc/thread-self").exists(), reason="no /proc here")
+def test_a_thread_not_waiting_for_the_disk_has_no_disk_wait() -> None:
+    assert loopwatch._disk_wait("/proc/thread-self/") == ""  # running: this very call
+    assert loopwatch._disk_wait("/proc/self/task/999999999/") == ""  # gone
