@@ -199,6 +199,14 @@ class Proc:
                 (s["stall_ms"] - s["run_wait_ms"] for s in stalls if "run_wait_ms" in s),
                 default=None,
             ),
+            # the longest stall in which the hypervisor did not run something else instead
+            # (no `steal_ms`): what the sidecar and this machine's load did by themselves
+            "max_without_steal_ms": max(
+                [s["stall_ms"] for s in stalls if not s.get("steal_ms")]
+                + [w["max_ms"] for w in windows if w["max_ms"] <= 20],
+                default=None,
+            ),
+            "stalls_with_steal": sum(1 for s in stalls if s.get("steal_ms")),
             "max_is_upper_bound": not candidates,
             "over_20ms": len(stalls),
             "over_100ms": sum(1 for s in stalls if s["stall_ms"] > 100),
@@ -208,11 +216,7 @@ class Proc:
             "forks_ms": [w["fork_ms"] for w in windows if "fork_ms" in w],
             # the journal writer's slowest batch (no answer leaves meanwhile), from the windows
             "writer_slowest": max(
-                (
-                    {k: w[k] for k in WRITER_KEYS if k in w}
-                    for w in windows
-                    if "writer_max_ms" in w
-                ),
+                ({k: w[k] for k in WRITER_KEYS if k in w} for w in windows if "writer_max_ms" in w),
                 key=lambda w: w["writer_max_ms"],
                 default=None,
             ),

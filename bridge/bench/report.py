@@ -212,7 +212,14 @@ def print_stall(con: Any, stall: dict[str, Any]) -> None:
         )
     con.print(t)
     for r in stall["runs"]:
-        w = (r.get("loop_stall") or {}).get("writer_slowest")
+        ls = r.get("loop_stall") or {}
+        if ls.get("stalls_with_steal"):
+            con.print(
+                f"  {r['target']}: {ls['stalls_with_steal']} stall(s) over 20 ms had steal time "
+                "(the hypervisor ran something else); the longest without: "
+                f"{_f(ls.get('max_without_steal_ms'), '.1f')} ms"
+            )
+        w = ls.get("writer_slowest")
         if w:
             con.print(
                 f"  {r['target']}: the journal writer's slowest batch {w['writer_max_ms']:.1f} ms "

@@ -199,7 +199,12 @@ class LoopWatch:
                 row["disk_waits"] = dict(self.disk_samples.most_common(4))
                 self.disk_samples = Counter()
             took, store, lines, entries = journalwriter.slowest
-            journalwriter.slowest = (0, 0, 0, 0)  # a batch ending just now may be lost: it is a sample
+            journalwriter.slowest = (
+                0,
+                0,
+                0,
+                0,
+            )  # a batch ending just now may be lost: it is a sample
             if took:
                 row["writer_max_ms"] = round(took / 1e6, 3)
                 row["writer_store_ms"] = round(store / 1e6, 3)

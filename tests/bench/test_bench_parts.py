@@ -127,6 +127,32 @@ def test_loop_watch_reader_attributes_stalls_to_a_phase(tmp_path: Path) -> None:
     assert Proc(None, "ws://x", 0.0, 0.0, Target("t")).stalls() is None  # type: ignore[arg-type]
 
 
+def test_stall_summary_sets_steal_apart_and_keeps_forks_and_the_writers_slowest_batch(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "watch.jsonl"
+    lines = [
+        {"t": 100.5, "stall_ms": 45.0, "cpu_ms": 1.0, "steal_ms": 30},  # the hypervisor
+        {"t": 100.8, "stall_ms": 24.0, "cpu_ms": 22.0},  # our own
+        {"t": 101.0, "ticks": 80, "max_ms": 45.0, "max_cpu_ms": 1.0, "over_20ms": 2,
+         "over_100ms": 0, "fork_ms": 9.5, "writer_max_ms": 12.0, "writer_store_ms": 11.0,
+         "writer_lines_ms": 0.5, "writer_entries": 4},
+        {"t": 102.0, "ticks": 99, "max_ms": 6.0, "max_cpu_ms": 5.0, "over_20ms": 0,
+         "over_100ms": 0, "fork_ms": 4.0, "writer_max_ms": 90.0, "writer_store_ms": 89.0,
+         "writer_lines_ms": 0.2, "writer_entries": 2,
+         "disk_waits": {"mpac-journal D ext4_da_get_block_prep in j-wal": 40}},
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    proc = Proc(None, "ws://x", 0.0, 0.0, Target("t"), watch_path=path)  # type: ignore[arg-type]
+    s = proc.stalls(100.0, 102.0)
+    assert s is not None and s["max_ms"] == 45.0
+    assert s["max_without_steal_ms"] == 24.0 and s["stalls_with_steal"] == 1
+    assert s["forks_ms"] == [9.5, 4.0]
+    slow = s["writer_slowest"]
+    assert slow["writer_max_ms"] == 90.0 and slow["writer_entries"] == 2
+    assert slow["disk_waits"] == {"mpac-journal D ext4_da_get_block_prep in j-wal": 40}
+
+
 async def test_alternate_runs_each_target_equally_often_and_first() -> None:
     a, b = Target("old"), Target("new")
     seen: list[str] = []
