@@ -75,7 +75,6 @@ class TurnJournal:
         self.silenced: dict[Any, int] = {}  # connection -> last epoch whose frames it must not get
         self.sealed: deque[Turn] = deque()  # in order; the head is written first
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake_pending = False  # the writer asked the loop to `advance`, which has not run yet
         # in_loop (--commit-in-loop): each turn is committed here and now, its frames written
         self.writer = JournalWriter(store, self._wake_loop, threaded=not in_loop)
 
@@ -126,19 +125,11 @@ class TurnJournal:
         return future
 
     def _wake_loop(self) -> None:
-        """Called by the writer thread once it is done with some turns. One wake-up at a time is
-        enough: `_woken` runs `advance`, which writes every turn done by then, and it clears the
-        flag before it looks, so a turn done later asks for a wake-up of its own."""
+        """Called by the writer thread once it is done with some turns."""
         loop = self._loop
-        if loop is None or self._wake_pending or loop.is_closed():
-            return
-        self._wake_pending = True
-        with contextlib.suppress(RuntimeError):  # the loop closed: nothing is left to write to
-            loop.call_soon_threadsafe(self._woken)
-
-    def _woken(self) -> None:
-        self._wake_pending = False
-        self.advance()
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed: nothing is left to write to
+                loop.call_soon_threadsafe(self.advance)
 
     def advance(self) -> None:
         """Write the frames of every turn at the head that the writer is done with."""
