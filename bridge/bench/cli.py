@@ -50,7 +50,8 @@ EPILOG = """modes:
 before/after: --ab DIR runs another checkout's code (DIR/.venv/bin/python when it exists, its
 bridge package either way) alternately with this one, in cpu, rate, memory, relay, stall and
 startup, and reports both with their ratio. --floor adds the floor server (the transport alone:
-websockets reads each frame, it is relayed framed once per turn) to cpu and relay."""
+websockets reads each frame, it is relayed framed once per turn) to cpu and relay, and to stall
+a bare busy loop run alone (the pauses the machine itself causes: the floor under any loop)."""
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -154,7 +155,9 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--floor",
         action="store_true",
         help="cpu, relay: also run the floor server (bridge/bench/floorserver.py), which only lets "
-        "websockets read each frame and relays it: what the transport alone costs",
+        "websockets read each frame and relays it: what the transport alone costs; stall: also "
+        "run a bare busy loop alone for --duration s (bridge/bench/hiccup.py): the pauses this "
+        "machine itself causes",
     )
     ab.add_argument(
         "--sidecar-arg",
@@ -285,6 +288,7 @@ def run(args: argparse.Namespace) -> int:
             repeat=rep(1),
             targets=targets,
             progress=progress,
+            floor=args.floor,
         )
     if wants("startup"):
         from bridge.bench import startup

@@ -211,6 +211,13 @@ def print_stall(con: Any, stall: dict[str, Any]) -> None:
             f"{r['load']:.1f}",
         )
     con.print(t)
+    floor = stall.get("floor")
+    if floor:
+        con.print(
+            f"  floor: a bare busy loop alone for {floor['duration_sec']:g} s paused at most "
+            f"{floor['max_ms']:.1f} ms ({floor['max_without_steal_ms']:.1f} ms without steal "
+            f"time), {floor['over_20ms']} pause(s) over 20 ms"
+        )
     for r in stall["runs"]:
         ls = r.get("loop_stall") or {}
         if ls.get("stalls_with_steal"):

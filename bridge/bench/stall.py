@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bridge.bench import hiccup
 from bridge.bench.ab import alternate
 from bridge.bench.launch import THIS, Target, start
 from bridge.bench.loop import announce_many, closed_loop, join_all, load, objective_text
@@ -139,6 +140,7 @@ async def run_async(
     repeat: int,
     targets: list[Target],
     progress: Callable[[str], None] | None,
+    floor: bool = False,
 ) -> dict[str, Any]:
     rows = await alternate(
         targets,
@@ -147,7 +149,12 @@ async def run_async(
         progress,
         f"stall: {active:,} intents of {objective_bytes:,} B",
     )
-    return {"targets": [t.label for t in targets], "runs": rows}
+    out: dict[str, Any] = {"targets": [t.label for t in targets], "runs": rows}
+    if floor:  # what any loop here sees with nothing of ours running (bridge/bench/hiccup.py)
+        if progress:
+            progress(f"stall: floor, a bare busy loop alone for {duration:g} s")
+        out["floor"] = await hiccup.run(duration)
+    return out
 
 
 def run(
@@ -158,7 +165,10 @@ def run(
     repeat: int = 1,
     targets: list[Target] | None = None,
     progress: Callable[[str], None] | None = None,
+    floor: bool = False,
 ) -> dict[str, Any]:
     return asyncio.run(
-        run_async(active, objective_bytes, duration, clients, repeat, targets or [THIS], progress)
+        run_async(
+            active, objective_bytes, duration, clients, repeat, targets or [THIS], progress, floor
+        )
     )
