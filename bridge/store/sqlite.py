@@ -94,7 +94,7 @@ class SqliteStore:
         self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self._lock = threading.Lock()
         self._seq: dict[str, int] = {}
-        self._checkpointer = Checkpointer(self.path, lock=self._lock)
+        self._checkpointer = Checkpointer(self.path)
         # parts no snapshot names: a snapshot cut off half-way by a crash (one process owns the
         # file, so none is being written now)
         self._db.execute(
