@@ -63,6 +63,10 @@ DELETE_BATCH = 25
 # waiting for the connection's lock, gets it (issue 17: the clean-up after a snapshot of 10,000
 # intents of 8 KiB held the loop 160-230 ms without it).
 BACKGROUND_PAUSE_SEC = 0.0005
+# A snapshot's parts are written at most this fast. Written as fast as SQLite takes them, 80 MiB
+# at a time left the disk that much behind: the checkpointer's next sync of the log then took
+# hundreds of milliseconds, and the journal's commits waited behind it (no answer meanwhile).
+SNAPSHOT_BYTES_PER_SEC = 16 << 20
 CACHE_KIB = 256  # each connection's page cache
 
 
@@ -174,7 +178,7 @@ class SqliteStore:
                         "INSERT INTO snapshot_parts (session_id, gen, part, data) VALUES (?, ?, ?, ?)",
                         (session_id, gen, count, text),
                     )
-                _let_writers_in()
+                time.sleep(max(BACKGROUND_PAUSE_SEC, len(text) / SNAPSHOT_BYTES_PER_SEC))
                 count += 1
             with self._lock:
                 old = self._switch(session_id, seq, f"{PARTS}{gen}:{count}")
