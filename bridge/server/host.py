@@ -474,7 +474,7 @@ class SessionHost:
             try:
                 assert mark is not None
                 seq = mark.result(timeout=MARK_TIMEOUT_SEC)  # raises when the entries were refused
-                write_parts(self.session_id, seq, snapfork.pieces(fd))
+                write_parts(self.session_id, seq, snapfork.pieces(fd), paced=True)
             finally:
                 code = snapfork.reap(pid, fd)
                 if code != 0:

@@ -63,9 +63,11 @@ DELETE_BATCH = 25
 # waiting for the connection's lock, gets it (issue 17: the clean-up after a snapshot of 10,000
 # intents of 8 KiB held the loop 160-230 ms without it).
 BACKGROUND_PAUSE_SEC = 0.0005
-# A snapshot's parts are written at most this fast. Written as fast as SQLite takes them, 80 MiB
-# at a time left the disk that much behind: the checkpointer's next sync of the log then took
-# hundreds of milliseconds, and the journal's commits waited behind it (no answer meanwhile).
+# A snapshot written in the background (the forked child's, `paced`) goes in at most this fast.
+# Written as fast as SQLite took them, its 80 MiB left the disk that far behind: the
+# checkpointer's next sync of the log took hundreds of milliseconds, the journal's commits waited
+# for the blocks it was allocating, and no answer left meanwhile (issue 17: 0.1-1.2 s in
+# `bench stall`). A snapshot in the loop (a clean stop) is not paced.
 SNAPSHOT_BYTES_PER_SEC = 16 << 20
 CACHE_KIB = 256  # each connection's page cache
 
@@ -165,10 +167,14 @@ class SqliteStore:
     def snapshot(self, session_id: str, seq: int, state: dict[str, Any]) -> None:
         self.write_parts(session_id, seq, parts(state, PART_CHARS))
 
-    def write_parts(self, session_id: str, seq: int, texts: Iterable[str]) -> None:
+    def write_parts(
+        self, session_id: str, seq: int, texts: Iterable[str], paced: bool = False
+    ) -> None:
         """Store the snapshot whose JSON text is the concatenation of `texts` (pieces of about
-        PART_CHARS). If `texts` raises, nothing changes but orphan parts (deleted here or at the
-        next start) and the exception goes on."""
+        PART_CHARS); `paced` (a background writer) at most SNAPSHOT_BYTES_PER_SEC. If `texts`
+        raises, nothing changes but orphan parts (deleted here or at the next start) and the
+        exception goes on."""
+        rate = SNAPSHOT_BYTES_PER_SEC if paced else float("inf")
         gen = uuid.uuid4().hex
         try:
             count = 0
@@ -178,7 +184,7 @@ class SqliteStore:
                         "INSERT INTO snapshot_parts (session_id, gen, part, data) VALUES (?, ?, ?, ?)",
                         (session_id, gen, count, text),
                     )
-                time.sleep(max(BACKGROUND_PAUSE_SEC, len(text) / SNAPSHOT_BYTES_PER_SEC))
+                time.sleep(max(BACKGROUND_PAUSE_SEC, len(text) / rate))
                 count += 1
             with self._lock:
                 old = self._switch(session_id, seq, f"{PARTS}{gen}:{count}")

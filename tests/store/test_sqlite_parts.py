@@ -69,3 +69,23 @@ def test_a_snapshot_written_whole_by_an_older_sidecar_still_loads(tmp_path: Path
     store.snapshot("s", 0, {"new": True})
     assert store.load("s") == ({"new": True}, [])
     store.close()
+
+
+def test_a_background_snapshot_is_paced_and_one_in_the_loop_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.store import sqlite
+
+    slept: list[float] = []
+    monkeypatch.setattr(sqlite.time, "sleep", slept.append)
+    store = SqliteStore(tmp_path / "j.sqlite3")
+    texts = ['{"a":"' + "x" * 65530, "y" * 65536, '"}']
+    store.write_parts("s", 0, iter(texts), paced=True)
+    per_part = [len(t) / sqlite.SNAPSHOT_BYTES_PER_SEC for t in texts]
+    assert slept[:3] == [max(sqlite.BACKGROUND_PAUSE_SEC, p) for p in per_part]
+    slept.clear()
+    store.write_parts("s", 0, iter(texts))  # a clean stop's: only the short pause
+    assert slept[:3] == [sqlite.BACKGROUND_PAUSE_SEC] * 3
+    snap = store.load("s")[0]
+    assert snap is not None and len(snap["a"]) == 65530 + 65536
+    store.close()
