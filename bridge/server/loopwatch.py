@@ -7,38 +7,38 @@ process not being scheduled at all). It appends JSON lines to the file: each sta
 as it ends, and once a second a summary of the last window:
 
     {"t": <wall clock at the end of the stall>, "stall_ms": x, "cpu_ms": y, "gc_ms": z, "gc_gen": g,
-     "loop_cpu_ms": c, "run_wait_ms": w, "blocked_in": {"S futex_wait_queue": 12, ...}}
+     "loop_cpu_ms": c, "run_wait_ms": w, "blocked_in": {"S futex_wait_queue": 12, ...}, ...}
     {"t": <wall clock at the end of the window>, "ticks": n, "max_ms": x, "max_cpu_ms": y,
-     "over_20ms": k, "over_100ms": j, "fork_ms": f, "writer_max_ms": w, "writer_store_ms": s,
-     "writer_lines_ms": l, "writer_entries": e}
+     "over_20ms": k, "over_100ms": j, "fork_ms": f, "writer_max_ms": w, ...}
 
-`fork_ms` (when a snapshot was forked in the window) is the time the fork took, stall or not.
-`disk_waits` counts, by thread and wait channel, the 2 ms samples in which one of the threads
-that write to disk (the journal's writer, the checkpointer, the snapshot's worker) waited for the
-disk. The
-`writer_*` fields describe the journal writer thread's slowest batch in the window (its
-time in all, in the store's commit, appending audit lines, and the entries it held): while it
-runs, the loop goes on but no later answer leaves.
+A stall line:
+- `cpu_ms`: the CPU time the process used during the stall: close to the stall when the sidecar
+  itself was busy, much less when it was blocked on I/O or descheduled by a busy machine.
+- `gc_ms`, `gc_gen`: the time the garbage collector ran meanwhile (from `gc.callbacks`) and the
+  oldest generation it collected (2: a full collection), or -1 when it did not run.
+- Where Linux gives `/proc/thread-self/schedstat`: `loop_cpu_ms`, the loop thread's own CPU time;
+  `run_wait_ms`, the time it was ready to run but waited for a core (a busy machine, not the
+  sidecar); `faults`, its minor page faults (after a snapshot's fork: pages copied on write);
+  `threads_cpu_ms`, the CPU the other threads used (by thread name, approximate: read ten times
+  a second).
+- `blocked_in`: a thread samples the loop thread's state and kernel wait channel every 2 ms (R
+  running, S sleeping, D waiting for the disk, then " in <file>" when the syscall names one;
+  `futex_wait_queue` is a lock or the GIL, `balance_dirty_pages` the kernel slowing a writer; no
+  samples at all: another thread held the GIL, or the loop thread did while blocked).
+- `fork_ms`: the time spent forking a snapshot's child during the stall (the fork holds the GIL).
+- `steal_ms`: the time the hypervisor gave this machine's CPUs to someone else during the stall
+  (all CPUs together, from `/proc/stat`, in steps of 10 ms). A stall with steal and neither CPU
+  nor waits of our own was the virtual machine not running at all.
 
-`cpu_ms` is the CPU time the process used during the stall: close to the stall when the sidecar
-itself was busy, much less when it was blocked on I/O or descheduled by a busy machine. `gc_ms`
-is the time the garbage collector ran meanwhile (from `gc.callbacks`) and `gc_gen` the oldest
-generation it collected (2: a full collection), or -1 when it did not run. Where Linux gives
-`/proc/thread-self/schedstat`, `loop_cpu_ms` is the loop thread's own CPU time and `run_wait_ms`
-the time it was ready to run but waited for a core (a busy machine, not the sidecar), `faults`
-the loop thread's minor page faults (after a snapshot's fork: pages copied on write),
-`threads_cpu_ms` the CPU the other threads used (by thread name, approximate: read ten times a
-second), and a
-thread samples the loop thread's state and kernel wait channel every 2 ms (`blocked_in`: R
-running, S sleeping, D waiting for the disk, then " in <file>" when the syscall names one;
-`futex_wait_queue` is a lock or the GIL,
-`balance_dirty_pages` the kernel slowing a writer; no samples at all: another thread held the
-GIL, or the loop thread did while blocked). `fork_ms` is the time spent forking a snapshot's
-child during the stall, when one was forked (the fork holds the GIL). `steal_ms` is the time the
-hypervisor gave this machine's CPUs to someone else during the stall (all CPUs together, from
-`/proc/stat`, in steps of 10 ms): a stall with steal and neither CPU nor waits of our own was the
-virtual machine not running at all. The
-readers (the benchmarks) filter the lines by time to attribute stalls to a phase. When the
+A window line:
+- `fork_ms` (when a snapshot was forked in the window): the time the fork took, stall or not.
+- `writer_max_ms`, `writer_store_ms`, `writer_lines_ms`, `writer_entries`: the journal writer
+  thread's slowest batch in the window (its time in all, in the store's commit, appending audit
+  lines, and the entries it held). While it runs, the loop goes on but no later answer leaves.
+- `disk_waits`: by thread and wait channel, the 2 ms samples in which one of the threads that
+  write to disk (the journal's writer, the checkpointer, the snapshot's worker) waited for it.
+
+The readers (the benchmarks) filter the lines by time to attribute stalls to a phase. When the
 variable is unset nothing is imported or scheduled.
 """
 
