@@ -19,17 +19,15 @@ import sys
 import time
 from typing import Any
 
+from bridge.server.loopwatch import steal_ms
+
 GAP_SEC = 0.001  # gaps longer than this are recorded
 STALL_SEC = 0.020  # the stall target
 KEEP = 10  # the longest gaps listed
 
 
 def _steal_ms() -> int:
-    try:
-        with open("/proc/stat", "rb") as f:
-            return int(f.readline().split()[8]) * 10
-    except (OSError, ValueError, IndexError):
-        return 0
+    return steal_ms() or 0  # the loop watch's reading; 0 where /proc/stat does not give it
 
 
 def probe(duration: float) -> dict[str, Any]:

@@ -36,6 +36,14 @@ Entry = tuple[str, str, float, "str | None", "str | None"]  # session_id, kind, 
 slowest: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
+def take_slowest() -> tuple[int, int, int, int]:
+    """The slowest batch since the last call, and start again (a batch that ends in between may
+    be lost: it is a sample)."""
+    global slowest
+    taken, slowest = slowest, (0, 0, 0, 0)
+    return taken
+
+
 @runtime_checkable
 class GroupStore(Protocol):
     """A store that commits several entries in one transaction (SqliteStore)."""

@@ -77,7 +77,7 @@ class LoopWatch:
         self._gc_started = 0.0
         gc.callbacks.append(self._on_gc)
         self.last_sched = _schedstat()
-        self.last_steal = _steal_ms()
+        self.last_steal = steal_ms()
         self.forked_ns = self.window_forked_ns = snapfork.fork_ns
         self.threads_cpu = _threads_cpu()
         self.samples: Counter[str] = Counter()  # the loop thread's state since the last tick
@@ -93,16 +93,10 @@ class LoopWatch:
         others: dict[str, int] = {}
         n = 0
         while not self._sampling.wait(0.002):
-            try:
-                with open(base + "stat", "rb") as f:
-                    state = f.read().rsplit(b")", 1)[1].split()[0].decode()
-                with open(base + "wchan", "rb") as f:
-                    wchan = f.read().decode() or "-"
-            except (OSError, IndexError, UnicodeDecodeError):
+            state = _thread_state(base)
+            if state is None:
                 return  # not Linux, or the thread is gone
-            if state == "D":  # waiting for the disk: in which file (when a syscall names one)
-                wchan += _file_of(base)
-            self.samples[f"{state} {wchan}"] += 1
+            self.samples[state] += 1
             if n % 50 == 0:  # the threads that write to disk, looked up ten times a second
                 others = {
                     t.name: t.native_id
@@ -111,9 +105,9 @@ class LoopWatch:
                 }
             n += 1
             for name, other in others.items():
-                waiting = _disk_wait(f"/proc/self/task/{other}/")
-                if waiting:
-                    self.disk_samples[f"{name} {waiting}"] += 1
+                state = _thread_state(f"/proc/self/task/{other}/", disk_only=True)
+                if state:
+                    self.disk_samples[f"{name} {state}"] += 1
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -141,7 +135,7 @@ class LoopWatch:
         if lag > self.max_lag:
             self.max_lag, self.max_cpu = lag, cpu - self.last_cpu
         sched = _schedstat()
-        steal = _steal_ms()
+        steal = steal_ms()
         if lag > STALL_LINE_SEC:
             self.over_20 += 1
             row: dict[str, object] = {
@@ -198,13 +192,7 @@ class LoopWatch:
             if self.disk_samples:
                 row["disk_waits"] = dict(self.disk_samples.most_common(4))
                 self.disk_samples = Counter()
-            took, store, lines, entries = journalwriter.slowest
-            journalwriter.slowest = (
-                0,
-                0,
-                0,
-                0,
-            )  # a batch ending just now may be lost: it is a sample
+            took, store, lines, entries = journalwriter.take_slowest()
             if took:
                 row["writer_max_ms"] = round(took / 1e6, 3)
                 row["writer_store_ms"] = round(store / 1e6, 3)
@@ -244,17 +232,20 @@ def _file_of(base: str) -> str:
     return " in " + os.path.basename(target)
 
 
-def _disk_wait(base: str) -> str:
-    """ "D <wait channel> in <file>" when the thread waits for the disk, else "" (or gone)."""
+def _thread_state(base: str, disk_only: bool = False) -> str | None:
+    """ "<state> <wait channel>" of the thread at `base`, with " in <file>" when it waits for the
+    disk (D); None when it cannot be read (gone, not Linux). `disk_only`: "" unless in D, and the
+    wait channel is then not even read."""
     try:
         with open(base + "stat", "rb") as f:
-            if f.read().rsplit(b")", 1)[1].split()[0] != b"D":
-                return ""
+            state = f.read().rsplit(b")", 1)[1].split()[0].decode()
+        if disk_only and state != "D":
+            return ""
         with open(base + "wchan", "rb") as f:
             wchan = f.read().decode() or "-"
     except (OSError, IndexError, UnicodeDecodeError):
-        return ""
-    return "D " + wchan + _file_of(base)
+        return None
+    return f"{state} {wchan}" + (_file_of(base) if state == "D" else "")
 
 
 def _threads_cpu() -> dict[str, int]:
@@ -290,7 +281,7 @@ def _schedstat() -> tuple[int, int, int] | None:
 _TICK_MS = 1000 // (os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100)
 
 
-def _steal_ms() -> int | None:
+def steal_ms() -> int | None:
     """Steal time of all CPUs so far (ms), or None where /proc/stat does not give it."""
     try:
         with open("/proc/stat", "rb") as f:

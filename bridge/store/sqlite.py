@@ -67,7 +67,8 @@ BACKGROUND_PAUSE_SEC = 0.0005
 # Written as fast as SQLite took them, its 80 MiB left the disk that far behind: the
 # checkpointer's next sync of the log took hundreds of milliseconds, the journal's commits waited
 # for the blocks it was allocating, and no answer left meanwhile (issue 17: 0.1-1.2 s in
-# `bench stall`). A snapshot in the loop (a clean stop) is not paced.
+# `bench stall`). A snapshot in the loop (a clean stop) is not paced. Counted in characters of
+# the JSON text (bytes, for ASCII).
 SNAPSHOT_BYTES_PER_SEC = 16 << 20
 CACHE_KIB = 256  # each connection's page cache
 

@@ -122,11 +122,11 @@ async def test_a_stall_says_what_the_loop_thread_was_doing() -> None:
 
 @pytest.mark.skipif(not Path("/proc/stat").exists(), reason="no /proc/stat here")
 def test_steal_time_is_read_from_proc_stat_in_milliseconds() -> None:
-    first = loopwatch._steal_ms()
+    first = loopwatch.steal_ms()
     fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
     assert fields[0] == "cpu" and first is not None and first >= 0
     assert first % loopwatch._TICK_MS == 0  # whole clock ticks
-    later = loopwatch._steal_ms()
+    later = loopwatch.steal_ms()
     assert later is not None and later >= first
 
 
@@ -142,13 +142,14 @@ async def test_the_journal_writers_slowest_batch_is_in_the_window_line() -> None
         await asyncio.sleep(0.005)
     watch.stop()
     rows = [json.loads(line) for line in out.getvalue().splitlines() if "writer_max_ms" in line]
-    assert rows == [rows[0]] and journalwriter.slowest == (0, 0, 0, 0)  # taken once, then reset
+    assert rows == [rows[0]] and journalwriter.take_slowest() == (0, 0, 0, 0)  # taken, reset
     row = rows[0]
     assert (row["writer_max_ms"], row["writer_store_ms"], row["writer_lines_ms"]) == (30, 25, 4)
     assert row["writer_entries"] == 12
 
 
 @pytest.mark.skipif(not Path("/proc/thread-self").exists(), reason="no /proc here")
-def test_a_thread_not_waiting_for_the_disk_has_no_disk_wait() -> None:
-    assert loopwatch._disk_wait("/proc/thread-self/") == ""  # running: this very call
-    assert loopwatch._disk_wait("/proc/self/task/999999999/") == ""  # gone
+def test_a_threads_state_is_read_and_disk_only_skips_a_running_one() -> None:
+    assert loopwatch._thread_state("/proc/thread-self/", disk_only=True) == ""  # running
+    assert loopwatch._thread_state("/proc/thread-self/") == "R 0"  # this very call
+    assert loopwatch._thread_state("/proc/self/task/999999999/") is None  # gone
